@@ -1,0 +1,3 @@
+from release_hook.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""Text that remembers where each character came from in the file.
+
+Every offset is an index into the decoded file text, so an edit by span changes those
+characters and nothing else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+NOWHERE = -1  # a character that is not in the file (a separator the tool put there)
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """A string assembled from pieces of the file, with each character's file offset."""
+
+    text: str
+    origin: tuple[int, ...]
+
+    @classmethod
+    def contiguous(cls, text: str, start: int) -> Mapped:
+        return cls(text, tuple(range(start, start + len(text))))
+
+    @classmethod
+    def join(cls, parts: list[Mapped]) -> Mapped:
+        origin: list[int] = []
+        for p in parts:
+            origin.extend(p.origin)
+        return cls("".join(p.text for p in parts), tuple(origin))
+
+    def __getitem__(self, s: slice) -> Mapped:
+        return Mapped(self.text[s], self.origin[s])
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def offset(self, i: int) -> int:
+        """File offset of character i (or of the end, for i == len)."""
+        if i < len(self.origin):
+            return self.origin[i]
+        return self.origin[-1] + 1 if self.origin else NOWHERE
+
+
+@dataclass(frozen=True)
+class Lit:
+    """Literal characters of a word, quotes and escapes already removed."""
+
+    text: str
+    origin: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Var:
+    """A plain `$NAME` or `${NAME}` reference."""
+
+    name: str
+    offset: int
+
+
+@dataclass(frozen=True)
+class Computed:
+    """Something only the build can know: `$(...)`, `${X/./}`, `{}` of xargs, and the like."""
+
+    source: str
+    offset: int
+
+
+Piece = Union[Lit, Var, Computed]
+Word = tuple[Piece, ...]
+
+
+def word_text(word: Word) -> str:
+    """The word as a reader sees it, variables left as `${NAME}`."""
+    out = []
+    for p in word:
+        if isinstance(p, Lit):
+            out.append(p.text)
+        elif isinstance(p, Var):
+            out.append("${" + p.name + "}")
+        else:
+            out.append(p.source)
+    return "".join(out)
+
+
+def word_offset(word: Word) -> int:
+    for p in word:
+        if isinstance(p, Lit):
+            if p.origin:
+                return p.origin[0]
+        else:
+            return p.offset
+    return NOWHERE
+
+
+def lit_word(m: Mapped) -> Word:
+    return (Lit(m.text, m.origin),)
