@@ -1,0 +1,169 @@
+"""Finding pins: every pip spelling, variables through ENV/ARG scopes, what is left alone."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from release_hook.dockerfile import parse
+from release_hook.errors import UserError
+from release_hook.pins import Scan, find_pins
+
+from conftest import FIXTURES
+
+
+def scan_text(text: str, path: str = "Dockerfile") -> Scan:
+    return find_pins(parse(text, path), "numpyro")
+
+
+def scan(name: str) -> Scan:
+    path = FIXTURES / name
+    return find_pins(parse(path.read_text(encoding="utf-8"), str(path)), "numpyro")
+
+
+def pins(s: Scan) -> list[tuple[int, str, str]]:
+    return [(p.line, p.package, p.version) for p in s.pins]
+
+
+def where(s: Scan, pin_index: int) -> str:
+    """The file's characters that carry a pin's version."""
+    p = s.pins[pin_index]
+    return "".join(s.dockerfile.text[o] for o in p.chars.origin)
+
+
+def test_every_pip_spelling() -> None:
+    s = scan("literal.Dockerfile")
+    assert pins(s) == [
+        (3, "jax", "0.4.1"), (3, "jaxlib", "0.4.1"), (4, "numpyro", "0.6.0"),
+        (7, "jax", "0.4.1"),  # after -f/-i/--extra-index-url/-r/-c/-e/paths
+        (8, "jax", "0.4.1"),  # python -m pip
+        (9, "numpyro", "0.6.0"),  # python3.11 -m pip, with an extra
+        (10, "jax-cuda12-plugin", "0.4.1"), (10, "jax-cuda12-pjrt", "0.4.1"),  # uv pip
+        (11, "jax", "0.4.1"), (11, "jaxlib", "0.4.1"),  # pip wheel, pip download
+        (12, "jax", "0.4.1"),  # a backslash glued to the token
+    ]
+    assert s.pins[6].extras == frozenset({"cuda12"}) or s.pins[3].extras == frozenset({"cuda12"})
+    assert [m.line for m in s.mentions] == [9, 13]  # numpyro[cuda] and a range: listed only
+
+
+def test_index_addresses_are_not_packages() -> None:
+    s = scan("literal.Dockerfile")
+    jax7 = s.pins[3]
+    assert [(opt, c.text) for opt, c in jax7.addresses] == [
+        ("-f", "https://example.invalid/links.html"),
+        ("-i", "https://example.invalid/simple"),
+        ("--extra-index-url", "https://example.invalid/extra"),
+    ]
+
+
+def test_variables_follow_env_and_arg_scopes() -> None:
+    s = scan("variables.Dockerfile")
+    assert pins(s) == [(11, "jax", "0.4.1"), (11, "jaxlib", "0.4.1+cuda11.cudnn86"),
+                       (12, "numpyro", "0.6.0"), (12, "jax", "0.4.1"), (16, "jax", "0.4.1")]
+    text = s.dockerfile.text
+    jax = s.pins[0]
+    # the version's characters are the ENV value, not the RUN's `${JAX_VERSION}`
+    assert text.count("\n", 0, jax.chars.origin[0]) + 1 == 7
+    # the global ARG default, through the stage's bare `ARG NUMPYRO_VERSION`
+    assert text.count("\n", 0, s.pins[2].chars.origin[0]) + 1 == 2
+    assert where(s, 1) == "0.4.1+cuda11.cudnn86"
+    # two variables; the `+` is the RUN's own
+    assert s.pins[1].chars.via_var == (True,) * 5 + (False,) + (True,) * 14
+    assert s.images == ("nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04",) * 2
+
+
+def test_global_arg_needs_redeclaring_in_the_stage() -> None:
+    text = "ARG JAX=0.4.1\nFROM a\nRUN pip install jax==${JAX}\n"
+    with pytest.raises(UserError, match=r"Dockerfile:3: jax pin uses \$\{JAX\}"):
+        scan_text(text)
+
+
+def test_a_later_stage_inherits_env_not_arg() -> None:
+    text = "FROM a AS one\nARG JAX=0.4.1\nFROM one\nRUN pip install jax==$JAX\n"
+    with pytest.raises(UserError, match="Dockerfile:4: jax pin uses"):
+        scan_text(text)
+    ok = scan_text("FROM a AS one\nENV JAX=0.4.1\nFROM one\nRUN pip install jax==$JAX\n")
+    assert pins(ok) == [(4, "jax", "0.4.1")]
+
+
+def test_env_wins_over_arg_and_values_chain() -> None:
+    s = scan_text("FROM a\nARG V=0.4.1\nENV JAX=${V}\nARG JAX=9.9\nRUN pip install jax==$JAX\n")
+    assert pins(s) == [(5, "jax", "0.4.1")]
+    assert s.dockerfile.text.count("\n", 0, s.pins[0].chars.origin[0]) + 1 == 2
+
+
+def test_arg_declared_after_use_is_not_in_scope() -> None:
+    with pytest.raises(UserError, match="no ENV or ARG defines"):
+        scan_text("FROM a\nRUN pip install jax==$JAX\nARG JAX=1\n")
+
+
+def test_undefined_variable_in_a_kept_pin_is_an_error_but_not_elsewhere() -> None:
+    assert pins(scan_text("FROM a\nRUN pip install requests==$UNDEFINED\n")) == []
+    with pytest.raises(UserError, match="numpyro pin uses"):
+        scan_text("FROM a\nRUN pip install numpyro==${UNDEFINED}\n")
+
+
+def test_heredocs() -> None:
+    s = scan("heredoc.Dockerfile")
+    assert pins(s) == [(4, "jax", "0.4.1"), (5, "jaxlib", "0.4.1"), (8, "numpyro", "0.6.0"),
+                       (13, "jax", "0.4.1"), (19, "numpyro", "0.6.0")]
+
+
+def test_exec_form() -> None:
+    s = scan("exec.Dockerfile")
+    assert pins(s) == [(2, "jax", "0.4.1"), (2, "jaxlib", "0.4.1"), (3, "numpyro", "0.6.0")]
+    with pytest.raises(UserError, match="exec form does not expand variables"):
+        scan_text('FROM a\nARG J=1\nRUN ["pip", "install", "jax==${J}"]\n')
+
+
+def test_computed_versions_are_left_alone_with_a_warning() -> None:
+    s = scan("computed.Dockerfile")
+    assert pins(s) == [(5, "numpyro", "0.6.0")]
+    messages = [str(w) for w in s.warnings]
+    assert any(":3: jax: version computed at build time ($(cat /jax-version))" in m for m in messages)
+    assert any(":4: jaxlib: version computed at build time (${JAX_VERSION/./})" in m for m in messages)
+    assert any(":5: pip run by xargs" in m for m in messages)
+
+
+def test_unparseable_requirement_where_a_pin_is_expected() -> None:
+    with pytest.raises(UserError, match=r"Dockerfile:2: cannot parse requirement 'jax==0\.4\.1\)'"):
+        scan_text("FROM a\nRUN pip install 'jax==0.4.1)'\n")
+
+
+def test_released_package_source_references() -> None:
+    s = scan_text(
+        "FROM a\nARG V=0.6.0\n"
+        "RUN git clone --branch ${V} https://github.com/pyro-ppl/numpyro.git && \\\n"
+        "    git clone -b 1.0 https://github.com/google/jax.git && \\\n"
+        '    pip install "numpyro @ git+https://github.com/pyro-ppl/numpyro.git@v0.6.0" \\\n'
+        "      git+https://github.com/pyro-ppl/numpyro@0.6.0#egg=numpyro\n")
+    assert [(p.line, p.kind, p.operator, p.version) for p in s.pins] == [
+        (3, "source", "@", "0.6.0"), (5, "source", "@v", "0.6.0"), (6, "source", "@", "0.6.0")]
+
+
+def test_sh_dash_c_and_wrappers() -> None:
+    s = scan_text("FROM a\nRUN sudo -u root env A=1 pip install jax==1.0 && "
+                  "bash -c 'pip install jaxlib==1.0' && time python3 -m pip install numpyro==0.1\n")
+    assert pins(s) == [(2, "jax", "1.0"), (2, "numpyro", "0.1"), (2, "jaxlib", "1.0")]
+
+
+def test_shell_variables_set_in_the_same_run() -> None:
+    s = scan_text("FROM a\nRUN JAX=0.4.1 && pip install jax==$JAX\n")
+    assert pins(s) == [(2, "jax", "0.4.1")]
+
+
+def test_only_pip_install_download_wheel_carry_pins() -> None:
+    assert pins(scan_text("FROM a\nRUN pip uninstall -y jax==0.4.1 && pip show jax && "
+                          "echo pip install jax==0.4.1\n")) == []
+
+
+def test_non_ascii_text_keeps_offsets() -> None:
+    text = "FROM a\n# café ☕\nRUN echo 'ünïcode' && pip install jax==0.4.1\n"
+    s = scan_text(text)
+    assert where(s, 0) == "0.4.1"
+
+
+def test_real_numpyro_2021_shape(tmp_path: Path) -> None:
+    s = scan("numpyro-2021.Dockerfile")
+    assert pins(s) == [(21, "jax", "0.2.10"), (21, "jaxlib", "0.1.62+cuda112"), (23, "numpyro", "0.6.0")]
+    assert s.images == ("nvidia/cuda:11.2.2-cudnn8-devel-ubuntu20.04",)
