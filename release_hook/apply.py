@@ -1,0 +1,107 @@
+"""Write planned files all or nothing: each to a temporary file beside it, then renamed over."""
+from __future__ import annotations
+
+import io
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from typing import Sequence
+
+from release_hook.errors import UserError
+from release_hook.plan import FilePlan
+
+
+@dataclass(frozen=True)
+class Prepared:
+    plan: FilePlan
+    target: str  # the real file (a symlink's target)
+    data: bytes
+    before: bytes  # what the file held when it was read
+
+
+def encode(text: str) -> bytes:
+    return text.encode("utf-8")
+
+
+def check_instructions(plan: FilePlan) -> None:
+    """The rewritten file must read as the same instructions, by dockerfile-parse too."""
+    from dockerfile_parse import DockerfileParser
+
+    def shape(text: str) -> list[tuple[str, int, int]]:
+        parser = DockerfileParser(fileobj=io.BytesIO(encode(text.lstrip("\ufeff"))))
+        return [(s["instruction"], s["startline"], s["endline"]) for s in parser.structure]
+
+    if shape(plan.old_text) != shape(plan.new_text):
+        raise UserError("internal error: the rewrite changed the instruction sequence; nothing written",
+                        plan.path)
+
+
+def prepare(plans: Sequence[FilePlan], originals: dict[str, bytes]) -> list[Prepared]:
+    out = []
+    for plan in plans:
+        if not plan.changed:
+            continue
+        check_instructions(plan)
+        target = os.path.realpath(plan.path)
+        st = os.stat(target)
+        if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+            raise UserError("file is read-only; nothing written", plan.path)
+        if not os.access(os.path.dirname(target) or ".", os.W_OK):
+            raise UserError("cannot write in the file's folder; nothing written", plan.path)
+        out.append(Prepared(plan, target, encode(plan.new_text), originals[plan.path]))
+    return out
+
+
+def write_all(prepared: Sequence[Prepared]) -> None:
+    """Every file is written in full beside its original before any is renamed into place."""
+    temps: list[str | None] = []
+    current = prepared[0].plan.path if prepared else None
+    try:
+        for p in prepared:
+            current = p.plan.path
+            temps.append(_temp_with(p.target, p.data))
+        for p in prepared:
+            current = p.plan.path
+            with open(p.target, "rb") as f:
+                if f.read() != p.before:
+                    raise UserError("file changed since it was read; not overwritten, nothing written",
+                                    p.plan.path)
+        for i, p in enumerate(prepared):
+            current = p.plan.path
+            try:
+                os.replace(temps[i], p.target)  # type: ignore[arg-type]
+            except OSError:
+                for done in prepared[:i]:  # put back what was already renamed
+                    os.replace(_temp_with(done.target, done.before), done.target)
+                raise
+            temps[i] = None
+    except OSError as e:
+        raise UserError(f"cannot write: {e.strerror or e}; nothing written", current) from None
+    finally:
+        for tmp in temps:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass
+
+
+def _temp_with(target: str, data: bytes) -> str:
+    folder, name = os.path.split(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".release-hook", dir=folder or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        st = os.stat(target)
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        try:
+            os.chown(tmp, st.st_uid, st.st_gid)
+        except PermissionError:
+            pass
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp

@@ -1,0 +1,65 @@
+"""Which files to read, and reading them as text (never running anything in them)."""
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+from typing import Sequence
+
+from release_hook.dockerfile import Dockerfile, parse
+from release_hook.errors import UserError
+
+NAME_PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile")
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"}
+
+
+def is_dockerfile_name(name: str) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in NAME_PATTERNS) and not name.startswith(".")
+
+
+def discover(paths: Sequence[str], root: str, globs: Sequence[str]) -> list[str]:
+    found: list[str] = []
+    if not paths:
+        for pattern in globs:
+            for match in sorted(glob.glob(os.path.join(root, pattern), recursive=True)):
+                if os.path.isfile(match):
+                    found.append(match)
+    for path in paths:
+        if os.path.isdir(path):
+            for folder, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+                found.extend(os.path.join(folder, n) for n in sorted(names) if is_dockerfile_name(n))
+        elif os.path.lexists(path):
+            found.append(path)
+        else:
+            raise UserError("no such file or folder", path)
+    unique: dict[str, str] = {}
+    for path in found:
+        unique.setdefault(os.path.realpath(path), path)
+    return [display(p) for p in unique.values()]
+
+
+def display(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def decode(data: bytes, path: str) -> str:
+    if b"\0" in data:
+        raise UserError("binary file, not a Dockerfile", path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise UserError(f"not UTF-8 text (byte 0x{data[e.start]:02x})", path, line) from None
+
+
+def read(path: str) -> tuple[Dockerfile, bytes]:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise UserError("no such file", path) from None
+    except OSError as e:
+        raise UserError(f"cannot read: {e.strerror}", path) from None
+    return parse(decode(data, path), path), data

@@ -1,0 +1,87 @@
+"""Git at the edge: refuse unsafe states, commit exactly the synced files, read files at a commit."""
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Sequence
+
+from release_hook.errors import UserError
+
+if TYPE_CHECKING:
+    import git
+
+    from release_hook.plan import FilePlan
+    from release_hook.sync import Request
+
+
+def open_repo(path: str) -> git.Repo:
+    import git
+
+    try:
+        return git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise UserError("not a git repository (use --no-commit to write without committing)") from None
+
+
+def _in_progress(repo: git.Repo) -> str | None:
+    gitdir = repo.git_dir
+    for name, what in (("MERGE_HEAD", "a merge"), ("rebase-merge", "a rebase"),
+                       ("rebase-apply", "a rebase"), ("CHERRY_PICK_HEAD", "a cherry-pick"),
+                       ("REVERT_HEAD", "a revert")):
+        if os.path.exists(os.path.join(gitdir, name)):
+            return what
+    return None
+
+
+def open_for_sync(root: str, paths: Sequence[str], request: Request) -> git.Repo:
+    """The repository to commit in, once every reason to refuse has been ruled out."""
+    import git
+
+    repo = open_repo(root)
+    busy = _in_progress(repo)
+    if busy:
+        raise UserError(f"{busy} is in progress; finish it first (nothing written)")
+    if repo.head.is_detached and not request.allow_detached:
+        raise UserError("HEAD is detached; check out a branch or pass --allow-detached (nothing written)")
+    try:
+        repo.git.var("GIT_COMMITTER_IDENT")
+        repo.git.var("GIT_AUTHOR_IDENT")
+    except git.GitCommandError:
+        raise UserError("no git identity: set user.name and user.email (nothing written)") from None
+    if not request.allow_dirty:
+        rel = [os.path.relpath(os.path.abspath(p), repo.working_tree_dir) for p in paths]
+        status = repo.git.status("--porcelain", "--untracked-files=all", "--", *rel)
+        for line in status.splitlines():
+            raise UserError("has uncommitted edits; commit or stash them, or pass --allow-dirty "
+                            "(nothing written)", line[3:])
+    return repo
+
+
+def commit_message(package: str, version: str, plans: Sequence[FilePlan]) -> str:
+    moved: dict[str, str] = {}
+    for p in plans:
+        for c in p.changes:
+            if c.pin.package != package:
+                moved.setdefault(c.pin.package, c.new_version)
+    detail = ", ".join(f"{name} {v}" for name, v in sorted(moved.items()))
+    return f"Sync Dockerfiles with {package} {version}" + (f" ({detail})" if detail else "")
+
+
+def commit_files(repo: git.Repo, paths: Sequence[str], message: str) -> str:
+    """Commit these files as they are in the work tree, and nothing else.
+
+    `git commit --only` leaves whatever else is staged staged, and other edits untouched.
+    Files git does not track (ignored ones, say) are written but not committed.
+    """
+    top = repo.working_tree_dir
+    assert top is not None
+    rel = [os.path.relpath(os.path.realpath(p), os.path.realpath(top)) for p in paths]
+    tracked = set(repo.git.ls_files("--", *rel).splitlines())
+    kept = [r for r in rel if r in tracked]
+    if not kept:
+        return ""
+    repo.git.commit("--only", "-m", message, "--", *kept)
+    return repo.head.commit.hexsha
+
+
+def stage(repo: git.Repo, paths: Sequence[str]) -> None:
+    repo.git.add("--", *paths)

@@ -1,0 +1,1 @@
+"""The version each pin should carry for a release."""

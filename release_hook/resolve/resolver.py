@@ -1,0 +1,29 @@
+"""Decide every pin's target: from --version and --pin first, then from the release's requirements."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+from release_hook.errors import UserError
+from release_hook.pins import Scan
+from release_hook.resolve.targets import PLUGINS, Targets
+
+if TYPE_CHECKING:
+    from release_hook.config import Config
+    from release_hook.sync import Request
+
+
+def needed(scans: Sequence[Scan], package: str) -> set[str]:
+    return {pin.package for scan in scans for pin in scan.pins if pin.package != package}
+
+
+def resolve(config: Config, request: Request, scans: Sequence[Scan]) -> Targets:
+    explicit = dict(request.pins)
+    missing = needed(scans, config.package) - set(explicit)
+    if "jaxlib" in explicit:
+        missing -= set(PLUGINS)
+    sources = {name: "--pin" for name in explicit}
+    if "jaxlib" in explicit:
+        sources.update({p: "--pin jaxlib" for p in PLUGINS if p not in explicit})
+    if not missing:
+        return Targets(config.package, request.version, explicit, sources=sources)
+    raise UserError(f"no target for {', '.join(sorted(missing))}: pass --pin NAME==VERSION")

@@ -1,0 +1,58 @@
+"""Targets: the version each kept package should carry, per pin."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from release_hook.errors import UserError
+from release_hook.pins import Pin
+
+PLUGINS = ("jax-cuda12-plugin", "jax-cuda12-pjrt", "jax-cuda13-plugin", "jax-cuda13-pjrt")
+_PIN = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(\S+)\s*")
+
+
+def parse_pin(text: str) -> tuple[str, str]:
+    m = _PIN.fullmatch(text)
+    if m is None:
+        raise UserError(f"--pin {text!r}: expected NAME==VERSION")
+    try:
+        Version(m.group(2))
+    except InvalidVersion:
+        raise UserError(f"--pin {text!r}: {m.group(2)!r} is not a valid PEP 440 version") from None
+    return canonicalize_name(m.group(1)), m.group(2)
+
+
+def public(version: str) -> str:
+    return version.split("+", 1)[0]
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What each pin should read. `versions` holds whole versions; `cuda_tags` the jaxlib tag
+    chosen per base image (absent: keep the tag form the file uses)."""
+
+    package: str
+    version: str
+    versions: Mapping[str, str]
+    cuda_tags: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)  # package -> where it was decided
+
+    def for_pin(self, pin: Pin) -> str | None:
+        if pin.package == self.package:
+            return self.version
+        wanted = self.versions.get(pin.package)
+        if wanted is None and pin.package in PLUGINS and "jaxlib" in self.versions:
+            wanted = public(self.versions["jaxlib"])
+        if wanted is None:
+            return None
+        if pin.package == "jaxlib" and "+" not in wanted:
+            tag = self.cuda_tags.get(pin.image)
+            if tag is None and "+" in pin.version:
+                tag = pin.version.split("+", 1)[1]
+            if tag:
+                wanted = f"{wanted}+{tag}"
+        return wanted

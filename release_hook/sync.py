@@ -1,0 +1,97 @@
+"""`release-hook sync`: read, find pins, resolve targets, plan, apply, commit."""
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from dataclasses import dataclass
+
+from release_hook import files
+from release_hook.config import Config
+from release_hook.pins import find_pins
+from release_hook.plan import FilePlan, plan_file
+from release_hook.resolve.targets import Targets
+
+
+@dataclass(frozen=True)
+class Request:
+    paths: tuple[str, ...]
+    version: str
+    pins: dict[str, str]
+    mode: str  # "write", "dry-run" or "check"
+    commit: bool
+    offline: bool
+    allow_dirty: bool = False
+    allow_detached: bool = False
+    explain: bool = False
+    policy: str | None = None
+    cuda: str | None = None
+    requirements: str | None = None
+
+
+def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, bytes], Targets]:
+    paths = files.discover(request.paths, config.root, config.dockerfiles)
+    scans = []
+    originals: dict[str, bytes] = {}
+    for path in paths:
+        df, data = files.read(path)
+        originals[path] = data
+        scans.append(find_pins(df, config.package))
+    from release_hook.resolve.resolver import resolve
+
+    targets = resolve(config, request, scans)
+    return [plan_file(scan, targets.for_pin) for scan in scans], originals, targets
+
+
+def run(config: Config, request: Request) -> int:
+    plans, originals, targets = plan(config, request)
+    for p in plans:
+        for w in p.scan.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+    if request.explain or request.mode == "dry-run":
+        from release_hook.report import explain
+
+        explain(plans, targets, sys.stdout)
+    changed = [p for p in plans if p.changed]
+    if request.mode == "check":
+        for p in changed:
+            for c in p.changes:
+                print(f"{c.pin.path}:{c.pin.line}: {c.pin.package} {c.pin.operator}{c.pin.version}, "
+                      f"expected {c.new_version}")
+        if changed:
+            print(f"{len(changed)} Dockerfile(s) out of step with {config.package} {request.version}; "
+                  "run: python -m release_hook sync", file=sys.stderr)
+            return 1
+        return 0
+    if request.mode == "dry-run":
+        for p in changed:
+            sys.stdout.write(unified_diff(p))
+        return 0
+    if request.commit and changed:
+        from release_hook import gitops
+
+        repo = gitops.open_for_sync(config.root, [p.path for p in changed], request)
+    else:
+        repo = None
+    from release_hook.apply import prepare, write_all
+
+    write_all(prepare(changed, originals))
+    for p in changed:
+        for c in p.changes:
+            print(f"{c.pin.path}:{c.pin.line}: {c.pin.package} {c.pin.version} -> {c.new_version}")
+    if repo is not None:
+        from release_hook import gitops
+
+        message = gitops.commit_message(config.package, request.version, changed)
+        sha = gitops.commit_files(repo, [os.path.abspath(p.path) for p in changed], message)
+        print(f"committed {sha[:12]}: {message}")
+    return 0
+
+
+def unified_diff(p: FilePlan) -> str:
+    out = []
+    for line in difflib.unified_diff(p.old_text.splitlines(keepends=True),
+                                     p.new_text.splitlines(keepends=True),
+                                     f"a/{p.path}", f"b/{p.path}"):
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)

@@ -1,0 +1,263 @@
+"""`sync` end to end on files: byte-exact rewrites, check and dry-run, errors that change nothing."""
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES
+
+PINS = ("--pin", "jax==0.4.2", "--pin", "jaxlib==0.4.2")
+
+
+def copy_fixture(tmp_path: Path, name: str) -> Path:
+    dst = tmp_path / name
+    shutil.copyfile(FIXTURES / name, dst)
+    return dst
+
+
+def changed_bytes(before: bytes, after: bytes) -> list[tuple[bytes, bytes]]:
+    """The differing runs between two byte strings, aligned with difflib."""
+    import difflib
+
+    sm = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    return [(before[a1:a2], after[b1:b2]) for op, a1, a2, b1, b2 in sm.get_opcodes() if op != "equal"]
+
+
+def test_rewrites_only_version_bytes(cli, tmp_path: Path) -> None:
+    path = copy_fixture(tmp_path, "variables.Dockerfile")
+    before = path.read_bytes()
+    r = cli("sync", str(path), "--version", "0.7.0", "--pin", "jax==0.4.13",
+            "--pin", "jaxlib==0.4.13+cuda12.cudnn89", "--no-commit")
+    assert r.code == 0, r.err
+    after = path.read_bytes()
+    assert after == (before.replace(b"JAX_VERSION=0.4.1", b"JAX_VERSION=0.4.13")
+                     .replace(b'JAXLIB_VERSION="0.4.1"', b'JAXLIB_VERSION="0.4.13"')
+                     .replace(b"JAXLIB_CUDA=cuda11.cudnn86", b"JAXLIB_CUDA=cuda12.cudnn89")
+                     .replace(b"NUMPYRO_VERSION=0.6.0", b"NUMPYRO_VERSION=0.7.0")
+                     .replace(b"LEGACY_JAX 0.4.1", b"LEGACY_JAX 0.4.13"))
+    assert "variables.Dockerfile:11: jax 0.4.1 -> 0.4.13" in r.out
+
+
+def test_crlf_bom_no_final_newline_and_escape_directive(cli, tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    original = (b"\xef\xbb\xbf# escape=`\r\nFROM python:3.11\r\nENV JAX_VERSION 0.4.1\r\n"
+                b"RUN pip install `\r\n# comment\r\n  jax==$JAX_VERSION `\r\n\tnumpyro==0.6.0")
+    path.write_bytes(original)
+    r = cli("sync", str(path), "--version", "0.7.0", *PINS, "--no-commit")
+    assert r.code == 0, r.err
+    assert changed_bytes(original, path.read_bytes()) == [(b"1", b"2"), (b"6", b"7")]
+    assert path.read_bytes().endswith(b"\tnumpyro==0.7.0")
+    # and back again restores the original exactly
+    r = cli("sync", str(path), "--version", "0.6.0", "--pin", "jax==0.4.1", "--no-commit")
+    assert r.code == 0, r.err
+    assert path.read_bytes() == original
+
+
+def test_in_step_file_is_not_written(cli, tmp_path: Path) -> None:
+    path = copy_fixture(tmp_path, "literal.Dockerfile")
+    os.utime(path, (1_000_000, 1_000_000))
+    r = cli("sync", str(path), "--version", "0.6.0", "--pin", "jax==0.4.1", "--pin", "jaxlib==0.4.1",
+            "--no-commit")
+    assert r.code == 0, r.err
+    assert path.stat().st_mtime == 1_000_000
+    assert path.read_bytes() == (FIXTURES / "literal.Dockerfile").read_bytes()
+
+
+def test_check_names_file_line_and_pin(cli, tmp_path: Path) -> None:
+    path = copy_fixture(tmp_path, "numpyro-2021.Dockerfile")
+    r = cli("sync", str(path), "--version", "0.7.0", "--pin", "jax==0.2.13",
+            "--pin", "jaxlib==0.1.65", "--check")
+    assert r.code == 1
+    assert r.out.splitlines() == [
+        f"{path.name}:21: jax ==0.2.10, expected 0.2.13",
+        f"{path.name}:21: jaxlib ==0.1.62+cuda112, expected 0.1.65+cuda112",
+        f"{path.name}:23: numpyro ==0.6.0, expected 0.7.0",
+    ]
+    assert path.read_bytes() == (FIXTURES / "numpyro-2021.Dockerfile").read_bytes()
+    r = cli("sync", str(path), "--version", "0.6.0", "--pin", "jax==0.2.10", "--pin",
+            "jaxlib==0.1.62", "--check")
+    assert (r.code, r.out) == (0, "")
+
+
+def test_dry_run_prints_a_diff_and_writes_nothing(cli, tmp_path: Path) -> None:
+    path = copy_fixture(tmp_path, "numpyro-2021.Dockerfile")
+    r = cli("sync", str(path), "--version", "0.7.0", "--pin", "jax==0.2.13", "--pin",
+            "jaxlib==0.1.65+cuda111", "--dry-run")
+    assert r.code == 0
+    assert "-RUN pip3 install --upgrade jax==0.2.10 jaxlib==0.1.62+cuda112 \\\n" in r.out
+    assert "+RUN pip3 install --upgrade jax==0.2.13 jaxlib==0.1.65+cuda111 \\\n" in r.out
+    assert "+RUN pip3 install numpyro==0.7.0\n" in r.out
+    assert path.read_bytes() == (FIXTURES / "numpyro-2021.Dockerfile").read_bytes()
+
+
+def test_pin_jaxlib_without_tag_keeps_the_files_tag(cli, tmp_path: Path) -> None:
+    path = copy_fixture(tmp_path, "numpyro-2021.Dockerfile")
+    assert cli("sync", str(path), "--version", "0.6.0", "--pin", "jaxlib==0.1.65", "--pin",
+               "jax==0.2.10", "--no-commit").code == 0
+    assert b"jaxlib==0.1.65+cuda112 " in path.read_bytes()
+    assert cli("sync", str(path), "--version", "0.6.0", "--pin", "jaxlib==0.1.66+cuda111", "--pin",
+               "jax==0.2.10", "--no-commit").code == 0
+    assert b"jaxlib==0.1.66+cuda111 " in path.read_bytes()
+
+
+def test_pin_for_a_package_the_file_does_not_pin_changes_nothing(cli, tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM a\nRUN pip install numpyro==0.7.0\n")
+    r = cli("sync", str(path), "--version", "0.7.0", "--pin", "jax==0.4.2", "--pin", "flax==0.1",
+            "--no-commit")
+    assert (r.code, r.out) == (0, "")
+    assert path.read_text() == "FROM a\nRUN pip install numpyro==0.7.0\n"
+
+
+def test_composite_variable_form_must_fit(cli, tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM a\nARG V=0.1.62\nARG CUDA=112\n"
+                    "RUN pip install jaxlib==${V}+cuda${CUDA} numpyro==0.6.0\n")
+    r = cli("sync", str(path), "--version", "0.7.0", "--pin", "jaxlib==0.1.65+cuda111", "--no-commit")
+    assert r.code == 0, r.err
+    assert path.read_text() == ("FROM a\nARG V=0.1.65\nARG CUDA=111\n"
+                                "RUN pip install jaxlib==${V}+cuda${CUDA} numpyro==0.7.0\n")
+    r = cli("sync", str(path), "--version", "0.8.0", "--pin", "jaxlib==0.4.1+cuda11.cudnn86",
+            "--no-commit")
+    assert r.code == 0, r.err
+    assert "ARG CUDA=11.cudnn86\n" in path.read_text()
+    r = cli("sync", str(path), "--version", "0.9.0", "--pin", "jaxlib==0.4.30", "--no-commit")
+    assert r.code == 0  # no tag given: the file's tag is kept
+    before = path.read_bytes()
+    r = cli("sync", str(path), "--version", "0.9.0", "--pin", "jaxlib==0.4.31+rocm", "--no-commit")
+    assert r.code == 2
+    assert r.err.strip() == ("release-hook: Dockerfile:4: cannot write jaxlib 0.4.31+rocm in this "
+                             "file's form '{}+cuda{}'")
+    assert path.read_bytes() == before
+
+
+def test_one_variable_two_different_targets_is_an_error(cli, tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM a\nARG V=0.4.1\nRUN pip install jax==$V jaxlib==$V\n")
+    r = cli("sync", str(path), "--version", "1", "--pin", "jax==0.4.2", "--pin", "jaxlib==0.4.3",
+            "--no-commit")
+    assert r.code == 2
+    assert "give them separate variables" in r.err
+    r = cli("sync", str(path), "--version", "1", "--pin", "jax==0.4.2", "--pin", "jaxlib==0.4.2",
+            "--no-commit")
+    assert r.code == 0
+    assert "ARG V=0.4.2\n" in path.read_text()
+
+
+def test_folders_and_config_globs(cli, tmp_path: Path) -> None:
+    (tmp_path / "docker" / "release").mkdir(parents=True)
+    (tmp_path / "images").mkdir()
+    pinned = "FROM a\nRUN pip install numpyro==0.6.0\n"
+    for rel in ("docker/release/Dockerfile", "images/gpu.Dockerfile", "images/Dockerfile.cpu",
+                "images/x.dockerfile", "images/notes.txt"):
+        (tmp_path / rel).write_text(pinned)
+    r = cli("sync", "images", "--version", "0.7.0", "--no-commit")
+    assert r.code == 0, r.err
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()
+                  if "0.7.0" in p.read_text()) == ["Dockerfile.cpu", "gpu.Dockerfile", "x.dockerfile"]
+    assert "0.6.0" in (tmp_path / "docker/release/Dockerfile").read_text()
+    # no PATH: the globs of setup.cfg, default docker/**/Dockerfile*
+    (tmp_path / ".bumpversion.cfg").write_text("[bumpversion]\ncurrent_version = 0.8.0\n")
+    assert cli("sync", "--no-commit").code == 0
+    assert "numpyro==0.8.0" in (tmp_path / "docker/release/Dockerfile").read_text()
+    (tmp_path / "setup.cfg").write_text("[release_hook]\ndockerfiles = images/*.Dockerfile\n")
+    assert cli("sync", "--no-commit", "--version", "0.9.0").code == 0
+    assert "numpyro==0.9.0" in (tmp_path / "images/gpu.Dockerfile").read_text()
+    assert "numpyro==0.8.0" in (tmp_path / "docker/release/Dockerfile").read_text()
+
+
+def test_version_from_bumpversion_env(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM a\nRUN pip install numpyro==0.6.0\n")
+    (tmp_path / ".bumpversion.cfg").write_text("[bumpversion]\ncurrent_version = 0.6.0\n")
+    monkeypatch.setenv("BUMPVERSION_NEW_VERSION", "0.7.0")
+    assert cli("sync", "Dockerfile", "--no-commit").code == 0
+    assert "numpyro==0.7.0" in path.read_text()
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--version", "not a version"), "--version: 'not a version' is not a valid PEP 440 version"),
+    (("--pin", "jax==0.4.x"), "--pin 'jax==0.4.x': '0.4.x' is not a valid PEP 440 version"),
+    (("--pin", "jax>=0.4"), "--pin 'jax>=0.4': expected NAME==VERSION"),
+])
+def test_bad_arguments(cli, tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM a\nRUN pip install numpyro==0.6.0\n")
+    full = ("sync", "Dockerfile", "--no-commit") + (args if "--version" in args else args + ("--version", "1.0"))
+    r = cli(*full)
+    assert (r.code, r.err) == (2, f"release-hook: {message}\n")
+    assert path.read_text() == "FROM a\nRUN pip install numpyro==0.6.0\n"
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"FROM a\nRUN pip install \\\n  numpyro==0.6.0 \\\n", r"bad:2: line continuation '\\' at end of file"),
+    (b"FROM a\nRUN <<EOF\npip install numpyro==0.6.0\n", "bad:2: unterminated heredoc <<EOF"),
+    (b"FROM a\nRUN pip install numpyro==0.6.0\n\x00\x01", "bad: binary file, not a Dockerfile"),
+    (b"FROM a\n# caf\xe9\nRUN pip install numpyro==0.6.0\n", r"bad:2: not UTF-8 text \(byte 0xe9\)"),
+    (b"FROM a\nRUN pip install 'numpyro==0.6.0)'\n", "bad:2: cannot parse requirement"),
+    (b"FROM a\nRUN pip install numpyro==$NOPE\n", r"bad:2: numpyro pin uses \$\{NOPE\}"),
+])
+def test_bad_files_change_nothing(cli, tmp_path: Path, content: bytes, message: str) -> None:
+    good = tmp_path / "good"
+    good.write_bytes(b"FROM a\nRUN pip install numpyro==0.6.0\n")
+    bad = tmp_path / "bad"
+    bad.write_bytes(content)
+    r = cli("sync", "good", "bad", "--version", "0.7.0", "--no-commit")
+    assert r.code == 2
+    import re
+    assert re.fullmatch(r"release-hook: " + message + r".*\n", r.err), r.err
+    assert good.read_bytes() == b"FROM a\nRUN pip install numpyro==0.6.0\n"
+    assert bad.read_bytes() == content
+
+
+def test_missing_and_read_only_files(cli, tmp_path: Path) -> None:
+    r = cli("sync", "nope/Dockerfile", "--version", "0.7.0", "--no-commit")
+    assert (r.code, r.err) == (2, "release-hook: nope/Dockerfile: no such file or folder\n")
+    good = tmp_path / "a.Dockerfile"
+    good.write_text("FROM a\nRUN pip install numpyro==0.6.0\n")
+    ro = tmp_path / "b.Dockerfile"
+    ro.write_text("FROM a\nRUN pip install numpyro==0.6.0\n")
+    ro.chmod(0o444)
+    r = cli("sync", str(good), str(ro), "--version", "0.7.0", "--no-commit")
+    assert (r.code, r.err) == (2, "release-hook: b.Dockerfile: file is read-only; nothing written\n")
+    assert "0.6.0" in good.read_text() and "0.6.0" in ro.read_text()
+
+
+def test_unreadable_file(cli, tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.mkdir()
+    r = cli("sync", str(path / ".."), "--version", "0.7.0", "--no-commit")
+    assert r.code == 0  # a folder named Dockerfile is searched, not read
+    r = cli("sync", "Dockerfile/", "--version", "0.7.0", "--no-commit")
+    assert r.code == 0
+
+
+def test_permissions_are_kept(cli, tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM a\nRUN pip install numpyro==0.6.0\n")
+    path.chmod(0o640)
+    assert cli("sync", "Dockerfile", "--version", "0.7.0", "--no-commit").code == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["Dockerfile", "home"] or \
+        sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile", "home"]
+
+
+def test_module_and_console_script(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM a\nRUN pip install numpyro==0.6.0\n")
+    for cmd in ([sys.executable, "-m", "release_hook"],
+                [str(Path(sys.executable).with_name("release-hook"))]):
+        r = subprocess.run([*cmd, "sync", "Dockerfile", "--version", "0.7.0", "--check"],
+                           cwd=tmp_path, capture_output=True, text=True)
+        assert r.returncode == 1, r.stderr
+        assert r.stdout == "Dockerfile:2: numpyro ==0.6.0, expected 0.7.0\n"
+    r = subprocess.run([sys.executable, "-m", "release_hook", "sync", "missing"], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert len(r.stderr.splitlines()) == 1 and "Traceback" not in r.stderr
