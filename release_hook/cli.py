@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--dry-run", action="store_true", help="print the plan and a diff; write nothing")
     mode.add_argument("--check", action="store_true", help="write nothing; exit 1 when out of step")
     sync.add_argument("--no-commit", action="store_true", help="write the files, do not commit")
+    sync.add_argument("--stage", action="store_true",
+                      help="write the files and `git add` them, do not commit (for bump hooks)")
     sync.add_argument("--offline", action="store_true", help="never touch the network")
     sync.add_argument("--explain", action="store_true", help="show each pin and what decided it")
     sync.add_argument("--policy", choices=("minimum", "latest"), help="override the per-file policy")
@@ -77,15 +79,18 @@ def _sync(args: argparse.Namespace) -> int:
 
     root = cfg.find_root(os.getcwd())
     conf = cfg.load(root)
-    version = args.version or os.environ.get("BUMPVERSION_NEW_VERSION") or cfg.current_version(root)
-    what = "--version" if args.version else ("BUMPVERSION_NEW_VERSION" if os.environ.get(
-        "BUMPVERSION_NEW_VERSION") else "current_version")
+    what, version = "--version", args.version
+    for name in cfg.VERSION_ENV:
+        if not version and os.environ.get(name):
+            what, version = name, os.environ[name]
+    if not version:
+        what, version = "current_version", cfg.current_version(root)
     cfg.checked_version(version, what)
     pins = dict(parse_pin(p) for p in args.pin)
     mode = "check" if args.check else "dry-run" if args.dry_run else "write"
-    request = Request(tuple(args.paths), version, pins, mode, not args.no_commit, args.offline,
-                      args.allow_dirty, args.allow_detached, args.explain, args.policy, args.cuda,
-                      args.requirements)
+    request = Request(tuple(args.paths), version, pins, mode, not (args.no_commit or args.stage),
+                      args.offline, args.stage, args.allow_dirty, args.allow_detached, args.explain,
+                      args.policy, args.cuda, args.requirements)
     return run(conf, request)
 
 

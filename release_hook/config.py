@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import sys
 from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
@@ -10,7 +11,9 @@ from packaging.version import InvalidVersion, Version
 from release_hook.errors import UserError
 
 DEFAULT_DOCKERFILES = ("docker/**/Dockerfile*",)
-VERSION_FILES = (".bumpversion.cfg", "setup.cfg")
+VERSION_FILES = (".bumpversion.cfg", "setup.cfg", ".bumpversion.toml", "pyproject.toml")
+# bump2version and bump-my-version's commit, then bump-my-version's hooks.
+VERSION_ENV = ("BUMPVERSION_NEW_VERSION", "BVHOOK_NEW_VERSION")
 
 
 @dataclass(frozen=True)
@@ -24,24 +27,29 @@ class Config:
     offline_push: str = "refuse"  # what pre-push does when it cannot check without the index
 
 
-def _read(path: str) -> configparser.RawConfigParser | None:
-    if not os.path.isfile(path):
-        return None
-    parser = configparser.RawConfigParser()
-    try:
-        parser.read(path, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError) as e:
-        raise UserError(f"cannot read: {str(e).splitlines()[0]}", path) from None
-    return parser
-
-
 def _lines(value: str) -> tuple[str, ...]:
     return tuple(v for v in value.replace(",", "\n").split() if v)
 
 
 def load(root: str) -> Config:
-    parser = _read(os.path.join(root, "setup.cfg"))
-    if parser is None or not parser.has_section("release_hook"):
+    path = os.path.join(root, "setup.cfg")
+    if not os.path.isfile(path):
+        return Config(root)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"cannot read: {e}", path) from None
+    return from_text(root, text, path)
+
+
+def from_text(root: str, text: str, where: str) -> Config:
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read_string(text, source=where)
+    except configparser.Error as e:
+        raise UserError(f"cannot read: {str(e).splitlines()[0]}", where) from None
+    if not parser.has_section("release_hook"):
         return Config(root)
     s = parser["release_hook"]
     policies = Config.policies
@@ -50,14 +58,12 @@ def load(root: str) -> Config:
         for item in _lines(s["policy"]):
             glob, _, policy = item.rpartition("=") if "=" in item else ("*", "", item)
             if policy not in ("minimum", "latest"):
-                raise UserError(f"[release_hook] policy: unknown policy {policy!r}",
-                                os.path.join(root, "setup.cfg"))
+                raise UserError(f"[release_hook] policy: unknown policy {policy!r}", where)
             pairs.append((glob, policy))
         policies = tuple(pairs) + (("*", "minimum"),)
     offline_push = s.get("offline_push", Config.offline_push)
     if offline_push not in ("refuse", "allow"):
-        raise UserError("[release_hook] offline_push must be refuse or allow",
-                        os.path.join(root, "setup.cfg"))
+        raise UserError("[release_hook] offline_push must be refuse or allow", where)
     return Config(
         root=root,
         package=s.get("package", Config.package).strip(),
@@ -81,6 +87,9 @@ def find_root(start: str) -> str:
 
 
 def version_from_text(text: str, where: str) -> str | None:
+    """current_version of bump2version's INI files or bump-my-version's TOML files."""
+    if where.endswith(".toml"):
+        return _toml_version(text, where)
     parser = configparser.RawConfigParser()
     try:
         parser.read_string(text, source=where)
@@ -89,6 +98,19 @@ def version_from_text(text: str, where: str) -> str | None:
     if parser.has_option("bumpversion", "current_version"):
         return parser.get("bumpversion", "current_version").strip()
     return None
+
+
+def _toml_version(text: str, where: str) -> str | None:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"cannot read: {e}", where) from None
+    found = data.get("tool", {}).get("bumpversion", {}).get("current_version")
+    return str(found) if found else None
 
 
 def current_version(root: str) -> str:

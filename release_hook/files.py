@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import re
 import os
 from typing import Sequence
 
@@ -63,3 +64,32 @@ def read(path: str) -> tuple[Dockerfile, bytes]:
     except OSError as e:
         raise UserError(f"cannot read: {e.strerror}", path) from None
     return parse(decode(data, path), path), data
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A repository-relative glob (`**` spans folders) as a regular expression on `/` paths."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+def matching(paths: Sequence[str], globs: Sequence[str]) -> list[str]:
+    regexes = [glob_regex(g) for g in globs]
+    return [p for p in paths if any(r.fullmatch(p) for r in regexes)
+            and not os.path.basename(p).startswith(".")]

@@ -37,6 +37,10 @@ def open_for_sync(root: str, paths: Sequence[str], request: Request) -> git.Repo
     import git
 
     repo = open_repo(root)
+    if not request.allow_dirty:
+        refuse_dirty(repo, paths)
+    if request.stage:
+        return repo  # inside a commit that git is already making
     busy = _in_progress(repo)
     if busy:
         raise UserError(f"{busy} is in progress; finish it first (nothing written)")
@@ -47,13 +51,18 @@ def open_for_sync(root: str, paths: Sequence[str], request: Request) -> git.Repo
         repo.git.var("GIT_AUTHOR_IDENT")
     except git.GitCommandError:
         raise UserError("no git identity: set user.name and user.email (nothing written)") from None
-    if not request.allow_dirty:
-        rel = [os.path.relpath(os.path.abspath(p), repo.working_tree_dir) for p in paths]
-        status = repo.git.status("--porcelain", "--untracked-files=all", "--", *rel)
-        for line in status.splitlines():
-            raise UserError("has uncommitted edits; commit or stash them, or pass --allow-dirty "
-                            "(nothing written)", line[3:])
     return repo
+
+
+def refuse_dirty(repo: git.Repo, paths: Sequence[str]) -> None:
+    """A Dockerfile with edits of the user's own is not rewritten: they would be mixed in."""
+    top = repo.working_tree_dir
+    assert top is not None
+    rel = [os.path.relpath(os.path.realpath(p), os.path.realpath(top)) for p in paths]
+    status = repo.git.status("--porcelain", "--untracked-files=all", "--", *rel)
+    for line in status.splitlines():
+        raise UserError("has uncommitted edits; commit or stash them, or pass --allow-dirty "
+                        "(nothing written)", line[3:])
 
 
 def commit_message(package: str, version: str, plans: Sequence[FilePlan]) -> str:
@@ -84,4 +93,21 @@ def commit_files(repo: git.Repo, paths: Sequence[str], message: str) -> str:
 
 
 def stage(repo: git.Repo, paths: Sequence[str]) -> None:
-    repo.git.add("--", *paths)
+    top = repo.working_tree_dir
+    assert top is not None
+    tracked_or_new = [p for p in paths if not repo.ignored(os.path.relpath(p, top))]
+    if tracked_or_new:
+        repo.git.add("--", *tracked_or_new)
+
+
+def blob(repo: git.Repo, sha: str, path: str) -> bytes | None:
+    commit = repo.rev_parse(f"{sha}^{{commit}}")
+    try:
+        return commit.tree[path].data_stream.read()
+    except KeyError:
+        return None
+
+
+def tree_paths(repo: git.Repo, sha: str) -> list[str]:
+    commit = repo.rev_parse(f"{sha}^{{commit}}")
+    return [item.path for item in commit.tree.traverse() if item.type == "blob"]

@@ -21,6 +21,7 @@ class Request:
     mode: str  # "write", "dry-run" or "check"
     commit: bool
     offline: bool
+    stage: bool = False  # `git add` what was written, for hooks that run inside a commit
     allow_dirty: bool = False
     allow_detached: bool = False
     explain: bool = False
@@ -67,12 +68,11 @@ def run(config: Config, request: Request) -> int:
         for p in changed:
             sys.stdout.write(unified_diff(p))
         return 0
-    if request.commit and changed:
+    repo = None
+    if (request.commit or request.stage) and changed:
         from release_hook import gitops
 
         repo = gitops.open_for_sync(config.root, [p.path for p in changed], request)
-    else:
-        repo = None
     from release_hook.apply import prepare, write_all
 
     write_all(prepare(changed, originals))
@@ -82,11 +82,15 @@ def run(config: Config, request: Request) -> int:
     if repo is not None:
         from release_hook import gitops
 
-        message = gitops.commit_message(config.package, request.version, changed)
-        sha = gitops.commit_files(repo, [os.path.abspath(p.path) for p in changed], message)
-        print(f"committed {sha[:12]}: {message}")
+        paths = [os.path.abspath(p.path) for p in changed]
+        if request.stage:
+            gitops.stage(repo, paths)
+        else:
+            message = gitops.commit_message(config.package, request.version, changed)
+            sha = gitops.commit_files(repo, paths, message)
+            if sha:
+                print(f"committed {sha[:12]}: {message}")
     return 0
-
 
 def unified_diff(p: FilePlan) -> str:
     out = []

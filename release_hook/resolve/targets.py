@@ -39,11 +39,14 @@ class Targets:
     version: str
     versions: Mapping[str, str]
     cuda_tags: Mapping[str, str] = field(default_factory=dict)
-    sources: Mapping[str, str] = field(default_factory=dict)  # package -> where it was decided
+    sources: Mapping[str, str] = field(default_factory=dict)  # package -> what decided it
+    unresolved: Mapping[str, str] = field(default_factory=dict)  # package -> why not decided
 
     def for_pin(self, pin: Pin) -> str | None:
         if pin.package == self.package:
             return self.version
+        if pin.package in self.unresolved:
+            return None
         wanted = self.versions.get(pin.package)
         if wanted is None and pin.package in PLUGINS and "jaxlib" in self.versions:
             wanted = public(self.versions["jaxlib"])

@@ -1,0 +1,58 @@
+"""Is a commit's set of Dockerfiles in step with the version it declares? Read from git objects."""
+from __future__ import annotations
+
+from release_hook import config as cfg
+from release_hook import files, gitops
+from release_hook.dockerfile import parse
+from release_hook.pins import find_pins
+from release_hook.plan import plan_file
+
+
+def _config_at(repo_path: str, sha: str) -> tuple[cfg.Config, str | None]:
+    repo = gitops.open_repo(repo_path)
+    top = repo.working_tree_dir or repo_path
+    setup = gitops.blob(repo, sha, "setup.cfg")
+    conf = cfg.from_text(top, setup.decode("utf-8", "replace"), f"{sha[:12]}:setup.cfg") if setup \
+        else cfg.Config(top)
+    version = None
+    for name in cfg.VERSION_FILES:
+        data = gitops.blob(repo, sha, name)
+        if data is not None:
+            version = cfg.version_from_text(data.decode("utf-8", "replace"), f"{sha[:12]}:{name}")
+            if version:
+                break
+    return conf, version
+
+
+def offline_policy(repo_path: str, sha: str) -> str:
+    return _config_at(repo_path, sha)[0].offline_push
+
+
+def check(repo_path: str, sha: str) -> tuple[list[str], list[str]]:
+    """(out-of-step pins, what could not be checked) for the commit `sha`."""
+    from release_hook.resolve.resolver import resolve
+    from release_hook.sync import Request
+
+    repo = gitops.open_repo(repo_path)
+    conf, version = _config_at(repo_path, sha)
+    if version is None:
+        return [], []  # the commit declares no version: nothing to be in step with
+    cfg.checked_version(version, f"{sha[:12]}:.bumpversion.cfg current_version")
+    scans = []
+    for path in files.matching(gitops.tree_paths(repo, sha), conf.dockerfiles):
+        data = gitops.blob(repo, sha, path)
+        assert data is not None
+        scans.append(find_pins(parse(files.decode(data, path), path), conf.package))
+    request = Request(tuple(s.dockerfile.path for s in scans), version, {}, "check", commit=False,
+                      offline=False)
+    targets = resolve(conf, request, scans, partial=True, root_files=lambda p: gitops.blob(repo, sha, p))
+    problems = []
+    for scan in scans:
+        for change in plan_file(scan, targets.for_pin).changes:
+            pin = change.pin
+            problems.append(f"{pin.path}:{pin.line}: {pin.package} {pin.operator}{pin.version}, "
+                            f"expected {change.new_version}")
+    unchecked = [f"{pin.path}:{pin.line}: {pin.package} ({targets.unresolved[pin.package]})"
+                 for scan in scans for pin in scan.pins if pin.package in targets.unresolved]
+    return problems, unchecked
+

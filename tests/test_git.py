@@ -1,0 +1,303 @@
+"""Committing a sync, the hooks, bump2version and pushes: real git, real bump2version, no mocks."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import git
+
+DOCKERFILE = ("FROM python:3.11\nARG NUMPYRO_VERSION=0.6.0\n"
+              "RUN pip install numpyro==${NUMPYRO_VERSION}\n"
+              "RUN git clone --branch 0.6.0 https://github.com/pyro-ppl/numpyro.git\n")
+BUMPVERSION = "[bumpversion]\ncurrent_version = 0.6.0\ncommit = True\ntag = True\ntag_name = {new_version}\n"
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "docker" / "release").mkdir(parents=True)
+    (root / "docker" / "release" / "Dockerfile").write_text(DOCKERFILE)
+    (root / ".bumpversion.cfg").write_text(BUMPVERSION)
+    (root / "README.md").write_text("hello\n")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    return root
+
+
+def head(root: Path) -> str:
+    return git(root, "rev-parse", "HEAD").stdout.strip()
+
+
+def files_in(root: Path, rev: str = "HEAD") -> list[str]:
+    return git(root, "show", "--name-only", "--format=", rev).stdout.split()
+
+
+def run_hook_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUMPVERSION_")}
+    env.update(extra)
+    return env
+
+
+# -- sync commits --------------------------------------------------------------------------------
+
+def test_sync_commits_only_the_dockerfiles_it_changed(cli, repo: Path) -> None:
+    (repo / "README.md").write_text("staged change\n")
+    git(repo, "add", "README.md")
+    (repo / "notes.txt").write_text("untracked\n")
+    (repo / ".bumpversion.cfg").write_text(BUMPVERSION.replace("0.6.0", "0.7.0"))  # unstaged
+    r = cli("sync", cwd=repo)
+    assert r.code == 0, r.err
+    assert "committed" in r.out
+    assert files_in(repo) == ["docker/release/Dockerfile"]
+    assert git(repo, "log", "-1", "--format=%s").stdout.strip() == "Sync Dockerfiles with numpyro 0.7.0"
+    status = git(repo, "status", "--porcelain").stdout.splitlines()
+    assert sorted(status) == [" M .bumpversion.cfg", "?? notes.txt", "M  README.md"]
+
+
+def test_commit_message_names_what_moved(cli, repo: Path) -> None:
+    df = repo / "docker" / "release" / "Dockerfile"
+    df.write_text(DOCKERFILE + "RUN pip install jax==0.2.10 jaxlib==0.1.62+cuda112\n")
+    git(repo, "commit", "-qam", "jax")
+    r = cli("sync", "--version", "0.7.0", "--pin", "jax==0.2.13", "--pin", "jaxlib==0.1.65", cwd=repo)
+    assert r.code == 0, r.err
+    assert git(repo, "log", "-1", "--format=%s").stdout.strip() == (
+        "Sync Dockerfiles with numpyro 0.7.0 (jax 0.2.13, jaxlib 0.1.65+cuda112)")
+
+
+def test_nothing_changed_no_commit(cli, repo: Path) -> None:
+    before = head(repo)
+    r = cli("sync", "--version", "0.6.0", cwd=repo)
+    assert (r.code, r.out) == (0, "")
+    assert head(repo) == before
+
+
+def test_dirty_dockerfile_is_refused_unless_allowed(cli, repo: Path) -> None:
+    df = repo / "docker" / "release" / "Dockerfile"
+    df.write_text(DOCKERFILE + "# my own edit\n")
+    before = head(repo)
+    r = cli("sync", "--version", "0.7.0", cwd=repo)
+    assert r.code == 2
+    assert r.err == ("release-hook: docker/release/Dockerfile: has uncommitted edits; commit or "
+                     "stash them, or pass --allow-dirty (nothing written)\n")
+    assert df.read_text() == DOCKERFILE + "# my own edit\n"
+    assert head(repo) == before
+    assert cli("sync", "--version", "0.7.0", "--allow-dirty", cwd=repo).code == 0
+    assert "# my own edit" in git(repo, "show", "HEAD:docker/release/Dockerfile").stdout
+
+
+@pytest.mark.parametrize("setup, message", [
+    ("detached", "HEAD is detached"),
+    ("merge", "a merge is in progress"),
+    ("identity", "no git identity"),
+])
+def test_refusals_change_nothing(cli, repo: Path, monkeypatch: pytest.MonkeyPatch, setup: str,
+                                 message: str) -> None:
+    if setup == "detached":
+        git(repo, "checkout", "-q", "--detach")
+    elif setup == "merge":
+        (repo / ".git" / "MERGE_HEAD").write_text(head(repo) + "\n")
+    else:
+        (Path(os.environ["HOME"]) / ".gitconfig").write_text("[user]\n\tuseConfigOnly = true\n")
+        monkeypatch.setenv("EMAIL", "")
+        for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+            monkeypatch.delenv(var, raising=False)
+    r = cli("sync", "--version", "0.7.0", cwd=repo)
+    assert r.code == 2
+    assert message in r.err and len(r.err.splitlines()) == 1
+    assert (repo / "docker" / "release" / "Dockerfile").read_text() == DOCKERFILE
+    if setup == "detached":
+        assert cli("sync", "--version", "0.7.0", "--allow-detached", cwd=repo).code == 0
+
+
+def test_not_a_repository(cli, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    r = cli("sync", "Dockerfile", "--version", "0.7.0")
+    assert (r.code, r.err) == (2, "release-hook: not a git repository (use --no-commit to write "
+                                  "without committing)\n")
+    assert (tmp_path / "Dockerfile").read_text() == DOCKERFILE
+    assert cli("sync", "Dockerfile", "--version", "0.7.0", "--no-commit").code == 0
+
+
+def test_ignored_dockerfile_is_written_not_committed(cli, repo: Path) -> None:
+    (repo / ".gitignore").write_text("local/\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-qm", "ignore")
+    (repo / "local").mkdir()
+    (repo / "local" / "Dockerfile").write_text(DOCKERFILE)
+    before = head(repo)
+    r = cli("sync", "local/Dockerfile", "--version", "0.7.0", cwd=repo)
+    assert r.code == 0, r.err
+    assert "numpyro==${NUMPYRO_VERSION}" in (repo / "local" / "Dockerfile").read_text()
+    assert "ARG NUMPYRO_VERSION=0.7.0" in (repo / "local" / "Dockerfile").read_text()
+    assert head(repo) == before
+
+
+# -- install / uninstall -------------------------------------------------------------------------
+
+def test_install_is_idempotent_and_chains_an_existing_hook(cli, repo: Path) -> None:
+    hooks = repo / ".git" / "hooks"
+    (hooks / "pre-commit").write_text("#!/bin/sh\necho other tool ran >> \"$(git rev-parse --git-dir)/ran\"\n")
+    (hooks / "pre-commit").chmod(0o755)
+    assert cli("install", cwd=repo).code == 0
+    first = (hooks / "pre-commit").read_text()
+    assert "release-hook" in first and (hooks / "pre-commit.release-hook-chained").exists()
+    mtime = (hooks / "pre-commit").stat().st_mtime_ns
+    assert cli("install", cwd=repo).code == 0
+    assert (hooks / "pre-commit").stat().st_mtime_ns == mtime
+    (repo / "README.md").write_text("x\n")
+    git(repo, "commit", "-qam", "ordinary")
+    assert (repo / ".git" / "ran").read_text() == "other tool ran\n"
+    assert cli("uninstall", cwd=repo).code == 0
+    assert (hooks / "pre-commit").read_text().startswith("#!/bin/sh\necho other tool ran")
+    assert not (hooks / "pre-push").exists()
+
+
+def test_install_respects_core_hooks_path(cli, repo: Path) -> None:
+    git(repo, "config", "core.hooksPath", ".githooks")
+    assert cli("install", cwd=repo).code == 0
+    assert (repo / ".githooks" / "pre-commit").exists()
+    assert not (repo / ".git" / "hooks" / "pre-commit").exists()
+
+
+def test_install_from_a_linked_worktree_uses_the_common_git_dir(cli, repo: Path, tmp_path: Path) -> None:
+    git(repo, "worktree", "add", "-q", str(tmp_path / "wt"), "-b", "other")
+    assert cli("install", cwd=tmp_path / "wt").code == 0
+    assert (repo / ".git" / "hooks" / "pre-push").exists()
+
+
+def test_ordinary_commit_starts_no_python(cli, repo: Path) -> None:
+    """The hook records its Python; point it at one that cannot run and commit as usual."""
+    assert cli("install", cwd=repo).code == 0
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text(hook.read_text().replace(sys.executable, "/nonexistent/python"))
+    (repo / "README.md").write_text("x\n")
+    r = git(repo, "commit", "-qam", "ordinary", env=run_hook_env(), check=False)
+    assert r.returncode == 0, r.stderr
+    r = git(repo, "commit", "-q", "--allow-empty", "-m", "bump", check=False,
+            env=run_hook_env(BUMPVERSION_NEW_VERSION="0.7.0"))
+    assert r.returncode != 0  # the bump path does start it
+
+
+# -- bump2version ----------------------------------------------------------------------------------
+
+def bump(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / "bump2version"), *args], cwd=repo, text=True,
+                          capture_output=True, env=run_hook_env())
+
+
+def test_bump2version_minor_commits_the_synced_dockerfiles_and_tags(cli, repo: Path) -> None:
+    assert cli("install", cwd=repo).code == 0
+    r = bump(repo, "minor")
+    assert r.returncode == 0, r.stderr
+    assert git(repo, "status", "--porcelain").stdout == ""
+    assert sorted(files_in(repo)) == [".bumpversion.cfg", "docker/release/Dockerfile"]
+    assert git(repo, "rev-parse", "0.7.0^{commit}").stdout == git(repo, "rev-parse", "HEAD").stdout
+    tagged = git(repo, "show", "0.7.0:docker/release/Dockerfile").stdout
+    assert tagged == DOCKERFILE.replace("0.6.0", "0.7.0")
+    assert "docker/release/Dockerfile:3: numpyro 0.6.0 -> 0.7.0" in r.stderr
+
+
+def test_failed_sync_fails_the_bump_commit(cli, repo: Path) -> None:
+    df = repo / "docker" / "release" / "Dockerfile"
+    df.write_text(DOCKERFILE + "RUN pip install numpyro==$UNDEFINED_VERSION\n")
+    git(repo, "commit", "-qam", "broken")
+    assert cli("install", cwd=repo).code == 0
+    before = head(repo)
+    r = bump(repo, "minor")
+    assert r.returncode != 0
+    assert "release-hook: docker/release/Dockerfile:5: numpyro pin uses ${UNDEFINED_VERSION}" in r.stderr
+    assert head(repo) == before
+    assert git(repo, "tag").stdout == ""
+
+
+# -- pre-push ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def remote(repo: Path, tmp_path: Path) -> Path:
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(repo, "remote", "add", "origin", str(bare))
+    return bare
+
+
+def push(repo: Path, *refs: str) -> subprocess.CompletedProcess[str]:
+    return git(repo, "push", "origin", *refs, check=False, env=run_hook_env())
+
+
+def test_push_refuses_out_of_step_then_accepts_the_fix(cli, repo: Path, remote: Path) -> None:
+    assert cli("install", cwd=repo).code == 0
+    assert bump(repo, "minor").returncode == 0
+    r = push(repo, "HEAD:refs/heads/main", "--tags")
+    assert r.returncode == 0, r.stderr
+    df = repo / "docker" / "release" / "Dockerfile"
+    df.write_text(df.read_text().replace("numpyro==${NUMPYRO_VERSION}", "numpyro==0.6.1"))
+    git(repo, "commit", "-qam", "break a pin")
+    r = push(repo, "HEAD:refs/heads/main")
+    assert r.returncode != 0
+    assert ("release-hook: refs/heads/main: docker/release/Dockerfile:3: numpyro ==0.6.1, "
+            "expected 0.7.0") in r.stderr
+    assert "python -m release_hook sync" in r.stderr
+    assert git(remote, "rev-parse", "main").stdout != git(repo, "rev-parse", "HEAD").stdout
+    assert cli("sync", cwd=repo).code == 0
+    r = push(repo, "HEAD:refs/heads/main")
+    assert r.returncode == 0, r.stderr
+    assert git(remote, "rev-parse", "main").stdout == git(repo, "rev-parse", "HEAD").stdout
+
+
+def test_push_reads_the_commit_not_the_work_tree(cli, repo: Path, remote: Path) -> None:
+    assert cli("install", cwd=repo).code == 0
+    df = repo / "docker" / "release" / "Dockerfile"
+    df.write_text(DOCKERFILE.replace("0.6.0", "0.5.0"))  # uncommitted, out of step
+    assert push(repo, "HEAD:refs/heads/main").returncode == 0
+    df.write_text(DOCKERFILE)
+    git(repo, "commit", "-q", "--allow-empty", "-m", "x")
+    (repo / ".bumpversion.cfg").write_text(BUMPVERSION.replace("0.6.0", "0.9.0"))  # not committed
+    assert push(repo, "HEAD:refs/heads/main").returncode == 0
+
+
+def test_push_checks_annotated_tags_and_skips_deletions(cli, repo: Path, remote: Path) -> None:
+    assert cli("install", cwd=repo).code == 0
+    (repo / ".bumpversion.cfg").write_text(BUMPVERSION.replace("0.6.0", "0.7.0"))
+    git(repo, "commit", "-qam", "bump without sync", "--no-verify")
+    git(repo, "tag", "-a", "-m", "release", "0.7.0")
+    r = push(repo, "refs/tags/0.7.0")
+    assert r.returncode != 0 and "refs/tags/0.7.0: docker/release/Dockerfile:3" in r.stderr
+    git(repo, "push", "-q", "--no-verify", "origin", "refs/tags/0.7.0")
+    r = push(repo, ":refs/tags/0.7.0")
+    assert r.returncode == 0, r.stderr
+
+
+def test_pre_push_input_with_sha256_zero_ids(cli, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    zero = "0" * 64
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"(delete) {zero} refs/heads/gone {'1' * 64}\n"))
+    assert cli("hook", "pre-push", "origin", "url", cwd=repo).code == 0
+
+
+def test_stage_writes_and_stages_without_committing(cli, repo: Path) -> None:
+    before = head(repo)
+    r = cli("sync", "--stage", "--version", "0.7.0", cwd=repo)
+    assert r.code == 0, r.err
+    assert head(repo) == before
+    assert git(repo, "status", "--porcelain").stdout == "M  docker/release/Dockerfile\n"
+
+
+def test_version_from_bump_my_version_hook_environment(cli, repo: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BVHOOK_NEW_VERSION", "0.8.0")
+    assert cli("sync", "--stage", cwd=repo).code == 0
+    assert "ARG NUMPYRO_VERSION=0.8.0" in (repo / "docker/release/Dockerfile").read_text()
+
+
+def test_current_version_from_bump_my_version_toml(cli, repo: Path) -> None:
+    (repo / ".bumpversion.cfg").unlink()
+    (repo / "pyproject.toml").write_text('[tool.bumpversion]\ncurrent_version = "0.9.0"\n')
+    assert cli("sync", "--no-commit", cwd=repo).code == 0
+    assert "ARG NUMPYRO_VERSION=0.9.0" in (repo / "docker/release/Dockerfile").read_text()
