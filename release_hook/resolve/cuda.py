@@ -1,0 +1,142 @@
+"""CUDA builds of jaxlib: what an image offers, what each build needs, which one to write.
+
+Build names changed with jax's eras (see scripts/build_cuda_snapshot.py):
+`+cuda112`, then `+cuda11.cudnn82`, then no tag at all and `jax-cuda12-plugin` packages.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from packaging.version import Version
+
+from release_hook.errors import UserError
+
+PAGES = ("jax_releases.html", "jax_cuda_releases.html")
+LAST_TAGGED = Version("0.4.29")  # from 0.4.30 CUDA comes from plugin packages
+FIRST_CUDA13_PLUGIN = Version("0.7.2")
+_IMAGE = re.compile(r"(?:^|/)cuda:(\d+)\.(\d+)(?:\.\d+)?(?:-cudnn(\d+)?)?")
+_TAG = re.compile(r"cuda(\d+)(?:\.cudnn(\d+))?$")
+
+
+class NoBuild(UserError):
+    """This jaxlib version has no build for the image; another version may."""
+
+
+@dataclass(frozen=True, order=True)
+class Cuda:
+    major: int
+    minor: int
+    cudnn: int | None = None  # cuDNN major, when the image says
+
+    def __str__(self) -> str:
+        return f"CUDA {self.major}.{self.minor}" + (f" with cuDNN {self.cudnn}" if self.cudnn else "")
+
+
+def image_cuda(image: str) -> Cuda | None:
+    """`nvidia/cuda:11.2.2-cudnn8-devel-ubuntu20.04` is CUDA 11.2 with cuDNN 8."""
+    m = _IMAGE.search(image)
+    if m is None:
+        return None
+    return Cuda(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None)
+
+
+def parse_cuda(text: str) -> Cuda:
+    m = re.fullmatch(r"(\d+)\.(\d+)(?:\.\d+)?", text.strip())
+    if m is None:
+        raise UserError(f"CUDA version {text!r}: expected MAJOR.MINOR, like 12.2")
+    return Cuda(int(m.group(1)), int(m.group(2)))
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a build needs of the image."""
+
+    cuda: tuple[int, int]  # at least this CUDA, same major
+    cudnn: tuple[int, int] | None  # at least this cuDNN (major, minor)
+    exact_minor: bool  # before CUDA 11.1 a wheel ran only on its own minor release
+
+
+def need(tag: str, version: Version) -> Need:
+    m = _TAG.fullmatch(tag)
+    if m is None:
+        raise UserError(f"jaxlib {version}+{tag}: not a CUDA build tag")
+    cuda, cudnn = m.group(1), m.group(2)
+    if cudnn is None:  # cudaNNN: CUDA N.N
+        major, minor = int(cuda[:-1]), int(cuda[-1])
+        return Need((major, minor), None, exact_minor=(major, minor) < (11, 1))
+    dnn = (int(cudnn[0]), int(cudnn[1]) if len(cudnn) > 1 else 0)  # "805" is cuDNN 8.0.5
+    major = int(cuda)
+    floor = {  # the oldest CUDA each build supports, per jax's installation notes
+        (11, (8, 0)): (11, 1), (11, (8, 2)): (11, 4), (11, (8, 6)): (11, 8),
+    }.get((major, dnn))
+    if floor is None:
+        floor = (12, 2) if major == 12 and Version("0.4.17") <= version <= Version("0.4.25") else \
+            (12, 1) if major == 12 and version >= Version("0.4.26") else (major, 0)
+    return Need(floor, dnn, exact_minor=False)
+
+
+def runs_on(tag: str, version: Version, image: Cuda) -> bool:
+    n = need(tag, version)
+    if image.major != n.cuda[0]:
+        return False
+    if n.exact_minor and image.minor != n.cuda[1]:
+        return False
+    if image.minor < n.cuda[1]:
+        return False
+    if n.cudnn is not None and image.cudnn is not None and image.cudnn != n.cudnn[0]:
+        return False
+    return True
+
+
+def _rank(tag: str, version: Version) -> tuple[int, int, int, int]:
+    n = need(tag, version)
+    dnn = n.cudnn or (0, 0)
+    return (n.cuda[0], n.cuda[1], dnn[0], dnn[1])
+
+
+def choose(version: Version, tags: list[str], image: Cuda, image_name: str) -> str:
+    """The best published build of `version` that `image` can run: the newest CUDA, then cuDNN."""
+    fits = [t for t in tags if runs_on(t, version, image)]
+    if not fits:
+        offered = ", ".join(sorted({_describe(t, version) for t in tags})) or "none"
+        raise NoBuild(f"no jaxlib {version} build runs on {image_name} ({image}); builds published: "
+                        f"{offered}. Change the base image or pin another jaxlib")
+    return max(fits, key=lambda t: _rank(t, version))
+
+
+def _describe(tag: str, version: Version) -> str:
+    n = need(tag, version)
+    text = f"+{tag} (CUDA {n.cuda[0]}.{n.cuda[1]}+"
+    if n.cudnn:
+        text += f", cuDNN {n.cudnn[0]}.{n.cudnn[1]}+"
+    return text + ")"
+
+
+def plugin_major(package: str) -> int | None:
+    m = re.fullmatch(r"jax-cuda(\d+)-(?:plugin|pjrt)", package)
+    return int(m.group(1)) if m else None
+
+
+def check_plugin(package: str, version: Version, image: Cuda | None, image_name: str) -> None:
+    major = plugin_major(package)
+    if major is None:
+        return
+    if version <= LAST_TAGGED:
+        raise NoBuild(f"{package} does not exist for jaxlib {version}: CUDA builds before 0.4.30 "
+                        "are tagged jaxlib wheels")
+    if major == 13 and version < FIRST_CUDA13_PLUGIN:
+        raise NoBuild(f"{package} was first published for jaxlib {FIRST_CUDA13_PLUGIN}, not {version}")
+    if image is not None and image.major != major:
+        raise UserError(f"{image_name} is {image}, but the file pins {package}: change the base "
+                        f"image or use jax-cuda{image.major}-plugin")
+
+
+@lru_cache(maxsize=1)
+def snapshot() -> dict[str, dict[str, object]]:
+    """Known jaxlib CUDA builds shipped with the package, for offline use and tests."""
+    data = resources.files("release_hook.resolve").joinpath("data/jaxlib_cuda_builds.json").read_text()
+    return json.loads(data)["builds"]  # type: ignore[no-any-return]
