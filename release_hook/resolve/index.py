@@ -1,0 +1,289 @@
+"""Package index and find-links pages, read with pypi-simple (PEP 503 HTML, PEP 691 JSON,
+PEP 592 yanking, PEP 658 metadata), cached in the user's cache folder.
+
+pypi-simple is used rather than hand-written parsing: it follows the simple-API specifications,
+and its HTML reader also reads jax's flat find-links pages.
+"""
+from __future__ import annotations
+
+import email.parser
+import io
+import os
+import sys
+import tarfile
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from packaging.utils import (InvalidSdistFilename, InvalidWheelFilename, canonicalize_name,
+                             parse_sdist_filename, parse_wheel_filename)
+from packaging.version import InvalidVersion, Version
+
+from release_hook.errors import UserError
+from release_hook.resolve import cache
+
+PAGE_TTL = 600.0  # a project's list of releases changes with each release
+LINKS_TTL = 86400.0  # jax's find-links pages stopped changing with jaxlib 0.4.29
+
+
+class IndexUnavailable(UserError):
+    """The index or page could not be read (down, offline, timed out)."""
+
+
+@dataclass(frozen=True)
+class Release:
+    version: Version
+    yanked: bool
+
+
+def timeout() -> float:
+    try:
+        return float(os.environ.get("RELEASE_HOOK_TIMEOUT", "20"))
+    except ValueError:
+        return 20.0
+
+
+def _version_of(project: str, filename: str) -> Version | None:
+    try:
+        if filename.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(filename)
+        else:
+            name, version = parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+    return version if name == canonicalize_name(project) else None
+
+
+class _Progress:
+    """One line on stderr when reading takes more than a moment."""
+
+    def __init__(self, what: str) -> None:
+        self.timer = threading.Timer(0.7, lambda: print(f"release-hook: reading {what} ...",
+                                                         file=sys.stderr, flush=True))
+        self.timer.daemon = True
+
+    def __enter__(self) -> None:
+        self.timer.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.timer.cancel()
+
+
+@dataclass
+class Index:
+    urls: list[str]
+    offline: bool = False
+    answered: dict[str, str] = field(default_factory=dict)  # what -> the source that answered
+    _session: Any = None
+    _memo: dict[str, object] = field(default_factory=dict)  # what this run already read
+
+    def session(self) -> Any:
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+            self._session.headers["User-Agent"] = "release-hook"
+        return self._session
+
+    def _unavailable(self, what: str, url: str, error: BaseException) -> IndexUnavailable:
+        reason = type(error).__name__ if not str(error) else str(error).splitlines()[0]
+        if "timed out" in reason.lower() or "Timeout" in type(error).__name__:
+            reason = f"no answer within {timeout():g}s"
+        return IndexUnavailable(f"cannot read {what} from {url}: {reason}")
+
+    # -- releases ---------------------------------------------------------------------------------
+
+    def releases(self, project: str) -> list[Release]:
+        project = canonicalize_name(project)
+        key = f"releases {project} {' '.join(self.urls)}"
+        cached = cache.get(key, None if self.offline else PAGE_TTL)
+        if cached is not None:
+            try:
+                found = [Release(Version(v), bool(y)) for v, y in cached]
+                self.answered[project] = "cache"
+                return found
+            except (InvalidVersion, TypeError, ValueError):
+                pass
+        if self.offline:
+            raise IndexUnavailable(f"--offline, and no cached copy of {project}'s releases")
+        merged: dict[Version, bool] = {}
+        any_page = False
+        for url in self.urls:
+            for version, yanked in self._read_page(project, url):
+                any_page = True
+                merged[version] = merged.get(version, True) and yanked
+        if not any_page:
+            raise UserError(f"{project} is not on the package index ({', '.join(self.urls)})")
+        found = [Release(v, y) for v, y in sorted(merged.items())]
+        cache.put(key, [[str(r.version), r.yanked] for r in found])
+        self.answered[project] = "index"
+        return found
+
+    def _read_page(self, project: str, url: str) -> Iterator[tuple[Version, bool]]:
+        from pypi_simple import NoSuchProjectError, PyPISimple
+
+        try:
+            with _Progress(f"{project} from the package index"):
+                client = PyPISimple(endpoint=url, session=self.session())
+                page = client.get_project_page(project, timeout=timeout())
+        except NoSuchProjectError:
+            return
+        except Exception as e:  # requests' and pypi-simple's errors, and garbage answers
+            raise self._unavailable(f"{project}'s releases", url, e) from None
+        for pkg in page.packages:
+            version = _version_of(project, pkg.filename)
+            if version is not None:
+                yield version, bool(pkg.is_yanked)
+
+    # -- metadata ---------------------------------------------------------------------------------
+
+    def requires_dist(self, project: str, version: Version) -> list[str]:
+        """The Requires-Dist lines of a published release (PEP 658 metadata, else the wheel)."""
+        project = canonicalize_name(project)
+        key = f"requires {project} {version} {' '.join(self.urls)}"
+        cached = cache.get(key, None)
+        if isinstance(cached, list) and all(isinstance(x, str) for x in cached):
+            return cached
+        if self.offline:
+            raise IndexUnavailable(f"--offline, and no cached metadata of {project} {version}")
+        for url in self.urls:
+            found = self._metadata(project, version, url)
+            if found is not None:
+                cache.put(key, found)
+                return found
+        raise UserError(f"{project} {version} is not on the package index ({', '.join(self.urls)})")
+
+    def _metadata(self, project: str, version: Version, url: str) -> list[str] | None:
+        from pypi_simple import NoSuchProjectError, PyPISimple
+
+        try:
+            with _Progress(f"{project} {version} metadata from the package index"):
+                client = PyPISimple(endpoint=url, session=self.session())
+                page = client.get_project_page(project, timeout=timeout())
+                files = [p for p in page.packages if _version_of(project, p.filename) == version]
+                if not files:
+                    return None
+                files.sort(key=lambda p: not p.filename.endswith(".whl"))
+                chosen = files[0]
+                if chosen.has_metadata:
+                    try:
+                        return _requires(client.get_package_metadata(chosen, verify=False,
+                                                                     timeout=timeout()))
+                    except Exception:
+                        pass  # advertised but not served: read the file itself
+                response = self.session().get(chosen.url, timeout=timeout())
+                response.raise_for_status()
+                return _requires(_metadata_in(chosen.filename, response.content))
+        except NoSuchProjectError:
+            return None
+        except UserError:
+            raise
+        except Exception as e:
+            raise self._unavailable(f"{project} {version} metadata", url, e) from None
+
+    def sdist_member(self, project: str, version: Version, suffix: str) -> str | None:
+        """A text file of a release's sdist (old jax sdists carry no Requires-Dist)."""
+        project = canonicalize_name(project)
+        key = f"sdist {project} {version} {suffix} {' '.join(self.urls)}"
+        cached = cache.get(key, None)
+        if isinstance(cached, dict) and "text" in cached:
+            return cached["text"]  # type: ignore[no-any-return]
+        if self.offline:
+            raise IndexUnavailable(f"--offline, and no cached copy of {project} {version}'s {suffix}")
+        from pypi_simple import NoSuchProjectError, PyPISimple
+
+        for url in self.urls:
+            try:
+                with _Progress(f"{project} {version} source from the package index"):
+                    page = PyPISimple(endpoint=url, session=self.session()).get_project_page(
+                        project, timeout=timeout())
+                    files = [p for p in page.packages if p.filename.endswith(".tar.gz")
+                             and _version_of(project, p.filename) == version]
+                    if not files:
+                        continue
+                    response = self.session().get(files[0].url, timeout=timeout())
+                    response.raise_for_status()
+            except NoSuchProjectError:
+                continue
+            except Exception as e:
+                raise self._unavailable(f"{project} {version} source", url, e) from None
+            text = _tar_member(response.content, suffix)
+            cache.put(key, {"text": text})
+            return text
+        return None
+
+    # -- find-links pages ------------------------------------------------------------------------
+
+    def find_links(self, url: str) -> dict[str, str]:
+        """jaxlib versions (with their CUDA tags) listed on a flat find-links page."""
+        key = f"find-links {url}"
+        if key in self._memo:
+            return self._memo[key]  # type: ignore[no-any-return]
+        self._memo[key] = found = self._find_links(url, key)
+        return found
+
+    def _find_links(self, url: str, key: str) -> dict[str, str]:
+        cached = cache.get(key, None if self.offline else LINKS_TTL)
+        if isinstance(cached, dict) and cached:
+            self.answered[url] = "find-links cache"
+            return {str(k): str(v) for k, v in cached.items()}
+        if self.offline:
+            raise IndexUnavailable(f"--offline, and no cached copy of {url}")
+        from pypi_simple import ProjectPage
+
+        try:
+            with _Progress(url):
+                response = self.session().get(url, timeout=timeout())
+                response.raise_for_status()
+                page = ProjectPage.from_html("jaxlib", response.content, base_url=url)
+        except Exception as e:
+            raise self._unavailable("the find-links page", url, e) from None
+        found = {}
+        for pkg in page.packages:
+            version = _version_of("jaxlib", os.path.basename(pkg.filename))
+            if version is not None:
+                found[str(version)] = os.path.basename(url)
+        if not found:
+            raise UserError(f"find-links page {url} lists no jaxlib wheels")
+        cache.put(key, found)
+        self.answered[url] = "find-links page"
+        return found
+
+
+def _metadata_in(filename: str, data: bytes) -> str:
+    try:
+        if filename.endswith(".whl"):
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                names = [n for n in z.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+                if not names:
+                    raise UserError(f"{filename} has no METADATA")
+                return z.read(names[0]).decode("utf-8")
+        with tarfile.open(fileobj=io.BytesIO(data)) as t:
+            for member in t.getmembers():
+                if member.name.count("/") == 1 and member.name.endswith("/PKG-INFO"):
+                    f = t.extractfile(member)
+                    if f is not None:
+                        return f.read().decode("utf-8")
+    except (zipfile.BadZipFile, tarfile.TarError, UnicodeDecodeError, OSError):
+        raise UserError(f"the index answered garbage for {filename} (not a readable archive)") from None
+    raise UserError(f"{filename} has no PKG-INFO")
+
+
+def _tar_member(data: bytes, suffix: str) -> str | None:
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data)) as t:
+            for member in t.getmembers():
+                if member.name.endswith("/" + suffix) and member.name.count("/") == suffix.count("/") + 1:
+                    f = t.extractfile(member)
+                    return f.read().decode("utf-8") if f is not None else None
+    except (tarfile.TarError, UnicodeDecodeError, OSError):
+        raise UserError("the index answered garbage where a source archive was expected") from None
+    return None
+
+
+def _requires(metadata: str) -> list[str]:
+    message = email.parser.HeaderParser().parsestr(metadata)
+    if message.get("Name") is None and message.get("Metadata-Version") is None:
+        raise UserError("the index answered garbage where package metadata was expected")
+    return [str(r) for r in message.get_all("Requires-Dist") or []]
