@@ -48,7 +48,7 @@ def check(repo_path: str, sha: str) -> tuple[list[str], list[str]]:
     targets = resolve(conf, request, scans, partial=True, root_files=lambda p: gitops.blob(repo, sha, p))
     problems = []
     for scan in scans:
-        for change in plan_file(scan, targets.for_pin).changes:
+        for change in plan_file(scan, targets.for_pin, targets.page_for).changes:
             pin = change.pin
             problems.append(f"{pin.path}:{pin.line}: {pin.package} {pin.operator}{pin.version}, "
                             f"expected {change.new_version}")

@@ -24,11 +24,21 @@ class Change:
 
 
 @dataclass(frozen=True)
+class PageMove:
+    """A find-links address that follows jaxlib to the page listing its new build."""
+
+    line: int
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
 class FilePlan:
     scan: Scan
     changes: tuple[Change, ...]
     edits: tuple[Edit, ...]
     new_text: str
+    pages: tuple[PageMove, ...] = ()
 
     @property
     def path(self) -> str:
@@ -44,17 +54,25 @@ class FilePlan:
 
 
 Target = Callable[[Pin], "str | None"]
+PAGES = ("jax_releases.html", "jax_cuda_releases.html")
 
 
-def plan_file(scan: Scan, target: Target) -> FilePlan:
+def plan_file(scan: Scan, target: Target, page: Target | None = None) -> FilePlan:
     changes: list[Change] = []
+    moves: list[PageMove] = []
     by_span: dict[tuple[int, int], tuple[str, Pin]] = {}
     for pin in scan.pins:
         new = target(pin)
-        if new is None or new == pin.version:
-            continue
-        changes.append(Change(pin, new))
-        for edit in edits_for(pin, new):
+        wanted_page = page(pin) if page is not None else None
+        edits = []
+        if wanted_page:
+            for move, edit in _page_edits(pin, wanted_page):
+                moves.append(move)
+                edits.append(edit)
+        if new is not None and new != pin.version:
+            changes.append(Change(pin, new))
+            edits.extend(edits_for(pin, new))
+        for edit in edits:
             key = (edit.start, edit.end)
             if key in by_span and by_span[key][0] != edit.new:
                 other = by_span[key][1]
@@ -67,7 +85,23 @@ def plan_file(scan: Scan, target: Target) -> FilePlan:
         if after.start < before.end:
             raise UserError("two pins share part of one version: give them separate variables",
                             scan.dockerfile.path, _line(scan, after.start))
-    return FilePlan(scan, tuple(changes), tuple(edits), splice(scan.dockerfile.text, edits))
+    return FilePlan(scan, tuple(changes), tuple(edits), splice(scan.dockerfile.text, edits),
+                    tuple(moves))
+
+
+def _page_edits(pin: Pin, wanted: str) -> list[tuple[PageMove, Edit]]:
+    out = []
+    for _, chars in pin.addresses:
+        base = chars.text.rsplit("/", 1)[-1]
+        if base not in PAGES or base == wanted:
+            continue
+        start = len(chars.text) - len(base)
+        runs = _runs(chars[start:])
+        if len(runs) != 1 or runs[0].start == NOWHERE:
+            raise UserError(f"the find-links address must move to {wanted}, but it is not written "
+                            "in one piece here", pin.path, pin.line)
+        out.append((PageMove(pin.line, base, wanted), Edit(runs[0].start, runs[0].end, wanted)))
+    return out
 
 
 def splice(text: str, edits: Sequence[Edit]) -> str:
@@ -108,8 +142,9 @@ def edits_for(pin: Pin, new: str) -> list[Edit]:
     """Spans to rewrite so that the pin reads `new`, keeping the file's own form.
 
     A version that sits in one place is replaced whole. One assembled from pieces
-    (`${JAXLIB_VERSION}+cuda${JAXLIB_CUDA}`) keeps its literal pieces and rewrites only the
-    variables, so the new version must fit the same shape.
+    (`${JAXLIB_VERSION}+cuda${JAXLIB_CUDA}`) is rewritten part by part: the public version, the
+    `+` and the local tag each take their new text, and within a part made of several pieces
+    the literal pieces stay and the variables change, so the new version must fit that shape.
     """
     runs = _runs(pin.chars)
     if any(r.start == NOWHERE for r in runs):
@@ -117,8 +152,43 @@ def edits_for(pin: Pin, new: str) -> list[Edit]:
                         pin.path, pin.line)
     if len(runs) == 1:
         return [Edit(runs[0].start, runs[0].end, new)]
+    edits: list[Edit] = []
+    for (a, b), (c, d) in zip(_parts(pin.version), _parts(new)):
+        new_text = new[c:d]
+        pieces = _cut(runs, a, b)
+        if not pieces:
+            if new_text:
+                raise _no_fit(pin, new, runs)
+            continue
+        if len(pieces) == 1:
+            edits.append(Edit(pieces[0].start, pieces[0].end, new_text))
+            continue
+        edits.extend(_fit(pin, new, runs, pieces, new_text))
+    return edits
+
+
+def _parts(version: str) -> list[tuple[int, int]]:
+    """(start, end) of the public version, the `+` and the local tag."""
+    plus = version.find("+")
+    cut = plus if plus >= 0 else len(version)
+    return [(0, cut), (cut, cut + (plus >= 0)), (cut + (plus >= 0), len(version))]
+
+
+def _cut(runs: list[_Run], a: int, b: int) -> list[_Run]:
+    """The parts of runs that cover characters a..b of the version."""
+    out = []
+    pos = 0
+    for r in runs:
+        lo, hi = max(a, pos), min(b, pos + len(r.text))
+        if lo < hi:
+            out.append(_Run(r.text[lo - pos:hi - pos], r.start + lo - pos, r.start + hi - pos, r.via_var))
+        pos += len(r.text)
+    return out
+
+
+def _fit(pin: Pin, new: str, runs: list[_Run], pieces: list[_Run], new_text: str) -> list[Edit]:
     pattern = []
-    for prev, run in zip([None, *runs], runs):
+    for prev, run in zip([None, *pieces], pieces):
         if not run.via_var:
             pattern.append(re.escape(run.text))
         elif prev is not None and prev.via_var:
@@ -126,10 +196,13 @@ def edits_for(pin: Pin, new: str) -> list[Edit]:
                             "cannot tell which part to change", pin.path, pin.line)
         else:
             pattern.append("(.+?)")
-    m = re.fullmatch("".join(pattern), new)
+    m = re.fullmatch("".join(pattern), new_text)
     if m is None:
-        shape = "".join("{}" if r.via_var else r.text for r in runs)
-        raise UserError(f"cannot write {pin.package} {new} in this file's form {shape!r}",
-                        pin.path, pin.line)
+        raise _no_fit(pin, new, runs)
     values = iter(m.groups())
-    return [Edit(r.start, r.end, next(values)) for r in runs if r.via_var]
+    return [Edit(r.start, r.end, next(values)) for r in pieces if r.via_var]
+
+
+def _no_fit(pin: Pin, new: str, runs: list[_Run]) -> UserError:
+    shape = "".join("{}" if r.via_var else r.text for r in runs)
+    return UserError(f"cannot write {pin.package} {new} in this file's form {shape!r}", pin.path, pin.line)

@@ -1,23 +1,41 @@
-"""The plan as a reader wants it: per Dockerfile, each pin, where it goes and why."""
+"""The plan as a reader wants it: per Dockerfile, each pin, where it goes and what decided it."""
 from __future__ import annotations
 
-from typing import TextIO, Sequence
+from typing import Sequence, TextIO
 
 from release_hook.plan import FilePlan
-from release_hook.resolve.targets import Targets
+from release_hook.resolve.cuda import image_cuda
+from release_hook.resolve.targets import Resolution
 
 
-def explain(plans: Sequence[FilePlan], targets: Targets, out: TextIO) -> None:
+def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO) -> None:
     for p in plans:
-        out.write(f"{p.path}:\n")
+        targets = resolution.targets(p.path) if p.scan.pins else None
+        policy = f" (policy: {targets.policy})" if targets is not None and targets.policy else ""
+        out.write(f"{p.path}{policy}\n")
         for index, image in enumerate(p.scan.images):
-            out.write(f"  stage {index}: {image}\n")
+            found = image_cuda(image)
+            out.write(f"  stage {index}: {image} ({found or 'no CUDA in the image name'})\n")
         moves = {id(c.pin): c.new_version for c in p.changes}
         for pin in p.scan.pins:
             new = moves.get(id(pin))
-            source = targets.sources.get(pin.package, "--version" if pin.package == targets.package else "")
-            arrow = f"-> {new}" if new else "in step"
-            via = f" ({source})" if source else ""
-            out.write(f"  line {pin.line}: {pin.package} {pin.operator}{pin.version} {arrow}{via}\n")
+            state = f"-> {new}" if new else "in step"
+            why = ""
+            if targets is not None:
+                if pin.package == targets.package:
+                    why = "--version" if pin.kind == "requirement" else "--version (git tag)"
+                else:
+                    need = targets.requirements.get(pin.package)
+                    source = targets.sources.get(pin.package, "")
+                    why = "; ".join(x for x in (f"release needs {need}" if need else "", source) if x)
+                    build = targets.sources.get(f"build for {pin.image}") if pin.package == "jaxlib" else None
+                    if build:
+                        why += f"; build {build}"
+                    if pin.package in targets.unresolved:
+                        why = f"not decided: {targets.unresolved[pin.package]}"
+            out.write(f"  line {pin.line}: {pin.package} {pin.operator}{pin.version} {state}"
+                      + (f" [{why}]" if why else "") + "\n")
+        for move in p.pages:
+            out.write(f"  line {move.line}: find-links {move.old} -> {move.new}\n")
         for note in p.scan.mentions:
             out.write(f"  line {note.line}: {note.message}\n")

@@ -10,7 +10,7 @@ from release_hook import files
 from release_hook.config import Config
 from release_hook.pins import find_pins
 from release_hook.plan import FilePlan, plan_file
-from release_hook.resolve.targets import Targets
+from release_hook.resolve.targets import Resolution
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Request:
     requirements: str | None = None
 
 
-def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, bytes], Targets]:
+def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, bytes], Resolution]:
     paths = files.discover(request.paths, config.root, config.dockerfiles)
     scans = []
     originals: dict[str, bytes] = {}
@@ -40,8 +40,9 @@ def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, by
         scans.append(find_pins(df, config.package))
     from release_hook.resolve.resolver import resolve
 
-    targets = resolve(config, request, scans)
-    return [plan_file(scan, targets.for_pin) for scan in scans], originals, targets
+    resolution = resolve(config, request, scans)
+    plans = [plan_file(scan, resolution.for_pin, resolution.page_for) for scan in scans]
+    return plans, originals, resolution
 
 
 def run(config: Config, request: Request) -> int:
@@ -59,6 +60,8 @@ def run(config: Config, request: Request) -> int:
             for c in p.changes:
                 print(f"{c.pin.path}:{c.pin.line}: {c.pin.package} {c.pin.operator}{c.pin.version}, "
                       f"expected {c.new_version}")
+            for m in p.pages:
+                print(f"{p.path}:{m.line}: find-links {m.old}, expected {m.new}")
         if changed:
             print(f"{len(changed)} Dockerfile(s) out of step with {config.package} {request.version}; "
                   "run: python -m release_hook sync", file=sys.stderr)
@@ -79,6 +82,8 @@ def run(config: Config, request: Request) -> int:
     for p in changed:
         for c in p.changes:
             print(f"{c.pin.path}:{c.pin.line}: {c.pin.package} {c.pin.version} -> {c.new_version}")
+        for m in p.pages:
+            print(f"{p.path}:{m.line}: find-links {m.old} -> {m.new}")
     if repo is not None:
         from release_hook import gitops
 

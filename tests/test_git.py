@@ -65,6 +65,9 @@ def test_commit_message_names_what_moved(cli, repo: Path) -> None:
     df.write_text(DOCKERFILE + "RUN pip install jax==0.2.10 jaxlib==0.1.62+cuda112\n")
     git(repo, "commit", "-qam", "jax")
     r = cli("sync", "--version", "0.7.0", "--pin", "jax==0.2.13", "--pin", "jaxlib==0.1.65", cwd=repo)
+    assert r.code == 2 and "cannot tell the CUDA version of python:3.11" in r.err
+    r = cli("sync", "--version", "0.7.0", "--pin", "jax==0.2.13", "--pin", "jaxlib==0.1.65",
+            "--cuda", "11.2", cwd=repo)
     assert r.code == 0, r.err
     assert git(repo, "log", "-1", "--format=%s").stdout.strip() == (
         "Sync Dockerfiles with numpyro 0.7.0 (jax 0.2.13, jaxlib 0.1.65+cuda112)")

@@ -38,7 +38,7 @@ def test_every_pip_spelling() -> None:
         (7, "jax", "0.4.1"),  # after -f/-i/--extra-index-url/-r/-c/-e/paths
         (8, "jax", "0.4.1"),  # python -m pip
         (9, "numpyro", "0.6.0"),  # python3.11 -m pip, with an extra
-        (10, "jax-cuda12-plugin", "0.4.1"), (10, "jax-cuda12-pjrt", "0.4.1"),  # uv pip
+        (10, "jax-cuda12-plugin", "0.4.31"), (10, "jax-cuda12-pjrt", "0.4.31"),  # uv pip
         (11, "jax", "0.4.1"), (11, "jaxlib", "0.4.1"),  # pip wheel, pip download
         (12, "jax", "0.4.1"),  # a backslash glued to the token
     ]

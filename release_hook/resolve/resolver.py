@@ -1,37 +1,364 @@
-"""Decide every pin's target: from --version and --pin first, then from the release's requirements."""
+"""Decide every pin's target: --version and --pin first, then the release's requirements, the
+versions that really exist, and the CUDA build each image can run."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+import fnmatch
+import os
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from release_hook.errors import UserError
-from release_hook.pins import Scan
-from release_hook.resolve.targets import PLUGINS, Targets
+from release_hook.pins import Pin, Scan
+from release_hook.resolve import cuda
+from release_hook.resolve.targets import PLUGINS, Resolution, Targets, public
 
 if TYPE_CHECKING:
     from release_hook.config import Config
+    from release_hook.resolve.index import Index
+    from release_hook.resolve.requirements import ReleaseRequirements
     from release_hook.sync import Request
-
-
-def needed(scans: Sequence[Scan], package: str) -> set[str]:
-    return {pin.package for scan in scans for pin in scan.pins if pin.package != package}
-
 
 ReadFile = Callable[[str], Optional[bytes]]
 
 
+def policy_function(config: Config, request: Request) -> Callable[[str], str]:
+    def policy_of(path: str) -> str:
+        if request.policy:
+            return request.policy
+        rel = os.path.relpath(os.path.abspath(path), config.root).replace(os.sep, "/")
+        for glob, policy in config.policies:
+            if fnmatch.fnmatchcase(rel, glob):
+                return policy
+        return "minimum"
+
+    return policy_of
+
+
 def resolve(config: Config, request: Request, scans: Sequence[Scan], partial: bool = False,
-            root_files: ReadFile | None = None) -> Targets:
-    """Targets for every pin. With partial, what cannot be decided is listed, not raised."""
-    explicit = dict(request.pins)
-    missing = needed(scans, config.package) - set(explicit)
-    if "jaxlib" in explicit:
-        missing -= set(PLUGINS)
-    sources = {name: "--pin" for name in explicit}
-    if "jaxlib" in explicit:
-        sources.update({p: "--pin jaxlib" for p in PLUGINS if p not in explicit})
-    if not missing:
-        return Targets(config.package, request.version, explicit, sources=sources)
-    if partial:
-        return Targets(config.package, request.version, explicit, sources=sources,
-                       unresolved={m: "no version source" for m in missing})
-    raise UserError(f"no target for {', '.join(sorted(missing))}: pass --pin NAME==VERSION")
+            root_files: ReadFile | None = None) -> Resolution:
+    """Targets for every pin. With `partial`, what cannot be decided offline is listed, not raised."""
+    policy_of = policy_function(config, request)
+    read = root_files or _disk_reader(config.root)
+    shared = _Shared(config, request, read)
+    by_policy: dict[str, Targets] = {}
+    for policy in sorted({policy_of(s.dockerfile.path) for s in scans}):
+        pins = [p for s in scans if policy_of(s.dockerfile.path) == policy for p in s.pins]
+        try:
+            by_policy[policy] = _Policy(shared, policy, pins).run()
+        except UserError as e:
+            from release_hook.resolve.index import IndexUnavailable
+
+            if not (partial and isinstance(e, IndexUnavailable)):
+                raise
+            missing = {p.package for p in pins if p.package != config.package}
+            by_policy[policy] = Targets(config.package, request.version, {},
+                                        unresolved={m: str(e) for m in missing}, policy=policy)
+    return Resolution(by_policy, policy_of)
+
+
+def _disk_reader(root: str) -> ReadFile:
+    def read(path: str) -> bytes | None:
+        try:
+            with open(os.path.join(root, path), "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    return read
+
+
+@dataclass
+class _Shared:
+    """What every policy reads once: the index, the release's requirements."""
+
+    config: Config
+    request: Request
+    read: ReadFile
+    _index: Index | None = None
+    _requirements: ReleaseRequirements | None = None
+    releases_cache: dict[str, list[Version]] = field(default_factory=dict)
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            from release_hook.resolve.index import Index
+            from release_hook.resolve.pipconf import index_urls
+
+            self._index = Index(index_urls(), offline=self.request.offline)
+        return self._index
+
+    def requirements(self) -> ReleaseRequirements:
+        if self._requirements is None:
+            from release_hook.resolve import requirements as reqs
+
+            source = self.request.requirements or self.config.requirements
+            package, version = self.config.package, self.request.version
+            if source is None:
+                found = reqs.declared(self.read, package)
+                if found is not None:
+                    self._requirements = reqs.ReleaseRequirements(found[1], found[0])
+                else:
+                    source = "index"
+            if self._requirements is None:
+                if source == "index":
+                    self._requirements = reqs.from_index(self.index, package, version)
+                else:
+                    self._requirements = reqs.from_file(self.read, str(source), package)
+        return self._requirements
+
+    def released(self, project: str, spec: SpecifierSet) -> list[Version]:
+        """Versions on the index that satisfy spec: not yanked (unless pinned exactly), no
+        pre-releases unless the specifier asks for one."""
+        if project not in self.releases_cache:
+            self.releases_cache[project] = [r.version for r in self.index.releases(project)
+                                            if not r.yanked or _exact(spec, r.version)]
+        allow_pre = bool(spec.prereleases)
+        return [v for v in self.releases_cache[project] if spec.contains(v, prereleases=allow_pre)]
+
+
+def _exact(spec: SpecifierSet, version: Version) -> bool:
+    return any(s.operator in ("==", "===") and "*" not in s.version and Version(s.version) == version
+               for s in spec)
+
+
+@dataclass
+class _Policy:
+    shared: _Shared
+    policy: str
+    pins: list[Pin]
+
+    def __post_init__(self) -> None:
+        c = self.shared.config
+        self.package = canonicalize_name(c.package)
+        self.explicit = dict(self.shared.request.pins)
+        self.needed = {p.package for p in self.pins if p.package != self.package}
+        self.sources: dict[str, str] = {name: "--pin" for name in self.explicit}
+        self.requirement_text: dict[str, str] = {}
+        self.unreachable: dict[str, str] = {}  # find-links pages that did not answer
+        given = set(self.explicit) | (set(PLUGINS) if "jaxlib" in self.explicit else set())
+        # Everything given on the command line: read nothing from anywhere but the snapshot.
+        self.fetch = not self.needed <= given and not self.shared.request.offline
+
+    def order(self, versions: Iterable[Version]) -> list[Version]:
+        return sorted(versions, reverse=self.policy == "latest")
+
+    def run(self) -> Targets:
+        request = self.shared.request
+        versions: dict[str, str] = {}
+        for name in self.needed:
+            if name in self.explicit:
+                versions[name] = self.explicit[name]
+        jaxlib_pins = [p for p in self.pins if p.package == "jaxlib"]
+        plugin_pins = [p for p in self.pins if p.package in PLUGINS]
+        wants_jaxlib = bool(jaxlib_pins or plugin_pins) and "jaxlib" not in self.explicit
+        wants_jax = "jax" in self.needed and "jax" not in self.explicit
+        if wants_jax or wants_jaxlib:
+            jax, jaxlib = self.choose_pair(wants_jax, wants_jaxlib, jaxlib_pins, plugin_pins)
+            if wants_jax:
+                versions["jax"] = str(jax)
+            if wants_jaxlib:
+                versions["jaxlib"] = str(jaxlib)
+        tags, pages = {}, {}
+        if "jaxlib" in versions and "+" not in versions["jaxlib"]:
+            chosen = Version(versions["jaxlib"])
+            for image in {p.image for p in jaxlib_pins + plugin_pins}:
+                tag, page = self.build_for(chosen, image, [p for p in jaxlib_pins if p.image == image],
+                                           [p for p in plugin_pins if p.image == image])
+                if tag is not None:
+                    tags[image] = tag
+                if page:
+                    pages[image] = page
+        return Targets(self.package, request.version, versions, tags, pages, self.sources,
+                       policy=self.policy, requirements=self.requirement_text)
+
+    # -- jax and jaxlib as a pair --------------------------------------------------------------
+
+    def choose_pair(self, wants_jax: bool, wants_jaxlib: bool, jaxlib_pins: list[Pin],
+                    plugin_pins: list[Pin]) -> tuple[Version | None, Version | None]:
+        shared = self.shared
+        reqs = shared.requirements()
+        need_jax = reqs.specifiers.get("jax", SpecifierSet())
+        need_jaxlib = reqs.specifiers.get("jaxlib", SpecifierSet())
+        self.requirement_text = {"jax": reqs.text("jax"), "jaxlib": reqs.text("jaxlib")}
+        if wants_jax:
+            jax_candidates = self.order(shared.released("jax", need_jax))
+            if not jax_candidates:
+                raise UserError(f"no released jax satisfies {reqs.text('jax')} (from {reqs.source})")
+            self.sources["jax"] = f"{self.policy} of {reqs.text('jax')}, {shared.index.answered.get('jax', 'index')}"
+        elif "jax" in self.explicit:
+            jax_candidates = [Version(self.explicit["jax"])]
+        else:
+            jax_candidates = [None]  # type: ignore[list-item]
+        if not wants_jaxlib:
+            return jax_candidates[0], None
+        extras = {e for p in self.pins if p.package == "jax" for e in p.extras}
+        jaxlib_known = self.jaxlib_versions()
+        tried = []
+        for jax in jax_candidates[:25]:
+            spec = need_jaxlib & (self.jax_needs_jaxlib(jax, extras) if jax is not None else SpecifierSet())
+            candidates = self.order(v for v in jaxlib_known if spec.contains(v, prereleases=bool(spec.prereleases)))
+            for jaxlib in candidates[:40]:
+                try:
+                    for image in {p.image for p in jaxlib_pins + plugin_pins}:
+                        self.build_for(jaxlib, image, [p for p in jaxlib_pins if p.image == image],
+                                       [p for p in plugin_pins if p.image == image], probe=True)
+                    if jax is not None and plugin_pins:
+                        self.plugin_allowed(jax, jaxlib, extras)
+                except cuda.NoBuild as e:
+                    tried.append(str(e))
+                    continue
+                self.sources["jaxlib"] = (f"{self.policy} of {need_jaxlib or 'any'}"
+                                          + (f" and jax {jax}'s own needs" if jax else ""))
+                return jax, jaxlib
+            tried.append(f"no jaxlib satisfies {spec or 'any'} for jax {jax}")
+        raise UserError(f"no jax/jaxlib pair satisfies the release ({reqs.text('jax')}, "
+                        f"{reqs.text('jaxlib')}) with a build for every image: {tried[0] if tried else ''}")
+
+    def jaxlib_versions(self) -> list[Version]:
+        """Every jaxlib public version known: the index, the find-links pages, the snapshot."""
+        found = set(self.shared.released("jaxlib", SpecifierSet()))
+        for v in cuda.snapshot():
+            found.add(Version(v))
+        for url in self.page_urls() if self.fetch or self.shared.request.offline else []:
+            listed = self.read_page(url)
+            found.update(Version(public(v)) for v in listed or ())
+        return sorted(found)
+
+    def read_page(self, url: str) -> dict[str, str] | None:
+        """A find-links page's listing; None when it cannot be reached (the snapshot answers)."""
+        from release_hook.resolve.index import IndexUnavailable
+
+        try:
+            return self.shared.index.find_links(url)
+        except IndexUnavailable as e:
+            self.unreachable[url] = e.message
+            return None
+
+    def jax_needs_jaxlib(self, jax: Version, extras: set[str]) -> SpecifierSet:
+        """What jax itself asks of jaxlib: its requirements (for the extras the file installs),
+        and its declared minimum jaxlib (the `minimum-jaxlib` extra, or, for old sdist-only
+        releases without Requires-Dist, `_minimum_jaxlib_version` in jax/version.py)."""
+        lines = self.shared.index.requires_dist("jax", jax)
+        spec = SpecifierSet()
+        minimum = None
+        for line in lines:
+            try:
+                req = Requirement(line)
+            except InvalidRequirement:
+                continue
+            if canonicalize_name(req.name) != "jaxlib":
+                continue
+            untagged = SpecifierSet(",".join(str(s) for s in req.specifier if "+" not in s.version))
+            if req.marker is not None and req.marker.evaluate({"extra": "minimum-jaxlib"}):
+                minimum = next((s.version for s in req.specifier if s.operator == "=="), None)
+            elif req.marker is None or any(req.marker.evaluate({"extra": e}) for e in extras):
+                spec &= untagged
+        if not lines:
+            text = self.shared.index.sdist_member("jax", jax, "jax/version.py")
+            m = re.search(r"^_minimum_jaxlib_version\s*=\s*['\"]([^'\"]+)['\"]", text or "", re.M)
+            minimum = m.group(1) if m else None
+        if minimum:
+            spec &= SpecifierSet(f">={minimum}")
+        return spec
+
+    def plugin_allowed(self, jax: Version, jaxlib: Version, extras: set[str]) -> None:
+        for line in self.shared.index.requires_dist("jax", jax):
+            try:
+                req = Requirement(line)
+            except InvalidRequirement:
+                continue
+            name = canonicalize_name(req.name)
+            if name in PLUGINS and req.marker is not None and any(
+                    req.marker.evaluate({"extra": e}) for e in extras):
+                if not req.specifier.contains(jaxlib, prereleases=True):
+                    raise UserError(f"jax {jax}[{','.join(sorted(extras))}] needs {req}, not {jaxlib}")
+
+    # -- CUDA builds -----------------------------------------------------------------------------
+
+    def page_urls(self) -> list[str]:
+        urls = []
+        for pin in self.pins:
+            for _, chars in pin.addresses:
+                base = chars.text.rsplit("/", 1)[-1]
+                if base in cuda.PAGES and not chars.computed and not chars.undefined:
+                    head = chars.text[: -len(base)]
+                    urls.extend(head + page for page in cuda.PAGES)
+        return sorted(set(urls))
+
+    def image_cuda(self, image: str) -> cuda.Cuda | None:
+        found = cuda.image_cuda(image)
+        if found is None:
+            given = self.shared.request.cuda or self.shared.config.cuda
+            if given:
+                found = cuda.parse_cuda(given)
+        return found
+
+    def builds(self, version: Version) -> tuple[list[str], str, str]:
+        """(tags, page, source) of the CUDA builds of a jaxlib version."""
+        for url in self.page_urls() if self.fetch or self.shared.request.offline else []:
+            listed = self.read_page(url)
+            if listed is None:
+                continue
+            tags = [v.split("+", 1)[1] for v, page in listed.items()
+                    if "+" in v and public(v) == str(version) and page == url.rsplit("/", 1)[-1]]
+            if tags:
+                return tags, url.rsplit("/", 1)[-1], self.shared.index.answered.get(url, "find-links page")
+        known = cuda.snapshot().get(str(version))
+        if known:
+            why = "; ".join(sorted(set(self.unreachable.values())))
+            source = "snapshot" + (f", because {why}" if why else "")
+            return list(known["tags"]), str(known["page"]), source  # type: ignore[call-overload]
+        return [], "", "snapshot"
+
+    def build_for(self, version: Version, image: str, jaxlib_pins: list[Pin], plugin_pins: list[Pin],
+                  probe: bool = False) -> tuple[str | None, str]:
+        """The jaxlib tag ("" for none) and find-links page for `image`, or an error."""
+        try:
+            return self._build_for(version, image, jaxlib_pins, plugin_pins, probe)
+        except UserError as e:
+            if e.path is None and (jaxlib_pins or plugin_pins):
+                first = (jaxlib_pins or plugin_pins)[0]
+                e.path, e.line = first.path, first.line
+            raise
+
+    def _build_for(self, version: Version, image: str, jaxlib_pins: list[Pin], plugin_pins: list[Pin],
+                   probe: bool) -> tuple[str | None, str]:
+        image_cuda = self.image_cuda(image)
+        for pin in plugin_pins:
+            if pin.package in self.explicit:
+                continue  # taken as given
+            cuda.check_plugin(pin.package, version, image_cuda, image)
+            if self.fetch and version not in self.shared.released(pin.package, SpecifierSet()):
+                raise cuda.NoBuild(f"{pin.package} {version} is not on the package index")
+        if not jaxlib_pins:
+            return None, ""
+        tagged = any("+" in p.version for p in jaxlib_pins)
+        if version > cuda.LAST_TAGGED:
+            cuda_elsewhere = plugin_pins or any(
+                e.startswith("cuda") for p in self.pins if p.package == "jax" and p.image == image
+                for e in p.extras)
+            if tagged and not cuda_elsewhere:
+                raise cuda.NoBuild(f"jaxlib {version} has no CUDA build of its own (from 0.4.30 CUDA "
+                                   f"comes from jax-cuda12-plugin): pin the plugin, or jax[cuda12], "
+                                   f"in {image}'s stage")
+            if not probe:
+                self.sources[f"build for {image}"] = "no tag: CUDA comes from the plugin packages"
+            return "", ""
+        if image_cuda is None and not tagged:
+            return "", ""  # a CPU image with a CPU jaxlib
+        if image_cuda is None:
+            raise UserError(f"cannot tell the CUDA version of {image}: set [release_hook] cuda in "
+                            "setup.cfg or pass --cuda")
+        tags, page, source = self.builds(version)
+        if not tags:
+            raise cuda.NoBuild(f"jaxlib {version} has no known CUDA builds")
+        tag = cuda.choose(version, tags, image_cuda, image)
+        if not probe:
+            self.sources[f"build for {image}"] = f"+{tag} for {image_cuda} ({source})"
+        return tag, page

@@ -1,9 +1,9 @@
-"""Targets: the version each kept package should carry, per pin."""
+"""Targets: the version each kept package should carry, and what decided it."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -32,15 +32,22 @@ def public(version: str) -> str:
 
 @dataclass(frozen=True)
 class Targets:
-    """What each pin should read. `versions` holds whole versions; `cuda_tags` the jaxlib tag
-    chosen per base image (absent: keep the tag form the file uses)."""
+    """What each pin should read under one policy.
+
+    `versions` holds whole versions (a jaxlib with a tag was pinned with it); `cuda_tags` the
+    jaxlib build chosen per base image ("" for a build without a tag); `pages` the find-links
+    page that lists each image's jaxlib build.
+    """
 
     package: str
     version: str
     versions: Mapping[str, str]
     cuda_tags: Mapping[str, str] = field(default_factory=dict)
-    sources: Mapping[str, str] = field(default_factory=dict)  # package -> what decided it
+    pages: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)  # package or image -> what decided it
     unresolved: Mapping[str, str] = field(default_factory=dict)  # package -> why not decided
+    requirements: Mapping[str, str] = field(default_factory=dict)  # package -> the release's need
+    policy: str = ""
 
     def for_pin(self, pin: Pin) -> str | None:
         if pin.package == self.package:
@@ -55,7 +62,34 @@ class Targets:
         if pin.package == "jaxlib" and "+" not in wanted:
             tag = self.cuda_tags.get(pin.image)
             if tag is None and "+" in pin.version:
-                tag = pin.version.split("+", 1)[1]
+                tag = pin.version.split("+", 1)[1]  # nothing chose a build: keep the file's
             if tag:
                 wanted = f"{wanted}+{tag}"
         return wanted
+
+    def page_for(self, pin: Pin) -> str | None:
+        return self.pages.get(pin.image) if pin.package == "jaxlib" else None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Targets per policy, and which policy each Dockerfile follows."""
+
+    by_policy: Mapping[str, Targets]
+    policy_of: Callable[[str], str]
+
+    def targets(self, path: str) -> Targets:
+        return self.by_policy[self.policy_of(path)]
+
+    def for_pin(self, pin: Pin) -> str | None:
+        return self.targets(pin.path).for_pin(pin)
+
+    def page_for(self, pin: Pin) -> str | None:
+        return self.targets(pin.path).page_for(pin)
+
+    @property
+    def unresolved(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for t in self.by_policy.values():
+            out.update(t.unresolved)
+        return out

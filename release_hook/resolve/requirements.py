@@ -1,0 +1,161 @@
+"""A release's own jax and jaxlib requirements: from its packaging metadata in the repository
+(pyproject.toml, setup.cfg, or setup.py read statically, never run) or from the package index."""
+from __future__ import annotations
+
+import ast
+import configparser
+import sys
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from release_hook.errors import UserError
+
+ReadFile = Callable[[str], Optional[bytes]]
+METADATA_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
+WANTED = ("jax", "jaxlib")
+
+
+@dataclass(frozen=True)
+class ReleaseRequirements:
+    specifiers: dict[str, SpecifierSet]  # jax / jaxlib -> what the release needs
+    source: str  # where they were read, for the plan
+
+    def text(self, package: str) -> str:
+        spec = self.specifiers.get(package)
+        return f"{package}{spec}" if spec is not None and str(spec) else f"{package} (any)"
+
+
+def _select(lines: list[str], where: str) -> dict[str, SpecifierSet]:
+    found: dict[str, SpecifierSet] = {}
+    for line in lines:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement as e:
+            raise UserError(f"cannot parse requirement {line!r}: {str(e).splitlines()[0]}", where) from None
+        name = canonicalize_name(req.name)
+        if name not in WANTED:
+            continue
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue
+        found[name] = found.get(name, SpecifierSet()) & req.specifier
+    return found
+
+
+def declared(read: ReadFile, package: str) -> tuple[str, dict[str, SpecifierSet]] | None:
+    """The first metadata file in the repository that declares `package`, and its requirements."""
+    for name in METADATA_FILES:
+        data = read(name)
+        if data is None:
+            continue
+        text = data.decode("utf-8", "replace")
+        project, lines = _READERS[name](text, name)
+        if project is not None and canonicalize_name(project) == canonicalize_name(package):
+            return name, _select(lines, name)
+    return None
+
+
+def from_file(read: ReadFile, path: str, package: str) -> ReleaseRequirements:
+    data = read(path)
+    if data is None:
+        raise UserError("no such requirements file", path)
+    kind = next((k for k in METADATA_FILES if path.endswith(k)), None)
+    if kind is None:
+        raise UserError("requirements must be a pyproject.toml, setup.cfg or setup.py, or 'index'", path)
+    _, lines = _READERS[kind](data.decode("utf-8", "replace"), path)
+    return ReleaseRequirements(_select(lines, path), path)
+
+
+def from_index(index: object, package: str, version: str) -> ReleaseRequirements:
+    lines = index.requires_dist(package, Version(version))  # type: ignore[attr-defined]
+    return ReleaseRequirements(_select(lines, f"{package} {version} on the index"),
+                               f"{package} {version} metadata on the package index")
+
+
+# -- the three metadata formats ----------------------------------------------------------------
+
+def _pyproject(text: str, where: str) -> tuple[str | None, list[str]]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"cannot read: {e}", where) from None
+    project = data.get("project", {})
+    return project.get("name"), [str(x) for x in project.get("dependencies", [])]
+
+
+def _setup_cfg(text: str, where: str) -> tuple[str | None, list[str]]:
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read_string(text, source=where)
+    except configparser.Error as e:
+        raise UserError(f"cannot read: {str(e).splitlines()[0]}", where) from None
+    name = parser.get("metadata", "name", fallback=None)
+    raw = parser.get("options", "install_requires", fallback="")
+    lines = [ln.split("#", 1)[0].strip() for ln in raw.splitlines()]
+    return name, [ln for ln in lines if ln]
+
+
+def _setup_py(text: str, where: str) -> tuple[str | None, list[str]]:
+    """`setup(name=..., install_requires=[...])`, with module-level string constants resolved."""
+    try:
+        tree = ast.parse(text, where)
+    except SyntaxError as e:
+        raise UserError(f"cannot parse: {e.msg}", where, e.lineno) from None
+    constants: dict[str, object] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                constants[node.targets[0].id] = _value(node.value, constants, where)
+            except UserError:
+                pass  # only constants that setup() actually uses must be readable
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _is_setup(node.func):
+            kwargs = {k.arg: k.value for k in node.keywords if k.arg}
+            name = _value(kwargs["name"], constants, where) if "name" in kwargs else None
+            if "install_requires" not in kwargs:
+                return (str(name) if name else None), []
+            value = _value(kwargs["install_requires"], constants, where)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise UserError("install_requires is not a list of strings", where,
+                                kwargs["install_requires"].lineno)
+            return (str(name) if name else None), value
+    return None, []
+
+
+def _is_setup(func: ast.expr) -> bool:
+    return (isinstance(func, ast.Name) and func.id == "setup") or (
+        isinstance(func, ast.Attribute) and func.attr == "setup")
+
+
+def _value(node: ast.expr, constants: dict[str, object], where: str) -> object:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in constants:
+        return constants[node.id]
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [_value(e, constants, where) for e in node.elts]
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for v in node.values:
+            if isinstance(v, ast.FormattedValue) and v.conversion == -1 and v.format_spec is None:
+                parts.append(str(_value(v.value, constants, where)))
+            else:
+                parts.append(str(_value(v, constants, where)))  # type: ignore[arg-type]
+        return "".join(parts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _value(node.left, constants, where), _value(node.right, constants, where)
+        if isinstance(left, type(right)):
+            return left + right  # type: ignore[operator]
+    raise UserError("a value is computed; read statically only constants, lists, f-strings and +",
+                    where, getattr(node, "lineno", None))
+
+
+_READERS = {"pyproject.toml": _pyproject, "setup.cfg": _setup_cfg, "setup.py": _setup_py}

@@ -1,0 +1,139 @@
+"""A real package index on loopback for the tests: small wheels and sdists built here with real
+METADATA, PEP 503 pages with PEP 592 yanking and PEP 658 metadata files, and a flat find-links
+page of the shape of jax's, served by a thread. Faults (slow, 500, garbage) are set per path."""
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import tarfile
+import threading
+import time
+import zipfile
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+
+@dataclass
+class _File:
+    filename: str
+    data: bytes
+    yanked: bool
+    metadata: bytes | None  # served as FILE.metadata (PEP 658) when set
+
+
+@dataclass
+class PackageIndex:
+    root: Path
+    projects: dict[str, list[_File]] = field(default_factory=dict)
+    pages: dict[str, list[str]] = field(default_factory=dict)  # find-links path -> filenames
+    faults: dict[str, str] = field(default_factory=dict)  # path prefix -> "slow" | "500" | "garbage"
+    hits: list[str] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/simple/"
+
+    def link_url(self, page: str) -> str:
+        return f"http://127.0.0.1:{self.port}/jax-releases/{page}"
+
+    def wheel(self, name: str, version: str, requires: list[str] = (), yanked: bool = False,  # type: ignore[assignment]
+              metadata_file: bool = True, tag: str = "py3-none-any") -> None:
+        dist = name.replace("-", "_")
+        meta = "Metadata-Version: 2.1\nName: {}\nVersion: {}\n{}".format(
+            name, version, "".join(f"Requires-Dist: {r}\n" for r in requires)).encode()
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr(f"{dist}/__init__.py", "")
+            z.writestr(f"{dist}-{version}.dist-info/METADATA", meta)
+            z.writestr(f"{dist}-{version}.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\n")
+            z.writestr(f"{dist}-{version}.dist-info/RECORD", "")
+        filename = f"{dist}-{version}-{tag}.whl"
+        self._add(name, _File(filename, buf.getvalue(), yanked, meta if metadata_file else None))
+
+    def sdist(self, name: str, version: str, files: dict[str, str], yanked: bool = False) -> None:
+        """A source archive whose PKG-INFO carries no Requires-Dist, like old jax releases."""
+        buf = io.BytesIO()
+        top = f"{name}-{version}"
+        members = {"PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", **files}
+        with tarfile.open(fileobj=buf, mode="w:gz") as t:
+            for path, text in members.items():
+                data = text.encode()
+                info = tarfile.TarInfo(f"{top}/{path}")
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+        self._add(name, _File(f"{top}.tar.gz", buf.getvalue(), yanked, None))
+
+    def _add(self, name: str, f: _File) -> None:
+        self.projects.setdefault(canonicalize_name(name), []).append(f)
+
+    def find_links_page(self, page: str, filenames: list[str]) -> None:
+        self.pages[page] = filenames
+
+    # -- serving --------------------------------------------------------------------------------
+
+    def body(self, path: str) -> tuple[int, str, bytes]:
+        parts = [p for p in path.split("?")[0].split("/") if p]
+        if len(parts) == 2 and parts[0] == "simple":
+            files = self.projects.get(parts[1])
+            if files is None:
+                return 404, "text/html", b"not found"
+            links = []
+            for f in files:
+                digest = hashlib.sha256(f.data).hexdigest()
+                attrs = ' data-yanked=""' if f.yanked else ""
+                if f.metadata is not None:
+                    attrs += f' data-dist-info-metadata="sha256={hashlib.sha256(f.metadata).hexdigest()}"'
+                links.append(f'<a href="/files/{f.filename}#sha256={digest}"{attrs}>{html.escape(f.filename)}</a><br/>')
+            return 200, "text/html", ("<!DOCTYPE html><html><body>\n" + "\n".join(links) +
+                                      "\n</body></html>\n").encode()
+        if len(parts) == 2 and parts[0] == "files":
+            for files in self.projects.values():
+                for f in files:
+                    if parts[1] == f.filename:
+                        return 200, "application/octet-stream", f.data
+                    if parts[1] == f.filename + ".metadata" and f.metadata is not None:
+                        return 200, "text/plain", f.metadata
+            return 404, "text/plain", b"not found"
+        if len(parts) == 2 and parts[0] == "jax-releases" and parts[1] in self.pages:
+            links = "".join(f'<a href="{html.escape(n)}">{html.escape(n)}</a><br>\n' for n in self.pages[parts[1]])
+            return 200, "text/html", f"<html><head></head><body>\n{links}</body></html>\n".encode()
+        return 404, "text/plain", b"not found"
+
+
+def serve(index: PackageIndex) -> tuple[ThreadingHTTPServer, threading.Thread]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            index.hits.append(self.path)
+            fault = next((v for k, v in index.faults.items() if self.path.startswith(k)), None)
+            if fault == "slow":
+                time.sleep(3)
+            if fault == "500":
+                self.send_response(500)
+                self.end_headers()
+                return
+            status, kind, data = index.body(self.path)
+            if fault == "garbage":
+                status, kind, data = 200, "application/vnd.pypi.simple.v1+json", b"{not json"
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    index.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, thread

@@ -1,0 +1,380 @@
+"""Resolving a release's pins against a real package index on loopback, across jax's eras."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from conftest import git
+from pkgindex import PackageIndex, serve
+
+
+def jax_sdist(index: PackageIndex, version: str, minimum_jaxlib: str, yanked: bool = False) -> None:
+    index.sdist("jax", version, {"jax/version.py": f'_version = "{version}"\n'
+                                 f'_minimum_jaxlib_version = "{minimum_jaxlib}"\n'}, yanked=yanked)
+
+
+def cuda_wheels(version: str, tags: list[str]) -> list[str]:
+    return [f"jaxlib-{version}+{t}-cp39-none-manylinux2010_x86_64.whl" for t in tags]
+
+
+@pytest.fixture
+def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PackageIndex]:
+    idx = PackageIndex(tmp_path / "index")
+    # jax: old releases are sdists without Requires-Dist; new ones wheels with metadata
+    for v, minimum in (("0.2.10", "0.1.60"), ("0.2.13", "0.1.64"), ("0.2.17", "0.1.65"),
+                       ("0.2.25", "0.1.69"), ("0.3.15", "0.3.7"), ("0.4.1", "0.3.22"),
+                       ("0.4.14", "0.4.11")):
+        jax_sdist(idx, v, minimum)
+    for v, ci in (("0.4.26", "0.4.25"),):
+        idx.wheel("jax", v, [f"jaxlib ==0.4.26 ; extra == 'cpu'", f"jaxlib =={ci} ; extra == 'ci'",
+                             "jaxlib ==0.4.26 ; extra == 'cuda12'",
+                             "jax-cuda12-plugin ==0.4.26 ; extra == 'cuda12'"])
+    for v, low, yanked in (("0.4.30", "0.4.27", False), ("0.4.31", "0.4.30", False),
+                           ("0.4.35", "0.4.34", True), ("0.5.0rc1", "0.4.36", False),
+                           ("0.7.0", "0.7.0", False), ("0.7.2", "0.7.1", False)):
+        requires = [f"jaxlib<={v},>={low}", f'jaxlib<={v},>={v}; extra == "cuda12"',
+                    f'jax-cuda12-plugin[with-cuda]<={v},>={v}; extra == "cuda12"']
+        if v == "0.7.2":
+            requires += [f'jax-cuda13-plugin[with-cuda]<={v},>={v}; extra == "cuda13"']
+        idx.wheel("jax", v, requires, yanked=yanked, metadata_file=v != "0.4.31")
+    for v in ("0.4.26", "0.4.30", "0.4.31", "0.4.35", "0.5.0rc1", "0.7.0", "0.7.2"):
+        idx.wheel("jaxlib", v, tag="cp311-cp311-manylinux2014_x86_64")
+    for v in ("0.4.30", "0.4.31", "0.7.0", "0.7.2"):
+        idx.wheel("jax-cuda12-plugin", v, tag="cp311-cp311-manylinux2014_x86_64")
+        idx.wheel("jax-cuda12-pjrt", v, tag="py3-none-manylinux2014_x86_64")
+    idx.wheel("jax-cuda13-plugin", "0.7.2", tag="cp311-cp311-manylinux2014_x86_64")
+    idx.wheel("jax-cuda13-pjrt", "0.7.2", tag="py3-none-manylinux2014_x86_64")
+    for v, jax, jaxlib in (("0.6.0", "==0.2.10", "==0.1.62"), ("0.7.0", ">=0.2.13", ">=0.1.65"),
+                           ("0.8.0", ">=0.2.13", ">=0.1.66"), ("0.9.0", ">=0.2.25", ">=0.1.75"),
+                           ("0.10.0", ">=0.3.15", ">=0.3.15"), ("0.13.2", ">=0.4.14", ">=0.4.14"),
+                           ("0.15.0", ">=0.4.25", ">=0.4.25"), ("0.16.0", ">=0.4.30", ">=0.4.30"),
+                           ("0.20.0", ">=0.5.0rc1", ">=0.5.0rc1"), ("0.22.0", ">=0.7.0", ">=0.7.0"),
+                           ("0.99.0", ">=99", ">=99")):
+        idx.wheel("numpyro", v, [f"jax{jax}", f"jaxlib{jaxlib}", "tqdm",
+                                 f"jax[cuda]{jax} ; extra == 'cuda'"])
+    idx.find_links_page("jax_releases.html", [
+        *(f"cuda{c}/{w}" for c in ("112",) for w in cuda_wheels("0.1.62", ["cuda112", "cuda111"])),
+        *cuda_wheels("0.1.65", ["cuda112", "cuda111", "cuda110", "cuda102", "cuda101"]),
+        *cuda_wheels("0.1.66", ["cuda111", "cuda110", "cuda102", "cuda101"]),
+        *cuda_wheels("0.1.75", ["cuda11.cudnn82", "cuda11.cudnn805"]),
+        "jaxlib-0.1.75-cp39-none-manylinux2010_x86_64.whl", "not-a-wheel.txt",
+    ])
+    idx.find_links_page("jax_cuda_releases.html", [
+        *cuda_wheels("0.3.15", ["cuda11.cudnn82", "cuda11.cudnn805"]),
+        *cuda_wheels("0.4.1", ["cuda11.cudnn86", "cuda11.cudnn82"]),
+        *cuda_wheels("0.4.14", ["cuda12.cudnn89", "cuda11.cudnn86"]),
+        *cuda_wheels("0.4.26", ["cuda12.cudnn89"]),
+    ])
+    idx.find_links_page("empty.html", ["README.txt"])
+    server, _ = serve(idx)
+    monkeypatch.setenv("PIP_INDEX_URL", idx.url)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.delenv("PIP_EXTRA_INDEX_URL", raising=False)
+    monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("RELEASE_HOOK_TIMEOUT", "1")
+    yield idx
+    server.shutdown()
+    server.server_close()
+
+
+def project(tmp_path: Path, dockerfile: str, setup_cfg: str = "[release_hook]\nrequirements = index\n",
+            name: str = "Dockerfile") -> Path:
+    root = tmp_path / "project"
+    root.mkdir(exist_ok=True)
+    (root / "setup.cfg").write_text(setup_cfg)
+    (root / name).write_text(dockerfile)
+    return root
+
+
+def sync(cli, root: Path, *args: str):  # type: ignore[no-untyped-def]
+    return cli("sync", "Dockerfile", "--no-commit", *args, cwd=root)
+
+
+# -- eras ------------------------------------------------------------------------------------------
+
+def test_cuda112_era_release_0_6_to_0_7(cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = project(tmp_path, "FROM nvidia/cuda:11.2.2-cudnn8-devel-ubuntu20.04\n"
+                   "RUN pip3 install jax==0.2.10 jaxlib==0.1.62+cuda112 "
+                   f"-f {index.link_url('jax_releases.html')} && pip3 install numpyro==0.6.0\n")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    r = cli("sync", "Dockerfile", "--version", "0.7.0", cwd=root)
+    assert r.code == 0, r.err
+    assert "jax==0.2.13 jaxlib==0.1.65+cuda112 -f" in (root / "Dockerfile").read_text()
+    assert "numpyro==0.7.0" in (root / "Dockerfile").read_text()
+    assert git(root, "log", "-1", "--format=%s").stdout.strip() == (
+        "Sync Dockerfiles with numpyro 0.7.0 (jax 0.2.13, jaxlib 0.1.65+cuda112)")
+
+
+def test_cuda112_to_cuda111_switch(cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = project(tmp_path, "FROM nvidia/cuda:11.2.2-cudnn8-devel-ubuntu20.04\n"
+                   "ENV JAXLIB_CUDA=112\n"
+                   "RUN pip3 install jax==0.2.13 jaxlib==0.1.65+cuda${JAXLIB_CUDA} "
+                   f"-f {index.link_url('jax_releases.html')} numpyro==0.7.0\n")
+    r = sync(cli, root, "--version", "0.8.0", "--explain")
+    assert r.code == 0, r.err
+    text = (root / "Dockerfile").read_text()
+    assert "ENV JAXLIB_CUDA=111\n" in text and "jaxlib==0.1.66+cuda${JAXLIB_CUDA}" in text
+    assert "find-links page" in r.out  # the live page answered, not the snapshot
+
+
+def test_cudnn_era_by_image_and_page_move(cli, tmp_path: Path, index: PackageIndex) -> None:
+    dockerfile = ("ARG BASE=nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04\nFROM ${BASE} AS a\n"
+                  "RUN pip install jax==0.2.13 jaxlib==0.1.65+cuda112 "
+                  f"-f {index.link_url('jax_releases.html')}\n"
+                  "FROM nvidia/cuda:11.4.3-cudnn8-runtime-ubuntu20.04\nARG BUILD=cuda111\n"
+                  "RUN pip install jax==0.2.13 jaxlib==0.1.65+${BUILD} "
+                  f"--find-links={index.link_url('jax_releases.html')}\n")
+    root = project(tmp_path, dockerfile)
+    assert sync(cli, root, "--version", "0.9.0").code == 0
+    text = (root / "Dockerfile").read_text()
+    assert "jax==0.2.25 jaxlib==0.1.75+cuda11.cudnn805 -f" in text  # CUDA 11.2: cuDNN 8.0.5 build
+    assert "ARG BUILD=cuda11.cudnn82\n" in text  # CUDA 11.4: the cuDNN 8.2 build
+    r = sync(cli, root, "--version", "0.10.0")
+    assert r.code == 0, r.err
+    text = (root / "Dockerfile").read_text()
+    assert "jaxlib==0.3.15+cuda11.cudnn805 -f " + index.link_url("jax_cuda_releases.html") in text
+    assert f"--find-links={index.link_url('jax_cuda_releases.html')}" in text
+    assert "find-links jax_releases.html -> jax_cuda_releases.html" in r.out
+
+
+@pytest.mark.parametrize("image, build", [("nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04", "cuda11.cudnn86"),
+                                          ("nvidia/cuda:12.2.2-cudnn8-runtime-ubuntu22.04", "cuda12.cudnn89")])
+def test_0_4_era(cli, tmp_path: Path, index: PackageIndex, image: str, build: str) -> None:
+    root = project(tmp_path, f"FROM {image}\nRUN pip install jax==0.4.1 jaxlib==0.4.1+cuda11.cudnn86 "
+                             f"-f {index.link_url('jax_cuda_releases.html')}\n")
+    r = sync(cli, root, "--version", "0.13.2")
+    assert r.code == 0, r.err
+    assert f"jax==0.4.14 jaxlib==0.4.14+{build} -f" in (root / "Dockerfile").read_text()
+
+
+PLUGIN_FILE = """FROM {image}
+ARG JAX_VERSION=0.4.30
+ARG JAXLIB_VERSION=0.4.30
+RUN pip install "jax[{extra}]==${{JAX_VERSION}}" "jaxlib==${{JAXLIB_VERSION}}" \\
+    "jax-{extra}-plugin[with-cuda]==${{JAXLIB_VERSION}}" "jax-{extra}-pjrt==${{JAXLIB_VERSION}}"
+"""
+
+
+def test_plugin_era_minimum_and_latest(cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = project(tmp_path, PLUGIN_FILE.format(image="nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04",
+                                                extra="cuda12"))
+    assert sync(cli, root, "--version", "0.16.0").code == 0
+    assert "ARG JAX_VERSION=0.4.30\nARG JAXLIB_VERSION=0.4.30\n" in (root / "Dockerfile").read_text()
+    r = sync(cli, root, "--version", "0.16.0", "--policy", "latest")
+    assert r.code == 0, r.err
+    # 0.4.35 is yanked and 0.5.0rc1 a pre-release: neither is taken
+    assert "ARG JAX_VERSION=0.7.2\nARG JAXLIB_VERSION=0.7.2\n" in (root / "Dockerfile").read_text()
+
+
+def test_cuda13_plugins_on_a_cuda13_image(cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = project(tmp_path, PLUGIN_FILE.format(image="nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04",
+                                                extra="cuda13"))
+    r = sync(cli, root, "--version", "0.22.0")
+    assert r.code == 0, r.err
+    assert "ARG JAX_VERSION=0.7.2\nARG JAXLIB_VERSION=0.7.2\n" in (root / "Dockerfile").read_text()
+
+
+def test_cuda12_plugin_on_a_cuda11_image_is_an_error(cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = project(tmp_path, PLUGIN_FILE.format(image="nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04",
+                                                extra="cuda12"))
+    before = (root / "Dockerfile").read_text()
+    r = sync(cli, root, "--version", "0.22.0")
+    assert r.code == 2
+    assert "CUDA 11.8" in r.err and "jax-cuda12-plugin" in r.err
+    assert (root / "Dockerfile").read_text() == before
+
+
+def test_pre_release_only_when_asked(cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = project(tmp_path, PLUGIN_FILE.format(image="nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04",
+                                                extra="cuda12"))
+    r = sync(cli, root, "--version", "0.20.0")  # numpyro 0.20.0 needs jax>=0.5.0rc1
+    assert r.code == 0, r.err
+    assert "ARG JAX_VERSION=0.7.0\n" in (root / "Dockerfile").read_text()
+
+
+def test_pin_jaxlib_without_tag_chooses_the_build_per_image(cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = project(tmp_path, "FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04\n"
+                   "RUN pip install jaxlib==0.1.62+cuda112\n"
+                   "FROM nvidia/cuda:11.0.3-cudnn8-runtime-ubuntu20.04\n"
+                   "RUN pip install jaxlib==0.1.62+cuda110\n")
+    r = sync(cli, root, "--version", "1.0", "--pin", "jaxlib==0.1.66", "--explain")
+    assert r.code == 0, r.err
+    text = (root / "Dockerfile").read_text()
+    assert "jaxlib==0.1.66+cuda111\n" in text and "jaxlib==0.1.66+cuda110\n" in text
+    assert index.hits == []  # every version given: nothing fetched
+    assert "snapshot" in r.out
+
+
+# -- where the release's requirements come from ------------------------------------------------------
+
+NUMPYRO_SETUP_PY = '''
+from setuptools import find_packages, setup
+
+_jax_version_constraints = ">=0.2.13"
+_jaxlib_version_constraints = ">=0.1.66"
+_available_cuda_versions = ["101", "102", "110", "111"]
+
+setup(
+    name="numpyro",
+    install_requires=[
+        f"jax{_jax_version_constraints}",
+        f"jaxlib{_jaxlib_version_constraints}",
+        "tqdm",
+    ],
+    extras_require={"cuda": [f"jax[cuda]{_jax_version_constraints}"]},
+)
+'''
+
+
+@pytest.mark.parametrize("name, content", [
+    ("setup.py", NUMPYRO_SETUP_PY),
+    ("setup.cfg", "[metadata]\nname = numpyro\n[options]\ninstall_requires =\n    jax>=0.2.13\n"
+                  "    jaxlib>=0.1.66  # the cuda111 era\n    tqdm\n"),
+    ("pyproject.toml", '[project]\nname = "numpyro"\ndependencies = ["jax>=0.2.13", "jaxlib>=0.1.66"]\n'),
+])
+def test_requirements_from_the_repository_metadata(cli, tmp_path: Path, index: PackageIndex,
+                                                    name: str, content: str) -> None:
+    root = project(tmp_path, "FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04\n"
+                   "RUN pip install jax==0.2.10 jaxlib==0.1.62+cuda112 numpyro==0.6.0\n", setup_cfg="")
+    (root / name).write_text(content if name != "setup.cfg" else content)
+    r = sync(cli, root, "--version", "0.7.1")  # unreleased: only the repository knows it
+    assert r.code == 0, r.err
+    assert "jax==0.2.13 jaxlib==0.1.66+cuda111 numpyro==0.7.1" in (root / "Dockerfile").read_text()
+
+
+def test_setup_py_that_computes_its_requirements_is_refused(cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = project(tmp_path, "FROM a\nRUN pip install jax==0.2.10\n", setup_cfg="")
+    (root / "setup.py").write_text("from setuptools import setup\nimport os\n"
+                                   "setup(name='numpyro', install_requires=os.environ['REQS'].split())\n")
+    r = sync(cli, root, "--version", "0.7.1")
+    assert r.code == 2
+    assert r.err.startswith("release-hook: setup.py:3: a value is computed")
+
+
+# -- errors and faults -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("setup, version, message", [
+    ("", "0.99.0", "no released jax satisfies jax>=99"),
+    ("", "9.9.9", "numpyro 9.9.9 is not on the package index"),
+    ("down", "0.7.0", "cannot read numpyro's releases"),
+    ("500", "0.7.0", "cannot read numpyro's releases"),
+    ("garbage", "0.7.0", "cannot read numpyro's releases"),
+])
+def test_resolution_errors_change_nothing(cli, tmp_path: Path, index: PackageIndex, setup: str,
+                                          version: str, message: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    root = project(tmp_path, "FROM python:3.11\nRUN pip install jax==0.2.10 numpyro==0.6.0\n")
+    if setup == "down":
+        monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple/")
+        message = "cannot read numpyro 0.7.0 metadata"
+    elif setup:
+        index.faults["/simple/numpyro"] = setup
+        message = "cannot read numpyro 0.7.0 metadata"
+    r = sync(cli, root, "--version", version)
+    assert r.code == 2
+    assert message in r.err and len(r.err.splitlines()) == 1, r.err
+    assert (root / "Dockerfile").read_text() == "FROM python:3.11\nRUN pip install jax==0.2.10 numpyro==0.6.0\n"
+
+
+def test_a_slow_index_is_bounded(cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = project(tmp_path, "FROM python:3.11\nRUN pip install jax==0.2.10 numpyro==0.6.0\n")
+    index.faults["/simple/numpyro"] = "slow"
+    start = time.monotonic()
+    r = sync(cli, root, "--version", "0.7.0")
+    assert time.monotonic() - start < 2.9  # the server answers after 3 s; the timeout is 1 s
+    assert r.code == 2 and "no answer within 1s" in r.err, r.err
+
+
+def test_find_links_page_without_links_is_an_error(cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = project(tmp_path, "FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04\n"
+                   f"RUN pip install jax==0.2.10 jaxlib==0.1.62+cuda112 -f {index.link_url('empty.html')}\n")
+    index.pages["jax_releases.html"] = ["index.html", "README"]
+    (root / "Dockerfile").write_text((root / "Dockerfile").read_text().replace("empty.html", "jax_releases.html"))
+    r = sync(cli, root, "--version", "0.7.0")
+    assert r.code == 2
+    assert "lists no jaxlib wheels" in r.err
+
+
+def test_unreachable_find_links_page_falls_back_to_the_snapshot(cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = project(tmp_path, "FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04\n"
+                   "RUN pip install jax==0.2.10 jaxlib==0.1.62+cuda112 "
+                   "-f http://127.0.0.1:9/jax-releases/jax_releases.html\n")
+    r = sync(cli, root, "--version", "0.7.0", "--explain")
+    assert r.code == 0, r.err
+    assert "jaxlib==0.1.65+cuda112" in (root / "Dockerfile").read_text()
+    assert "snapshot, because cannot read the find-links page" in r.out
+
+
+def test_unknown_base_image_needs_cuda_setting(cli, tmp_path: Path, index: PackageIndex) -> None:
+    text = ("FROM python:3.9\nRUN pip install jax==0.2.10 jaxlib==0.1.62+cuda112 "
+            f"-f {index.link_url('jax_releases.html')}\n")
+    root = project(tmp_path, text)
+    r = sync(cli, root, "--version", "0.7.0")
+    assert r.code == 2 and "cannot tell the CUDA version of python:3.9" in r.err
+    assert (root / "Dockerfile").read_text() == text
+    assert sync(cli, root, "--version", "0.7.0", "--cuda", "11.2").code == 0
+    assert "jaxlib==0.1.65+cuda112" in (root / "Dockerfile").read_text()
+    (root / "setup.cfg").write_text("[release_hook]\nrequirements = index\ncuda = 10.1\n")
+    assert sync(cli, root, "--version", "0.8.0").code == 0
+    assert "jaxlib==0.1.66+cuda101" in (root / "Dockerfile").read_text()
+
+
+def test_no_build_for_the_image(cli, tmp_path: Path, index: PackageIndex) -> None:
+    text = ("FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04\n"
+            f"RUN pip install jax==0.4.1 jaxlib==0.4.1+cuda11.cudnn86 -f {index.link_url('jax_cuda_releases.html')}\n")
+    root = project(tmp_path, text)
+    r = sync(cli, root, "--version", "0.13.2")
+    assert r.code == 2
+    assert "CUDA 11.2" in r.err and "+cuda11.cudnn86 (CUDA 11.8+" in r.err
+    assert "Change the base image" in r.err
+    assert (root / "Dockerfile").read_text() == text
+
+
+# -- cache -------------------------------------------------------------------------------------------
+
+def test_offline_uses_what_was_cached_and_a_corrupt_cache_is_rebuilt(cli, tmp_path: Path,
+                                                                      index: PackageIndex) -> None:
+    text = ("FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04\n"
+            f"RUN pip install jax==0.2.10 jaxlib==0.1.62+cuda112 -f {index.link_url('jax_releases.html')}\n")
+    root = project(tmp_path, text)
+    r = sync(cli, root, "--version", "0.7.0", "--offline")
+    assert r.code == 2 and "--offline, and no cached" in r.err
+    assert index.hits == []
+    assert sync(cli, root, "--version", "0.7.0", "--check").code == 1  # online: reads and caches
+    hits = len(index.hits)
+    assert sync(cli, root, "--version", "0.7.0", "--offline").code == 0
+    assert len(index.hits) == hits
+    assert "jaxlib==0.1.65+cuda112" in (root / "Dockerfile").read_text()
+    for entry in (tmp_path / "cache").iterdir():
+        entry.write_text("{ truncated")
+    (root / "Dockerfile").write_text(text)
+    assert sync(cli, root, "--version", "0.7.0", "--offline").code == 2  # corrupt: not trusted
+    assert sync(cli, root, "--version", "0.7.0").code == 0  # and rebuilt online
+    assert len(index.hits) > hits
+
+
+@pytest.mark.skipif(os.environ.get("RELEASE_HOOK_ONLINE") != "1", reason="set RELEASE_HOOK_ONLINE=1")
+@pytest.mark.online
+@pytest.mark.parametrize("image, pins, old, new, expected", [
+    ("nvidia/cuda:11.2.2-cudnn8-devel-ubuntu20.04", "jax==0.2.10 jaxlib==0.1.62+cuda112", "0.6.0",
+     "0.7.0", "jax==0.2.13 jaxlib==0.1.65+cuda112"),
+    ("nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04", "jax==0.4.1 jaxlib==0.4.1+cuda11.cudnn86",
+     "0.11.0", "0.13.2", "jax==0.4.14 jaxlib==0.4.14+cuda11.cudnn86"),
+    ("nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04",
+     "jax[cuda12]==0.4.31 jaxlib==0.4.31 jax-cuda12-plugin==0.4.31 jax-cuda12-pjrt==0.4.31",
+     "0.15.3", "0.19.0", "jax[cuda12]==0.4.30 jaxlib==0.4.30 jax-cuda12-plugin==0.4.30 jax-cuda12-pjrt==0.4.30"),
+])
+def test_online_replay_of_real_releases(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        image: str, pins: str, old: str, new: str, expected: str) -> None:
+    """Against the public index the user's pip is configured for (opt-in)."""
+    monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(tmp_path / "cache"))
+    root = project(tmp_path, f"FROM {image}\nRUN pip3 install {pins} numpyro=={old}\n")
+    r = sync(cli, root, "--version", new)
+    assert r.code == 0, r.err
+    assert expected in (root / "Dockerfile").read_text(), (root / "Dockerfile").read_text()
