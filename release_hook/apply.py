@@ -1,6 +1,7 @@
 """Write planned files all or nothing: each to a temporary file beside it, then renamed over."""
 from __future__ import annotations
 
+import glob
 import io
 import os
 import stat
@@ -53,8 +54,20 @@ def prepare(plans: Sequence[FilePlan], originals: dict[str, bytes]) -> list[Prep
     return out
 
 
+def _remove_stale_temps(target: str) -> None:
+    """Temporary files an earlier, killed run left beside this file."""
+    folder, name = os.path.split(target)
+    for stale in glob.glob(os.path.join(glob.escape(folder or "."), f".{glob.escape(name)}.*.release-hook")):
+        try:
+            os.unlink(stale)
+        except OSError:
+            pass
+
+
 def write_all(prepared: Sequence[Prepared]) -> None:
     """Every file is written in full beside its original before any is renamed into place."""
+    for p in prepared:
+        _remove_stale_temps(p.target)
     temps: list[str | None] = []
     current = prepared[0].plan.path if prepared else None
     try:

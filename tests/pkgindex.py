@@ -55,6 +55,13 @@ class PackageIndex:
         filename = f"{dist}-{version}-{tag}.whl"
         self._add(name, _File(filename, buf.getvalue(), yanked, meta if metadata_file else None))
 
+    def wheel_without_metadata(self, name: str, version: str) -> None:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr(f"{name.replace('-', '_')}/__init__.py", "")
+        self._add(name, _File(f"{name.replace('-', '_')}-{version}-py3-none-any.whl", buf.getvalue(),
+                              False, None))
+
     def sdist(self, name: str, version: str, files: dict[str, str], yanked: bool = False) -> None:
         """A source archive whose PKG-INFO carries no Requires-Dist, like old jax releases."""
         buf = io.BytesIO()
@@ -119,6 +126,8 @@ def serve(index: PackageIndex) -> tuple[ThreadingHTTPServer, threading.Thread]:
             status, kind, data = index.body(self.path)
             if fault == "garbage":
                 status, kind, data = 200, "application/vnd.pypi.simple.v1+json", b"{not json"
+            if fault == "html-as-json":
+                status, kind, data = 200, "application/vnd.pypi.simple.v1+json", b"<html><body>hi</body></html>"
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))

@@ -304,3 +304,24 @@ def test_current_version_from_bump_my_version_toml(cli, repo: Path) -> None:
     (repo / "pyproject.toml").write_text('[tool.bumpversion]\ncurrent_version = "0.9.0"\n')
     assert cli("sync", "--no-commit", cwd=repo).code == 0
     assert "ARG NUMPYRO_VERSION=0.9.0" in (repo / "docker/release/Dockerfile").read_text()
+
+
+@pytest.mark.parametrize("policy", ["refuse", "allow"])
+def test_push_when_the_index_cannot_be_reached(cli, repo: Path, remote: Path, policy: str,
+                                               monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    df = repo / "docker" / "release" / "Dockerfile"
+    df.write_text(DOCKERFILE + "RUN pip install jax==0.2.13\n")
+    (repo / "setup.cfg").write_text(f"[release_hook]\nrequirements = index\noffline_push = {policy}\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "jax pin")
+    assert cli("install", cwd=repo).code == 0
+    env = run_hook_env(PIP_INDEX_URL="http://127.0.0.1:9/simple/", PIP_CONFIG_FILE=os.devnull,
+                       RELEASE_HOOK_CACHE_DIR=str(tmp_path / "cache"), RELEASE_HOOK_TIMEOUT="2")
+    r = git(repo, "push", "origin", "HEAD:refs/heads/main", check=False, env=env)
+    assert "not checked: docker/release/Dockerfile:5: jax (cannot read numpyro 0.6.0 metadata" in r.stderr
+    assert (r.returncode == 0) == (policy == "allow"), r.stderr
+    # what can be checked offline still is: the released package's own pin
+    df.write_text(df.read_text().replace("numpyro==${NUMPYRO_VERSION}", "numpyro==0.5.0"))
+    git(repo, "commit", "-qam", "break", "--no-verify")
+    r = git(repo, "push", "origin", "HEAD:refs/heads/main", check=False, env=env)
+    assert r.returncode != 0 and "numpyro ==0.5.0, expected 0.6.0" in r.stderr

@@ -1,0 +1,179 @@
+"""Faults: a process killed mid-write, a full disk, a file edited under our feet, symlinks,
+hostile text, and an index that misbehaves."""
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pkgindex import PackageIndex, serve
+
+OLD = "FROM python:3.11\nARG V=0.6.0\nRUN pip install numpyro==${{V}} # {n}\n"
+NEW = "FROM python:3.11\nARG V=0.7.0\nRUN pip install numpyro==${{V}} # {n}\n"
+
+
+def files(tmp_path: Path, count: int = 4) -> list[Path]:
+    out = []
+    for n in range(count):
+        p = tmp_path / f"{n}.Dockerfile"
+        p.write_text(OLD.format(n=n))
+        out.append(p)
+    return out
+
+
+KILLER = """
+import os, sys
+target = sys.argv[1]
+count = {{"n": 0}}
+real = getattr(os, target)
+def dying(*args, **kwargs):
+    count["n"] += 1
+    if count["n"] == {at}:
+        os._exit(9)
+    return real(*args, **kwargs)
+setattr(os, target, dying)
+from release_hook.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("target, at", [("replace", 2), ("replace", 3), ("fsync", 2)])
+def test_killed_between_files_leaves_each_file_whole_and_a_rerun_finishes(tmp_path: Path, target: str,
+                                                                          at: int) -> None:
+    paths = files(tmp_path)
+    r = subprocess.run([sys.executable, "-c", KILLER.format(at=at), target, "sync",
+                        *map(str, paths), "--version", "0.7.0", "--no-commit"],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 9, r.stderr
+    states = []
+    for n, p in enumerate(paths):
+        text = p.read_text()
+        assert text in (OLD.format(n=n), NEW.format(n=n))  # never truncated, never mixed
+        states.append(text == NEW.format(n=n))
+    if target == "replace":
+        assert states == [True] * (at - 1) + [False] * (len(paths) - at + 1)
+    else:
+        assert states == [False] * len(paths)  # killed while writing the temporaries
+    r = subprocess.run([sys.executable, "-m", "release_hook", "sync", *map(str, paths), "--version",
+                        "0.7.0", "--no-commit"], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert [p.read_text() for p in paths] == [NEW.format(n=n) for n in range(len(paths))]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == sorted(p.name for p in paths)
+
+
+def test_full_disk_changes_nothing(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = files(tmp_path)
+    calls = {"n": 0}
+    real = os.fsync
+
+    def full(fd: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", full)
+    r = cli("sync", *map(str, paths), "--version", "0.7.0", "--no-commit")
+    assert r.code == 2
+    assert r.err == "release-hook: 2.Dockerfile: cannot write: No space left on device; nothing written\n"
+    assert [p.read_text() for p in paths] == [OLD.format(n=n) for n in range(len(paths))]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == sorted(p.name for p in paths)
+
+
+def test_file_edited_between_planning_and_writing_is_not_clobbered(cli, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from release_hook import apply
+
+    paths = files(tmp_path)
+    real = apply._temp_with
+
+    def meanwhile(target: str, data: bytes) -> str:
+        if target.endswith("1.Dockerfile"):
+            with open(target, "a") as f:
+                f.write("# someone else's edit\n")
+        return real(target, data)
+
+    monkeypatch.setattr(apply, "_temp_with", meanwhile)
+    r = cli("sync", *map(str, paths), "--version", "0.7.0", "--no-commit")
+    assert r.code == 2
+    assert r.err == ("release-hook: 1.Dockerfile: file changed since it was read; not overwritten, "
+                     "nothing written\n")
+    assert paths[1].read_text() == OLD.format(n=1) + "# someone else's edit\n"
+    assert [paths[i].read_text() for i in (0, 2, 3)] == [OLD.format(n=i) for i in (0, 2, 3)]
+
+
+def test_symlinked_dockerfile_is_written_through(cli, tmp_path: Path) -> None:
+    real = tmp_path / "images" / "Dockerfile"
+    real.parent.mkdir()
+    real.write_text(OLD.format(n=0))
+    link = tmp_path / "Dockerfile"
+    link.symlink_to(real)
+    r = cli("sync", "Dockerfile", "--version", "0.7.0", "--no-commit")
+    assert r.code == 0, r.err
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_text() == NEW.format(n=0)
+
+
+def test_hostile_text_is_only_read(cli, tmp_path: Path) -> None:
+    canary = tmp_path / "canary"
+    canary.write_text("alive")
+    path = tmp_path / "Dockerfile"
+    text = (f"FROM python:3.11\nRUN pip install jax==$(rm -f {canary}) jaxlib==`rm -f {canary}` "
+            f"numpyro==0.6.0; rm -f {canary}\n")
+    path.write_text(text)
+    r = cli("sync", "Dockerfile", "--version", "0.7.0", "--pin", "jax==1.0", "--pin", "jaxlib==1.0",
+            "--no-commit")
+    assert r.code == 0, r.err
+    assert canary.read_text() == "alive"
+    assert "jax: version computed at build time ($(rm -f" in r.err
+    assert "jaxlib: version computed at build time (`rm -f" in r.err
+    assert path.read_text() == text.replace("numpyro==0.6.0", "numpyro==0.7.0")
+
+
+@pytest.mark.parametrize("pin", ["jax;rm -rf /==1.0", "jax==1.0;rm", "$(x)==1.0"])
+def test_pins_that_are_not_pep_508_or_440_are_rejected(cli, tmp_path: Path, pin: str) -> None:
+    (tmp_path / "Dockerfile").write_text(OLD.format(n=0))
+    r = cli("sync", "Dockerfile", "--version", "0.7.0", "--pin", pin, "--no-commit")
+    assert r.code == 2 and len(r.err.splitlines()) == 1
+    assert (tmp_path / "Dockerfile").read_text() == OLD.format(n=0)
+
+
+@pytest.fixture
+def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    idx = PackageIndex(tmp_path / "index")
+    idx.wheel("numpyro", "0.6.0", ["jax==0.2.10"])
+    idx.wheel_without_metadata("numpyro", "0.7.0")
+    idx.wheel("jax", "0.2.10")
+    server, _ = serve(idx)
+    monkeypatch.setenv("PIP_INDEX_URL", idx.url)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("RELEASE_HOOK_TIMEOUT", "1")
+    yield idx
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("fault, message", [
+    ("html-as-json", "cannot read numpyro 0.6.0 metadata from"),
+    ("500", "500"),
+    (None, "numpyro-0.7.0-py3-none-any.whl has no METADATA"),
+])
+def test_index_faults(cli, tmp_path: Path, index: PackageIndex, fault: str | None, message: str) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM python:3.11\nRUN pip install jax==0.2.9 numpyro==0.5.0\n")
+    (tmp_path / "setup.cfg").write_text("[release_hook]\nrequirements = index\n")
+    if fault:
+        index.faults["/simple/"] = fault
+    r = cli("sync", "Dockerfile", "--version", "0.6.0" if fault else "0.7.0", "--no-commit")
+    assert r.code == 2
+    assert message in r.err and len(r.err.splitlines()) == 1, r.err
+    assert path.read_text() == "FROM python:3.11\nRUN pip install jax==0.2.9 numpyro==0.5.0\n"
+    if fault is None:
+        index.faults.clear()
+        assert cli("sync", "Dockerfile", "--version", "0.6.0", "--no-commit").code == 0
+        assert "jax==0.2.10 numpyro==0.6.0" in path.read_text()
