@@ -1,8 +1,8 @@
 """Write planned files all or nothing: each to a temporary file beside it, then renamed over."""
 from __future__ import annotations
 
-import glob
 import io
+import re
 import os
 import stat
 import tempfile
@@ -11,6 +11,12 @@ from typing import Sequence
 
 from release_hook.errors import UserError
 from release_hook.plan import FilePlan
+
+
+SUFFIX = ".release-hook"
+# What a version or a find-links page name is made of: no quote, escape, space or line end, so
+# replacing one such token by another cannot change how the file splits into instructions.
+_TOKEN = re.compile(r"[A-Za-z0-9._+!-]*")
 
 
 @dataclass(frozen=True)
@@ -26,7 +32,14 @@ def encode(text: str) -> bytes:
 
 
 def check_instructions(plan: FilePlan) -> None:
-    """The rewritten file must read as the same instructions, by dockerfile-parse too."""
+    """The rewritten file must read as the same instructions, by dockerfile-parse too.
+
+    Edits that swap one plain token for another cannot change the instructions (the tests
+    check that with dockerfile-parse and BuildKit's parser); anything else is parsed again.
+    """
+    text = plan.old_text
+    if all(_TOKEN.fullmatch(e.new) and _TOKEN.fullmatch(text, e.start, e.end) for e in plan.edits):
+        return
     from dockerfile_parse import DockerfileParser
 
     def shape(text: str) -> list[tuple[str, int, int]]:
@@ -54,20 +67,25 @@ def prepare(plans: Sequence[FilePlan], originals: dict[str, bytes]) -> list[Prep
     return out
 
 
-def _remove_stale_temps(target: str) -> None:
-    """Temporary files an earlier, killed run left beside this file."""
-    folder, name = os.path.split(target)
-    for stale in glob.glob(os.path.join(glob.escape(folder or "."), f".{glob.escape(name)}.*.release-hook")):
-        try:
-            os.unlink(stale)
-        except OSError:
-            pass
+def _remove_stale_temps(targets: Sequence[str]) -> None:
+    """Temporary files an earlier, killed run left beside these files."""
+    by_folder: dict[str, set[str]] = {}
+    for target in targets:
+        folder, name = os.path.split(target)
+        by_folder.setdefault(folder or ".", set()).add(name)
+    for folder, names in by_folder.items():
+        for entry in os.listdir(folder):
+            if entry.startswith(".") and entry.endswith(SUFFIX) and \
+                    entry[1:].rsplit(".", 2)[0] in names:
+                try:
+                    os.unlink(os.path.join(folder, entry))
+                except OSError:
+                    pass
 
 
 def write_all(prepared: Sequence[Prepared]) -> None:
     """Every file is written in full beside its original before any is renamed into place."""
-    for p in prepared:
-        _remove_stale_temps(p.target)
+    _remove_stale_temps([p.target for p in prepared])
     temps: list[str | None] = []
     current = prepared[0].plan.path if prepared else None
     try:
@@ -102,12 +120,10 @@ def write_all(prepared: Sequence[Prepared]) -> None:
 
 def _temp_with(target: str, data: bytes) -> str:
     folder, name = os.path.split(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".release-hook", dir=folder or ".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=SUFFIX, dir=folder or ".")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
         st = os.stat(target)
         os.chmod(tmp, stat.S_IMODE(st.st_mode))
         try:

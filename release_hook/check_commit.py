@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from release_hook import config as cfg
 from release_hook import files, gitops
-from release_hook.dockerfile import parse
-from release_hook.pins import find_pins
+from release_hook.scancache import ScanCache
 from release_hook.plan import plan_file
 
 
@@ -39,11 +38,13 @@ def check(repo_path: str, sha: str) -> tuple[list[str], list[str]]:
         return [], []  # the commit declares no version: nothing to be in step with
     cfg.checked_version(version, f"{sha[:12]}:.bumpversion.cfg current_version")
     scans = []
+    cache = ScanCache(conf.package)
     for path in files.matching(gitops.tree_paths(repo, sha), conf.dockerfiles):
         data = gitops.blob(repo, sha, path)
         assert data is not None
-        scans.append(find_pins(parse(files.decode(data, path), path), conf.package))
-    request = Request(tuple(s.dockerfile.path for s in scans), version, {}, "check", commit=False,
+        scans.append(cache.scan(path, files.decode(data, path), data))
+    cache.save()
+    request = Request(tuple(s.path for s in scans), version, {}, "check", commit=False,
                       offline=False)
     targets = resolve(conf, request, scans, partial=True, root_files=lambda p: gitops.blob(repo, sha, p))
     problems = []

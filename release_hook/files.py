@@ -7,7 +7,6 @@ import re
 import os
 from typing import Sequence
 
-from release_hook.dockerfile import Dockerfile, parse
 from release_hook.errors import UserError
 
 NAME_PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile")
@@ -55,15 +54,14 @@ def decode(data: bytes, path: str) -> str:
         raise UserError(f"not UTF-8 text (byte 0x{data[e.start]:02x})", path, line) from None
 
 
-def read(path: str) -> tuple[Dockerfile, bytes]:
+def read_bytes(path: str) -> bytes:
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            return f.read()
     except FileNotFoundError:
         raise UserError("no such file", path) from None
     except OSError as e:
         raise UserError(f"cannot read: {e.strerror}", path) from None
-    return parse(decode(data, path), path), data
 
 
 def glob_regex(pattern: str) -> re.Pattern[str]:

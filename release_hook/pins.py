@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from release_hook.dockerfile import Dockerfile, Instruction, assignments, run_flags_end
 from release_hook.errors import UserError
@@ -22,6 +22,9 @@ JAX_PACKAGES = ("jax", "jaxlib", "jax-cuda12-plugin", "jax-cuda12-pjrt", "jax-cu
                 "jax-cuda13-pjrt")
 PIN_OPERATORS = ("===", "==", "~=")
 _NAME_PREFIX = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+# The common `name[extra]==1.2.3` needs no full PEP 508 parse; anything else gets one.
+_SIMPLE_PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([A-Za-z0-9._,-]*)\])?(===|==|~=)"
+                         r"([0-9][A-Za-z0-9.+!_-]*)")
 _GIT_REF = re.compile(r"@(v?)([0-9][^@/#?\s]*)(?=[#?]|$)")
 
 
@@ -73,7 +76,8 @@ class Note:
 
 @dataclass(frozen=True)
 class Scan:
-    dockerfile: Dockerfile
+    path: str
+    text: str
     pins: tuple[Pin, ...]
     mentions: tuple[Note, ...]  # kept packages named without a pin: listed, not changed
     warnings: tuple[Note, ...]  # pins the tool cannot follow (computed at build time)
@@ -168,7 +172,7 @@ class _Finder:
                 roots[stage.name] = root
             finals[str(stage.index)] = scope
         self.pins.sort(key=lambda p: p.line)
-        return Scan(df, tuple(self.pins), tuple(self.mentions), tuple(self.warnings), tuple(images))
+        return Scan(df.path, df.text, tuple(self.pins), tuple(self.mentions), tuple(self.warnings), tuple(images))
 
     def define(self, ins: Instruction, scope: _Scope, global_scope: _Scope) -> None:
         try:
@@ -207,6 +211,10 @@ class _Finder:
         else:
             scripts.append(args)
         while scripts:
+            text = scripts[0].text
+            if "pip" not in text and "git" not in text and "uv" not in text:
+                scripts.pop(0)  # no pip, uv or git clone: nothing pinned here
+                continue
             script = parse_script(scripts.pop(0))
             if script.syntax_error_at is not None:
                 self.warnings.append(Note(self.df.path, self.line(script.syntax_error_at, ins),
@@ -266,6 +274,14 @@ class _Finder:
             self.warnings.append(Note(self.df.path, line, f"{name}: version computed at build time "
                                       f"({chars.computed[0]}), left alone"))
             return
+        simple = _SIMPLE_PIN.fullmatch(text)
+        if simple is not None and _valid_version(simple.group(4)):
+            extras = frozenset(e.strip().lower() for e in (simple.group(2) or "").split(",") if e.strip())
+            self.add(Pin(self.df.path, line, name, "requirement", simple.group(3), simple.group(4),
+                         chars[simple.start(4):simple.end(4)], text, extras, stage, image, addresses))
+            return
+        from packaging.requirements import InvalidRequirement, Requirement
+
         try:
             req = Requirement(text)
         except InvalidRequirement as e:
@@ -332,6 +348,14 @@ class _Finder:
         if key not in self.seen:
             self.seen.add(key)
             self.pins.append(pin)
+
+
+def _valid_version(text: str) -> bool:
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True
 
 
 def _foreign_shebang(body: str) -> bool:

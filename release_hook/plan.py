@@ -42,11 +42,11 @@ class FilePlan:
 
     @property
     def path(self) -> str:
-        return self.scan.dockerfile.path
+        return self.scan.path
 
     @property
     def old_text(self) -> str:
-        return self.scan.dockerfile.text
+        return self.scan.text
 
     @property
     def changed(self) -> bool:
@@ -84,8 +84,8 @@ def plan_file(scan: Scan, target: Target, page: Target | None = None) -> FilePla
     for before, after in zip(edits, edits[1:]):
         if after.start < before.end:
             raise UserError("two pins share part of one version: give them separate variables",
-                            scan.dockerfile.path, _line(scan, after.start))
-    return FilePlan(scan, tuple(changes), tuple(edits), splice(scan.dockerfile.text, edits),
+                            scan.path, _line(scan, after.start))
+    return FilePlan(scan, tuple(changes), tuple(edits), splice(scan.text, edits),
                     tuple(moves))
 
 
@@ -116,7 +116,7 @@ def splice(text: str, edits: Sequence[Edit]) -> str:
 
 
 def _line(scan: Scan, offset: int) -> int:
-    return scan.dockerfile.text.count("\n", 0, offset) + 1
+    return scan.text.count("\n", 0, offset) + 1
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from release_hook import files
 from release_hook.config import Config
-from release_hook.pins import find_pins
+from release_hook.scancache import ScanCache
 from release_hook.plan import FilePlan, plan_file
 from release_hook.resolve.targets import Resolution
 
@@ -34,10 +34,12 @@ def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, by
     paths = files.discover(request.paths, config.root, config.dockerfiles)
     scans = []
     originals: dict[str, bytes] = {}
+    cache = ScanCache(config.package)
     for path in paths:
-        df, data = files.read(path)
+        data = files.read_bytes(path)
         originals[path] = data
-        scans.append(find_pins(df, config.package))
+        scans.append(cache.scan(path, files.decode(data, path), data))
+    cache.save()
     from release_hook.resolve.resolver import resolve
 
     resolution = resolve(config, request, scans)

@@ -28,7 +28,7 @@ def pins(s: Scan) -> list[tuple[int, str, str]]:
 def where(s: Scan, pin_index: int) -> str:
     """The file's characters that carry a pin's version."""
     p = s.pins[pin_index]
-    return "".join(s.dockerfile.text[o] for o in p.chars.origin)
+    return "".join(s.text[o] for o in p.chars.origin)
 
 
 def test_every_pip_spelling() -> None:
@@ -60,7 +60,7 @@ def test_variables_follow_env_and_arg_scopes() -> None:
     s = scan("variables.Dockerfile")
     assert pins(s) == [(11, "jax", "0.4.1"), (11, "jaxlib", "0.4.1+cuda11.cudnn86"),
                        (12, "numpyro", "0.6.0"), (12, "jax", "0.4.1"), (16, "jax", "0.4.1")]
-    text = s.dockerfile.text
+    text = s.text
     jax = s.pins[0]
     # the version's characters are the ENV value, not the RUN's `${JAX_VERSION}`
     assert text.count("\n", 0, jax.chars.origin[0]) + 1 == 7
@@ -89,7 +89,7 @@ def test_a_later_stage_inherits_env_not_arg() -> None:
 def test_env_wins_over_arg_and_values_chain() -> None:
     s = scan_text("FROM a\nARG V=0.4.1\nENV JAX=${V}\nARG JAX=9.9\nRUN pip install jax==$JAX\n")
     assert pins(s) == [(5, "jax", "0.4.1")]
-    assert s.dockerfile.text.count("\n", 0, s.pins[0].chars.origin[0]) + 1 == 2
+    assert s.text.count("\n", 0, s.pins[0].chars.origin[0]) + 1 == 2
 
 
 def test_arg_declared_after_use_is_not_in_scope() -> None:

@@ -21,7 +21,7 @@ from packaging.utils import (InvalidSdistFilename, InvalidWheelFilename, canonic
 from packaging.version import InvalidVersion, Version
 
 from release_hook.errors import UserError
-from release_hook.resolve import cache
+from release_hook import cache
 
 PAGE_TTL = 600.0  # a project's list of releases changes with each release
 LINKS_TTL = 86400.0  # jax's find-links pages stopped changing with jaxlib 0.4.29

@@ -28,8 +28,6 @@ def _config_files() -> list[str]:
 
 def index_urls() -> list[str]:
     """The main index first, then the extra ones; only http(s) addresses are read."""
-    from pypi_simple import PYPI_SIMPLE_ENDPOINT
-
     main: str | None = None
     extra: list[str] = []
     parser = configparser.RawConfigParser()
@@ -47,5 +45,9 @@ def index_urls() -> list[str]:
     main = os.environ.get("PIP_INDEX_URL", main)
     if "PIP_EXTRA_INDEX_URL" in os.environ:
         extra = os.environ["PIP_EXTRA_INDEX_URL"].split()
-    urls = [main or PYPI_SIMPLE_ENDPOINT, *extra]
+    if not main:
+        from pypi_simple import PYPI_SIMPLE_ENDPOINT
+
+        main = PYPI_SIMPLE_ENDPOINT
+    urls = [main, *extra]
     return [u.rstrip("/") + "/" for u in urls if u.startswith(("http://", "https://"))]

@@ -6,6 +6,7 @@ import fnmatch
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -28,6 +29,7 @@ ReadFile = Callable[[str], Optional[bytes]]
 
 
 def policy_function(config: Config, request: Request) -> Callable[[str], str]:
+    @lru_cache(maxsize=None)
     def policy_of(path: str) -> str:
         if request.policy:
             return request.policy
@@ -47,8 +49,8 @@ def resolve(config: Config, request: Request, scans: Sequence[Scan], partial: bo
     read = root_files or _disk_reader(config.root)
     shared = _Shared(config, request, read)
     by_policy: dict[str, Targets] = {}
-    for policy in sorted({policy_of(s.dockerfile.path) for s in scans}):
-        pins = [p for s in scans if policy_of(s.dockerfile.path) == policy for p in s.pins]
+    for policy in sorted({policy_of(s.path) for s in scans}):
+        pins = [p for s in scans if policy_of(s.path) == policy for p in s.pins]
         try:
             by_policy[policy] = _Policy(shared, policy, pins).run()
         except UserError as e:
@@ -143,7 +145,8 @@ class _Policy:
         self.unreachable: dict[str, str] = {}  # find-links pages that did not answer
         given = set(self.explicit) | (set(PLUGINS) if "jaxlib" in self.explicit else set())
         # Everything given on the command line: read nothing from anywhere but the snapshot.
-        self.fetch = not self.needed <= given and not self.shared.request.offline
+        # (--offline still reads, from the cache only.)
+        self.fetch = not self.needed <= given
 
     def order(self, versions: Iterable[Version]) -> list[Version]:
         return sorted(versions, reverse=self.policy == "latest")
@@ -225,7 +228,7 @@ class _Policy:
         found = set(self.shared.released("jaxlib", SpecifierSet()))
         for v in cuda.snapshot():
             found.add(Version(v))
-        for url in self.page_urls() if self.fetch or self.shared.request.offline else []:
+        for url in self.page_urls() if self.fetch else []:
             listed = self.read_page(url)
             found.update(Version(public(v)) for v in listed or ())
         return sorted(found)
@@ -301,7 +304,7 @@ class _Policy:
 
     def builds(self, version: Version) -> tuple[list[str], str, str]:
         """(tags, page, source) of the CUDA builds of a jaxlib version."""
-        for url in self.page_urls() if self.fetch or self.shared.request.offline else []:
+        for url in self.page_urls() if self.fetch else []:
             listed = self.read_page(url)
             if listed is None:
                 continue

@@ -1,4 +1,4 @@
-"""What was read from an index or find-links page, kept in the user's cache folder.
+"""What is worth keeping between runs (index answers, Dockerfile scans), in the user's cache folder.
 
 Entries are whole JSON files written atomically; one that does not parse, or has not the
 expected shape, is ignored and rebuilt, never trusted.

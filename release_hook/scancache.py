@@ -1,0 +1,133 @@
+"""Scans of Dockerfiles kept by content, so that a file read before is not parsed again.
+
+The hooks read the same files on every push; a scan depends only on the file's bytes, its path,
+the released package's name and this tool's version, which together are the key. Entries are
+JSON in one file of the user's cache folder, written atomically; one that does not load is
+ignored and the file is parsed again.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from typing import Any
+
+from release_hook import __version__, cache
+from release_hook.dockerfile import parse
+from release_hook.pins import Chars, Note, Pin, Scan, find_pins
+
+KEEP = 50_000  # entries kept beyond the ones this run used
+
+
+def _path() -> str:
+    return os.path.join(cache.folder(), "scans.json")
+
+
+class ScanCache:
+    def __init__(self, package: str) -> None:
+        self.package = package
+        self.entries: dict[str, Any] = {}
+        self.used: dict[str, Any] = {}
+        self.added = False
+        if os.environ.get("RELEASE_HOOK_NO_CACHE"):
+            self.enabled = False
+            return
+        self.enabled = True
+        try:
+            with open(_path(), encoding="utf-8") as f:
+                loaded = json.load(f)
+            if isinstance(loaded, dict) and loaded.get("version") == __version__:
+                self.entries = loaded.get("scans", {})
+        except (OSError, ValueError):
+            pass
+
+    def scan(self, path: str, text: str, data: bytes) -> Scan:
+        key = f"{self.package}\0{path}\0{hashlib.sha256(data).hexdigest()}"
+        entry = self.entries.get(key)
+        if entry is not None:
+            try:
+                found = _decode(entry, path, text)
+                self.used[key] = entry
+                return found
+            except (KeyError, TypeError, ValueError, IndexError):
+                pass  # not trusted: parsed again below
+        found = find_pins(parse(text, path), self.package)
+        self.used[key] = _encode(found)
+        self.added = True
+        return found
+
+    def save(self) -> None:
+        if not self.enabled or not self.added:
+            return
+        kept = dict(list((k, v) for k, v in self.entries.items() if k not in self.used)[-KEEP:])
+        kept.update(self.used)
+        try:
+            os.makedirs(cache.folder(), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=cache.folder(), suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"version": __version__, "scans": kept}, f, separators=(",", ":"))
+            os.replace(tmp, _path())
+        except OSError:
+            pass  # a cache that cannot be written only costs a parse next time
+
+
+def _runs(origin: tuple[int, ...]) -> list[list[int]]:
+    """Offsets as [start, length] runs: most versions sit in one piece of the file."""
+    runs: list[list[int]] = []
+    for o in origin:
+        if runs and o >= 0 and runs[-1][0] >= 0 and runs[-1][0] + runs[-1][1] == o:
+            runs[-1][1] += 1
+        else:
+            runs.append([o, 1])
+    return runs
+
+
+def _chars(c: Chars) -> list[Any]:
+    return [c.text, _runs(c.origin), "".join("1" if v else "0" for v in c.via_var),
+            list(c.computed), list(c.undefined)]
+
+
+def _unchars(v: list[Any], text_of_file: str) -> Chars:
+    text, runs, via, computed, undefined = v
+    origin: list[int] = []
+    for start, length in runs:
+        if start >= 0:
+            if text_of_file[start:start + length] != text[len(origin):len(origin) + length]:
+                raise ValueError("entry does not fit the file")
+            origin.extend(range(start, start + length))
+        else:
+            origin.extend([start] * length)
+    if len(origin) != len(text) or len(via) != len(text):
+        raise ValueError("inconsistent entry")
+    return Chars(text, tuple(origin), tuple(x == "1" for x in via), tuple(computed), tuple(undefined))
+
+
+def _encode(s: Scan) -> dict[str, Any]:
+    addresses: list[Any] = []  # shared by the pins of one pip command: stored once
+    index: dict[int, int] = {}
+    for p in s.pins:
+        if p.addresses and id(p.addresses) not in index:
+            index[id(p.addresses)] = len(addresses)
+            addresses.append([[o, _chars(c)] for o, c in p.addresses])
+    return {
+        "addresses": addresses,
+        "pins": [[p.line, p.package, p.kind, p.operator, p.version, _chars(p.chars), p.requirement,
+                  sorted(p.extras), p.stage, p.image, index.get(id(p.addresses), -1)]
+                 for p in s.pins],
+        "mentions": [[n.line, n.message] for n in s.mentions],
+        "warnings": [[n.line, n.message] for n in s.warnings],
+        "images": list(s.images),
+    }
+
+
+def _decode(e: dict[str, Any], path: str, text: str) -> Scan:
+    shared = [tuple((o, _unchars(a, text)) for o, a in group) for group in e["addresses"]]
+    pins = []
+    for line, package, kind, operator, version, chars, requirement, extras, stage, image, at in e["pins"]:
+        pins.append(Pin(path, line, package, kind, operator, version, _unchars(chars, text),
+                        requirement, frozenset(extras), stage, image, shared[at] if at >= 0 else ()))
+    return Scan(path, text, tuple(pins),
+                tuple(Note(path, line, m) for line, m in e["mentions"]),
+                tuple(Note(path, line, m) for line, m in e["warnings"]),
+                tuple(e["images"]))
