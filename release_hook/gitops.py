@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from typing import TYPE_CHECKING, Sequence
 
 from release_hook.errors import UserError
@@ -11,6 +12,41 @@ if TYPE_CHECKING:
 
     from release_hook.plan import FilePlan
     from release_hook.sync import Request
+
+
+# The pre-commit hook runs inside every bump's commit: importing GitPython there costs about
+# 0.1 s, so the two things it does (check for edits, stage files) call git directly.
+
+def _git(top: str, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=top, capture_output=True, text=True)
+    if result.returncode not in (0, 1):  # check-ignore answers 1 when nothing is ignored
+        detail = result.stderr.strip().splitlines()
+        raise UserError(f"git {args[0]} failed: {detail[-1] if detail else result.returncode}")
+    return result.stdout
+
+
+def toplevel(path: str) -> str:
+    result = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True,
+                            text=True)
+    if result.returncode != 0:
+        raise UserError("not a git repository (use --no-commit to write without committing)")
+    return result.stdout.strip()
+
+
+def refuse_dirty_paths(top: str, paths: Sequence[str]) -> None:
+    """A Dockerfile with edits of the user's own is not rewritten: they would be mixed in."""
+    rel = [os.path.relpath(os.path.realpath(p), os.path.realpath(top)) for p in paths]
+    for line in _git(top, "status", "--porcelain", "--untracked-files=all", "--", *rel).splitlines():
+        raise UserError("has uncommitted edits; commit or stash them, or pass --allow-dirty "
+                        "(nothing written)", line[3:])
+
+
+def stage_paths(top: str, paths: Sequence[str]) -> None:
+    rel = [os.path.relpath(os.path.realpath(p), os.path.realpath(top)) for p in paths]
+    ignored = set(_git(top, "check-ignore", "--", *rel).splitlines())
+    wanted = [r for r in rel if r not in ignored]
+    if wanted:
+        _git(top, "add", "--", *wanted)
 
 
 def open_repo(path: str) -> git.Repo:
@@ -38,9 +74,7 @@ def open_for_sync(root: str, paths: Sequence[str], request: Request) -> git.Repo
 
     repo = open_repo(root)
     if not request.allow_dirty:
-        refuse_dirty(repo, paths)
-    if request.stage:
-        return repo  # inside a commit that git is already making
+        refuse_dirty_paths(repo.working_tree_dir or root, paths)
     busy = _in_progress(repo)
     if busy:
         raise UserError(f"{busy} is in progress; finish it first (nothing written)")
@@ -54,15 +88,6 @@ def open_for_sync(root: str, paths: Sequence[str], request: Request) -> git.Repo
     return repo
 
 
-def refuse_dirty(repo: git.Repo, paths: Sequence[str]) -> None:
-    """A Dockerfile with edits of the user's own is not rewritten: they would be mixed in."""
-    top = repo.working_tree_dir
-    assert top is not None
-    rel = [os.path.relpath(os.path.realpath(p), os.path.realpath(top)) for p in paths]
-    status = repo.git.status("--porcelain", "--untracked-files=all", "--", *rel)
-    for line in status.splitlines():
-        raise UserError("has uncommitted edits; commit or stash them, or pass --allow-dirty "
-                        "(nothing written)", line[3:])
 
 
 def commit_message(package: str, version: str, plans: Sequence[FilePlan]) -> str:
@@ -90,14 +115,6 @@ def commit_files(repo: git.Repo, paths: Sequence[str], message: str) -> str:
         return ""
     repo.git.commit("--only", "-m", message, "--", *kept)
     return repo.head.commit.hexsha
-
-
-def stage(repo: git.Repo, paths: Sequence[str]) -> None:
-    top = repo.working_tree_dir
-    assert top is not None
-    tracked_or_new = [p for p in paths if not repo.ignored(os.path.relpath(p, top))]
-    if tracked_or_new:
-        repo.git.add("--", *tracked_or_new)
 
 
 def blob(repo: git.Repo, sha: str, path: str) -> bytes | None:

@@ -122,7 +122,7 @@ def pre_commit() -> int:
     if not version:
         return 0
     cfg.checked_version(version, "BUMPVERSION_NEW_VERSION")
-    root = gitops.open_repo(".").working_tree_dir or "."
+    root = gitops.toplevel(".")
     os.chdir(root)
     request = Request((), version, {}, "write", commit=False, offline=False, stage=True)
     return run(cfg.load(root), request)

@@ -10,11 +10,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from release_hook.dockerfile import Dockerfile, Instruction, assignments, run_flags_end
 from release_hook.errors import UserError
+from release_hook.names import normalize as canonicalize_name
 from release_hook.shell import find_commands, parse_exec_form, parse_script
 from release_hook.spans import NOWHERE, Computed, Lit, Mapped, Var, Word, word_offset, word_text
 

@@ -73,11 +73,16 @@ def run(config: Config, request: Request) -> int:
         for p in changed:
             sys.stdout.write(unified_diff(p))
         return 0
-    repo = None
-    if (request.commit or request.stage) and changed:
+    repo, top = None, None
+    if changed and (request.commit or request.stage):
         from release_hook import gitops
 
-        repo = gitops.open_for_sync(config.root, [p.path for p in changed], request)
+        if request.stage:
+            top = gitops.toplevel(config.root)
+            if not request.allow_dirty:
+                gitops.refuse_dirty_paths(top, [p.path for p in changed])
+        else:
+            repo = gitops.open_for_sync(config.root, [p.path for p in changed], request)
     from release_hook.apply import prepare, write_all
 
     write_all(prepare(changed, originals))
@@ -86,17 +91,14 @@ def run(config: Config, request: Request) -> int:
             print(f"{c.pin.path}:{c.pin.line}: {c.pin.package} {c.pin.version} -> {c.new_version}")
         for m in p.pages:
             print(f"{p.path}:{m.line}: find-links {m.old} -> {m.new}")
+    paths = [os.path.abspath(p.path) for p in changed]
+    if top is not None:
+        gitops.stage_paths(top, paths)
     if repo is not None:
-        from release_hook import gitops
-
-        paths = [os.path.abspath(p.path) for p in changed]
-        if request.stage:
-            gitops.stage(repo, paths)
-        else:
-            message = gitops.commit_message(config.package, request.version, changed)
-            sha = gitops.commit_files(repo, paths, message)
-            if sha:
-                print(f"committed {sha[:12]}: {message}")
+        message = gitops.commit_message(config.package, request.version, changed)
+        sha = gitops.commit_files(repo, paths, message)
+        if sha:
+            print(f"committed {sha[:12]}: {message}")
     return 0
 
 def unified_diff(p: FilePlan) -> str:

@@ -9,17 +9,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from release_hook.errors import UserError
+from release_hook.names import normalize as canonicalize_name
 from release_hook.pins import Pin, Scan
 from release_hook.resolve import cuda
 from release_hook.resolve.targets import PLUGINS, Resolution, Targets, public
 
 if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+
     from release_hook.config import Config
     from release_hook.resolve.index import Index
     from release_hook.resolve.requirements import ReleaseRequirements
@@ -114,12 +114,14 @@ class _Shared:
                     self._requirements = reqs.from_file(self.read, str(source), package)
         return self._requirements
 
-    def released(self, project: str, spec: SpecifierSet) -> list[Version]:
+    def released(self, project: str, spec: SpecifierSet | None = None) -> list[Version]:
         """Versions on the index that satisfy spec: not yanked (unless pinned exactly), no
         pre-releases unless the specifier asks for one."""
         if project not in self.releases_cache:
             self.releases_cache[project] = [r.version for r in self.index.releases(project)
                                             if not r.yanked or _exact(spec, r.version)]
+        if spec is None:
+            return [v for v in self.releases_cache[project] if not v.is_prerelease]
         allow_pre = bool(spec.prereleases)
         return [v for v in self.releases_cache[project] if spec.contains(v, prereleases=allow_pre)]
 
@@ -184,6 +186,8 @@ class _Policy:
 
     def choose_pair(self, wants_jax: bool, wants_jaxlib: bool, jaxlib_pins: list[Pin],
                     plugin_pins: list[Pin]) -> tuple[Version | None, Version | None]:
+        from packaging.specifiers import SpecifierSet
+
         shared = self.shared
         reqs = shared.requirements()
         need_jax = reqs.specifiers.get("jax", SpecifierSet())
@@ -225,7 +229,7 @@ class _Policy:
 
     def jaxlib_versions(self) -> list[Version]:
         """Every jaxlib public version known: the index, the find-links pages, the snapshot."""
-        found = set(self.shared.released("jaxlib", SpecifierSet()))
+        found = set(self.shared.released("jaxlib"))
         for v in cuda.snapshot():
             found.add(Version(v))
         for url in self.page_urls() if self.fetch else []:
@@ -247,6 +251,9 @@ class _Policy:
         """What jax itself asks of jaxlib: its requirements (for the extras the file installs),
         and its declared minimum jaxlib (the `minimum-jaxlib` extra, or, for old sdist-only
         releases without Requires-Dist, `_minimum_jaxlib_version` in jax/version.py)."""
+        from packaging.requirements import InvalidRequirement, Requirement
+        from packaging.specifiers import SpecifierSet
+
         lines = self.shared.index.requires_dist("jax", jax)
         spec = SpecifierSet()
         minimum = None
@@ -271,6 +278,8 @@ class _Policy:
         return spec
 
     def plugin_allowed(self, jax: Version, jaxlib: Version, extras: set[str]) -> None:
+        from packaging.requirements import InvalidRequirement, Requirement
+
         for line in self.shared.index.requires_dist("jax", jax):
             try:
                 req = Requirement(line)
@@ -337,7 +346,7 @@ class _Policy:
             if pin.package in self.explicit:
                 continue  # taken as given
             cuda.check_plugin(pin.package, version, image_cuda, image)
-            if self.fetch and version not in self.shared.released(pin.package, SpecifierSet()):
+            if self.fetch and version not in self.shared.released(pin.package):
                 raise cuda.NoBuild(f"{pin.package} {version} is not on the package index")
         if not jaxlib_pins:
             return None, ""

@@ -5,10 +5,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from release_hook.errors import UserError
+from release_hook.names import normalize as canonicalize_name
 from release_hook.pins import Pin
 
 PLUGINS = ("jax-cuda12-plugin", "jax-cuda12-pjrt", "jax-cuda13-plugin", "jax-cuda13-pjrt")

@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Benchmark: every figure is a ratio of two commands timed side by side in this one run.
+
+Runs alternate between the two sides, each repeated, and the medians are compared, so that a
+noisy machine moves both sides alike. Run from the repository root:
+
+    python benchmarks/bench.py            # about two minutes
+    python benchmarks/bench.py --quick    # fewer repeats, no 10,000-file run
+
+Targets (from the project's issue): hook fast path / `python -c pass` < 0.5; sync of 1,000 files
+/ bump2version <= 1.0; sync --check / bump2version <= 0.5; 10,000 / 1,000 files <= 11;
+`bump2version minor` with the hook / without <= 2.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path[:0] = [str(HERE), str(REPO / "tests")]
+
+import corpus  # noqa: E402
+
+BIN = Path(sys.executable).parent
+RELEASES = [("0.12.0", "0.4.13"), ("0.13.0", "0.4.14")]  # (numpyro, jax and jaxlib), alternated
+Command = Callable[[int], Sequence[str]]
+
+
+def run(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(list(cmd), cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def side_by_side(a: Command, b: Command, cwd_a: Path, cwd_b: Path, env: dict[str, str],
+                 repeats: int, warmup: int = 2) -> tuple[float, float]:
+    """Medians of a and b, run alternately; the first `warmup` rounds are not counted."""
+    ta: list[float] = []
+    tb: list[float] = []
+    for i in range(repeats + warmup):
+        x, y = run(a(i), cwd_a, env), run(b(i), cwd_b, env)
+        if i >= warmup:
+            ta.append(x)
+            tb.append(y)
+    return statistics.median(ta), statistics.median(tb)
+
+
+def corpus_dir(root: Path, count: int) -> Path:
+    folder = root / f"corpus{count}"
+    corpus.write(folder / "files", count, numpyro=RELEASES[0][0], jax=RELEASES[0][1], jaxlib=RELEASES[0][1])
+    (folder / ".bumpversion.cfg").write_text(
+        f"[bumpversion]\ncurrent_version = {RELEASES[0][0]}\n\n"
+        "[bumpversion:glob:files/*.Dockerfile]\nsearch = numpyro=={current_version}\n"
+        "replace = numpyro=={new_version}\n")
+    return folder
+
+
+def sync_cmd(*extra: str) -> Command:
+    def cmd(i: int) -> list[str]:
+        numpyro, jax = RELEASES[(i + 1) % 2]
+        return [str(BIN / "release-hook"), "sync", "files", "--version", numpyro, "--pin",
+                f"jax=={jax}", "--pin", f"jaxlib=={jax}", "--offline", *extra]
+    return cmd
+
+
+def bump_cmd(i: int) -> list[str]:
+    return [str(BIN / "bump2version"), "--no-commit", "--no-tag", "--allow-dirty", "--new-version",
+            RELEASES[(i + 1) % 2][0], "patch"]
+
+
+def peak_kb(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> int:
+    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+             "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], cwd=cwd, env=env, check=True,
+                         capture_output=True, text=True)
+    return int(out.stdout.strip())
+
+
+def git(cwd: Path, *args: str, env: dict[str, str]) -> None:
+    subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+
+def bump_repo(root: Path, name: str, env: dict[str, str], hook: bool) -> Path:
+    repo = root / name
+    shutil.copytree(REPO / "docker", repo / "docker")
+    (repo / ".bumpversion.cfg").write_text("[bumpversion]\ncurrent_version = 0.22.0\ncommit = True\n"
+                                           "tag = True\ntag_name = {new_version}\n")
+    (repo / "pyproject.toml").write_text('[project]\nname = "numpyro"\nversion = "0.22.0"\n'
+                                         'dependencies = ["jax>=0.7.0", "jaxlib>=0.7.0"]\n')
+    git(repo, "init", "-q", env=env)
+    git(repo, "add", "-A", env=env)
+    git(repo, "commit", "-qm", "init", env=env)
+    if hook:
+        subprocess.run([sys.executable, "-m", "release_hook", "install"], cwd=repo, env=env,
+                       check=True, capture_output=True)
+    return repo
+
+
+def loopback_index(root: Path) -> tuple[object, str]:
+    """The index the hook reads: served on loopback, with the releases the images pin."""
+    from pkgindex import PackageIndex, serve
+
+    idx = PackageIndex(root / "index")
+    for v in ("0.7.0", "0.7.2", "0.12.0.1"):
+        idx.wheel("jax", v, [f"jaxlib<={v},>={v}", f'jaxlib<={v},>={v}; extra == "cuda12"',
+                             f'jax-cuda12-plugin[with-cuda]<={v},>={v}; extra == "cuda12"'])
+        idx.wheel("jaxlib", v, tag="cp311-cp311-manylinux2014_x86_64")
+        idx.wheel("jax-cuda12-plugin", v, tag="cp311-cp311-manylinux2014_x86_64")
+        idx.wheel("jax-cuda12-pjrt", v, tag="py3-none-manylinux2014_x86_64")
+    server, _ = serve(idx)
+    return server, idx.url
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--quick", action="store_true", help="fewer repeats, no 10,000-file run")
+    opts = args.parse_args(argv)
+    repeats = 3 if opts.quick else 7
+    root = Path(tempfile.mkdtemp(prefix="release-hook-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BUMPVERSION_", "BVHOOK_"))}
+    env.update(RELEASE_HOOK_CACHE_DIR=str(root / "cache"), HOME=str(root), GIT_CONFIG_NOSYSTEM="1",
+               GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.invalid",
+               GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.invalid")
+    rows: list[tuple[str, float, float, str, str]] = []
+    # pip compiles what it installs; an editable install is compiled on first import, unless
+    # PYTHONDONTWRITEBYTECODE is set (it is on some machines): compile it, as pip would.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "release_hook")], check=True)
+
+    def row(what: str, a: float, b: float, target: str) -> None:
+        rows.append((what, a, b, f"{a / b:.2f}", target))
+
+    # 1. The pre-commit hook on an ordinary commit, against starting Python at all.
+    hooked = bump_repo(root, "hook-fast-path", env, hook=True)
+    hook = hooked / ".git" / "hooks" / "pre-commit"
+    a, b = side_by_side(lambda i: [str(hook)], lambda i: [sys.executable, "-c", "pass"],
+                        hooked, hooked, env, repeats * 5)
+    row("pre-commit hook, ordinary commit / python -c pass", a, b, "< 0.5")
+
+    # 2. sync of 1 and 1,000 files, and --check, against bump2version's one plain-text pin.
+    for count in (1, 1000):
+        folder = corpus_dir(root, count)
+        mine, theirs = folder, root / f"corpus{count}-bump"
+        shutil.copytree(folder, theirs)
+        a, b = side_by_side(sync_cmd("--no-commit"), bump_cmd, mine, theirs, env, repeats)
+        row(f"sync --no-commit, {count:,} file(s) / bump2version", a, b, "<= 1.0")
+        if count == 1000:
+            run(sync_cmd("--no-commit")(1), mine, env)  # in step with RELEASES[0], then check
+            a, b = side_by_side(lambda i: sync_cmd("--check")(1), bump_cmd, mine, theirs, env, repeats)
+            row("sync --check, 1,000 files / bump2version", a, b, "<= 0.5")
+            cold = dict(env, RELEASE_HOOK_NO_CACHE="1")
+            a, b = side_by_side(sync_cmd("--no-commit"), bump_cmd, mine, theirs, cold, max(3, repeats // 2), 0)
+            row("  the same, no scan cache (every file parsed)", a, b, "(for reference)")
+            run(sync_cmd("--no-commit")(1), mine, env)
+            a, b = side_by_side(lambda i: sync_cmd("--check")(1), bump_cmd, mine, theirs, cold,
+                                max(3, repeats // 2), 0)
+            row("  sync --check, no scan cache", a, b, "(for reference)")
+
+    # 3. Growth: 10,000 files against 1,000, in the same run.
+    peak = None
+    if not opts.quick:
+        big = corpus_dir(root, 10000)
+        a, b = side_by_side(sync_cmd("--no-commit"), sync_cmd("--no-commit"), big, root / "corpus1000",
+                            env, 3)
+        row("sync --no-commit, 10,000 files / 1,000 files", a, b, "<= 11")
+        peak = peak_kb([str(c) for c in sync_cmd("--no-commit")(0)], big, env)
+
+    # 4. bump2version minor with the hook installed, against without it.
+    server, url = loopback_index(root)
+    hook_env = dict(env, PIP_INDEX_URL=url, PIP_CONFIG_FILE=os.devnull)
+    with_hook = bump_repo(root, "with-hook", hook_env, hook=True)
+    without = bump_repo(root, "without-hook", hook_env, hook=False)
+    bump = [str(BIN / "bump2version"), "minor"]
+    a, b = side_by_side(lambda i: bump, lambda i: bump, with_hook, without, hook_env, repeats, warmup=1)
+    row("bump2version minor, hook installed / not installed", a, b, "<= 2")
+    server.shutdown()  # type: ignore[attr-defined]
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
+          f"{platform.release()}; Python {platform.python_version()}")
+    versions = subprocess.run([str(BIN / "bump2version"), "--version"], capture_output=True, text=True)
+    print(f"release-hook {__import__('release_hook').__version__}; "
+          f"{(versions.stdout or versions.stderr).strip()}; git "
+          f"{subprocess.run(['git', '--version'], capture_output=True, text=True).stdout.split()[-1]}")
+    print(f"medians of {repeats} alternating runs (after warm-up); seconds\n")
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure'.ljust(width)}  {'ours':>8}  {'other':>8}  {'ratio':>6}  target")
+    for what, a, b, ratio, target in rows:
+        print(f"{what.ljust(width)}  {a:8.3f}  {b:8.3f}  {ratio:>6}  {target}")
+    if peak is not None:
+        print(f"\npeak memory of sync over 10,000 files: {peak / 1024:.0f} MiB")
+    shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
