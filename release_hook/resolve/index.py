@@ -6,7 +6,6 @@ and its HTML reader also reads jax's flat find-links pages.
 """
 from __future__ import annotations
 
-import email.parser
 import io
 import os
 import sys
@@ -16,11 +15,10 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from packaging.utils import (InvalidSdistFilename, InvalidWheelFilename, canonicalize_name,
-                             parse_sdist_filename, parse_wheel_filename)
 from packaging.version import InvalidVersion, Version
 
 from release_hook.errors import UserError
+from release_hook.names import normalize as canonicalize_name
 from release_hook import cache
 
 PAGE_TTL = 600.0  # a project's list of releases changes with each release
@@ -45,6 +43,9 @@ def timeout() -> float:
 
 
 def _version_of(project: str, filename: str) -> Version | None:
+    from packaging.utils import (InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename,
+                                 parse_wheel_filename)
+
     try:
         if filename.endswith(".whl"):
             name, version, _, _ = parse_wheel_filename(filename)
@@ -283,6 +284,8 @@ def _tar_member(data: bytes, suffix: str) -> str | None:
 
 
 def _requires(metadata: str) -> list[str]:
+    import email.parser
+
     message = email.parser.HeaderParser().parsestr(metadata)
     if message.get("Name") is None and message.get("Metadata-Version") is None:
         raise UserError("the index answered garbage where package metadata was expected")

@@ -8,16 +8,28 @@ import sys
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
-from packaging.version import Version
+from typing import TYPE_CHECKING
 
 from release_hook.errors import UserError
+from release_hook.names import normalize as canonicalize_name
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 ReadFile = Callable[[str], Optional[bytes]]
 METADATA_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 WANTED = ("jax", "jaxlib")
+
+
+@dataclass(frozen=True)
+class RawRequirements:
+    """The release's requirement lines as written, before parsing."""
+
+    lines: tuple[str, ...]
+    source: str  # where they were read, for the plan
+
+    def parse(self) -> ReleaseRequirements:
+        return ReleaseRequirements(_select(list(self.lines), self.source), self.source)
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,9 @@ class ReleaseRequirements:
 
 
 def _select(lines: list[str], where: str) -> dict[str, SpecifierSet]:
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.specifiers import SpecifierSet
+
     found: dict[str, SpecifierSet] = {}
     for line in lines:
         try:
@@ -46,7 +61,7 @@ def _select(lines: list[str], where: str) -> dict[str, SpecifierSet]:
     return found
 
 
-def declared(read: ReadFile, package: str) -> tuple[str, dict[str, SpecifierSet]] | None:
+def declared(read: ReadFile, package: str) -> RawRequirements | None:
     """The first metadata file in the repository that declares `package`, and its requirements."""
     for name in METADATA_FILES:
         data = read(name)
@@ -55,11 +70,11 @@ def declared(read: ReadFile, package: str) -> tuple[str, dict[str, SpecifierSet]
         text = data.decode("utf-8", "replace")
         project, lines = _READERS[name](text, name)
         if project is not None and canonicalize_name(project) == canonicalize_name(package):
-            return name, _select(lines, name)
+            return RawRequirements(tuple(lines), name)
     return None
 
 
-def from_file(read: ReadFile, path: str, package: str) -> ReleaseRequirements:
+def from_file(read: ReadFile, path: str, package: str) -> RawRequirements:
     data = read(path)
     if data is None:
         raise UserError("no such requirements file", path)
@@ -67,13 +82,14 @@ def from_file(read: ReadFile, path: str, package: str) -> ReleaseRequirements:
     if kind is None:
         raise UserError("requirements must be a pyproject.toml, setup.cfg or setup.py, or 'index'", path)
     _, lines = _READERS[kind](data.decode("utf-8", "replace"), path)
-    return ReleaseRequirements(_select(lines, path), path)
+    return RawRequirements(tuple(lines), path)
 
 
-def from_index(index: object, package: str, version: str) -> ReleaseRequirements:
+def from_index(index: object, package: str, version: str) -> RawRequirements:
+    from packaging.version import Version
+
     lines = index.requires_dist(package, Version(version))  # type: ignore[attr-defined]
-    return ReleaseRequirements(_select(lines, f"{package} {version} on the index"),
-                               f"{package} {version} metadata on the package index")
+    return RawRequirements(tuple(lines), f"{package} {version} metadata on the package index")
 
 
 # -- the three metadata formats ----------------------------------------------------------------

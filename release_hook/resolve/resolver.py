@@ -3,6 +3,7 @@ versions that really exist, and the CUDA build each image can run."""
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -22,10 +23,11 @@ if TYPE_CHECKING:
 
     from release_hook.config import Config
     from release_hook.resolve.index import Index
-    from release_hook.resolve.requirements import ReleaseRequirements
+    from release_hook.resolve.requirements import RawRequirements, ReleaseRequirements
     from release_hook.sync import Request
 
 ReadFile = Callable[[str], Optional[bytes]]
+PAIR_TTL = 600.0  # as long as the index's release lists are trusted (see index.PAGE_TTL)
 
 
 def policy_function(config: Config, request: Request) -> Callable[[str], str]:
@@ -83,35 +85,42 @@ class _Shared:
     request: Request
     read: ReadFile
     _index: Index | None = None
+    _raw: RawRequirements | None = None
     _requirements: ReleaseRequirements | None = None
     releases_cache: dict[str, list[Version]] = field(default_factory=dict)
+
+    def index_urls(self) -> list[str]:
+        from release_hook.resolve.pipconf import index_urls
+
+        return index_urls()
 
     @property
     def index(self) -> Index:
         if self._index is None:
             from release_hook.resolve.index import Index
-            from release_hook.resolve.pipconf import index_urls
 
-            self._index = Index(index_urls(), offline=self.request.offline)
+            self._index = Index(self.index_urls(), offline=self.request.offline)
         return self._index
 
-    def requirements(self) -> ReleaseRequirements:
-        if self._requirements is None:
+    def raw_requirements(self) -> RawRequirements:
+        if self._raw is None:
             from release_hook.resolve import requirements as reqs
 
             source = self.request.requirements or self.config.requirements
             package, version = self.config.package, self.request.version
             if source is None:
-                found = reqs.declared(self.read, package)
-                if found is not None:
-                    self._requirements = reqs.ReleaseRequirements(found[1], found[0])
-                else:
-                    source = "index"
-            if self._requirements is None:
+                self._raw = reqs.declared(self.read, package)
+                source = "index"
+            if self._raw is None:
                 if source == "index":
-                    self._requirements = reqs.from_index(self.index, package, version)
+                    self._raw = reqs.from_index(self.index, package, version)
                 else:
-                    self._requirements = reqs.from_file(self.read, str(source), package)
+                    self._raw = reqs.from_file(self.read, str(source), package)
+        return self._raw
+
+    def requirements(self) -> ReleaseRequirements:
+        if self._requirements is None:
+            self._requirements = self.raw_requirements().parse()
         return self._requirements
 
     def released(self, project: str, spec: SpecifierSet | None = None) -> list[Version]:
@@ -163,12 +172,45 @@ class _Policy:
         plugin_pins = [p for p in self.pins if p.package in PLUGINS]
         wants_jaxlib = bool(jaxlib_pins or plugin_pins) and "jaxlib" not in self.explicit
         wants_jax = "jax" in self.needed and "jax" not in self.explicit
+        memo = self.memo_key(jaxlib_pins + plugin_pins) if wants_jax or wants_jaxlib else None
+        if memo is not None:
+            from release_hook import cache
+
+            known = cache.get(memo, None if request.offline else PAIR_TTL)
+            if isinstance(known, dict) and isinstance(known.get("sources"), dict):
+                known["sources"] = {k: f"{v} (decided earlier, cached)" for k, v in known["sources"].items()}
+                try:
+                    return Targets(self.package, request.version, **known)
+                except TypeError:
+                    pass  # not trusted: decided again below
         if wants_jax or wants_jaxlib:
             jax, jaxlib = self.choose_pair(wants_jax, wants_jaxlib, jaxlib_pins, plugin_pins)
             if wants_jax:
                 versions["jax"] = str(jax)
             if wants_jaxlib:
                 versions["jaxlib"] = str(jaxlib)
+        targets = self.finish(versions, jaxlib_pins, plugin_pins)
+        if memo is not None:
+            from release_hook import cache
+
+            cache.put(memo, {"versions": dict(targets.versions), "cuda_tags": dict(targets.cuda_tags),
+                             "pages": dict(targets.pages), "sources": dict(targets.sources),
+                             "requirements": dict(targets.requirements), "policy": targets.policy})
+        return targets
+
+    def memo_key(self, pins: list[Pin]) -> str:
+        """Everything the choice of a jax/jaxlib pair depends on, as one string: the same
+        question asked again (every bump asks it) is answered from the cache."""
+        raw = self.shared.raw_requirements()
+        request = self.shared.request
+        shape = sorted({(p.package, tuple(sorted(p.extras)), p.image, "+" in p.version,
+                         tuple(c.text for _, c in p.addresses)) for p in self.pins})
+        return json.dumps(["pair", self.package, self.policy, raw.source, raw.lines,
+                           sorted(self.explicit.items()), shape,
+                           request.cuda or self.shared.config.cuda, self.shared.index_urls()])
+
+    def finish(self, versions: dict[str, str], jaxlib_pins: list[Pin], plugin_pins: list[Pin]) -> Targets:
+        request = self.shared.request
         tags, pages = {}, {}
         if "jaxlib" in versions and "+" not in versions["jaxlib"]:
             chosen = Version(versions["jaxlib"])
