@@ -187,9 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
           f"{platform.release()}; Python {platform.python_version()}")
-    versions = subprocess.run([str(BIN / "bump2version"), "--version"], capture_output=True, text=True)
-    print(f"release-hook {__import__('release_hook').__version__}; "
-          f"{(versions.stdout or versions.stderr).strip()}; git "
+    from importlib.metadata import version
+
+    print(f"release-hook {version('release-hook')}; bump2version {version('bump2version')}; git "
           f"{subprocess.run(['git', '--version'], capture_output=True, text=True).stdout.split()[-1]}")
     print(f"medians of {repeats} alternating runs (after warm-up); seconds\n")
     width = max(len(r[0]) for r in rows)

@@ -38,7 +38,7 @@ def check(repo_path: str, sha: str) -> tuple[list[str], list[str]]:
         return [], []  # the commit declares no version: nothing to be in step with
     cfg.checked_version(version, f"{sha[:12]}:.bumpversion.cfg current_version")
     scans = []
-    cache = ScanCache(conf.package)
+    cache = ScanCache(conf.package, conf.root)
     for path in files.matching(gitops.tree_paths(repo, sha), conf.dockerfiles):
         data = gitops.blob(repo, sha, path)
         assert data is not None
@@ -49,10 +49,13 @@ def check(repo_path: str, sha: str) -> tuple[list[str], list[str]]:
     targets = resolve(conf, request, scans, partial=True, root_files=lambda p: gitops.blob(repo, sha, p))
     problems = []
     for scan in scans:
-        for change in plan_file(scan, targets.for_pin, targets.page_for).changes:
+        planned = plan_file(scan, targets.for_pin, targets.page_for)
+        for change in planned.changes:
             pin = change.pin
             problems.append(f"{pin.path}:{pin.line}: {pin.package} {pin.operator}{pin.version}, "
                             f"expected {change.new_version}")
+        problems.extend(f"{scan.path}:{m.line}: find-links {m.old}, expected {m.new}"
+                        for m in planned.pages)
     unchecked = [f"{pin.path}:{pin.line}: {pin.package} ({targets.unresolved[pin.package]})"
                  for scan in scans for pin in scan.pins if pin.package in targets.unresolved]
     return problems, unchecked

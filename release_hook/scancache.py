@@ -20,13 +20,16 @@ from release_hook.pins import Chars, Note, Pin, Scan, find_pins
 KEEP = 50_000  # entries kept beyond the ones this run used
 
 
-def _path() -> str:
-    return os.path.join(cache.folder(), "scans.json")
+def _path(root: str) -> str:
+    """One file per repository, so that one large repository does not slow down the others."""
+    digest = hashlib.sha256(os.path.realpath(root).encode()).hexdigest()[:16]
+    return os.path.join(cache.folder(), f"scans-{digest}.json")
 
 
 class ScanCache:
-    def __init__(self, package: str) -> None:
+    def __init__(self, package: str, root: str) -> None:
         self.package = package
+        self.path = _path(root)
         self.entries: dict[str, Any] = {}
         self.used: dict[str, Any] = {}
         self.added = False
@@ -35,7 +38,7 @@ class ScanCache:
             return
         self.enabled = True
         try:
-            with open(_path(), encoding="utf-8") as f:
+            with open(self.path, encoding="utf-8") as f:
                 loaded = json.load(f)
             if isinstance(loaded, dict) and loaded.get("version") == __version__:
                 self.entries = loaded.get("scans", {})
@@ -67,7 +70,7 @@ class ScanCache:
             fd, tmp = tempfile.mkstemp(dir=cache.folder(), suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump({"version": __version__, "scans": kept}, f, separators=(",", ":"))
-            os.replace(tmp, _path())
+            os.replace(tmp, self.path)
         except OSError:
             pass  # a cache that cannot be written only costs a parse next time
 

@@ -34,7 +34,7 @@ def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, by
     paths = files.discover(request.paths, config.root, config.dockerfiles)
     scans = []
     originals: dict[str, bytes] = {}
-    cache = ScanCache(config.package)
+    cache = ScanCache(config.package, config.root)
     for path in paths:
         data = files.read_bytes(path)
         originals[path] = data
