@@ -38,7 +38,7 @@ def dockerfile(n: int, rng: random.Random, numpyro: str, jax: str, jaxlib: str) 
                   f'    "numpyro=={numpyro}" "jax==${{JAX_VERSION}}" \\',
                   f"    jaxlib==${{JAXLIB_VERSION}}+${{JAXLIB_BUILD}} {links}"]
     elif form == 1:
-        lines += [f'RUN python3 -m pip install "jax[cuda]==${{JAX_VERSION}}" \\',
+        lines += ['RUN python3 -m pip install "jax[cuda]==${JAX_VERSION}" \\',
                   f"    jaxlib==${{JAXLIB_VERSION}}+{tag} {links} && \\",
                   f"    pip3 install numpyro=={numpyro}"]
     else:

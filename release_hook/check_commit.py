@@ -9,7 +9,7 @@ from release_hook.plan import plan_file
 
 def _config_at(repo_path: str, sha: str) -> tuple[cfg.Config, str | None]:
     repo = gitops.open_repo(repo_path)
-    top = repo.working_tree_dir or repo_path
+    top = str(repo.working_tree_dir or repo_path)
     setup = gitops.blob(repo, sha, "setup.cfg")
     conf = cfg.from_text(top, setup.decode("utf-8", "replace"), f"{sha[:12]}:setup.cfg") if setup \
         else cfg.Config(top)

@@ -5,6 +5,7 @@ import configparser
 import os
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
@@ -100,16 +101,19 @@ def version_from_text(text: str, where: str) -> str | None:
     return None
 
 
-def _toml_version(text: str, where: str) -> str | None:
+def read_toml(text: str, where: str) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"cannot read: {e}", where) from None
-    found = data.get("tool", {}).get("bumpversion", {}).get("current_version")
+
+
+def _toml_version(text: str, where: str) -> str | None:
+    found = read_toml(text, where).get("tool", {}).get("bumpversion", {}).get("current_version")
     return str(found) if found else None
 
 

@@ -74,7 +74,7 @@ def open_for_sync(root: str, paths: Sequence[str], request: Request) -> git.Repo
 
     repo = open_repo(root)
     if not request.allow_dirty:
-        refuse_dirty_paths(repo.working_tree_dir or root, paths)
+        refuse_dirty_paths(str(repo.working_tree_dir or root), paths)
     busy = _in_progress(repo)
     if busy:
         raise UserError(f"{busy} is in progress; finish it first (nothing written)")

@@ -16,7 +16,7 @@ from release_hook.dockerfile import Dockerfile, Instruction, assignments, run_fl
 from release_hook.errors import UserError
 from release_hook.names import normalize as canonicalize_name
 from release_hook.shell import find_commands, parse_exec_form, parse_script
-from release_hook.spans import NOWHERE, Computed, Lit, Mapped, Var, Word, word_offset, word_text
+from release_hook.spans import NOWHERE, Lit, Mapped, Var, Word, word_offset, word_text
 
 JAX_PACKAGES = ("jax", "jaxlib", "jax-cuda12-plugin", "jax-cuda12-pjrt", "jax-cuda13-plugin",
                 "jax-cuda13-pjrt")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator
 
-from release_hook.spans import Computed, Lit, Mapped, Piece, Var, Word, word_text
+from release_hook.spans import Computed, Lit, Mapped, Piece, Var, Word, word_offset, word_text
 
 if TYPE_CHECKING:
     import tree_sitter
@@ -162,7 +162,7 @@ class _Reader:
             elif words:
                 words.append(self.word(child))
         if words:
-            self.commands.append(Command(tuple(words), _first_offset(words[0])))
+            self.commands.append(Command(tuple(words), word_offset(words[0])))
 
     def word(self, node: tree_sitter.Node) -> Word:
         return tuple(self.pieces(node))
@@ -194,7 +194,7 @@ class _Reader:
             yield Computed(m.text, m.offset(0))
 
 
-def _unescape(m: Mapped, escapable: str | None) -> Lit:
+def _unescape(m: Mapped, escapable: str) -> Lit:
     """Remove shell backslashes; inside double quotes only before `escapable` characters."""
     if "\\" not in m.text:
         return Lit(m.text, m.origin)
@@ -215,16 +215,6 @@ def _unescape(m: Mapped, escapable: str | None) -> Lit:
             offs.append(m.origin[i])
             i += 1
     return Lit("".join(out), tuple(offs))
-
-
-def _first_offset(word: Word) -> int:
-    for p in word:
-        if isinstance(p, Lit):
-            if p.origin:
-                return p.origin[0]
-        else:
-            return p.offset
-    return -1
 
 
 # -- pip and git among the commands ---------------------------------------------------------

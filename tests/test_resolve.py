@@ -30,7 +30,7 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PackageIn
                        ("0.4.14", "0.4.11")):
         jax_sdist(idx, v, minimum)
     for v, ci in (("0.4.26", "0.4.25"),):
-        idx.wheel("jax", v, [f"jaxlib ==0.4.26 ; extra == 'cpu'", f"jaxlib =={ci} ; extra == 'ci'",
+        idx.wheel("jax", v, ["jaxlib ==0.4.26 ; extra == 'cpu'", f"jaxlib =={ci} ; extra == 'ci'",
                              "jaxlib ==0.4.26 ; extra == 'cuda12'",
                              "jax-cuda12-plugin ==0.4.26 ; extra == 'cuda12'"])
     for v, low, yanked in (("0.4.30", "0.4.27", False), ("0.4.31", "0.4.30", False),
@@ -42,7 +42,7 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PackageIn
             requires += [f'jax-cuda13-plugin[with-cuda]<={v},>={v}; extra == "cuda13"']
         idx.wheel("jax", v, requires, yanked=yanked, metadata_file=v != "0.4.31")
     for v in ("0.4.26", "0.4.30", "0.4.31", "0.4.35", "0.5.0rc1", "0.7.0", "0.7.2"):
-        idx.wheel("jaxlib", v, tag="cp311-cp311-manylinux2014_x86_64")
+        idx.wheel("jaxlib", v, tag="cp311-cp311-manylinux2014_x86_64", yanked=v == "0.4.31")
     for v in ("0.4.30", "0.4.31", "0.7.0", "0.7.2"):
         idx.wheel("jax-cuda12-plugin", v, tag="cp311-cp311-manylinux2014_x86_64")
         idx.wheel("jax-cuda12-pjrt", v, tag="py3-none-manylinux2014_x86_64")
@@ -166,6 +166,14 @@ def test_plugin_era_minimum_and_latest(cli, tmp_path: Path, index: PackageIndex)
                                                 extra="cuda12"))
     assert sync(cli, root, "--version", "0.16.0").code == 0
     assert "ARG JAX_VERSION=0.4.30\nARG JAXLIB_VERSION=0.4.30\n" in (root / "Dockerfile").read_text()
+    (root / "Dockerfile").write_text((root / "Dockerfile").read_text().replace(
+        "ARG JAX_VERSION=0.4.30", "ARG JAX_VERSION=0.4.31"))
+    # jax[cuda12] 0.4.31 needs jaxlib 0.4.31 exactly, and that jaxlib is yanked: no pair
+    before = (root / "Dockerfile").read_text()
+    r = sync(cli, root, "--version", "0.16.0", "--pin", "jax==0.4.31")
+    assert r.code == 2
+    assert "no jaxlib satisfies <=0.4.31,>=0.4.30,>=0.4.31 for jax 0.4.31" in r.err
+    assert (root / "Dockerfile").read_text() == before
     r = sync(cli, root, "--version", "0.16.0", "--policy", "latest")
     assert r.code == 0, r.err
     # 0.4.35 is yanked and 0.5.0rc1 a pre-release: neither is taken

@@ -220,7 +220,7 @@ class Index:
         """jaxlib versions (with their CUDA tags) listed on a flat find-links page."""
         key = f"find-links {url}"
         if key in self._memo:
-            return self._memo[key]  # type: ignore[no-any-return]
+            return self._memo[key]  # type: ignore[return-value]
         self._memo[key] = found = self._find_links(url, key)
         return found
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import ast
 import configparser
-import sys
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 from typing import TYPE_CHECKING
 
+from release_hook.config import read_toml
 from release_hook.errors import UserError
 from release_hook.names import normalize as canonicalize_name
 
@@ -95,15 +95,7 @@ def from_index(index: object, package: str, version: str) -> RawRequirements:
 # -- the three metadata formats ----------------------------------------------------------------
 
 def _pyproject(text: str, where: str) -> tuple[str | None, list[str]]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise UserError(f"cannot read: {e}", where) from None
-    project = data.get("project", {})
+    project = read_toml(text, where).get("project", {})
     return project.get("name"), [str(x) for x in project.get("dependencies", [])]
 
 

@@ -135,8 +135,9 @@ class _Shared:
         return [v for v in self.releases_cache[project] if spec.contains(v, prereleases=allow_pre)]
 
 
-def _exact(spec: SpecifierSet, version: Version) -> bool:
-    return any(s.operator in ("==", "===") and "*" not in s.version and Version(s.version) == version
+def _exact(spec: SpecifierSet | None, version: Version) -> bool:
+    """A yanked release stays available to a requirement that pins it exactly (PEP 592)."""
+    return spec is not None and any(s.operator in ("==", "===") and "*" not in s.version and Version(s.version) == version
                for s in spec)
 
 
@@ -336,7 +337,7 @@ class _Policy:
     # -- CUDA builds -----------------------------------------------------------------------------
 
     def page_urls(self) -> list[str]:
-        urls = []
+        urls: list[str] = []
         for pin in self.pins:
             for _, chars in pin.addresses:
                 base = chars.text.rsplit("/", 1)[-1]
