@@ -16,7 +16,7 @@ from release_hook.dockerfile import Dockerfile, Instruction, assignments, run_fl
 from release_hook.errors import UserError
 from release_hook.names import normalize as canonicalize_name
 from release_hook.shell import find_commands, parse_exec_form, parse_script
-from release_hook.spans import NOWHERE, Lit, Mapped, Var, Word, word_offset, word_text
+from release_hook.spans import NOWHERE, Computed, Lit, Mapped, Piece, Var, Word, word_offset, word_text
 
 JAX_PACKAGES = ("jax", "jaxlib", "jax-cuda12-plugin", "jax-cuda12-pjrt", "jax-cuda13-plugin",
                 "jax-cuda13-pjrt")
@@ -229,6 +229,8 @@ class _Finder:
                                               "standard input are computed at build time, left alone"))
                 addresses = tuple((opt, expand(w, scope, local)) for opt, w in pip.addresses)
                 for word in pip.requirements:
+                    if pip.replace and pip.replace in word_text(word):
+                        word = _xargs_computed(word, pip.replace)
                     self.requirement(word, ins, scope, local, stage, image, addresses, pip.via_xargs)
             for clone in clones:
                 self.clone(clone.branch, clone.url, ins, scope, local, stage, image, clone.offset)
@@ -348,6 +350,28 @@ class _Finder:
         if key not in self.seen:
             self.seen.add(key)
             self.pins.append(pin)
+
+
+def _xargs_computed(word: Word, replace: str) -> Word:
+    """The pieces of a word where xargs -I puts each input line, marked as build-time values."""
+    merged: list[Piece] = []
+    for p in word:  # the shell grammar may split `{}` into `{` and `}`
+        if isinstance(p, Lit) and merged and isinstance(merged[-1], Lit):
+            merged[-1] = Lit(merged[-1].text + p.text, merged[-1].origin + p.origin)
+        else:
+            merged.append(p)
+    out: list[Piece] = []
+    for p in merged:
+        if isinstance(p, Lit) and replace in p.text:
+            head, _, tail = p.text.partition(replace)
+            if head:
+                out.append(Lit(head, p.origin[:len(head)]))
+            out.append(Computed(f"xargs -I{replace}", p.origin[len(head)]))
+            if tail:
+                out.extend(_xargs_computed((Lit(tail, p.origin[len(head) + len(replace):]),), replace))
+        else:
+            out.append(p)
+    return tuple(out)
 
 
 def _valid_version(text: str) -> bool:

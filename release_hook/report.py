@@ -5,7 +5,7 @@ from typing import Sequence, TextIO
 
 from release_hook.plan import FilePlan
 from release_hook.resolve.cuda import image_cuda
-from release_hook.resolve.targets import Resolution
+from release_hook.resolve.targets import PLUGINS, Resolution
 
 
 def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO) -> None:
@@ -27,6 +27,8 @@ def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO) -> N
                 else:
                     need = targets.requirements.get(pin.package)
                     source = targets.sources.get(pin.package, "")
+                    if not source and pin.package in PLUGINS:
+                        source = "follows jaxlib"
                     why = "; ".join(x for x in (f"release needs {need}" if need else "", source) if x)
                     build = targets.sources.get(f"build for {pin.image}") if pin.package == "jaxlib" else None
                     if build:

@@ -264,6 +264,7 @@ class PipCommand:
     requirements: tuple[Word, ...]  # positional words that may be requirements
     addresses: tuple[tuple[str, Word], ...]  # (option, value) of -f / -i / --extra-index-url
     via_xargs: bool  # arguments also come from standard input
+    replace: str | None  # xargs -I: this string stands for each input line
     offset: int
 
 
@@ -278,9 +279,11 @@ def _static(word: Word) -> str:
     return word_text(word)
 
 
-def _unwrap(words: tuple[Word, ...]) -> tuple[tuple[Word, ...], bool]:
-    """Drop sudo / env / xargs / time ... in front of the real command."""
+def _unwrap(words: tuple[Word, ...]) -> tuple[tuple[Word, ...], bool, str | None]:
+    """Drop sudo / env / xargs / time ... in front of the real command; say whether xargs feeds
+    it, and the string xargs replaces with each input line (`-I{}`)."""
     via_xargs = False
+    replace = None
     while words:
         name = os.path.basename(_static(words[0]))
         if name not in _WRAPPERS_WITH_VALUES:
@@ -290,6 +293,13 @@ def _unwrap(words: tuple[Word, ...]) -> tuple[tuple[Word, ...], bool]:
         i = 1
         while i < len(words):
             w = _static(words[i])
+            if name == "xargs" and (w in ("-I", "--replace") or w.startswith(("-I", "--replace="))):
+                glued = w[2:] if w.startswith("-I") else w.partition("=")[2]
+                replace = glued or (_static(words[i + 1]) if i + 1 < len(words) else "{}")
+                i += 1 if glued else 2
+                continue
+            if name == "xargs" and w == "-i":
+                replace = "{}"
             if name == "env" and "=" in w and not w.startswith("-"):
                 i += 1
             elif w.startswith("-") and w != "-":
@@ -299,7 +309,7 @@ def _unwrap(words: tuple[Word, ...]) -> tuple[tuple[Word, ...], bool]:
             else:
                 break
         words = words[i:]
-    return words, via_xargs
+    return words, via_xargs, replace
 
 
 def find_commands(commands: tuple[Command, ...]) -> tuple[list[PipCommand], list[GitClone], list[Mapped]]:
@@ -308,7 +318,7 @@ def find_commands(commands: tuple[Command, ...]) -> tuple[list[PipCommand], list
     clones: list[GitClone] = []
     nested: list[Mapped] = []
     for cmd in commands:
-        words, via_xargs = _unwrap(cmd.words)
+        words, via_xargs, replace = _unwrap(cmd.words)
         if not words:
             continue
         name = os.path.basename(_static(words[0]))
@@ -335,7 +345,7 @@ def find_commands(commands: tuple[Command, ...]) -> tuple[list[PipCommand], list
             continue
         elif not _PIP.fullmatch(name):
             continue
-        pip = _pip_arguments(tool, rest, via_xargs, cmd.offset)
+        pip = _pip_arguments(tool, rest, via_xargs, replace, cmd.offset)
         if pip is not None:
             pips.append(pip)
     return pips, clones, nested
@@ -366,7 +376,8 @@ def _dash_c(words: tuple[Word, ...]) -> Mapped | None:
     return None
 
 
-def _pip_arguments(tool: str, words: tuple[Word, ...], via_xargs: bool, offset: int) -> PipCommand | None:
+def _pip_arguments(tool: str, words: tuple[Word, ...], via_xargs: bool, replace: str | None,
+                   offset: int) -> PipCommand | None:
     i = 0
     subcommand = None
     while i < len(words):
@@ -403,7 +414,8 @@ def _pip_arguments(tool: str, words: tuple[Word, ...], via_xargs: bool, offset: 
             continue
         requirements.append(word)
         i += 1
-    return PipCommand(tool, subcommand, tuple(requirements), tuple(addresses), via_xargs, offset)
+    return PipCommand(tool, subcommand, tuple(requirements), tuple(addresses), via_xargs, replace,
+                      offset)
 
 
 def _strip_prefix(word: Word, n: int) -> Word:
