@@ -25,6 +25,8 @@ _NAME_PREFIX = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 # The common `name[extra]==1.2.3` needs no full PEP 508 parse; anything else gets one.
 _SIMPLE_PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([A-Za-z0-9._,-]*)\])?(===|==|~=)"
                          r"([0-9][A-Za-z0-9.+!_-]*)")
+# Before jaxlib 0.1.52 a CUDA build was installed by its URL: .../cuda101/jaxlib-0.1.50-cp37-....whl
+_JAXLIB_WHEEL_URL = re.compile(r"(?:/(cuda\d+))?/jaxlib-([0-9][^-/]*)-[^/]*\.whl$")
 _GIT_REF = re.compile(r"@(v?)([0-9][^@/#?\s]*)(?=[#?]|$)")
 
 
@@ -306,6 +308,13 @@ class _Finder:
 
     def source_url(self, chars: Chars, ins: Instruction, line: int, stage: int, image: str) -> None:
         text = chars.text
+        wheel = _JAXLIB_WHEEL_URL.search(text)
+        if wheel is not None and "jaxlib" in self.kept:
+            where = f" ({wheel.group(1)})" if wheel.group(1) else ""
+            self.mentions.append(Note(self.df.path, line, f"jaxlib {wheel.group(2)} as a direct wheel "
+                                      f"URL{where}: listed, not changed (choose a tagged pin, "
+                                      "jaxlib==X+cudaNNN -f <jax_releases.html>, to have it kept)"))
+            return
         url = text.split("@", 1)[1].strip() if " @ " in text or re.match(r"[\w.-]+\s*@\s", text) else text
         base = len(text) - len(url)
         m = _GIT_REF.search(url)

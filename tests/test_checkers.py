@@ -52,11 +52,21 @@ def rewritten(path: Path) -> tuple[str, str]:
     return text, plan_file(scan, targets.for_pin).new_text
 
 
+def dockerfile_parse_shape(text: str) -> list[tuple[str, int, int]]:
+    import io
+
+    from dockerfile_parse import DockerfileParser
+
+    parser = DockerfileParser(fileobj=io.BytesIO(text.lstrip("\ufeff").encode()))
+    return [(s["instruction"], s["startline"], s["endline"]) for s in parser.structure]
+
+
 @pytest.mark.parametrize("path", FIXTURE_FILES + OWN_DOCKERFILES, ids=lambda p: p.name)
-def test_rewrites_parse_into_the_same_instructions_by_buildkit(path: Path) -> None:
+def test_rewrites_parse_into_the_same_instructions_by_buildkit_and_dockerfile_parse(path: Path) -> None:
     before, after = rewritten(path)
     assert after != before or not find_pins(parse(before, "x"), "numpyro").pins
     assert buildkit_shape(after) == buildkit_shape(before)
+    assert dockerfile_parse_shape(after) == dockerfile_parse_shape(before)
 
 
 def hadolint(*paths: Path, config: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -109,3 +119,18 @@ def test_workflow_build_args_are_the_args_the_dockerfiles_declare() -> None:
         assert {"NUMPYRO_VERSION", "JAX_VERSION", "JAXLIB_VERSION"} <= passed
     step = next(s for s in workflow["jobs"]["images"]["steps"] if "release_hook" in str(s.get("run")))
     assert "sync --check" in step["run"]
+
+
+def test_runtime_guard_reparses_an_edit_that_is_not_a_plain_token() -> None:
+    from release_hook.apply import check_instructions
+    from release_hook.errors import UserError
+    from release_hook.plan import Edit, FilePlan, splice
+
+    text = "FROM a\nRUN pip install jax==0.4.1\n"
+    scan = find_pins(parse(text, "Dockerfile"), "numpyro")
+    start = text.index("0.4.1")
+    fine = [Edit(start, start + 5, "0.4.2")]
+    check_instructions(FilePlan(scan, (), tuple(fine), splice(text, fine)))
+    broken = [Edit(start, start + 5, "0.4.2\nCMD x")]
+    with pytest.raises(UserError, match="changed the instruction sequence"):
+        check_instructions(FilePlan(scan, (), tuple(broken), splice(text, broken)))

@@ -143,6 +143,15 @@ def test_released_package_source_references() -> None:
         (3, "source", "@", "0.6.0"), (5, "source", "@v", "0.6.0"), (6, "source", "@", "0.6.0")]
 
 
+def test_direct_wheel_urls_of_the_oldest_era_are_listed() -> None:
+    s = scan_text("FROM nvidia/cuda:10.1-cudnn7-runtime\nRUN pip install "
+                  "https://example.invalid/jax-releases/cuda101/jaxlib-0.1.50-cp37-none-manylinux2010_x86_64.whl\n")
+    assert s.pins == ()
+    assert [str(m) for m in s.mentions] == [
+        "Dockerfile:2: jaxlib 0.1.50 as a direct wheel URL (cuda101): listed, not changed (choose a "
+        "tagged pin, jaxlib==X+cudaNNN -f <jax_releases.html>, to have it kept)"]
+
+
 def test_sh_dash_c_and_wrappers() -> None:
     s = scan_text("FROM a\nRUN sudo -u root env A=1 pip install jax==1.0 && "
                   "bash -c 'pip install jaxlib==1.0' && time python3 -m pip install numpyro==0.1\n")
