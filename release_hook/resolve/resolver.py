@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from release_hook.sync import Request
 
 ReadFile = Callable[[str], Optional[bytes]]
+MAX_JAX_TRIES = 12  # jax releases looked at (their metadata downloaded) per jaxlib
 PAIR_TTL = 600.0  # as long as the index's release lists are trusted (see index.PAGE_TTL)
 
 
@@ -135,6 +136,17 @@ class _Shared:
         return [v for v in self.releases_cache[project] if spec.contains(v, prereleases=allow_pre)]
 
 
+def _lower_bound_allows(spec: SpecifierSet, version: Version) -> bool:
+    """Whether the lower bounds alone of spec allow version (upper bounds are checked later)."""
+    for s in spec:
+        if s.operator in (">=", "==", "~=", "===") and "*" not in s.version:
+            if version < Version(s.version.split("+")[0]):
+                return False
+        elif s.operator == ">" and version <= Version(s.version):
+            return False
+    return True
+
+
 def _exact(spec: SpecifierSet | None, version: Version) -> bool:
     """A yanked release stays available to a requirement that pins it exactly (PEP 592)."""
     return spec is not None and any(s.operator in ("==", "===") and "*" not in s.version and Version(s.version) == version
@@ -229,6 +241,9 @@ class _Policy:
 
     def choose_pair(self, wants_jax: bool, wants_jaxlib: bool, jaxlib_pins: list[Pin],
                     plugin_pins: list[Pin]) -> tuple[Version | None, Version | None]:
+        """jaxlib first, in policy order, among the versions with a build for every image (known
+        locally); then the jax that accepts it. jax's own demands on jaxlib come from its
+        metadata, one download per release looked at, so jax is searched, not scanned."""
         from packaging.specifiers import SpecifierSet
 
         shared = self.shared
@@ -237,38 +252,73 @@ class _Policy:
         need_jaxlib = reqs.specifiers.get("jaxlib", SpecifierSet())
         self.requirement_text = {"jax": reqs.text("jax"), "jaxlib": reqs.text("jaxlib")}
         if wants_jax:
-            jax_candidates = self.order(shared.released("jax", need_jax))
+            jax_candidates = sorted(shared.released("jax", need_jax))
             if not jax_candidates:
                 raise UserError(f"no released jax satisfies {reqs.text('jax')} (from {reqs.source})")
             self.sources["jax"] = f"{self.policy} of {reqs.text('jax')}, {shared.index.answered.get('jax', 'index')}"
         elif "jax" in self.explicit:
             jax_candidates = [Version(self.explicit["jax"])]
         else:
-            jax_candidates = [None]  # type: ignore[list-item]
-        if not wants_jaxlib:
-            return jax_candidates[0], None
+            jax_candidates = []
         extras = {e for p in self.pins if p.package == "jax" for e in p.extras}
-        jaxlib_known = self.jaxlib_versions()
-        tried = []
-        for jax in jax_candidates[:25]:
-            spec = need_jaxlib & (self.jax_needs_jaxlib(jax, extras) if jax is not None else SpecifierSet())
-            candidates = self.order(v for v in jaxlib_known if spec.contains(v, prereleases=bool(spec.prereleases)))
-            for jaxlib in candidates[:40]:
-                try:
-                    for image in {p.image for p in jaxlib_pins + plugin_pins}:
-                        self.build_for(jaxlib, image, [p for p in jaxlib_pins if p.image == image],
-                                       [p for p in plugin_pins if p.image == image], probe=True)
-                    if jax is not None and plugin_pins:
-                        self.plugin_allowed(jax, jaxlib, extras)
-                except cuda.NoBuild as e:
-                    tried.append(str(e))
+        if not wants_jaxlib:
+            jaxlib = Version(public(self.explicit["jaxlib"])) if "jaxlib" in self.explicit else None
+            if jaxlib is None:
+                return self.order(jax_candidates)[0], None
+            jax = self.jax_for(jaxlib, jax_candidates, extras)
+            if jax is None:
+                raise UserError(f"no released jax satisfying {reqs.text('jax')} accepts jaxlib {jaxlib}")
+            return jax, None
+        images = {p.image for p in jaxlib_pins + plugin_pins}
+        tried: list[str] = []
+        allow_pre = bool(need_jaxlib.prereleases)
+        for jaxlib in self.order(v for v in self.jaxlib_versions() if need_jaxlib.contains(v, prereleases=allow_pre)):
+            try:
+                for image in images:
+                    self.build_for(jaxlib, image, [p for p in jaxlib_pins if p.image == image],
+                                   [p for p in plugin_pins if p.image == image], probe=True)
+            except cuda.NoBuild as e:
+                tried.append(str(e))
+                continue
+            if not jax_candidates:
+                jax = None
+            else:
+                jax = self.jax_for(jaxlib, jax_candidates, extras)
+                if jax is None:
+                    tried.append(f"no jax satisfying {reqs.text('jax')} accepts jaxlib {jaxlib}")
                     continue
-                self.sources["jaxlib"] = (f"{self.policy} of {need_jaxlib or 'any'}"
-                                          + (f" and jax {jax}'s own needs" if jax else ""))
-                return jax, jaxlib
-            tried.append(f"no jaxlib satisfies {spec or 'any'} for jax {jax}")
+            self.sources["jaxlib"] = (f"{self.policy} of {need_jaxlib or 'any'} with a build for "
+                                      "every image" + (f", accepted by jax {jax}" if jax else ""))
+            return jax, jaxlib
         raise UserError(f"no jax/jaxlib pair satisfies the release ({reqs.text('jax')}, "
                         f"{reqs.text('jaxlib')}) with a build for every image: {tried[0] if tried else ''}")
+
+    def jax_for(self, jaxlib: Version, candidates: list[Version], extras: set[str]) -> Version | None:
+        """The jax (lowest or highest, per policy) that accepts this jaxlib.
+
+        A jax release's minimum jaxlib never decreases with its version, so the releases whose
+        minimum allows `jaxlib` are a prefix of the sorted list, found by bisection; within it,
+        the first in policy order whose full demands (upper bounds, extras, plugins) hold wins.
+        """
+        from release_hook.resolve.cuda import NoBuild
+
+        lo, hi = 0, len(candidates)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            low = self.jax_needs_jaxlib(candidates[mid], extras)
+            if _lower_bound_allows(low, jaxlib):
+                lo = mid + 1
+            else:
+                hi = mid
+        for jax in self.order(candidates[:lo])[:MAX_JAX_TRIES]:
+            if not self.jax_needs_jaxlib(jax, extras).contains(jaxlib, prereleases=True):
+                continue
+            try:
+                self.plugin_allowed(jax, jaxlib, extras)
+            except (UserError, NoBuild):
+                continue
+            return jax
+        return None
 
     def jaxlib_versions(self) -> list[Version]:
         """Every jaxlib public version known: the index, the find-links pages, the snapshot."""
