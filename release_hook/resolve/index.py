@@ -23,6 +23,7 @@ from release_hook import cache
 
 PAGE_TTL = 600.0  # a project's list of releases changes with each release
 LINKS_TTL = 86400.0  # jax's find-links pages stopped changing with jaxlib 0.4.29
+UNREACHABLE_TTL = 600.0  # a page that did not answer is not waited for again this soon
 
 
 class IndexUnavailable(UserError):
@@ -231,6 +232,9 @@ class Index:
             return {str(k): str(v) for k, v in cached.items()}
         if self.offline:
             raise IndexUnavailable(f"--offline, and no cached copy of {url}")
+        failed = cache.get(f"unreachable {url}", UNREACHABLE_TTL)
+        if isinstance(failed, str):
+            raise IndexUnavailable(failed)  # tried a moment ago: do not wait for it again
         from pypi_simple import ProjectPage
 
         try:
@@ -239,7 +243,9 @@ class Index:
                 response.raise_for_status()
                 page = ProjectPage.from_html("jaxlib", response.content, base_url=url)
         except Exception as e:
-            raise self._unavailable("the find-links page", url, e) from None
+            error = self._unavailable("the find-links page", url, e)
+            cache.put(f"unreachable {url}", error.message)
+            raise error from None
         found = {}
         for pkg in page.packages:
             version = _version_of("jaxlib", os.path.basename(pkg.filename))
