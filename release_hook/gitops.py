@@ -33,16 +33,20 @@ def toplevel(path: str) -> str:
     return result.stdout.strip()
 
 
+def _relative(top: str, paths: Sequence[str]) -> list[str]:
+    return [os.path.relpath(os.path.realpath(p), os.path.realpath(top)) for p in paths]
+
+
 def refuse_dirty_paths(top: str, paths: Sequence[str]) -> None:
     """A Dockerfile with edits of the user's own is not rewritten: they would be mixed in."""
-    rel = [os.path.relpath(os.path.realpath(p), os.path.realpath(top)) for p in paths]
+    rel = _relative(top, paths)
     for line in _git(top, "status", "--porcelain", "--untracked-files=all", "--", *rel).splitlines():
         raise UserError("has uncommitted edits; commit or stash them, or pass --allow-dirty "
                         "(nothing written)", line[3:])
 
 
 def stage_paths(top: str, paths: Sequence[str]) -> None:
-    rel = [os.path.relpath(os.path.realpath(p), os.path.realpath(top)) for p in paths]
+    rel = _relative(top, paths)
     ignored = set(_git(top, "check-ignore", "--", *rel).splitlines())
     wanted = [r for r in rel if r not in ignored]
     if wanted:
@@ -106,9 +110,7 @@ def commit_files(repo: git.Repo, paths: Sequence[str], message: str) -> str:
     `git commit --only` leaves whatever else is staged staged, and other edits untouched.
     Files git does not track (ignored ones, say) are written but not committed.
     """
-    top = repo.working_tree_dir
-    assert top is not None
-    rel = [os.path.relpath(os.path.realpath(p), os.path.realpath(top)) for p in paths]
+    rel = _relative(str(repo.working_tree_dir), paths)
     tracked = set(repo.git.ls_files("--", *rel).splitlines())
     kept = [r for r in rel if r in tracked]
     if not kept:

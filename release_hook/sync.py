@@ -48,14 +48,14 @@ def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, by
 
 
 def run(config: Config, request: Request) -> int:
-    plans, originals, targets = plan(config, request)
+    plans, originals, resolution = plan(config, request)
     for p in plans:
         for w in p.scan.warnings:
             print(f"warning: {w}", file=sys.stderr)
     if request.explain or request.mode == "dry-run":
         from release_hook.report import explain
 
-        explain(plans, targets, sys.stdout)
+        explain(plans, resolution, sys.stdout)
     changed = [p for p in plans if p.changed]
     if request.mode == "check":
         for p in changed:
@@ -100,6 +100,7 @@ def run(config: Config, request: Request) -> int:
         if sha:
             print(f"committed {sha[:12]}: {message}")
     return 0
+
 
 def unified_diff(p: FilePlan) -> str:
     out = []
