@@ -297,6 +297,7 @@ def test_a_slow_index_is_bounded(cli, tmp_path: Path, index: PackageIndex) -> No
     r = sync(cli, root, "--version", "0.7.0")
     assert time.monotonic() - start < 2.9  # the server answers after 3 s; the timeout is 1 s
     assert r.code == 2 and "no answer within 1s" in r.err, r.err
+    assert "release-hook: reading numpyro" in r.err  # a progress line while it waited
 
 
 def test_find_links_page_without_links_is_an_error(cli, tmp_path: Path, index: PackageIndex) -> None:
