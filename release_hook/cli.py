@@ -8,7 +8,7 @@ from typing import Sequence
 
 from release_hook.errors import UserError
 
-EXIT_OK, EXIT_OUT_OF_STEP, EXIT_ERROR = 0, 1, 2
+EXIT_ERROR = 2  # 0: done or in step, 1: out of step (sync --check, pre-push)
 
 
 class _Parser(argparse.ArgumentParser):

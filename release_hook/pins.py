@@ -43,11 +43,6 @@ class Chars:
     def __getitem__(self, s: slice) -> Chars:
         return Chars(self.text[s], self.origin[s], self.via_var[s], self.computed, self.undefined)
 
-    def carried(self) -> Chars:
-        return Chars(self.text, self.origin, (True,) * len(self.text), self.computed, self.undefined)
-
-
-EMPTY = Chars("", (), ())
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,3 @@ def word_offset(word: Word) -> int:
             return p.offset
     return NOWHERE
 
-
-def lit_word(m: Mapped) -> Word:
-    return (Lit(m.text, m.origin),)
