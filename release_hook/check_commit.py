@@ -53,7 +53,7 @@ def check(repo_path: str, sha: str) -> tuple[list[str], list[str]]:
         for change in planned.changes:
             pin = change.pin
             problems.append(f"{pin.path}:{pin.line}: {pin.package} {pin.operator}{pin.version}, "
-                            f"expected {change.new_version}")
+                            f"expected {change.new_version}{pin.defined_at(scan.text)}")
         problems.extend(f"{scan.path}:{m.line}: find-links {m.old}, expected {m.new}"
                         for m in planned.pages)
     unchecked = [f"{pin.path}:{pin.line}: {pin.package} ({targets.unresolved[pin.package]})"

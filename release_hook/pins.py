@@ -60,6 +60,11 @@ class Pin:
     image: str  # the stage's base image, variables resolved (for the CUDA build)
     addresses: tuple[tuple[str, Chars], ...] = ()  # -f / -i of the same pip command
 
+    def defined_at(self, text: str) -> str:
+        """` (set at line N)` when the version is written on another line than its use."""
+        lines = sorted({line_of(text, o) for o in self.chars.origin if o >= 0} - {self.line})
+        return f" (set at line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))})" if lines else ""
+
 
 @dataclass(frozen=True)
 class Note:

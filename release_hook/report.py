@@ -35,7 +35,8 @@ def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO) -> N
                         why += f"; build {build}"
                     if pin.package in targets.unresolved:
                         why = f"not decided: {targets.unresolved[pin.package]}"
-            out.write(f"  line {pin.line}: {pin.package} {pin.operator}{pin.version} {state}"
+            out.write(f"  line {pin.line}: {pin.package} {pin.operator}{pin.version}"
+                      f"{pin.defined_at(p.old_text)} {state}"
                       + (f" [{why}]" if why else "") + "\n")
         for move in p.pages:
             out.write(f"  line {move.line}: find-links {move.old} -> {move.new}\n")

@@ -61,7 +61,7 @@ def run(config: Config, request: Request) -> int:
         for p in changed:
             for c in p.changes:
                 print(f"{c.pin.path}:{c.pin.line}: {c.pin.package} {c.pin.operator}{c.pin.version}, "
-                      f"expected {c.new_version}")
+                      f"expected {c.new_version}{c.pin.defined_at(p.old_text)}")
             for m in p.pages:
                 print(f"{p.path}:{m.line}: find-links {m.old}, expected {m.new}")
         if changed:
@@ -88,7 +88,8 @@ def run(config: Config, request: Request) -> int:
     write_all(prepare(changed, originals))
     for p in changed:
         for c in p.changes:
-            print(f"{c.pin.path}:{c.pin.line}: {c.pin.package} {c.pin.version} -> {c.new_version}")
+            print(f"{c.pin.path}:{c.pin.line}: {c.pin.package} {c.pin.version} -> {c.new_version}"
+                  f"{c.pin.defined_at(p.old_text)}")
         for m in p.pages:
             print(f"{p.path}:{m.line}: find-links {m.old} -> {m.new}")
     paths = [os.path.abspath(p.path) for p in changed]

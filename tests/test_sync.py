@@ -41,7 +41,8 @@ def test_rewrites_only_version_bytes(cli, tmp_path: Path) -> None:
                      .replace(b"JAXLIB_CUDA=cuda11.cudnn86", b"JAXLIB_CUDA=cuda12.cudnn89")
                      .replace(b"NUMPYRO_VERSION=0.6.0", b"NUMPYRO_VERSION=0.7.0")
                      .replace(b"LEGACY_JAX 0.4.1", b"LEGACY_JAX 0.4.13"))
-    assert "variables.Dockerfile:11: jax 0.4.1 -> 0.4.13" in r.out
+    assert "variables.Dockerfile:11: jax 0.4.1 -> 0.4.13 (set at line 7)\n" in r.out
+    assert "variables.Dockerfile:11: jaxlib 0.4.1+cuda11.cudnn86 -> 0.4.13+cuda12.cudnn89 (set at lines 6, 8)\n" in r.out
 
 
 def test_crlf_bom_no_final_newline_and_escape_directive(cli, tmp_path: Path) -> None:
