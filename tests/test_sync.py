@@ -262,3 +262,12 @@ def test_module_and_console_script(tmp_path: Path) -> None:
                        capture_output=True, text=True)
     assert r.returncode == 2
     assert len(r.stderr.splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_version_split_by_a_continuation_is_refused(cli, tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    text = "FROM a\nRUN pip install numpyro==0.6.\\\n0\n"
+    path.write_text(text)
+    r = cli("sync", "Dockerfile", "--version", "0.7.0", "--no-commit")
+    assert r.code == 2 and r.err.startswith("release-hook: Dockerfile:2: cannot write numpyro 0.7.0")
+    assert path.read_text() == text
