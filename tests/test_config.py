@@ -1,0 +1,73 @@
+"""Settings: setup.cfg [release_hook], the version files, and pip's index configuration."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from release_hook import config
+from release_hook.errors import UserError
+from release_hook.resolve import pipconf
+
+
+def test_defaults_without_a_section(tmp_path: Path) -> None:
+    (tmp_path / "setup.cfg").write_text("[metadata]\nname = x\n")
+    c = config.load(str(tmp_path))
+    assert (c.package, c.dockerfiles, c.requirements, c.cuda, c.offline_push) == (
+        "numpyro", ("docker/**/Dockerfile*",), None, None, "refuse")
+
+
+def test_section_values(tmp_path: Path) -> None:
+    (tmp_path / "setup.cfg").write_text(
+        "[release_hook]\npackage = flax\ndockerfiles =\n    images/*.Dockerfile\n    Dockerfile\n"
+        "requirements = pyproject.toml\npolicy =\n    images/dev*=latest\ncuda = 12.2\noffline_push = allow\n")
+    c = config.load(str(tmp_path))
+    assert c.package == "flax"
+    assert c.dockerfiles == ("images/*.Dockerfile", "Dockerfile")
+    assert c.policies == (("images/dev*", "latest"), ("*", "minimum"))
+    assert (c.requirements, c.cuda, c.offline_push) == ("pyproject.toml", "12.2", "allow")
+
+
+@pytest.mark.parametrize("body, message", [
+    ("policy = newest\n", "unknown policy 'newest'"),
+    ("offline_push = maybe\n", "offline_push must be refuse or allow"),
+])
+def test_bad_settings(tmp_path: Path, body: str, message: str) -> None:
+    (tmp_path / "setup.cfg").write_text("[release_hook]\n" + body)
+    with pytest.raises(UserError, match=message):
+        config.load(str(tmp_path))
+
+
+def test_current_version_files_in_order(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="no version"):
+        config.current_version(str(tmp_path))
+    (tmp_path / "pyproject.toml").write_text('[tool.bumpversion]\ncurrent_version = "1.0.0"\n')
+    assert config.current_version(str(tmp_path)) == "1.0.0"
+    (tmp_path / "setup.cfg").write_text("[bumpversion]\ncurrent_version = 2.0.0\n")
+    assert config.current_version(str(tmp_path)) == "2.0.0"
+    (tmp_path / ".bumpversion.cfg").write_text("[bumpversion]\ncurrent_version = 3.0.0\n")
+    assert config.current_version(str(tmp_path)) == "3.0.0"
+
+
+def test_pip_index_from_config_files_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONFIG_FILE", "XDG_CONFIG_DIRS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "nowhere"))
+    user = Path(os.environ["HOME"]) / ".config" / "pip"
+    user.mkdir(parents=True)
+    (user / "pip.conf").write_text("[global]\nindex-url = https://mirror.example.invalid/simple\n"
+                                   "extra-index-url = file:///opt/local https://extra.example.invalid/simple/\n")
+    assert pipconf.index_urls()[:2] == ["https://mirror.example.invalid/simple/",
+                                        "https://extra.example.invalid/simple/"]
+    (user / "pip.conf").write_text("[global]\nindex-url = https://a.example.invalid/simple\n"
+                                   "[install]\nindex-url = https://b.example.invalid/simple\n")
+    assert pipconf.index_urls()[0] == "https://b.example.invalid/simple/"  # [install] wins
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:1/simple")
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "")
+    assert pipconf.index_urls() == ["http://127.0.0.1:1/simple/"]
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.delenv("PIP_INDEX_URL")
+    from pypi_simple import PYPI_SIMPLE_ENDPOINT
+
+    assert pipconf.index_urls() == [PYPI_SIMPLE_ENDPOINT]  # no config at all: the library's default
