@@ -129,4 +129,5 @@ def blob(repo: git.Repo, sha: str, path: str) -> bytes | None:
 
 def tree_paths(repo: git.Repo, sha: str) -> list[str]:
     commit = repo.rev_parse(f"{sha}^{{commit}}")
-    return [item.path for item in commit.tree.traverse() if item.type == "blob"]
+    return [str(item.path) for item in commit.tree.traverse()  # type: ignore[union-attr]
+            if item.type == "blob"]  # type: ignore[union-attr]

@@ -325,9 +325,10 @@ def find_commands(commands: tuple[Command, ...]) -> tuple[list[PipCommand], list
         rest = words[1:]
         tool = name
         if _PYTHON.fullmatch(name):
-            rest = _after_python_m_pip(rest)
-            if rest is None:
+            after = _after_python_m_pip(rest)
+            if after is None:
                 continue
+            rest = after
             tool = f"{name} -m pip"
         elif name == "uv":
             if not rest or _static(rest[0]) != "pip":

@@ -124,9 +124,9 @@ def _setup_py(text: str, where: str) -> tuple[str | None, list[str]]:
                 constants[node.targets[0].id] = _value(node.value, constants, where)
             except UserError:
                 pass  # only constants that setup() actually uses must be readable
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _is_setup(node.func):
-            kwargs = {k.arg: k.value for k in node.keywords if k.arg}
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and _is_setup(call.func):
+            kwargs = {k.arg: k.value for k in call.keywords if k.arg}
             name = _value(kwargs["name"], constants, where) if "name" in kwargs else None
             if "install_requires" not in kwargs:
                 return (str(name) if name else None), []
