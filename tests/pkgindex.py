@@ -118,7 +118,7 @@ def serve(index: PackageIndex) -> tuple[ThreadingHTTPServer, threading.Thread]:
             index.hits.append(self.path)
             fault = next((v for k, v in index.faults.items() if self.path.startswith(k)), None)
             if fault == "slow":
-                time.sleep(3)
+                time.sleep(8)
             if fault == "500":
                 self.send_response(500)
                 self.end_headers()

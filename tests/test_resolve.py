@@ -295,7 +295,7 @@ def test_a_slow_index_is_bounded(cli, tmp_path: Path, index: PackageIndex) -> No
     index.faults["/simple/numpyro"] = "slow"
     start = time.monotonic()
     r = sync(cli, root, "--version", "0.7.0")
-    assert time.monotonic() - start < 2.9  # the server answers after 3 s; the timeout is 1 s
+    assert time.monotonic() - start < 6  # the server answers after 8 s; the timeout is 1 s
     assert r.code == 2 and "no answer within 1s" in r.err, r.err
     assert "release-hook: reading numpyro" in r.err  # a progress line while it waited
 
