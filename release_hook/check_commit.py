@@ -1,6 +1,8 @@
 """Is a commit's set of Dockerfiles in step with the version it declares? Read from git objects."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from release_hook import config as cfg
 from release_hook import files, gitops
 from release_hook.scancache import ScanCache
@@ -23,19 +25,22 @@ def _config_at(repo_path: str, sha: str) -> tuple[cfg.Config, str | None]:
     return conf, version
 
 
-def offline_policy(repo_path: str, sha: str) -> str:
-    return _config_at(repo_path, sha)[0].offline_push
+@dataclass(frozen=True)
+class Verdict:
+    problems: list[str]  # out-of-step pins
+    unchecked: list[str]  # what could not be decided without the index
+    offline_push: str  # the commit's own setting: refuse or allow what was not checked
 
 
-def check(repo_path: str, sha: str) -> tuple[list[str], list[str]]:
-    """(out-of-step pins, what could not be checked) for the commit `sha`."""
+def check(repo_path: str, sha: str) -> Verdict:
+    """Whether the Dockerfiles of commit `sha` are in step with the version it declares."""
     from release_hook.resolve.resolver import resolve
     from release_hook.sync import Request
 
     repo = gitops.open_repo(repo_path)
     conf, version = _config_at(repo_path, sha)
     if version is None:
-        return [], []  # the commit declares no version: nothing to be in step with
+        return Verdict([], [], conf.offline_push)  # no version declared: nothing to be in step with
     cfg.checked_version(version, f"{sha[:12]}:.bumpversion.cfg current_version")
     scans = []
     cache = ScanCache(conf.package, conf.root)
@@ -47,16 +52,9 @@ def check(repo_path: str, sha: str) -> tuple[list[str], list[str]]:
     request = Request(tuple(s.path for s in scans), version, {}, "check", commit=False,
                       offline=False)
     targets = resolve(conf, request, scans, partial=True, root_files=lambda p: gitops.blob(repo, sha, p))
-    problems = []
-    for scan in scans:
-        planned = plan_file(scan, targets.for_pin, targets.page_for)
-        for change in planned.changes:
-            pin = change.pin
-            problems.append(f"{pin.path}:{pin.line}: {pin.package} {pin.operator}{pin.version}, "
-                            f"expected {change.new_version}{pin.defined_at(scan.text)}")
-        problems.extend(f"{scan.path}:{m.line}: find-links {m.old}, expected {m.new}"
-                        for m in planned.pages)
+    problems = [line for scan in scans
+                for line in plan_file(scan, targets.for_pin, targets.page_for).lines()]
     unchecked = [f"{pin.path}:{pin.line}: {pin.package} ({targets.unresolved[pin.package]})"
                  for scan in scans for pin in scan.pins if pin.package in targets.unresolved]
-    return problems, unchecked
+    return Verdict(problems, unchecked, conf.offline_push)
 

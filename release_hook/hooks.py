@@ -142,14 +142,14 @@ def pre_push(stdin: str) -> int:
             continue  # a deletion
         if not remote_ref.startswith(("refs/heads/", "refs/tags/")):
             continue  # neither a branch tip nor a tag where it lands
-        problems, unchecked = check_commit.check(".", local_sha)
-        for p in problems:
+        verdict = check_commit.check(".", local_sha)
+        for p in verdict.problems:
             print(f"release-hook: {remote_ref}: {p}", file=sys.stderr)
-        for u in unchecked:
+        for u in verdict.unchecked:
             print(f"release-hook: {remote_ref}: not checked: {u}", file=sys.stderr)
-        if problems:
+        if verdict.problems:
             failures += 1
-        elif unchecked and check_commit.offline_policy(".", local_sha) == "refuse":
+        elif verdict.unchecked and verdict.offline_push == "refuse":
             print(f"release-hook: {remote_ref}: refusing to push what could not be checked "
                   "(set [release_hook] offline_push = allow to let it through)", file=sys.stderr)
             failures += 1

@@ -52,6 +52,20 @@ class FilePlan:
     def changed(self) -> bool:
         return self.new_text != self.old_text
 
+    def lines(self, arrow: str = "") -> list[str]:
+        """One line per moved pin or page: `file:line: jax ==0.4.1, expected 0.4.2`, or with
+        an arrow, `file:line: jax 0.4.1 -> 0.4.2`, plus where a variable sets the version."""
+        out = []
+        for c in self.changes:
+            pin = c.pin
+            move = (f"{pin.version} {arrow} {c.new_version}" if arrow
+                    else f"{pin.operator}{pin.version}, expected {c.new_version}")
+            out.append(f"{pin.path}:{pin.line}: {pin.package} {move}{pin.defined_at(self.old_text)}")
+        for m in self.pages:
+            move = f"{m.old} {arrow} {m.new}" if arrow else f"{m.old}, expected {m.new}"
+            out.append(f"{self.path}:{m.line}: find-links {move}")
+        return out
+
 
 Target = Callable[[Pin], "str | None"]
 PAGES = ("jax_releases.html", "jax_cuda_releases.html")

@@ -59,11 +59,7 @@ def run(config: Config, request: Request) -> int:
     changed = [p for p in plans if p.changed]
     if request.mode == "check":
         for p in changed:
-            for c in p.changes:
-                print(f"{c.pin.path}:{c.pin.line}: {c.pin.package} {c.pin.operator}{c.pin.version}, "
-                      f"expected {c.new_version}{c.pin.defined_at(p.old_text)}")
-            for m in p.pages:
-                print(f"{p.path}:{m.line}: find-links {m.old}, expected {m.new}")
+            print("\n".join(p.lines()))
         if changed:
             print(f"{len(changed)} Dockerfile(s) out of step with {config.package} {request.version}; "
                   "run: python -m release_hook sync", file=sys.stderr)
@@ -87,11 +83,7 @@ def run(config: Config, request: Request) -> int:
 
     write_all(prepare(changed, originals))
     for p in changed:
-        for c in p.changes:
-            print(f"{c.pin.path}:{c.pin.line}: {c.pin.package} {c.pin.version} -> {c.new_version}"
-                  f"{c.pin.defined_at(p.old_text)}")
-        for m in p.pages:
-            print(f"{p.path}:{m.line}: find-links {m.old} -> {m.new}")
+        print("\n".join(p.lines(arrow="->")))
     paths = [os.path.abspath(p.path) for p in changed]
     if top is not None:
         gitops.stage_paths(top, paths)
