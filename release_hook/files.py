@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import fnmatch
-import glob
-import re
 import os
+import re
 from typing import Sequence
 
 from release_hook.errors import UserError
@@ -20,10 +19,14 @@ def is_dockerfile_name(name: str) -> bool:
 def discover(paths: Sequence[str], root: str, globs: Sequence[str]) -> list[str]:
     found: list[str] = []
     if not paths:
-        for pattern in globs:
-            for match in sorted(glob.glob(os.path.join(root, pattern), recursive=True)):
-                if os.path.isfile(match):
-                    found.append(match)
+        # The same matching as pre-push applies to a commit's tree, so both pick the same files.
+        tree = []
+        for folder, dirs, names in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+            rel = os.path.relpath(folder, root).replace(os.sep, "/")
+            tree.extend(n if rel == "." else f"{rel}/{n}" for n in sorted(names))
+        found.extend(os.path.join(root, p) for p in matching(tree, globs)
+                     if os.path.isfile(os.path.join(root, p)))
     for path in paths:
         if os.path.isdir(path):
             for folder, dirs, names in os.walk(path):
@@ -88,6 +91,7 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 
 
 def matching(paths: Sequence[str], globs: Sequence[str]) -> list[str]:
+    """Repository-relative `/` paths that a glob selects; hidden files and folders never are."""
     regexes = [glob_regex(g) for g in globs]
     return [p for p in paths if any(r.fullmatch(p) for r in regexes)
-            and not os.path.basename(p).startswith(".")]
+            and not any(part.startswith(".") for part in p.split("/"))]

@@ -165,8 +165,11 @@ def test_folders_and_config_globs(cli, tmp_path: Path) -> None:
     assert "0.6.0" in (tmp_path / "docker/release/Dockerfile").read_text()
     # no PATH: the globs of setup.cfg, default docker/**/Dockerfile*
     (tmp_path / ".bumpversion.cfg").write_text("[bumpversion]\ncurrent_version = 0.8.0\n")
+    (tmp_path / "docker" / ".old").mkdir()
+    (tmp_path / "docker" / ".old" / "Dockerfile").write_text(pinned)
     assert cli("sync", "--no-commit").code == 0
     assert "numpyro==0.8.0" in (tmp_path / "docker/release/Dockerfile").read_text()
+    assert (tmp_path / "docker/.old/Dockerfile").read_text() == pinned  # hidden: never selected
     (tmp_path / "setup.cfg").write_text("[release_hook]\ndockerfiles = images/*.Dockerfile\n")
     assert cli("sync", "--no-commit", "--version", "0.9.0").code == 0
     assert "numpyro==0.9.0" in (tmp_path / "images/gpu.Dockerfile").read_text()
