@@ -35,7 +35,7 @@ class Verdict:
 def check(repo_path: str, sha: str) -> Verdict:
     """Whether the Dockerfiles of commit `sha` are in step with the version it declares."""
     from release_hook.resolve.resolver import resolve
-    from release_hook.sync import Request
+    from release_hook.request import Request
 
     repo = gitops.open_repo(repo_path)
     conf, version = _config_at(repo_path, sha)

@@ -75,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _sync(args: argparse.Namespace) -> int:
     from release_hook import config as cfg
     from release_hook.resolve.targets import parse_pin
-    from release_hook.sync import Request, run
+    from release_hook.request import Request
+    from release_hook.sync import run
 
     root = cfg.find_root(os.getcwd())
     conf = cfg.load(root)

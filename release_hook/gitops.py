@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import git
 
     from release_hook.plan import FilePlan
-    from release_hook.sync import Request
+    from release_hook.request import Request
 
 
 # The pre-commit hook runs inside every bump's commit: importing GitPython there costs about

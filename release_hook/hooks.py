@@ -116,7 +116,8 @@ def pre_commit() -> int:
     """During a bump's commit: sync the Dockerfiles to the new version and stage them."""
     from release_hook import config as cfg
     from release_hook import gitops
-    from release_hook.sync import Request, run
+    from release_hook.request import Request
+    from release_hook.sync import run
 
     version = os.environ.get("BUMPVERSION_NEW_VERSION", "")
     if not version:

@@ -4,30 +4,13 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from dataclasses import dataclass
 
 from release_hook import files
 from release_hook.config import Config
 from release_hook.scancache import ScanCache
 from release_hook.plan import FilePlan, plan_file
+from release_hook.request import Request
 from release_hook.resolve.targets import Resolution
-
-
-@dataclass(frozen=True)
-class Request:
-    paths: tuple[str, ...]
-    version: str
-    pins: dict[str, str]
-    mode: str  # "write", "dry-run" or "check"
-    commit: bool
-    offline: bool
-    stage: bool = False  # `git add` what was written, for hooks that run inside a commit
-    allow_dirty: bool = False
-    allow_detached: bool = False
-    explain: bool = False
-    policy: str | None = None
-    cuda: str | None = None
-    requirements: str | None = None
 
 
 def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, bytes], Resolution]:

@@ -2,12 +2,10 @@
 versions that really exist, and the CUDA build each image can run."""
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
 
 from packaging.version import Version
@@ -16,6 +14,7 @@ from release_hook.errors import UserError
 from release_hook.names import normalize as canonicalize_name
 from release_hook.pins import Pin, Scan
 from release_hook.resolve import cuda
+from release_hook.request import policy_function
 from release_hook.resolve.targets import PLUGINS, Resolution, Targets, public
 
 if TYPE_CHECKING:
@@ -24,25 +23,11 @@ if TYPE_CHECKING:
     from release_hook.config import Config
     from release_hook.resolve.index import Index
     from release_hook.resolve.requirements import RawRequirements, ReleaseRequirements
-    from release_hook.sync import Request
+    from release_hook.request import Request
 
 ReadFile = Callable[[str], Optional[bytes]]
 MAX_JAX_TRIES = 12  # jax releases looked at (their metadata downloaded) per jaxlib
 PAIR_TTL = 600.0  # as long as the index's release lists are trusted (see index.PAGE_TTL)
-
-
-def policy_function(config: Config, request: Request) -> Callable[[str], str]:
-    @lru_cache(maxsize=None)
-    def policy_of(path: str) -> str:
-        if request.policy:
-            return request.policy
-        rel = os.path.relpath(os.path.abspath(path), config.root).replace(os.sep, "/")
-        for glob, policy in config.policies:
-            if fnmatch.fnmatchcase(rel, glob):
-                return policy
-        return "minimum"
-
-    return policy_of
 
 
 def resolve(config: Config, request: Request, scans: Sequence[Scan], partial: bool = False,

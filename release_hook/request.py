@@ -1,0 +1,57 @@
+"""What the user asked of one run: the release, the mode, the overrides.
+
+It sits at the bottom beside `config.py`, so that every stage can read it and none imports it
+back from the command that builds it.
+"""
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Mapping
+
+if TYPE_CHECKING:
+    from release_hook.config import Config
+
+
+@dataclass(frozen=True)
+class Request:
+    paths: tuple[str, ...]
+    version: str
+    pins: Mapping[str, str]
+    mode: str  # "write", "dry-run" or "check"
+    commit: bool
+    offline: bool
+    stage: bool = False  # `git add` what was written, for hooks that run inside a commit
+    allow_dirty: bool = False
+    allow_detached: bool = False
+    explain: bool = False
+    policy: str | None = None
+    cuda: str | None = None
+    requirements: str | None = None
+    python: str | None = None  # the Python of images that do not say (`--python X.Y`)
+    platform: str | None = None  # the platform of images that do not say (`--platform`)
+    verify: bool = True  # ask a real resolver whether each image's pin set installs
+    # Judge `latest` as of this moment (a commit's date); None is now.
+    as_of: datetime.datetime | None = None
+
+
+def relative(config: Config, path: str) -> str:
+    return os.path.relpath(os.path.abspath(path), config.root).replace(os.sep, "/")
+
+
+def policy_function(config: Config, request: Request) -> Callable[[str], str]:
+    """Which policy each Dockerfile follows: the flag, else the first matching glob."""
+    memo: dict[str, str] = {}
+
+    def policy_of(path: str) -> str:
+        if request.policy:
+            return request.policy
+        if path not in memo:
+            rel = relative(config, path)
+            memo[path] = next((p for glob, p in config.policies if fnmatch.fnmatchcase(rel, glob)),
+                              "minimum")
+        return memo[path]
+
+    return policy_of
