@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from release_hook.errors import UserError
 from release_hook.resolve import cuda as cuda_builds
+
+if TYPE_CHECKING:
+    from release_hook.config import Config
+    from release_hook.pins import Scan
+    from release_hook.request import Request
 
 DEFAULT_PLATFORM = "linux/amd64"
 
@@ -84,3 +89,9 @@ def image_of(name: str, python: str | None = None, platform: str | None = None,
         sources["cuda"] = "--cuda / [release_hook] cuda"
     sources["platform"] = "--platform / [release_hook] platform" if platform else "default"
     return Image(name, found_python, platform or DEFAULT_PLATFORM, found_cuda, sources)
+
+
+def images_of(scan: Scan, config: Config, request: Request) -> tuple[Image, ...]:
+    """One Image per build stage of `scan` (index = `Pin.stage`)."""
+    return tuple(image_of(name, request.python, request.platform, request.cuda or config.cuda)
+                 for name in scan.images)
