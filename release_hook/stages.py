@@ -314,7 +314,7 @@ class _Reader:
                         return state.conda_envs[target], rest
                 elif target.rstrip("/") in state.envs:
                     return state.envs[target.rstrip("/")], rest
-                return Evidence("", f"{how} at line {line}: an environment the file does not make",
+                return Evidence("", f"{how} at line {line} (an environment the file does not make)",
                                 line), rest
             if w.startswith("-"):
                 i += 1
@@ -333,15 +333,21 @@ class _Run:
     local: dict[str, _Val] = field(default_factory=dict)
     active: Evidence | None | bool = False  # a venv or conda env activated in this RUN
 
-    def ev(self, value: str, how: str, offset: int, via: tuple[str, ...] = ()) -> Evidence:
+    def ev(self, value: str, how: str, offset: int, via: tuple[str, ...] = (), why: str = "") -> Evidence:
+        """`how at line N [VAR=value at line M] (why)`."""
         line = self.reader.line(offset, self.ins)
         how += f" at line {line}"
         if via:
             how += f" [{', '.join(via)}]"
+        if why:
+            how += f" ({why})"
         return Evidence(value, how, line)
 
     def relabel(self, found: Evidence, how: str, offset: int) -> Evidence:
-        return self.ev(found.value, f"{how} ({found.how})", offset)
+        """The same Python, told by the command that made it the default."""
+        via = re.search(r" \[[^]]*\]$", found.how)
+        return Evidence(found.value, f"{how} at line {self.reader.line(offset, self.ins)}"
+                        + (via.group() if via else ""), self.reader.line(offset, self.ins))
 
     def interpreter(self, text: str, kind: str, offset: int, via: tuple[str, ...]) -> Evidence | None:
         """The Python behind an executable name or path (`python3.11`, `/opt/venv/bin/pip`)."""
@@ -354,13 +360,13 @@ class _Run:
             if m is None and folder not in ("/usr/bin", "/usr/local/bin", "/bin"):
                 if self.state.conda_base is not None and re.search(r"conda|mamba|miniforge", folder):
                     return self.state.conda_base
-                return self.ev("", f"{text}, which the file does not make", offset)
+                return self.ev("", text, offset, why="not made by the file")
         if m is not None:
             return self.ev(f"{m.group(1)}.{m.group(2)}", text, offset, via)
         if "\0" in text:
-            return self.ev("", f"{text.replace(chr(0), '$(...)')}, computed at build time", offset)
+            return self.ev("", text.replace(chr(0), "$(...)"), offset, why="computed at build time")
         if "${" in text:
-            return self.ev("", f"{text}, a variable no ENV or ARG of this stage sets", offset)
+            return self.ev("", text, offset, why="a variable no ENV or ARG of this stage sets")
         return self.reader.bare(self.state, kind, self.active)
 
     def request(self, text: str, offset: int, via: tuple[str, ...], how: str) -> Evidence | None:
@@ -456,7 +462,7 @@ class _Run:
             if reader.known_prefix(prefix, state):
                 self.active = reader.prefix(prefix, state)
             else:
-                self.active = self.ev("", f"{name} {texts[1]}, a venv the file does not make", offsets[1])
+                self.active = self.ev("", f"{name} {texts[1]}", offsets[1], why="a venv the file does not make")
         elif name == "virtualenv":
             self.make_venv(texts[1:], vals[1:], offsets[1:], reader.bare(state, "python", self.active),
                            "virtualenv", line)
@@ -529,12 +535,14 @@ class _Run:
                     continue
                 m = _CONDA_PYTHON.fullmatch(t)
                 if m:
-                    python = self.ev(f"{m.group(1)}.{m.group(2)}", f"{name} {sub} {t}", offsets[j], vals[j].via)
+                    where = f" {target[0]} {target[1]}" if target else ""
+                    python = self.ev(f"{m.group(1)}.{m.group(2)}", f"{name} {sub}{where} {t}", offsets[j],
+                                     vals[j].via)
                 j += 1
             if python is not None:
                 state.installs.append(python)
             if sub == "create" and python is None:
-                python = self.ev("", f"{name} create without python=X.Y", offsets[0])
+                python = self.ev("", f"{name} create", offsets[0], why="no python=X.Y")
             if target is None or (target[0] in ("-n", "--name") and target[1] == "base"):
                 if python is not None:
                     state.conda_base = python
@@ -559,7 +567,8 @@ class _Run:
                     except ValueError:
                         rank = 0.0
                     state.alternatives.setdefault(texts[j + 2], []).append(
-                        (rank, self.relabel(ev, f"update-alternatives --install ... {path} {priority}",
+                        (rank, self.relabel(ev, f"update-alternatives --install {texts[j + 1]} "
+                                                f"{texts[j + 2]} {path} {priority}",
                                             offsets[0])))
             elif t == "--set" and j + 2 < len(texts) and texts[j + 1] in ("python", "python3"):
                 ev = self.interpreter(texts[j + 2], "python", offsets[j + 2], vals[j + 2].via)
@@ -576,12 +585,14 @@ class _Run:
         reader, state = self.reader, self.state
         name = _basename(texts[0])
         python: Evidence | None | bool = False
+        head = " ".join(texts[:texts.index("install") + 1])  # `python3.11 -m pip install`, for messages
         for j, t in enumerate(texts[1:], 1):  # `uv pip install --python X`, `pip --python X install`
             if t in ("--python", "-p") and j + 1 < len(texts) and (name == "uv" or t == "--python"):
-                python = self.request(texts[j + 1], offsets[j + 1], vals[j + 1].via,
-                                      f"{name} ... {t} {texts[j + 1]}")
+                label = head if f"{t} {texts[j + 1]}" in head else f"{head} {t} {texts[j + 1]}"
+                python = self.request(texts[j + 1], offsets[j + 1], vals[j + 1].via, label)
             elif t.startswith("--python="):
-                python = self.request(t.partition("=")[2], offsets[j], vals[j].via, f"{name} ... {t}")
+                python = self.request(t.partition("=")[2], offsets[j], vals[j].via,
+                                      head if t in head else f"{head} {t}")
         if python is False and name == "uv":
             venv = state.lookup("VIRTUAL_ENV")
             if "--system" in texts:
@@ -597,6 +608,9 @@ class _Run:
         elif python is False:
             kind = "python" if re.fullmatch(r"python[0-9.]*", name) else "pip"
             python = self.interpreter(texts[0], kind, offsets[0], vals[0].via)
+            if python is not None and python.value and (_VERSIONED_PYTHON.fullmatch(name)
+                                                        or _VERSIONED_PIP.fullmatch(name)):
+                python = self.relabel(python, head, offsets[0])
         lines = [reader.line(o, self.ins) for o in offsets]
         state.pips.append(PipRun(min(lines), max(lines), python))  # type: ignore[arg-type]
 

@@ -67,14 +67,15 @@ CASES = [
                  id="arm64v8-debian-trixie"),
     # What the file installs, when it is what runs pip.
     pytest.param(DEADSNAKES + "RUN python3.11 -m pip install jax==0.4.30\n", 0, "3.11",
-                 "python3.11 at line 5", id="deadsnakes-python3.11-m-pip"),
+                 "python3.11 -m pip install at line 5", id="deadsnakes-python3.11-m-pip"),
     pytest.param(DEADSNAKES + "RUN curl -sS https://bootstrap.pypa.io/get-pip.py | python3.11\n"
                  "RUN pip install jax==0.4.30\n", 0, "3.11",
                  "pip installed by python3.11 at line 5, which runs pip at line 6", id="deadsnakes-get-pip"),
     pytest.param(DEADSNAKES + "RUN update-alternatives --install /usr/bin/python3 python3 /usr/bin/python3.10 1 \\\n"
                  " && update-alternatives --install /usr/bin/python3 python3 /usr/bin/python3.11 2\n"
                  "RUN python3 -m pip install jax==0.4.30\n", 0, "3.11",
-                 "update-alternatives --install ... /usr/bin/python3.11 2", id="deadsnakes-alternatives"),
+                 "update-alternatives --install /usr/bin/python3 python3 /usr/bin/python3.11 2 at line 6, which runs pip at line 7",
+                 id="deadsnakes-alternatives"),
     pytest.param(DEADSNAKES + "RUN python3.11 -m venv /opt/venv\nENV PATH=/opt/venv/bin:$PATH\n"
                  "RUN pip install jax==0.4.30\n", 0, "3.11",
                  "venv /opt/venv made by python3.11 at line 5, on PATH, which runs pip at line 7",
@@ -96,7 +97,7 @@ CASES = [
                  "ENV VIRTUAL_ENV=/opt/venv\nRUN uv pip install jax==0.4.30\n", 0, "3.12",
                  "venv /opt/venv made by uv venv --python 3.12 at line 3", id="uv-venv"),
     pytest.param("FROM ubuntu:22.04\nRUN uv pip install --system --python python3.12 jax==0.4.30\n", 0, "3.12",
-                 "python3.12 at line 2", id="uv-pip-python"),
+                 "uv pip install --python python3.12 at line 2", id="uv-pip-python"),
     pytest.param("FROM ubuntu:24.04\nRUN uv pip install --system jax==0.4.30\n", 0, "3.12",
                  "Ubuntu 24.04's python3", id="uv-pip-system"),
     # conda, mamba, pyenv
@@ -105,17 +106,17 @@ CASES = [
                  id="conda-base"),
     pytest.param("FROM condaforge/miniforge3:24.3.0-0\nRUN mamba create -y -n jax python=3.9\n"
                  "RUN mamba run -n jax pip install jax==0.4.30\n", 0, "3.9",
-                 "mamba create python=3.9 at line 2", id="mamba-run"),
+                 "mamba create -n jax python=3.9 at line 2, which runs pip at line 3", id="mamba-run"),
     pytest.param("FROM continuumio/miniconda3\nRUN conda create -y -n app python==3.11.5\n"
                  'SHELL ["conda", "run", "-n", "app", "/bin/bash", "-c"]\nRUN pip install jax==0.4.30\n',
-                 0, "3.11", "conda create python==3.11.5 at line 2", id="conda-shell"),
+                 0, "3.11", "conda create -n app python==3.11.5 at line 2", id="conda-shell"),
     pytest.param("FROM ubuntu:22.04\nENV PYENV_ROOT=/root/.pyenv PATH=/root/.pyenv/shims:/root/.pyenv/bin:$PATH\n"
                  "RUN pyenv install 3.11.7 && pyenv global 3.11.7\nRUN pip install jax==0.4.30\n", 0, "3.11",
                  "pyenv global 3.11.7 at line 3", id="pyenv"),
     # ARG PYTHON_VERSION used in such commands
     pytest.param("ARG PYTHON_VERSION=3.11\nFROM ubuntu:22.04\nARG PYTHON_VERSION\n"
                  "RUN apt-get install -y python${PYTHON_VERSION} && python${PYTHON_VERSION} -m pip install jax==0.4.30\n",
-                 0, "3.11", "python3.11 at line 4 [PYTHON_VERSION=3.11 at line 1]", id="arg-python-version"),
+                 0, "3.11", "python3.11 -m pip install at line 4 [PYTHON_VERSION=3.11 at line 1]", id="arg-python-version"),
     pytest.param("FROM ubuntu:22.04\nARG PY=3.9\nRUN conda install -y python=$PY && pip install jax==0.4.30\n",
                  0, "3.9", "conda install python=3.9 at line 3 [PY=3.9 at line 2]", id="arg-in-conda"),
     # several stages: FROM an earlier stage inherits what it did
@@ -129,9 +130,23 @@ CASES = [
                  id="inherits-the-base"),
     pytest.param("FROM python:3.9 AS a\nRUN pip install jax==0.4.1\nFROM ubuntu:24.04\nRUN pip3 install jax==0.4.30\n",
                  1, "3.12", "Ubuntu 24.04", id="second-stage-own-base"),
+    # every form a RUN takes: exec form, heredoc, sh -c, wrappers, paths
+    pytest.param('FROM ubuntu:22.04\nRUN ["python3.11", "-m", "pip", "install", "jax==0.4.30"]\n', 0, "3.11",
+                 "python3.11 -m pip install at line 2", id="exec-form"),
+    pytest.param("FROM ubuntu:22.04\nRUN <<EOF\nset -e\npython3.11 -m venv /v\n/v/bin/pip install jax==0.4.30\nEOF\n",
+                 0, "3.11", "venv /v made by python3.11 at line 4, which runs pip at line 5", id="heredoc-venv-path"),
+    pytest.param("FROM ubuntu:22.04\nRUN sh -c 'sudo -H python3.12 -m pip install jax==0.4.30'\n", 0, "3.12",
+                 "python3.12 -m pip install at line 2", id="sh-c-sudo"),
+    pytest.param(DEADSNAKES + "RUN ln -sf /usr/bin/python3.11 /usr/bin/python3 && python3 -m pip install jax==0.4.30\n",
+                 0, "3.11", "ln -s /usr/bin/python3.11 /usr/bin/python3 at line 5", id="ln-python3"),
+    pytest.param("FROM debian:12\nRUN uv venv -p 3.13 && uv pip install jax==0.4.30\n", 0, "3.13",
+                 "venv .venv made by uv venv --python 3.13 at line 2", id="uv-venv-default-folder"),
+    pytest.param("FROM continuumio/miniconda3\nRUN conda create -y -p /env python=3.10 && conda run -p /env "
+                 "python -m pip install jax==0.4.30\n", 0, "3.10", "conda create -p /env python=3.10 at line 2",
+                 id="conda-prefix-run"),
     # the pin's pip decides when a stage runs two Pythons
     pytest.param("FROM ubuntu:22.04\nRUN pip3 install -U setuptools\nRUN apt-get install -y python3.11\n"
-                 "RUN python3.11 -m pip install jax==0.4.30\n", 0, "3.11", "python3.11 at line 4",
+                 "RUN python3.11 -m pip install jax==0.4.30\n", 0, "3.11", "python3.11 -m pip install at line 4",
                  id="pip-of-the-pin"),
 ]
 
@@ -154,13 +169,14 @@ UNKNOWN = [
                  id="ubuntu-latest-moves"),
     pytest.param("FROM ubuntu:22.04 AS a\nRUN python3 -m pip install -U pip\n"
                  "RUN apt-get install -y python3.11 && python3.11 -m pip install jax==0.4.30 && pip3 install jaxlib==0.4.30\n",
-                 1, "pip runs under more than one Python in this stage: 3.11 (python3.11 at line 3", id="two-pythons"),
+                 1, "pip runs under more than one Python in this stage: 3.11 (python3.11 -m pip install at line 3); "
+                 "3.10 (base image ubuntu:22.04, Ubuntu 22.04's python3, which runs pip at line 3)", id="two-pythons"),
     pytest.param("FROM python:3.11\nRUN . /opt/env/bin/activate && pip install jax==0.4.30\n", 1,
-                 "a venv the file does not make", id="foreign-venv"),
+                 ". /opt/env/bin/activate at line 2 (a venv the file does not make)", id="foreign-venv"),
     pytest.param("FROM python:3.11\nRUN /opt/tools/bin/pip install jax==0.4.30\n", 1,
-                 "/opt/tools/bin/pip, which the file does not make", id="foreign-pip"),
+                 "/opt/tools/bin/pip at line 2 (not made by the file)", id="foreign-pip"),
     pytest.param("FROM ubuntu:22.04\nRUN python$(cat /version) -m pip install jax==0.4.30\n", 1,
-                 "computed at build time", id="computed"),
+                 "python$(...) at line 2 (computed at build time)", id="computed"),
     pytest.param("ARG PYTHON_VERSION=3.11\nFROM ubuntu:22.04\nRUN python${PYTHON_VERSION} -m pip install jax==0.4.30\n",
                  2, "a variable no ENV or ARG of this stage sets", id="global-arg-not-redeclared"),
 ]
@@ -325,7 +341,7 @@ def test_sync_explain_shows_each_images_python_platform_and_cuda(cli, tmp_path: 
         "    platform linux/amd64 (default: nothing in the file says otherwise)",
         "    CUDA 12.3 with cuDNN 9 (base image nvidia/cuda:12.3.2-cudnn9-runtime-ubuntu22.04)",
         "  stage 1 (line 5): ubuntu:22.04",
-        "    python 3.11 (python3.11 at line 8 [PYTHON_VERSION=3.11 at line 1], which runs pip at line 8)",
+        "    python 3.11 (python3.11 -m pip install at line 8 [PYTHON_VERSION=3.11 at line 1])",
         "    platform linux/arm64 (FROM --platform=linux/arm64 at line 5)",
         "    no CUDA (the base image name does not say)",
         "  stage 2 (line 9): ghcr.io/example/base:1",

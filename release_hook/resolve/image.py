@@ -160,7 +160,8 @@ def _file_python(scan: Scan, index: int, base: tuple[tuple[int, int], str] | Non
     facts = scan.stages[index]
     lines = {p.line for p in scan.pins if p.stage == index}
     runs = [r for r in facts.pips if any(r.first <= n <= r.last for n in lines)] or list(facts.pips)
-    said = [(r.python, f", which runs pip at line {r.first}") for r in runs] or [(facts.default, "")]
+    said = [(r.python, "" if r.python and r.python.line == r.first else f", which runs pip at line {r.first}")
+            for r in runs] or [(facts.default, "")]
     if all(e is None for e, _ in said):
         return None
     for e, _ in said:
