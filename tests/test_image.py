@@ -192,7 +192,7 @@ def test_unknown_python_is_an_error_at_the_from_line(text: str, from_line: int, 
     assert str(e.value).startswith(f"{PATH}:{from_line}: jax 0.4.30's Requires-Python depends on the image's "
                                    "python, and ")
     assert str(e.value).endswith(": set [release_hook] python in setup.cfg "
-                                 f"(e.g. `python = {PATH}=3.11`) or pass --python 3.11")
+                                 "(e.g. `python = docker/Dockerfile=3.11`) or pass --python 3.11")
     # the user's word settles it
     assert images(text, python="3.10")[0].needs_python("jax") == (3, 10)
 

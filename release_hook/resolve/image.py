@@ -61,6 +61,7 @@ class Image:
     sources: Mapping[str, str] = field(default_factory=dict)  # "python" / "platform" / "cuda" -> why
     path: str = ""  # the Dockerfile and its FROM line, for messages
     line: int = 0
+    glob: str = "*"  # the file as a `[release_hook]` glob names it (relative to the root)
 
     @property
     def python_text(self) -> str:
@@ -80,13 +81,13 @@ class Image:
         """The image's Python, or an error at the FROM line that says how to give it."""
         if self.python is None:
             reason = self.sources.get("python") or f"{self.name} does not say which"
-            raise self._error(what, reason, "python", f"{self.path or '*'}=3.11")
+            raise self._error(what, reason, "python", f"{self.glob}=3.11")
         return self.python
 
     def needs_platform(self, what: str) -> str:
         if self.platform is None:
             reason = self.sources.get("platform") or "the build decides it"
-            raise self._error(what, reason, "platform", f"{self.path or '*'}=linux/amd64")
+            raise self._error(what, reason, "platform", f"{self.glob}=linux/amd64")
         return self.platform
 
 
@@ -248,7 +249,7 @@ def image_of_stage(scan: Scan, index: int, config: Config, request: Request, rel
     elif wanted_cuda:
         cuda = cuda_builds.parse_cuda(wanted_cuda)
         sources["cuda"] = "--cuda" if request.cuda else "[release_hook] cuda"
-    return Image(root, python, platform, cuda, sources, scan.path, facts.line)
+    return Image(root, python, platform, cuda, sources, scan.path, facts.line, rel or "*")
 
 
 def image_of(name: str, python: str | None = None, platform: str | None = None,
