@@ -208,6 +208,8 @@ class _Reader:
                     self.shell_instruction(ins, state)
                 elif ins.keyword == "RUN":
                     self.run_instruction(ins, state)
+                elif ins.keyword == "COPY" and "--from" in ins.args.text:
+                    self.copy_instruction(ins, state, finals)
             out.append(StageFacts(stage.from_.line, parent[0] if parent else None, platform,
                                   tuple(state.pips), tuple(state.installs), self.bare(state, "python")))
             finals[str(stage.index)] = (stage.index, state)
@@ -229,6 +231,21 @@ class _Reader:
                 how += f" [{', '.join(value.via)}]"
             return Evidence(value.text if value.known else "", how, stage.from_.line)
         return None
+
+    def copy_instruction(self, ins: Instruction, state: _State,
+                         finals: dict[str, tuple[int, _State]]) -> None:
+        """`COPY --from=build /opt/venv /opt/venv`: a venv of an earlier stage keeps its Python."""
+        words = [self.expand(w, state).text for w in split_words(ins.args, self.df.escape)]
+        source = next((w.partition("=")[2].lower() for w in words if w.startswith("--from=")), None)
+        paths = [w for w in words if not w.startswith("--")]
+        if source not in finals or len(paths) != 2:
+            return  # another image's files: what they hold is not in this text
+        _, other = finals[source]
+        src, dest = paths[0].rstrip("/"), paths[1].rstrip("/")
+        if self.known_prefix(src, other):
+            found = self.prefix(src, other)
+            state.envs[dest] = found if found is None else Evidence(
+                found.value, f"{found.how}, copied to {dest} at line {ins.line}", ins.line)
 
     def shell_instruction(self, ins: Instruction, state: _State) -> None:
         words = parse_exec_form(ins.args)

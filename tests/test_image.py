@@ -125,6 +125,11 @@ CASES = [
                  "FROM base AS app\nRUN pip install jax==0.4.30\n", 1, "3.11",
                  "venv /opt/venv made by python3.11 at line 5, on PATH, which runs pip at line 8",
                  id="inherits-a-venv"),
+    pytest.param(DEADSNAKES.replace("ubuntu22.04\n", "ubuntu22.04 AS build\n")
+                 + "RUN python3.11 -m venv /opt/venv\nFROM nvidia/cuda:12.3.2-cudnn9-runtime-ubuntu22.04\n"
+                 "COPY --from=build /opt/venv /opt/venv\nENV PATH=/opt/venv/bin:$PATH\nRUN pip install jax==0.4.30\n",
+                 1, "3.11", "venv /opt/venv made by python3.11 at line 5, copied to /opt/venv at line 7, on PATH, "
+                 "which runs pip at line 9", id="venv-copied-from-a-stage"),
     pytest.param("FROM python:3.11-slim AS build\nRUN pip wheel -w /w numpy\n"
                  "FROM build\nRUN pip install jax==0.4.30\n", 1, "3.11", "base image python:3.11-slim",
                  id="inherits-the-base"),
