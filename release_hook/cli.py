@@ -35,8 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--explain", action="store_true", help="show each pin and what decided it")
     sync.add_argument("--policy", choices=("minimum", "latest"), help="override the per-file policy")
     sync.add_argument("--cuda", help="CUDA version of images whose base image does not say")
-    sync.add_argument("--python", metavar="X.Y", help="the Python of every image (overrides the file)")
-    sync.add_argument("--platform", help="the platform of every image, like linux/arm64 (overrides the file)")
+    sync.add_argument("--python", metavar="X.Y", help="the Python of every image (over the file and setup.cfg)")
+    sync.add_argument("--platform", help="the platform of every image, like linux/arm64 (over the file and setup.cfg)")
     sync.add_argument("--requirements", help="where the release's requirements come from: "
                       "a pyproject.toml / setup.cfg / setup.py path, or 'index'")
     sync.add_argument("--allow-dirty", action="store_true",
