@@ -420,12 +420,12 @@ class _Run:
             self.pip(texts, vals, offsets)
             return nested
         if name in ("apt-get", "apt", "aptitude") and "install" in texts:
-            for t, o in zip(texts, offsets):
-                m = _VERSIONED_PYTHON.fullmatch(t)
+            for t, v, o in zip(texts, vals, offsets):
+                m = _VERSIONED_PYTHON.fullmatch(t.split("=", 1)[0])  # `python3.11=3.11.9-1+jammy1`
                 if m:
                     source = " (deadsnakes)" if state.deadsnakes else ""
                     state.installs.append(self.ev(f"{m.group(1)}.{m.group(2)}",
-                                                  f"{name} install {t}{source}", o, vals[texts.index(t)].via))
+                                                  f"{name} install {t}{source}", o, v.via))
         elif name == "uv" and len(texts) > 2 and texts[1] == "python" and texts[2] == "install":
             for t, v, o in zip(texts[3:], vals[3:], offsets[3:]):
                 if not t.startswith("-") and _version(t):

@@ -86,6 +86,9 @@ CASES = [
     pytest.param(DEADSNAKES + "RUN python3.11 -m venv /venv && . /venv/bin/activate && pip install jax==0.4.30\n",
                  0, "3.11", "venv /venv made by python3.11", id="venv-activated-in-the-run"),
     # ... and when it is not: pip3 still runs under Ubuntu's python3, and the answer says so.
+    pytest.param("FROM ubuntu:22.04\nRUN apt-get install -y python3.11=3.11.0-1+jammy2 && pip3 install jax==0.4.30\n",
+                 0, "3.10", "the file also installs 3.11 (apt-get install python3.11=3.11.0-1+jammy2 at line 2)",
+                 id="apt-version-pinned-but-pip3"),
     pytest.param(DEADSNAKES + "RUN pip3 install jax==0.4.30\n", 0, "3.10",
                  "the file also installs 3.11 (apt-get install python3.11 (deadsnakes) at line 4), "
                  "but pip does not run under it", id="deadsnakes-but-pip3-is-ubuntus"),
