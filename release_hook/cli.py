@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--explain", action="store_true", help="show each pin and what decided it")
     sync.add_argument("--policy", choices=("minimum", "latest"), help="override the per-file policy")
     sync.add_argument("--cuda", help="CUDA version of images whose base image does not say")
+    sync.add_argument("--python", metavar="X.Y", help="the Python of every image (over the file and setup.cfg)")
+    sync.add_argument("--platform", help="the platform of every image, like linux/arm64 (over the file and setup.cfg)")
     sync.add_argument("--requirements", help="where the release's requirements come from: "
                       "a pyproject.toml / setup.cfg / setup.py path, or 'index'")
     sync.add_argument("--allow-dirty", action="store_true",
@@ -91,7 +93,9 @@ def _sync(args: argparse.Namespace) -> int:
     mode = "check" if args.check else "dry-run" if args.dry_run else "write"
     request = Request(tuple(args.paths), version, pins, mode, not (args.no_commit or args.stage),
                       args.offline, args.stage, args.allow_dirty, args.allow_detached, args.explain,
-                      args.policy, args.cuda, args.requirements)
+                      args.policy, args.cuda, args.requirements,
+                      python=args.python and cfg.checked_python(args.python, "--python"),
+                      platform=args.platform and cfg.checked_platform(args.platform, "--platform"))
     return run(conf, request)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +26,51 @@ class Config:
     requirements: str | None = None  # where the release's jax/jaxlib requirements are read
     policies: tuple[tuple[str, str], ...] = (("docker/dev/*", "latest"), ("*", "minimum"))
     cuda: str | None = None  # the CUDA of images whose base does not say
+    # (glob, value) pairs: the Python ("3.11") and platform ("linux/arm64") of matching files
+    pythons: tuple[tuple[str, str], ...] = ()
+    platforms: tuple[tuple[str, str], ...] = ()
     offline_push: str = "refuse"  # what pre-push does when it cannot check without the index
 
 
 def _lines(value: str) -> tuple[str, ...]:
     return tuple(v for v in value.replace(",", "\n").split() if v)
+
+
+# Docker's platform names and the machine of the wheels each runs (manylinux_*_<machine>).
+PLATFORMS = {"linux/amd64": "x86_64", "linux/arm64": "aarch64", "linux/ppc64le": "ppc64le",
+             "linux/s390x": "s390x", "linux/arm/v7": "armv7l", "linux/386": "i686"}
+_PLATFORM_ALIASES = {"amd64": "linux/amd64", "x86_64": "linux/amd64", "linux/x86_64": "linux/amd64",
+                     "arm64": "linux/arm64", "aarch64": "linux/arm64", "linux/aarch64": "linux/arm64",
+                     "linux/arm64/v8": "linux/arm64", "arm64/v8": "linux/arm64",
+                     "ppc64le": "linux/ppc64le", "s390x": "linux/s390x", "linux/arm": "linux/arm/v7"}
+
+
+def platform_name(text: str) -> str | None:
+    """`linux/arm64/v8`, `aarch64` and `arm64` are all `linux/arm64`; None when not a platform."""
+    key = text.strip().lower()
+    key = _PLATFORM_ALIASES.get(key, key)
+    return key if key in PLATFORMS else None
+
+
+def checked_platform(text: str, what: str, where: str | None = None) -> str:
+    found = platform_name(text)
+    if found is None:
+        raise UserError(f"{what}: unknown platform {text!r}: expected one of {', '.join(PLATFORMS)}", where)
+    return found
+
+
+def checked_python(text: str, what: str, where: str | None = None) -> str:
+    """`3.11` or `3.11.7` as `3.11`."""
+    m = re.fullmatch(r"\s*(\d+)\.(\d+)(?:\.\d+)?\s*", text)
+    if m is None:
+        raise UserError(f"{what}: Python version {text!r}: expected MAJOR.MINOR, like 3.11", where)
+    return f"{int(m.group(1))}.{int(m.group(2))}"
+
+
+def _per_glob(value: str) -> list[tuple[str, str]]:
+    """`glob=value` items (a bare value means every file), as in `policy`."""
+    return [(item.rpartition("=")[0], item.rpartition("=")[2]) if "=" in item else ("*", item)
+            for item in _lines(value)]
 
 
 def load(root: str) -> Config:
@@ -62,6 +103,10 @@ def from_text(root: str, text: str, where: str) -> Config:
                 raise UserError(f"[release_hook] policy: unknown policy {policy!r}", where)
             pairs.append((glob, policy))
         policies = tuple(pairs) + (("*", "minimum"),)
+    pythons = tuple((glob, checked_python(v, f"[release_hook] python {glob}={v}", where))
+                    for glob, v in _per_glob(s.get("python", "")))
+    platforms = tuple((glob, checked_platform(v, f"[release_hook] platform {glob}={v}", where))
+                      for glob, v in _per_glob(s.get("platform", "")))
     offline_push = s.get("offline_push", Config.offline_push)
     if offline_push not in ("refuse", "allow"):
         raise UserError("[release_hook] offline_push must be refuse or allow", where)
@@ -72,6 +117,8 @@ def from_text(root: str, text: str, where: str) -> Config:
         requirements=s.get("requirements", "").strip() or None,
         policies=policies,
         cuda=s.get("cuda", "").strip() or None,
+        pythons=pythons,
+        platforms=platforms,
         offline_push=offline_push,
     )
 

@@ -17,6 +17,7 @@ from release_hook.errors import UserError
 from release_hook.names import normalize as canonicalize_name
 from release_hook.shell import find_commands, parse_exec_form, parse_script
 from release_hook.spans import NOWHERE, Computed, Lit, Mapped, Piece, Var, Word, word_offset, word_text
+from release_hook.stages import StageFacts
 
 JAX_PACKAGES = ("jax", "jaxlib", "jax-cuda12-plugin", "jax-cuda12-pjrt", "jax-cuda13-plugin",
                 "jax-cuda13-pjrt")
@@ -84,6 +85,7 @@ class Scan:
     mentions: tuple[Note, ...]  # kept packages named without a pin: listed, not changed
     warnings: tuple[Note, ...]  # pins the tool cannot follow (computed at build time)
     images: tuple[str, ...]  # each stage's root base image
+    stages: tuple[StageFacts, ...] = ()  # what the text says of each stage's Python and platform
 
 
 @dataclass

@@ -11,11 +11,13 @@ import hashlib
 import json
 import os
 import tempfile
+from dataclasses import replace
 from typing import Any
 
 from release_hook import __version__, cache
 from release_hook.dockerfile import parse
 from release_hook.pins import Chars, Note, Pin, Scan, find_pins
+from release_hook.stages import Evidence, PipRun, StageFacts, stage_facts
 
 KEEP = 50_000  # entries kept beyond the ones this run used
 
@@ -55,7 +57,8 @@ class ScanCache:
                 return found
             except (KeyError, TypeError, ValueError, IndexError):
                 pass  # not trusted: parsed again below
-        found = find_pins(parse(text, path), self.package)
+        df = parse(text, path)
+        found = replace(find_pins(df, self.package), stages=stage_facts(df))
         self.used[key] = _encode(found)
         self.added = True
         return found
@@ -121,7 +124,21 @@ def _encode(s: Scan) -> dict[str, Any]:
         "mentions": [[n.line, n.message] for n in s.mentions],
         "warnings": [[n.line, n.message] for n in s.warnings],
         "images": list(s.images),
+        "stages": [[f.line, f.parent, _evidence(f.platform),
+                    [[r.first, r.last, _evidence(r.python)] for r in f.pips],
+                    [_evidence(e) for e in f.installs], _evidence(f.default)] for f in s.stages],
     }
+
+
+def _evidence(e: Evidence | None) -> list[Any] | None:
+    return None if e is None else [e.value, e.how, e.line]
+
+
+def _unevidence(v: list[Any] | None) -> Evidence | None:
+    if v is None:
+        return None
+    value, how, line = v
+    return Evidence(str(value), str(how), int(line))
 
 
 def _decode(e: dict[str, Any], path: str, text: str) -> Scan:
@@ -133,4 +150,9 @@ def _decode(e: dict[str, Any], path: str, text: str) -> Scan:
     return Scan(path, text, tuple(pins),
                 tuple(Note(path, line, m) for line, m in e["mentions"]),
                 tuple(Note(path, line, m) for line, m in e["warnings"]),
-                tuple(e["images"]))
+                tuple(e["images"]),
+                tuple(StageFacts(line, parent, _unevidence(platform),
+                                 tuple(PipRun(first, last, _unevidence(py)) for first, last, py in pips),
+                                 tuple(e for e in map(_unevidence, installs) if e is not None),
+                                 _unevidence(default))
+                      for line, parent, platform, pips, installs, default in e["stages"]))

@@ -38,7 +38,7 @@ def run(config: Config, request: Request) -> int:
     if request.explain or request.mode == "dry-run":
         from release_hook.report import explain
 
-        explain(plans, resolution, sys.stdout)
+        explain(plans, resolution, sys.stdout, config, request)
     changed = [p for p in plans if p.changed]
     if request.mode == "check":
         for p in changed:
