@@ -17,12 +17,29 @@ CHAINED = ".release-hook-chained"
 HOOKS = ("pre-commit", "pre-push")
 ZERO = frozenset("0")
 
+# Both hooks find the tool the same way: the Python that installed them (when it still has
+# release_hook), else `release-hook` on PATH, else one line saying how to reinstall, and fail.
+_FIND = """python={python}
+module={module}
+release_hook() {{
+    if [ -x "$python" ] && [ -f "$module" ]; then
+        "$python" -m release_hook "$@"
+    elif command -v release-hook >/dev/null 2>&1; then
+        release-hook "$@"
+    else
+        echo "release-hook: cannot run the {name} hook: $python no longer has release_hook and" \\
+             "no release-hook is on PATH; reinstall with: python -m release_hook install" >&2
+        return 1
+    fi
+}}
+"""
+
 _PRE_COMMIT = """#!/bin/sh
 {marker}
 # Installed by `python -m release_hook install`; `python -m release_hook uninstall` removes it
 # and restores any hook it replaced ({chained}).
-if [ -n "${{BUMPVERSION_NEW_VERSION:-}}" ]; then
-    {python} -m release_hook hook pre-commit || exit $?
+{find}if [ -n "${{BUMPVERSION_NEW_VERSION:-}}" ]; then
+    release_hook hook pre-commit || exit $?
 fi
 chained="$(dirname "$0")/pre-commit{chained}"
 if [ -x "$chained" ]; then
@@ -35,8 +52,8 @@ _PRE_PUSH = """#!/bin/sh
 {marker}
 # Installed by `python -m release_hook install`; `python -m release_hook uninstall` removes it
 # and restores any hook it replaced ({chained}).
-refs=$(cat)
-printf '%s\\n' "$refs" | {python} -m release_hook hook pre-push "$@" || exit $?
+{find}refs=$(cat)
+printf '%s\\n' "$refs" | release_hook hook pre-push "$@" || exit $?
 chained="$(dirname "$0")/pre-push{chained}"
 if [ -x "$chained" ]; then
     printf '%s\\n' "$refs" | "$chained" "$@" || exit $?
@@ -55,9 +72,17 @@ def hooks_dir(repo_path: str) -> str:
     return os.path.normpath(os.path.join(top, path))
 
 
-def script(name: str, python: str = sys.executable) -> str:
+def _module_file() -> str:
+    import release_hook
+
+    return os.path.abspath(release_hook.__file__ or "")
+
+
+def script(name: str, python: str = sys.executable, module: str | None = None) -> str:
     template = _PRE_COMMIT if name == "pre-commit" else _PRE_PUSH
-    return template.format(marker=MARKER, chained=CHAINED, python=shlex.quote(python))
+    find = _FIND.format(python=shlex.quote(python), module=shlex.quote(module or _module_file()),
+                        name=name)
+    return template.format(marker=MARKER, chained=CHAINED, find=find)
 
 
 def _is_ours(path: str) -> bool:
@@ -68,8 +93,27 @@ def _is_ours(path: str) -> bool:
         return False
 
 
-def install(repo_path: str) -> int:
+def _refuse_tracked(repo_path: str, folder: str) -> None:
+    """Hooks under a core.hooksPath that git tracks are shared with everyone who clones: writing
+    this machine's Python path into them, or moving them aside, is not ours to do unasked."""
+    from release_hook import gitops
+
+    top = gitops.toplevel(repo_path)
+    candidates = [os.path.join(folder, n) for n in HOOKS] + [os.path.join(folder, n + CHAINED) for n in HOOKS]
+    for rel in gitops.tracked(top, candidates):
+        path = os.path.join(top, rel)
+        with open(path, encoding="utf-8", errors="replace") as f:
+            if f.read() in {script(n) for n in HOOKS}:
+                continue  # already exactly what install would write
+        raise UserError("is tracked by git (core.hooksPath); install would write this machine's "
+                        "Python path into it. Call `release-hook hook pre-commit` / `hook pre-push` "
+                        "from it yourself, or pass --force to rewrite it (nothing written)", rel)
+
+
+def install(repo_path: str, force: bool = False) -> int:
     folder = hooks_dir(repo_path)
+    if not force:
+        _refuse_tracked(repo_path, folder)
     os.makedirs(folder, exist_ok=True)
     for name in HOOKS:
         path = os.path.join(folder, name)
@@ -106,9 +150,86 @@ def uninstall(repo_path: str) -> int:
     return 0
 
 
+def _recorded(path: str, key: str) -> str | None:
+    """A value the hook script recorded (`python=...`), as the shell would read it."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith(key + "="):
+                words = shlex.split(line[len(key) + 1:])
+                return words[0] if words else None
+    return None
+
+
+def doctor(repo_path: str) -> int:
+    """What is installed, where, and whether each hook can run. Exit 0 when both can, else 1."""
+    import shutil
+
+    folder = hooks_dir(repo_path)
+    print(f"hooks folder: {folder}")
+    on_path = shutil.which("release-hook")
+    ok = True
+    for name in HOOKS:
+        path = os.path.join(folder, name)
+        chained = path + CHAINED
+        extra = f"; runs {name}{CHAINED} after it" if os.path.lexists(chained) else ""
+        if not os.path.lexists(path):
+            print(f"{name}: not installed (run: python -m release_hook install)")
+            ok = False
+            continue
+        if not _is_ours(path):
+            print(f"{name}: {path} is another tool's hook, not release-hook's (run: python -m "
+                  "release_hook install, which keeps it)")
+            ok = False
+            continue
+        python, module = _recorded(path, "python"), _recorded(path, "module")
+        executable = os.access(path, os.X_OK)
+        if python and os.access(python, os.X_OK) and module and os.path.isfile(module):
+            how = f"can run, with {python}"
+        elif on_path:
+            how = f"can run, with release-hook on PATH ({on_path}); {python} no longer has release_hook"
+        else:
+            how = (f"cannot run: {python} no longer has release_hook and no release-hook is on PATH "
+                   "(reinstall with: python -m release_hook install)")
+            ok = False
+        if not executable:
+            how, ok = f"cannot run: {path} is not executable (reinstall with: python -m release_hook install)", False
+        print(f"{name}: {path}: {how}{extra}")
+    return 0 if ok else 1
+
+
+def bump_my_version_command() -> str:
+    """A bump-my-version hook command that runs this installation, whatever Python runs
+    bump-my-version (it lives in a virtualenv of its own: it clashes with bump2version)."""
+    import sysconfig
+
+    console = os.path.join(sysconfig.get_path("scripts"), "release-hook")
+    if os.access(console, os.X_OK):
+        return f"{shlex.quote(console)} sync --stage"
+    return f"{shlex.quote(sys.executable)} -m release_hook sync --stage"
+
+
+def print_bump_my_version() -> int:
+    print("# For bump-my-version (pyproject.toml or .bumpversion.toml): the command runs this "
+          "installation of release-hook,\n# not bump-my-version's Python.")
+    from release_hook import config as cfg
+
+    print("[tool.bumpversion]")
+    try:
+        print(f'current_version = "{cfg.current_version(cfg.find_root(os.getcwd()))}"')
+    except UserError:
+        pass  # no version here yet: the user adds current_version
+    print("commit = true\ntag = true")
+    import json
+
+    print(f"pre_commit_hooks = [{json.dumps(bump_my_version_command())}]")  # a TOML basic string
+    return 0
+
+
 def run(stage: str, args: Sequence[str]) -> int:
     if stage == "pre-commit":
         return pre_commit()
+    if stage == "framework":
+        return framework()
     return pre_push(sys.stdin.read())
 
 
@@ -122,18 +243,45 @@ def pre_commit() -> int:
     version = os.environ.get("BUMPVERSION_NEW_VERSION", "")
     if not version:
         return 0
-    cfg.checked_version(version, "BUMPVERSION_NEW_VERSION")
     root = gitops.toplevel(".")
-    os.chdir(root)
-    request = Request((), version, {}, "write", commit=False, offline=False, stage=True)
-    return run(cfg.load(root), request)
+    try:
+        cfg.checked_version(version, "BUMPVERSION_NEW_VERSION")
+        os.chdir(root)
+        request = Request((), version, {}, "write", commit=False, offline=False, stage=True)
+        return run(cfg.load(root), request)
+    except UserError as e:
+        print(f"release-hook: {e}", file=sys.stderr)
+        print(_undo_hint(root), file=sys.stderr)
+        return 2
+
+
+def _undo_hint(top: str) -> str:
+    """bump2version (and bump-my-version) wrote the new version into their files and staged them
+    before `git commit` ran this hook; a failed commit leaves that behind, without a tag."""
+    from release_hook import gitops
+
+    try:
+        staged = gitops.staged_paths(top)
+    except UserError:
+        staged = []
+    if not staged:
+        return "release-hook: the bump was not committed or tagged"
+    paths = " ".join(shlex.quote(p) for p in staged)
+    return ("release-hook: the bump was not committed or tagged; its version edits are still staged. "
+            f"Fix the above and commit them, or undo them with: git restore --staged --worktree -- {paths}")
 
 
 def pre_push(stdin: str) -> int:
-    """Refuse to publish a branch tip or tag whose Dockerfiles disagree with its version."""
-    from release_hook import check_commit
+    """Refuse to publish a branch tip or tag whose Dockerfiles disagree with its version.
 
-    failures = 0
+    Each commit is judged once, as of its own date. A tag for a release older than the newest
+    one being pushed (or than HEAD's) is history: reported, never refused.
+    """
+    from packaging.version import InvalidVersion, Version
+
+    from release_hook import check_commit, gitops
+
+    pushed: list[tuple[str, str]] = []  # (remote ref, commit)
     for line in stdin.splitlines():
         parts = line.split()
         if len(parts) != 4:
@@ -143,7 +291,38 @@ def pre_push(stdin: str) -> int:
             continue  # a deletion
         if not remote_ref.startswith(("refs/heads/", "refs/tags/")):
             continue  # neither a branch tip nor a tag where it lands
-        verdict = check_commit.check(".", local_sha)
+        pushed.append((remote_ref, local_sha))
+    if not pushed:
+        return 0
+    repo = gitops.open_repo(".")
+    pushed = [(ref, gitops.peel(repo, sha)) for ref, sha in pushed]
+
+    def version_of(sha: str) -> Version | None:
+        try:
+            found = check_commit.declared_version(repo, sha)
+            return Version(found) if found else None
+        except (InvalidVersion, UserError):
+            return None  # the check itself reports it
+
+    versions = {sha: version_of(sha) for _, sha in pushed}
+    try:
+        head = version_of(gitops.peel(repo, "HEAD"))
+    except Exception:  # an unborn or detached-and-gone HEAD: only the pushed refs count
+        head = None
+    known = [v for v in (*versions.values(), head) if v is not None]
+    newest = max(known) if known else None
+    verdicts: dict[str, check_commit.Verdict] = {}
+    failures = 0
+    for remote_ref, sha in pushed:
+        version = versions[sha]
+        if remote_ref.startswith("refs/tags/") and version is not None and newest is not None \
+                and version < newest:
+            print(f"release-hook: {remote_ref}: not checked: an earlier release ({version}; "
+                  f"{newest} is newer)", file=sys.stderr)
+            continue
+        if sha not in verdicts:
+            verdicts[sha] = check_commit.check(".", sha)
+        verdict = verdicts[sha]
         for p in verdict.problems:
             print(f"release-hook: {remote_ref}: {p}", file=sys.stderr)
         for u in verdict.unchecked:
@@ -159,3 +338,32 @@ def pre_push(stdin: str) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def framework() -> int:
+    """The pre-commit framework's hook (`release-hook-check`).
+
+    At its pre-push stage the framework names one pushed ref in its environment
+    (PRE_COMMIT_REMOTE_BRANCH is set only there): that commit is judged from git objects, exactly
+    as the git pre-push hook does. At any other stage the work tree is checked.
+    """
+    remote_branch = os.environ.get("PRE_COMMIT_REMOTE_BRANCH", "")
+    if remote_branch:
+        from release_hook import gitops
+
+        local = os.environ.get("PRE_COMMIT_LOCAL_BRANCH", "") or "HEAD"
+        # TO_REF is unset when the push carries a whole history (its root commit): read the ref
+        to_ref = os.environ.get("PRE_COMMIT_TO_REF", "") or gitops.peel(gitops.open_repo("."), local)
+        from_ref = os.environ.get("PRE_COMMIT_FROM_REF", "") or "0" * len(to_ref)
+        return pre_push(f"{local} {to_ref} {remote_branch} {from_ref}\n")
+    return _check_work_tree()
+
+
+def _check_work_tree() -> int:
+    from release_hook import config as cfg
+    from release_hook.request import Request
+    from release_hook.sync import run
+
+    root = cfg.find_root(os.getcwd())
+    version = cfg.checked_version(cfg.current_version(root), "current_version")
+    return run(cfg.load(root), Request((), version, {}, "check", commit=False, offline=False))
