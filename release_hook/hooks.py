@@ -41,7 +41,7 @@ _PRE_COMMIT = """#!/bin/sh
 {find}if [ -n "${{BUMPVERSION_NEW_VERSION:-}}" ]; then
     release_hook hook pre-commit || exit $?
 fi
-chained="$(dirname "$0")/pre-commit{chained}"
+chained="${{0%/*}}/pre-commit{chained}"
 if [ -x "$chained" ]; then
     exec "$chained" "$@"
 fi
@@ -54,7 +54,7 @@ _PRE_PUSH = """#!/bin/sh
 # and restores any hook it replaced ({chained}).
 {find}refs=$(cat)
 printf '%s\\n' "$refs" | release_hook hook pre-push "$@" || exit $?
-chained="$(dirname "$0")/pre-push{chained}"
+chained="${{0%/*}}/pre-push{chained}"
 if [ -x "$chained" ]; then
     printf '%s\\n' "$refs" | "$chained" "$@" || exit $?
 fi
