@@ -264,11 +264,48 @@ def _undo_hint(top: str) -> str:
         staged = gitops.staged_paths(top)
     except UserError:
         staged = []
+    bumped = _bump_files(top)
+    if bumped and any(p in bumped for p in staged):
+        staged = [p for p in staged if p in bumped]  # leave the user's own staged work out of it
     if not staged:
         return "release-hook: the bump was not committed or tagged"
     paths = " ".join(shlex.quote(p) for p in staged)
     return ("release-hook: the bump was not committed or tagged; its version edits are still staged. "
             f"Fix the above and commit them, or undo them with: git restore --staged --worktree -- {paths}")
+
+
+def _bump_files(top: str) -> set[str]:
+    """The files a bump tool rewrites: its configuration file and the files it names there."""
+    import configparser
+
+    from release_hook import config as cfg
+
+    found: set[str] = set()
+    for name in cfg.VERSION_FILES:
+        path = os.path.join(top, name)
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError):
+            continue
+        try:
+            if name.endswith(".toml"):
+                tool = cfg.read_toml(text, path).get("tool", {}).get("bumpversion", {})
+                if tool:
+                    found.add(name)
+                    found.update(str(f.get("filename")) for f in tool.get("files", [])
+                                 if isinstance(f, dict) and f.get("filename"))
+                continue
+            parser = configparser.RawConfigParser()
+            parser.read_string(text)
+        except (UserError, configparser.Error):
+            continue
+        if parser.has_section("bumpversion"):
+            found.add(name)
+            # [bumpversion:file:PATH] and [bumpversion:file(NAME):PATH]
+            found.update(section.split(":", 2)[2] for section in parser.sections()
+                         if section.startswith("bumpversion:file") and section.count(":") >= 2)
+    return found
 
 
 def pre_push(stdin: str) -> int:

@@ -355,13 +355,15 @@ def test_a_failed_bump_says_how_to_undo_what_bump2version_staged(cli, repo: Path
     df.write_text(df.read_text() + "RUN pip install numpyro==$UNDEFINED_VERSION\n")
     git(repo, "commit", "-qam", "broken pin")
     assert cli("install", cwd=repo).code == 0
-    r = subprocess.run([str(BIN / "bump2version"), "minor"], cwd=repo, text=True, capture_output=True,
-                       env=clean_env())
+    (repo / "notes.txt").write_text("my own staged work\n")  # bump2version --allow-dirty lets it be
+    git(repo, "add", "notes.txt")
+    r = subprocess.run([str(BIN / "bump2version"), "--allow-dirty", "minor"], cwd=repo, text=True,
+                       capture_output=True, env=clean_env())
     assert r.returncode != 0
     assert ("release-hook: the bump was not committed or tagged; its version edits are still staged. "
             "Fix the above and commit them, or undo them with: git restore --staged --worktree -- "
-            ".bumpversion.cfg README.md") in r.stderr
-    assert git(repo, "status", "--porcelain").stdout == "M  .bumpversion.cfg\nM  README.md\n"
+            ".bumpversion.cfg README.md") in r.stderr.splitlines()
+    assert git(repo, "status", "--porcelain").stdout == "M  .bumpversion.cfg\nM  README.md\nA  notes.txt\n"
     git(repo, "restore", "--staged", "--worktree", "--", ".bumpversion.cfg", "README.md")
-    assert git(repo, "status", "--porcelain").stdout == ""
+    assert git(repo, "status", "--porcelain").stdout == "A  notes.txt\n"
     assert git(repo, "tag").stdout == ""
