@@ -366,6 +366,9 @@ def pre_push(stdin: str) -> int:
             print(f"release-hook: {remote_ref}: not checked: {u}", file=sys.stderr)
         if verdict.problems:
             failures += 1
+            if verdict.as_of is not None:
+                print(f"release-hook: {remote_ref}: judged as of {verdict.as_of:%Y-%m-%d %H:%M:%S} UTC "
+                      "(the commit's date)", file=sys.stderr)
         elif verdict.unchecked and verdict.offline_push == "refuse":
             print(f"release-hook: {remote_ref}: refusing to push what could not be checked "
                   "(set [release_hook] offline_push = allow to let it through)", file=sys.stderr)

@@ -103,6 +103,7 @@ def test_adoption_push_follow_tags_passes_and_stale_commit_today_is_refused(
     r = push(history, "main")
     assert r.returncode == 1, r.stderr
     assert "release-hook: refs/heads/main: docker/dev/Dockerfile:2: jax ==0.4.30, expected 0.4.31" in r.stderr
+    assert "release-hook: refs/heads/main: judged as of 20" in r.stderr
 
 
 def test_the_newest_tag_is_still_checked(cli, history: Path, index: PackageIndex) -> None:

@@ -152,6 +152,12 @@ def test_pre_commit_framework_checks_what_is_pushed(tmp_path: Path, pre_commit_t
     git(root, "merge", "-q", "--ff-only", "stale")
     out = push("main")
     assert not out.startswith("0\n") and "refs/heads/main: docker/release/Dockerfile:3: numpyro ==0.5.0" in out, out
+    # a branch with a history of its own (the framework names no FROM_REF/TO_REF then)
+    git(root, "checkout", "-q", "--orphan", "lone")
+    git(root, "commit", "-qm", "lone root", "--no-verify")
+    out = push("lone")
+    assert not out.startswith("0\n") and "refs/heads/lone: docker/release/Dockerfile:3: numpyro ==0.5.0" in out, out
+    git(root, "checkout", "-q", "main")
     # at any other stage the work tree is checked (the framework sets unstaged edits aside first)
     r = pc("run", "--hook-stage", "manual", "release-hook-check")
     assert r.returncode == 1 and "docker/release/Dockerfile:3: numpyro ==0.5.0, expected 0.6.0" in r.stdout, r.stdout
