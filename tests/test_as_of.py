@@ -53,7 +53,8 @@ class DatedIndex(PackageIndex):
                 "upload-time": self.uploaded[f.filename].strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             }
             if f.metadata is not None:
-                entry["core-metadata"] = {"sha256": hashlib.sha256(f.metadata).hexdigest()}
+                digest = {"sha256": hashlib.sha256(f.metadata).hexdigest()}
+                entry["core-metadata"] = entry["dist-info-metadata"] = digest  # PEP 714 and before
             files.append(entry)
         page = {"meta": {"api-version": "1.1"}, "name": parts[1], "files": files,
                 "versions": sorted({f["filename"].split("-")[1] for f in files})}  # type: ignore[index]
