@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--repo", default=".", help="the repository (default: here)")
 
     hook = sub.add_parser("hook", help="what the installed git hooks run")
-    hook.add_argument("stage", choices=("pre-commit", "pre-push", "framework"))
+    hook.add_argument("stage", choices=("pre-commit", "pre-push", "framework", "bump-my-version"))
     hook.add_argument("args", nargs="*")
     return parser
 

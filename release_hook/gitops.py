@@ -170,3 +170,8 @@ def tracked(top: str, paths: Sequence[str]) -> list[str]:
 
 def staged_paths(top: str) -> list[str]:
     return _git(top, "diff", "--cached", "--name-only").splitlines()
+
+
+def edited_paths(top: str) -> list[str]:
+    """Tracked files whose work-tree copy differs from the index."""
+    return _git(top, "diff", "--name-only").splitlines()

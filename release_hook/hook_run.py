@@ -15,50 +15,73 @@ ZERO = frozenset("0")
 def run(stage: str, args: Sequence[str]) -> int:
     if stage == "pre-commit":
         return pre_commit()
+    if stage == "bump-my-version":
+        return bump_my_version()
     if stage == "framework":
         return framework()
     return pre_push(sys.stdin.read())
 
 
 def pre_commit() -> int:
-    """During a bump's commit: sync the Dockerfiles to the new version and stage them."""
+    """During a bump's commit (bump2version's or bump-my-version's `git commit`): sync the
+    Dockerfiles to the new version and stage them, so the commit and its tag carry them."""
+    version = os.environ.get("BUMPVERSION_NEW_VERSION", "")
+    if not version:
+        return 0
+    return _sync_for_bump(version, "BUMPVERSION_NEW_VERSION", staged=True)
+
+
+def bump_my_version() -> int:
+    """One of bump-my-version's `pre_commit_hooks`: it has written its files, not yet staged
+    them, and commits whatever is staged once its hooks pass."""
+    version = os.environ.get("BVHOOK_NEW_VERSION", "")
+    if not version:
+        raise UserError("BVHOOK_NEW_VERSION is not set: run this as one of bump-my-version's "
+                        "pre_commit_hooks")
+    return _sync_for_bump(version, "BVHOOK_NEW_VERSION", staged=False)
+
+
+def _sync_for_bump(version: str, what: str, staged: bool) -> int:
     from release_hook import config as cfg
     from release_hook import gitops
     from release_hook.request import Request
     from release_hook.sync import run
 
-    version = os.environ.get("BUMPVERSION_NEW_VERSION", "")
-    if not version:
-        return 0
     root = gitops.toplevel(".")
     try:
-        cfg.checked_version(version, "BUMPVERSION_NEW_VERSION")
+        cfg.checked_version(version, what)
         os.chdir(root)
         request = Request((), version, {}, "write", commit=False, offline=False, stage=True)
         return run(cfg.load(root), request)
     except UserError as e:
         print(f"release-hook: {e}", file=sys.stderr)
-        print(_undo_hint(root), file=sys.stderr)
+        print(_undo_hint(root, staged), file=sys.stderr)
         return 2
 
 
-def _undo_hint(top: str) -> str:
-    """bump2version (and bump-my-version) wrote the new version into their files and staged them
-    before `git commit` ran this hook; a failed commit leaves that behind, without a tag."""
+def _undo_hint(top: str, staged: bool) -> str:
+    """What the bump tool left behind, and the git command that undoes it. bump2version writes
+    its files and stages them before `git commit` runs the pre-commit hook; bump-my-version
+    writes them and runs its own hooks before staging anything. Either way nothing is committed
+    or tagged."""
     from release_hook import gitops
 
     try:
-        staged = gitops.staged_paths(top)
+        edited = gitops.staged_paths(top) if staged else gitops.edited_paths(top)
     except UserError:
-        staged = []
+        edited = []
     bumped = _bump_files(top)
-    if bumped and any(p in bumped for p in staged):
-        staged = [p for p in staged if p in bumped]  # leave the user's own staged work out of it
-    if not staged:
+    if bumped and any(p in bumped for p in edited):
+        edited = [p for p in edited if p in bumped]  # leave the user's own work out of it
+    if not edited:
         return "release-hook: the bump was not committed or tagged"
-    paths = " ".join(shlex.quote(p) for p in staged)
-    return ("release-hook: the bump was not committed or tagged; its version edits are still staged. "
-            f"Fix the above and commit them, or undo them with: git restore --staged --worktree -- {paths}")
+    paths = " ".join(shlex.quote(p) for p in edited)
+    if staged:
+        return ("release-hook: the bump was not committed or tagged; its version edits are still "
+                "staged. Fix the above and commit them, or undo them with: git restore --staged "
+                f"--worktree -- {paths}")
+    return ("release-hook: the bump was not committed or tagged; its version edits are left in "
+            f"the work tree. Fix the above and bump again after undoing them with: git restore -- {paths}")
 
 
 def _bump_files(top: str) -> set[str]:

@@ -204,8 +204,8 @@ def bump_my_version_command() -> str:
 
     console = os.path.join(sysconfig.get_path("scripts"), "release-hook")
     if os.access(console, os.X_OK):
-        return f"{shlex.quote(console)} sync --stage"
-    return f"{shlex.quote(sys.executable)} -m release_hook sync --stage"
+        return f"{shlex.quote(console)} hook bump-my-version"
+    return f"{shlex.quote(sys.executable)} -m release_hook hook bump-my-version"
 
 
 def print_bump_my_version() -> int:

@@ -173,7 +173,7 @@ def test_bump_my_version_in_its_own_virtualenv(tmp_path: Path, bump_my_version_t
     (root / ".bumpversion.cfg").write_text("[bumpversion]\ncurrent_version = 0.6.0\n")
     printed = subprocess.run([str(BIN / "release-hook"), "install", "--print-bump-my-version"], cwd=root,
                              env=clean_env(), text=True, capture_output=True, check=True).stdout
-    assert f'pre_commit_hooks = ["{BIN / "release-hook"} sync --stage"]' in printed
+    assert f'pre_commit_hooks = ["{BIN / "release-hook"} hook bump-my-version"]' in printed
     assert 'current_version = "0.6.0"' in printed
     (root / ".bumpversion.cfg").unlink()  # bump-my-version reads pyproject.toml from here on
     (root / "pyproject.toml").write_text(printed + 'tag_name = "{new_version}"\n')
@@ -182,8 +182,28 @@ def test_bump_my_version_in_its_own_virtualenv(tmp_path: Path, bump_my_version_t
     before = git(root, "rev-parse", "HEAD").stdout.strip()
     # bump-my-version's own Python has no release_hook, and PATH does not lead to ours
     path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if Path(p) != BIN)
-    r = subprocess.run([str(bump_my_version_tool), "bump", "minor"], cwd=root, text=True,
-                       capture_output=True, env=clean_env(PATH=path, VIRTUAL_ENV=""))
+
+    def bump() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(bump_my_version_tool), "bump", "minor"], cwd=root, text=True,
+                              capture_output=True, env=clean_env(PATH=path, VIRTUAL_ENV=""))
+
+    # a pin the hook cannot sync: the bump stops, and says how to undo what it wrote
+    df = root / "docker" / "release" / "Dockerfile"
+    df.write_text(DOCKERFILE + "RUN pip install numpyro==$UNDEFINED_VERSION\n")
+    git(root, "commit", "-qam", "broken pin")
+    r = bump()
+    assert r.returncode != 0
+    out = " ".join((r.stdout + r.stderr).split())  # bump-my-version wraps what its hooks print
+    assert "docker/release/Dockerfile:4: numpyro pin uses ${UNDEFINED_VERSION}" in out, out
+    assert ("release-hook: the bump was not committed or tagged; its version edits are left in the "
+            "work tree. Fix the above and bump again after undoing them with: git restore -- "
+            "pyproject.toml") in out, out
+    assert git(root, "status", "--porcelain").stdout == " M pyproject.toml\n"
+    git(root, "restore", "--", "pyproject.toml")
+    git(root, "reset", "-q", "--hard", "HEAD~1")
+    assert git(root, "tag").stdout == ""
+
+    r = bump()
     assert r.returncode == 0, r.stdout + r.stderr
     assert git(root, "rev-parse", "HEAD~1").stdout.strip() == before  # one commit
     assert sorted(git(root, "show", "--name-only", "--format=", "HEAD").stdout.split()) == [
