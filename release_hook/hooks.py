@@ -107,7 +107,17 @@ def _refuse_tracked(repo_path: str, folder: str) -> None:
                 continue  # already exactly what install would write
         raise UserError("is tracked by git (core.hooksPath); install would write this machine's "
                         "Python path into it. Call `release-hook hook pre-commit` / `hook pre-push` "
-                        "from it yourself, or pass --force to rewrite it (nothing written)", rel)
+                        "from it yourself (README: install), or pass --force to rewrite it "
+                        "(nothing written)", rel)
+
+
+def _in_work_tree(repo_path: str, folder: str) -> bool:
+    """Whether hooks written here could be committed by mistake (a core.hooksPath in the tree)."""
+    from release_hook import gitops
+
+    top = os.path.realpath(gitops.toplevel(repo_path))
+    rel = os.path.relpath(os.path.realpath(folder), top)
+    return not rel.startswith("..") and rel.split(os.sep)[0] != ".git"
 
 
 def install(repo_path: str, force: bool = False) -> int:
@@ -134,6 +144,8 @@ def install(repo_path: str, force: bool = False) -> int:
         os.chmod(tmp, 0o755)
         os.replace(tmp, path)
         print(f"installed {path}")
+        if _in_work_tree(repo_path, folder):
+            print(f"note: {name} holds this machine's Python path; keep it out of commits")
     return 0
 
 

@@ -268,12 +268,13 @@ def test_install_refuses_tracked_hooks_unless_forced(cli, repo: Path) -> None:
     assert r.code == 2
     assert r.err == ("release-hook: .githooks/pre-commit: is tracked by git (core.hooksPath); install "
                      "would write this machine's Python path into it. Call `release-hook hook "
-                     "pre-commit` / `hook pre-push` from it yourself, or pass --force to rewrite it "
-                     "(nothing written)\n")
+                     "pre-commit` / `hook pre-push` from it yourself (README: install), or pass "
+                     "--force to rewrite it (nothing written)\n")
     assert sorted(p.name for p in hooks.iterdir()) == ["pre-commit"]
     assert git(repo, "status", "--porcelain").stdout == ""
     r = cli("install", "--force", cwd=repo)
     assert r.code == 0, r.err
+    assert "note: pre-commit holds this machine's Python path; keep it out of commits" in r.out
     assert (hooks / "pre-commit.release-hook-chained").read_text() == "#!/bin/sh\necho team hook\n"
     assert "release-hook: managed hook" in (hooks / "pre-commit").read_text()
 
@@ -368,3 +369,26 @@ def test_a_failed_bump_says_how_to_undo_what_bump2version_staged(cli, repo: Path
     git(repo, "restore", "--staged", "--worktree", "--", ".bumpversion.cfg", "README.md")
     assert git(repo, "status", "--porcelain").stdout == "A  notes.txt\n"
     assert git(repo, "tag").stdout == ""
+
+
+def test_the_readme_lines_for_tracked_hooks_work(repo: Path, tmp_path: Path) -> None:
+    hooks = repo / ".githooks"
+    hooks.mkdir()
+    (hooks / "pre-commit").write_text('#!/bin/sh\nif [ -n "${BUMPVERSION_NEW_VERSION:-}" ]; then '
+                                      'release-hook hook pre-commit || exit $?; fi\n')
+    (hooks / "pre-push").write_text('#!/bin/sh\nrelease-hook hook pre-push "$@" || exit $?\n')
+    for h in hooks.iterdir():
+        h.chmod(0o755)
+    git(repo, "add", ".githooks")
+    git(repo, "commit", "-qm", "team hooks")
+    git(repo, "config", "core.hooksPath", ".githooks")
+    env = clean_env(PATH=f"{BIN}:{os.environ['PATH']}")
+    r = subprocess.run([str(BIN / "bump2version"), "minor"], cwd=repo, text=True, capture_output=True,
+                       env=env)
+    assert r.returncode == 0, r.stderr
+    assert "ARG NUMPYRO_VERSION=0.7.0" in git(repo, "show", "0.7.0:docker/release/Dockerfile").stdout
+    df = repo / "docker" / "release" / "Dockerfile"
+    df.write_text(df.read_text().replace("NUMPYRO_VERSION=0.7.0", "NUMPYRO_VERSION=0.6.0"))
+    git(repo, "commit", "-qam", "stale", "--no-verify")
+    r = push(repo, "main", env=env)
+    assert r.returncode == 1 and "refs/heads/main: docker/release/Dockerfile:3: numpyro" in r.stderr, r.stderr
