@@ -40,10 +40,10 @@ class DatedIndex(PackageIndex):
 
     uploaded: dict[str, datetime.datetime]
 
-    def body(self, path: str) -> tuple[int, str, bytes]:
+    def body(self, path: str, *rest: str) -> tuple[int, str, bytes]:  # rest: what the server passes
         parts = [p for p in path.split("?")[0].split("/") if p]
         if len(parts) != 2 or parts[0] != "simple" or parts[1] not in self.projects:
-            return super().body(path)
+            return super().body(path, *rest)
         files = []
         for f in self.projects[parts[1]]:
             entry: dict[str, object] = {
