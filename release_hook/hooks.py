@@ -195,6 +195,11 @@ def doctor(repo_path: str) -> int:
             continue
         python, module = _recorded(path, "python"), _recorded(path, "module")
         executable = os.access(path, os.X_OK)
+        if python is None:
+            print(f"{name}: {path}: written by an older release-hook, without a fallback; reinstall "
+                  "with: python -m release_hook install")
+            ok = False
+            continue
         if python and os.access(python, os.X_OK) and module and os.path.isfile(module):
             how = f"can run, with {python}"
         elif on_path:

@@ -298,6 +298,13 @@ def test_doctor_reports_what_is_installed_and_whether_it_runs(cli, repo: Path, t
             "release_hook and no release-hook is on PATH (reinstall with: python -m release_hook "
             "install)") in r.out
     assert f"pre-commit: {hooks / 'pre-commit'}: can run" in r.out
+    # a hook from before the fallback (the Python inline, no python= line)
+    old = hooks / "pre-commit"
+    old.write_text(f"#!/bin/sh\n# release-hook: managed hook\n{sys.executable} -m release_hook hook pre-commit\n")
+    r = cli("doctor", cwd=repo)
+    assert (f"pre-commit: {old}: written by an older release-hook, without a fallback; reinstall with: "
+            "python -m release_hook install") in r.out
+    assert cli("install", cwd=repo).code == 0 and "python=" in old.read_text()
 
 
 # -- refusals with a next step ----------------------------------------------------------------
