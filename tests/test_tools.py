@@ -67,7 +67,7 @@ def installed_files(files: list[str]) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def hook_repo() -> tuple[Path, str]:
+def hook_repo(pre_commit_tool: Path) -> tuple[Path, str]:
     """A local clone of this repository as it is now (uncommitted edits included), tagged."""
     digest = hashlib.sha256()
     files = source_files()
@@ -76,6 +76,7 @@ def hook_repo() -> tuple[Path, str]:
     clone = CACHE / "hook-repos" / digest.hexdigest()[:16]
     tag = "v0.0.1"
     if not (clone / ".git" / "release-hook-tests.done").exists():
+        prune(clone.parent, pre_commit_tool)
         shutil.rmtree(clone, ignore_errors=True)
         subprocess.run(["git", "clone", "-q", "--no-local", str(ROOT), str(clone)], check=True)
         for p in files:
@@ -89,6 +90,16 @@ def hook_repo() -> tuple[Path, str]:
         subprocess.run(["git", "tag", "-f", tag], cwd=clone, check=True)
         (clone / ".git" / "release-hook-tests.done").write_text("")
     return clone, tag
+
+
+def prune(clones: Path, pre_commit_tool: Path, keep: int = 2) -> None:
+    """Drop all but the newest clones, and the framework's environments nothing uses any more."""
+    if clones.is_dir():
+        old = sorted(clones.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)[keep:]
+        for path in old:
+            shutil.rmtree(path, ignore_errors=True)
+    subprocess.run([str(pre_commit_tool), "gc"], capture_output=True,
+                   env={**os.environ, "PRE_COMMIT_HOME": str(CACHE / "pre-commit-home")})
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -119,7 +130,9 @@ def test_pre_commit_framework_checks_what_is_pushed(tmp_path: Path, pre_commit_t
         f"repos:\n- repo: {clone}\n  rev: {tag}\n  hooks: [{{id: release-hook-check}}]\n")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "init")
-    env = clean_env(PRE_COMMIT_HOME=str(CACHE / "pre-commit-home"))
+    # pip's and virtualenv's caches too: the tests' own HOME is new each time
+    env = clean_env(PRE_COMMIT_HOME=str(CACHE / "pre-commit-home"), PIP_CACHE_DIR=str(CACHE / "pip"),
+                    VIRTUALENV_OVERRIDE_APP_DATA=str(CACHE / "virtualenv"))
 
     def pc(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(pre_commit_tool), *args], cwd=root, env=env, text=True,
