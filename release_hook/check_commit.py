@@ -1,28 +1,40 @@
-"""Is a commit's set of Dockerfiles in step with the version it declares? Read from git objects."""
+"""Is a commit's set of Dockerfiles in step with the version it declares? Read from git objects.
+
+Each commit is judged as of its own committer date: a `latest` pin that was the newest release
+when the commit was made stays in step after newer releases appear.
+"""
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from release_hook import config as cfg
 from release_hook import files, gitops
 from release_hook.scancache import ScanCache
 from release_hook.plan import plan_file
 
+if TYPE_CHECKING:
+    import git
 
-def _config_at(repo_path: str, sha: str) -> tuple[cfg.Config, str | None]:
-    repo = gitops.open_repo(repo_path)
-    top = str(repo.working_tree_dir or repo_path)
+
+def _config_at(repo: git.Repo, sha: str) -> tuple[cfg.Config, str | None]:
+    top = str(repo.working_tree_dir or repo.git_dir)
     setup = gitops.blob(repo, sha, "setup.cfg")
     conf = cfg.from_text(top, setup.decode("utf-8", "replace"), f"{sha[:12]}:setup.cfg") if setup \
         else cfg.Config(top)
-    version = None
+    return conf, declared_version(repo, sha)
+
+
+def declared_version(repo: git.Repo, sha: str) -> str | None:
+    """current_version of the commit's bump configuration, as committed."""
     for name in cfg.VERSION_FILES:
         data = gitops.blob(repo, sha, name)
         if data is not None:
             version = cfg.version_from_text(data.decode("utf-8", "replace"), f"{sha[:12]}:{name}")
             if version:
-                break
-    return conf, version
+                return version
+    return None
 
 
 @dataclass(frozen=True)
@@ -30,18 +42,21 @@ class Verdict:
     problems: list[str]  # out-of-step pins
     unchecked: list[str]  # what could not be decided without the index
     offline_push: str  # the commit's own setting: refuse or allow what was not checked
+    as_of: datetime.datetime | None = None  # the moment `latest` was judged at
 
 
 def check(repo_path: str, sha: str) -> Verdict:
-    """Whether the Dockerfiles of commit `sha` are in step with the version it declares."""
+    """Whether the Dockerfiles of commit `sha` are in step with the version it declares, as of
+    the commit's committer date."""
     from release_hook.resolve.resolver import resolve
     from release_hook.request import Request
 
     repo = gitops.open_repo(repo_path)
-    conf, version = _config_at(repo_path, sha)
+    conf, version = _config_at(repo, sha)
     if version is None:
         return Verdict([], [], conf.offline_push)  # no version declared: nothing to be in step with
     cfg.checked_version(version, f"{sha[:12]}:.bumpversion.cfg current_version")
+    when = gitops.committer_date(repo, sha)
     scans = []
     cache = ScanCache(conf.package, conf.root)
     for path in files.matching(gitops.tree_paths(repo, sha), conf.dockerfiles):
@@ -50,11 +65,10 @@ def check(repo_path: str, sha: str) -> Verdict:
         scans.append(cache.scan(path, files.decode(data, path), data))
     cache.save()
     request = Request(tuple(s.path for s in scans), version, {}, "check", commit=False,
-                      offline=False)
+                      offline=False, as_of=when)
     targets = resolve(conf, request, scans, partial=True, root_files=lambda p: gitops.blob(repo, sha, p))
     problems = [line for scan in scans
                 for line in plan_file(scan, targets.for_pin, targets.page_for).lines()]
     unchecked = [f"{pin.path}:{pin.line}: {pin.package} ({targets.unresolved[pin.package]})"
                  for scan in scans for pin in scan.pins if pin.package in targets.unresolved]
-    return Verdict(problems, unchecked, conf.offline_push)
-
+    return Verdict(problems, unchecked, conf.offline_push, when)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import sys
 from typing import Sequence
@@ -42,14 +43,27 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--allow-dirty", action="store_true",
                       help="commit even if a Dockerfile has uncommitted edits")
     sync.add_argument("--allow-detached", action="store_true", help="commit on a detached HEAD")
+    sync.add_argument("--as-of", metavar="DATE|COMMIT",
+                      help="with --check or --dry-run: judge `latest` as the index stood at this "
+                      "moment (an ISO date or time, UTC unless it says; or a commit's date)")
 
     for name, text in (("install", "install the git pre-commit and pre-push hooks"),
                        ("uninstall", "remove the hooks, restoring any they replaced")):
         p = sub.add_parser(name, help=text)
         p.add_argument("--repo", default=".", help="the repository (default: here)")
+        if name == "install":
+            p.add_argument("--force", action="store_true",
+                           help="rewrite hooks even when git tracks them (core.hooksPath)")
+            p.add_argument("--check", action="store_true",
+                           help="install nothing; report what is installed (as `doctor`)")
+            p.add_argument("--print-bump-my-version", action="store_true",
+                           help="install nothing; print a bump-my-version hook that runs this "
+                           "installation")
+    doctor = sub.add_parser("doctor", help="what hooks are installed, where, and whether they can run")
+    doctor.add_argument("--repo", default=".", help="the repository (default: here)")
 
     hook = sub.add_parser("hook", help="what the installed git hooks run")
-    hook.add_argument("stage", choices=("pre-commit", "pre-push"))
+    hook.add_argument("stage", choices=("pre-commit", "pre-push", "framework", "bump-my-version"))
     hook.add_argument("args", nargs="*")
     return parser
 
@@ -61,8 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sync(args)
         from release_hook import hooks
 
+        if args.command == "doctor" or (args.command == "install" and args.check):
+            return hooks.doctor(args.repo)
+        if args.command == "install" and args.print_bump_my_version:
+            return hooks.print_bump_my_version()
         if args.command == "install":
-            return hooks.install(args.repo)
+            return hooks.install(args.repo, force=args.force)
         if args.command == "uninstall":
             return hooks.uninstall(args.repo)
         return hooks.run(args.stage, args.args)
@@ -91,12 +109,36 @@ def _sync(args: argparse.Namespace) -> int:
     cfg.checked_version(version, what)
     pins = dict(parse_pin(p) for p in args.pin)
     mode = "check" if args.check else "dry-run" if args.dry_run else "write"
+    if args.as_of and mode == "write":
+        raise UserError("--as-of judges, it does not write: use it with --check or --dry-run")
     request = Request(tuple(args.paths), version, pins, mode, not (args.no_commit or args.stage),
                       args.offline, args.stage, args.allow_dirty, args.allow_detached, args.explain,
                       args.policy, args.cuda, args.requirements,
                       python=args.python and cfg.checked_python(args.python, "--python"),
-                      platform=args.platform and cfg.checked_platform(args.platform, "--platform"))
+                      platform=args.platform and cfg.checked_platform(args.platform, "--platform"),
+                      as_of=_as_of(args.as_of, root) if args.as_of else None)
     return run(conf, request)
+
+
+def _as_of(value: str, root: str) -> datetime.datetime:
+    """An ISO date (midnight UTC) or date and time (UTC unless it says), else a commit-ish's
+    committer date."""
+    import re
+
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ].*)?", value):
+        try:
+            when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise UserError(f"--as-of: {value!r} is not an ISO date or time") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        return when.astimezone(datetime.timezone.utc)
+    from release_hook import gitops
+
+    found = gitops.resolve_date(root, value)
+    if found is None:
+        raise UserError(f"--as-of: {value!r} is neither an ISO date nor a commit here")
+    return found
 
 
 def console() -> None:

@@ -20,7 +20,7 @@ def discover(paths: Sequence[str], root: str, globs: Sequence[str]) -> list[str]
     found: list[str] = []
     if not paths:
         # The same matching as pre-push applies to a commit's tree, so both pick the same files.
-        tree = []
+        tree: list[str] = []
         for folder, dirs, names in os.walk(root):
             dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
             rel = os.path.relpath(folder, root).replace(os.sep, "/")
@@ -51,10 +51,43 @@ def decode(data: bytes, path: str) -> str:
     if b"\0" in data:
         raise UserError("binary file, not a Dockerfile", path)
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         raise UserError(f"not UTF-8 text (byte 0x{data[e.start]:02x})", path, line) from None
+    refuse_conflict_markers(text, path)
+    return text
+
+
+# git's markers at the start of a line: `<<<<<<< ours`, `|||||||` (diff3), `=======`, `>>>>>>> theirs`
+_CONFLICT = re.compile(r"^(?:<{7}|\|{7}|>{7})(?:[ \t].*)?\r?$|^={7}\r?$", re.M)
+
+
+def refuse_conflict_markers(text: str, path: str) -> None:
+    """Pins on both sides of an unresolved merge would both be rewritten: refuse instead."""
+    if "=======" not in text and "<<<<<<<" not in text and ">>>>>>>" not in text:
+        return  # the common case, without a regex
+    found = _CONFLICT.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        raise UserError(f"unresolved merge conflict marker {found.group().strip()[:7]}; "
+                        "resolve the conflict first (nothing written)", path, line)
+
+
+def refuse_links_outside(paths: Sequence[str], root: str) -> None:
+    """A Dockerfile that is a symlink to a file outside the repository is not ours to rewrite."""
+    top = os.path.realpath(root)
+    while not os.path.exists(os.path.join(top, ".git")) and os.path.dirname(top) != top:
+        top = os.path.dirname(top)  # the repository's top, when root is a folder inside it
+    if not os.path.exists(os.path.join(top, ".git")):
+        top = os.path.realpath(root)
+    for path in paths:
+        if not os.path.islink(path) and os.path.realpath(path) == os.path.abspath(path):
+            continue
+        target = os.path.realpath(path)
+        if os.path.commonpath([top, target]) != top:
+            raise UserError(f"a symlink to {target}, outside the repository; not followed "
+                            "(point it inside, or give the target's own path) (nothing written)", path)
 
 
 def read_bytes(path: str) -> bytes:

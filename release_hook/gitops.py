@@ -1,6 +1,7 @@
 """Git at the edge: refuse unsafe states, commit exactly the synced files, read files at a commit."""
 from __future__ import annotations
 
+import datetime
 import os
 import subprocess
 from typing import TYPE_CHECKING, Sequence
@@ -128,6 +129,49 @@ def blob(repo: git.Repo, sha: str, path: str) -> bytes | None:
 
 
 def tree_paths(repo: git.Repo, sha: str) -> list[str]:
+    """Paths of the commit's regular files. A symlink's blob is its target's name, not a
+    Dockerfile, so links are left out (sync refuses a link that leaves the repository)."""
     commit = repo.rev_parse(f"{sha}^{{commit}}")
     return [str(item.path) for item in commit.tree.traverse()  # type: ignore[union-attr]
-            if item.type == "blob"]  # type: ignore[union-attr]
+            if item.type == "blob" and item.mode != SYMLINK_MODE]  # type: ignore[union-attr]
+
+
+SYMLINK_MODE = 0o120000
+
+
+def peel(repo: git.Repo, sha: str) -> str:
+    """The commit a pushed object names (an annotated tag names a tag object)."""
+    return str(repo.rev_parse(f"{sha}^{{commit}}").hexsha)
+
+
+def committer_date(repo: git.Repo, sha: str) -> datetime.datetime:
+    """When the commit was made, as git records it, in UTC."""
+    commit = repo.rev_parse(f"{sha}^{{commit}}")
+    return commit.committed_datetime.astimezone(datetime.timezone.utc)  # type: ignore[union-attr]
+
+
+def resolve_date(top: str, rev: str) -> datetime.datetime | None:
+    """The committer date of a commit-ish, or None when `rev` names no commit."""
+    result = subprocess.run(["git", "log", "-1", "--format=%cI", f"{rev}^{{commit}}", "--"], cwd=top,
+                            capture_output=True, text=True)
+    if result.returncode != 0 or not result.stdout.strip():
+        return None
+    return datetime.datetime.fromisoformat(result.stdout.strip()).astimezone(datetime.timezone.utc)
+
+
+def tracked(top: str, paths: Sequence[str]) -> list[str]:
+    """Which of these paths git tracks (relative to `top`)."""
+    rel = [r for r in _relative(top, paths) if not r.startswith("..")]
+    if not rel:
+        return []
+    result = subprocess.run(["git", "ls-files", "--", *rel], cwd=top, capture_output=True, text=True)
+    return result.stdout.splitlines() if result.returncode == 0 else []
+
+
+def staged_paths(top: str) -> list[str]:
+    return _git(top, "diff", "--cached", "--name-only").splitlines()
+
+
+def edited_paths(top: str) -> list[str]:
+    """Tracked files whose work-tree copy differs from the index."""
+    return _git(top, "diff", "--name-only").splitlines()

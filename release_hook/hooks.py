@@ -1,4 +1,5 @@
-"""The git hooks: install and uninstall them, and what they run.
+"""The git hooks: their scripts, installing and removing them, and whether they can run.
+What they run is in `hook_run.py`.
 
 The pre-commit script is plain sh and returns before starting Python unless a version bump
 (bump2version or bump-my-version) is committing, so an ordinary commit pays for one `[ -n ]`.
@@ -15,16 +16,32 @@ from release_hook.errors import UserError
 MARKER = "# release-hook: managed hook"
 CHAINED = ".release-hook-chained"
 HOOKS = ("pre-commit", "pre-push")
-ZERO = frozenset("0")
+
+# Both hooks find the tool the same way: the Python that installed them (when it still has
+# release_hook), else `release-hook` on PATH, else one line saying how to reinstall, and fail.
+_FIND = """python={python}
+module={module}
+release_hook() {{
+    if [ -x "$python" ] && [ -f "$module" ]; then
+        "$python" -m release_hook "$@"
+    elif command -v release-hook >/dev/null 2>&1; then
+        release-hook "$@"
+    else
+        echo "release-hook: cannot run the {name} hook: $python no longer has release_hook and" \\
+             "no release-hook is on PATH; reinstall with: python -m release_hook install" >&2
+        return 1
+    fi
+}}
+"""
 
 _PRE_COMMIT = """#!/bin/sh
 {marker}
 # Installed by `python -m release_hook install`; `python -m release_hook uninstall` removes it
 # and restores any hook it replaced ({chained}).
-if [ -n "${{BUMPVERSION_NEW_VERSION:-}}" ]; then
-    {python} -m release_hook hook pre-commit || exit $?
+{find}if [ -n "${{BUMPVERSION_NEW_VERSION:-}}" ]; then
+    release_hook hook pre-commit || exit $?
 fi
-chained="$(dirname "$0")/pre-commit{chained}"
+chained="${{0%/*}}/pre-commit{chained}"
 if [ -x "$chained" ]; then
     exec "$chained" "$@"
 fi
@@ -35,9 +52,9 @@ _PRE_PUSH = """#!/bin/sh
 {marker}
 # Installed by `python -m release_hook install`; `python -m release_hook uninstall` removes it
 # and restores any hook it replaced ({chained}).
-refs=$(cat)
-printf '%s\\n' "$refs" | {python} -m release_hook hook pre-push "$@" || exit $?
-chained="$(dirname "$0")/pre-push{chained}"
+{find}refs=$(cat)
+printf '%s\\n' "$refs" | release_hook hook pre-push "$@" || exit $?
+chained="${{0%/*}}/pre-push{chained}"
 if [ -x "$chained" ]; then
     printf '%s\\n' "$refs" | "$chained" "$@" || exit $?
 fi
@@ -55,9 +72,17 @@ def hooks_dir(repo_path: str) -> str:
     return os.path.normpath(os.path.join(top, path))
 
 
-def script(name: str, python: str = sys.executable) -> str:
+def _module_file() -> str:
+    import release_hook
+
+    return os.path.abspath(release_hook.__file__ or "")
+
+
+def script(name: str, python: str = sys.executable, module: str | None = None) -> str:
     template = _PRE_COMMIT if name == "pre-commit" else _PRE_PUSH
-    return template.format(marker=MARKER, chained=CHAINED, python=shlex.quote(python))
+    find = _FIND.format(python=shlex.quote(python), module=shlex.quote(module or _module_file()),
+                        name=name)
+    return template.format(marker=MARKER, chained=CHAINED, find=find)
 
 
 def _is_ours(path: str) -> bool:
@@ -68,8 +93,37 @@ def _is_ours(path: str) -> bool:
         return False
 
 
-def install(repo_path: str) -> int:
+def _refuse_tracked(repo_path: str, folder: str) -> None:
+    """Hooks under a core.hooksPath that git tracks are shared with everyone who clones: writing
+    this machine's Python path into them, or moving them aside, is not ours to do unasked."""
+    from release_hook import gitops
+
+    top = gitops.toplevel(repo_path)
+    candidates = [os.path.join(folder, n) for n in HOOKS] + [os.path.join(folder, n + CHAINED) for n in HOOKS]
+    for rel in gitops.tracked(top, candidates):
+        path = os.path.join(top, rel)
+        with open(path, encoding="utf-8", errors="replace") as f:
+            if f.read() in {script(n) for n in HOOKS}:
+                continue  # already exactly what install would write
+        raise UserError("is tracked by git (core.hooksPath); install would write this machine's "
+                        "Python path into it. Call `release-hook hook pre-commit` / `hook pre-push` "
+                        "from it yourself (README: install), or pass --force to rewrite it "
+                        "(nothing written)", rel)
+
+
+def _in_work_tree(repo_path: str, folder: str) -> bool:
+    """Whether hooks written here could be committed by mistake (a core.hooksPath in the tree)."""
+    from release_hook import gitops
+
+    top = os.path.realpath(gitops.toplevel(repo_path))
+    rel = os.path.relpath(os.path.realpath(folder), top)
+    return not rel.startswith("..") and rel.split(os.sep)[0] != ".git"
+
+
+def install(repo_path: str, force: bool = False) -> int:
     folder = hooks_dir(repo_path)
+    if not force:
+        _refuse_tracked(repo_path, folder)
     os.makedirs(folder, exist_ok=True)
     for name in HOOKS:
         path = os.path.join(folder, name)
@@ -90,6 +144,8 @@ def install(repo_path: str) -> int:
         os.chmod(tmp, 0o755)
         os.replace(tmp, path)
         print(f"installed {path}")
+        if _in_work_tree(repo_path, folder):
+            print(f"note: {name} holds this machine's Python path; keep it out of commits")
     return 0
 
 
@@ -106,56 +162,87 @@ def uninstall(repo_path: str) -> int:
     return 0
 
 
-def run(stage: str, args: Sequence[str]) -> int:
-    if stage == "pre-commit":
-        return pre_commit()
-    return pre_push(sys.stdin.read())
+def _recorded(path: str, key: str) -> str | None:
+    """A value the hook script recorded (`python=...`), as the shell would read it."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith(key + "="):
+                words = shlex.split(line[len(key) + 1:])
+                return words[0] if words else None
+    return None
 
 
-def pre_commit() -> int:
-    """During a bump's commit: sync the Dockerfiles to the new version and stage them."""
-    from release_hook import config as cfg
-    from release_hook import gitops
-    from release_hook.request import Request
-    from release_hook.sync import run
+def doctor(repo_path: str) -> int:
+    """What is installed, where, and whether each hook can run. Exit 0 when both can, else 1."""
+    import shutil
 
-    version = os.environ.get("BUMPVERSION_NEW_VERSION", "")
-    if not version:
-        return 0
-    cfg.checked_version(version, "BUMPVERSION_NEW_VERSION")
-    root = gitops.toplevel(".")
-    os.chdir(root)
-    request = Request((), version, {}, "write", commit=False, offline=False, stage=True)
-    return run(cfg.load(root), request)
-
-
-def pre_push(stdin: str) -> int:
-    """Refuse to publish a branch tip or tag whose Dockerfiles disagree with its version."""
-    from release_hook import check_commit
-
-    failures = 0
-    for line in stdin.splitlines():
-        parts = line.split()
-        if len(parts) != 4:
+    folder = hooks_dir(repo_path)
+    print(f"hooks folder: {folder}")
+    on_path = shutil.which("release-hook")
+    ok = True
+    for name in HOOKS:
+        path = os.path.join(folder, name)
+        chained = path + CHAINED
+        extra = f"; runs {name}{CHAINED} after it" if os.path.lexists(chained) else ""
+        if not os.path.lexists(path):
+            print(f"{name}: not installed (run: python -m release_hook install)")
+            ok = False
             continue
-        _local_ref, local_sha, remote_ref, _remote_sha = parts
-        if set(local_sha) <= ZERO:
-            continue  # a deletion
-        if not remote_ref.startswith(("refs/heads/", "refs/tags/")):
-            continue  # neither a branch tip nor a tag where it lands
-        verdict = check_commit.check(".", local_sha)
-        for p in verdict.problems:
-            print(f"release-hook: {remote_ref}: {p}", file=sys.stderr)
-        for u in verdict.unchecked:
-            print(f"release-hook: {remote_ref}: not checked: {u}", file=sys.stderr)
-        if verdict.problems:
-            failures += 1
-        elif verdict.unchecked and verdict.offline_push == "refuse":
-            print(f"release-hook: {remote_ref}: refusing to push what could not be checked "
-                  "(set [release_hook] offline_push = allow to let it through)", file=sys.stderr)
-            failures += 1
-    if failures:
-        print("release-hook: push refused. Fix with: python -m release_hook sync, then push again",
-              file=sys.stderr)
-        return 1
+        if not _is_ours(path):
+            print(f"{name}: {path} is another tool's hook, not release-hook's (run: python -m "
+                  "release_hook install, which keeps it)")
+            ok = False
+            continue
+        python, module = _recorded(path, "python"), _recorded(path, "module")
+        executable = os.access(path, os.X_OK)
+        if python is None:
+            print(f"{name}: {path}: written by an older release-hook, without a fallback; reinstall "
+                  "with: python -m release_hook install")
+            ok = False
+            continue
+        if python and os.access(python, os.X_OK) and module and os.path.isfile(module):
+            how = f"can run, with {python}"
+        elif on_path:
+            how = f"can run, with release-hook on PATH ({on_path}); {python} no longer has release_hook"
+        else:
+            how = (f"cannot run: {python} no longer has release_hook and no release-hook is on PATH "
+                   "(reinstall with: python -m release_hook install)")
+            ok = False
+        if not executable:
+            how, ok = f"cannot run: {path} is not executable (reinstall with: python -m release_hook install)", False
+        print(f"{name}: {path}: {how}{extra}")
+    return 0 if ok else 1
+
+
+def bump_my_version_command() -> str:
+    """A bump-my-version hook command that runs this installation, whatever Python runs
+    bump-my-version (it lives in a virtualenv of its own: it clashes with bump2version)."""
+    import sysconfig
+
+    console = os.path.join(sysconfig.get_path("scripts"), "release-hook")
+    if os.access(console, os.X_OK):
+        return f"{shlex.quote(console)} hook bump-my-version"
+    return f"{shlex.quote(sys.executable)} -m release_hook hook bump-my-version"
+
+
+def print_bump_my_version() -> int:
+    print("# For bump-my-version (pyproject.toml or .bumpversion.toml): the command runs this "
+          "installation of release-hook,\n# not bump-my-version's Python.")
+    from release_hook import config as cfg
+
+    print("[tool.bumpversion]")
+    try:
+        print(f'current_version = "{cfg.current_version(cfg.find_root(os.getcwd()))}"')
+    except UserError:
+        pass  # no version here yet: the user adds current_version
+    print("commit = true\ntag = true")
+    import json
+
+    print(f"pre_commit_hooks = [{json.dumps(bump_my_version_command())}]")  # a TOML basic string
     return 0
+
+
+def run(stage: str, args: Sequence[str]) -> int:
+    from release_hook import hook_run
+
+    return hook_run.run(stage, args)

@@ -15,6 +15,7 @@ from release_hook.resolve.targets import Resolution
 
 def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, bytes], Resolution]:
     paths = files.discover(request.paths, config.root, config.dockerfiles)
+    files.refuse_links_outside(paths, config.root)
     scans = []
     originals: dict[str, bytes] = {}
     cache = ScanCache(config.package, config.root)
