@@ -271,6 +271,28 @@ def test_a_pin_no_file_pins_names_what_is_pinned(cli, tmp_path: Path) -> None:
     assert (root / "docker/a/Dockerfile").read_text() == image(CUDA11)
 
 
+# -- 4. the commit message names each image's changes -------------------------------------------
+
+def test_commit_message_names_each_files_changes_when_they_differ(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/cuda11/Dockerfile": image(CUDA11),
+                              "docker/cuda12/Dockerfile": image(CUDA12).replace("cuda11.cudnn86", "cuda12.cudnn89")})
+    r = cli("sync", *OFFLINE, cwd=root)
+    assert r.code == 0, r.err
+    assert "committed " in r.out and r.out.rstrip().endswith(": Sync Dockerfiles with numpyro 0.7.0")
+    message = git(root, "log", "-1", "--format=%B").stdout.strip()
+    assert message.splitlines() == [
+        "Sync Dockerfiles with numpyro 0.7.0",
+        "",
+        "docker/cuda11/Dockerfile: jax 0.4.13, jaxlib 0.4.13+cuda11.cudnn86",
+        "docker/cuda12/Dockerfile: jax 0.4.13, jaxlib 0.4.13+cuda12.cudnn89",
+    ]
+    # alike again: the one-line form
+    r = cli("sync", "--offline", "--pin", "jax==0.4.14", "--pin", "jaxlib==0.4.13", "--version", "0.7.1",
+            cwd=root)
+    assert r.code == 0, r.err
+    assert git(root, "log", "-1", "--format=%B").stdout.strip() == "Sync Dockerfiles with numpyro 0.7.1 (jax 0.4.14)"
+
+
 # -- 6. wording ----------------------------------------------------------------------------------
 
 def test_a_bad_version_in_the_config_names_the_file_and_line(cli, tmp_path: Path) -> None:
