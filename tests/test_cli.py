@@ -293,6 +293,69 @@ def test_commit_message_names_each_files_changes_when_they_differ(cli, tmp_path:
     assert git(root, "log", "-1", "--format=%B").stdout.strip() == "Sync Dockerfiles with numpyro 0.7.1 (jax 0.4.14)"
 
 
+# -- 5. index errors: one short line, 404 told from junk ----------------------------------------
+
+@pytest.fixture
+def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    idx = PackageIndex(tmp_path / "index")
+    idx.wheel("numpyro", "0.7.0", ["jax>=0.4.1", "jaxlib>=0.4.1"])
+    server, _ = serve(idx)
+    monkeypatch.setenv("PIP_INDEX_URL", idx.url)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("RELEASE_HOOK_TIMEOUT", "2")
+    yield idx
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("answer, said", [
+    ("404", "package index 127.0.0.1:{port}: HTTP 404 for jax"),
+    ("junk", "package index 127.0.0.1:{port}: answered something that is not a package page (for jax)"),
+    ("xml", "package index 127.0.0.1:{port}: answered something that is not a package page (for jax)"),
+    ("json-junk", "cannot read jax's releases from package index 127.0.0.1:{port}: answered something "
+                  "that is not a package page"),
+    ("500", "cannot read jax's releases from package index 127.0.0.1:{port}: HTTP 500 for jax"),
+])
+def test_index_errors_are_one_short_line(cli, tmp_path: Path, index: PackageIndex, answer: str,
+                                         said: str) -> None:
+    real = index.body
+    noise = bytes(random.Random(7).randrange(256) for _ in range(4000))
+
+    def body(path: str) -> tuple[int, str, bytes]:
+        if not path.startswith("/simple/jax/"):
+            return real(path)
+        return {"404": (404, "text/html", b"not found"),
+                "junk": (200, "text/html", noise),
+                "xml": (200, "text/html", b'<?xml version="1.0"?><feed><a>x</a></feed>'),
+                "json-junk": (200, "application/vnd.pypi.simple.v1+json", noise),
+                "500": (500, "text/html", b"oops")}[answer]
+
+    index.body = body  # type: ignore[method-assign]
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11),
+                              "setup.cfg": "[release_hook]\nrequirements = index\n"}, commit=False)
+    r = cli("sync", "--check", cwd=root)
+    assert r.code == 2
+    assert r.err == f"release-hook: {said.format(port=index.port)}\n"
+
+
+def test_an_unreachable_index_is_said_once_in_a_push(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11, "0.4.13", "0.7.0"),
+                              "setup.cfg": "[release_hook]\nrequirements = index\n"})
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(root, "remote", "add", "origin", str(bare))
+    assert cli("install", cwd=root).code == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUMPVERSION_")}
+    env.update(PIP_INDEX_URL="http://127.0.0.1:9/simple/", PIP_CONFIG_FILE=os.devnull)
+    r = git(root, "push", "origin", "HEAD:refs/heads/main", check=False, env=env)
+    lines = [line for line in r.stderr.splitlines() if "not checked" in line]
+    assert lines == [
+        "release-hook: refs/heads/main: not checked: docker/a/Dockerfile:3: jax (cannot read numpyro "
+        "0.7.0 metadata from package index 127.0.0.1:9: connection refused)",
+        "release-hook: refs/heads/main: not checked: docker/a/Dockerfile:3: jaxlib (same reason)",
+    ]
+
+
 # -- 6. wording ----------------------------------------------------------------------------------
 
 def test_a_bad_version_in_the_config_names_the_file_and_line(cli, tmp_path: Path) -> None:
