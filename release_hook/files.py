@@ -28,11 +28,11 @@ def discover(paths: Sequence[str], root: str, globs: Sequence[str]) -> list[str]
         refuse_unmatched(tree, globs)
         for p in matching(tree, globs):
             full = os.path.join(root, p)
-            if os.path.islink(full) and not os.path.exists(full):
-                raise UserError(f"dangling symbolic link (to {os.readlink(full)}), matched by "
-                                f"{' '.join(globs)}", p)
             if os.path.isfile(full):
                 found.append(full)
+            elif os.path.islink(full) and not os.path.exists(full):
+                raise UserError(f"dangling symbolic link (to {os.readlink(full)}), matched by "
+                                f"{' '.join(globs)}", p)
     for path in paths:
         if os.path.isdir(path):
             before = len(found)
@@ -51,11 +51,18 @@ def discover(paths: Sequence[str], root: str, globs: Sequence[str]) -> list[str]
     unique: dict[str, str] = {}
     for path in found:
         unique.setdefault(os.path.realpath(path), path)
-    return [display(p) for p in unique.values()]
+    cwd = os.getcwd()
+    return [display(p, cwd) for p in unique.values()]
 
 
-def display(path: str) -> str:
-    rel = os.path.relpath(path)
+def display(path: str, cwd: str | None = None) -> str:
+    cwd = cwd or os.getcwd()
+    if os.path.normpath(path) == path:  # what relpath would say, without its cost per file
+        if not os.path.isabs(path) and path != ".." and not path.startswith(".." + os.sep):
+            return path
+        if path.startswith(cwd + os.sep):
+            return path[len(cwd) + 1:]
+    rel = os.path.relpath(path, cwd)
     return path if rel.startswith("..") else rel
 
 

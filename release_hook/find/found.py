@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
@@ -72,17 +72,21 @@ class Note:
         return f"{self.path}:{self.line}: {self.message}"
 
 
-@dataclass
 class Found:
-    """What the finders have found in one file so far, and what they need to know of it."""
+    """What the finders have found in one file so far, and what they need to know of it.
 
-    df: Dockerfile
-    package: str  # the released package, canonical
-    kept: frozenset[str]  # every package whose pins are kept, canonical
-    pins: list[Pin] = field(default_factory=list)
-    mentions: list[Note] = field(default_factory=list)
-    warnings: list[Note] = field(default_factory=list)
-    seen: set[tuple[int, int, str]] = field(default_factory=set)
+    A plain class, not a dataclass: it is mutable state of one scan, and the hook pays for
+    every dataclass created at import.
+    """
+
+    def __init__(self, df: Dockerfile, package: str, kept: frozenset[str]) -> None:
+        self.df = df
+        self.package = package  # the released package, canonical
+        self.kept = kept  # every package whose pins are kept, canonical
+        self.pins: list[Pin] = []
+        self.mentions: list[Note] = []
+        self.warnings: list[Note] = []
+        self.seen: set[tuple[int, int, str]] = set()
 
     @classmethod
     def of(cls, df: Dockerfile, package: str, kept: Iterable[str]) -> Found:

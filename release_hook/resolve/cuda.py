@@ -9,7 +9,6 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 from packaging.version import Version
 
@@ -151,5 +150,7 @@ def plugin_majors(version: Version) -> list[int]:
 @lru_cache(maxsize=1)
 def snapshot() -> dict[str, dict[str, object]]:
     """Known jaxlib CUDA builds shipped with the package, for offline use and tests."""
+    from importlib import resources  # not at import: it brings zipfile, which a sync rarely needs
+
     data = resources.files("release_hook.resolve").joinpath("data/jaxlib_cuda_builds.json").read_text()
     return json.loads(data)["builds"]  # type: ignore[no-any-return]
