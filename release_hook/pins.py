@@ -10,6 +10,7 @@ ENV/ARG scopes they expand through.
 """
 from __future__ import annotations
 
+import gc
 import re
 from dataclasses import dataclass
 from typing import Iterable
@@ -138,4 +139,12 @@ def _foreign_shebang(body: str) -> bool:
 
 
 def find_pins(df: Dockerfile, package: str, kept: Iterable[str] = JAX_PACKAGES) -> Scan:
-    return _Finder(df, package, kept).run()
+    # A scan makes many small objects and no reference cycles: the cycle collector would walk
+    # them again and again and free nothing (a quarter of the CPU time of a 60,000-pin file).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Finder(df, package, kept).run()
+    finally:
+        if enabled:
+            gc.enable()
