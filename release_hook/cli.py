@@ -159,16 +159,20 @@ def _sync(args: argparse.Namespace) -> int:
     output = Output(args.format, args.quiet, what)
     if not args.quiet:
         return run(conf, request, output)
-    with _silenced():
+    with _silenced(keep_stdout=args.format == "json"):  # a document asked for is still printed
         return run(conf, request, output)
 
 
 @contextlib.contextmanager
-def _silenced() -> Iterator[None]:
+def _silenced(keep_stdout: bool) -> Iterator[None]:
     """-q: errors only. Errors travel as exceptions and are printed after this block."""
     sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        yield
+    with contextlib.redirect_stderr(sink):
+        if keep_stdout:
+            yield
+            return
+        with contextlib.redirect_stdout(sink):
+            yield
 
 
 class _Guarded(io.TextIOBase):

@@ -125,6 +125,8 @@ def test_json_for_check_and_dry_run(cli, tmp_path: Path) -> None:
     assert doc["version_from"] == "--version"
     assert "+ARG JAX_VERSION=0.4.13" in doc["files"][0]["diff"] and doc["files"][1]["diff"] == ""
     assert (root / "docker/a/Dockerfile").read_text() == image(CUDA11)
+    quiet = cli("sync", "--check", "-q", "--format", "json", *OFFLINE, cwd=root)
+    assert quiet.code == 1 and quiet.err == "" and json.loads(quiet.out)["in_step"] is False
     refused = cli("sync", "--format", "json", *OFFLINE, cwd=root)
     assert refused.code == 2 and "--format json goes with --check or --dry-run" in refused.err
 
