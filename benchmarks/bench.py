@@ -7,8 +7,9 @@ noisy machine moves both sides alike. Run from the repository root:
     python benchmarks/bench.py            # about two minutes
     python benchmarks/bench.py --quick    # fewer repeats, no 10,000-file run
 
-Targets (from the project's issue): hook fast path / `python -c pass` < 0.5; sync of 1,000 files
+Targets (from the project's issues): hook fast path / `python -c pass` < 0.5; sync of 1,000 files
 / bump2version <= 1.0; sync --check / bump2version <= 0.5; 10,000 / 1,000 files <= 11;
+pins in one file: 15,000 / 1,500 near 10 and 60,000 / 15,000 near 4 (linear);
 `bump2version minor` with the hook / without <= 2.
 """
 from __future__ import annotations
@@ -174,6 +175,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                             env, 3)
         row("sync --no-commit, 10,000 files / 1,000 files", a, b, "<= 11")
         peak = peak_kb([str(c) for c in sync_cmd("--no-commit")(0)], big, env)
+
+    # 3b. Pins in one file: the cost must grow with the pins, not their square (line numbers
+    # were once counted from the start of the file for each pin). Parsed on every run: the
+    # scan cache would otherwise answer the repeats.
+    one_file = dict(env, RELEASE_HOOK_NO_CACHE="1")
+    sizes = {}
+    for pins in (1500, 15000, 60000):
+        folder = root / f"pins{pins}"
+        (folder / "files").mkdir(parents=True)
+        (folder / "files" / "many.Dockerfile").write_text(corpus.many_pins(pins))
+        sizes[pins] = folder
+    check_one = sync_cmd("--check")
+    a, b = side_by_side(lambda i: check_one(1), lambda i: check_one(1), sizes[15000], sizes[1500], one_file,
+                        max(3, repeats // 2), 1)
+    row("sync --check, one file: 15,000 / 1,500 pinned lines", a, b, "~10 (<= 11)")
+    a, b = side_by_side(lambda i: check_one(1), lambda i: check_one(1), sizes[60000], sizes[15000], one_file,
+                        1 if opts.quick else 3, 0)
+    row("sync --check, one file: 60,000 / 15,000 pinned lines", a, b, "~4 (<= 4.4)")
 
     # 4. bump2version minor with the hook installed, against without it.
     server, url = loopback_index(root)

@@ -58,3 +58,17 @@ def write(folder: Path, count: int, numpyro: str = "0.12.0", jax: str = "0.4.13"
         path.write_text(dockerfile(n, rng, numpyro, jax, jaxlib))
         paths.append(path)
     return paths
+
+
+def many_pins(pins: int, numpyro: str = "0.12.0", jax: str = "0.4.13", jaxlib: str = "0.4.13") -> str:
+    """One Dockerfile with `pins` pins (three per RUN, one through an ARG), about 80 bytes each:
+    the shape of a generated matrix of images squeezed into one file."""
+    image = IMAGES[2]
+    lines = [f"# {pins} pins in one file", f"FROM {image}"]
+    links = "-f https://example.invalid/jax-releases/jax_cuda_releases.html"
+    for n in range((pins + 2) // 3):
+        lines += [f"ARG JAX_VERSION_{n}={jax}",
+                  f'RUN pip install --no-cache-dir "jax[cuda]==${{JAX_VERSION_{n}}}" \\',
+                  f"    jaxlib=={jaxlib}+cuda12.cudnn89 {links} \\",
+                  f"    numpyro=={numpyro} optax==0.1.7"]
+    return "\n".join(lines) + "\n"

@@ -59,7 +59,9 @@ def check(repo_path: str, sha: str) -> Verdict:
     when = gitops.committer_date(repo, sha)
     scans = []
     cache = ScanCache(conf.package, conf.root)
-    for path in files.matching(gitops.tree_paths(repo, sha), conf.dockerfiles):
+    tree = gitops.tree_paths(repo, sha)
+    files.refuse_unmatched(tree, conf.dockerfiles)
+    for path in files.matching(tree, conf.dockerfiles):
         data = gitops.blob(repo, sha, path)
         assert data is not None
         scans.append(cache.scan(path, files.decode(data, path), data))
@@ -69,6 +71,11 @@ def check(repo_path: str, sha: str) -> Verdict:
     targets = resolve(conf, request, scans, partial=True, root_files=lambda p: gitops.blob(repo, sha, p))
     problems = [line for scan in scans
                 for line in plan_file(scan, targets.for_pin, targets.page_for).lines()]
-    unchecked = [f"{pin.path}:{pin.line}: {pin.package} ({targets.unresolved[pin.package]})"
-                 for scan in scans for pin in scan.pins if pin.package in targets.unresolved]
+    unchecked: list[str] = []
+    said: set[str] = set()  # an unreachable index is said once, not once per pin
+    for pin in (pin for scan in scans for pin in scan.pins if pin.package in targets.unresolved):
+        why = targets.unresolved[pin.package]
+        unchecked.append(f"{pin.path}:{pin.line}: {pin.package} "
+                         + ("(same reason)" if why in said else f"({why})"))
+        said.add(why)
     return Verdict(problems, unchecked, conf.offline_push, when)

@@ -1,25 +1,41 @@
-"""Command line: `release-hook sync | install | uninstall | hook`. Exit 0 ok, 1 out of step, 2 error."""
+"""Command line: `release-hook sync | install | uninstall | hook | help`.
+
+Exit 0 ok, 1 out of step, 2 error, 130 interrupted, 141 output pipe closed.
+"""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import io
 import os
 import sys
-from typing import Sequence
+from typing import Iterator, Sequence, TextIO
 
+from release_hook import __version__
 from release_hook.errors import UserError
 
 EXIT_ERROR = 2  # 0: done or in step, 1: out of step (sync --check, pre-push)
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+EXIT_PIPE = 141  # 128 + SIGPIPE, as shells report a writer whose reader went away
+
+
+DESCRIPTION = ("Keep the jax, jaxlib and CUDA pins of Dockerfiles in step with each release of a "
+               "JAX-based package.")
+EPILOG = ("exit status: 0 done or in step, 1 out of step (sync --check, pre-push), 2 error,\n"
+          "130 interrupted, 141 output pipe closed early. `release-hook help COMMAND` for a command.")
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UserError(f"usage: {message}")
+        raise UserError(f"usage: {message} (see: release-hook help)")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="release-hook", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = _Parser(prog="release-hook", description=DESCRIPTION, epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-V", "--version", action="version", version=f"release-hook {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     sync = sub.add_parser("sync", help="bring Dockerfile pins in step with a release")
     sync.add_argument("paths", nargs="*", metavar="PATH", help="Dockerfiles or folders to search")
@@ -33,7 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--stage", action="store_true",
                       help="write the files and `git add` them, do not commit (for bump hooks)")
     sync.add_argument("--offline", action="store_true", help="never touch the network")
-    sync.add_argument("--explain", action="store_true", help="show each pin and what decided it")
+    sync.add_argument("-v", "--explain", action="store_true", help="show each pin and what decided it")
+    sync.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    sync.add_argument("--format", choices=("text", "json"), default="text",
+                      help="json: one document for --check or --dry-run (schema in the README)")
     sync.add_argument("--policy", choices=("minimum", "latest"), help="override the per-file policy")
     sync.add_argument("--cuda", help="CUDA version of images whose base image does not say")
     sync.add_argument("--python", metavar="X.Y", help="the Python of every image (over the file and setup.cfg)")
@@ -65,12 +84,36 @@ def _parser() -> argparse.ArgumentParser:
     hook = sub.add_parser("hook", help="what the installed git hooks run")
     hook.add_argument("stage", choices=("pre-commit", "pre-push", "framework", "bump-my-version"))
     hook.add_argument("args", nargs="*")
+
+    helper = sub.add_parser("help", help="show this help, or a command's")
+    helper.add_argument("topic", nargs="?", choices=("sync", "install", "uninstall", "hook", "help"))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    out, err = _Guarded(sys.stdout), _Guarded(sys.stderr)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):  # type: ignore[type-var]
+        code = _main(argv)
+        out.flush()
+        err.flush()
+    if code == 0 and out.cut:
+        return EXIT_PIPE  # the reader stopped reading: what it did not read was not shown
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = _parser()
     try:
-        args = _parser().parse_args(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # --version and --help print and stop
+            return e.code if isinstance(e.code, int) else 0
+        if args.command is None:
+            sys.stderr.write(parser.format_help())
+            return EXIT_ERROR
+        if args.command == "help":
+            sys.stdout.write(_help(parser, args.topic))
+            return 0
         if args.command == "sync":
             return _sync(args)
         from release_hook import hooks
@@ -87,26 +130,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as e:
         print(f"release-hook: {e}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("release-hook: interrupted; nothing written", file=sys.stderr)
-        return EXIT_ERROR
+    except KeyboardInterrupt as e:  # a sync that had begun writing says what it wrote
+        print(f"release-hook: {e.args[0] if e.args else 'interrupted; nothing written'}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _help(parser: argparse.ArgumentParser, topic: str | None) -> str:
+    if topic is None:
+        return parser.format_help()
+    try:
+        parser.parse_args([topic, "--help"])  # argparse prints a command's help and stops
+    except SystemExit:
+        pass
+    return ""
 
 
 def _sync(args: argparse.Namespace) -> int:
     from release_hook import config as cfg
+    from release_hook.report import Output
     from release_hook.resolve.targets import parse_pin
     from release_hook.request import Request
     from release_hook.sync import run
 
+    if args.version is not None and not args.version.strip():
+        raise UserError("--version is empty (an unset shell variable?); give a version, or leave "
+                        "--version out to read .bumpversion.cfg")
+    if args.format == "json" and not (args.check or args.dry_run):
+        raise UserError("--format json goes with --check or --dry-run")
     root = cfg.find_root(os.getcwd())
     conf = cfg.load(root)
     what, version = "--version", args.version
+    where: tuple[str | None, int | None] = (None, None)
     for name in cfg.VERSION_ENV:
         if not version and os.environ.get(name):
             what, version = name, os.environ[name]
     if not version:
-        what, version = "current_version", cfg.current_version(root)
-    cfg.checked_version(version, what)
+        version, name, line = cfg.current_version_at(root)
+        what, where = f"{name} current_version", (name, line)
+    try:
+        cfg.checked_version(version, what)
+    except UserError as e:
+        raise UserError(e.message, *where) from None
     pins = dict(parse_pin(p) for p in args.pin)
     mode = "check" if args.check else "dry-run" if args.dry_run else "write"
     if args.as_of and mode == "write":
@@ -117,7 +181,68 @@ def _sync(args: argparse.Namespace) -> int:
                       python=args.python and cfg.checked_python(args.python, "--python"),
                       platform=args.platform and cfg.checked_platform(args.platform, "--platform"),
                       as_of=_as_of(args.as_of, root) if args.as_of else None)
-    return run(conf, request)
+    output = Output(args.format, args.quiet, what)
+    if not args.quiet:
+        return run(conf, request, output)
+    with _silenced(keep_stdout=args.format == "json"):  # a document asked for is still printed
+        return run(conf, request, output)
+
+
+@contextlib.contextmanager
+def _silenced(keep_stdout: bool) -> Iterator[None]:
+    """-q: errors only. Errors travel as exceptions and are printed after this block."""
+    sink = io.StringIO()
+    with contextlib.redirect_stderr(sink):
+        if keep_stdout:
+            yield
+            return
+        with contextlib.redirect_stdout(sink):
+            yield
+
+
+class _Guarded(io.TextIOBase):
+    """A standard stream that a closed pipe (`| head`) silences instead of raising.
+
+    The work goes on to its end (a sync is never left half-committed because its reader went
+    away); what is left to print is dropped, and the descriptor is pointed at /dev/null so that
+    the interpreter's last flush does not complain either.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self.stream = stream
+        self.cut = False
+
+    def write(self, text: str) -> int:
+        if not self.cut:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self._cut()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.cut:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._cut()
+
+    def isatty(self) -> bool:
+        return not self.cut and self.stream.isatty()
+
+    def _cut(self) -> None:
+        self.cut = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.stream, "encoding", "utf-8")
 
 
 def _as_of(value: str, root: str) -> datetime.datetime:

@@ -165,13 +165,21 @@ def _toml_version(text: str, where: str) -> str | None:
 
 
 def current_version(root: str) -> str:
+    return current_version_at(root)[0]
+
+
+def current_version_at(root: str) -> tuple[str, str, int | None]:
+    """current_version, the file that sets it and the line it is on (for messages)."""
     for name in VERSION_FILES:
         path = os.path.join(root, name)
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as f:
-                found = version_from_text(f.read(), path)
+                text = f.read()
+            found = version_from_text(text, path)
             if found:
-                return found
+                line = next((n for n, t in enumerate(text.splitlines(), 1)
+                             if t.lstrip().startswith("current_version") and found in t), None)
+                return found, name, line
     raise UserError("no version: give --version, or a .bumpversion.cfg with current_version")
 
 

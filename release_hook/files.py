@@ -25,13 +25,25 @@ def discover(paths: Sequence[str], root: str, globs: Sequence[str]) -> list[str]
             dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
             rel = os.path.relpath(folder, root).replace(os.sep, "/")
             tree.extend(n if rel == "." else f"{rel}/{n}" for n in sorted(names))
-        found.extend(os.path.join(root, p) for p in matching(tree, globs)
-                     if os.path.isfile(os.path.join(root, p)))
+        refuse_unmatched(tree, globs)
+        for p in matching(tree, globs):
+            full = os.path.join(root, p)
+            if os.path.isfile(full):
+                found.append(full)
+            elif os.path.islink(full) and not os.path.exists(full):
+                raise UserError(f"dangling symbolic link (to {os.readlink(full)}), matched by "
+                                f"{' '.join(globs)}", p)
     for path in paths:
         if os.path.isdir(path):
+            before = len(found)
             for folder, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
                 found.extend(os.path.join(folder, n) for n in sorted(names) if is_dockerfile_name(n))
+            if len(found) == before:
+                raise UserError("no Dockerfile in this folder (names searched: "
+                                f"{', '.join(NAME_PATTERNS)})", path)
+        elif os.path.islink(path) and not os.path.exists(path):
+            raise UserError(f"dangling symbolic link (to {os.readlink(path)})", path)
         elif os.path.lexists(path):
             found.append(path)
         else:
@@ -39,11 +51,18 @@ def discover(paths: Sequence[str], root: str, globs: Sequence[str]) -> list[str]
     unique: dict[str, str] = {}
     for path in found:
         unique.setdefault(os.path.realpath(path), path)
-    return [display(p) for p in unique.values()]
+    cwd = os.getcwd()
+    return [display(p, cwd) for p in unique.values()]
 
 
-def display(path: str) -> str:
-    rel = os.path.relpath(path)
+def display(path: str, cwd: str | None = None) -> str:
+    cwd = cwd or os.getcwd()
+    if os.path.normpath(path) == path:  # what relpath would say, without its cost per file
+        if not os.path.isabs(path) and path != ".." and not path.startswith(".." + os.sep):
+            return path
+        if path.startswith(cwd + os.sep):
+            return path[len(cwd) + 1:]
+    rel = os.path.relpath(path, cwd)
     return path if rel.startswith("..") else rel
 
 
@@ -128,3 +147,10 @@ def matching(paths: Sequence[str], globs: Sequence[str]) -> list[str]:
     regexes = [glob_regex(g) for g in globs]
     return [p for p in paths if any(r.fullmatch(p) for r in regexes)
             and not any(part.startswith(".") for part in p.split("/"))]
+
+
+def refuse_unmatched(paths: Sequence[str], globs: Sequence[str]) -> None:
+    """A glob that selects nothing is a typo that would make every check pass in silence."""
+    for glob in globs:
+        if not matching(paths, [glob]):
+            raise UserError(f"no Dockerfile matches {glob!r} ([release_hook] dockerfiles)")

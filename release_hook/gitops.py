@@ -96,13 +96,24 @@ def open_for_sync(root: str, paths: Sequence[str], request: Request) -> git.Repo
 
 
 def commit_message(package: str, version: str, plans: Sequence[FilePlan]) -> str:
-    moved: dict[str, str] = {}
+    """`Sync Dockerfiles with pkg V (jax A, jaxlib B)` when every file moved alike; else that
+    subject without the details, and one body line per file naming its own moves."""
+    per_file: dict[str, list[str]] = {}
     for p in plans:
+        moved: list[str] = []
         for c in p.changes:
-            if c.pin.package != package:
-                moved.setdefault(c.pin.package, c.new_version)
-    detail = ", ".join(f"{name} {v}" for name, v in sorted(moved.items()))
-    return f"Sync Dockerfiles with {package} {version}" + (f" ({detail})" if detail else "")
+            item = f"{c.pin.package} {c.new_version}"
+            if c.pin.package != package and item not in moved:
+                moved.append(item)
+        per_file[p.path] = sorted(moved)
+    subject = f"Sync Dockerfiles with {package} {version}"
+    kinds = {tuple(m) for m in per_file.values()}
+    if len(kinds) <= 1:
+        detail = ", ".join(next(iter(kinds), ()))
+        return subject + (f" ({detail})" if detail else "")
+    body = [f"{path}: {', '.join(m) if m else f'{package} {version} only'}"
+            for path, m in sorted(per_file.items())]
+    return subject + "\n\n" + "\n".join(body)
 
 
 def commit_files(repo: git.Repo, paths: Sequence[str], message: str) -> str:

@@ -66,7 +66,11 @@ def hooks_dir(repo_path: str) -> str:
     """The folder git runs hooks from: core.hooksPath, or the common git dir of a worktree."""
     from release_hook.gitops import open_repo
 
-    repo = open_repo(repo_path)
+    try:
+        repo = open_repo(repo_path)
+    except UserError:
+        raise UserError("not a git repository: the hooks go into a repository's hooks folder; "
+                        "run this inside one, or give --repo PATH", os.path.abspath(repo_path)) from None
     top = repo.working_tree_dir or repo.git_dir
     path = repo.git.rev_parse("--git-path", "hooks")
     return os.path.normpath(os.path.join(top, path))

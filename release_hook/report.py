@@ -1,17 +1,56 @@
-"""The plan as a reader wants it: per Dockerfile, each pin, where it goes and what decided it."""
+"""The plan as a reader wants it: per Dockerfile, each pin, where it goes and what decided it;
+as text for people (`--explain`, `--dry-run`) or as one JSON document for CI and bots."""
 from __future__ import annotations
 
-from typing import Sequence, TextIO
+import json
+from dataclasses import dataclass
+from typing import Any, Sequence, TextIO
 
+from release_hook import __version__
 from release_hook.config import Config
+from release_hook.pins import Pin, line_of
 from release_hook.plan import FilePlan
 from release_hook.request import Request
-from release_hook.resolve.cuda import image_cuda
-from release_hook.resolve.targets import PLUGINS, Resolution
+from release_hook.resolve.targets import PLUGINS, Resolution, Targets
+
+# Version of the JSON document's shape. Fields are only ever added within one version; a field
+# removed, renamed or given another meaning raises it (see README, "Machine-readable output").
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Output:
+    """How a run reports: text or JSON, quiet or not, and where the release's version came from."""
+
+    format: str = "text"  # "text" or "json" (for --check and --dry-run)
+    quiet: bool = False  # errors only
+    version_from: str = "--version"  # --version, an environment variable, or FILE current_version
+
+
+def why(pin: Pin, targets: Targets | None, version_from: str = "--version") -> str:
+    """What decided a pin's target, in a few words."""
+    if targets is None:
+        return ""
+    if pin.package == targets.package:
+        return version_from if pin.kind == "requirement" else f"{version_from} (git tag)"
+    if pin.package in targets.unresolved:
+        return f"not decided: {targets.unresolved[pin.package]}"
+    need = targets.requirements.get(pin.package)
+    source = targets.sources.get(pin.package, "")
+    if not source and pin.package in PLUGINS:
+        source = "follows jaxlib"
+    reason = "; ".join(x for x in (f"release needs {need}" if need else "", source) if x)
+    build = targets.sources.get(f"build for {pin.image}") if pin.package == "jaxlib" else None
+    if build:
+        reason += f"; build {build}"
+    return reason
 
 
 def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO,
-            config: Config | None = None, request: Request | None = None) -> None:
+            version_from: str = "--version", config: Config | None = None,
+            request: Request | None = None) -> None:
+    from release_hook.resolve.cuda import image_cuda
+
     for p in plans:
         targets = resolution.targets(p.path) if p.scan.pins else None
         policy = f" (policy: {targets.policy})" if targets is not None and targets.policy else ""
@@ -26,24 +65,10 @@ def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO,
         for pin in p.scan.pins:
             new = moves.get(id(pin))
             state = f"-> {new}" if new else "in step"
-            why = ""
-            if targets is not None:
-                if pin.package == targets.package:
-                    why = "--version" if pin.kind == "requirement" else "--version (git tag)"
-                else:
-                    need = targets.requirements.get(pin.package)
-                    source = targets.sources.get(pin.package, "")
-                    if not source and pin.package in PLUGINS:
-                        source = "follows jaxlib"
-                    why = "; ".join(x for x in (f"release needs {need}" if need else "", source) if x)
-                    build = targets.sources.get(f"build for {pin.image}") if pin.package == "jaxlib" else None
-                    if build:
-                        why += f"; build {build}"
-                    if pin.package in targets.unresolved:
-                        why = f"not decided: {targets.unresolved[pin.package]}"
+            reason = why(pin, targets, version_from)
             out.write(f"  line {pin.line}: {pin.package} {pin.operator}{pin.version}"
                       f"{pin.defined_at(p.old_text)} {state}"
-                      + (f" [{why}]" if why else "") + "\n")
+                      + (f" [{reason}]" if reason else "") + "\n")
         for move in p.pages:
             out.write(f"  line {move.line}: find-links {move.old} -> {move.new}\n")
         for note in p.scan.mentions:
@@ -60,3 +85,58 @@ def _images(p: FilePlan, config: Config, request: Request, out: TextIO) -> None:
         out.write(f"    platform {image.platform or 'unknown'} ({image.sources['platform']})\n")
         cuda = image.sources.get("cuda")
         out.write(f"    {image.cuda} ({cuda})\n" if image.cuda else "    no CUDA (the base image name does not say)\n")
+
+
+def document(plans: Sequence[FilePlan], resolution: Resolution, package: str, version: str,
+             mode: str, version_from: str, diffs: dict[str, str] | None = None) -> dict[str, Any]:
+    """The run as one JSON-ready value; its shape is documented in the README."""
+    files = []
+    for p in plans:
+        targets = resolution.targets(p.path) if p.scan.pins else None
+        policy = targets.policy if targets is not None else None
+        moves = {id(c.pin): c.new_version for c in p.changes}
+        pins = []
+        for pin in p.scan.pins:
+            target = moves.get(id(pin)) or (resolution.for_pin(pin) if targets is not None else None)
+            set_at = sorted({line_of(p.old_text, o) for o in pin.chars.origin if o >= 0})
+            pins.append({
+                "line": pin.line,
+                "package": pin.package,
+                "kind": pin.kind,
+                "operator": pin.operator,
+                "current": pin.version,
+                "target": target,
+                "in_step": None if target is None else target == pin.version,
+                "policy": policy,
+                "source": why(pin, targets, version_from) or None,
+                "set_at": set_at,
+                "stage": pin.stage,
+                "image": pin.image,
+            })
+        entry: dict[str, Any] = {
+            "path": p.path,
+            "policy": policy,
+            "in_step": not p.changed,
+            "pins": pins,
+            "find_links": [{"line": m.line, "current": m.old, "target": m.new} for m in p.pages],
+            "mentions": [{"line": n.line, "message": n.message} for n in p.scan.mentions],
+            "warnings": [{"line": n.line, "message": n.message} for n in p.scan.warnings],
+        }
+        if diffs is not None:
+            entry["diff"] = diffs.get(p.path, "")
+        files.append(entry)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": "release-hook",
+        "tool_version": __version__,
+        "mode": mode,
+        "package": package,
+        "version": version,
+        "version_from": version_from,
+        "in_step": all(f["in_step"] for f in files),
+        "files": files,
+    }
+
+
+def write_json(value: dict[str, Any], out: TextIO) -> None:
+    out.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")

@@ -106,7 +106,7 @@ def _unchars(v: list[Any], text_of_file: str) -> Chars:
             origin.extend([start] * length)
     if len(origin) != len(text) or len(via) != len(text):
         raise ValueError("inconsistent entry")
-    return Chars(text, tuple(origin), tuple(x == "1" for x in via), tuple(computed), tuple(undefined))
+    return Chars(text, tuple(origin), tuple(map("1".__eq__, via)), tuple(computed), tuple(undefined))
 
 
 def _encode(s: Scan) -> dict[str, Any]:

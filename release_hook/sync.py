@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 
 from release_hook import files
 from release_hook.config import Config
 from release_hook.scancache import ScanCache
+from release_hook.errors import UserError
+from release_hook.pins import Scan
 from release_hook.plan import FilePlan, plan_file
+from release_hook.report import Output
 from release_hook.request import Request
 from release_hook.resolve.targets import Resolution
 
@@ -24,6 +28,7 @@ def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, by
         originals[path] = data
         scans.append(cache.scan(path, files.decode(data, path), data))
     cache.save()
+    _refuse_unknown_pins(request, scans)
     from release_hook.resolve.resolver import resolve
 
     resolution = resolve(config, request, scans)
@@ -31,16 +36,23 @@ def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, by
     return plans, originals, resolution
 
 
-def run(config: Config, request: Request) -> int:
+def run(config: Config, request: Request, output: Output = Output()) -> int:
     plans, originals, resolution = plan(config, request)
     for p in plans:
         for w in p.scan.warnings:
             print(f"warning: {w}", file=sys.stderr)
+    changed = [p for p in plans if p.changed]
+    if output.format == "json":
+        from release_hook.report import document, write_json
+
+        diffs = {p.path: unified_diff(p) for p in changed} if request.mode == "dry-run" else None
+        write_json(document(plans, resolution, config.package, request.version, request.mode,
+                            output.version_from, diffs), sys.stdout)
+        return 1 if request.mode == "check" and changed else 0
     if request.explain or request.mode == "dry-run":
         from release_hook.report import explain
 
-        explain(plans, resolution, sys.stdout, config, request)
-    changed = [p for p in plans if p.changed]
+        explain(plans, resolution, sys.stdout, output.version_from, config, request)
     if request.mode == "check":
         for p in changed:
             print("\n".join(p.lines()))
@@ -65,18 +77,57 @@ def run(config: Config, request: Request) -> int:
             repo = gitops.open_for_sync(config.root, [p.path for p in changed], request)
     from release_hook.apply import prepare, write_all
 
-    write_all(prepare(changed, originals))
+    prepared = prepare(changed, originals)
+    try:
+        write_all(prepared)
+        paths = [os.path.abspath(p.path) for p in changed]
+        if top is not None:
+            gitops.stage_paths(top, paths)
+        sha, message = "", ""
+        if repo is not None:
+            message = gitops.commit_message(config.package, request.version, changed)
+            sha = gitops.commit_files(repo, paths, message)
+    except KeyboardInterrupt:
+        # said by the command line, which exits 130 as for any Ctrl-C
+        raise KeyboardInterrupt(f"interrupted; {_written(changed, repo is not None)}") from None
     for p in changed:
         print("\n".join(p.lines(arrow="->")))
-    paths = [os.path.abspath(p.path) for p in changed]
-    if top is not None:
-        gitops.stage_paths(top, paths)
-    if repo is not None:
-        message = gitops.commit_message(config.package, request.version, changed)
-        sha = gitops.commit_files(repo, paths, message)
-        if sha:
-            print(f"committed {sha[:12]}: {message}")
+    if sha:
+        print(f"committed {sha[:12]}: {message.splitlines()[0]}")
     return 0
+
+
+def _written(changed: list[FilePlan], committing: bool) -> str:
+    """What a Ctrl-C left on disk, read back from the files themselves."""
+    done: list[str] = []
+    todo: list[str] = []
+    for p in changed:
+        try:
+            with open(p.path, encoding="utf-8", newline="") as f:
+                (done if f.read() == p.new_text else todo).append(p.path)
+        except OSError:
+            todo.append(p.path)
+
+    def some(paths: list[str]) -> str:
+        return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+
+    if not done:
+        return "nothing written"
+    text = f"written: {some(done)}"
+    if todo:
+        text += f"; not written: {some(todo)}"
+    return text + ("; not committed" if committing else "")
+
+
+def _refuse_unknown_pins(request: Request, scans: list[Scan]) -> None:
+    """A --pin of a package no file pins (or names, with a computed version) is a typo, not a no-op."""
+    pinned = sorted({p.package for s in scans for p in s.pins})
+    notes = [n.message for s in scans for n in (*s.warnings, *s.mentions)]
+    for name in sorted(request.pins):
+        named = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", re.IGNORECASE)
+        if name not in pinned and not any(named.search(m) for m in notes):
+            raise UserError(f"--pin {name}: no Dockerfile pins {name}; pinned: "
+                            f"{', '.join(pinned) or 'nothing'}")
 
 
 def unified_diff(p: FilePlan) -> str:

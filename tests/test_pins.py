@@ -178,3 +178,37 @@ def test_real_numpyro_2021_shape(tmp_path: Path) -> None:
     s = scan("numpyro-2021.Dockerfile")
     assert pins(s) == [(21, "jax", "0.2.10"), (21, "jaxlib", "0.1.62+cuda112"), (23, "numpyro", "0.6.0")]
     assert s.images == ("nvidia/cuda:11.2.2-cudnn8-devel-ubuntu20.04",)
+
+
+def test_a_bad_value_is_reported_at_the_line_that_holds_it() -> None:
+    text = "FROM a\nARG JAX_VERSION=0.4.x\nARG OTHER=1\nRUN pip install \\\n  \"jax==${JAX_VERSION}\"\n"
+    with pytest.raises(UserError) as e:
+        scan_text(text)
+    assert str(e.value).startswith("Dockerfile:2: cannot parse requirement 'jax==0.4.x' (used at line 5): ")
+    assert "\n" not in str(e.value)
+    # the RUN's own text is at fault: reported there, with no "used at"
+    with pytest.raises(UserError, match=r"^Dockerfile:5: cannot parse requirement 'jax==0\.4\.1;;': "):
+        scan_text("FROM a\nARG OTHER=1\nRUN pip install \\\n  echo \\\n  'jax==0.4.1;;'\n")
+
+
+def test_line_numbers_of_many_pins_come_from_one_pass_over_the_text() -> None:
+    from release_hook.find.found import line_starts
+
+    blocks = [f"ARG V{n}=0.4.{n}\nRUN pip install \\\n    jax==${{V{n}}} \\\n    numpyro==0.{n}.0\n"
+              for n in range(3000)]
+    text = "FROM a\n" + "".join(blocks)
+    line_starts.cache_clear()
+    s = scan_text(text)
+    assert line_starts.cache_info().misses == 1  # the file's lines were counted once
+    assert len(s.pins) == 6000
+    for p in s.pins[::97]:
+        assert p.line == text.count("\n", 0, text.index(f"{p.package}==", _nth_run(text, p))) + 1
+        assert p.defined_at(text) == ("" if p.package == "numpyro" else
+                                      f" (set at line {text.count(chr(10), 0, p.chars.origin[0]) + 1})")
+
+
+def _nth_run(text: str, pin: object) -> int:
+    """Offset of the RUN whose continuation line holds this pin's line."""
+    line = pin.line  # type: ignore[attr-defined]
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+    return starts[line - 1]

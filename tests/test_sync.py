@@ -50,7 +50,7 @@ def test_crlf_bom_no_final_newline_and_escape_directive(cli, tmp_path: Path) -> 
     original = (b"\xef\xbb\xbf# escape=`\r\nFROM python:3.11\r\nENV JAX_VERSION 0.4.1\r\n"
                 b"RUN pip install `\r\n# comment\r\n  jax==$JAX_VERSION `\r\n\tnumpyro==0.6.0")
     path.write_bytes(original)
-    r = cli("sync", str(path), "--version", "0.7.0", *PINS, "--no-commit")
+    r = cli("sync", str(path), "--version", "0.7.0", "--pin", "jax==0.4.2", "--no-commit")
     assert r.code == 0, r.err
     assert changed_bytes(original, path.read_bytes()) == [(b"1", b"2"), (b"6", b"7")]
     assert path.read_bytes().endswith(b"\tnumpyro==0.7.0")
@@ -107,13 +107,14 @@ def test_pin_jaxlib_without_tag_keeps_the_files_tag(cli, tmp_path: Path) -> None
     assert b"jaxlib==0.1.66+cuda111 " in path.read_bytes()
 
 
-def test_pin_for_a_package_the_file_does_not_pin_changes_nothing(cli, tmp_path: Path) -> None:
+def test_pin_for_a_package_no_file_pins_is_refused(cli, tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
-    path.write_text("FROM a\nRUN pip install numpyro==0.7.0\n")
-    r = cli("sync", str(path), "--version", "0.7.0", "--pin", "jax==0.4.2", "--pin", "flax==0.1",
+    path.write_text("FROM a\nRUN pip install numpyro==0.6.0 jax==0.4.1\n")
+    r = cli("sync", str(path), "--version", "0.7.0", "--pin", "jax==0.4.2", "--pin", "jaxlb==0.4.2",
             "--no-commit")
-    assert (r.code, r.out) == (0, "")
-    assert path.read_text() == "FROM a\nRUN pip install numpyro==0.7.0\n"
+    assert (r.code, r.out) == (2, "")
+    assert r.err == "release-hook: --pin jaxlb: no Dockerfile pins jaxlb; pinned: jax, numpyro\n"
+    assert path.read_text() == "FROM a\nRUN pip install numpyro==0.6.0 jax==0.4.1\n"
 
 
 def test_composite_variable_form_must_fit(cli, tmp_path: Path) -> None:
@@ -237,9 +238,11 @@ def test_unreadable_file(cli, tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
     path.mkdir()
     r = cli("sync", str(path / ".."), "--version", "0.7.0", "--no-commit")
-    assert r.code == 0  # a folder named Dockerfile is searched, not read
+    # a folder named Dockerfile is searched, not read; it holds none
+    assert (r.code, r.err) == (2, f"release-hook: {path / '..'}: no Dockerfile in this folder (names "
+                               "searched: Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile)\n")
     r = cli("sync", "Dockerfile/", "--version", "0.7.0", "--no-commit")
-    assert r.code == 0
+    assert r.code == 2 and "no Dockerfile in this folder" in r.err
 
 
 def test_permissions_are_kept(cli, tmp_path: Path) -> None:

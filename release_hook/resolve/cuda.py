@@ -9,7 +9,6 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 from packaging.version import Version
 
@@ -18,6 +17,7 @@ from release_hook.errors import UserError
 PAGES = ("jax_releases.html", "jax_cuda_releases.html")
 LAST_TAGGED = Version("0.4.29")  # from 0.4.30 CUDA comes from plugin packages
 FIRST_CUDA13_PLUGIN = Version("0.7.2")
+LAST_CUDA11 = Version("0.4.25")  # CUDA 11.8 wheels were dropped in jaxlib 0.4.26
 _IMAGE = re.compile(r"(?:^|/)cuda:(\d+)\.(\d+)(?:\.\d+)?(?:-cudnn(\d+)?)?")
 _TAG = re.compile(r"cuda(\d+)(?:\.cudnn(\d+))?$")
 
@@ -131,12 +131,26 @@ def check_plugin(package: str, version: Version, image: Cuda | None, image_name:
     if major == 13 and version < FIRST_CUDA13_PLUGIN:
         raise NoBuild(f"{package} was first published for jaxlib {FIRST_CUDA13_PLUGIN}, not {version}")
     if image is not None and image.major != major:
-        raise UserError(f"{image_name} is {image}, but the file pins {package}: change the base "
-                        f"image or use jax-cuda{image.major}-plugin")
+        if image.major in plugin_majors(version):
+            fix = f"change the base image or use jax-cuda{image.major}-plugin"
+        else:
+            era = (f"; CUDA {image.major} builds of jaxlib stop at {LAST_CUDA11}"
+                   if image.major == 11 else "")
+            fix = (f"jaxlib {version} has CUDA plugins for CUDA "
+                   f"{' and '.join(map(str, plugin_majors(version)))} only{era}: change the base "
+                   "image, or pin an older jaxlib")
+        raise UserError(f"{image_name} is {image}, but the file pins {package}: {fix}")
+
+
+def plugin_majors(version: Version) -> list[int]:
+    """The CUDA majors with a `jax-cudaNN-plugin` at this jaxlib version (0.4.30 on)."""
+    return [12, 13] if version >= FIRST_CUDA13_PLUGIN else [12]
 
 
 @lru_cache(maxsize=1)
 def snapshot() -> dict[str, dict[str, object]]:
     """Known jaxlib CUDA builds shipped with the package, for offline use and tests."""
+    from importlib import resources  # not at import: it brings zipfile, which a sync rarely needs
+
     data = resources.files("release_hook.resolve").joinpath("data/jaxlib_cuda_builds.json").read_text()
     return json.loads(data)["builds"]  # type: ignore[no-any-return]

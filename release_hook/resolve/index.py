@@ -84,15 +84,20 @@ class Index:
         if self._session is None:
             import requests
 
+            from release_hook.resolve.index_errors import quiet_parsers
+
+            quiet_parsers()
             self._session = requests.Session()
             self._session.headers["User-Agent"] = "release-hook"
         return self._session
 
-    def _unavailable(self, what: str, url: str, error: BaseException) -> IndexUnavailable:
-        reason = type(error).__name__ if not str(error) else str(error).splitlines()[0]
-        if "timed out" in reason.lower() or "Timeout" in type(error).__name__:
-            reason = f"no answer within {timeout():g}s"
-        return IndexUnavailable(f"cannot read {what} from {url}: {reason}")
+    def _unavailable(self, what: str, url: str, error: BaseException, project: str | None = None,
+                     page: bool = False) -> IndexUnavailable:
+        from release_hook.resolve import index_errors as said
+
+        source = f"{said.host(url)} ({os.path.basename(url)})" if page else said.where(url)
+        return IndexUnavailable(f"cannot read {what} from {source}: "
+                                f"{said.reason(error, project, timeout())}")
 
     # -- releases ---------------------------------------------------------------------------------
 
@@ -111,28 +116,36 @@ class Index:
             raise IndexUnavailable(f"--offline, and no cached copy of {project}'s releases")
         merged: dict[Version, bool] = {}
         any_page = False
+        missing: list[str] = []  # why each index had nothing
         for url in self.urls:
-            for version, yanked in self._read_page(project, url):
+            for version, yanked in self._read_page(project, url, missing):
                 any_page = True
                 merged[version] = merged.get(version, True) and yanked
         if not any_page:
-            raise UserError(f"{project} is not on the package index ({', '.join(self.urls)})")
+            raise UserError("; ".join(dict.fromkeys(missing)) or f"{project} is not on the package index")
         found = [Release(v, y) for v, y in sorted(merged.items())]
         cache.put(key, [[str(r.version), r.yanked] for r in found])
         self.answered[project] = "index"
         return found
 
-    def _read_page(self, project: str, url: str) -> Iterator[tuple[Version, bool]]:
+    def _read_page(self, project: str, url: str, missing: list[str]) -> Iterator[tuple[Version, bool]]:
         from pypi_simple import NoSuchProjectError, PyPISimple
+
+        from release_hook.resolve import index_errors as said
 
         try:
             with _Progress(f"{project} from the package index"):
                 client = PyPISimple(endpoint=url, session=self.session())
                 page = client.get_project_page(project, timeout=timeout())
         except NoSuchProjectError:
+            missing.append(f"{said.where(url)}: HTTP 404 for {project}")
             return
         except Exception as e:  # requests' and pypi-simple's errors, and garbage answers
-            raise self._unavailable(f"{project}'s releases", url, e) from None
+            raise self._unavailable(f"{project}'s releases", url, e, project) from None
+        if not page.packages:
+            missing.append(f"{said.where(url)}: {said.NOT_A_PAGE} (for {project})")
+        else:
+            missing.append(f"{said.where(url)}: lists no release of {project}")
         for pkg in page.packages:
             version = _version_of(project, pkg.filename)
             if version is not None:
@@ -154,7 +167,10 @@ class Index:
             if found is not None:
                 cache.put(key, found)
                 return found
-        raise UserError(f"{project} {version} is not on the package index ({', '.join(self.urls)})")
+        from release_hook.resolve.index_errors import host
+
+        raise UserError(f"{project} {version} is not on the package index "
+                        f"({', '.join(host(u) for u in self.urls)})")
 
     def _metadata(self, project: str, version: Version, url: str) -> list[str] | None:
         from pypi_simple import NoSuchProjectError, PyPISimple
@@ -164,6 +180,10 @@ class Index:
                 client = PyPISimple(endpoint=url, session=self.session())
                 page = client.get_project_page(project, timeout=timeout())
                 files = [p for p in page.packages if _version_of(project, p.filename) == version]
+                if not page.packages:
+                    from release_hook.resolve import index_errors as said
+
+                    raise UserError(f"{said.where(url)}: {said.NOT_A_PAGE} (for {project})")
                 if not files:
                     return None
                 files.sort(key=lambda p: not p.filename.endswith(".whl"))
@@ -182,7 +202,7 @@ class Index:
         except UserError:
             raise
         except Exception as e:
-            raise self._unavailable(f"{project} {version} metadata", url, e) from None
+            raise self._unavailable(f"{project} {version} metadata", url, e, project) from None
 
     def sdist_member(self, project: str, version: Version, suffix: str) -> str | None:
         """A text file of a release's sdist (old jax sdists carry no Requires-Dist)."""
@@ -209,7 +229,7 @@ class Index:
             except NoSuchProjectError:
                 continue
             except Exception as e:
-                raise self._unavailable(f"{project} {version} source", url, e) from None
+                raise self._unavailable(f"{project} {version} source", url, e, project) from None
             text = _tar_member(response.content, suffix)
             cache.put(key, {"text": text})
             return text
@@ -243,7 +263,7 @@ class Index:
                 response.raise_for_status()
                 page = ProjectPage.from_html("jaxlib", response.content, base_url=url)
         except Exception as e:
-            error = self._unavailable("the find-links page", url, e)
+            error = self._unavailable("the find-links page", url, e, page=True)
             cache.put(f"unreachable {url}", error.message)
             raise error from None
         found = {}

@@ -1,0 +1,119 @@
+"""Requirement arguments of pip: `jax[cuda]==0.4.13`, `"jaxlib==${V}+cuda${C}"`, ranges (listed,
+not changed) and URLs (handed to the source and wheel finders)."""
+from __future__ import annotations
+
+import re
+
+from packaging.version import InvalidVersion, Version
+
+from release_hook.find.found import Chars, Found, Pin
+from release_hook.find.scopes import Scope, expand
+from release_hook.find.sources import source_url
+from release_hook.find.wheel_urls import jaxlib_wheel_url
+from release_hook.names import normalize as canonicalize_name
+from release_hook.spans import Computed, Lit, Piece, Word
+
+PIN_OPERATORS = ("===", "==", "~=")
+_NAME_PREFIX = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+# The common `name[extra]==1.2.3` needs no full PEP 508 parse; anything else gets one.
+_SIMPLE_PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([A-Za-z0-9._,-]*)\])?(===|==|~=)"
+                         r"([0-9][A-Za-z0-9.+!_-]*)")
+# packaging marks where a requirement stops parsing with a caret under a copy of it.
+_CARET = re.compile(r"^( *)(~*)\^$", re.MULTILINE)
+
+
+def kept_name(found: Found, text: str) -> str | None:
+    """The canonical name a requirement starts with, when it is a kept package."""
+    m = _NAME_PREFIX.match(text)
+    if m and canonicalize_name(m.group(1)) in found.kept:
+        rest = text[m.end():].lstrip()
+        if not rest or rest[0] in "[=~<>!@;,( " or rest.startswith("${"):
+            return canonicalize_name(m.group(1))
+    return None
+
+
+def requirement(found: Found, word: Word, line: int, scope: Scope, local: dict[str, Chars],
+                stage: int, image: str, addresses: tuple[tuple[str, Chars], ...]) -> None:
+    chars = expand(word, scope, local)
+    text = chars.text
+    if "://" in text or text.startswith(("git+", "hg+", "svn+", "bzr+")):
+        if not jaxlib_wheel_url(found, text, line):
+            source_url(found, chars, line, stage, image)
+        return
+    if text.startswith((".", "/", "~")) or text.endswith((".whl", ".tar.gz", ".zip")):
+        return
+    name = kept_name(found, text)
+    if name is None:
+        return
+    if chars.undefined:
+        raise found.error(f"{name} pin uses ${{{chars.undefined[0]}}}, which no ENV or ARG "
+                          "defines for this stage", line)
+    if chars.computed:
+        found.warn(line, f"{name}: version computed at build time ({chars.computed[0]}), left alone")
+        return
+    simple = _SIMPLE_PIN.fullmatch(text)
+    if simple is not None and _valid_version(simple.group(4)):
+        extras = frozenset(e.strip().lower() for e in (simple.group(2) or "").split(",") if e.strip())
+        found.add(Pin(found.path, line, name, "requirement", simple.group(3), simple.group(4),
+                      chars[simple.start(4):simple.end(4)], text, extras, stage, image, addresses))
+        return
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as e:
+        raise _unparsable(found, chars, line, str(e)) from None
+    if req.url:
+        if not jaxlib_wheel_url(found, text, line):
+            source_url(found, chars, line, stage, image)
+        return
+    specs = list(req.specifier)
+    if len(specs) == 1 and specs[0].operator in PIN_OPERATORS and not specs[0].version.endswith("*"):
+        spec = specs[0]
+        m = re.search(re.escape(spec.operator) + r"\s*(" + re.escape(spec.version) + r")", text)
+        assert m is not None
+        found.add(Pin(found.path, line, name, "requirement", spec.operator, spec.version,
+                      chars[m.start(1):m.end(1)], text, frozenset(req.extras), stage, image, addresses))
+    else:
+        what = f"{text!r} is not pinned" if not specs else f"{text!r} is a range"
+        found.mention(line, f"{what}: listed, not changed")
+
+
+def _unparsable(found: Found, chars: Chars, line: int, error: str) -> Exception:
+    """Reported at the line that holds the bad character: an ARG's value, not the RUN using it."""
+    reason = error.splitlines()[0]
+    caret = _CARET.search(error)
+    at = len(caret.group(1)) - 4 + len(caret.group(2)) if caret else -1  # the copy is indented by 4
+    where = found.line_of_chars(chars, at, line) if at >= 0 else line
+    used = f" (used at line {line})" if where != line else ""
+    return found.error(f"cannot parse requirement {chars.text!r}{used}: {reason}", where)
+
+
+def xargs_computed(word: Word, replace: str) -> Word:
+    """The pieces of a word where xargs -I puts each input line, marked as build-time values."""
+    merged: list[Piece] = []
+    for p in word:  # the shell grammar may split `{}` into `{` and `}`
+        if isinstance(p, Lit) and merged and isinstance(merged[-1], Lit):
+            merged[-1] = Lit(merged[-1].text + p.text, merged[-1].origin + p.origin)
+        else:
+            merged.append(p)
+    out: list[Piece] = []
+    for p in merged:
+        if isinstance(p, Lit) and replace in p.text:
+            head, _, tail = p.text.partition(replace)
+            if head:
+                out.append(Lit(head, p.origin[:len(head)]))
+            out.append(Computed(f"xargs -I{replace}", p.origin[len(head)]))
+            if tail:
+                out.extend(xargs_computed((Lit(tail, p.origin[len(head) + len(replace):]),), replace))
+        else:
+            out.append(p)
+    return tuple(out)
+
+
+def _valid_version(text: str) -> bool:
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True

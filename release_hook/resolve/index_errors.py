@@ -1,0 +1,75 @@
+"""Failures of the package index said in one short line: which host, and the HTTP status or
+the reason (`package index 127.0.0.1:8080: HTTP 404 for jax`), never a library's exception text."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+NOT_A_PAGE = "answered something that is not a package page"
+
+
+def host(url: str) -> str:
+    """host[:port] of an address (never its user name or password)."""
+    parts = urlsplit(url)
+    name = parts.hostname or url
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{name}:{port}" if port else name
+
+
+def where(url: str) -> str:
+    return f"package index {host(url)}"
+
+
+def _chain(error: BaseException) -> list[object]:
+    """The error and what caused it (urllib3 wraps the OS error two or three levels down)."""
+    seen: list[object] = []
+    todo: list[object] = [error]
+    while todo and len(seen) < 12:
+        e = todo.pop(0)
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        if isinstance(e, BaseException):
+            todo.extend([e.__cause__, e.__context__, getattr(e, "reason", None),
+                         *[a for a in e.args if isinstance(a, BaseException)]])
+    return seen
+
+
+def reason(error: BaseException, project: str | None, timeout: float) -> str:
+    """A few words for what went wrong."""
+    response = getattr(error, "response", None)
+    status = getattr(response, "status_code", None)
+    if isinstance(status, int):
+        return f"HTTP {status}" + (f" for {project}" if project else "")
+    chain = _chain(error)
+    names = {type(e).__name__ for e in chain}
+    text = " ".join(str(e) for e in chain).lower()
+    if "timed out" in text or any("Timeout" in n for n in names):
+        return f"no answer within {timeout:g}s"
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "connection refused" in text:
+        return "connection refused"
+    if "NameResolutionError" in names or "gaierror" in names or "name or service not known" in text:
+        return "host not found"
+    if any("SSL" in n for n in names):
+        return "TLS handshake failed"
+    if any(isinstance(e, ConnectionResetError) for e in chain) or "connection aborted" in text:
+        return "connection reset"
+    if names & {"ConnectionError", "NewConnectionError", "MaxRetryError"}:
+        return "cannot connect"
+    if names & {"UnsupportedContentTypeError", "JSONDecodeError", "UnicodeDecodeError", "KeyError",
+                "TypeError", "ValueError", "UnsupportedRepoVersionError"}:
+        return NOT_A_PAGE
+    return type(error).__name__
+
+
+def quiet_parsers() -> None:
+    """Page parsers must not add lines to stderr: bs4 warns about odd markup and logs
+    undecodable bytes; a page that is not a package page is reported in our one line."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore", module=r"pypi_simple|bs4")
+    logging.getLogger("bs4").addHandler(logging.NullHandler())
+    logging.getLogger("bs4").propagate = False

@@ -1,0 +1,385 @@
+"""The command line as a new user meets it: version, help, -q/-v, JSON for CI, closed pipes,
+Ctrl-C, globs that match nothing, wording. Real files, real git, the real console script."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import git
+from pkgindex import PackageIndex, serve
+
+BIN = Path(sys.executable).parent
+CONSOLE = str(BIN / "release-hook")
+CUDA11 = "nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04"
+CUDA12 = "nvidia/cuda:12.2.2-cudnn8-runtime-ubuntu22.04"
+OFFLINE = ("--offline", "--pin", "jax==0.4.13", "--pin", "jaxlib==0.4.13")
+
+
+def image(base: str, jax: str = "0.4.1", numpyro: str = "0.6.0") -> str:
+    return (f"FROM {base}\nARG JAX_VERSION={jax}\n"
+            f"RUN pip install jax==${{JAX_VERSION}} jaxlib=={jax}+cuda11.cudnn86 "
+            "-f https://example.invalid/jax-releases/jax_cuda_releases.html\n"
+            f"RUN pip install numpyro=={numpyro}\n")
+
+
+def project(tmp_path: Path, files: dict[str, str], version: str = "0.7.0", commit: bool = True) -> Path:
+    root = tmp_path / "project"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    (root / ".bumpversion.cfg").write_text(f"[bumpversion]\ncurrent_version = {version}\n")
+    if commit:
+        git(root, "init", "-q")
+        git(root, "add", "-A")
+        git(root, "commit", "-qm", "init")
+    return root
+
+
+def console(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CONSOLE, *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
+
+
+# -- 1. version, help, -q, -v, JSON ---------------------------------------------------------------
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version(cli, tmp_path: Path, flag: str) -> None:
+    from release_hook import __version__
+
+    r = cli(flag)
+    assert (r.code, r.out, r.err) == (0, f"release-hook {__version__}\n", "")
+    p = console(flag, cwd=tmp_path)
+    assert (p.returncode, p.stdout, p.stderr) == (0, f"release-hook {__version__}\n", "")
+
+
+def test_bare_command_prints_usage_on_stderr_and_help_on_stdout(cli, tmp_path: Path) -> None:
+    bare = cli()
+    assert bare.code == 2 and bare.out == ""
+    assert bare.err.startswith("usage: release-hook") and "sync" in bare.err and "exit status" in bare.err
+    helped = cli("help")
+    assert (helped.code, helped.err) == (0, "")
+    assert helped.out == bare.err
+    sync_help = cli("help", "sync")
+    assert sync_help.code == 0 and sync_help.out.startswith("usage: release-hook sync")
+    assert "-q, --quiet" in sync_help.out and "-v, --explain" in sync_help.out
+    p = console(cwd=tmp_path)
+    assert p.returncode == 2 and p.stdout == "" and p.stderr.startswith("usage: release-hook")
+    wrong = cli("sink")
+    assert wrong.code == 2 and len(wrong.err.splitlines()) == 1 and "release-hook help" in wrong.err
+
+
+def test_quiet_prints_errors_only(cli, tmp_path: Path) -> None:
+    text = image(CUDA11) + "RUN pip install jax==$(cat /v)\n"
+    root = project(tmp_path, {"docker/a/Dockerfile": text}, commit=False)
+    loud = cli("sync", "--dry-run", *OFFLINE, cwd=root)
+    assert loud.code == 0 and "warning:" in loud.err and loud.out
+    r = cli("sync", "-q", "--no-commit", *OFFLINE, cwd=root)
+    assert (r.code, r.out, r.err) == (0, "", "")
+    assert "jax==${JAX_VERSION}" in (root / "docker/a/Dockerfile").read_text()
+    assert "ARG JAX_VERSION=0.4.13" in (root / "docker/a/Dockerfile").read_text()
+    bad = cli("sync", "-q", "--version", "x.y", cwd=root)
+    assert (bad.code, bad.out) == (2, "") and bad.err.startswith("release-hook: --version: 'x.y'")
+    out_of_step = cli("sync", "-q", "--check", "--version", "0.8.0", *OFFLINE, cwd=root)
+    assert (out_of_step.code, out_of_step.out, out_of_step.err) == (1, "", "")
+
+
+def test_v_is_explain(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11)}, commit=False)
+    short = cli("sync", "-v", "--check", *OFFLINE, cwd=root)
+    long = cli("sync", "--explain", "--check", *OFFLINE, cwd=root)
+    assert short.out == long.out and short.code == long.code == 1
+    assert "  line 4: numpyro ==0.6.0 -> 0.7.0 [.bumpversion.cfg current_version]" in short.out
+
+
+def test_json_for_check_and_dry_run(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11), "docker/b/Dockerfile":
+                              image(CUDA12, "0.4.13", "0.7.0").replace("cuda11.cudnn86", "cuda12.cudnn89")},
+                   commit=False)
+    r = cli("sync", "--check", "--format", "json", *OFFLINE, cwd=root)
+    assert r.code == 1, r.err
+    doc = json.loads(r.out)
+    assert doc["schema_version"] == 1 and doc["mode"] == "check" and doc["in_step"] is False
+    assert (doc["package"], doc["version"], doc["version_from"]) == (
+        "numpyro", "0.7.0", ".bumpversion.cfg current_version")
+    a, b = doc["files"]
+    assert (a["path"], a["in_step"], b["in_step"]) == ("docker/a/Dockerfile", False, True)
+    jax, jaxlib, numpyro = a["pins"]
+    assert jax == {"line": 3, "package": "jax", "kind": "requirement", "operator": "==", "current": "0.4.1",
+                   "target": "0.4.13", "in_step": False, "policy": "minimum", "source": "--pin",
+                   "set_at": [2], "stage": 0, "image": CUDA11}
+    assert (jaxlib["current"], jaxlib["target"]) == ("0.4.1+cuda11.cudnn86", "0.4.13+cuda11.cudnn86")
+    assert jaxlib["source"].startswith("--pin; build ")
+    assert (numpyro["target"], numpyro["source"]) == ("0.7.0", ".bumpversion.cfg current_version")
+    assert all(p["in_step"] for p in b["pins"]) and "diff" not in a
+    assert r.err == "1 Dockerfile(s) out of step with numpyro 0.7.0; run: python -m release_hook sync\n" \
+        or r.err == ""
+    dry = cli("sync", "--dry-run", "--format", "json", "--version", "0.7.0", *OFFLINE, cwd=root)
+    assert dry.code == 0
+    doc = json.loads(dry.out)
+    assert doc["version_from"] == "--version"
+    assert "+ARG JAX_VERSION=0.4.13" in doc["files"][0]["diff"] and doc["files"][1]["diff"] == ""
+    assert (root / "docker/a/Dockerfile").read_text() == image(CUDA11)
+    quiet = cli("sync", "--check", "-q", "--format", "json", *OFFLINE, cwd=root)
+    assert quiet.code == 1 and quiet.err == "" and json.loads(quiet.out)["in_step"] is False
+    refused = cli("sync", "--format", "json", *OFFLINE, cwd=root)
+    assert refused.code == 2 and "--format json goes with --check or --dry-run" in refused.err
+
+
+# -- 2. closed pipes, Ctrl-C, one line at the line that holds the bad text -----------------------
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    text = "FROM python:3.11\n" + "".join(f"RUN pip install jax==0.4.1 numpyro==0.6.0  # {n}\n"
+                                          for n in range(4000))
+    root = project(tmp_path, {"docker/a/Dockerfile": text}, commit=False)
+    p = subprocess.Popen([CONSOLE, "sync", "--dry-run", "--offline", "--pin", "jax==0.4.13"], cwd=root,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout is not None and p.stderr is not None
+    head = [p.stdout.readline() for _ in range(5)]  # `| head -5`
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait() == 141, err
+    assert head[0].startswith(b"docker/a/Dockerfile")
+    assert err == ""  # no BrokenPipeError traceback, no "Exception ignored"
+    assert (root / "docker/a/Dockerfile").read_text() == text
+    shell = subprocess.run(["sh", "-c", f"'{CONSOLE}' sync --dry-run --offline --pin jax==0.4.13 | head -5"],
+                           cwd=root, capture_output=True, text=True)
+    assert (shell.returncode, shell.stderr, len(shell.stdout.splitlines())) == (0, "", 5)
+
+
+def test_ctrl_c_says_what_was_and_was_not_written(cli, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = {f"docker/{n}/Dockerfile": image(CUDA11) for n in "abc"}
+    root = project(tmp_path, texts, commit=False)
+    real = os.replace
+    calls = {"n": 0}
+
+    def interrupted(src: str, dst: str) -> None:  # Ctrl-C while the second file is renamed
+        if str(dst).endswith("Dockerfile"):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise KeyboardInterrupt
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    r = cli("sync", "--no-commit", *OFFLINE, cwd=root)
+    assert r.code == 130, r.err
+    assert r.err == ("release-hook: interrupted; written: docker/a/Dockerfile; "
+                     "not written: docker/b/Dockerfile, docker/c/Dockerfile\n")
+    assert "ARG JAX_VERSION=0.4.13" in (root / "docker/a/Dockerfile").read_text()
+    assert (root / "docker/b/Dockerfile").read_text() == image(CUDA11)
+    assert sorted(p.name for p in (root / "docker/b").iterdir()) == ["Dockerfile"]  # no temporaries
+
+    def before_writing(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("release_hook.resolve.resolver.resolve", before_writing)
+    r = cli("sync", "--no-commit", *OFFLINE, cwd=root)
+    assert (r.code, r.err) == (130, "release-hook: interrupted; nothing written\n")
+
+
+def test_a_real_sigint_exits_130_with_one_line(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11)}, commit=False)
+    # a package index that never answers keeps the run waiting where Ctrl-C comes
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    env = {**os.environ, "PIP_INDEX_URL": f"http://127.0.0.1:{listener.getsockname()[1]}/simple/",
+           "PIP_CONFIG_FILE": os.devnull, "RELEASE_HOOK_TIMEOUT": "30"}
+    p = subprocess.Popen([CONSOLE, "sync", "--no-commit", "--requirements", "index"], cwd=root, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    conn, _ = listener.accept()  # it is waiting for the index now
+    time.sleep(0.2)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=20)
+    conn.close()
+    listener.close()
+    assert p.returncode == 130
+    lines = [line for line in err.splitlines() if not line.startswith("release-hook: reading")]
+    assert lines == ["release-hook: interrupted; nothing written"]
+    assert (root / "docker/a/Dockerfile").read_text() == image(CUDA11)
+
+
+def test_a_bad_value_in_an_arg_is_reported_at_the_arg(cli, tmp_path: Path) -> None:
+    text = "FROM python:3.11\nARG JAX_VERSION=0.4.x\n\nRUN pip install \\\n    jax==${JAX_VERSION}\n"
+    (tmp_path / "Dockerfile").write_text(text)
+    r = cli("sync", "Dockerfile", "--version", "0.7.0", "--pin", "jax==0.4.13", "--check")
+    assert r.code == 2 and len(r.err.splitlines()) == 1
+    assert r.err.startswith("release-hook: Dockerfile:2: cannot parse requirement 'jax==0.4.x' (used at line 5)")
+
+
+# -- 3. globs and paths that match nothing, empty --version, unknown --pin ------------------------
+
+def test_a_glob_that_matches_nothing_is_an_error(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11),
+                              "setup.cfg": "[release_hook]\ndockerfiles = dokcer/**/Dockerfile*\n"})
+    for mode in ("--check", "--dry-run", "--no-commit"):
+        r = cli("sync", mode, *OFFLINE, cwd=root)
+        assert (r.code, r.out, r.err) == (
+            2, "", "release-hook: no Dockerfile matches 'dokcer/**/Dockerfile*' ([release_hook] dockerfiles)\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = cli("sync", str(empty), "--check", *OFFLINE, cwd=root)
+    assert r.code == 2 and r.err.startswith(f"release-hook: {empty}: no Dockerfile in this folder")
+
+
+def test_pre_push_refuses_a_glob_that_matches_nothing(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11, "0.4.13", "0.7.0"),
+                              "setup.cfg": "[release_hook]\ndockerfiles = dokcer/**/Dockerfile*\n"})
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(root, "remote", "add", "origin", str(bare))
+    assert cli("install", cwd=root).code == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUMPVERSION_")}
+    r = git(root, "push", "origin", "HEAD:refs/heads/main", check=False, env=env)
+    assert r.returncode != 0
+    assert "release-hook: no Dockerfile matches 'dokcer/**/Dockerfile*' ([release_hook] dockerfiles)" in r.stderr
+    assert git(bare, "branch", "--list").stdout == ""
+
+
+def test_a_dangling_symlink_in_a_glob_is_named(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11)}, commit=False)
+    (root / "docker/b").mkdir()
+    (root / "docker/b/Dockerfile").symlink_to(root / "docker/gone/Dockerfile")
+    r = cli("sync", "--check", *OFFLINE, cwd=root)
+    assert r.code == 2 and len(r.err.splitlines()) == 1
+    assert r.err.startswith("release-hook: docker/b/Dockerfile: dangling symbolic link (to ")
+    r = cli("sync", "docker/b/Dockerfile", "--check", *OFFLINE, cwd=root)
+    assert r.code == 2 and "dangling symbolic link" in r.err
+
+
+def test_an_empty_version_is_an_error(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11)}, commit=False)
+    r = cli("sync", "--version", "", "--no-commit", *OFFLINE, cwd=root)
+    assert r.code == 2 and r.err.startswith("release-hook: --version is empty")
+    assert (root / "docker/a/Dockerfile").read_text() == image(CUDA11)
+
+
+def test_a_pin_no_file_pins_names_what_is_pinned(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11)}, commit=False)
+    r = cli("sync", "--no-commit", *OFFLINE, "--pin", "nunpyro==0.7.0", cwd=root)
+    assert (r.code, r.err) == (2, "release-hook: --pin nunpyro: no Dockerfile pins nunpyro; "
+                                  "pinned: jax, jaxlib, numpyro\n")
+    assert (root / "docker/a/Dockerfile").read_text() == image(CUDA11)
+
+
+# -- 4. the commit message names each image's changes -------------------------------------------
+
+def test_commit_message_names_each_files_changes_when_they_differ(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/cuda11/Dockerfile": image(CUDA11),
+                              "docker/cuda12/Dockerfile": image(CUDA12).replace("cuda11.cudnn86", "cuda12.cudnn89")})
+    r = cli("sync", *OFFLINE, cwd=root)
+    assert r.code == 0, r.err
+    assert "committed " in r.out and r.out.rstrip().endswith(": Sync Dockerfiles with numpyro 0.7.0")
+    message = git(root, "log", "-1", "--format=%B").stdout.strip()
+    assert message.splitlines() == [
+        "Sync Dockerfiles with numpyro 0.7.0",
+        "",
+        "docker/cuda11/Dockerfile: jax 0.4.13, jaxlib 0.4.13+cuda11.cudnn86",
+        "docker/cuda12/Dockerfile: jax 0.4.13, jaxlib 0.4.13+cuda12.cudnn89",
+    ]
+    # alike again: the one-line form
+    r = cli("sync", "--offline", "--pin", "jax==0.4.14", "--pin", "jaxlib==0.4.13", "--version", "0.7.1",
+            cwd=root)
+    assert r.code == 0, r.err
+    assert git(root, "log", "-1", "--format=%B").stdout.strip() == "Sync Dockerfiles with numpyro 0.7.1 (jax 0.4.14)"
+
+
+# -- 5. index errors: one short line, 404 told from junk ----------------------------------------
+
+@pytest.fixture
+def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    idx = PackageIndex(tmp_path / "index")
+    idx.wheel("numpyro", "0.7.0", ["jax>=0.4.1", "jaxlib>=0.4.1"])
+    server, _ = serve(idx)
+    monkeypatch.setenv("PIP_INDEX_URL", idx.url)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("RELEASE_HOOK_TIMEOUT", "2")
+    yield idx
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("answer, said", [
+    ("404", "package index 127.0.0.1:{port}: HTTP 404 for jax"),
+    ("junk", "package index 127.0.0.1:{port}: answered something that is not a package page (for jax)"),
+    ("xml", "package index 127.0.0.1:{port}: answered something that is not a package page (for jax)"),
+    ("json-junk", "cannot read jax's releases from package index 127.0.0.1:{port}: answered something "
+                  "that is not a package page"),
+    ("500", "cannot read jax's releases from package index 127.0.0.1:{port}: HTTP 500 for jax"),
+])
+def test_index_errors_are_one_short_line(cli, tmp_path: Path, index: PackageIndex, answer: str,
+                                         said: str) -> None:
+    real = index.body
+    noise = bytes(random.Random(7).randrange(256) for _ in range(4000))
+
+    def body(path: str) -> tuple[int, str, bytes]:
+        if not path.startswith("/simple/jax/"):
+            return real(path)
+        return {"404": (404, "text/html", b"not found"),
+                "junk": (200, "text/html", noise),
+                "xml": (200, "text/html", b'<?xml version="1.0"?><feed><a>x</a></feed>'),
+                "json-junk": (200, "application/vnd.pypi.simple.v1+json", noise),
+                "500": (500, "text/html", b"oops")}[answer]
+
+    index.body = body  # type: ignore[method-assign]
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11),
+                              "setup.cfg": "[release_hook]\nrequirements = index\n"}, commit=False)
+    r = cli("sync", "--check", cwd=root)
+    assert r.code == 2
+    assert r.err == f"release-hook: {said.format(port=index.port)}\n"
+
+
+def test_an_unreachable_index_is_said_once_in_a_push(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11, "0.4.13", "0.7.0"),
+                              "setup.cfg": "[release_hook]\nrequirements = index\n"})
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(root, "remote", "add", "origin", str(bare))
+    assert cli("install", cwd=root).code == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUMPVERSION_")}
+    env.update(PIP_INDEX_URL="http://127.0.0.1:9/simple/", PIP_CONFIG_FILE=os.devnull)
+    r = git(root, "push", "origin", "HEAD:refs/heads/main", check=False, env=env)
+    lines = [line for line in r.stderr.splitlines() if "not checked" in line]
+    assert lines == [
+        "release-hook: refs/heads/main: not checked: docker/a/Dockerfile:3: jax (cannot read numpyro "
+        "0.7.0 metadata from package index 127.0.0.1:9: connection refused)",
+        "release-hook: refs/heads/main: not checked: docker/a/Dockerfile:3: jaxlib (same reason)",
+    ]
+
+
+# -- 6. wording ----------------------------------------------------------------------------------
+
+def test_a_bad_version_in_the_config_names_the_file_and_line(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11)}, commit=False)
+    (root / ".bumpversion.cfg").write_text("[bumpversion]\ncommit = True\ncurrent_version = 0.7.x\n")
+    r = cli("sync", "--check", *OFFLINE, cwd=root)
+    assert (r.code, r.err) == (2, "release-hook: .bumpversion.cfg:3: .bumpversion.cfg current_version: "
+                                  "'0.7.x' is not a valid PEP 440 version\n")
+
+
+def test_install_outside_git_does_not_suggest_a_flag_it_lacks(cli, tmp_path: Path) -> None:
+    r = cli("install")
+    assert r.code == 2 and "--no-commit" not in r.err
+    assert r.err == (f"release-hook: {tmp_path}: not a git repository: the hooks go into a repository's "
+                     "hooks folder; run this inside one, or give --repo PATH\n")
+
+
+def test_cuda_11_on_a_new_jax_does_not_suggest_a_plugin_that_never_was(cli, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text('FROM python:3.11\nRUN pip install "jax[cuda12]==0.9.0" '
+                                         "jaxlib==0.9.0 jax-cuda12-plugin==0.9.0 numpyro==0.19.0\n")
+    r = cli("sync", "Dockerfile", "--version", "0.19.0", "--pin", "jax==0.9.0", "--pin", "jaxlib==0.9.0",
+            "--cuda", "11.8", "--offline", "--check")
+    assert r.code == 2 and "jax-cuda11-plugin" not in r.err and len(r.err.splitlines()) == 1
+    assert ("python:3.11 is CUDA 11.8, but the file pins jax-cuda12-plugin: jaxlib 0.9.0 has CUDA plugins "
+            "for CUDA 12 and 13 only; CUDA 11 builds of jaxlib stop at 0.4.25") in r.err
