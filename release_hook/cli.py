@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     hook.add_argument("args", nargs="*")
 
     helper = sub.add_parser("help", help="show this help, or a command's")
-    helper.add_argument("topic", nargs="?", choices=("sync", "install", "uninstall", "hook", "help"))
+    helper.add_argument("topic", nargs="?", choices=tuple(sub.choices))  # every command above
     return parser
 
 

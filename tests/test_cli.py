@@ -383,3 +383,9 @@ def test_cuda_11_on_a_new_jax_does_not_suggest_a_plugin_that_never_was(cli, tmp_
     assert r.code == 2 and "jax-cuda11-plugin" not in r.err and len(r.err.splitlines()) == 1
     assert ("python:3.11 is CUDA 11.8, but the file pins jax-cuda12-plugin: jaxlib 0.9.0 has CUDA plugins "
             "for CUDA 12 and 13 only; CUDA 11 builds of jaxlib stop at 0.4.25") in r.err
+
+
+def test_help_knows_every_command(cli) -> None:
+    for command in ("sync", "install", "uninstall", "doctor", "hook", "help"):
+        shown = cli("help", command)
+        assert shown.code == 0 and shown.out.startswith(f"usage: release-hook {command}"), command
