@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--allow-dirty", action="store_true",
                       help="commit even if a Dockerfile has uncommitted edits")
     sync.add_argument("--allow-detached", action="store_true", help="commit on a detached HEAD")
+    sync.add_argument("--no-verify", action="store_true",
+                      help="do not ask a real resolver (uv or pip) whether the new pins install")
 
     for name, text in (("install", "install the git pre-commit and pre-push hooks"),
                        ("uninstall", "remove the hooks, restoring any they replaced")):
@@ -91,7 +93,8 @@ def _sync(args: argparse.Namespace) -> int:
     mode = "check" if args.check else "dry-run" if args.dry_run else "write"
     request = Request(tuple(args.paths), version, pins, mode, not (args.no_commit or args.stage),
                       args.offline, args.stage, args.allow_dirty, args.allow_detached, args.explain,
-                      args.policy, args.cuda, args.requirements)
+                      args.policy, args.cuda, args.requirements,
+                      verify=not args.no_verify)
     return run(conf, request)
 
 

@@ -1,14 +1,16 @@
 """The plan as a reader wants it: per Dockerfile, each pin, where it goes and what decided it."""
 from __future__ import annotations
 
-from typing import Sequence, TextIO
+from typing import Mapping, Sequence, TextIO
 
 from release_hook.plan import FilePlan
 from release_hook.resolve.cuda import image_cuda
 from release_hook.resolve.targets import PLUGINS, Resolution
 
 
-def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO) -> None:
+def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO,
+            verdicts: Mapping[str, Sequence[str]] = {}) -> None:
+    """`verdicts`: per path, the real resolver's verdict on each changed stage (resolve/proof.py)."""
     for p in plans:
         targets = resolution.targets(p.path) if p.scan.pins else None
         policy = f" (policy: {targets.policy})" if targets is not None and targets.policy else ""
@@ -16,6 +18,8 @@ def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO) -> N
         for index, image in enumerate(p.scan.images):
             found = image_cuda(image)
             out.write(f"  stage {index}: {image} ({found or 'no CUDA in the image name'})\n")
+        for verdict in verdicts.get(p.path, ()):
+            out.write(f"  {verdict}\n")
         moves = {id(c.pin): c.new_version for c in p.changes}
         for pin in p.scan.pins:
             new = moves.get(id(pin))

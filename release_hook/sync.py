@@ -7,6 +7,7 @@ import sys
 
 from release_hook import files
 from release_hook.config import Config
+from release_hook.errors import UserError
 from release_hook.scancache import ScanCache
 from release_hook.plan import FilePlan, plan_file
 from release_hook.request import Request
@@ -35,10 +36,13 @@ def run(config: Config, request: Request) -> int:
     for p in plans:
         for w in p.scan.warnings:
             print(f"warning: {w}", file=sys.stderr)
+    verdicts, refusal = prove(plans, config, request)
     if request.explain or request.mode == "dry-run":
         from release_hook.report import explain
 
-        explain(plans, resolution, sys.stdout)
+        explain(plans, resolution, sys.stdout, verdicts)
+    if refusal is not None:
+        raise refusal
     changed = [p for p in plans if p.changed]
     if request.mode == "check":
         for p in changed:
@@ -76,6 +80,45 @@ def run(config: Config, request: Request) -> int:
         if sha:
             print(f"committed {sha[:12]}: {message}")
     return 0
+
+
+def prove(plans: list[FilePlan], config: Config,
+          request: Request) -> tuple[dict[str, list[str]], UserError | None]:
+    """Ask a real resolver whether each changed stage's pins, as they will be written, install
+    for its image (not for --check: the fix it names is a sync, which asks). Returns the
+    verdicts for --explain and the first refusal."""
+    changed = [p for p in plans if p.changed]
+    if request.mode == "check" or not changed:
+        return {}, None
+    skip = [why for why, on in (("--offline", request.offline), ("--no-verify", not request.verify),
+                                ("RELEASE_HOOK_VERIFY=0", os.environ.get("RELEASE_HOOK_VERIFY") == "0")) if on]
+    if skip:
+        why = skip[0]
+        return {p.path: [f"proof: not asked ({why})"] for p in changed}, None
+    from release_hook.dockerfile import parse
+    from release_hook.pins import find_pins
+    from release_hook.resolve import proof
+    from release_hook.resolve.image import images_of
+
+    resolver = proof.choose_resolver()
+    published = proof.published_on_index(request.offline)
+    verdicts: dict[str, list[str]] = {}
+    for p in changed:
+        moved: dict[int, int] = {}
+        pages = {m.line for m in p.pages}
+        for pin in [c.pin for c in p.changes] + [q for q in p.scan.pins if q.line in pages]:
+            moved[pin.stage] = min(moved.get(pin.stage, pin.line), pin.line)
+        new = find_pins(parse(p.new_text, p.path), config.package)
+        stages = proof.prove_stages(p.path, new.pins, moved, images_of(p.scan, config, request),
+                                    config.package, resolver, published)
+        verdicts[p.path] = [s.explain() for s in stages]
+        for s in stages:
+            if s.verdict.state == "unproved":
+                print(f"warning: {p.path}:{s.line}: stage {s.stage} not proved by a resolver: "
+                      f"{s.verdict.reason}; the rules decided", file=sys.stderr)
+            if s.verdict.state == "refused":
+                return verdicts, UserError(s.refusal(), p.path, s.line)
+    return verdicts, None
 
 
 def unified_diff(p: FilePlan) -> str:
