@@ -108,9 +108,12 @@ def prove(plans: list[FilePlan], config: Config,
         pages = {m.line for m in p.pages}
         for pin in [c.pin for c in p.changes] + [q for q in p.scan.pins if q.line in pages]:
             moved[pin.stage] = min(moved.get(pin.stage, pin.line), pin.line)
-        new = find_pins(parse(p.new_text, p.path), config.package)
+        df = parse(p.new_text, p.path)
+        new = find_pins(df, config.package)
+        froms = [s.from_.line for s in df.stages]
+        computed = [(sum(1 for f in froms if f <= w.line) - 1, w) for w in new.warnings]
         stages = proof.prove_stages(p.path, new.pins, moved, images_of(p.scan, config, request),
-                                    config.package, resolver, published)
+                                    config.package, resolver, published, computed)
         verdicts[p.path] = [s.explain() for s in stages]
         for s in stages:
             if s.verdict.state == "unproved":

@@ -177,6 +177,20 @@ def test_a_release_not_yet_on_the_index_is_left_out(cli, tmp_path: Path, index: 
     assert "left out: numpyro 0.16.0 (not on the index yet)" in r.out
 
 
+def test_a_pin_computed_at_build_time_is_left_out_and_said_so(cli, tmp_path: Path,
+                                                               index: PackageIndex) -> None:
+    root = project(tmp_path, "FROM python:3.10-slim AS build\nRUN pip install jax==0.4.20\n"
+                   "FROM python:3.10-slim\nRUN pip install numpyro==0.13.0 jax==0.4.20 jaxlib==0.4.20 \\\n"
+                   " && pip install jax-cuda12-plugin==$(cat /plugin-version)\n")
+    r = sync(cli, root, "--version", "0.15.0", "--pin", "jax==0.4.25", "--pin", "jaxlib==0.4.25", "--explain")
+    assert r.code == 0, r.err
+    proofs = [line for line in r.out.splitlines() if "proof:" in line]
+    assert len(proofs) == 2, r.out
+    assert proofs[0].startswith("  stage 0 proof: ") and "left out" not in proofs[0]
+    assert proofs[1].startswith("  stage 1 proof: ") and "installs it" in proofs[1]
+    assert "left out: line 5: computed at build time" in proofs[1], proofs[1]
+
+
 def test_an_unreachable_find_links_page_falls_back_to_the_rules(cli, tmp_path: Path, index: PackageIndex,
                                                                 resolver: str,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:

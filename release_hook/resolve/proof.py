@@ -22,7 +22,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 from release_hook import cache
 from release_hook.names import normalize as canonicalize_name
-from release_hook.pins import Pin
+from release_hook.pins import Note, Pin
 from release_hook.resolve import pipconf
 from release_hook.resolve.image import Image
 
@@ -544,14 +544,18 @@ class StageProof:
 
 
 def prove_stages(path: str, pins: Sequence[Pin], moved: dict[int, int], images: Sequence[Image],
-                 package: str, resolver: Resolver,
-                 published: Callable[[str, str], bool | None]) -> list[StageProof]:
+                 package: str, resolver: Resolver, published: Callable[[str, str], bool | None],
+                 computed: Sequence[tuple[int, Note]] = ()) -> list[StageProof]:
     """Each stage in `moved` (stage -> the first line that moved there), with `pins` the file's
-    pins as they will be written; stops at the first refusal."""
+    pins as they will be written and `computed` the (stage, warning) of pins whose version is
+    computed at build time, which cannot be asked about; stops at the first refusal."""
     out: list[StageProof] = []
     for stage in sorted(moved):
         here = [p for p in pins if p.stage == stage]
         chosen = pin_set(here, package, published)
+        unknown = tuple(f"line {w.line}: computed at build time" for s, w in computed if s == stage)
+        if unknown:
+            chosen = PinSet(chosen.requirements, chosen.options, chosen.left_out + unknown)
         target = target_of(images[stage]) if stage < len(images) else "no base image"
         if isinstance(target, str):
             out.append(StageProof(path, stage, moved[stage], chosen, None, Verdict("unproved", target)))
