@@ -527,7 +527,10 @@ class StageProof:
     def explain(self) -> str:
         v = self.verdict
         if v.state == "installs":
-            chose = " ".join(f"{n}=={ver}" for n, ver in v.installs)
+            asked = {canonicalize_name(re.split(r"[\[=~<>!;@ ]", r, maxsplit=1)[0]) for r in self.pins.requirements}
+            named = [f"{n}=={ver}" for n, ver in v.installs if canonicalize_name(n) in asked]
+            more = len(v.installs) - len(named)
+            chose = " ".join(named) + (f" and {more} more" if more else "")
             text = (f"{v.tool} installs it for {self.target} (glibc 2.{self.target.glibc if self.target else '?'})"
                     f"{' [cached]' if v.cached else ''}: {chose}")
         elif v.state == "refused":
