@@ -11,6 +11,10 @@ Targets (from the project's issues): hook fast path / `python -c pass` < 0.5; sy
 / bump2version <= 1.0; sync --check / bump2version <= 0.5; 10,000 / 1,000 files <= 11;
 pins in one file: 15,000 / 1,500 near 10 and 60,000 / 15,000 near 4 (linear);
 `bump2version minor` with the hook / without <= 2.
+
+The proof by a real resolver (resolve/proof.py) is measured as uv's `pip compile` against pip's
+`install --dry-run --report`, both with cold caches, on the loopback index with small wheels,
+and with RELEASE_HOOK_ONLINE=1 also for a CUDA 12 plugin set on the index pip is configured for.
 """
 from __future__ import annotations
 
@@ -92,9 +96,13 @@ def git(cwd: Path, *args: str, env: dict[str, str]) -> None:
     subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
 
 
-def bump_repo(root: Path, name: str, env: dict[str, str], hook: bool) -> Path:
+def bump_repo(root: Path, name: str, env: dict[str, str], hook: bool, dockerfile: str | None = None) -> Path:
     repo = root / name
-    shutil.copytree(REPO / "docker", repo / "docker")
+    if dockerfile is None:
+        shutil.copytree(REPO / "docker", repo / "docker")
+    else:
+        (repo / "docker").mkdir(parents=True)
+        (repo / "docker" / "Dockerfile").write_text(dockerfile)
     (repo / ".bumpversion.cfg").write_text("[bumpversion]\ncurrent_version = 0.22.0\ncommit = True\n"
                                            "tag = True\ntag_name = {new_version}\n")
     (repo / "pyproject.toml").write_text('[project]\nname = "numpyro"\nversion = "0.22.0"\n'
@@ -119,8 +127,37 @@ def loopback_index(root: Path) -> tuple[object, str]:
         idx.wheel("jaxlib", v, tag="cp311-cp311-manylinux2014_x86_64")
         idx.wheel("jax-cuda12-plugin", v, tag="cp311-cp311-manylinux2014_x86_64")
         idx.wheel("jax-cuda12-pjrt", v, tag="py3-none-manylinux2014_x86_64")
+    idx.wheel("numpyro", "0.22.0", ["jax>=0.7.0", "jaxlib>=0.7.0"])  # released, as on the real index
     server, _ = serve(idx)
     return server, idx.url
+
+
+def resolver_commands(root: Path, pins: Sequence[str], image: str, name: str) -> tuple[Command, Command]:
+    """The commands resolve/proof.py runs, uv's and pip's, each with a cache folder of its own
+    per run (a cold cache, as for a new release's pins)."""
+    from release_hook.resolve import proof
+    from release_hook.resolve.image import image_of
+
+    uv = proof._uv_binary()
+    if uv is None:
+        raise SystemExit("uv is not installed: pip install uv")
+    target = proof.target_of(image_of(image))
+    assert isinstance(target, proof.Target), target
+    requirements = root / f"{name}-requirements.txt"
+    requirements.write_text("\n".join(pins) + "\n")
+    pin_set = proof.PinSet(tuple(pins))
+    folder = root / f"{name}-target"
+
+    def uv_cmd(i: int) -> list[str]:
+        cmd = proof.Uv(uv).command(pin_set, target)
+        cmd[cmd.index("-")] = str(requirements)
+        return [*cmd, "--cache-dir", str(root / f"{name}-uv-cache-{i}")]
+
+    def pip_cmd(i: int) -> list[str]:
+        return [*proof.Pip().command(pin_set, target, str(folder)), "--cache-dir",
+                str(root / f"{name}-pip-cache-{i}")]
+
+    return uv_cmd, pip_cmd
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -197,12 +234,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     # 4. bump2version minor with the hook installed, against without it.
     server, url = loopback_index(root)
     hook_env = dict(env, PIP_INDEX_URL=url, PIP_CONFIG_FILE=os.devnull)
-    with_hook = bump_repo(root, "with-hook", hook_env, hook=True)
-    without = bump_repo(root, "without-hook", hook_env, hook=False)
+    # The repository's own images install `jax[cuda12]`: the small wheels here cannot declare
+    # extras, so a proof would refuse them; this row is the hook without it, as before the
+    # proof, and the next one the hook with it.
+    unproved_env = dict(hook_env, RELEASE_HOOK_VERIFY="0")
+    with_hook = bump_repo(root, "with-hook", unproved_env, hook=True)
+    without = bump_repo(root, "without-hook", unproved_env, hook=False)
     bump = [str(BIN / "bump2version"), "minor"]
-    a, b = side_by_side(lambda i: bump, lambda i: bump, with_hook, without, hook_env, repeats, warmup=1)
+    a, b = side_by_side(lambda i: bump, lambda i: bump, with_hook, without, unproved_env, repeats, warmup=1)
     row("bump2version minor, hook installed / not installed", a, b, "<= 2")
+    image = "FROM python:3.11-slim\nRUN pip install numpyro==0.22.0 jax==0.7.0 jaxlib==0.7.0\n"
+    with_hook = bump_repo(root, "with-hook-proof", hook_env, hook=True, dockerfile=image)
+    without = bump_repo(root, "without-hook-proof", hook_env, hook=False, dockerfile=image)
+    a, b = side_by_side(lambda i: bump, lambda i: bump, with_hook, without, hook_env, repeats, warmup=1)
+    row("  the same with the proof (verdict cached after the first)", a, b, "<= 2")
+
+    # 5. The proof: uv against pip on the loopback index, then what a sync pays for it.
+    pins = ["jax==0.7.2", "jaxlib==0.7.2", "jax-cuda12-plugin==0.7.2", "jax-cuda12-pjrt==0.7.2"]
+    uv_cmd, pip_cmd = resolver_commands(root, pins, "python:3.11-slim", "loopback")
+    a, b = side_by_side(uv_cmd, pip_cmd, root, root, hook_env, repeats, warmup=1)
+    row("proof, loopback, small wheels: uv pip compile / pip --dry-run", a, b, "(choice)")
+    proved = root / "proved"
+    (proved / "files").mkdir(parents=True)
+    (proved / "files" / "Dockerfile").write_text(
+        "FROM python:3.11-slim\nRUN pip install numpyro==0.21.0 jax==0.7.0 jaxlib==0.7.0\n")
+    dry = [str(BIN / "release-hook"), "sync", "files", "--dry-run", "--version", "0.22.0",
+           "--pin", "jax==0.7.2", "--pin", "jaxlib==0.7.2"]
+    a, b = side_by_side(lambda i: dry, lambda i: [*dry, "--no-verify"], proved, proved, hook_env,
+                        repeats)
+    row("sync --dry-run, verdict cached / --no-verify", a, b, "(for reference)")
     server.shutdown()  # type: ignore[attr-defined]
+
+    if os.environ.get("RELEASE_HOOK_ONLINE") == "1":
+        # A CUDA 12 plugin set (docker/release/Dockerfile's shape) on the index pip is
+        # configured for, cold caches: what the bump hook pays once per release.
+        pins = ["numpyro==0.22.0", "jax[cuda12]==0.7.0", "jaxlib==0.7.0",
+                "jax-cuda12-plugin[with-cuda]==0.7.0", "jax-cuda12-pjrt==0.7.0"]
+        uv_cmd, pip_cmd = resolver_commands(root, pins, "nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04",
+                                            "online")
+        a, b = side_by_side(uv_cmd, pip_cmd, root, root, env, 3, warmup=0)
+        row("proof, real index, CUDA 12 plugin set, cold: uv / pip", a, b, "(choice)")
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
           f"{platform.release()}; Python {platform.python_version()}")

@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--as-of", metavar="DATE|COMMIT",
                       help="with --check or --dry-run: judge `latest` as the index stood at this "
                       "moment (an ISO date or time, UTC unless it says; or a commit's date)")
+    sync.add_argument("--no-verify", action="store_true",
+                      help="do not ask a real resolver (uv or pip) whether the new pins install")
 
     for name, text in (("install", "install the git pre-commit and pre-push hooks"),
                        ("uninstall", "remove the hooks, restoring any they replaced")):
@@ -180,7 +182,8 @@ def _sync(args: argparse.Namespace) -> int:
                       args.policy, args.cuda, args.requirements,
                       python=args.python and cfg.checked_python(args.python, "--python"),
                       platform=args.platform and cfg.checked_platform(args.platform, "--platform"),
-                      as_of=_as_of(args.as_of, root) if args.as_of else None)
+                      as_of=_as_of(args.as_of, root) if args.as_of else None,
+                      verify=not args.no_verify)
     output = Output(args.format, args.quiet, what)
     if not args.quiet:
         return run(conf, request, output)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Sequence, TextIO
+from typing import Any, Mapping, Sequence, TextIO
 
 from release_hook import __version__
 from release_hook.config import Config
@@ -48,7 +48,8 @@ def why(pin: Pin, targets: Targets | None, version_from: str = "--version") -> s
 
 def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO,
             version_from: str = "--version", config: Config | None = None,
-            request: Request | None = None) -> None:
+            request: Request | None = None, verdicts: Mapping[str, Sequence[str]] = {}) -> None:
+    """`verdicts`: per path, the real resolver's verdict on each changed stage (resolve/proof.py)."""
     from release_hook.resolve.cuda import image_cuda
 
     for p in plans:
@@ -61,6 +62,8 @@ def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO,
             for index, image in enumerate(p.scan.images):
                 found = image_cuda(image)
                 out.write(f"  stage {index}: {image} ({found or 'no CUDA in the image name'})\n")
+        for verdict in verdicts.get(p.path, ()):
+            out.write(f"  {verdict}\n")
         moves = {id(c.pin): c.new_version for c in p.changes}
         for pin in p.scan.pins:
             new = moves.get(id(pin))

@@ -8,8 +8,8 @@ import sys
 
 from release_hook import files
 from release_hook.config import Config
-from release_hook.scancache import ScanCache
 from release_hook.errors import UserError
+from release_hook.scancache import ScanCache
 from release_hook.pins import Scan
 from release_hook.plan import FilePlan, plan_file
 from release_hook.report import Output
@@ -41,8 +41,11 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
     for p in plans:
         for w in p.scan.warnings:
             print(f"warning: {w}", file=sys.stderr)
+    verdicts, refusal = prove(plans, config, request)
     changed = [p for p in plans if p.changed]
     if output.format == "json":
+        if refusal is not None:
+            raise refusal
         from release_hook.report import document, write_json
 
         diffs = {p.path: unified_diff(p) for p in changed} if request.mode == "dry-run" else None
@@ -52,7 +55,9 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
     if request.explain or request.mode == "dry-run":
         from release_hook.report import explain
 
-        explain(plans, resolution, sys.stdout, output.version_from, config, request)
+        explain(plans, resolution, sys.stdout, output.version_from, config, request, verdicts)
+    if refusal is not None:
+        raise refusal
     if request.mode == "check":
         for p in changed:
             print("\n".join(p.lines()))
@@ -128,6 +133,48 @@ def _refuse_unknown_pins(request: Request, scans: list[Scan]) -> None:
         if name not in pinned and not any(named.search(m) for m in notes):
             raise UserError(f"--pin {name}: no Dockerfile pins {name}; pinned: "
                             f"{', '.join(pinned) or 'nothing'}")
+
+
+def prove(plans: list[FilePlan], config: Config,
+          request: Request) -> tuple[dict[str, list[str]], UserError | None]:
+    """Ask a real resolver whether each changed stage's pins, as they will be written, install
+    for its image (not for --check: the fix it names is a sync, which asks). Returns the
+    verdicts for --explain and the first refusal."""
+    changed = [p for p in plans if p.changed]
+    if request.mode == "check" or not changed:
+        return {}, None
+    skip = [why for why, on in (("--offline", request.offline), ("--no-verify", not request.verify),
+                                ("RELEASE_HOOK_VERIFY=0", os.environ.get("RELEASE_HOOK_VERIFY") == "0")) if on]
+    if skip:
+        why = skip[0]
+        return {p.path: [f"proof: not asked ({why})"] for p in changed}, None
+    from release_hook.dockerfile import parse
+    from release_hook.pins import find_pins
+    from release_hook.resolve import proof
+    from release_hook.resolve.image import images_of
+
+    resolver = proof.choose_resolver()
+    published = proof.published_on_index(request.offline)
+    verdicts: dict[str, list[str]] = {}
+    for p in changed:
+        moved: dict[int, int] = {}
+        pages = {m.line for m in p.pages}
+        for pin in [c.pin for c in p.changes] + [q for q in p.scan.pins if q.line in pages]:
+            moved[pin.stage] = min(moved.get(pin.stage, pin.line), pin.line)
+        df = parse(p.new_text, p.path)
+        new = find_pins(df, config.package)
+        froms = [s.from_.line for s in df.stages]
+        computed = [(sum(1 for f in froms if f <= w.line) - 1, w) for w in new.warnings]
+        stages = proof.prove_stages(p.path, new.pins, moved, images_of(p.scan, config, request),
+                                    config.package, resolver, published, computed)
+        verdicts[p.path] = [s.explain() for s in stages]
+        for s in stages:
+            if s.verdict.state == "unproved":
+                print(f"warning: {p.path}:{s.line}: stage {s.stage} not proved by a resolver: "
+                      f"{s.verdict.reason}; the rules decided", file=sys.stderr)
+            if s.verdict.state == "refused":
+                return verdicts, UserError(s.refusal(), p.path, s.line)
+    return verdicts, None
 
 
 def unified_diff(p: FilePlan) -> str:

@@ -49,6 +49,8 @@ def _git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(home / ".cache" / "release-hook"))
+    # No test asks a real resolver unless it serves the index (tests/test_proof.py turns it on).
+    monkeypatch.setenv("RELEASE_HOOK_VERIFY", "0")
     for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
         monkeypatch.delenv(name, raising=False)
     (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n[user]\n\tname = Release Manager\n"

@@ -42,10 +42,11 @@ class PackageIndex:
         return f"http://127.0.0.1:{self.port}/jax-releases/{page}"
 
     def wheel(self, name: str, version: str, requires: list[str] = (), yanked: bool = False,  # type: ignore[assignment]
-              metadata_file: bool = True, tag: str = "py3-none-any") -> None:
+              metadata_file: bool = True, tag: str = "py3-none-any", requires_python: str | None = None) -> None:
         dist = name.replace("-", "_")
-        meta = "Metadata-Version: 2.1\nName: {}\nVersion: {}\n{}".format(
-            name, version, "".join(f"Requires-Dist: {r}\n" for r in requires)).encode()
+        meta = "Metadata-Version: 2.1\nName: {}\nVersion: {}\n{}{}".format(
+            name, version, f"Requires-Python: {requires_python}\n" if requires_python else "",
+            "".join(f"Requires-Dist: {r}\n" for r in requires)).encode()
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as z:
             z.writestr(f"{dist}/__init__.py", "")

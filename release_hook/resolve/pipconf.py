@@ -51,3 +51,22 @@ def index_urls() -> list[str]:
         main = PYPI_SIMPLE_ENDPOINT
     urls = [main, *extra]
     return [u.rstrip("/") + "/" for u in urls if u.startswith(("http://", "https://"))]
+
+
+def setting(name: str) -> str | None:
+    """One pip option as pip would read it (`find-links`, `no-index`, `cert`...): its
+    environment variable, else `[install]`, else `[global]` of the config files; raw text."""
+    env = os.environ.get("PIP_" + name.upper().replace("-", "_"))
+    if env is not None:
+        return env
+    parser = configparser.RawConfigParser()
+    for path in _config_files():
+        if os.path.isfile(path):
+            try:
+                parser.read(path, encoding="utf-8")
+            except (configparser.Error, UnicodeDecodeError):
+                continue
+    for section in ("install", "global"):
+        if parser.has_option(section, name):
+            return parser.get(section, name).strip()
+    return None
