@@ -9,18 +9,27 @@ from release_hook.resolve.targets import PLUGINS, Resolution
 
 
 def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO) -> None:
+    if resolution.as_of is not None:
+        out.write(f"latest as of {resolution.as_of.isoformat(timespec='seconds')}\n")
     for p in plans:
-        targets = resolution.targets(p.path) if p.scan.pins else None
-        policy = f" (policy: {targets.policy})" if targets is not None and targets.policy else ""
+        first = resolution.targets(p.path) if p.scan.pins else None
+        policy = f" (policy: {first.policy})" if first is not None and first.policy else ""
         out.write(f"{p.path}{policy}\n")
         for index, image in enumerate(p.scan.images):
-            found = image_cuda(image)
-            out.write(f"  stage {index}: {image} ({found or 'no CUDA in the image name'})\n")
+            seen = resolution.images.get((p.path, index))
+            if seen is None:
+                found = image_cuda(image)
+                out.write(f"  stage {index}: {image} ({found or 'no CUDA in the image name'})\n")
+                continue
+            why = "; ".join(f"{k} from {v}" for k, v in sorted(seen.sources.items()))
+            out.write(f"  stage {index}: {image} (Python {seen.python_text}, {seen.platform}, "
+                      f"{seen.cuda or 'no CUDA in the image name'}{'; ' + why if why else ''})\n")
         moves = {id(c.pin): c.new_version for c in p.changes}
         for pin in p.scan.pins:
             new = moves.get(id(pin))
             state = f"-> {new}" if new else "in step"
             why = ""
+            targets = resolution.targets_for(pin) if (pin.path, pin.stage) in resolution.group_of else None
             if targets is not None:
                 if pin.package == targets.package:
                     why = "--version" if pin.kind == "requirement" else "--version (git tag)"

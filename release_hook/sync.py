@@ -35,6 +35,8 @@ def run(config: Config, request: Request) -> int:
     for p in plans:
         for w in p.scan.warnings:
             print(f"warning: {w}", file=sys.stderr)
+    for trap in resolution.warnings:
+        print(f"warning: {trap}", file=sys.stderr)
     if request.explain or request.mode == "dry-run":
         from release_hook.report import explain
 
