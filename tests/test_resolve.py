@@ -97,7 +97,9 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PackageIn
                                ("0.4.30", cp(9, 10, 11, 12), ">=3.9"), ("0.4.31", cp(10, 11, 12), ">=3.10"),
                                ("0.7.0", cp(11, 12, 13), ">=3.11"), ("0.7.2", cp(11, 12, 13), ">=3.11"),
                                ("0.10.2", cp(11, 12, 13), ">=3.11"), ("0.11.0", cp(12, 13), ">=3.12")):
-        binary_wheels(idx, "jax-cuda12-plugin", v, pythons, python, arches=("x86_64",))
+        # each plugin requires the PJRT package of its own version, which began at 0.4.23
+        binary_wheels(idx, "jax-cuda12-plugin", v, pythons, python, arches=("x86_64",),
+                      requires=[f"jax-cuda12-pjrt =={v}"])
         if Version(v) >= Version("0.4.23"):
             idx.wheel("jax-cuda12-pjrt", v, tag="py3-none-manylinux2014_x86_64")
     binary_wheels(idx, "jax-cuda13-plugin", "0.7.2", cp(11, 12, 13), ">=3.11", arches=("x86_64",))
@@ -437,7 +439,8 @@ def test_offline_uses_what_was_cached_and_a_corrupt_cache_is_rebuilt(cli, tmp_pa
      "0.11.0", "0.13.2", "jax==0.4.14 jaxlib==0.4.14+cuda11.cudnn86"),
     ("nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04",
      "jax[cuda12]==0.4.31 jaxlib==0.4.31 jax-cuda12-plugin==0.4.31 jax-cuda12-pjrt==0.4.31",
-     "0.15.3", "0.19.0", "jax[cuda12]==0.4.30 jaxlib==0.4.30 jax-cuda12-plugin==0.4.30 jax-cuda12-pjrt==0.4.30"),
+     # was 0.4.30, from a hard-coded "no plugin before 0.4.30"; the index has them at 0.4.25
+     "0.15.3", "0.19.0", "jax[cuda12]==0.4.25 jaxlib==0.4.25 jax-cuda12-plugin==0.4.25 jax-cuda12-pjrt==0.4.25"),
 ])
 def test_online_replay_of_real_releases(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                         image: str, pins: str, old: str, new: str, expected: str) -> None:

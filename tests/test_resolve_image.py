@@ -4,14 +4,20 @@ Against the loopback index of test_resolve (real-shaped wheels and metadata)."""
 from __future__ import annotations
 
 import datetime
+import os
+import shlex
+import subprocess
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from packaging.version import Version
 
 from pkgindex import PackageIndex
 from release_hook import config as cfg
 from release_hook.request import Request
-from release_hook.resolve import pairing
+from release_hook.resolve import pairing, traps
 from release_hook.resolve.image import Image
 from release_hook.resolve.index import Dist
 from release_hook.resolve.view import View, offers, wheel_fits
@@ -24,16 +30,23 @@ CASE_1 = ('FROM nvidia/cuda:12.3.2-cudnn9-runtime-ubuntu22.04\n'
 
 # -- the three cases of issue 8 --------------------------------------------------------------------
 
-def test_minimum_is_the_lowest_pair_that_imports(cli, tmp_path: Path, index: PackageIndex) -> None:
+def test_minimum_is_the_lowest_pair_that_imports(cli, tmp_path: Path, index: PackageIndex,
+                                                 monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Was `jax[cuda12]==0.4.14 jaxlib==0.4.30`: jax 0.4.14 has no cuda12 extra, and jax refuses
-    a jaxlib newer than itself. jax 0.4.22's metadata installs jax-cuda12-plugin 0.4.22."""
+    a jaxlib newer than itself. jax 0.4.22's cuda12 extra installs jax-cuda12-plugin 0.4.22, but
+    that plugin requires jax-cuda12-pjrt 0.4.22, which was never published: 0.4.25 is the lowest."""
     root = project(tmp_path, CASE_1)
+    r = sync(cli, root, "--version", "0.15.0", "--explain")
+    assert r.code == 0, r.err
+    assert (root / "Dockerfile").read_text() == CASE_1
+    assert "Python 3.10, linux/amd64, CUDA 12.3 with cuDNN 9" in r.out
+    assert "no tag: CUDA comes from the plugin packages" in r.out
+    index.wheel("jax-cuda12-pjrt", "0.4.22", tag="py3-none-manylinux2014_x86_64")
+    monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(tmp_path / "cache2"))  # the index changed
     r = sync(cli, root, "--version", "0.15.0", "--explain")
     assert r.code == 0, r.err
     assert ('"jax[cuda12]==0.4.22" jaxlib==0.4.22 jax-cuda12-plugin==0.4.22\n'
             in (root / "Dockerfile").read_text())
-    assert "Python 3.10, linux/amd64, CUDA 12.3 with cuDNN 9" in r.out
-    assert "no tag: CUDA comes from the plugin packages" in r.out
 
 
 def test_pjrt_follows_the_index_not_a_hard_coded_era(cli, tmp_path: Path, index: PackageIndex) -> None:
@@ -194,9 +207,18 @@ def test_old_jaxlib_with_unpinned_numpy_is_warned_at_the_pin(cli, tmp_path: Path
     assert r.code == 0, r.err
     assert ("warning: Dockerfile:2: jaxlib 0.4.14 cannot import NumPy 2, which pip installs when numpy "
             "is not pinned: add numpy<2 to this pip install") in r.err
-    (root / "Dockerfile").write_text("FROM python:3.11\nRUN pip install jax==0.4.1 jaxlib==0.4.1 'numpy<2' numpyro==0.11.0\n")
+    assert ("warning: Dockerfile:2: jax 0.4.14 fails at import with SciPy 1.13 or newer (no "
+            "scipy.linalg.tril), which pip installs when scipy is not pinned: add scipy<1.13") in r.err
+    (root / "Dockerfile").write_text("FROM python:3.11\nRUN pip install jax==0.4.1 jaxlib==0.4.1 'numpy<2' "
+                                     "scipy==1.12.0 numpyro==0.11.0\n")
     r = sync(cli, root, "--version", "0.11.0")
-    assert r.code == 0 and "NumPy 2" not in r.err, r.err
+    assert (r.code, r.err) == (0, "")
+    # Python 3.8 gets neither NumPy 2 nor SciPy 1.13: no warning; 3.9 does
+    pin = SimpleNamespace(path="Dockerfile", line=2)
+    assert traps.numpy_trap(Version("0.4.1"), (3, 8), [pin], "") == []  # type: ignore[list-item]
+    assert traps.scipy_trap(Version("0.4.1"), (3, 8), [pin], "") == []  # type: ignore[list-item]
+    assert traps.numpy_trap(Version("0.4.1"), (3, 9), [pin], "")  # type: ignore[list-item]
+    assert traps.numpy_trap(Version("0.4.26"), (3, 9), [pin], "") == []  # type: ignore[list-item]
 
 
 # -- rules as plain values -------------------------------------------------------------------------
@@ -241,3 +263,63 @@ def test_view_filters_by_python_platform_yanked_and_date() -> None:
     assert wheel_fits("jaxlib-0.1.62+cuda112-cp38-none-manylinux2010_x86_64.whl", (3, 8), "linux/amd64")
     assert not wheel_fits("jaxlib-0.1.62+cuda112-cp38-none-manylinux2010_x86_64.whl", (3, 9), "linux/amd64")
     assert wheel_fits("jax-0.4.30-py3-none-any.whl", (3, 12), "linux/arm64")
+
+
+# -- against the real index (opt-in) ---------------------------------------------------------------
+
+online = [pytest.mark.skipif(os.environ.get("RELEASE_HOOK_ONLINE") != "1", reason="set RELEASE_HOOK_ONLINE=1"),
+          pytest.mark.online]
+
+
+def _online_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> Path:
+    """The index is the one this machine's pip is configured for (never named here)."""
+    monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(tmp_path / "cache"))
+    return project(tmp_path, text)
+
+
+@pytest.mark.parametrize("case", [pytest.param(None, marks=online)])
+def test_online_issue_8_cases(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: None) -> None:
+    # 1. an incompatible pair: now the lowest pair that installs and imports. jax 0.4.22's
+    #    plugin needs jax-cuda12-pjrt 0.4.22, which was never published: 0.4.23.
+    root = _online_project(tmp_path, monkeypatch, CASE_1)
+    r = sync(cli, root, "--version", "0.15.0")
+    assert r.code == 0, r.err
+    assert ('"jax[cuda12]==0.4.23" jaxlib==0.4.23 jax-cuda12-plugin==0.4.23\n'
+            in (root / "Dockerfile").read_text())
+    assert "jaxlib 0.4.23 cannot import NumPy 2" in r.err
+    # 2. the plugin before 0.4.30 is accepted
+    (root / "Dockerfile").write_text(CASE_1)
+    r = sync(cli, root, "--version", "0.15.0", "--pin", "jax==0.4.25", "--pin", "jaxlib==0.4.25")
+    assert r.code == 0 and (root / "Dockerfile").read_text() == CASE_1, r.err
+    # 3. the image's Python: numpyro 0.20.1 needs 3.11
+    text = "FROM python:3.10-slim\nRUN pip install numpyro==0.20.0 jax==0.6.0 jaxlib==0.6.0\n"
+    (root / "Dockerfile").write_text(text)
+    r = sync(cli, root, "--version", "0.20.1")
+    assert (r.code, r.err) == (2, "release-hook: Dockerfile:2: numpyro 0.20.1 needs Python >=3.11; the image "
+                                  "has 3.10 (python:3.10-slim); newest that fits: 0.20.0\n")
+    assert (root / "Dockerfile").read_text() == text
+    r = sync(cli, root, "--version", "0.20.0", "--policy", "latest")
+    assert r.code == 2 and "jax 0.7.0 needs Python >=3.11; the image has 3.10 (python:3.10-slim)" in r.err
+
+
+@pytest.mark.parametrize("case", [pytest.param(None, marks=online)])
+def test_online_written_pins_install_and_import(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                case: None) -> None:
+    """The pins written for an image of this machine's Python install into a virtualenv of it,
+    and jax and numpyro import together."""
+    py = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    root = _online_project(tmp_path, monkeypatch, f"FROM python:{py}-slim\n"
+                           "RUN pip install numpyro==0.13.2 jax==0.4.14 jaxlib==0.4.14 'numpy<2' 'scipy<1.13'\n")
+    r = sync(cli, root, "--version", "0.15.0")
+    assert r.code == 0, r.err
+    line = (root / "Dockerfile").read_text().splitlines()[1]
+    requirements = shlex.split(line)[3:]
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--only-binary=:all:", *requirements],
+                   check=True, timeout=900)
+    done = subprocess.run([str(venv / "bin" / "python"), "-c",
+                           "import jax, jax.numpy as jnp, numpyro; print(jax.__version__, numpyro.__version__,"
+                           " float(jnp.ones(3).sum()))"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[1] == "0.15.0" and done.stdout.split()[2] == "3.0"

@@ -141,6 +141,24 @@ def _extras(extras: list[str]) -> str:
     return f"[{','.join(extras)}]" if extras else ""
 
 
+def plugin_requirements(requires_dist: Iterable[str], extras: Iterable[str]) -> list[tuple[str, SpecifierSet]]:
+    """What a plugin package's own metadata requires of the other jax-cudaNN packages
+    (jax-cuda12-plugin 0.4.22 requires jax-cuda12-pjrt ==0.4.22, which was never published)."""
+    extras = list(extras)
+    out = []
+    for line in requires_dist:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        name = canonicalize_name(req.name)
+        if not re.fullmatch(r"jax-cuda\d+-(plugin|pjrt)", name):
+            continue
+        if req.marker is None or req.marker.evaluate({"extra": ""}) or _applies(req, extras):
+            out.append((name, req.specifier))
+    return out
+
+
 def extra_plugins(jax: JaxRelease, extras: Iterable[str]) -> list[str]:
     """The plugin packages an extra of this jax release installs (`jax-cuda12-plugin`...)."""
     extras = list(extras)

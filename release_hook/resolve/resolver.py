@@ -364,7 +364,7 @@ class _Group:
         return jax, jaxlib
 
     def no_candidates(self, project: str, spec: SpecifierSet, text: str, source: str) -> UserError:
-        refusal = self.view.refusal(project, spec, newest_first=self.policy == "latest")
+        refusal = self.view.refusal(project, spec)
         if refusal:
             return UserError(refusal)
         return UserError(f"no released {project} satisfies {text} (from {source})")
@@ -404,10 +404,42 @@ class _Group:
                 return why
         if jaxlib is None:
             return None
+        if release is not None:
+            why = self.plugins_problem(release, jaxlib)
+            if why is not None:
+                return why
         for stage in self.stages():
             try:
                 self.build(jaxlib, stage, release)
             except NoBuild as e:
+                return e.message
+        return None
+
+    def plugins_problem(self, release: pairing.JaxRelease, jaxlib: Version) -> str | None:
+        """The plugin packages the file pins, or that its jax extra installs, must install with
+        what their own metadata requires (the pjrt package of the same version)."""
+        wanted: dict[str, tuple[SpecifierSet, frozenset[str]]] = {}
+        for name in pairing.extra_plugins(release, self.extras):
+            wanted[name] = (pairing.requirement_of(release, name, self.extras), frozenset())
+        for pin in self.pins:
+            if pin.package in PLUGINS and pin.package not in self.explicit:
+                wanted[pin.package] = (SpecifierSet(f"=={jaxlib}"), pin.extras)
+        from release_hook.resolve.index import IndexUnavailable
+
+        where = f"on the index for Python {self.image.python_text} on {self.image.platform}"
+        for name, (spec, extras) in sorted(wanted.items()):
+            try:
+                found = [v for v in self.view.versions(name, spec) if v == jaxlib] or self.view.versions(name, spec)
+                if not found:
+                    return f"{name}{spec} is not {where}"
+                version = found[-1]
+                for dep, dep_spec in pairing.plugin_requirements(
+                        self.shared.index.metadata(name, version).requires_dist, extras):
+                    if not self.view.versions(dep, dep_spec or None):
+                        return f"{name} {version} needs {dep}{dep_spec}, which is not {where}"
+            except IndexUnavailable:
+                raise
+            except UserError as e:  # a project the index does not have at all
                 return e.message
         return None
 
@@ -446,6 +478,12 @@ class _Group:
         request = self.shared.request
         tags, pages = {}, {}
         warnings: list[str] = []
+        if "jax" in versions:
+            jax_version = Version(public(versions["jax"]))
+            for path in sorted({p.path for p in self.pins}):
+                mine = [p for p in self.pins if p.path == path and p.package == "jax"]
+                if mine:
+                    warnings += traps.scipy_trap(jax_version, self.key.python, mine, self.texts.get(path, ""))
         if "jaxlib" in versions:
             chosen = Version(public(versions["jaxlib"]))
             jax = Version(public(versions["jax"])) if "jax" in versions else None
@@ -466,6 +504,10 @@ class _Group:
                     pages[stage.image.name] = page
                 if why:
                     self.sources[f"build for {stage.image.name}"] = why
+            for name in sorted({p.package for p in self.pins if p.package in PLUGINS} - set(self.explicit)):
+                need = pairing.requirement_of(release, name, self.extras) if release is not None else None
+                self.sources[name] = f"follows jaxlib {chosen}" + (
+                    f"; jax {jax}[{','.join(self.extras)}] requires {name}{need}" if need else "")
             for path in sorted({p.path for p in self.pins}):
                 mine = [p for p in self.pins if p.path == path and p.package == "jaxlib"]
                 if mine:

@@ -3,6 +3,9 @@
 - jaxlib before 0.4.26 was built against NumPy 1 and cannot import NumPy 2 (jax's CHANGELOG,
   jaxlib 0.4.26: "JAX now supports NumPy 2.0"), yet declares `numpy>=1.x` with no upper bound:
   with NumPy left unpinned, pip installs NumPy 2 wherever it exists (Python 3.9 and newer).
+- jax before 0.4.24 wraps `scipy.linalg.tril` at import (jax's CHANGELOG, jax 0.4.24, removes
+  `jax.scipy.linalg.tril` and `triu`), which SciPy 1.13 removed; jax declares `scipy>=1.x` with
+  no upper bound, so with SciPy unpinned `import jax` fails on Python 3.9 and newer.
 """
 from __future__ import annotations
 
@@ -14,7 +17,15 @@ from packaging.version import Version
 from release_hook.pins import Pin
 
 NUMPY2_JAXLIB = Version("0.4.26")
-_NUMPY_BOUND = re.compile(r"""(?<![\w.-])numpy\s*(\[[^\]]*\])?\s*(==|<|<=|~=|===)""", re.I)
+SCIPY113_JAX = Version("0.4.24")
+
+
+def _bound(package: str) -> re.Pattern[str]:
+    return re.compile(rf"""(?<![\w.-]){package}\s*(\[[^\]]*\])?\s*(==|<|<=|~=|===)""", re.I)
+
+
+_NUMPY_BOUND = _bound("numpy")
+_SCIPY_BOUND = _bound("scipy")
 
 
 def numpy_trap(jaxlib: Version, python: tuple[int, int] | None, pins: Iterable[Pin],
@@ -26,3 +37,11 @@ def numpy_trap(jaxlib: Version, python: tuple[int, int] | None, pins: Iterable[P
         return []  # the file bounds NumPy itself
     return [f"{p.path}:{p.line}: jaxlib {jaxlib} cannot import NumPy 2, which pip installs when "
             "numpy is not pinned: add numpy<2 to this pip install" for p in pins]
+
+
+def scipy_trap(jax: Version, python: tuple[int, int] | None, pins: Iterable[Pin], text: str) -> list[str]:
+    """`file:line: ...` for each jax pin that imports scipy.linalg.tril, gone from SciPy 1.13."""
+    if jax >= SCIPY113_JAX or (python is not None and python < (3, 9)) or _SCIPY_BOUND.search(text):
+        return []
+    return [f"{p.path}:{p.line}: jax {jax} fails at import with SciPy 1.13 or newer (no scipy.linalg.tril), "
+            "which pip installs when scipy is not pinned: add scipy<1.13 to this pip install" for p in pins]

@@ -151,11 +151,11 @@ class View:
                                                          or o.published <= self.as_of)
                    for o in self.offers_of(project))
 
-    def refusal(self, project: str, spec: SpecifierSet | None, newest_first: bool) -> str | None:
-        """Why nothing in spec fits: `jax 0.11.0 needs Python >=3.12; the image has 3.11
-        (python:3.11-bookworm); newest that fits: 0.10.2`; None when the image excludes nothing."""
-        wanted = [o for o in self.offers_of(project) if self.allowed(o, spec)]
-        blocked = [o for o in (reversed(wanted) if newest_first else wanted) if not o.fits]
+    def refusal(self, project: str, spec: SpecifierSet | None) -> str | None:
+        """Why nothing in spec fits, naming the lowest release in spec (the nearest to fitting):
+        `jax 0.11.0 needs Python >=3.12; the image has 3.11 (python:3.11-bookworm); newest that
+        fits: 0.10.2`; None when the image excludes nothing."""
+        blocked = [o for o in self.offers_of(project) if self.allowed(o, spec) and not o.fits]
         if not blocked:
             return None
         first = blocked[0]
