@@ -478,11 +478,13 @@ class _Group:
         request = self.shared.request
         tags, pages = {}, {}
         warnings: list[str] = []
+        by_path: dict[tuple[str, str], list[Pin]] = {}  # (path, package) -> pins, for the traps
+        for pin in self.pins:
+            by_path.setdefault((pin.path, pin.package), []).append(pin)
         if "jax" in versions:
             jax_version = Version(public(versions["jax"]))
-            for path in sorted({p.path for p in self.pins}):
-                mine = [p for p in self.pins if p.path == path and p.package == "jax"]
-                if mine:
+            for (path, package), mine in sorted(by_path.items()):
+                if package == "jax":
                     warnings += traps.scipy_trap(jax_version, self.key.python, mine, self.texts.get(path, ""))
         if "jaxlib" in versions:
             chosen = Version(public(versions["jaxlib"]))
@@ -508,9 +510,8 @@ class _Group:
                 need = pairing.requirement_of(release, name, self.extras) if release is not None else None
                 self.sources[name] = f"follows jaxlib {chosen}" + (
                     f"; jax {jax}[{','.join(self.extras)}] requires {name}{need}" if need else "")
-            for path in sorted({p.path for p in self.pins}):
-                mine = [p for p in self.pins if p.path == path and p.package == "jaxlib"]
-                if mine:
+            for (path, package), mine in sorted(by_path.items()):
+                if package == "jaxlib":
                     warnings += traps.numpy_trap(chosen, self.key.python, mine, self.texts.get(path, ""))
         return Targets(self.package, request.version, versions, tags, pages, self.sources,
                        policy=self.policy, requirements=self.requirement_text, warnings=tuple(warnings))
