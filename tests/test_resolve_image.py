@@ -323,3 +323,21 @@ def test_online_written_pins_install_and_import(cli, tmp_path: Path, monkeypatch
                            " float(jnp.ones(3).sum()))"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[1] == "0.15.0" and done.stdout.split()[2] == "3.0"
+
+
+def test_the_extras_tagged_jaxlib_must_be_the_images_build(cli, tmp_path: Path, index: PackageIndex) -> None:
+    """jax[cuda12_pip] installs jaxlib +cuda12.cudnn89 (jax's metadata): on a CUDA 11.8 image
+    that is no pair at all; jax[cuda11_pip] pairs with the +cuda11.cudnn86 build."""
+    page = index.link_url("jax_cuda_releases.html")
+    text = ("FROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04\n"
+            f'RUN pip install "jax[cuda12_pip]==0.4.1" jaxlib==0.4.1+cuda11.cudnn86 -f {page}\n')
+    root = project(tmp_path, text)
+    r = sync(cli, root, "--version", "0.13.2")
+    assert r.code == 2
+    assert ("jax 0.4.14[cuda12_pip] installs jaxlib +cuda12.cudnn89, but "
+            "nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04 (CUDA 11.8 with cuDNN 8) needs +cuda11.cudnn86") in r.err
+    assert (root / "Dockerfile").read_text() == text
+    (root / "Dockerfile").write_text(text.replace("cuda12_pip", "cuda11_pip"))
+    r = sync(cli, root, "--version", "0.13.2")
+    assert r.code == 0, r.err
+    assert '"jax[cuda11_pip]==0.4.14" jaxlib==0.4.14+cuda11.cudnn86 -f' in (root / "Dockerfile").read_text()

@@ -10,7 +10,8 @@ A pair is good when
 - every extra the file installs exists in that jax release (Provides-Extra, or a Requires-Dist
   marker naming it; `cuda12_pip` and `cuda12-pip` are one name, PEP 685);
 - the plugin and pjrt packages the file pins satisfy what that extra requires of them
-  (`jax-cuda12-plugin ==0.4.22 ; extra == 'cuda12'`).
+  (`jax-cuda12-plugin ==0.4.22 ; extra == 'cuda12'`), and a tagged jaxlib build is the one the
+  extra names (`jax[cuda12_pip]` installs `jaxlib ==X+cuda12.cudnn89`).
 """
 from __future__ import annotations
 
@@ -88,6 +89,15 @@ def requirement_of(jax: JaxRelease, package: str, extras: Iterable[str]) -> Spec
         if canonicalize_name(req.name) == package and _applies(req, extras):
             spec &= SpecifierSet(",".join(f"{s.operator}{s.version.split('+')[0]}" for s in req.specifier))
     return spec
+
+
+def jaxlib_tags(jax: JaxRelease, extras: Iterable[str]) -> set[str]:
+    """The local tags an extra asks of jaxlib (`jax[cuda12_pip]` 0.4.25: `+cuda12.cudnn89`);
+    empty when it asks for none."""
+    extras = list(extras)
+    return {s.version.split("+", 1)[1] for req in jax.requires
+            if canonicalize_name(req.name) == "jaxlib" and req.marker is not None and _applies(req, extras)
+            for s in req.specifier if "+" in s.version}
 
 
 def jaxlib_bounds(jax: JaxRelease, extras: Iterable[str]) -> SpecifierSet:

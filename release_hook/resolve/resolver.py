@@ -410,10 +410,21 @@ class _Group:
                 return why
         for stage in self.stages():
             try:
-                self.build(jaxlib, stage, release)
+                tag, _, _ = self.build(jaxlib, stage, release)
             except NoBuild as e:
                 return e.message
+            if release is None or not tag:
+                continue
+            wanted = pairing.jaxlib_tags(release, self.stage_extras(stage))
+            if wanted and tag not in wanted:
+                return (f"jax {release.version}[{','.join(self.stage_extras(stage))}] installs jaxlib "
+                        f"+{' or +'.join(sorted(wanted))}, but {stage.image.name} ({stage.image.cuda}) "
+                        f"needs +{tag}")
         return None
+
+    def stage_extras(self, stage: jaxlib_builds.Stage) -> list[str]:
+        return sorted({e for p in self.pins if p.package == "jax" and p.image == stage.image.name
+                       for e in p.extras})
 
     def plugins_problem(self, release: pairing.JaxRelease, jaxlib: Version) -> str | None:
         """The plugin packages the file pins, or that its jax extra installs, must install with
@@ -448,8 +459,7 @@ class _Group:
 
     def build(self, jaxlib: Version, stage: jaxlib_builds.Stage,
               release: pairing.JaxRelease | None) -> tuple[str | None, str, str]:
-        stage_extras = sorted({e for p in self.pins if p.package == "jax" and p.image == stage.image.name
-                               for e in p.extras})
+        stage_extras = self.stage_extras(stage)
         if release is not None:
             uses_plugin = bool(stage.plugin_pins or pairing.extra_plugins(release, stage_extras))
         else:  # jax given, not read: its CUDA extras are taken to install the plugin
