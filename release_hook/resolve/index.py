@@ -121,6 +121,17 @@ class Index:
             reason = f"no answer within {timeout():g}s"
         return IndexUnavailable(f"cannot read {what} from {url}: {reason}")
 
+    def _project_page(self, project: str, url: str) -> Any:
+        """A project's page, read once per run: every metadata file of a search is listed there."""
+        key = f"page {project} {url}"
+        if key not in self._memo:
+            from pypi_simple import PyPISimple
+
+            # JSON (PEP 691) is asked for first: only it carries upload times (PEP 700).
+            client = PyPISimple(endpoint=url, session=self.session())
+            self._memo[key] = client.get_project_page(project, timeout=timeout())
+        return self._memo[key]
+
     # -- releases ---------------------------------------------------------------------------------
 
     def dists(self, project: str) -> list[Dist]:
@@ -155,13 +166,11 @@ class Index:
         return found
 
     def _read_page(self, project: str, url: str) -> Iterator[Dist]:
-        from pypi_simple import NoSuchProjectError, PyPISimple
+        from pypi_simple import NoSuchProjectError
 
         try:
             with _Progress(f"{project} from the package index"):
-                # JSON (PEP 691) is asked for first: only it carries upload times (PEP 700).
-                client = PyPISimple(endpoint=url, session=self.session())
-                page = client.get_project_page(project, timeout=timeout())
+                page = self._project_page(project, url)
         except NoSuchProjectError:
             return
         except Exception as e:  # requests' and pypi-simple's errors, and garbage answers
@@ -200,7 +209,7 @@ class Index:
         try:
             with _Progress(f"{project} {version} metadata from the package index"):
                 client = PyPISimple(endpoint=url, session=self.session())
-                page = client.get_project_page(project, timeout=timeout())
+                page = self._project_page(project, url)
                 files = [p for p in page.packages if _version_of(project, p.filename) == version]
                 if not files:
                     return None
@@ -231,13 +240,12 @@ class Index:
             return cached["text"]  # type: ignore[no-any-return]
         if self.offline:
             raise IndexUnavailable(f"--offline, and no cached copy of {project} {version}'s {suffix}")
-        from pypi_simple import NoSuchProjectError, PyPISimple
+        from pypi_simple import NoSuchProjectError
 
         for url in self.urls:
             try:
                 with _Progress(f"{project} {version} source from the package index"):
-                    page = PyPISimple(endpoint=url, session=self.session()).get_project_page(
-                        project, timeout=timeout())
+                    page = self._project_page(project, url)
                     files = [p for p in page.packages if p.filename.endswith(".tar.gz")
                              and _version_of(project, p.filename) == version]
                     if not files:
