@@ -16,6 +16,7 @@ from packaging.version import Version
 
 from pkgindex import PackageIndex
 from release_hook import config as cfg
+from release_hook.errors import UserError
 from release_hook.request import Request
 from release_hook.resolve import pairing, traps
 from release_hook.resolve.image import Image
@@ -341,3 +342,21 @@ def test_the_extras_tagged_jaxlib_must_be_the_images_build(cli, tmp_path: Path, 
     r = sync(cli, root, "--version", "0.13.2")
     assert r.code == 0, r.err
     assert '"jax[cuda11_pip]==0.4.14" jaxlib==0.4.14+cuda11.cudnn86 -f' in (root / "Dockerfile").read_text()
+
+
+def test_arm64_images_get_aarch64_wheels_or_a_refusal(cli, tmp_path: Path, index: PackageIndex,
+                                                      monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """jaxlib publishes aarch64 wheels; the CUDA 12 plugin (in this index) only x86_64 ones."""
+    root = project(tmp_path, "FROM python:3.12\nRUN pip install jax==0.4.30 jaxlib==0.4.30\n")
+    monkeypatch.chdir(root)
+    plans, _, resolution = _plan(root, "0.16.0", policy="latest", platform="linux/arm64")
+    assert [c.new_version for c in plans[0].changes] == ["0.11.0", "0.11.0"]
+    assert [i.platform for i in resolution.images.values()] == ["linux/arm64"]
+    (root / "Dockerfile").write_text("FROM python:3.12\nRUN pip install 'jax[cuda12]==0.4.30' jaxlib==0.4.30 "
+                                     "jax-cuda12-plugin==0.4.30\n")
+    try:
+        _plan(root, "0.16.0", policy="latest", platform="linux/arm64")
+    except UserError as e:
+        assert "jax-cuda12-plugin==0.11.0 is not on the index for Python 3.12 on linux/arm64" in str(e)
+    else:
+        raise AssertionError("an x86_64-only plugin was written for an arm64 image")
