@@ -185,14 +185,15 @@ def test_latest_as_of_a_date_takes_what_was_published_then(cli, tmp_path: Path, 
     assert [c.new_version for c in plans[0].changes] == ["0.1.64+cuda111"]
 
 
-def test_explain_shows_the_date(cli, tmp_path: Path, index: PackageIndex) -> None:
-    from release_hook.report import explain
+def test_explain_shows_the_date(cli, tmp_path: Path, index: PackageIndex,
+                                monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import io
+
+    from release_hook.report import explain
 
     root = project(tmp_path, "FROM python:3.12\nRUN pip install jax==0.4.30 jaxlib==0.4.30\n")
     when = datetime.datetime(2025, 8, 1, tzinfo=datetime.timezone.utc)
-    import os
-    os.chdir(root)
+    monkeypatch.chdir(root)
     plans, _, resolution = _plan(root, "0.16.0", policy="latest", as_of=when)
     out = io.StringIO()
     explain(plans, resolution, out)

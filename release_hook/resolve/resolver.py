@@ -8,7 +8,6 @@ of one Python share their answer and an image of another Python gets its own.
 """
 from __future__ import annotations
 
-import datetime
 import json
 import os
 from dataclasses import dataclass, field
