@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Callable, Mapping, Optional, Sequence
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -260,9 +260,9 @@ class _Group:
             known = cache.get(memo, None if request.offline else PAIR_TTL)
             if isinstance(known, dict) and isinstance(known.get("sources"), dict):
                 known["sources"] = {k: f"{v} (decided earlier, cached)" for k, v in known["sources"].items()}
-                known["warnings"] = tuple(known.get("warnings") or ())
                 try:
-                    return Targets(self.package, request.version, **known)
+                    found = Targets(self.package, request.version, **known)
+                    return replace(found, warnings=self.traps(found.versions))
                 except TypeError:
                     pass  # not trusted: decided again below
         if self.fetch:
@@ -279,8 +279,7 @@ class _Group:
 
             cache.put(memo, {"versions": dict(targets.versions), "cuda_tags": dict(targets.cuda_tags),
                              "pages": dict(targets.pages), "sources": dict(targets.sources),
-                             "requirements": dict(targets.requirements), "policy": targets.policy,
-                             "warnings": list(targets.warnings)})
+                             "requirements": dict(targets.requirements), "policy": targets.policy})
         return targets
 
     def memo_key(self) -> str:
@@ -486,15 +485,6 @@ class _Group:
     def finish(self, versions: dict[str, str]) -> Targets:
         request = self.shared.request
         tags, pages = {}, {}
-        warnings: list[str] = []
-        by_path: dict[tuple[str, str], list[Pin]] = {}  # (path, package) -> pins, for the traps
-        for pin in self.pins:
-            by_path.setdefault((pin.path, pin.package), []).append(pin)
-        if "jax" in versions:
-            jax_version = Version(public(versions["jax"]))
-            for (path, package), mine in sorted(by_path.items()):
-                if package == "jax":
-                    warnings += traps.scipy_trap(jax_version, self.key.python, mine, self.texts.get(path, ""))
         if "jaxlib" in versions:
             chosen = Version(public(versions["jaxlib"]))
             jax = Version(public(versions["jax"])) if "jax" in versions else None
@@ -519,8 +509,19 @@ class _Group:
                 need = pairing.requirement_of(release, name, self.extras) if release is not None else None
                 self.sources[name] = f"follows jaxlib {chosen}" + (
                     f"; jax {jax}[{','.join(self.extras)}] requires {name}{need}" if need else "")
-            for (path, package), mine in sorted(by_path.items()):
-                if package == "jaxlib":
-                    warnings += traps.numpy_trap(chosen, self.key.python, mine, self.texts.get(path, ""))
         return Targets(self.package, request.version, versions, tags, pages, self.sources,
-                       policy=self.policy, requirements=self.requirement_text, warnings=tuple(warnings))
+                       policy=self.policy, requirements=self.requirement_text, warnings=self.traps(versions))
+
+    def traps(self, versions: Mapping[str, str]) -> tuple[str, ...]:
+        """Runtime traps of the chosen versions, at each pin (never cached: lines move)."""
+        by_path: dict[tuple[str, str], list[Pin]] = {}  # (path, package) -> pins
+        for pin in self.pins:
+            by_path.setdefault((pin.path, pin.package), []).append(pin)
+        warnings: list[str] = []
+        for (path, package), mine in sorted(by_path.items()):
+            text = self.texts.get(path, "")
+            if package == "jax" and "jax" in versions:
+                warnings += traps.scipy_trap(Version(public(versions["jax"])), self.key.python, mine, text)
+            if package == "jaxlib" and "jaxlib" in versions:
+                warnings += traps.numpy_trap(Version(public(versions["jaxlib"])), self.key.python, mine, text)
+        return tuple(warnings)
