@@ -171,6 +171,13 @@ def test_latest_as_of_a_date_takes_what_was_published_then(cli, tmp_path: Path, 
     assert resolution.as_of == when
     plans, _, _ = _plan(root, "0.16.0", policy="latest")
     assert [c.new_version for c in plans[0].changes] == ["0.11.0", "0.11.0"]
+    try:
+        _plan(root, "0.23.0", policy="latest", as_of=when)  # numpyro 0.23.0 needs jax>=0.11.0
+    except UserError as e:
+        assert "no jax satisfying jax>=0.11.0 (from numpyro 0.23.0 metadata on the package index) was " \
+               "published by 2025-08-01 00:00 UTC" in str(e)
+    else:
+        raise AssertionError("a jax published after the date was taken")
     # minimum needs no date: the same answer either way
     plans, _, _ = _plan(root, "0.16.0", policy="minimum", as_of=when)
     assert [c.new_version for c in plans[0].changes] == []
@@ -366,3 +373,14 @@ def test_arm64_images_get_aarch64_wheels_or_a_refusal(cli, tmp_path: Path, index
         assert "jax-cuda12-plugin==0.11.0 is not on the index for Python 3.12 on linux/arm64" in str(e)
     else:
         raise AssertionError("an x86_64-only plugin was written for an arm64 image")
+
+
+@pytest.mark.parametrize("case", [pytest.param(None, marks=online)])
+def test_online_latest_as_of_a_date(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: None) -> None:
+    """The real index's upload times (PEP 700): jax 0.7.0 was released on 2025-07-22, 0.7.1 on
+    2025-08-20."""
+    root = _online_project(tmp_path, monkeypatch, "FROM python:3.12\nRUN pip install jax==0.4.30 jaxlib==0.4.30\n")
+    monkeypatch.chdir(root)
+    when = datetime.datetime(2025, 8, 1, tzinfo=datetime.timezone.utc)
+    plans, _, _ = _plan(root, "0.16.0", policy="latest", as_of=when)
+    assert [c.new_version for c in plans[0].changes] == ["0.7.0", "0.7.0"]

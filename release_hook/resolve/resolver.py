@@ -365,6 +365,9 @@ class _Group:
         refusal = self.view.refusal(project, spec)
         if refusal:
             return UserError(refusal)
+        if self.as_of is not None and View(self.image, self.view.offers_of).versions(project, spec):
+            return UserError(f"no {project} satisfying {text} (from {source}) was published by "
+                             f"{self.as_of:%Y-%m-%d %H:%M %Z}")
         return UserError(f"no released {project} satisfies {text} (from {source})")
 
     def jaxlib_candidates(self, spec: SpecifierSet) -> list[Version]:
