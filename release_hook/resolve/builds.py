@@ -16,10 +16,11 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
+from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from release_hook.errors import UserError
-from release_hook.resolve import cuda
+from release_hook.resolve import cuda, pairing
 from release_hook.resolve.view import arch_of, wheel_fits
 
 if TYPE_CHECKING:
@@ -193,3 +194,32 @@ def jaxlib_build(version: Version, stage: Stage, uses_plugin: bool, builds: Buil
     tag = cuda.choose(version, [b.tag for b in fitting], image.cuda, image.name)
     page = next(b.page for b in fitting if b.tag == tag)
     return tag, page, f"+{tag} for {image.cuda} ({source})"
+
+
+def plugin_problem(release: pairing.JaxRelease, extras: Sequence[str], pinned: Mapping[str, frozenset[str]],
+                   jaxlib: Version, versions: Callable[[str, SpecifierSet | None], list[Version]],
+                   requires_of: Callable[[str, Version], Sequence[str]], where: str) -> str | None:
+    """Why the plugin packages pinned (at the jaxlib version) or installed by jax's extra cannot
+    install with what their own metadata requires (jax-cuda12-plugin 0.4.22 needs a
+    jax-cuda12-pjrt 0.4.22 that was never published); None when they can. `versions` lists a
+    project's releases that fit the image; `requires_of` reads a release's Requires-Dist."""
+    from release_hook.resolve.index import IndexUnavailable
+
+    wanted: dict[str, tuple[SpecifierSet, frozenset[str]]] = {}
+    for name in pairing.extra_plugins(release, extras):
+        wanted[name] = (pairing.requirement_of(release, name, extras), frozenset())
+    for name, pin_extras in pinned.items():
+        wanted[name] = (SpecifierSet(f"=={jaxlib}"), pin_extras)
+    for name, (spec, plugin_extras) in sorted(wanted.items()):
+        try:
+            found = [v for v in versions(name, spec) if v == jaxlib] or versions(name, spec)
+            if not found:
+                return f"{name}{spec} is not {where}"
+            for dep, dep_spec in pairing.plugin_requirements(requires_of(name, found[-1]), plugin_extras):
+                if not versions(dep, dep_spec or None):
+                    return f"{name} {found[-1]} needs {dep}{dep_spec}, which is not {where}"
+        except IndexUnavailable:
+            raise
+        except UserError as e:  # a project the index does not have at all
+            return e.message
+    return None

@@ -1,17 +1,16 @@
-"""Decide every pin's target: wires the release's requirements, the image's view of the index
-(view.py), jax's pairing rules (pairing.py), the jaxlib build per image (builds.py) and the
-policy's search (search.py) for each group of images, and returns the answers with what decided
-each (a value, for `--explain`).
+"""Decide every pin's target: wires what is read once (sources.py), the image's view of the
+index (view.py), jax's pairing rules (pairing.py), the jaxlib build and plugins per image
+(builds.py), the policy's search (search.py), the remembered decision (memo.py) and the runtime
+traps (traps.py) for each group of images, and returns the answers with what decided each (a
+value, for `--explain`).
 
 Images are grouped by policy, Python and platform: one jax/jaxlib pair per group, so two images
 of one Python share their answer and an image of another Python gets its own.
 """
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable, Mapping, Optional, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -21,20 +20,16 @@ from release_hook.names import normalize as canonicalize_name
 from release_hook.pins import Pin, Scan
 from release_hook.request import policy_function
 from release_hook.resolve import builds as jaxlib_builds
-from release_hook.resolve import pairing, search, traps
+from release_hook.resolve import memo, pairing, search, traps
 from release_hook.resolve.cuda import NoBuild
 from release_hook.resolve.image import Image, images_of
+from release_hook.resolve.sources import ReadFile, Sources, disk_reader
 from release_hook.resolve.targets import PLUGINS, Resolution, Targets, public
-from release_hook.resolve.view import Offer, View, offers, python_accepts
+from release_hook.resolve.view import View, python_accepts
 
 if TYPE_CHECKING:
     from release_hook.config import Config
-    from release_hook.resolve.index import Index
-    from release_hook.resolve.requirements import RawRequirements, ReleaseRequirements
     from release_hook.request import Request
-
-ReadFile = Callable[[str], Optional[bytes]]
-PAIR_TTL = 600.0  # as long as the index's release lists are trusted (see index.PAGE_TTL)
 
 
 @dataclass(frozen=True, order=True)
@@ -52,7 +47,7 @@ def resolve(config: Config, request: Request, scans: Sequence[Scan], partial: bo
             root_files: ReadFile | None = None) -> Resolution:
     """Targets for every pin. With `partial`, what cannot be decided offline is listed, not raised."""
     policy_of = policy_function(config, request)
-    shared = _Shared(config, request, root_files or _disk_reader(config.root))
+    shared = Sources(config, request, root_files or disk_reader(config.root))
     members: dict[GroupKey, list[tuple[Pin, Image]]] = {}
     group_of: dict[tuple[str, int], object] = {}
     images: dict[tuple[str, int], Image] = {}
@@ -83,90 +78,10 @@ def resolve(config: Config, request: Request, scans: Sequence[Scan], partial: bo
     return Resolution(groups, group_of, images, warnings, request.as_of)
 
 
-def _disk_reader(root: str) -> ReadFile:
-    def read(path: str) -> bytes | None:
-        try:
-            with open(os.path.join(root, path), "rb") as f:
-                return f.read()
-        except OSError:
-            return None
-
-    return read
-
-
-@dataclass
-class _Shared:
-    """What every group reads once: the index, the release's requirements, jax's metadata."""
-
-    config: Config
-    request: Request
-    read: ReadFile
-    _index: Index | None = None
-    _raw: RawRequirements | None = None
-    _requirements: ReleaseRequirements | None = None
-    _jax: dict[Version, pairing.JaxRelease] = field(default_factory=dict)
-    _offers: dict[tuple[str, object, str], list[Offer]] = field(default_factory=dict)
-
-    def index_urls(self) -> list[str]:
-        from release_hook.resolve.pipconf import index_urls
-
-        return index_urls()
-
-    @property
-    def index(self) -> Index:
-        if self._index is None:
-            from release_hook.resolve.index import Index
-
-            self._index = Index(self.index_urls(), offline=self.request.offline)
-        return self._index
-
-    def raw_requirements(self) -> RawRequirements:
-        if self._raw is None:
-            from release_hook.resolve import requirements as reqs
-
-            source = self.request.requirements or self.config.requirements
-            package, version = self.config.package, self.request.version
-            if source is None:
-                self._raw = reqs.declared(self.read, package)
-                source = "index"
-            if self._raw is None:
-                if source == "index":
-                    self._raw = reqs.from_index(self.index, package, version)
-                else:
-                    self._raw = reqs.from_file(self.read, str(source), package)
-        return self._raw
-
-    def requirements(self) -> ReleaseRequirements:
-        if self._requirements is None:
-            self._requirements = self.raw_requirements().parse()
-        return self._requirements
-
-    def offers(self, image: Image) -> Callable[[str], list[Offer]]:
-        dates = jaxlib_builds.release_dates()
-
-        def of(project: str) -> list[Offer]:
-            key = (project, image.python, image.platform)
-            if key not in self._offers:
-                self._offers[key] = offers(self.index.dists(project), image,
-                                           dates if project == "jaxlib" else None)
-            return self._offers[key]
-
-        return of
-
-    def jax(self, version: Version) -> pairing.JaxRelease:
-        if version not in self._jax:
-            meta = self.index.metadata("jax", version)
-            version_py = None
-            if not meta.requires_dist:  # old sdists: the minimum jaxlib is in jax/version.py
-                version_py = self.index.sdist_member("jax", version, "jax/version.py")
-            self._jax[version] = pairing.read_jax(version, meta.requires_dist, meta.provides_extra, version_py)
-        return self._jax[version]
-
-
 class _Group:
     """One policy over the images of one Python and platform."""
 
-    def __init__(self, shared: _Shared, key: GroupKey, members: list[tuple[Pin, Image]],
+    def __init__(self, shared: Sources, key: GroupKey, members: list[tuple[Pin, Image]],
                  texts: dict[str, str]) -> None:
         self.shared, self.key, self.texts = shared, key, texts
         c, request = shared.config, shared.request
@@ -253,18 +168,16 @@ class _Group:
                 self.image.needs_python(f"choosing {', '.join(sorted(self.needed - set(self.explicit)))}")
             except UserError as e:
                 raise self._at_pin(e, ("jax", "jaxlib", *PLUGINS)) from None
-        memo = self.memo_key() if self.fetch and (wants_jax or wants_jaxlib) else None
-        if memo is not None:
-            from release_hook import cache
-
-            known = cache.get(memo, None if request.offline else PAIR_TTL)
-            if isinstance(known, dict) and isinstance(known.get("sources"), dict):
-                known["sources"] = {k: f"{v} (decided earlier, cached)" for k, v in known["sources"].items()}
-                try:
-                    found = Targets(self.package, request.version, **known)
-                    return replace(found, warnings=self.traps(found.versions))
-                except TypeError:
-                    pass  # not trusted: decided again below
+        key = None
+        if self.fetch and (wants_jax or wants_jaxlib):
+            raw = self.shared.raw_requirements()
+            key = memo.key(self.package, self.policy, raw, self.explicit, self.pins,
+                           [(i.name, str(i.cuda)) for i in self.image_of.values()], self.key.python,
+                           self.key.platform, self.as_of, request.cuda or self.shared.config.cuda,
+                           self.shared.index_urls())
+            known = memo.load(key, request.offline, self.package, request.version)
+            if known is not None:
+                return replace(known, warnings=self.traps(known.versions))
         if self.fetch:
             self.check_release()
         if wants_jax or wants_jaxlib:
@@ -274,26 +187,9 @@ class _Group:
             if wants_jaxlib and jaxlib is not None:
                 versions["jaxlib"] = str(jaxlib)
         targets = self.finish(versions)
-        if memo is not None:
-            from release_hook import cache
-
-            cache.put(memo, {"versions": dict(targets.versions), "cuda_tags": dict(targets.cuda_tags),
-                             "pages": dict(targets.pages), "sources": dict(targets.sources),
-                             "requirements": dict(targets.requirements), "policy": targets.policy})
+        if key is not None:
+            memo.store(key, targets)
         return targets
-
-    def memo_key(self) -> str:
-        """Everything the choice of a jax/jaxlib pair depends on, as one string: the same
-        question asked again (every bump asks it) is answered from the cache."""
-        raw = self.shared.raw_requirements()
-        request = self.shared.request
-        shape = sorted({(p.package, tuple(sorted(p.extras)), p.image, "+" in p.version,
-                         tuple(c.text for _, c in p.addresses)) for p in self.pins})
-        images = sorted((i.name, str(i.cuda)) for i in self.image_of.values())
-        return json.dumps(["pair", 2, self.package, self.policy, raw.source, raw.lines, raw.requires_python,
-                           sorted(self.explicit.items()), shape, images, self.key.python, self.key.platform,
-                           self.as_of.isoformat() if self.as_of else None,
-                           request.cuda or self.shared.config.cuda, self.shared.index_urls()])
 
     def check_release(self) -> None:
         """The released package itself must install in the image."""
@@ -428,32 +324,10 @@ class _Group:
                        for e in p.extras})
 
     def plugins_problem(self, release: pairing.JaxRelease, jaxlib: Version) -> str | None:
-        """The plugin packages the file pins, or that its jax extra installs, must install with
-        what their own metadata requires (the pjrt package of the same version)."""
-        wanted: dict[str, tuple[SpecifierSet, frozenset[str]]] = {}
-        for name in pairing.extra_plugins(release, self.extras):
-            wanted[name] = (pairing.requirement_of(release, name, self.extras), frozenset())
-        for pin in self.pins:
-            if pin.package in PLUGINS and pin.package not in self.explicit:
-                wanted[pin.package] = (SpecifierSet(f"=={jaxlib}"), pin.extras)
-        from release_hook.resolve.index import IndexUnavailable
-
-        where = f"on the index for Python {self.image.python_text} on {self.image.platform}"
-        for name, (spec, extras) in sorted(wanted.items()):
-            try:
-                found = [v for v in self.view.versions(name, spec) if v == jaxlib] or self.view.versions(name, spec)
-                if not found:
-                    return f"{name}{spec} is not {where}"
-                version = found[-1]
-                for dep, dep_spec in pairing.plugin_requirements(
-                        self.shared.index.metadata(name, version).requires_dist, extras):
-                    if not self.view.versions(dep, dep_spec or None):
-                        return f"{name} {version} needs {dep}{dep_spec}, which is not {where}"
-            except IndexUnavailable:
-                raise
-            except UserError as e:  # a project the index does not have at all
-                return e.message
-        return None
+        pinned = {p.package: p.extras for p in self.pins if p.package in PLUGINS and p.package not in self.explicit}
+        return jaxlib_builds.plugin_problem(release, self.extras, pinned, jaxlib, self.view.versions,
+                                            lambda name, v: self.shared.index.metadata(name, v).requires_dist,
+                                            f"on the index for Python {self.image.python_text} on {self.image.platform}")
 
     def on_index(self, project: str, version: Version) -> bool:
         return not self.fetch or self.view.has(project, version)
