@@ -124,8 +124,8 @@ def loopback_index(root: Path) -> tuple[object, str]:
     for v in ("0.7.0", "0.7.2", "0.12.0.1"):
         idx.wheel("jax", v, [f"jaxlib<={v},>={v}", f'jaxlib<={v},>={v}; extra == "cuda12"',
                              f'jax-cuda12-plugin[with-cuda]<={v},>={v}; extra == "cuda12"'])
-        idx.wheel("jaxlib", v, tag="cp311-cp311-manylinux2014_x86_64")
-        idx.wheel("jax-cuda12-plugin", v, tag="cp311-cp311-manylinux2014_x86_64")
+        idx.wheel("jaxlib", v, tag="cp312-cp312-manylinux2014_x86_64")  # Ubuntu 24.04: 3.12
+        idx.wheel("jax-cuda12-plugin", v, tag="cp312-cp312-manylinux2014_x86_64")
         idx.wheel("jax-cuda12-pjrt", v, tag="py3-none-manylinux2014_x86_64")
     idx.wheel("numpyro", "0.22.0", ["jax>=0.7.0", "jaxlib>=0.7.0"])  # released, as on the real index
     server, _ = serve(idx)

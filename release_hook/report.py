@@ -8,7 +8,7 @@ from typing import Any, Mapping, Sequence, TextIO
 
 from release_hook import __version__
 from release_hook.config import Config
-from release_hook.pins import Pin, line_of
+from release_hook.pins import Note, Pin, line_of
 from release_hook.plan import FilePlan
 from release_hook.request import Request
 from release_hook.resolve.targets import PLUGINS, Resolution, Targets
@@ -52,9 +52,11 @@ def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO,
     """`verdicts`: per path, the real resolver's verdict on each changed stage (resolve/proof.py)."""
     from release_hook.resolve.cuda import image_cuda
 
+    if resolution.as_of is not None:
+        out.write(f"latest as of {resolution.as_of.isoformat(timespec='seconds')}\n")
     for p in plans:
-        targets = resolution.targets(p.path) if p.scan.pins else None
-        policy = f" (policy: {targets.policy})" if targets is not None and targets.policy else ""
+        first = resolution.targets(p.path) if p.scan.pins else None
+        policy = f" (policy: {first.policy})" if first is not None and first.policy else ""
         out.write(f"{p.path}{policy}\n")
         if config is not None and request is not None:
             _images(p, config, request, out)
@@ -68,6 +70,7 @@ def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO,
         for pin in p.scan.pins:
             new = moves.get(id(pin))
             state = f"-> {new}" if new else "in step"
+            targets = resolution.targets_for(pin) if (pin.path, pin.stage) in resolution.group_of else None
             reason = why(pin, targets, version_from)
             out.write(f"  line {pin.line}: {pin.package} {pin.operator}{pin.version}"
                       f"{pin.defined_at(p.old_text)} {state}"
@@ -94,13 +97,18 @@ def document(plans: Sequence[FilePlan], resolution: Resolution, package: str, ve
              mode: str, version_from: str, diffs: dict[str, str] | None = None) -> dict[str, Any]:
     """The run as one JSON-ready value; its shape is documented in the README."""
     files = []
+    traps: dict[str, list[Note]] = {}
+    for note in resolution.warnings:
+        traps.setdefault(note.path, []).append(note)
     for p in plans:
         targets = resolution.targets(p.path) if p.scan.pins else None
         policy = targets.policy if targets is not None else None
         moves = {id(c.pin): c.new_version for c in p.changes}
         pins = []
         for pin in p.scan.pins:
-            target = moves.get(id(pin)) or (resolution.for_pin(pin) if targets is not None else None)
+            grouped = (pin.path, pin.stage) in resolution.group_of
+            pin_targets = resolution.targets_for(pin) if grouped else None
+            target = moves.get(id(pin)) or (pin_targets.for_pin(pin) if pin_targets is not None else None)
             set_at = sorted({line_of(p.old_text, o) for o in pin.chars.origin if o >= 0})
             pins.append({
                 "line": pin.line,
@@ -110,8 +118,8 @@ def document(plans: Sequence[FilePlan], resolution: Resolution, package: str, ve
                 "current": pin.version,
                 "target": target,
                 "in_step": None if target is None else target == pin.version,
-                "policy": policy,
-                "source": why(pin, targets, version_from) or None,
+                "policy": pin_targets.policy if pin_targets is not None else policy,
+                "source": why(pin, pin_targets, version_from) or None,
                 "set_at": set_at,
                 "stage": pin.stage,
                 "image": pin.image,
@@ -123,7 +131,8 @@ def document(plans: Sequence[FilePlan], resolution: Resolution, package: str, ve
             "pins": pins,
             "find_links": [{"line": m.line, "current": m.old, "target": m.new} for m in p.pages],
             "mentions": [{"line": n.line, "message": n.message} for n in p.scan.mentions],
-            "warnings": [{"line": n.line, "message": n.message} for n in p.scan.warnings],
+            "warnings": [{"line": n.line, "message": n.message}
+                         for n in (*p.scan.warnings, *traps.get(p.path, ()))],
         }
         if diffs is not None:
             entry["diff"] = diffs.get(p.path, "")

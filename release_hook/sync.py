@@ -41,6 +41,9 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
     for p in plans:
         for w in p.scan.warnings:
             print(f"warning: {w}", file=sys.stderr)
+    if output.format != "json":  # the document carries them
+        for trap in resolution.warnings:
+            print(f"warning: {trap}", file=sys.stderr)
     verdicts, refusal = prove(plans, config, request)
     changed = [p for p in plans if p.changed]
     if output.format == "json":

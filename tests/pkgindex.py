@@ -1,11 +1,16 @@
 """A real package index on loopback for the tests: small wheels and sdists built here with real
-METADATA, PEP 503 pages with PEP 592 yanking and PEP 658 metadata files, and a flat find-links
-page of the shape of jax's, served by a thread. Faults (slow, 500, garbage) are set per path."""
+METADATA (Requires-Dist, Requires-Python, Provides-Extra), project pages in both forms of the
+simple API - PEP 691 JSON when the client's Accept header asks for it (with requires-python,
+PEP 700 upload-time, yanked, core-metadata), else PEP 503 HTML (data-requires-python,
+data-yanked, data-dist-info-metadata) - PEP 658 metadata files, and a flat find-links page of
+the shape of jax's, served by a thread. Faults (slow, 500, garbage) are set per path."""
 from __future__ import annotations
 
 import hashlib
 import html
 import io
+import json
+import re
 import tarfile
 import threading
 import time
@@ -23,6 +28,8 @@ class _File:
     data: bytes
     yanked: bool
     metadata: bytes | None  # served as FILE.metadata (PEP 658) when set
+    requires_python: str | None = None
+    upload_time: str | None = None  # ISO 8601 with Z, PEP 700
 
 
 @dataclass
@@ -32,6 +39,8 @@ class PackageIndex:
     pages: dict[str, list[str]] = field(default_factory=dict)  # find-links path -> filenames
     faults: dict[str, str] = field(default_factory=dict)  # path prefix -> "slow" | "500" | "garbage"
     hits: list[str] = field(default_factory=list)
+    accepts: list[str] = field(default_factory=list)  # the Accept header of each project page read
+    json_api: bool = True  # serve PEP 691 JSON to clients that ask for it
     port: int = 0
 
     @property
@@ -42,10 +51,16 @@ class PackageIndex:
         return f"http://127.0.0.1:{self.port}/jax-releases/{page}"
 
     def wheel(self, name: str, version: str, requires: list[str] = (), yanked: bool = False,  # type: ignore[assignment]
-              metadata_file: bool = True, tag: str = "py3-none-any", requires_python: str | None = None) -> None:
+              metadata_file: bool = True, tag: str = "py3-none-any", requires_python: str | None = None,
+              upload_time: str | None = None, extras: list[str] | None = None) -> None:
+        """A wheel whose METADATA says what real ones say: Requires-Dist, Requires-Python and
+        Provides-Extra (by default the extras that the markers of `requires` name)."""
         dist = name.replace("-", "_")
-        meta = "Metadata-Version: 2.1\nName: {}\nVersion: {}\n{}{}".format(
+        if extras is None:
+            extras = sorted({m for r in requires for m in re.findall(r"extra\s*==\s*['\"]([^'\"]+)['\"]", r)})
+        meta = "Metadata-Version: 2.1\nName: {}\nVersion: {}\n{}{}{}".format(
             name, version, f"Requires-Python: {requires_python}\n" if requires_python else "",
+            "".join(f"Provides-Extra: {e}\n" for e in extras),
             "".join(f"Requires-Dist: {r}\n" for r in requires)).encode()
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as z:
@@ -54,7 +69,8 @@ class PackageIndex:
             z.writestr(f"{dist}-{version}.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\n")
             z.writestr(f"{dist}-{version}.dist-info/RECORD", "")
         filename = f"{dist}-{version}-{tag}.whl"
-        self._add(name, _File(filename, buf.getvalue(), yanked, meta if metadata_file else None))
+        self._add(name, _File(filename, buf.getvalue(), yanked, meta if metadata_file else None,
+                              requires_python, upload_time))
 
     def wheel_without_metadata(self, name: str, version: str) -> None:
         buf = io.BytesIO()
@@ -63,7 +79,8 @@ class PackageIndex:
         self._add(name, _File(f"{name.replace('-', '_')}-{version}-py3-none-any.whl", buf.getvalue(),
                               False, None))
 
-    def sdist(self, name: str, version: str, files: dict[str, str], yanked: bool = False) -> None:
+    def sdist(self, name: str, version: str, files: dict[str, str], yanked: bool = False,
+              requires_python: str | None = None, upload_time: str | None = None) -> None:
         """A source archive whose PKG-INFO carries no Requires-Dist, like old jax releases."""
         buf = io.BytesIO()
         top = f"{name}-{version}"
@@ -74,7 +91,7 @@ class PackageIndex:
                 info = tarfile.TarInfo(f"{top}/{path}")
                 info.size = len(data)
                 t.addfile(info, io.BytesIO(data))
-        self._add(name, _File(f"{top}.tar.gz", buf.getvalue(), yanked, None))
+        self._add(name, _File(f"{top}.tar.gz", buf.getvalue(), yanked, None, requires_python, upload_time))
 
     def _add(self, name: str, f: _File) -> None:
         self.projects.setdefault(canonicalize_name(name), []).append(f)
@@ -84,16 +101,21 @@ class PackageIndex:
 
     # -- serving --------------------------------------------------------------------------------
 
-    def body(self, path: str) -> tuple[int, str, bytes]:
+    def body(self, path: str, accept: str = "") -> tuple[int, str, bytes]:
         parts = [p for p in path.split("?")[0].split("/") if p]
         if len(parts) == 2 and parts[0] == "simple":
+            self.accepts.append(accept)
             files = self.projects.get(parts[1])
             if files is None:
                 return 404, "text/html", b"not found"
+            if self.json_api and _JSON in accept:
+                return 200, _JSON, self._json_page(parts[1], files)
             links = []
             for f in files:
                 digest = hashlib.sha256(f.data).hexdigest()
                 attrs = ' data-yanked=""' if f.yanked else ""
+                if f.requires_python:
+                    attrs += f' data-requires-python="{html.escape(f.requires_python)}"'
                 if f.metadata is not None:
                     attrs += f' data-dist-info-metadata="sha256={hashlib.sha256(f.metadata).hexdigest()}"'
                 links.append(f'<a href="/files/{f.filename}#sha256={digest}"{attrs}>{html.escape(f.filename)}</a><br/>')
@@ -113,6 +135,33 @@ class PackageIndex:
         return 404, "text/plain", b"not found"
 
 
+    def _json_page(self, project: str, files: list[_File]) -> bytes:
+        """PEP 691 JSON, with PEP 700's upload-time and versions (api-version 1.1)."""
+        out = []
+        for f in files:
+            entry: dict[str, object] = {"filename": f.filename, "url": f"/files/{f.filename}",
+                                        "hashes": {"sha256": hashlib.sha256(f.data).hexdigest()},
+                                        "yanked": f.yanked}
+            if f.requires_python:
+                entry["requires-python"] = f.requires_python
+            meta: object = {"sha256": hashlib.sha256(f.metadata).hexdigest()} if f.metadata is not None else False
+            entry["core-metadata"] = entry["dist-info-metadata"] = meta
+            if f.upload_time:
+                entry["upload-time"] = f.upload_time
+            entry["size"] = len(f.data)
+            out.append(entry)
+        return json.dumps({"meta": {"api-version": "1.1"}, "name": project, "files": out,
+                           "versions": sorted({_version_of(f.filename) for f in files})}).encode()
+
+
+_JSON = "application/vnd.pypi.simple.v1+json"
+
+
+def _version_of(filename: str) -> str:
+    base = filename[:-len(".tar.gz")] if filename.endswith(".tar.gz") else filename
+    return base.split("-")[1]
+
+
 def serve(index: PackageIndex) -> tuple[ThreadingHTTPServer, threading.Thread]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
@@ -124,7 +173,7 @@ def serve(index: PackageIndex) -> tuple[ThreadingHTTPServer, threading.Thread]:
                 self.send_response(500)
                 self.end_headers()
                 return
-            status, kind, data = index.body(self.path)
+            status, kind, data = index.body(self.path, self.headers.get("Accept", ""))
             if fault == "garbage":
                 status, kind, data = 200, "application/vnd.pypi.simple.v1+json", b"{not json"
             if fault == "html-as-json":

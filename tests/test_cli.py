@@ -22,8 +22,9 @@ OFFLINE = ("--offline", "--pin", "jax==0.4.13", "--pin", "jaxlib==0.4.13")
 
 
 def image(base: str, jax: str = "0.4.1", numpyro: str = "0.6.0") -> str:
+    # NumPy and SciPy bounded, as these jax versions need (else a runtime-trap warning on stderr).
     return (f"FROM {base}\nARG JAX_VERSION={jax}\n"
-            f"RUN pip install jax==${{JAX_VERSION}} jaxlib=={jax}+cuda11.cudnn86 "
+            f"RUN pip install jax==${{JAX_VERSION}} jaxlib=={jax}+cuda11.cudnn86 'numpy<2' 'scipy<1.13' "
             "-f https://example.invalid/jax-releases/jax_cuda_releases.html\n"
             f"RUN pip install numpyro=={numpyro}\n")
 
@@ -134,7 +135,8 @@ def test_json_for_check_and_dry_run(cli, tmp_path: Path) -> None:
 # -- 2. closed pipes, Ctrl-C, one line at the line that holds the bad text -----------------------
 
 def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
-    text = "FROM python:3.11\n" + "".join(f"RUN pip install jax==0.4.1 numpyro==0.6.0  # {n}\n"
+    # SciPy pinned: jax 0.4.13 with an unpinned SciPy is a runtime trap, warned on stderr.
+    text = "FROM python:3.11\nRUN pip install scipy==1.12.0\n" + "".join(f"RUN pip install jax==0.4.1 numpyro==0.6.0  # {n}\n"
                                           for n in range(4000))
     root = project(tmp_path, {"docker/a/Dockerfile": text}, commit=False)
     p = subprocess.Popen([CONSOLE, "sync", "--dry-run", "--offline", "--pin", "jax==0.4.13"], cwd=root,
@@ -323,9 +325,9 @@ def test_index_errors_are_one_short_line(cli, tmp_path: Path, index: PackageInde
     real = index.body
     noise = bytes(random.Random(7).randrange(256) for _ in range(4000))
 
-    def body(path: str) -> tuple[int, str, bytes]:
+    def body(path: str, accept: str = "") -> tuple[int, str, bytes]:
         if not path.startswith("/simple/jax/"):
-            return real(path)
+            return real(path, accept)
         return {"404": (404, "text/html", b"not found"),
                 "junk": (200, "text/html", noise),
                 "xml": (200, "text/html", b'<?xml version="1.0"?><feed><a>x</a></feed>'),
@@ -381,7 +383,7 @@ def test_cuda_11_on_a_new_jax_does_not_suggest_a_plugin_that_never_was(cli, tmp_
     r = cli("sync", "Dockerfile", "--version", "0.19.0", "--pin", "jax==0.9.0", "--pin", "jaxlib==0.9.0",
             "--cuda", "11.8", "--offline", "--check")
     assert r.code == 2 and "jax-cuda11-plugin" not in r.err and len(r.err.splitlines()) == 1
-    assert ("python:3.11 is CUDA 11.8, but the file pins jax-cuda12-plugin: jaxlib 0.9.0 has CUDA plugins "
+    assert ("python:3.11 is CUDA 11.8, but the file pins jax-cuda12-plugin: jax's CUDA plugins exist "
             "for CUDA 12 and 13 only; CUDA 11 builds of jaxlib stop at 0.4.25") in r.err
 
 

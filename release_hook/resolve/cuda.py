@@ -1,23 +1,18 @@
-"""CUDA builds of jaxlib: what an image offers, what each build needs, which one to write.
+"""CUDA of an image, and what each tagged jaxlib build needs of it: which tag to write.
 
-Build names changed with jax's eras (see scripts/build_cuda_snapshot.py):
-`+cuda112`, then `+cuda11.cudnn82`, then no tag at all and `jax-cuda12-plugin` packages.
+Tag names changed with jax's eras (see scripts/build_cuda_snapshot.py): `+cuda112`, then
+`+cuda11.cudnn82`; which builds exist is `builds.py`'s question.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from packaging.version import Version
 
 from release_hook.errors import UserError
 
 PAGES = ("jax_releases.html", "jax_cuda_releases.html")
-LAST_TAGGED = Version("0.4.29")  # from 0.4.30 CUDA comes from plugin packages
-FIRST_CUDA13_PLUGIN = Version("0.7.2")
-LAST_CUDA11 = Version("0.4.25")  # CUDA 11.8 wheels were dropped in jaxlib 0.4.26
 _IMAGE = re.compile(r"(?:^|/)cuda:(\d+)\.(\d+)(?:\.\d+)?(?:-cudnn(\d+)?)?")
 _TAG = re.compile(r"cuda(\d+)(?:\.cudnn(\d+))?$")
 
@@ -114,43 +109,3 @@ def _describe(tag: str, version: Version) -> str:
     if n.cudnn:
         text += f", cuDNN {n.cudnn[0]}.{n.cudnn[1]}+"
     return text + ")"
-
-
-def plugin_major(package: str) -> int | None:
-    m = re.fullmatch(r"jax-cuda(\d+)-(?:plugin|pjrt)", package)
-    return int(m.group(1)) if m else None
-
-
-def check_plugin(package: str, version: Version, image: Cuda | None, image_name: str) -> None:
-    major = plugin_major(package)
-    if major is None:
-        return
-    if version <= LAST_TAGGED:
-        raise NoBuild(f"{package} does not exist for jaxlib {version}: CUDA builds before 0.4.30 "
-                        "are tagged jaxlib wheels")
-    if major == 13 and version < FIRST_CUDA13_PLUGIN:
-        raise NoBuild(f"{package} was first published for jaxlib {FIRST_CUDA13_PLUGIN}, not {version}")
-    if image is not None and image.major != major:
-        if image.major in plugin_majors(version):
-            fix = f"change the base image or use jax-cuda{image.major}-plugin"
-        else:
-            era = (f"; CUDA {image.major} builds of jaxlib stop at {LAST_CUDA11}"
-                   if image.major == 11 else "")
-            fix = (f"jaxlib {version} has CUDA plugins for CUDA "
-                   f"{' and '.join(map(str, plugin_majors(version)))} only{era}: change the base "
-                   "image, or pin an older jaxlib")
-        raise UserError(f"{image_name} is {image}, but the file pins {package}: {fix}")
-
-
-def plugin_majors(version: Version) -> list[int]:
-    """The CUDA majors with a `jax-cudaNN-plugin` at this jaxlib version (0.4.30 on)."""
-    return [12, 13] if version >= FIRST_CUDA13_PLUGIN else [12]
-
-
-@lru_cache(maxsize=1)
-def snapshot() -> dict[str, dict[str, object]]:
-    """Known jaxlib CUDA builds shipped with the package, for offline use and tests."""
-    from importlib import resources  # not at import: it brings zipfile, which a sync rarely needs
-
-    data = resources.files("release_hook.resolve").joinpath("data/jaxlib_cuda_builds.json").read_text()
-    return json.loads(data)["builds"]  # type: ignore[no-any-return]

@@ -31,9 +31,36 @@ class IndexUnavailable(UserError):
 
 
 @dataclass(frozen=True)
-class Release:
+class Dist:
+    """One file of a release as the index lists it (PEP 691 / PEP 503 with PEP 592, 700)."""
+
+    filename: str
     version: Version
     yanked: bool
+    requires_python: str | None = None  # PEP 503 data-requires-python / PEP 691 requires-python
+    upload_time: str | None = None  # ISO 8601, PEP 700 (JSON pages only)
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What a release's core metadata says about installing it."""
+
+    requires_dist: tuple[str, ...]
+    requires_python: str | None
+    provides_extra: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {"requires_dist": list(self.requires_dist), "requires_python": self.requires_python,
+                "provides_extra": list(self.provides_extra)}
+
+    @staticmethod
+    def from_json(value: object) -> Metadata | None:
+        if not isinstance(value, dict):
+            return None
+        rd, rp, pe = value.get("requires_dist"), value.get("requires_python"), value.get("provides_extra")
+        if not (isinstance(rd, list) and isinstance(pe, list) and (rp is None or isinstance(rp, str))):
+            return None
+        return Metadata(tuple(map(str, rd)), rp, tuple(map(str, pe)))
 
 
 def timeout() -> float:
@@ -99,44 +126,59 @@ class Index:
         return IndexUnavailable(f"cannot read {what} from {source}: "
                                 f"{said.reason(error, project, timeout())}")
 
+    def _project_page(self, project: str, url: str) -> Any:
+        """A project's page, read once per run: every metadata file of a search is listed there."""
+        key = f"page {project} {url}"
+        if key not in self._memo:
+            from pypi_simple import PyPISimple
+
+            # JSON (PEP 691) is asked for first: only it carries upload times (PEP 700).
+            client = PyPISimple(endpoint=url, session=self.session())
+            self._memo[key] = client.get_project_page(project, timeout=timeout())
+        return self._memo[key]
+
     # -- releases ---------------------------------------------------------------------------------
 
-    def releases(self, project: str) -> list[Release]:
+    def dists(self, project: str) -> list[Dist]:
+        """Every file of every release of `project` on the configured indexes."""
         project = canonicalize_name(project)
-        key = f"releases {project} {' '.join(self.urls)}"
+        key = f"dists {project} {' '.join(self.urls)}"
+        if key in self._memo:
+            return self._memo[key]  # type: ignore[return-value]
         cached = cache.get(key, None if self.offline else PAGE_TTL)
-        if cached is not None:
+        if isinstance(cached, list):
             try:
-                found = [Release(Version(v), bool(y)) for v, y in cached]
+                found = [Dist(str(f), Version(v), bool(y), rp, ut) for f, v, y, rp, ut in cached]
                 self.answered[project] = "cache"
+                self._memo[key] = found
                 return found
             except (InvalidVersion, TypeError, ValueError):
                 pass
         if self.offline:
             raise IndexUnavailable(f"--offline, and no cached copy of {project}'s releases")
-        merged: dict[Version, bool] = {}
+        found = []
         any_page = False
         missing: list[str] = []  # why each index had nothing
         for url in self.urls:
-            for version, yanked in self._read_page(project, url, missing):
+            for dist in self._read_page(project, url, missing):
                 any_page = True
-                merged[version] = merged.get(version, True) and yanked
+                found.append(dist)
         if not any_page:
             raise UserError("; ".join(dict.fromkeys(missing)) or f"{project} is not on the package index")
-        found = [Release(v, y) for v, y in sorted(merged.items())]
-        cache.put(key, [[str(r.version), r.yanked] for r in found])
+        cache.put(key, [[d.filename, str(d.version), d.yanked, d.requires_python, d.upload_time]
+                        for d in found])
         self.answered[project] = "index"
+        self._memo[key] = found
         return found
 
-    def _read_page(self, project: str, url: str, missing: list[str]) -> Iterator[tuple[Version, bool]]:
-        from pypi_simple import NoSuchProjectError, PyPISimple
+    def _read_page(self, project: str, url: str, missing: list[str]) -> Iterator[Dist]:
+        from pypi_simple import NoSuchProjectError
 
         from release_hook.resolve import index_errors as said
 
         try:
             with _Progress(f"{project} from the package index"):
-                client = PyPISimple(endpoint=url, session=self.session())
-                page = client.get_project_page(project, timeout=timeout())
+                page = self._project_page(project, url)
         except NoSuchProjectError:
             missing.append(f"{said.where(url)}: HTTP 404 for {project}")
             return
@@ -149,36 +191,41 @@ class Index:
         for pkg in page.packages:
             version = _version_of(project, pkg.filename)
             if version is not None:
-                yield version, bool(pkg.is_yanked)
+                uploaded = pkg.upload_time.isoformat() if pkg.upload_time is not None else None
+                yield Dist(pkg.filename, version, bool(pkg.is_yanked), pkg.requires_python, uploaded)
 
     # -- metadata ---------------------------------------------------------------------------------
 
     def requires_dist(self, project: str, version: Version) -> list[str]:
         """The Requires-Dist lines of a published release (PEP 658 metadata, else the wheel)."""
+        return list(self.metadata(project, version).requires_dist)
+
+    def metadata(self, project: str, version: Version) -> Metadata:
+        """A published release's core metadata (PEP 658 metadata file, else the wheel's)."""
         project = canonicalize_name(project)
-        key = f"requires {project} {version} {' '.join(self.urls)}"
-        cached = cache.get(key, None)
-        if isinstance(cached, list) and all(isinstance(x, str) for x in cached):
-            return cached
+        key = f"metadata {project} {version} {' '.join(self.urls)}"
+        known = Metadata.from_json(cache.get(key, None))
+        if known is not None:
+            return known
         if self.offline:
             raise IndexUnavailable(f"--offline, and no cached metadata of {project} {version}")
         for url in self.urls:
             found = self._metadata(project, version, url)
             if found is not None:
-                cache.put(key, found)
+                cache.put(key, found.to_json())
                 return found
         from release_hook.resolve.index_errors import host
 
         raise UserError(f"{project} {version} is not on the package index "
                         f"({', '.join(host(u) for u in self.urls)})")
 
-    def _metadata(self, project: str, version: Version, url: str) -> list[str] | None:
+    def _metadata(self, project: str, version: Version, url: str) -> Metadata | None:
         from pypi_simple import NoSuchProjectError, PyPISimple
 
         try:
             with _Progress(f"{project} {version} metadata from the package index"):
                 client = PyPISimple(endpoint=url, session=self.session())
-                page = client.get_project_page(project, timeout=timeout())
+                page = self._project_page(project, url)
                 files = [p for p in page.packages if _version_of(project, p.filename) == version]
                 if not page.packages:
                     from release_hook.resolve import index_errors as said
@@ -190,13 +237,13 @@ class Index:
                 chosen = files[0]
                 if chosen.has_metadata:
                     try:
-                        return _requires(client.get_package_metadata(chosen, verify=False,
-                                                                     timeout=timeout()))
+                        return _parse_metadata(client.get_package_metadata(chosen, verify=False,
+                                                                           timeout=timeout()))
                     except Exception:
                         pass  # advertised but not served: read the file itself
                 response = self.session().get(chosen.url, timeout=timeout())
                 response.raise_for_status()
-                return _requires(_metadata_in(chosen.filename, response.content))
+                return _parse_metadata(_metadata_in(chosen.filename, response.content))
         except NoSuchProjectError:
             return None
         except UserError:
@@ -213,13 +260,12 @@ class Index:
             return cached["text"]  # type: ignore[no-any-return]
         if self.offline:
             raise IndexUnavailable(f"--offline, and no cached copy of {project} {version}'s {suffix}")
-        from pypi_simple import NoSuchProjectError, PyPISimple
+        from pypi_simple import NoSuchProjectError
 
         for url in self.urls:
             try:
                 with _Progress(f"{project} {version} source from the package index"):
-                    page = PyPISimple(endpoint=url, session=self.session()).get_project_page(
-                        project, timeout=timeout())
+                    page = self._project_page(project, url)
                     files = [p for p in page.packages if p.filename.endswith(".tar.gz")
                              and _version_of(project, p.filename) == version]
                     if not files:
@@ -237,19 +283,19 @@ class Index:
 
     # -- find-links pages ------------------------------------------------------------------------
 
-    def find_links(self, url: str) -> dict[str, str]:
-        """jaxlib versions (with their CUDA tags) listed on a flat find-links page."""
-        key = f"find-links {url}"
+    def find_links(self, url: str) -> tuple[str, ...]:
+        """The jaxlib wheel file names (without folders) listed on a flat find-links page."""
+        key = f"find-links files {url}"
         if key in self._memo:
             return self._memo[key]  # type: ignore[return-value]
         self._memo[key] = found = self._find_links(url, key)
         return found
 
-    def _find_links(self, url: str, key: str) -> dict[str, str]:
+    def _find_links(self, url: str, key: str) -> tuple[str, ...]:
         cached = cache.get(key, None if self.offline else LINKS_TTL)
-        if isinstance(cached, dict) and cached:
+        if isinstance(cached, list) and cached and all(isinstance(x, str) for x in cached):
             self.answered[url] = "find-links cache"
-            return {str(k): str(v) for k, v in cached.items()}
+            return tuple(cached)
         if self.offline:
             raise IndexUnavailable(f"--offline, and no cached copy of {url}")
         failed = cache.get(f"unreachable {url}", UNREACHABLE_TTL)
@@ -266,14 +312,11 @@ class Index:
             error = self._unavailable("the find-links page", url, e, page=True)
             cache.put(f"unreachable {url}", error.message)
             raise error from None
-        found = {}
-        for pkg in page.packages:
-            version = _version_of("jaxlib", os.path.basename(pkg.filename))
-            if version is not None:
-                found[str(version)] = os.path.basename(url)
+        found = tuple(sorted({os.path.basename(pkg.filename) for pkg in page.packages
+                              if _version_of("jaxlib", os.path.basename(pkg.filename)) is not None}))
         if not found:
             raise UserError(f"find-links page {url} lists no jaxlib wheels")
-        cache.put(key, found)
+        cache.put(key, list(found))
         self.answered[url] = "find-links page"
         return found
 
@@ -309,10 +352,13 @@ def _tar_member(data: bytes, suffix: str) -> str | None:
     return None
 
 
-def _requires(metadata: str) -> list[str]:
+def _parse_metadata(metadata: str) -> Metadata:
     import email.parser
 
     message = email.parser.HeaderParser().parsestr(metadata)
     if message.get("Name") is None and message.get("Metadata-Version") is None:
         raise UserError("the index answered garbage where package metadata was expected")
-    return [str(r) for r in message.get_all("Requires-Dist") or []]
+    python = message.get("Requires-Python")
+    return Metadata(tuple(str(r) for r in message.get_all("Requires-Dist") or []),
+                    str(python).strip() if python else None,
+                    tuple(str(e).strip() for e in message.get_all("Provides-Extra") or []))

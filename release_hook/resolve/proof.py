@@ -164,7 +164,7 @@ def published_on_index(offline: bool) -> Callable[[str, str], bool | None]:
 
         try:
             wanted = Version(version)
-            found = any(r.version == wanted for r in Index(pipconf.index_urls(), offline).releases(project))
+            found = any(d.version == wanted for d in Index(pipconf.index_urls(), offline).dists(project))
         except IndexUnavailable:
             return None
         except UserError:

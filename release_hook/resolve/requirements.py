@@ -27,6 +27,7 @@ class RawRequirements:
 
     lines: tuple[str, ...]
     source: str  # where they were read, for the plan
+    requires_python: str | None = None  # the release's own Requires-Python / python_requires
 
     def parse(self) -> ReleaseRequirements:
         return ReleaseRequirements(_select(list(self.lines), self.source), self.source)
@@ -68,9 +69,9 @@ def declared(read: ReadFile, package: str) -> RawRequirements | None:
         if data is None:
             continue
         text = data.decode("utf-8", "replace")
-        project, lines = _READERS[name](text, name)
+        project, lines, python = _READERS[name](text, name)
         if project is not None and canonicalize_name(project) == canonicalize_name(package):
-            return RawRequirements(tuple(lines), name)
+            return RawRequirements(tuple(lines), name, python)
     return None
 
 
@@ -81,25 +82,28 @@ def from_file(read: ReadFile, path: str, package: str) -> RawRequirements:
     kind = next((k for k in METADATA_FILES if path.endswith(k)), None)
     if kind is None:
         raise UserError("requirements must be a pyproject.toml, setup.cfg or setup.py, or 'index'", path)
-    _, lines = _READERS[kind](data.decode("utf-8", "replace"), path)
-    return RawRequirements(tuple(lines), path)
+    _, lines, python = _READERS[kind](data.decode("utf-8", "replace"), path)
+    return RawRequirements(tuple(lines), path, python)
 
 
 def from_index(index: object, package: str, version: str) -> RawRequirements:
     from packaging.version import Version
 
-    lines = index.requires_dist(package, Version(version))  # type: ignore[attr-defined]
-    return RawRequirements(tuple(lines), f"{package} {version} metadata on the package index")
+    meta = index.metadata(package, Version(version))  # type: ignore[attr-defined]
+    return RawRequirements(tuple(meta.requires_dist), f"{package} {version} metadata on the package index",
+                           meta.requires_python)
 
 
 # -- the three metadata formats ----------------------------------------------------------------
 
-def _pyproject(text: str, where: str) -> tuple[str | None, list[str]]:
+def _pyproject(text: str, where: str) -> tuple[str | None, list[str], str | None]:
     project = read_toml(text, where).get("project", {})
-    return project.get("name"), [str(x) for x in project.get("dependencies", [])]
+    python = project.get("requires-python")
+    return (project.get("name"), [str(x) for x in project.get("dependencies", [])],
+            str(python) if python else None)
 
 
-def _setup_cfg(text: str, where: str) -> tuple[str | None, list[str]]:
+def _setup_cfg(text: str, where: str) -> tuple[str | None, list[str], str | None]:
     parser = configparser.RawConfigParser()
     try:
         parser.read_string(text, source=where)
@@ -108,10 +112,11 @@ def _setup_cfg(text: str, where: str) -> tuple[str | None, list[str]]:
     name = parser.get("metadata", "name", fallback=None)
     raw = parser.get("options", "install_requires", fallback="")
     lines = [ln.split("#", 1)[0].strip() for ln in raw.splitlines()]
-    return name, [ln for ln in lines if ln]
+    python = parser.get("options", "python_requires", fallback="").strip() or None
+    return name, [ln for ln in lines if ln], python
 
 
-def _setup_py(text: str, where: str) -> tuple[str | None, list[str]]:
+def _setup_py(text: str, where: str) -> tuple[str | None, list[str], str | None]:
     """`setup(name=..., install_requires=[...])`, with module-level string constants resolved."""
     try:
         tree = ast.parse(text, where)
@@ -128,14 +133,17 @@ def _setup_py(text: str, where: str) -> tuple[str | None, list[str]]:
         if isinstance(call, ast.Call) and _is_setup(call.func):
             kwargs = {k.arg: k.value for k in call.keywords if k.arg}
             name = _value(kwargs["name"], constants, where) if "name" in kwargs else None
+            python = _value(kwargs["python_requires"], constants, where) \
+                if "python_requires" in kwargs else None
+            python = python if isinstance(python, str) else None
             if "install_requires" not in kwargs:
-                return (str(name) if name else None), []
+                return (str(name) if name else None), [], python
             value = _value(kwargs["install_requires"], constants, where)
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise UserError("install_requires is not a list of strings", where,
                                 kwargs["install_requires"].lineno)
-            return (str(name) if name else None), value
-    return None, []
+            return (str(name) if name else None), value, python
+    return None, [], None
 
 
 def _is_setup(func: ast.expr) -> bool:

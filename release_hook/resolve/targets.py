@@ -1,15 +1,20 @@
 """Targets: the version each kept package should carry, and what decided it."""
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Mapping
 
 from packaging.version import InvalidVersion, Version
 
 from release_hook.errors import UserError
 from release_hook.names import normalize as canonicalize_name
-from release_hook.pins import Pin
+from release_hook.pins import Note, Pin
+
+if TYPE_CHECKING:
+    from release_hook.resolve.image import Image
 
 PLUGINS = ("jax-cuda12-plugin", "jax-cuda12-pjrt", "jax-cuda13-plugin", "jax-cuda13-pjrt")
 _PIN = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(\S+)\s*")
@@ -48,6 +53,7 @@ class Targets:
     unresolved: Mapping[str, str] = field(default_factory=dict)  # package -> why not decided
     requirements: Mapping[str, str] = field(default_factory=dict)  # package -> the release's need
     policy: str = ""
+    warnings: tuple[Note, ...] = ()  # runtime traps of the chosen versions, at their pins
 
     def for_pin(self, pin: Pin) -> str | None:
         if pin.package == self.package:
@@ -73,23 +79,41 @@ class Targets:
 
 @dataclass(frozen=True)
 class Resolution:
-    """Targets per policy, and which policy each Dockerfile follows."""
+    """Targets per group of images (same policy, Python and platform), and which group each
+    build stage belongs to."""
 
-    by_policy: Mapping[str, Targets]
-    policy_of: Callable[[str], str]
+    groups: Mapping[object, Targets]
+    group_of: Mapping[tuple[str, int], object]  # (path, stage) -> key in groups
+    images: Mapping[tuple[str, int], Image] = field(default_factory=dict)  # (path, stage) -> image
+    warnings: tuple[Note, ...] = ()  # runtime traps, at their pins
+    as_of: datetime.datetime | None = None  # the moment `latest` was judged at
 
-    def targets(self, path: str) -> Targets:
-        return self.by_policy[self.policy_of(path)]
+    def targets_for(self, pin: Pin) -> Targets:
+        return self.groups[self.group_of[(pin.path, pin.stage)]]
+
+    def targets(self, path: str) -> Targets | None:
+        """The targets of the file's first stage that pins something."""
+        key = self._first_group.get(path)
+        return self.groups.get(key) if key is not None else None
+
+    @cached_property
+    def _first_group(self) -> dict[str, object]:
+        # One pass, not a sort per file: a sync over 10,000 files asks this of each.
+        first: dict[str, tuple[int, object]] = {}
+        for (path, stage), key in self.group_of.items():
+            if path not in first or stage < first[path][0]:
+                first[path] = (stage, key)
+        return {path: key for path, (_, key) in first.items()}
 
     def for_pin(self, pin: Pin) -> str | None:
-        return self.targets(pin.path).for_pin(pin)
+        return self.targets_for(pin).for_pin(pin)
 
     def page_for(self, pin: Pin) -> str | None:
-        return self.targets(pin.path).page_for(pin)
+        return self.targets_for(pin).page_for(pin)
 
     @property
     def unresolved(self) -> dict[str, str]:
         out: dict[str, str] = {}
-        for t in self.by_policy.values():
+        for t in self.groups.values():
             out.update(t.unresolved)
         return out

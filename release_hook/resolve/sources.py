@@ -1,0 +1,102 @@
+"""What every group of images reads once: the index, the release's requirements and Requires-Python,
+each jax release's metadata, and each project's releases as an image sees them."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Optional
+
+from packaging.version import Version
+
+from release_hook.resolve import builds as jaxlib_builds
+from release_hook.resolve import pairing
+from release_hook.resolve.view import Offer, offers
+
+if TYPE_CHECKING:
+    from release_hook.config import Config
+    from release_hook.resolve.image import Image
+    from release_hook.resolve.index import Index
+    from release_hook.resolve.requirements import RawRequirements, ReleaseRequirements
+    from release_hook.request import Request
+
+ReadFile = Callable[[str], Optional[bytes]]
+
+
+def disk_reader(root: str) -> ReadFile:
+    def read(path: str) -> bytes | None:
+        try:
+            with open(os.path.join(root, path), "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    return read
+
+
+@dataclass
+class Sources:
+    """What every group reads once: the index, the release's requirements, jax's metadata."""
+
+    config: Config
+    request: Request
+    read: ReadFile
+    _index: Index | None = None
+    _raw: RawRequirements | None = None
+    _requirements: ReleaseRequirements | None = None
+    _jax: dict[Version, pairing.JaxRelease] = field(default_factory=dict)
+    _offers: dict[tuple[str, object, str], list[Offer]] = field(default_factory=dict)
+
+    def index_urls(self) -> list[str]:
+        from release_hook.resolve.pipconf import index_urls
+
+        return index_urls()
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            from release_hook.resolve.index import Index
+
+            self._index = Index(self.index_urls(), offline=self.request.offline)
+        return self._index
+
+    def raw_requirements(self) -> RawRequirements:
+        if self._raw is None:
+            from release_hook.resolve import requirements as reqs
+
+            source = self.request.requirements or self.config.requirements
+            package, version = self.config.package, self.request.version
+            if source is None:
+                self._raw = reqs.declared(self.read, package)
+                source = "index"
+            if self._raw is None:
+                if source == "index":
+                    self._raw = reqs.from_index(self.index, package, version)
+                else:
+                    self._raw = reqs.from_file(self.read, str(source), package)
+        return self._raw
+
+    def requirements(self) -> ReleaseRequirements:
+        if self._requirements is None:
+            self._requirements = self.raw_requirements().parse()
+        return self._requirements
+
+    def offers(self, image: Image) -> Callable[[str], list[Offer]]:
+        dates = jaxlib_builds.release_dates()
+
+        def of(project: str) -> list[Offer]:
+            key = (project, image.python, image.platform)
+            if key not in self._offers:
+                self._offers[key] = offers(self.index.dists(project), image,
+                                           dates if project == "jaxlib" else None)
+            return self._offers[key]
+
+        return of
+
+    def jax(self, version: Version) -> pairing.JaxRelease:
+        if version not in self._jax:
+            meta = self.index.metadata("jax", version)
+            version_py = None
+            if not meta.requires_dist:  # old sdists: the minimum jaxlib is in jax/version.py
+                version_py = self.index.sdist_member("jax", version, "jax/version.py")
+            self._jax[version] = pairing.read_jax(version, meta.requires_dist, meta.provides_extra, version_py)
+        return self._jax[version]

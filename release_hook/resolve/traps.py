@@ -1,0 +1,60 @@
+"""Runtime traps no metadata declares, reported as warnings at the pin (the pins are still written).
+
+- jaxlib before 0.4.26 was built against NumPy 1 and cannot import NumPy 2 (jax's CHANGELOG,
+  jaxlib 0.4.26: "JAX now supports NumPy 2.0"), yet declares `numpy>=1.x` with no upper bound:
+  with NumPy left unpinned, pip installs NumPy 2 wherever it exists (Python 3.9 and newer).
+- jax before 0.4.24 wraps `scipy.linalg.tril` at import (jax's CHANGELOG, jax 0.4.24, removes
+  `jax.scipy.linalg.tril` and `triu`), which SciPy 1.13 removed; jax declares `scipy>=1.x` with
+  no upper bound, so with SciPy unpinned `import jax` fails on Python 3.9 and newer.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from packaging.version import Version
+
+from release_hook.pins import Note, Pin
+
+NUMPY2_JAXLIB = Version("0.4.26")
+SCIPY113_JAX = Version("0.4.24")
+
+
+def _bound(package: str) -> re.Pattern[str]:
+    return re.compile(rf"""(?<![\w.-]){package}\s*(\[[^\]]*\])?\s*(==|<|<=|~=|===)""", re.I)
+
+
+_NUMPY_BOUND = _bound("numpy")
+_SCIPY_BOUND = _bound("scipy")
+
+
+def numpy_trap(jaxlib: Version, python: tuple[int, int] | None, pins: Iterable[Pin],
+               text: str) -> list[Note]:
+    """A note at each jaxlib pin that gets NumPy 2 it cannot import."""
+    if jaxlib >= NUMPY2_JAXLIB or (python is not None and python < (3, 9)):
+        return []
+    if _NUMPY_BOUND.search(text):
+        return []  # the file bounds NumPy itself
+    return _once(pins, f"jaxlib {jaxlib} cannot import NumPy 2, which pip installs when numpy is not "
+                       "pinned: add numpy<2 to this pip install")
+
+
+def scipy_trap(jax: Version, python: tuple[int, int] | None, pins: Iterable[Pin], text: str) -> list[Note]:
+    """A note at each jax pin that imports scipy.linalg.tril, gone from SciPy 1.13."""
+    if jax >= SCIPY113_JAX or (python is not None and python < (3, 9)) or _SCIPY_BOUND.search(text):
+        return []
+    return _once(pins, f"jax {jax} fails at import with SciPy 1.13 or newer (no scipy.linalg.tril), "
+                       "which pip installs when scipy is not pinned: add scipy<1.13 to this pip install")
+
+
+def _once(pins: Iterable[Pin], message: str) -> list[Note]:
+    """One note per file, at its first pin: a file of 1,000 such pins is one warning, not 1,000."""
+    first: dict[str, Pin] = {}
+    count: dict[str, int] = {}
+    for p in pins:
+        if p.path not in first or p.line < first[p.path].line:
+            first[p.path] = p
+        count[p.path] = count.get(p.path, 0) + 1
+    return [Note(path, p.line, message + (f" (and {count[path] - 1} more pins in this file)"
+                                           if count[path] > 1 else ""))
+            for path, p in first.items()]
