@@ -2,8 +2,7 @@
 yesterday stays in step after a newer jax appears today; a commit made today is judged today.
 
 End to end: real git, the real pre-push hook, a loopback index serving the JSON simple API
-(PEP 691) with upload times (PEP 700). Choosing by upload time is the resolver's part: until it
-honours `Request.as_of`, this module is skipped (the probe below says why).
+(PEP 691) with upload times (PEP 700).
 """
 from __future__ import annotations
 
@@ -17,20 +16,9 @@ from typing import Iterator
 
 import pytest
 
-import release_hook.resolve
 from conftest import git
 from pkgindex import PackageIndex, serve
 
-
-def resolver_honours_as_of() -> bool:
-    folder = Path(release_hook.resolve.__file__).parent
-    return any("as_of" in p.read_text(encoding="utf-8") for p in folder.glob("*.py"))
-
-
-pytestmark = pytest.mark.skipif(
-    not resolver_honours_as_of(),
-    reason="needs the resolver branch that honours Request.as_of (release_hook/resolve/ does not "
-           "read as_of yet); the request already carries the commit's date")
 
 UTC = datetime.timezone.utc
 
