@@ -7,7 +7,7 @@ from typing import Callable, Sequence
 
 from release_hook.errors import UserError
 from release_hook.pins import Chars, Pin, Scan
-from release_hook.spans import NOWHERE
+from release_hook.spans import NOWHERE, line_of
 
 
 @dataclass(frozen=True, order=True)
@@ -130,7 +130,7 @@ def splice(text: str, edits: Sequence[Edit]) -> str:
 
 
 def _line(scan: Scan, offset: int) -> int:
-    return scan.text.count("\n", 0, offset) + 1
+    return line_of(scan.text, offset)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,10 @@ characters and nothing else.
 """
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Union
 
 NOWHERE = -1  # a character that is not in the file (a separator the tool put there)
@@ -92,3 +95,13 @@ def word_offset(word: Word) -> int:
             return p.offset
     return NOWHERE
 
+
+@lru_cache(maxsize=8)
+def line_starts(text: str) -> tuple[int, ...]:
+    """Offsets where each line begins; one pass, so that N pins cost N bisects, not N scans."""
+    return (0, *(m.end() for m in re.finditer("\n", text)))
+
+
+def line_of(text: str, offset: int) -> int:
+    """1-based line of a character (a str caches its hash, so the lookup above is cheap)."""
+    return bisect.bisect_right(line_starts(text), max(offset, 0))

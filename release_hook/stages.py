@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from release_hook.dockerfile import Dockerfile, Instruction, Stage, assignments, run_flags_end, split_words
 from release_hook.errors import UserError
 from release_hook.shell import PIP_GLOBAL_VALUE_OPTIONS, Command, find_commands, parse_exec_form, parse_script
-from release_hook.spans import NOWHERE, Lit, Mapped, Var, Word, word_offset
+from release_hook.spans import NOWHERE, Lit, Mapped, Var, Word, line_of, word_offset
 
 # Variables that BuildKit sets for each build: their value is the build's, never the file's.
 BUILD_PLATFORM_VARS = frozenset({"BUILDPLATFORM", "TARGETPLATFORM", "BUILDOS", "BUILDARCH",
@@ -126,7 +126,7 @@ class _Reader:
         self.used = frozenset(_REFERENCE.findall(df.text)) | _READ_VARIABLES
 
     def line(self, offset: int, ins: Instruction) -> int:
-        return self.df.text.count("\n", 0, offset) + 1 if offset >= 0 else ins.line
+        return line_of(self.df.text, offset) if offset >= 0 else ins.line
 
     # -- variables ----------------------------------------------------------------------------
 

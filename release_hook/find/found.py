@@ -4,16 +4,13 @@ Every finder module adds to one `Found` of a file; `release_hook.pins` turns it 
 """
 from __future__ import annotations
 
-import bisect
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Iterable
 
 from release_hook.dockerfile import Dockerfile, Instruction
 from release_hook.errors import UserError
 from release_hook.names import normalize as canonicalize_name
-from release_hook.spans import NOWHERE
+from release_hook.spans import NOWHERE, line_of, line_starts  # noqa: F401 (line_* re-exported)
 
 
 @dataclass(frozen=True)
@@ -30,15 +27,6 @@ class Chars:
         return Chars(self.text[s], self.origin[s], self.via_var[s], self.computed, self.undefined)
 
 
-@lru_cache(maxsize=8)
-def line_starts(text: str) -> tuple[int, ...]:
-    """Offsets where each line begins; one pass, so that N pins cost N bisects, not N scans."""
-    return (0, *(m.end() for m in re.finditer("\n", text)))
-
-
-def line_of(text: str, offset: int) -> int:
-    """1-based line of a character (a str caches its hash, so the lookup above is cheap)."""
-    return bisect.bisect_right(line_starts(text), max(offset, 0))
 
 
 @dataclass(frozen=True)
