@@ -159,6 +159,7 @@ def prove(plans: list[FilePlan], config: Config,
     resolver = proof.choose_resolver()
     published = proof.published_on_index(request.offline)
     verdicts: dict[str, list[str]] = {}
+    said: set[str] = set()
     for p in changed:
         moved: dict[int, int] = {}
         pages = {m.line for m in p.pages}
@@ -173,8 +174,10 @@ def prove(plans: list[FilePlan], config: Config,
         verdicts[p.path] = [s.explain() for s in stages]
         for s in stages:
             if s.verdict.state == "unproved":
+                why = "(same reason)" if s.verdict.reason in said else s.verdict.reason
+                said.add(s.verdict.reason)  # an unreachable host is named once, not per file
                 print(f"warning: {p.path}:{s.line}: stage {s.stage} not proved by a resolver: "
-                      f"{s.verdict.reason}; the rules decided", file=sys.stderr)
+                      f"{why}; the rules decided", file=sys.stderr)
             if s.verdict.state == "refused":
                 return verdicts, UserError(s.refusal(), p.path, s.line)
     return verdicts, None

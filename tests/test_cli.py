@@ -383,7 +383,7 @@ def test_cuda_11_on_a_new_jax_does_not_suggest_a_plugin_that_never_was(cli, tmp_
     r = cli("sync", "Dockerfile", "--version", "0.19.0", "--pin", "jax==0.9.0", "--pin", "jaxlib==0.9.0",
             "--cuda", "11.8", "--offline", "--check")
     assert r.code == 2 and "jax-cuda11-plugin" not in r.err and len(r.err.splitlines()) == 1
-    assert ("python:3.11 is CUDA 11.8, but the file pins jax-cuda12-plugin: jax's CUDA plugins exist "
+    assert ("python:3.11 has CUDA 11.8 (--cuda), but the file pins jax-cuda12-plugin: jax's CUDA plugins exist "
             "for CUDA 12 and 13 only; CUDA 11 builds of jaxlib stop at 0.4.25") in r.err
 
 

@@ -205,9 +205,29 @@ def test_an_unreachable_find_links_page_falls_back_to_the_rules(cli, tmp_path: P
              "--explain")
     assert r.code == 0, r.err
     warning = [line for line in r.err.splitlines() if "not proved" in line]
-    assert len(warning) == 1 and f"cannot read {dead}" in warning[0], r.err
-    assert "the rules decided" in warning[0]
+    port = dead.split(":")[2].split("/")[0]
+    assert len(warning) == 1, r.err
+    assert f"cannot read 127.0.0.1:{port} (jax_cuda_releases.html): connection refused; the rules decided" \
+        in warning[0], r.err
     assert "jaxlib==0.4.25+cuda12.cudnn89" in (root / "Dockerfile").read_text()
+
+
+def test_an_unreachable_page_is_named_once_not_per_file(cli, tmp_path: Path, index: PackageIndex,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/jax-releases/jax_cuda_releases.html"
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    text = ("FROM nvidia/cuda:12.2.2-cudnn8-runtime-ubuntu22.04\n"
+            f"RUN pip install numpyro==0.13.0 jax==0.4.20 jaxlib==0.4.20+cuda12.cudnn89 -f {dead}\n")
+    root = project(tmp_path, text)
+    (root / "Dockerfile.b").write_text(text)
+    r = cli("sync", "Dockerfile", "Dockerfile.b", "--no-commit", "--version", "0.15.0", "--pin", "jax==0.4.25",
+            "--pin", "jaxlib==0.4.25+cuda12.cudnn89", cwd=root)
+    assert r.code == 0, r.err
+    warning = [line for line in r.err.splitlines() if "not proved" in line]
+    assert len(warning) == 2 and "connection refused" in warning[0], r.err
+    assert warning[1].endswith("not proved by a resolver: (same reason); the rules decided"), r.err
 
 
 def test_an_image_whose_python_is_unknown_is_not_proved_and_says_how_to_tell(

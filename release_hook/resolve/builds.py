@@ -169,7 +169,10 @@ def check_plugin_cuda(package: str, image: Image) -> None:
         era = f"; CUDA 11 builds of jaxlib stop at {LAST_CUDA11}" if image.cuda.major == 11 else ""
         fix = (f"jax's CUDA plugins exist for CUDA {' and '.join(map(str, PLUGIN_MAJORS))} only{era}: "
                "change the base image, or pin an older jaxlib")
-    raise UserError(f"{image.name} is {image.cuda}, but the file pins {package}: {fix}")
+    whence = image.sources.get("cuda", "")
+    said = f"{image.name} is {image.cuda}" if whence.startswith("base image") else \
+        f"{image.name} has {image.cuda} ({whence or 'given'})"
+    raise UserError(f"{said}, but the file pins {package}: {fix}")
 
 
 def jaxlib_build(version: Version, stage: Stage, uses_plugin: bool, builds: Builds,

@@ -23,6 +23,7 @@ from typing import Any, Callable, Protocol, Sequence
 from release_hook import cache
 from release_hook.names import normalize as canonicalize_name
 from release_hook.pins import Note, Pin
+from release_hook.resolve import index_errors as said
 from release_hook.resolve import pipconf
 from release_hook.resolve.image import Image
 
@@ -265,11 +266,17 @@ def unreachable(pins: PinSet) -> str:
         try:
             answer = requests.get(url, timeout=_timeout())
         except requests.RequestException as e:
-            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-            return f"cannot read {url} ({_short(reason)})"
+            return f"cannot read {_where(option, url)}: {said.reason(e, None, _timeout())}"
         if option == "--find-links" and answer.status_code >= 400:
-            return f"cannot read {url} (HTTP {answer.status_code})"
+            return f"cannot read {_where(option, url)}: HTTP {answer.status_code}"
     return ""
+
+
+def _where(option: str, url: str) -> str:
+    """`package index HOST`, or `HOST (PAGE)` for a find-links page: never a whole URL."""
+    if option == "--find-links":
+        return f"{said.host(url)} ({url.rstrip('/').rsplit('/', 1)[-1]})"
+    return said.where(url)
 
 
 def _timeout() -> float:
