@@ -2,6 +2,7 @@
 as text for people (`--explain`, `--dry-run`) or as one JSON document for CI and bots."""
 from __future__ import annotations
 
+import datetime
 import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence, TextIO
@@ -54,6 +55,9 @@ def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO,
 
     if resolution.as_of is not None:
         out.write(f"latest as of {resolution.as_of.isoformat(timespec='seconds')}\n")
+    elif any(t.policy == "latest" for t in resolution.groups.values()):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        out.write(f"latest as of now ({now.isoformat(timespec='seconds')}; --as-of to judge another moment)\n")
     for p in plans:
         first = resolution.targets(p.path) if p.scan.pins else None
         policy = f" (policy: {first.policy})" if first is not None and first.policy else ""

@@ -144,13 +144,17 @@ def prove(plans: list[FilePlan], config: Config,
     for its image (not for --check: the fix it names is a sync, which asks). Returns the
     verdicts for --explain and the first refusal."""
     changed = [p for p in plans if p.changed]
-    if request.mode == "check" or not changed:
+    if request.mode == "check":
         return {}, None
+    verdicts: dict[str, list[str]] = {
+        p.path: ["proof: not asked (in step: nothing to write)"] for p in plans if not p.changed and p.scan.pins}
+    if not changed:
+        return verdicts, None
     skip = [why for why, on in (("--offline", request.offline), ("--no-verify", not request.verify),
                                 ("RELEASE_HOOK_VERIFY=0", os.environ.get("RELEASE_HOOK_VERIFY") == "0")) if on]
     if skip:
         why = skip[0]
-        return {p.path: [f"proof: not asked ({why})"] for p in changed}, None
+        return {**verdicts, **{p.path: [f"proof: not asked ({why})"] for p in changed}}, None
     from release_hook.dockerfile import parse
     from release_hook.pins import find_pins
     from release_hook.resolve import proof
@@ -158,7 +162,6 @@ def prove(plans: list[FilePlan], config: Config,
 
     resolver = proof.choose_resolver()
     published = proof.published_on_index(request.offline)
-    verdicts: dict[str, list[str]] = {}
     said: set[str] = set()
     for p in changed:
         moved: dict[int, int] = {}

@@ -386,3 +386,14 @@ def test_online_latest_as_of_a_date(cli, tmp_path: Path, monkeypatch: pytest.Mon
     when = datetime.datetime(2025, 8, 1, tzinfo=datetime.timezone.utc)
     plans, _, _ = _plan(root, "0.16.0", policy="latest", as_of=when)
     assert [c.new_version for c in plans[0].changes] == ["0.7.0", "0.7.0"]
+
+
+def test_explain_says_the_moment_latest_is_judged_at_and_why_in_step_files_are_not_proved(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = project(tmp_path, "FROM python:3.12-slim\nRUN pip install jax==0.11.0 jaxlib==0.11.0 numpyro==0.20.1\n")
+    r = sync(cli, root, "--version", "0.20.1", "--policy", "latest", "--dry-run")
+    assert r.code == 0, r.err
+    assert r.out.startswith("latest as of now (")
+    assert "  proof: not asked (in step: nothing to write)\n" in r.out, r.out
+    dated = sync(cli, root, "--version", "0.20.1", "--policy", "latest", "--dry-run", "--as-of", "2020-01-01")
+    assert dated.code == 2 and dated.err.endswith("was published by 2020-01-01 00:00 UTC\n"), dated.err
