@@ -6,9 +6,11 @@ data-yanked, data-dist-info-metadata) - PEP 658 metadata files, and a flat find-
 the shape of jax's, served by a thread. Faults (slow, 500, garbage) are set per path."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import io
+import os
 import json
 import re
 import tarfile
@@ -17,6 +19,7 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Iterator
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -196,3 +199,20 @@ def serve(index: PackageIndex) -> tuple[ThreadingHTTPServer, threading.Thread]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return server, thread
+
+
+@contextlib.contextmanager
+def served_as_pips_index(index: PackageIndex, monkeypatch: Any, timeout: str = "5") -> Iterator[PackageIndex]:
+    """Serve `index` on loopback as the only index pip (and so the tool) reads: this machine's
+    pip configuration (find-links, extra indexes, constraints) is set aside."""
+    server, _ = serve(index)
+    monkeypatch.setenv("PIP_INDEX_URL", index.url)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    for name in ("PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RELEASE_HOOK_TIMEOUT", timeout)
+    try:
+        yield index
+    finally:
+        server.shutdown()
+        server.server_close()

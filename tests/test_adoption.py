@@ -14,7 +14,7 @@ from typing import Iterator
 import pytest
 
 from conftest import git
-from pkgindex import PackageIndex, serve
+from pkgindex import PackageIndex, served_as_pips_index
 
 BIN = Path(sys.executable).parent
 BUMPVERSION = "[bumpversion]\ncurrent_version = {v}\ncommit = True\ntag = True\ntag_name = {{new_version}}\n"
@@ -39,14 +39,8 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PackageIn
         idx.wheel("jaxlib", v, tag="cp311-cp311-manylinux2014_x86_64")
     for v in ("0.14.0", "0.15.0", "0.16.0", "0.17.0"):
         idx.wheel("numpyro", v, ["jax>=0.4.30", "jaxlib>=0.4.30"])
-    server, _ = serve(idx)
-    monkeypatch.setenv("PIP_INDEX_URL", idx.url)
-    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    monkeypatch.delenv("PIP_EXTRA_INDEX_URL", raising=False)
-    monkeypatch.setenv("RELEASE_HOOK_TIMEOUT", "5")
-    yield idx
-    server.shutdown()
-    server.server_close()
+    with served_as_pips_index(idx, monkeypatch, "5"):
+        yield idx
 
 
 def commit_release(root: Path, version: str, release_jax: str, dev_jax: str, tag: bool = True,

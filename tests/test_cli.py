@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import git
-from pkgindex import PackageIndex, serve
+from pkgindex import PackageIndex, served_as_pips_index
 
 BIN = Path(sys.executable).parent
 CONSOLE = str(BIN / "release-hook")
@@ -303,13 +303,8 @@ def test_commit_message_names_each_files_changes_when_they_differ(cli, tmp_path:
 def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     idx = PackageIndex(tmp_path / "index")
     idx.wheel("numpyro", "0.7.0", ["jax>=0.4.1", "jaxlib>=0.4.1"])
-    server, _ = serve(idx)
-    monkeypatch.setenv("PIP_INDEX_URL", idx.url)
-    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("RELEASE_HOOK_TIMEOUT", "2")
-    yield idx
-    server.shutdown()
-    server.server_close()
+    with served_as_pips_index(idx, monkeypatch, "2"):
+        yield idx
 
 
 @pytest.mark.parametrize("answer, said", [

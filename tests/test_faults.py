@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pkgindex import PackageIndex, serve
+from pkgindex import PackageIndex, served_as_pips_index
 
 OLD = "FROM python:3.11\nARG V=0.6.0\nRUN pip install numpyro==${{V}} # {n}\n"
 NEW = "FROM python:3.11\nARG V=0.7.0\nRUN pip install numpyro==${{V}} # {n}\n"
@@ -149,14 +149,9 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-u
     idx.wheel("numpyro", "0.6.0", ["jax==0.2.10"])
     idx.wheel_without_metadata("numpyro", "0.7.0")
     idx.wheel("jax", "0.2.10")
-    server, _ = serve(idx)
-    monkeypatch.setenv("PIP_INDEX_URL", idx.url)
-    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("RELEASE_HOOK_TIMEOUT", "1")
-    yield idx
-    server.shutdown()
-    server.server_close()
+    with served_as_pips_index(idx, monkeypatch, "1"):
+        yield idx
 
 
 @pytest.mark.parametrize("fault, message", [

@@ -10,7 +10,7 @@ import pytest
 from packaging.version import Version
 
 from conftest import git
-from pkgindex import PackageIndex, serve
+from pkgindex import PackageIndex, served_as_pips_index
 
 
 def jax_sdist(index: PackageIndex, version: str, minimum_jaxlib: str, yanked: bool = False,
@@ -131,15 +131,9 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PackageIn
         *cuda_wheels("0.4.26", ["cuda12.cudnn89"], ("cp39", "cp310", "cp311", "cp312")),
     ])
     idx.find_links_page("empty.html", ["README.txt"])
-    server, _ = serve(idx)
-    monkeypatch.setenv("PIP_INDEX_URL", idx.url)
-    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    monkeypatch.delenv("PIP_EXTRA_INDEX_URL", raising=False)
     monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("RELEASE_HOOK_TIMEOUT", "1")
-    yield idx
-    server.shutdown()
-    server.server_close()
+    with served_as_pips_index(idx, monkeypatch, "1"):
+        yield idx
 
 
 def project(tmp_path: Path, dockerfile: str, setup_cfg: str = "[release_hook]\nrequirements = index\n",

@@ -26,10 +26,8 @@ def _config_files() -> list[str]:
     return files
 
 
-def index_urls() -> list[str]:
-    """The main index first, then the extra ones; only http(s) addresses are read."""
-    main: str | None = None
-    extra: list[str] = []
+def _parsed() -> configparser.RawConfigParser:
+    """pip's config files, later ones over earlier ones; an unreadable file is skipped."""
     parser = configparser.RawConfigParser()
     for path in _config_files():
         if os.path.isfile(path):
@@ -37,6 +35,14 @@ def index_urls() -> list[str]:
                 parser.read(path, encoding="utf-8")
             except (configparser.Error, UnicodeDecodeError):
                 continue
+    return parser
+
+
+def index_urls() -> list[str]:
+    """The main index first, then the extra ones; only http(s) addresses are read."""
+    main: str | None = None
+    extra: list[str] = []
+    parser = _parsed()
     for section in ("global", "install"):
         if parser.has_option(section, "index-url"):
             main = parser.get(section, "index-url").strip()
@@ -59,13 +65,7 @@ def setting(name: str) -> str | None:
     env = os.environ.get("PIP_" + name.upper().replace("-", "_"))
     if env is not None:
         return env
-    parser = configparser.RawConfigParser()
-    for path in _config_files():
-        if os.path.isfile(path):
-            try:
-                parser.read(path, encoding="utf-8")
-            except (configparser.Error, UnicodeDecodeError):
-                continue
+    parser = _parsed()
     for section in ("install", "global"):
         if parser.has_option(section, name):
             return parser.get(section, name).strip()
