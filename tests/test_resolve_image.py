@@ -397,3 +397,14 @@ def test_explain_says_the_moment_latest_is_judged_at_and_why_in_step_files_are_n
     assert "  proof: not asked (in step: nothing to write)\n" in r.out, r.out
     dated = sync(cli, root, "--version", "0.20.1", "--policy", "latest", "--dry-run", "--as-of", "2020-01-01")
     assert dated.code == 2 and dated.err.endswith("was published by 2020-01-01 00:00 UTC\n"), dated.err
+
+
+def test_a_platform_the_build_decides_is_not_guessed(cli, tmp_path: Path, index: PackageIndex) -> None:
+    text = "FROM --platform=$BUILDPLATFORM python:3.12-slim\nRUN pip install jax==0.4.30 jaxlib==0.4.30 numpyro==0.16.0\n"
+    root = project(tmp_path, text)
+    r = sync(cli, root, "--version", "0.20.1")
+    assert r.code == 2 and r.err.count("\n") == 1, r.err
+    assert "depends on the image's platform" in r.err and "--platform linux/amd64" in r.err
+    assert (root / "Dockerfile").read_text() == text
+    given = sync(cli, root, "--version", "0.20.1", "--platform", "linux/amd64")
+    assert given.code == 0, given.err

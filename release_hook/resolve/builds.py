@@ -42,8 +42,9 @@ class Tagged:
 
     def fits(self, image: Image) -> bool:
         if self.wheels:
-            return any(wheel_fits(w, image.python, image.platform) for w in self.wheels)
-        if arch_of(image.platform) != "x86_64":
+            platform = image.needs_platform("choosing a jaxlib build")
+            return any(wheel_fits(w, image.python, platform) for w in self.wheels)
+        if arch_of(image.needs_platform("choosing a jaxlib build")) != "x86_64":
             return False  # tagged CUDA builds were published for manylinux x86_64 only
         return image.python is None or not self.pythons or \
             f"cp{image.python[0]}{image.python[1]}" in self.pythons

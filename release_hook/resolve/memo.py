@@ -19,7 +19,7 @@ PAIR_TTL = 600.0  # as long as the index's release lists are trusted (see index.
 
 
 def key(package: str, policy: str, raw: RawRequirements, explicit: Mapping[str, str], pins: Sequence[Pin],
-        images: Sequence[tuple[str, str]], python: tuple[int, int] | None, platform: str,
+        images: Sequence[tuple[str, str]], python: tuple[int, int] | None, platform: str | None,
         as_of: datetime.datetime | None, cuda: str | None, index_urls: Sequence[str]) -> str:
     shape = sorted({(p.package, tuple(sorted(p.extras)), p.image, "+" in p.version,
                      tuple(c.text for _, c in p.addresses)) for p in pins})

@@ -102,6 +102,8 @@ def target_of(image: Image) -> Target | str:
     if image.python is None:
         return (f"the Python of {image.name} is unknown (set [release_hook] python in setup.cfg "
                 "or pass --python X.Y)")
+    if image.platform is None:
+        return f"the build decides the platform of {image.name} (set [release_hook] platform or pass --platform)"
     system, _, rest = image.platform.partition("/")
     arch = _ARCH.get(rest.split("/")[0]) if system == "linux" else None
     if arch is None:

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 class GroupKey:
     policy: str
     python: tuple[int, int] | None
-    platform: str
+    platform: str | None  # None: the build decides (an error once a choice depends on it)
 
     def __str__(self) -> str:
         py = f"{self.python[0]}.{self.python[1]}" if self.python else "unknown"
@@ -165,7 +165,9 @@ class _Group:
         wants_jax = "jax" in self.needed and "jax" not in self.explicit
         if self.fetch:
             try:
-                self.image.needs_python(f"choosing {', '.join(sorted(self.needed - set(self.explicit)))}")
+                choosing = f"choosing {', '.join(sorted(self.needed - set(self.explicit)))}"
+                self.image.needs_python(choosing)
+                self.image.needs_platform(choosing)
             except UserError as e:
                 raise self._at_pin(e, ("jax", "jaxlib", *PLUGINS)) from None
         key = None

@@ -44,7 +44,7 @@ class Sources:
     _raw: RawRequirements | None = None
     _requirements: ReleaseRequirements | None = None
     _jax: dict[Version, pairing.JaxRelease] = field(default_factory=dict)
-    _offers: dict[tuple[str, object, str], list[Offer]] = field(default_factory=dict)
+    _offers: dict[tuple[str, object, object], list[Offer]] = field(default_factory=dict)
 
     def index_urls(self) -> list[str]:
         from release_hook.resolve.pipconf import index_urls

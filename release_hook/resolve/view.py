@@ -97,6 +97,7 @@ class Offer:
 
 def offers(dists: Sequence[Dist], image: Image, dates: Mapping[str, datetime.datetime] | None = None) -> list[Offer]:
     """Every release in `dists` (ascending), with whether it fits `image`."""
+    platform = image.needs_platform("choosing a version")
     by_version: dict[Version, list[Dist]] = {}
     for d in dists:
         by_version.setdefault(d.version, []).append(d)
@@ -104,7 +105,7 @@ def offers(dists: Sequence[Dist], image: Image, dates: Mapping[str, datetime.dat
     for version in sorted(by_version):
         files = by_version[version]
         ok = [f for f in files if python_accepts(f.requires_python, image.python)
-              and (not f.filename.endswith(".whl") or wheel_fits(f.filename, image.python, image.platform))]
+              and (not f.filename.endswith(".whl") or wheel_fits(f.filename, image.python, platform))]
         why = "" if ok else _why_not(files, image)
         times = [t for t in (parse_time(f.upload_time) for f in files) if t is not None]
         published = min(times) if times else (dates or {}).get(str(version))
