@@ -159,7 +159,7 @@ def pre_push(stdin: str) -> int:
     known = [v for v in (*versions.values(), head) if v is not None]
     newest = max(known) if known else None
     verdicts: dict[str, check_commit.Verdict] = {}
-    failures = 0
+    failures = errors = 0
     for remote_ref, sha in pushed:
         version = versions[sha]
         if remote_ref.startswith("refs/tags/") and version is not None and newest is not None \
@@ -168,7 +168,14 @@ def pre_push(stdin: str) -> int:
                   f"{newest} is newer)", file=sys.stderr)
             continue
         if sha not in verdicts:
-            verdicts[sha] = check_commit.check(".", sha)
+            try:
+                verdicts[sha] = check_commit.check(".", sha)
+            except UserError as e:
+                # a file of the commit no sync could read (conflict markers, a link out of the
+                # repository): name the ref that carries it, and go on to the other refs
+                print(f"release-hook: {remote_ref}: {_at_push(e)}", file=sys.stderr)
+                errors += 1
+                continue
         verdict = verdicts[sha]
         for p in verdict.problems:
             print(f"release-hook: {remote_ref}: {p}", file=sys.stderr)
@@ -186,8 +193,13 @@ def pre_push(stdin: str) -> int:
     if failures:
         print("release-hook: push refused. Fix with: python -m release_hook sync, then push again",
               file=sys.stderr)
-        return 1
-    return 0
+        return 2 if errors else 1
+    return 2 if errors else 0
+
+
+def _at_push(e: UserError) -> str:
+    """An error as the push reports it: a push writes nothing, so it does not say so."""
+    return str(UserError(e.message.removesuffix(" (nothing written)"), e.path, e.line))
 
 
 def framework() -> int:

@@ -330,8 +330,9 @@ def test_conflict_markers_refused_at_push(cli, repo: Path) -> None:
     git(repo, "commit", "-qam", "half-resolved", "--no-verify")
     r = push(repo, "main")
     assert r.returncode == 1
-    assert ("release-hook: docker/release/Dockerfile:3: unresolved merge conflict marker =======; "
-            "resolve the conflict first (nothing written)") in r.stderr
+    assert [line for line in r.stderr.splitlines() if line.startswith("release-hook")] == [
+        "release-hook: refs/heads/main: docker/release/Dockerfile:3: unresolved merge conflict marker "
+        "=======; resolve the conflict first"], r.stderr
     assert git(repo.parent / "small.git", "branch").stdout == ""
 
 
