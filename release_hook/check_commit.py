@@ -59,11 +59,17 @@ def check(repo_path: str, sha: str) -> Verdict:
     when = gitops.committer_date(repo, sha)
     scans = []
     cache = ScanCache(conf.package, conf.root)
-    tree = gitops.tree_paths(repo, sha)
-    files.refuse_unmatched(tree, conf.dockerfiles)
-    for path in files.matching(tree, conf.dockerfiles):
-        data = gitops.blob(repo, sha, path)
-        assert data is not None
+    tree = gitops.tree(repo, sha)
+    files.refuse_unmatched(tree.paths(), conf.dockerfiles)
+    read: set[str] = set()  # a link and its target are one file, read once (as sync does)
+    for path in files.matching(tree.paths(), conf.dockerfiles):
+        target = tree.follow(path)
+        if target in tree.folders or target in read:
+            continue  # a link to a folder is no Dockerfile, as on disk
+        read.add(target)
+        data = gitops.blob(repo, sha, target)
+        if data is None:
+            continue
         scans.append(cache.scan(path, files.decode(data, path), data))
     cache.save()
     request = Request(tuple(s.path for s in scans), version, {}, "check", commit=False,

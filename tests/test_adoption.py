@@ -357,6 +357,50 @@ def test_a_dockerfile_linking_outside_the_repository_is_refused(cli, repo: Path,
     assert cli("sync", "--version", "0.7.0", "--no-commit", cwd=repo).code == 0
 
 
+def release_hook_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("release-hook")]
+
+
+@pytest.mark.parametrize("how", ["absolute", "relative"])
+def test_a_committed_dockerfile_linking_outside_the_repository_is_refused_at_push(
+        cli, repo: Path, tmp_path: Path, how: str) -> None:
+    outside = tmp_path / "elsewhere" / "Dockerfile"
+    outside.parent.mkdir()
+    outside.write_text("FROM python:3.11\nRUN pip install numpyro==0.6.0\n")
+    (repo / "docker" / "linked").mkdir()
+    target = str(outside) if how == "absolute" else "../../../elsewhere/Dockerfile"
+    (repo / "docker" / "linked" / "Dockerfile").symlink_to(target)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "link", "--no-verify")
+    assert cli("install", cwd=repo).code == 0
+    r = push(repo, "main")
+    assert r.returncode == 1
+    assert release_hook_lines(r.stderr) == [
+        f"release-hook: refs/heads/main: docker/linked/Dockerfile: a symlink to {target}, outside "
+        "the repository; not followed (point it inside the repository)"], r.stderr
+    assert git(repo.parent / "small.git", "branch").stdout == ""
+
+
+def test_a_committed_link_inside_the_repository_is_read_through_at_push(cli, repo: Path) -> None:
+    # the target is outside the Dockerfile globs, so only the link can bring its pins in
+    (repo / "images").mkdir()
+    (repo / "images" / "stale.txt").write_text("FROM python:3.11\nRUN pip install numpyro==0.5.0\n")
+    (repo / "docker" / "linked").mkdir()
+    (repo / "docker" / "linked" / "Dockerfile").symlink_to("../../images/stale.txt")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "link", "--no-verify")
+    assert cli("install", cwd=repo).code == 0
+    r = push(repo, "main")
+    assert r.returncode == 1
+    assert ("release-hook: refs/heads/main: docker/linked/Dockerfile:2: numpyro ==0.5.0, expected 0.6.0"
+            in release_hook_lines(r.stderr)), r.stderr
+    (repo / "images" / "stale.txt").write_text("FROM python:3.11\nRUN pip install numpyro==0.6.0\n")
+    git(repo, "commit", "-qam", "in step", "--no-verify")
+    r = push(repo, "main")
+    assert r.returncode == 0, r.stderr
+    assert release_hook_lines(r.stderr) == []
+
+
 def test_a_failed_bump_says_how_to_undo_what_bump2version_staged(cli, repo: Path) -> None:
     cfg = repo / ".bumpversion.cfg"
     cfg.write_text(BUMPVERSION.format(v="0.6.0") + "\n[bumpversion:file:README.md]\n")
