@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from release_hook import config as cfg
 from release_hook import files, gitops
+from release_hook.errors import UserError
 from release_hook.scancache import ScanCache
 from release_hook.plan import plan_file
 
@@ -67,9 +68,10 @@ def check(repo_path: str, sha: str) -> Verdict:
         if target in tree.folders or target in read:
             continue  # a link to a folder is no Dockerfile, as on disk
         read.add(target)
-        data = gitops.blob(repo, sha, target)
-        if data is None:
-            continue
+        data = gitops.blob(repo, sha, target) if target in tree.files else None
+        if data is None:  # as sync --check says of a dangling link on disk
+            raise UserError(f"dangling symbolic link (to {tree.links.get(path, target)}), matched by "
+                            f"{' '.join(conf.dockerfiles)}", path)
         scans.append(cache.scan(path, files.decode(data, path), data))
     cache.save()
     request = Request(tuple(s.path for s in scans), version, {}, "check", commit=False,

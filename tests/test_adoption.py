@@ -401,6 +401,25 @@ def test_a_committed_link_inside_the_repository_is_read_through_at_push(cli, rep
     assert release_hook_lines(r.stderr) == []
 
 
+def test_a_committed_dangling_link_is_named_at_push(cli, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    (repo / "docker" / "Dockerfile.gpu").symlink_to("gpu/Dockerfile")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "dangling", "--no-verify")
+    line = ("release-hook: refs/heads/main: docker/Dockerfile.gpu: dangling symbolic link (to "
+            "gpu/Dockerfile), matched by docker/**/Dockerfile*")
+    head = git(repo, "rev-parse", "HEAD").stdout.strip()
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"refs/heads/main {head} refs/heads/main {'0' * 40}\n"))
+    r = cli("hook", "pre-push", "origin", "url", cwd=repo)
+    assert (r.code, r.err) == (2, line + "\n")
+    assert cli("install", cwd=repo).code == 0
+    r = push(repo, "main")
+    assert r.returncode == 1
+    assert release_hook_lines(r.stderr) == [line], r.stderr
+    assert git(repo.parent / "small.git", "branch").stdout == ""
+
+
 def test_a_failed_bump_says_how_to_undo_what_bump2version_staged(cli, repo: Path) -> None:
     cfg = repo / ".bumpversion.cfg"
     cfg.write_text(BUMPVERSION.format(v="0.6.0") + "\n[bumpversion:file:README.md]\n")
