@@ -158,8 +158,9 @@ def pre_push(stdin: str) -> int:
         head = None
     known = [v for v in (*versions.values(), head) if v is not None]
     newest = max(known) if known else None
-    verdicts: dict[str, check_commit.Verdict] = {}
     failures = errors = 0
+    first_ref: dict[str, str] = {}  # commit -> the ref it was judged under
+    reported: set[str] = set()  # refs whose commit's verdict printed lines
     for remote_ref, sha in pushed:
         version = versions[sha]
         if remote_ref.startswith("refs/tags/") and version is not None and newest is not None \
@@ -167,16 +168,23 @@ def pre_push(stdin: str) -> int:
             print(f"release-hook: {remote_ref}: not checked: an earlier release ({version}; "
                   f"{newest} is newer)", file=sys.stderr)
             continue
-        if sha not in verdicts:
-            try:
-                verdicts[sha] = check_commit.check(".", sha)
-            except UserError as e:
-                # a file of the commit no sync could read (conflict markers, a link out of the
-                # repository): name the ref that carries it, and go on to the other refs
-                print(f"release-hook: {remote_ref}: {_at_push(e)}", file=sys.stderr)
-                errors += 1
-                continue
-        verdict = verdicts[sha]
+        if sha in first_ref:  # its lines were printed under the first ref: not again
+            if first_ref[sha] in reported:
+                print(f"release-hook: {remote_ref}: the same commit as {first_ref[sha]}, judged above",
+                      file=sys.stderr)
+            continue
+        first_ref[sha] = remote_ref
+        try:
+            verdict = check_commit.check(".", sha)
+        except UserError as e:
+            # a file of the commit no sync could read (conflict markers, a link out of the
+            # repository): name the ref that carries it, and go on to the other refs
+            print(f"release-hook: {remote_ref}: {_at_push(e)}", file=sys.stderr)
+            reported.add(remote_ref)
+            errors += 1
+            continue
+        if verdict.problems or verdict.unchecked:
+            reported.add(remote_ref)
         for p in verdict.problems:
             print(f"release-hook: {remote_ref}: {p}", file=sys.stderr)
         for u in verdict.unchecked:

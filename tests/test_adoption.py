@@ -153,6 +153,23 @@ def test_each_pushed_commit_is_judged_once(cli, history: Path, index: PackageInd
     assert judged == [head]
 
 
+def test_a_commit_pushed_under_two_refs_is_reported_once(cli, repo: Path) -> None:
+    df = repo / "docker" / "release" / "Dockerfile"
+    df.write_text(df.read_text().replace("NUMPYRO_VERSION=0.6.0", "NUMPYRO_VERSION=0.5.0"))
+    git(repo, "commit", "-qam", "stale", "--no-verify")
+    git(repo, "tag", "-a", "-m", "r", "0.6.0")
+    assert cli("install", cwd=repo).code == 0
+    r = push(repo, "main", "refs/tags/0.6.0")
+    assert r.returncode == 1
+    lines = [line for line in r.stderr.splitlines() if line.startswith("release-hook")]
+    assert len(lines) == 4, r.stderr
+    assert lines[0] == ("release-hook: refs/heads/main: docker/release/Dockerfile:3: numpyro ==0.5.0, "
+                        "expected 0.6.0 (set at line 2)")
+    assert lines[1].startswith("release-hook: refs/heads/main: judged as of ")
+    assert lines[2] == "release-hook: refs/tags/0.6.0: the same commit as refs/heads/main, judged above"
+    assert lines[3] == "release-hook: push refused. Fix with: python -m release_hook sync, then push again"
+
+
 # -- judged as of the commit's date ------------------------------------------------------------
 
 def test_a_commit_is_judged_as_of_its_committer_date(history: Path, index: PackageIndex) -> None:
