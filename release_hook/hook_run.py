@@ -159,6 +159,7 @@ def pre_push(stdin: str) -> int:
     known = [v for v in (*versions.values(), head) if v is not None]
     newest = max(known) if known else None
     failures = errors = 0
+    out_of_step = offline_refused = False
     first_ref: dict[str, str] = {}  # commit -> the ref it was judged under
     reported: set[str] = set()  # refs whose commit's verdict printed lines
     for remote_ref, sha in pushed:
@@ -189,8 +190,10 @@ def pre_push(stdin: str) -> int:
             print(f"release-hook: {remote_ref}: {p}", file=sys.stderr)
         for u in verdict.unchecked:
             print(f"release-hook: {remote_ref}: not checked: {u}", file=sys.stderr)
+        offline_refused = offline_refused or bool(verdict.unchecked and verdict.offline_push == "refuse")
         if verdict.problems:
             failures += 1
+            out_of_step = True
             if verdict.as_of is not None:
                 print(f"release-hook: {remote_ref}: judged as of {verdict.as_of:%Y-%m-%d %H:%M:%S} UTC "
                       "(the commit's date)", file=sys.stderr)
@@ -199,8 +202,14 @@ def pre_push(stdin: str) -> int:
                   "(set [release_hook] offline_push = allow to let it through)", file=sys.stderr)
             failures += 1
     if failures:
-        print("release-hook: push refused. Fix with: python -m release_hook sync, then push again",
-              file=sys.stderr)
+        # sync fixes pins out of step; only the index answering (or allow) lets unchecked ones by
+        if out_of_step:
+            print("release-hook: push refused. Fix with: python -m release_hook sync, then push again"
+                  + (" when the package index answers (or set [release_hook] offline_push = allow)"
+                     if offline_refused else ""), file=sys.stderr)
+        else:
+            print("release-hook: push refused: the package index could not be reached; push again "
+                  "when it answers, or set [release_hook] offline_push = allow", file=sys.stderr)
         return 2 if errors else 1
     return 2 if errors else 0
 
