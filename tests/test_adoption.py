@@ -296,6 +296,28 @@ def test_install_refuses_tracked_hooks_unless_forced(cli, repo: Path) -> None:
     assert "release-hook: managed hook" in (hooks / "pre-commit").read_text()
 
 
+def test_doctor_advice_under_tracked_hooks_matches_what_install_does(cli, repo: Path) -> None:
+    hooks = repo / ".githooks"
+    hooks.mkdir()
+    (hooks / "pre-commit").write_text("#!/bin/sh\necho team hook\n")
+    (hooks / "pre-commit").chmod(0o755)
+    git(repo, "add", ".githooks")
+    git(repo, "commit", "-qm", "team hooks")
+    git(repo, "config", "core.hooksPath", ".githooks")
+    r = cli("doctor", cwd=repo)
+    assert r.code == 1
+    advice = ("install refuses while git tracks .githooks/pre-commit (core.hooksPath): call "
+              "`release-hook hook pre-commit` / `hook pre-push` from the tracked hooks (README: "
+              "install), or run: python -m release_hook install --force")
+    assert r.out.splitlines()[1:] == [
+        f"pre-commit: {hooks / 'pre-commit'} is another tool's hook, not release-hook's ({advice}, "
+        "which keeps it as pre-commit.release-hook-chained)",
+        f"pre-push: not installed ({advice})"], r.out
+    assert cli("install", cwd=repo).code == 2  # what doctor said
+    assert cli("install", "--force", cwd=repo).code == 0
+    assert cli("doctor", cwd=repo).code == 0
+
+
 def test_doctor_reports_what_is_installed_and_whether_it_runs(cli, repo: Path, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     hooks = repo / ".git" / "hooks"
