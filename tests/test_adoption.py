@@ -440,6 +440,22 @@ def test_a_committed_link_inside_the_repository_is_read_through_at_push(cli, rep
     assert release_hook_lines(r.stderr) == []
 
 
+def test_tree_follows_links_as_a_checkout_would() -> None:
+    from release_hook.errors import UserError
+    from release_hook.files import Tree
+
+    tree = Tree(frozenset({"images/a/Dockerfile"}),
+                {"docker/Dockerfile": "../imgs/a/Dockerfile", "imgs": "images", "docker/loop": "loop",
+                 "docker/up": "../../x/Dockerfile"},
+                frozenset({"docker", "images", "images/a"}))
+    assert tree.follow("docker/Dockerfile") == "images/a/Dockerfile"  # through a linked folder
+    assert tree.follow("images/a/Dockerfile") == "images/a/Dockerfile"
+    with pytest.raises(UserError, match="a loop of symbolic links"):
+        tree.follow("docker/loop")
+    with pytest.raises(UserError, match=r"a symlink to \.\./\.\./x/Dockerfile, outside the repository"):
+        tree.follow("docker/up")
+
+
 def test_a_committed_dangling_link_is_named_at_push(cli, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
