@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from release_hook import config as cfg
 from release_hook import files, gitops
+from release_hook.errors import UserError
 from release_hook.scancache import ScanCache
 from release_hook.plan import plan_file
 
@@ -59,11 +60,18 @@ def check(repo_path: str, sha: str) -> Verdict:
     when = gitops.committer_date(repo, sha)
     scans = []
     cache = ScanCache(conf.package, conf.root)
-    tree = gitops.tree_paths(repo, sha)
-    files.refuse_unmatched(tree, conf.dockerfiles)
-    for path in files.matching(tree, conf.dockerfiles):
-        data = gitops.blob(repo, sha, path)
-        assert data is not None
+    tree = gitops.tree(repo, sha)
+    files.refuse_unmatched(tree.paths(), conf.dockerfiles)
+    read: set[str] = set()  # a link and its target are one file, read once (as sync does)
+    for path in files.matching(tree.paths(), conf.dockerfiles):
+        target = tree.follow(path)
+        if target in tree.folders or target in read:
+            continue  # a link to a folder is no Dockerfile, as on disk
+        read.add(target)
+        data = gitops.blob(repo, sha, target) if target in tree.files else None
+        if data is None:  # as sync --check says of a dangling link on disk
+            raise UserError(f"dangling symbolic link (to {tree.links.get(path, target)}), matched by "
+                            f"{' '.join(conf.dockerfiles)}", path)
         scans.append(cache.scan(path, files.decode(data, path), data))
     cache.save()
     request = Request(tuple(s.path for s in scans), version, {}, "check", commit=False,

@@ -4,7 +4,8 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Mapping, Sequence
 
 from release_hook.errors import UserError
 
@@ -154,3 +155,49 @@ def refuse_unmatched(paths: Sequence[str], globs: Sequence[str]) -> None:
     for glob in globs:
         if not matching(paths, [glob]):
             raise UserError(f"no Dockerfile matches {glob!r} ([release_hook] dockerfiles)")
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A commit's paths as git stores them (read from its objects, never from disk): regular
+    files, symbolic links with the path each one stores, and folders."""
+    files: frozenset[str]
+    links: Mapping[str, str]
+    folders: frozenset[str]
+
+    def paths(self) -> list[str]:
+        """What a glob may select: files and links, as a walk of a checkout lists them."""
+        return sorted(self.files | set(self.links))
+
+    def follow(self, path: str) -> str:
+        """The path `path` names once every link on the way is followed, as a checkout's file
+        system would. A link that leaves the repository (absolute, or `..` past its top) is
+        refused: another clone would read something else there, or nothing."""
+        pending = path.split("/")
+        done: list[str] = []
+        hops = 0
+        while pending:
+            part = pending.pop(0)
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if not done:
+                    raise self._outside(path)
+                done.pop()
+                continue
+            here = "/".join([*done, part])
+            if here in self.links:
+                hops += 1
+                if hops > 40:  # as Linux gives up (ELOOP)
+                    raise UserError("a loop of symbolic links; not followed", path)
+                stored = self.links[here]
+                if stored.startswith("/"):
+                    raise self._outside(path)
+                pending = stored.split("/") + pending  # relative to the link's own folder
+                continue
+            done.append(part)
+        return "/".join(done)
+
+    def _outside(self, path: str) -> UserError:
+        return UserError(f"a symlink to {self.links.get(path, path)}, outside the repository; not "
+                         "followed (point it inside the repository)", path)

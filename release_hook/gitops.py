@@ -7,6 +7,7 @@ import subprocess
 from typing import TYPE_CHECKING, Sequence
 
 from release_hook.errors import UserError
+from release_hook.files import Tree
 
 if TYPE_CHECKING:
     import git
@@ -139,12 +140,22 @@ def blob(repo: git.Repo, sha: str, path: str) -> bytes | None:
         return None
 
 
-def tree_paths(repo: git.Repo, sha: str) -> list[str]:
-    """Paths of the commit's regular files. A symlink's blob is its target's name, not a
-    Dockerfile, so links are left out (sync refuses a link that leaves the repository)."""
+def tree(repo: git.Repo, sha: str) -> Tree:
+    """The commit's files, symlinks (with the path each one stores) and folders. A link's blob
+    is its target's name, not a Dockerfile: files.Tree.follow says what it names."""
     commit = repo.rev_parse(f"{sha}^{{commit}}")
-    return [str(item.path) for item in commit.tree.traverse()  # type: ignore[union-attr]
-            if item.type == "blob" and item.mode != SYMLINK_MODE]  # type: ignore[union-attr]
+    files: set[str] = set()
+    links: dict[str, str] = {}
+    folders: set[str] = set()
+    for item in commit.tree.traverse():  # type: ignore[union-attr]
+        path = str(item.path)  # type: ignore[union-attr]
+        if item.type == "tree":  # type: ignore[union-attr]
+            folders.add(path)
+        elif item.type == "blob" and item.mode == SYMLINK_MODE:  # type: ignore[union-attr]
+            links[path] = os.fsdecode(item.data_stream.read())  # type: ignore[union-attr]
+        elif item.type == "blob":  # type: ignore[union-attr]
+            files.add(path)
+    return Tree(frozenset(files), links, frozenset(folders))
 
 
 SYMLINK_MODE = 0o120000

@@ -158,8 +158,10 @@ def pre_push(stdin: str) -> int:
         head = None
     known = [v for v in (*versions.values(), head) if v is not None]
     newest = max(known) if known else None
-    verdicts: dict[str, check_commit.Verdict] = {}
-    failures = 0
+    failures = errors = 0
+    out_of_step = offline_refused = False
+    first_ref: dict[str, str] = {}  # commit -> the ref it was judged under
+    reported: set[str] = set()  # refs whose commit's verdict printed lines
     for remote_ref, sha in pushed:
         version = versions[sha]
         if remote_ref.startswith("refs/tags/") and version is not None and newest is not None \
@@ -167,15 +169,31 @@ def pre_push(stdin: str) -> int:
             print(f"release-hook: {remote_ref}: not checked: an earlier release ({version}; "
                   f"{newest} is newer)", file=sys.stderr)
             continue
-        if sha not in verdicts:
-            verdicts[sha] = check_commit.check(".", sha)
-        verdict = verdicts[sha]
+        if sha in first_ref:  # its lines were printed under the first ref: not again
+            if first_ref[sha] in reported:
+                print(f"release-hook: {remote_ref}: the same commit as {first_ref[sha]}, judged above",
+                      file=sys.stderr)
+            continue
+        first_ref[sha] = remote_ref
+        try:
+            verdict = check_commit.check(".", sha)
+        except UserError as e:
+            # a file of the commit no sync could read (conflict markers, a link out of the
+            # repository): name the ref that carries it, and go on to the other refs
+            print(f"release-hook: {remote_ref}: {_at_push(e)}", file=sys.stderr)
+            reported.add(remote_ref)
+            errors += 1
+            continue
+        if verdict.problems or verdict.unchecked:
+            reported.add(remote_ref)
         for p in verdict.problems:
             print(f"release-hook: {remote_ref}: {p}", file=sys.stderr)
         for u in verdict.unchecked:
             print(f"release-hook: {remote_ref}: not checked: {u}", file=sys.stderr)
+        offline_refused = offline_refused or bool(verdict.unchecked and verdict.offline_push == "refuse")
         if verdict.problems:
             failures += 1
+            out_of_step = True
             if verdict.as_of is not None:
                 print(f"release-hook: {remote_ref}: judged as of {verdict.as_of:%Y-%m-%d %H:%M:%S} UTC "
                       "(the commit's date)", file=sys.stderr)
@@ -184,10 +202,21 @@ def pre_push(stdin: str) -> int:
                   "(set [release_hook] offline_push = allow to let it through)", file=sys.stderr)
             failures += 1
     if failures:
-        print("release-hook: push refused. Fix with: python -m release_hook sync, then push again",
-              file=sys.stderr)
-        return 1
-    return 0
+        # sync fixes pins out of step; only the index answering (or allow) lets unchecked ones by
+        if out_of_step:
+            print("release-hook: push refused. Fix with: python -m release_hook sync, then push again"
+                  + (" when the package index answers (or set [release_hook] offline_push = allow)"
+                     if offline_refused else ""), file=sys.stderr)
+        else:
+            print("release-hook: push refused: the package index could not be reached; push again "
+                  "when it answers, or set [release_hook] offline_push = allow", file=sys.stderr)
+        return 2 if errors else 1
+    return 2 if errors else 0
+
+
+def _at_push(e: UserError) -> str:
+    """An error as the push reports it: a push writes nothing, so it does not say so."""
+    return str(UserError(e.message.removesuffix(" (nothing written)"), e.path, e.line))
 
 
 def framework() -> int:

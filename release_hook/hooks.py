@@ -176,6 +176,17 @@ def _recorded(path: str, key: str) -> str | None:
     return None
 
 
+def _install_advice(repo_path: str, folder: str) -> str:
+    """What doctor tells to run: `install`, unless install would refuse the tracked hooks here."""
+    try:
+        _refuse_tracked(repo_path, folder)
+    except UserError as e:
+        return (f"install refuses while git tracks {e.path} (core.hooksPath): call `release-hook hook "
+                "pre-commit` / `hook pre-push` from the tracked hooks (README: install), or run: "
+                "python -m release_hook install --force")
+    return "run: python -m release_hook install"
+
+
 def doctor(repo_path: str) -> int:
     """What is installed, where, and whether each hook can run. Exit 0 when both can, else 1."""
     import shutil
@@ -184,24 +195,25 @@ def doctor(repo_path: str) -> int:
     print(f"hooks folder: {folder}")
     on_path = shutil.which("release-hook")
     ok = True
+    run_install = _install_advice(repo_path, folder)
+    reinstall = run_install.replace("run: python", "reinstall with: python", 1)
     for name in HOOKS:
         path = os.path.join(folder, name)
         chained = path + CHAINED
         extra = f"; runs {name}{CHAINED} after it" if os.path.lexists(chained) else ""
         if not os.path.lexists(path):
-            print(f"{name}: not installed (run: python -m release_hook install)")
+            print(f"{name}: not installed ({run_install})")
             ok = False
             continue
         if not _is_ours(path):
-            print(f"{name}: {path} is another tool's hook, not release-hook's (run: python -m "
-                  "release_hook install, which keeps it)")
+            print(f"{name}: {path} is another tool's hook, not release-hook's ({run_install}, "
+                  f"which keeps it as {name}{CHAINED})")
             ok = False
             continue
         python, module = _recorded(path, "python"), _recorded(path, "module")
         executable = os.access(path, os.X_OK)
         if python is None:
-            print(f"{name}: {path}: written by an older release-hook, without a fallback; reinstall "
-                  "with: python -m release_hook install")
+            print(f"{name}: {path}: written by an older release-hook, without a fallback; {reinstall}")
             ok = False
             continue
         if python and os.access(python, os.X_OK) and module and os.path.isfile(module):
@@ -210,10 +222,10 @@ def doctor(repo_path: str) -> int:
             how = f"can run, with release-hook on PATH ({on_path}); {python} no longer has release_hook"
         else:
             how = (f"cannot run: {python} no longer has release_hook and no release-hook is on PATH "
-                   "(reinstall with: python -m release_hook install)")
+                   f"({reinstall})")
             ok = False
         if not executable:
-            how, ok = f"cannot run: {path} is not executable (reinstall with: python -m release_hook install)", False
+            how, ok = f"cannot run: {path} is not executable ({reinstall})", False
         print(f"{name}: {path}: {how}{extra}")
     return 0 if ok else 1
 

@@ -147,6 +147,23 @@ def test_each_pushed_commit_is_judged_once(cli, history: Path, index: PackageInd
     assert judged == [head]
 
 
+def test_a_commit_pushed_under_two_refs_is_reported_once(cli, repo: Path) -> None:
+    df = repo / "docker" / "release" / "Dockerfile"
+    df.write_text(df.read_text().replace("NUMPYRO_VERSION=0.6.0", "NUMPYRO_VERSION=0.5.0"))
+    git(repo, "commit", "-qam", "stale", "--no-verify")
+    git(repo, "tag", "-a", "-m", "r", "0.6.0")
+    assert cli("install", cwd=repo).code == 0
+    r = push(repo, "main", "refs/tags/0.6.0")
+    assert r.returncode == 1
+    lines = [line for line in r.stderr.splitlines() if line.startswith("release-hook")]
+    assert len(lines) == 4, r.stderr
+    assert lines[0] == ("release-hook: refs/heads/main: docker/release/Dockerfile:3: numpyro ==0.5.0, "
+                        "expected 0.6.0 (set at line 2)")
+    assert lines[1].startswith("release-hook: refs/heads/main: judged as of ")
+    assert lines[2] == "release-hook: refs/tags/0.6.0: the same commit as refs/heads/main, judged above"
+    assert lines[3] == "release-hook: push refused. Fix with: python -m release_hook sync, then push again"
+
+
 # -- judged as of the commit's date ------------------------------------------------------------
 
 def test_a_commit_is_judged_as_of_its_committer_date(history: Path, index: PackageIndex) -> None:
@@ -273,6 +290,28 @@ def test_install_refuses_tracked_hooks_unless_forced(cli, repo: Path) -> None:
     assert "release-hook: managed hook" in (hooks / "pre-commit").read_text()
 
 
+def test_doctor_advice_under_tracked_hooks_matches_what_install_does(cli, repo: Path) -> None:
+    hooks = repo / ".githooks"
+    hooks.mkdir()
+    (hooks / "pre-commit").write_text("#!/bin/sh\necho team hook\n")
+    (hooks / "pre-commit").chmod(0o755)
+    git(repo, "add", ".githooks")
+    git(repo, "commit", "-qm", "team hooks")
+    git(repo, "config", "core.hooksPath", ".githooks")
+    r = cli("doctor", cwd=repo)
+    assert r.code == 1
+    advice = ("install refuses while git tracks .githooks/pre-commit (core.hooksPath): call "
+              "`release-hook hook pre-commit` / `hook pre-push` from the tracked hooks (README: "
+              "install), or run: python -m release_hook install --force")
+    assert r.out.splitlines()[1:] == [
+        f"pre-commit: {hooks / 'pre-commit'} is another tool's hook, not release-hook's ({advice}, "
+        "which keeps it as pre-commit.release-hook-chained)",
+        f"pre-push: not installed ({advice})"], r.out
+    assert cli("install", cwd=repo).code == 2  # what doctor said
+    assert cli("install", "--force", cwd=repo).code == 0
+    assert cli("doctor", cwd=repo).code == 0
+
+
 def test_doctor_reports_what_is_installed_and_whether_it_runs(cli, repo: Path, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     hooks = repo / ".git" / "hooks"
@@ -324,8 +363,9 @@ def test_conflict_markers_refused_at_push(cli, repo: Path) -> None:
     git(repo, "commit", "-qam", "half-resolved", "--no-verify")
     r = push(repo, "main")
     assert r.returncode == 1
-    assert ("release-hook: docker/release/Dockerfile:3: unresolved merge conflict marker =======; "
-            "resolve the conflict first (nothing written)") in r.stderr
+    assert [line for line in r.stderr.splitlines() if line.startswith("release-hook")] == [
+        "release-hook: refs/heads/main: docker/release/Dockerfile:3: unresolved merge conflict marker "
+        "=======; resolve the conflict first"], r.stderr
     assert git(repo.parent / "small.git", "branch").stdout == ""
 
 
@@ -348,6 +388,85 @@ def test_a_dockerfile_linking_outside_the_repository_is_refused(cli, repo: Path,
     (repo / "docker" / "linked" / "Dockerfile").unlink()
     (repo / "docker" / "linked" / "Dockerfile").symlink_to("../release/Dockerfile")
     assert cli("sync", "--version", "0.7.0", "--no-commit", cwd=repo).code == 0
+
+
+def release_hook_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("release-hook")]
+
+
+@pytest.mark.parametrize("how", ["absolute", "relative"])
+def test_a_committed_dockerfile_linking_outside_the_repository_is_refused_at_push(
+        cli, repo: Path, tmp_path: Path, how: str) -> None:
+    outside = tmp_path / "elsewhere" / "Dockerfile"
+    outside.parent.mkdir()
+    outside.write_text("FROM python:3.11\nRUN pip install numpyro==0.6.0\n")
+    (repo / "docker" / "linked").mkdir()
+    target = str(outside) if how == "absolute" else "../../../elsewhere/Dockerfile"
+    (repo / "docker" / "linked" / "Dockerfile").symlink_to(target)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "link", "--no-verify")
+    assert cli("install", cwd=repo).code == 0
+    r = push(repo, "main")
+    assert r.returncode == 1
+    assert release_hook_lines(r.stderr) == [
+        f"release-hook: refs/heads/main: docker/linked/Dockerfile: a symlink to {target}, outside "
+        "the repository; not followed (point it inside the repository)"], r.stderr
+    assert git(repo.parent / "small.git", "branch").stdout == ""
+
+
+def test_a_committed_link_inside_the_repository_is_read_through_at_push(cli, repo: Path) -> None:
+    # the target is outside the Dockerfile globs, so only the link can bring its pins in
+    (repo / "images").mkdir()
+    (repo / "images" / "stale.txt").write_text("FROM python:3.11\nRUN pip install numpyro==0.5.0\n")
+    (repo / "docker" / "linked").mkdir()
+    (repo / "docker" / "linked" / "Dockerfile").symlink_to("../../images/stale.txt")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "link", "--no-verify")
+    assert cli("install", cwd=repo).code == 0
+    r = push(repo, "main")
+    assert r.returncode == 1
+    assert ("release-hook: refs/heads/main: docker/linked/Dockerfile:2: numpyro ==0.5.0, expected 0.6.0"
+            in release_hook_lines(r.stderr)), r.stderr
+    (repo / "images" / "stale.txt").write_text("FROM python:3.11\nRUN pip install numpyro==0.6.0\n")
+    git(repo, "commit", "-qam", "in step", "--no-verify")
+    r = push(repo, "main")
+    assert r.returncode == 0, r.stderr
+    assert release_hook_lines(r.stderr) == []
+
+
+def test_tree_follows_links_as_a_checkout_would() -> None:
+    from release_hook.errors import UserError
+    from release_hook.files import Tree
+
+    tree = Tree(frozenset({"images/a/Dockerfile"}),
+                {"docker/Dockerfile": "../imgs/a/Dockerfile", "imgs": "images", "docker/loop": "loop",
+                 "docker/up": "../../x/Dockerfile"},
+                frozenset({"docker", "images", "images/a"}))
+    assert tree.follow("docker/Dockerfile") == "images/a/Dockerfile"  # through a linked folder
+    assert tree.follow("images/a/Dockerfile") == "images/a/Dockerfile"
+    with pytest.raises(UserError, match="a loop of symbolic links"):
+        tree.follow("docker/loop")
+    with pytest.raises(UserError, match=r"a symlink to \.\./\.\./x/Dockerfile, outside the repository"):
+        tree.follow("docker/up")
+
+
+def test_a_committed_dangling_link_is_named_at_push(cli, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    (repo / "docker" / "Dockerfile.gpu").symlink_to("gpu/Dockerfile")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "dangling", "--no-verify")
+    line = ("release-hook: refs/heads/main: docker/Dockerfile.gpu: dangling symbolic link (to "
+            "gpu/Dockerfile), matched by docker/**/Dockerfile*")
+    head = git(repo, "rev-parse", "HEAD").stdout.strip()
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"refs/heads/main {head} refs/heads/main {'0' * 40}\n"))
+    r = cli("hook", "pre-push", "origin", "url", cwd=repo)
+    assert (r.code, r.err) == (2, line + "\n")
+    assert cli("install", cwd=repo).code == 0
+    r = push(repo, "main")
+    assert r.returncode == 1
+    assert release_hook_lines(r.stderr) == [line], r.stderr
+    assert git(repo.parent / "small.git", "branch").stdout == ""
 
 
 def test_a_failed_bump_says_how_to_undo_what_bump2version_staged(cli, repo: Path) -> None:

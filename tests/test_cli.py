@@ -245,7 +245,7 @@ def test_pre_push_refuses_a_glob_that_matches_nothing(cli, tmp_path: Path) -> No
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUMPVERSION_")}
     r = git(root, "push", "origin", "HEAD:refs/heads/main", check=False, env=env)
     assert r.returncode != 0
-    assert "release-hook: no Dockerfile matches 'dokcer/**/Dockerfile*' ([release_hook] dockerfiles)" in r.stderr
+    assert "release-hook: refs/heads/main: no Dockerfile matches 'dokcer/**/Dockerfile*' ([release_hook] dockerfiles)" in r.stderr
     assert git(bare, "branch", "--list").stdout == ""
 
 

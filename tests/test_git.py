@@ -307,8 +307,16 @@ def test_push_when_the_index_cannot_be_reached(cli, repo: Path, remote: Path, po
     r = git(repo, "push", "origin", "HEAD:refs/heads/main", check=False, env=env)
     assert "not checked: docker/release/Dockerfile:5: jax (cannot read numpyro 0.6.0 metadata" in r.stderr
     assert (r.returncode == 0) == (policy == "allow"), r.stderr
+    last = [line for line in r.stderr.splitlines() if line.startswith("release-hook")][-1]
+    if policy == "refuse":  # sync cannot help here: say what can
+        assert last == ("release-hook: push refused: the package index could not be reached; push "
+                        "again when it answers, or set [release_hook] offline_push = allow"), r.stderr
     # what can be checked offline still is: the released package's own pin
     df.write_text(df.read_text().replace("numpyro==${NUMPYRO_VERSION}", "numpyro==0.5.0"))
     git(repo, "commit", "-qam", "break", "--no-verify")
     r = git(repo, "push", "origin", "HEAD:refs/heads/main", check=False, env=env)
     assert r.returncode != 0 and "numpyro ==0.5.0, expected 0.6.0" in r.stderr
+    last = [line for line in r.stderr.splitlines() if line.startswith("release-hook")][-1]
+    assert last == "release-hook: push refused. Fix with: python -m release_hook sync, then push again" + (
+        " when the package index answers (or set [release_hook] offline_push = allow)"
+        if policy == "refuse" else ""), r.stderr
