@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bump = [str(BIN / "bump2version"), "minor"]
     a, b = side_by_side(lambda i: bump, lambda i: bump, with_hook, without, unproved_env, repeats, warmup=1)
     row("bump2version minor, hook installed / not installed", a, b, "<= 2")
-    image = "FROM python:3.11-slim\nRUN pip install numpyro==0.22.0 jax==0.7.0 jaxlib==0.7.0\n"
+    image = "FROM python:3.12-slim\nRUN pip install numpyro==0.22.0 jax==0.7.0 jaxlib==0.7.0\n"
     with_hook = bump_repo(root, "with-hook-proof", hook_env, hook=True, dockerfile=image)
     without = bump_repo(root, "without-hook-proof", hook_env, hook=False, dockerfile=image)
     a, b = side_by_side(lambda i: bump, lambda i: bump, with_hook, without, hook_env, repeats, warmup=1)
@@ -251,13 +251,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # 5. The proof: uv against pip on the loopback index, then what a sync pays for it.
     pins = ["jax==0.7.2", "jaxlib==0.7.2", "jax-cuda12-plugin==0.7.2", "jax-cuda12-pjrt==0.7.2"]
-    uv_cmd, pip_cmd = resolver_commands(root, pins, "python:3.11-slim", "loopback")
+    uv_cmd, pip_cmd = resolver_commands(root, pins, "python:3.12-slim", "loopback")
     a, b = side_by_side(uv_cmd, pip_cmd, root, root, hook_env, repeats, warmup=1)
     row("proof, loopback, small wheels: uv pip compile / pip --dry-run", a, b, "(choice)")
     proved = root / "proved"
     (proved / "files").mkdir(parents=True)
     (proved / "files" / "Dockerfile").write_text(
-        "FROM python:3.11-slim\nRUN pip install numpyro==0.21.0 jax==0.7.0 jaxlib==0.7.0\n")
+        "FROM python:3.12-slim\nRUN pip install numpyro==0.21.0 jax==0.7.0 jaxlib==0.7.0\n")
     dry = [str(BIN / "release-hook"), "sync", "files", "--dry-run", "--version", "0.22.0",
            "--pin", "jax==0.7.2", "--pin", "jaxlib==0.7.2"]
     a, b = side_by_side(lambda i: dry, lambda i: [*dry, "--no-verify"], proved, proved, hook_env,

@@ -9,6 +9,7 @@ import datetime
 import fnmatch
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Mapping
 
 if TYPE_CHECKING:
@@ -38,7 +39,13 @@ class Request:
 
 
 def relative(config: Config, path: str) -> str:
-    return os.path.relpath(os.path.abspath(path), config.root).replace(os.sep, "/")
+    return _relative(config.root, path)
+
+
+@lru_cache(maxsize=65536)
+def _relative(root: str, path: str) -> str:
+    # Asked per file by the policy, the image's settings and the report: relpath is not cheap.
+    return os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
 
 
 def policy_function(config: Config, request: Request) -> Callable[[str], str]:

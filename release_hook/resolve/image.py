@@ -17,6 +17,7 @@ Each stage built `FROM` an earlier one starts from what that stage did (done at 
 """
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import re
 from dataclasses import dataclass, field
@@ -159,8 +160,13 @@ def _file_python(scan: Scan, index: int, base: tuple[tuple[int, int], str] | Non
                  ) -> tuple[tuple[int, int] | None, str] | None:
     """What the file says of stage `index`'s Python: None when it leaves it to the base image."""
     facts = scan.stages[index]
-    lines = {p.line for p in scan.pins if p.stage == index}
-    runs = [r for r in facts.pips if any(r.first <= n <= r.last for n in lines)] or list(facts.pips)
+    lines = sorted({p.line for p in scan.pins if p.stage == index})
+
+    def holds_a_pin(first: int, last: int) -> bool:  # a bisect: a file may hold 60,000 pins
+        at = bisect.bisect_left(lines, first)
+        return at < len(lines) and lines[at] <= last
+
+    runs = [r for r in facts.pips if holds_a_pin(r.first, r.last)] or list(facts.pips)
     said = [(r.python, "" if r.python and r.python.line == r.first else f", which runs pip at line {r.first}")
             for r in runs] or [(facts.default, "")]
     if all(e is None for e, _ in said):
