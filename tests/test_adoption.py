@@ -267,7 +267,8 @@ def test_bump_path_fails_without_a_python_but_ordinary_commits_start_none(
     assert r.returncode == 1 and "reinstall with: python -m release_hook install" in r.stderr
 
 
-def test_install_refuses_tracked_hooks_unless_forced(cli, repo: Path) -> None:
+def tracked_team_hooks(repo: Path) -> Path:
+    """A team's pre-commit hook, tracked in .githooks, which core.hooksPath points git at."""
     hooks = repo / ".githooks"
     hooks.mkdir()
     (hooks / "pre-commit").write_text("#!/bin/sh\necho team hook\n")
@@ -275,6 +276,11 @@ def test_install_refuses_tracked_hooks_unless_forced(cli, repo: Path) -> None:
     git(repo, "add", ".githooks")
     git(repo, "commit", "-qm", "team hooks")
     git(repo, "config", "core.hooksPath", ".githooks")
+    return hooks
+
+
+def test_install_refuses_tracked_hooks_unless_forced(cli, repo: Path) -> None:
+    hooks = tracked_team_hooks(repo)
     r = cli("install", cwd=repo)
     assert r.code == 2
     assert r.err == ("release-hook: .githooks/pre-commit: is tracked by git (core.hooksPath); install "
@@ -291,13 +297,7 @@ def test_install_refuses_tracked_hooks_unless_forced(cli, repo: Path) -> None:
 
 
 def test_doctor_advice_under_tracked_hooks_matches_what_install_does(cli, repo: Path) -> None:
-    hooks = repo / ".githooks"
-    hooks.mkdir()
-    (hooks / "pre-commit").write_text("#!/bin/sh\necho team hook\n")
-    (hooks / "pre-commit").chmod(0o755)
-    git(repo, "add", ".githooks")
-    git(repo, "commit", "-qm", "team hooks")
-    git(repo, "config", "core.hooksPath", ".githooks")
+    hooks = tracked_team_hooks(repo)
     r = cli("doctor", cwd=repo)
     assert r.code == 1
     advice = ("install refuses while git tracks .githooks/pre-commit (core.hooksPath): call "
