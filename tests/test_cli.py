@@ -235,14 +235,20 @@ def test_a_glob_that_matches_nothing_is_an_error(cli, tmp_path: Path) -> None:
     assert r.code == 2 and r.err.startswith(f"release-hook: {empty}: no Dockerfile in this folder")
 
 
-def test_pre_push_refuses_a_glob_that_matches_nothing(cli, tmp_path: Path) -> None:
-    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11, "0.4.13", "0.7.0"),
-                              "setup.cfg": "[release_hook]\ndockerfiles = dokcer/**/Dockerfile*\n"})
+def hooked_remote(cli, root: Path, tmp_path: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A bare remote `origin` and the hooks installed; the environment to push with."""
     bare = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", str(bare))
     git(root, "remote", "add", "origin", str(bare))
     assert cli("install", cwd=root).code == 0
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUMPVERSION_")}
+    return env
+
+
+def test_pre_push_refuses_a_glob_that_matches_nothing(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11, "0.4.13", "0.7.0"),
+                              "setup.cfg": "[release_hook]\ndockerfiles = dokcer/**/Dockerfile*\n"})
+    env = hooked_remote(cli, root, tmp_path)
     r = git(root, "push", "origin", "HEAD:refs/heads/main", check=False, env=env)
     assert r.returncode != 0
     assert "release-hook: refs/heads/main: no Dockerfile matches 'dokcer/**/Dockerfile*' ([release_hook] dockerfiles)" in r.stderr
@@ -340,11 +346,7 @@ def test_index_errors_are_one_short_line(cli, tmp_path: Path, index: PackageInde
 def test_an_unreachable_index_is_said_once_in_a_push(cli, tmp_path: Path) -> None:
     root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11, "0.4.13", "0.7.0"),
                               "setup.cfg": "[release_hook]\nrequirements = index\n"})
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    git(root, "remote", "add", "origin", str(bare))
-    assert cli("install", cwd=root).code == 0
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BUMPVERSION_")}
+    env = hooked_remote(cli, root, tmp_path)
     env.update(PIP_INDEX_URL="http://127.0.0.1:9/simple/", PIP_CONFIG_FILE=os.devnull)
     r = git(root, "push", "origin", "HEAD:refs/heads/main", check=False, env=env)
     lines = [line for line in r.stderr.splitlines() if "not checked" in line]
