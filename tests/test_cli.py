@@ -252,7 +252,7 @@ def test_pre_push_refuses_a_glob_that_matches_nothing(cli, tmp_path: Path) -> No
     r = git(root, "push", "origin", "HEAD:refs/heads/main", check=False, env=env)
     assert r.returncode != 0
     assert "release-hook: refs/heads/main: no Dockerfile matches 'dokcer/**/Dockerfile*' ([release_hook] dockerfiles)" in r.stderr
-    assert git(bare, "branch", "--list").stdout == ""
+    assert git(tmp_path / "remote.git", "branch", "--list").stdout == ""
 
 
 def test_a_dangling_symlink_in_a_glob_is_named(cli, tmp_path: Path) -> None:
