@@ -12,34 +12,22 @@ from __future__ import annotations
 
 import gc
 import re
-from dataclasses import dataclass
 from typing import Iterable
 
 from release_hook.dockerfile import Dockerfile, Instruction, run_flags_end
-from release_hook.find.found import Chars, Found, Note, Pin, line_of
+from release_hook.find.found import Found
+from release_hook.found import Chars, Note, Pin, Scan
 from release_hook.find.requirements import kept_name, requirement, xargs_computed
 from release_hook.find.scopes import Scope, define, expand
 from release_hook.find.sources import clone
 from release_hook.shell import Command, find_commands, parse_exec_form, parse_script
-from release_hook.spans import NOWHERE, Mapped, Word, word_offset, word_text
+from release_hook.spans import NOWHERE, Mapped, Word, line_of, word_offset, word_text
 
-from release_hook.stages import StageFacts
 
 __all__ = ["JAX_PACKAGES", "Chars", "Note", "Pin", "Scan", "find_pins", "line_of"]
 
 JAX_PACKAGES = ("jax", "jaxlib", "jax-cuda12-plugin", "jax-cuda12-pjrt", "jax-cuda13-plugin",
                 "jax-cuda13-pjrt")
-
-
-@dataclass(frozen=True)
-class Scan:
-    path: str
-    text: str
-    pins: tuple[Pin, ...]
-    mentions: tuple[Note, ...]  # kept packages named without a pin: listed, not changed
-    warnings: tuple[Note, ...]  # pins the tool cannot follow (computed at build time)
-    images: tuple[str, ...]  # each stage's root base image
-    stages: tuple[StageFacts, ...] = ()  # what the text says of each stage's Python and platform
 
 
 class _Finder:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from release_hook.dockerfile import Dockerfile, Instruction, Stage, assignments, run_flags_end, split_words
 from release_hook.errors import UserError
+from release_hook.found import Evidence, PipRun, StageFacts
 from release_hook.shell import PIP_GLOBAL_VALUE_OPTIONS, Command, find_commands, parse_exec_form, parse_script
 from release_hook.spans import NOWHERE, Lit, Mapped, Var, Word, line_of, word_offset
 
@@ -38,34 +39,6 @@ _RELEVANT = re.compile(r"pip|\buv\b|conda|mamba|pyenv|alternatives|\bln\b|venv|a
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 _READ_VARIABLES = frozenset({"PATH", "PYENV_VERSION", "VIRTUAL_ENV"})
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One thing the file says: a value ("3.11", "linux/arm64"; "" for unknowable), how, where."""
-
-    value: str
-    how: str
-    line: int
-
-
-@dataclass(frozen=True)
-class PipRun:
-    """One `pip install` (any spelling) and the Python that runs it."""
-
-    first: int  # first and last line of its words, to match the pins it carries
-    last: int
-    python: Evidence | None  # None: the base image's own python3 (nothing in the file changed it)
-
-
-@dataclass(frozen=True)
-class StageFacts:
-    line: int  # the FROM line, for messages
-    parent: int | None = None  # the earlier stage this one is built FROM
-    platform: Evidence | None = None  # from `FROM --platform=...` (value "" when the build decides)
-    pips: tuple[PipRun, ...] = ()
-    installs: tuple[Evidence, ...] = ()  # Pythons put in place (apt, uv, conda, pyenv), used or not
-    default: Evidence | None = None  # what `python3` is at the end of the stage, if the file changed it
 
 
 @dataclass(frozen=True)

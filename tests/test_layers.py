@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("output", ("report",)),
     ("stages", ("resolve.*", "plan", "apply", "gitops", "scancache")),
     ("reading", ("pins", "stages", "find.*", "shell", "dockerfile", "files")),
-    ("bottom", ("spans", "errors", "config", "request", "names", "cache", "", "find", "resolve")),
+    ("bottom", ("found", "spans", "errors", "config", "request", "names", "cache", "", "find", "resolve")),
 ]
 
 

@@ -4,60 +4,13 @@ Every finder module adds to one `Found` of a file; `release_hook.pins` turns it 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable
 
 from release_hook.dockerfile import Dockerfile, Instruction
 from release_hook.errors import UserError
 from release_hook.names import normalize as canonicalize_name
+from release_hook.found import Chars, Note, Pin  # noqa: F401 (re-exported for the finders)
 from release_hook.spans import NOWHERE, line_of, line_starts  # noqa: F401 (line_* re-exported)
-
-
-@dataclass(frozen=True)
-class Chars:
-    """Expanded text, each character with its file offset and whether a variable carried it."""
-
-    text: str
-    origin: tuple[int, ...]
-    via_var: tuple[bool, ...]
-    computed: tuple[str, ...] = ()
-    undefined: tuple[str, ...] = ()
-
-    def __getitem__(self, s: slice) -> Chars:
-        return Chars(self.text[s], self.origin[s], self.via_var[s], self.computed, self.undefined)
-
-
-
-
-@dataclass(frozen=True)
-class Pin:
-    path: str
-    line: int
-    package: str  # canonical name
-    kind: str  # "requirement" or "source" (a git tag of the released package)
-    operator: str  # "==", "~=", "===" or "@" for a source reference
-    version: str
-    chars: Chars  # the version's characters
-    requirement: str  # the whole requirement as the shell passes it, for messages
-    extras: frozenset[str]
-    stage: int
-    image: str  # the stage's base image, variables resolved (for the CUDA build)
-    addresses: tuple[tuple[str, Chars], ...] = ()  # -f / -i of the same pip command
-
-    def defined_at(self, text: str) -> str:
-        """` (set at line N)` when the version is written on another line than its use."""
-        lines = sorted({line_of(text, o) for o in self.chars.origin if o >= 0} - {self.line})
-        return f" (set at line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))})" if lines else ""
-
-
-@dataclass(frozen=True)
-class Note:
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
 
 
 class Found:

@@ -1,0 +1,142 @@
+"""What reading a Dockerfile finds, as plain values: the contract between the walker and
+everything after it (the resolver, the plan, the report, the scan cache).
+
+Nothing here reads or walks anything. A `Scan` holds, per build stage, every `pip install` the
+stage runs (`PipInstall`): the kept pins it carries, its other requirements (the neighbours a
+pin must install beside), the requirements and constraints files it reads and where the build
+context puts them, and the Python that runs it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from release_hook.spans import line_of
+
+
+@dataclass(frozen=True)
+class Chars:
+    """Expanded text, each character with its file offset and whether a variable carried it."""
+
+    text: str
+    origin: tuple[int, ...]
+    via_var: tuple[bool, ...]
+    computed: tuple[str, ...] = ()
+    undefined: tuple[str, ...] = ()
+
+    def __getitem__(self, s: slice) -> Chars:
+        return Chars(self.text[s], self.origin[s], self.via_var[s], self.computed, self.undefined)
+
+
+@dataclass(frozen=True)
+class Pin:
+    path: str
+    line: int
+    package: str  # canonical name
+    kind: str  # "requirement" or "source" (a git tag of the released package)
+    operator: str  # "==", "~=", "===" or "@" for a source reference
+    version: str
+    chars: Chars  # the version's characters
+    requirement: str  # the whole requirement as the shell passes it, for messages
+    extras: frozenset[str]
+    stage: int
+    image: str  # the stage's base image, variables resolved (for the CUDA build)
+    addresses: tuple[tuple[str, Chars], ...] = ()  # -f / -i of the same pip command
+
+    def defined_at(self, text: str) -> str:
+        """` (set at line N)` when the version is written on another line than its use."""
+        lines = sorted({line_of(text, o) for o in self.chars.origin if o >= 0} - {self.line})
+        return f" (set at line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))})" if lines else ""
+
+
+@dataclass(frozen=True)
+class Note:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One thing the file says: a value ("3.11", "linux/arm64"; "" for unknowable), how, where."""
+
+    value: str
+    how: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A requirement argument of a pip command that is not a kept pin: a neighbour the kept
+    pins must install beside (`scipy==1.11.4`, `tensorflow>=2.15`, `numpy<2; python_version>"3.9"`)."""
+
+    text: str  # as the shell passes it, variables expanded
+    line: int
+    computed: str = ""  # the part only the build knows (`$(...)`, `xargs -I{}`); "" when static
+
+
+@dataclass(frozen=True)
+class FileArg:
+    """A file a pip command reads: `-r` / `-c` (any spelling), or PIP_CONSTRAINT / UV_CONSTRAINT."""
+
+    option: str  # "-r" or "-c"
+    path: str  # where the command reads it in the image, absolute (WORKDIR applied); "" when computed
+    line: int
+    how: str  # as written, for messages: "-r requirements.txt", "ENV PIP_CONSTRAINT=/c.txt at line 3"
+    source: str | None = None  # the build-context file put at `path` (context-relative, "/"-separated)
+    why: str = ""  # when source is None: why it cannot be placed ("COPY --from=build at line 5", ...)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What a COPY, ADD or `RUN --mount=type=bind` puts at a path of the image."""
+
+    dest: str  # absolute path in the image (a folder when `folder`)
+    source: str | None  # context-relative path; None when not from the build context
+    folder: bool  # a folder copied whole: dest/x comes from source/x
+    line: int
+    how: str  # "COPY requirements.txt /tmp/ at line 4", "COPY --from=build ... at line 9"
+
+
+@dataclass(frozen=True)
+class PipInstall:
+    """One `pip install` (any spelling, `uv pip install` too), the Python that runs it, and
+    everything it installs besides the kept pins."""
+
+    first: int  # first and last line of its words
+    last: int
+    python: Evidence | None  # None: the base image's own python3 (nothing in the file changed it)
+    tool: str = ""  # as called, for messages: "pip3", "python3.11 -m pip", "uv pip"
+    pins: tuple[int, ...] = ()  # indexes into Scan.pins of the kept pins it carries
+    requirements: tuple[Requirement, ...] = ()  # every other requirement argument
+    files: tuple[FileArg, ...] = ()  # -r / -c arguments and the constraint variables in effect
+    no_deps: bool = False
+    options: tuple[tuple[str, Chars], ...] = ()  # -f / -i / --extra-index-url / --index ...
+    flags: tuple[str, ...] = ()  # other options that change what is chosen: --pre, --upgrade, ...
+
+
+PipRun = PipInstall  # the earlier name
+
+
+@dataclass(frozen=True)
+class StageFacts:
+    line: int  # the FROM line, for messages
+    parent: int | None = None  # the earlier stage this one is built FROM
+    platform: Evidence | None = None  # from `FROM --platform=...` (value "" when the build decides)
+    pips: tuple[PipInstall, ...] = ()
+    installs: tuple[Evidence, ...] = ()  # Pythons put in place (apt, uv, conda, pyenv), used or not
+    default: Evidence | None = None  # what `python3` is at the end of the stage, if the file changed it
+    placements: tuple[Placement, ...] = ()  # what the stage's COPY / ADD / bind mounts put where
+
+
+@dataclass(frozen=True)
+class Scan:
+    path: str
+    text: str
+    pins: tuple[Pin, ...]
+    mentions: tuple[Note, ...]  # kept packages named without a pin: listed, not changed
+    warnings: tuple[Note, ...]  # pins the tool cannot follow (computed at build time)
+    images: tuple[str, ...]  # each stage's root base image
+    stages: tuple[StageFacts, ...] = ()  # what the text says of each stage
