@@ -135,10 +135,10 @@ def loopback_index(root: Path) -> tuple[object, str]:
 def resolver_commands(root: Path, pins: Sequence[str], image: str, name: str) -> tuple[Command, Command]:
     """The commands resolve/proof.py runs, uv's and pip's, each with a cache folder of its own
     per run (a cold cache, as for a new release's pins)."""
-    from release_hook.resolve import proof
+    from release_hook.resolve import proof, uvcli
     from release_hook.resolve.image import image_of
 
-    uv = proof._uv_binary()
+    uv = uvcli.binary()
     if uv is None:
         raise SystemExit("uv is not installed: pip install uv")
     target = proof.target_of(image_of(image))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from release_hook import cache
 from release_hook.names import normalize as canonicalize_name
 from release_hook.pins import Note, Pin
 from release_hook.resolve import index_errors as said
-from release_hook.resolve import pipconf
+from release_hook.resolve import pipconf, uvcli
 from release_hook.resolve.image import Image
 
 INSTALLS_TTL = 30 * 86400.0  # a pin set that installed keeps installing (yanked pins still do)
@@ -187,7 +186,7 @@ def choose_resolver() -> Resolver:
     RELEASE_HOOK_RESOLVER variable (`uv` or `pip`) chooses."""
     wanted = os.environ.get("RELEASE_HOOK_RESOLVER", "")
     if wanted != "pip":
-        uv = _uv_binary()
+        uv = uvcli.binary()
         if uv is not None:
             return Uv(uv)
     return Pip()
@@ -426,15 +425,6 @@ def _last_line(text: str) -> str:
 
 # -- uv -----------------------------------------------------------------------------------------
 
-def _uv_binary() -> str | None:
-    try:
-        from uv import find_uv_bin  # the `uv` wheel on the index ships its binary
-
-        return str(find_uv_bin())
-    except (ImportError, FileNotFoundError):
-        return shutil.which("uv")
-
-
 class Uv:
     """uv's resolver (`uv pip compile`). uv does not read pip's configuration, so the index,
     extra indexes, find-links and certificate are passed from it explicitly."""
@@ -461,28 +451,11 @@ class Uv:
                "--no-annotate", "--color", "never",
                # pip's way: every index is searched for the best match, not the first that has it
                "--index-strategy", "unsafe-best-match"]
-        main = pipconf.setting("index-url")
-        if main:
-            cmd += ["--index-url", main]
-        for option in ("extra-index-url", "find-links"):
-            cmd += [arg for url in (pipconf.setting(option) or "").split() for arg in (f"--{option}", url)]
-        if (pipconf.setting("no-index") or "").lower() in ("1", "true", "yes", "on"):
-            cmd.append("--no-index")
+        cmd += uvcli.index_options()
         return cmd + [arg for option in pins.options for arg in option]
 
     def environment(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX", "UV_DEFAULT_INDEX",
-                            "UV_FIND_LINKS", "UV_NO_INDEX", "UV_CONSTRAINT", "UV_OVERRIDE")}
-        env["UV_PYTHON_DOWNLOADS"] = "never"
-        env.setdefault("UV_HTTP_TIMEOUT", str(int(_timeout())))
-        retries = pipconf.setting("retries")
-        if retries and retries.isdigit():
-            env.setdefault("UV_HTTP_RETRIES", retries)
-        cert = pipconf.setting("cert")
-        if cert and "SSL_CERT_FILE" not in env:
-            env["SSL_CERT_FILE"] = cert
-        return env
+        return uvcli.environment()
 
     def run(self, pins: PinSet, target: Target) -> Verdict:
         tool = f"uv {self.version() or ''}".strip()
