@@ -142,6 +142,19 @@ def test_nested_requirements_and_constraints_files() -> None:
         "docker/requirements.txt:7: a second -r / -c on one line: pip ignores ignored.txt"]
 
 
+@pytest.mark.parametrize("line, problem", [
+    ("./local-project", "Unnamed requirements are not allowed as constraints"),
+    ("-e git+https://example.invalid/jax.git#egg=jax", "Editable requirements are not allowed as constraints"),
+    ("jax[cuda12]==0.4.25", "Constraints cannot have extras"),
+])
+def test_a_constraints_file_takes_named_requirements_only(line: str, problem: str) -> None:
+    assert read(f"{line}\n").entries  # a requirements file takes it
+    with pytest.raises(UserError, match=f"constraints.txt:2: {problem}"):
+        parse("constraints.txt", f"scipy<1.12\n{line}\n", "numpyro", KEPT, constraints=True)
+    c = parse("constraints.txt", "scipy<1.12\njax==0.4.25\n", "numpyro", KEPT, constraints=True)
+    assert [p.package for p in c.pins] == ["jax"] and [q.text for q in c.requirements] == ["scipy<1.12"]
+
+
 def test_hashes_on_continuation_lines_as_pip_compile_writes_them() -> None:
     text = ("jax==0.4.25 \\\n"
             f"    --hash=sha256:{H1} \\\n"

@@ -100,20 +100,21 @@ class ReqFile:
 
 
 def parse(path: str, text: str, package: str, kept: Iterable[str],
-          env: Mapping[str, str] | None = None) -> ReqFile:
+          env: Mapping[str, str] | None = None, constraints: bool = False) -> ReqFile:
     """Read `text` (the file's decoded text, a byte-order mark left in place) as pip would.
 
     `package` is the released package and `kept` the others whose pins are kept; `env` the
-    variables the build gives pip (pip expands `${NAME}` from its environment)."""
-    reader = _Reader(path, text, frozenset(canonicalize_name(k) for k in (*kept, package)))
+    variables the build gives pip (pip expands `${NAME}` from its environment); `constraints`
+    when pip reads it as a constraints file (`-c`), which takes named requirements only."""
+    reader = _Reader(path, text, frozenset(canonicalize_name(k) for k in (*kept, package)), constraints)
     for logical in logical_lines(text, env or {}):
         reader.line(logical)
     return reader.result()
 
 
 class _Reader:
-    def __init__(self, path: str, text: str, kept: frozenset[str]) -> None:
-        self.path, self.text, self.kept = path, text, kept
+    def __init__(self, path: str, text: str, kept: frozenset[str], constraints: bool) -> None:
+        self.path, self.text, self.kept, self.constraints = path, text, kept, constraints
         self.pending: list[tuple[Named, Chars, int, str]] = []  # kept pins, until the addresses are known
         self.requirements: list[Requirement] = []
         self.entries: list[Entry] = []
@@ -173,6 +174,8 @@ class _Reader:
                 raise self.error(f"invalid requirement {_short(chars.text.strip())!r}: {_short(str(e))}",
                                  line) from None
             named = Named(_leading_name(chars.text), "specifier")  # the build may define it
+        if self.constraints:
+            self.constraint(named, editable, line)
         hashes = self.hashes(logical, given, words)
         options = tuple(Option(g.name, g.value, line) for g in given
                         if g.spec.per_requirement and g.name != "--hash")
@@ -184,6 +187,14 @@ class _Reader:
             computed = "".join("${" + n + "}" for n in chars.undefined)
             self.requirements.append(Requirement(chars.text.strip(), line, computed))
         self.entries.append(Entry(chars.text.strip(), line, named.name, editable, hashes, options, pin, end))
+
+    def constraint(self, named: Named, editable: bool, line: int) -> None:
+        """What pip's resolver refuses in a constraints file."""
+        problem = ("Unnamed requirements are not allowed as constraints" if not named.name else
+                   "Editable requirements are not allowed as constraints" if editable else
+                   "Constraints cannot have extras" if named.extras else "")
+        if problem:
+            raise self.error(f"{problem} (a constraints file)", line)
 
     def kept_requirement(self, named: Named, chars: Chars, line: int) -> int:
         """The index its pin will have, or -1 when it is no pin the tool can keep."""
