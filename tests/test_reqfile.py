@@ -218,6 +218,9 @@ def test_environment_variables_only_in_the_braced_upper_case_form() -> None:
     assert r.entries[2].text == "numpyro==0.15.0 ; python_version > '${py}'"  # lower case: not expanded
     with pytest.raises(UserError, match="not written in this file"):
         rewrite(r, {"jax": "0.6.1"})
+    # a variable the tool cannot see may hold a version, but no value mends two requirements on one line
+    with pytest.raises(UserError, match="requirements.txt:1: invalid requirement 'jax==0.4.25 jaxlib==.{JAXLIB}'"):
+        read("jax==0.4.25 jaxlib==${JAXLIB}\n")
 
 
 def test_a_variable_that_expands_to_an_option_is_read_as_pip_reads_it() -> None:
@@ -303,7 +306,7 @@ def test_lines_built_to_make_a_backtracking_parser_crawl_are_read_at_once() -> N
         with pytest.raises(UserError) as e:
             read(text)
         assert len(str(e.value)) < 300
-    assert time.perf_counter() - started < 10  # a quadratic step would take minutes
+    assert time.perf_counter() - started < 30  # a quadratic step would take hours
 
 
 # -- the round-trip law -------------------------------------------------------------------------
@@ -412,6 +415,7 @@ pip_req_file = pytest.importorskip("pip._internal.req.req_file")
 _session: list[object] = []  # one for every example: making it costs a tenth of a second
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pip's own vendored packaging
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(text=requirement_files())
@@ -423,7 +427,7 @@ def test_pip_reads_the_same_requirements_and_hashes(tmp_path: Path, monkeypatch:
     monkeypatch.chdir(tmp_path)  # pip reads -e ./local-project from the working folder
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("UNSET", raising=False)
+    monkeypatch.setenv("UNSET", "0")  # the tool cannot see it: it reads as some value
     _compare_with_pip(tmp_path, text)
 
 
@@ -447,5 +451,5 @@ def _compare_with_pip(tmp_path: Path, text: str) -> None:
             read(text, ENV)
         return
     r = read(text, ENV)
-    assert [(e.text, e.editable, sorted(f"{h.algorithm}:{h.digest}" for h in e.hashes))
+    assert [(e.text.replace("${UNSET}", "0"), e.editable, sorted(f"{h.algorithm}:{h.digest}" for h in e.hashes))
             for e in r.entries] == theirs

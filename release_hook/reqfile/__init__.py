@@ -68,7 +68,6 @@ class Entry:
     hashes: tuple[Hash, ...]
     options: tuple[Option, ...]  # --config-settings, --global-option, --install-option
     pin: int  # index into ReqFile.pins; -1 when it is not a kept pin
-    end: int  # the file offset after its last written word
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,10 @@ class _Reader:
             given = parse_options(words)
         except OptionError as e:
             raise self.error(_short(str(e)), logical.line) from None
-        args = chars[:max(cut - 1, 0)] if cut < len(s) else chars
+        end = cut if cut < len(s) else len(s)
+        while end > 0 and s[end - 1].isspace():
+            end -= 1
+        args = chars[:end]
         if args.text:
             self.requirement(logical, args, False, given, words)
             return
@@ -170,7 +172,7 @@ class _Reader:
         try:
             named = read_requirement(chars.text, editable)
         except ValueError as e:
-            if not chars.undefined:
+            if not chars.undefined or not _valid_once_defined(chars, editable):
                 raise self.error(f"invalid requirement {_short(chars.text.strip())!r}: {_short(str(e))}",
                                  line) from None
             named = Named(_leading_name(chars.text), "specifier")  # the build may define it
@@ -179,14 +181,13 @@ class _Reader:
         hashes = self.hashes(logical, given, words)
         options = tuple(Option(g.name, g.value, line) for g in given
                         if g.spec.per_requirement and g.name != "--hash")
-        end = _end_of(logical, words)
         pin = -1
         if named.name in self.kept:
             pin = self.kept_requirement(named, chars, line)
         if pin < 0:
             computed = "".join("${" + n + "}" for n in chars.undefined)
             self.requirements.append(Requirement(chars.text.strip(), line, computed))
-        self.entries.append(Entry(chars.text.strip(), line, named.name, editable, hashes, options, pin, end))
+        self.entries.append(Entry(chars.text.strip(), line, named.name, editable, hashes, options, pin))
 
     def constraint(self, named: Named, editable: bool, line: int) -> None:
         """What pip's resolver refuses in a constraints file."""
@@ -263,14 +264,6 @@ def _options_start(s: str) -> int:
     return len(s)
 
 
-def _end_of(logical: Logical, words: list[Word]) -> int:
-    if words:
-        span = written_span(logical.chars, words[-1].first, words[-1].last)
-        if span is not None:
-            return span[1]
-    return _args_end(logical)
-
-
 def _args_end(logical: Logical) -> int:
     """The file offset after the requirement's last written character (before its options)."""
     chars = logical.chars
@@ -278,6 +271,19 @@ def _args_end(logical: Logical) -> int:
     while i > 0 and (chars.text[i - 1].isspace() or chars.origin[i - 1] < 0):
         i -= 1
     return chars.origin[i - 1] + 1 if i > 0 else logical.start
+
+
+def _valid_once_defined(chars: Chars, editable: bool) -> bool:
+    """Whether a requirement that uses variables the tool cannot see reads with some value
+    (`0`) in their place: one that cannot read with any is refused now."""
+    text = chars.text
+    for name in chars.undefined:
+        text = text.replace("${" + name + "}", "0")
+    try:
+        read_requirement(text, editable)
+    except ValueError:
+        return False
+    return True
 
 
 def _leading_name(text: str) -> str:

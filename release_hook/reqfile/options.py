@@ -4,12 +4,15 @@ prefix, `--opt=value`, short options with their value glued on or in the next wo
 that are not options ignored). Every word keeps where it sits in the file."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from release_hook.found import Chars
 from release_hook.spans import NOWHERE
 
 _BLANKS = " \t\r\n"  # shlex's whitespace
+_PLAIN = re.compile(r"[^ \t\r\n'\"\\\\]+")  # one character class: no backtracking
+_IN_DOUBLE = re.compile(r'[^"\\\\]*')
 STRONG_HASHES = ("sha256", "sha384", "sha512")
 
 
@@ -86,37 +89,59 @@ def split(chars: Chars, at: int) -> list[Word]:
         if i >= n:
             break
         first = i
-        keep: list[int] = []  # indexes of the characters that make the value
+        keep: list[tuple[int, int]] = []  # the runs of characters that make the value
         while i < n and s[i] not in _BLANKS:
+            plain = _PLAIN.match(s, i)
+            if plain:
+                keep.append(plain.span())
+                i = plain.end()
+                continue
             c = s[i]
             if c == "'":
                 j = s.find("'", i + 1)
                 if j < 0:
                     raise OptionError("No closing quotation")
-                keep.extend(range(i + 1, j))
+                keep.append((i + 1, j))
                 i = j + 1
             elif c == '"':
-                i += 1
-                while i < n and s[i] != '"':
-                    if s[i] == "\\" and i + 1 < n and s[i + 1] in '"\\':
-                        i += 1
-                    keep.append(i)
-                    i += 1
-                if i >= n:
-                    raise OptionError("No closing quotation")
-                i += 1
-            elif c == "\\":
+                i = _double_quoted(s, i + 1, keep)
+            else:  # a backslash
                 if i + 1 >= n:
                     raise OptionError("No escaped character")
-                keep.append(i + 1)
+                keep.append((i + 1, i + 2))
                 i += 2
-            else:
-                keep.append(i)
-                i += 1
-        value = Chars("".join(s[k] for k in keep), tuple(chars.origin[k] for k in keep),
-                      tuple(chars.via_var[k] for k in keep), (), chars.undefined)
-        words.append(Word(value, first, i))
+        words.append(Word(_take(chars, keep), first, i))
     return words
+
+
+def _double_quoted(s: str, i: int, keep: list[tuple[int, int]]) -> int:
+    """The runs inside "..." from i; returns the index after the closing quote. A backslash
+    escapes only `"` and `\\` there, as in shlex's POSIX mode."""
+    while True:
+        j = _IN_DOUBLE.match(s, i).end()  # type: ignore[union-attr]
+        keep.append((i, j))
+        if j >= len(s):
+            raise OptionError("No closing quotation")
+        if s[j] == '"':
+            return j + 1
+        if j + 1 < len(s) and s[j + 1] in '"\\':  # an escape: keep the escaped character
+            keep.append((j + 1, j + 2))
+            i = j + 2
+        else:  # a backslash kept as written
+            keep.append((j, j + 1))
+            i = j + 1
+
+
+def _take(chars: Chars, runs: list[tuple[int, int]]) -> Chars:
+    if len(runs) == 1:
+        a, b = runs[0]
+        return Chars(chars.text[a:b], chars.origin[a:b], chars.via_var[a:b], (), chars.undefined)
+    origin: list[int] = []
+    via: list[bool] = []
+    for a, b in runs:
+        origin.extend(chars.origin[a:b])
+        via.extend(chars.via_var[a:b])
+    return Chars("".join(chars.text[a:b] for a, b in runs), tuple(origin), tuple(via), (), chars.undefined)
 
 
 def parse(words: list[Word]) -> list[Given]:
