@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 from pathlib import Path
 
+from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
 
 
@@ -69,7 +70,10 @@ class PackageIndex:
         with zipfile.ZipFile(buf, "w") as z:
             z.writestr(f"{dist}/__init__.py", "")
             z.writestr(f"{dist}-{version}.dist-info/METADATA", meta)
-            z.writestr(f"{dist}-{version}.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\n")
+            # the tag makes each wheel of a release a different file, with its own digest
+            z.writestr(f"{dist}-{version}.dist-info/WHEEL",
+                       "Wheel-Version: 1.0\nRoot-Is-Purelib: true\n" +
+                       "".join(f"Tag: {t}\n" for t in sorted(map(str, parse_tag(tag)))))
             z.writestr(f"{dist}-{version}.dist-info/RECORD", "")
         filename = f"{dist}-{version}-{tag}.whl"
         self._add(name, _File(filename, buf.getvalue(), yanked, meta if metadata_file else None,

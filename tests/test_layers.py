@@ -19,8 +19,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("commands", ("hooks", "hook_run")),
     ("runs", ("sync", "check_commit")),
     ("output", ("report",)),
-    ("stages", ("resolve.*", "plan", "apply", "gitops", "scancache")),
-    ("reading", ("pins", "stages", "find.*", "shell", "dockerfile", "files")),
+    ("stages", ("resolve.*", "plan", "apply", "gitops", "scancache", "lockhashes", "relock")),
+    ("reading", ("pins", "stages", "find.*", "shell", "dockerfile", "files", "reqfile", "reqfile.*",
+                 "unmanaged")),
     ("bottom", ("found", "spans", "errors", "config", "request", "names", "cache", "", "find", "resolve")),
 ]
 
