@@ -20,7 +20,8 @@ from packaging.version import InvalidVersion, Version
 
 from release_hook.errors import UserError
 from release_hook.resolve import cuda, pairing
-from release_hook.resolve.view import arch_of, wheel_fits
+from release_hook.resolve.image import arch_of
+from release_hook.resolve.view import wheel_fits
 
 if TYPE_CHECKING:
     from release_hook.pins import Pin
@@ -42,8 +43,8 @@ class Tagged:
 
     def fits(self, image: Image) -> bool:
         if self.wheels:
-            platform = image.needs_platform("choosing a jaxlib build")
-            return any(wheel_fits(w, image.python, platform) for w in self.wheels)
+            image.needs_platform("choosing a jaxlib build")
+            return any(wheel_fits(w, image) for w in self.wheels)
         if arch_of(image.needs_platform("choosing a jaxlib build")) != "x86_64":
             return False  # tagged CUDA builds were published for manylinux x86_64 only
         return image.python is None or not self.pythons or \

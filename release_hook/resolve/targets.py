@@ -5,13 +5,13 @@ import datetime
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from packaging.version import InvalidVersion, Version
 
 from release_hook.errors import UserError
 from release_hook.names import normalize as canonicalize_name
-from release_hook.pins import Note, Pin
+from release_hook.found import Note, Pin
 
 if TYPE_CHECKING:
     from release_hook.resolve.image import Image
@@ -36,6 +36,33 @@ def public(version: str) -> str:
 
 
 @dataclass(frozen=True)
+class Proof:
+    """The real resolver's answer for one build stage's whole install, with the chosen versions."""
+
+    state: str  # "installs", "refused", "unproved" (no answer) or "not asked"
+    tool: str  # "uv 0.13.9"
+    installs: tuple[tuple[str, str], ...]  # (name, version) it would install
+    reason: str  # its words (refused, unproved) or why it was not asked
+    cached: bool
+    target: str  # "Python 3.12 linux/amd64"
+    libc: str  # "glibc 2.36", "musl"
+    left_out: tuple[str, ...] = ()  # what the question could not include, and why
+    asked: tuple[str, ...] = ()  # the requirements asked about (the whole install)
+    constraints: tuple[str, ...] = ()
+
+    def to_json(self) -> list[object]:
+        return [self.state, self.tool, [list(i) for i in self.installs], self.reason, self.target,
+                self.libc, list(self.left_out), list(self.asked), list(self.constraints)]
+
+    @staticmethod
+    def from_json(value: list[Any]) -> Proof:
+        state, tool, installs, reason, target, libc, left_out, asked, constraints = value
+        return Proof(str(state), str(tool), tuple((str(n), str(v)) for n, v in installs),
+                     str(reason), True, str(target), str(libc), tuple(map(str, left_out)),
+                     tuple(map(str, asked)), tuple(map(str, constraints)))
+
+
+@dataclass(frozen=True)
 class Targets:
     """What each pin should read under one policy.
 
@@ -54,6 +81,8 @@ class Targets:
     requirements: Mapping[str, str] = field(default_factory=dict)  # package -> the release's need
     policy: str = ""
     warnings: tuple[Note, ...] = ()  # runtime traps of the chosen versions, at their pins
+    proofs: Mapping[tuple[str, int], Proof] = field(default_factory=dict)  # (path, stage) -> answer
+    skipped: tuple[tuple[str, str, str], ...] = ()  # (candidate, what rejected it, why), in order tried
 
     def for_pin(self, pin: Pin) -> str | None:
         if pin.package == self.package:
@@ -110,6 +139,13 @@ class Resolution:
 
     def page_for(self, pin: Pin) -> str | None:
         return self.targets_for(pin).page_for(pin)
+
+    def proofs(self) -> dict[tuple[str, int], Proof]:
+        """Each stage's proof, from the decision that covers it."""
+        out: dict[tuple[str, int], Proof] = {}
+        for t in self.groups.values():
+            out.update(t.proofs)
+        return out
 
     @property
     def unresolved(self) -> dict[str, str]:

@@ -1,0 +1,104 @@
+"""The search asks the real resolver (uv, and pip for one case) for each candidate with the whole
+install, on a package index served on loopback: a candidate it refuses, or whose answer breaks
+jax at import, is skipped and the next one tried."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from pkgindex import PackageIndex, served_as_pips_index
+
+JAXES = ("0.4.25", "0.4.26", "0.4.31", "0.5.0")
+
+
+@pytest.fixture
+def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PackageIndex]:
+    """jax and jaxlib as their metadata has them (jax pins its jaxlib; jaxlib needs NumPy and
+    SciPy), NumPy 1 and 2, and numpyro releases with their jax floors."""
+    idx = PackageIndex(tmp_path / "index")
+    for v in JAXES:
+        idx.wheel("jax", v, [f"jaxlib<={v},>={v}", "numpy>=1.22", "scipy>=1.9"], requires_python=">=3.9")
+        extra = ["ml-dtypes>=0.5"] if v == "0.5.0" else []  # a release whose needs the index lacks
+        idx.wheel("jaxlib", v, ["numpy>=1.22", "scipy>=1.9", *extra], tag="cp312-cp312-manylinux2014_x86_64")
+    for v in ("1.26.4", "2.2.0"):
+        idx.wheel("numpy", v)
+    for v in ("1.11.4", "1.13.0"):
+        idx.wheel("scipy", v)
+    idx.wheel("numpyro", "0.15.0", ["jax>=0.4.25", "jaxlib>=0.4.25"])
+    idx.wheel("numpyro", "0.19.0", ["jax>=0.4.25", "jaxlib>=0.4.25"])
+    monkeypatch.delenv("RELEASE_HOOK_VERIFY", raising=False)  # these tests ask the resolver
+    with served_as_pips_index(idx, monkeypatch) as served:
+        yield served
+
+
+def project(tmp_path: Path, dockerfile: str) -> Path:
+    root = tmp_path / "project"
+    root.mkdir(exist_ok=True)
+    (root / "setup.cfg").write_text("[release_hook]\nrequirements = index\n")
+    (root / "Dockerfile").write_text(dockerfile)
+    return root
+
+
+def sync(cli, root: Path, *args: str):  # type: ignore[no-untyped-def]
+    return cli("sync", "Dockerfile", "--no-commit", *args, cwd=root)
+
+
+@pytest.mark.parametrize("numpy", ["", "numpy==2.2.0 "])
+def test_minimum_skips_the_jaxlib_that_cannot_import_the_numpy_the_install_gets(
+        cli, tmp_path: Path, index: PackageIndex, numpy: str) -> None:
+    """Issue 14, rows 5 and 6: jaxlib 0.4.25 installs beside NumPy 2 and then fails at import;
+    0.4.26 is the lowest pair that builds and imports."""
+    root = project(tmp_path, f"FROM python:3.12-slim\nRUN pip install {numpy}numpyro==0.15.0 jax==0.4.31 jaxlib==0.4.31\n")
+    r = sync(cli, root, "--version", "0.19.0", "--policy", "minimum", "--explain")
+    assert r.code == 0, r.err
+    assert "jax==0.4.26 jaxlib==0.4.26" in (root / "Dockerfile").read_text()
+    assert "NumPy 2" not in r.err  # not a warning: the candidate was skipped
+    assert "cannot import NumPy 2.2.0" in r.out, r.out  # --explain says why 0.4.25 was skipped
+    assert "installs it for Python 3.12 linux/amd64" in r.out
+
+
+def test_a_candidate_the_resolver_refuses_moves_the_search_to_the_next_pair(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    """jaxlib 0.5.0 needs a package the index does not have: the newest pair that installs is
+    0.4.31, found by asking the resolver to pick below the refused one."""
+    root = project(tmp_path, "FROM python:3.12-slim\nRUN pip install 'numpy<2' numpyro==0.15.0 jax==0.4.25 jaxlib==0.4.25\n")
+    r = sync(cli, root, "--version", "0.19.0", "--policy", "latest", "--explain")
+    assert r.code == 0, r.err
+    assert "jax==0.4.31 jaxlib==0.4.31" in (root / "Dockerfile").read_text()
+    assert "ml-dtypes" in r.out  # the refusal of 0.5.0, in the resolver's words
+    checked = sync(cli, root, "--version", "0.19.0", "--policy", "latest", "--check")
+    assert checked.code == 0, checked.err + checked.out
+
+
+def test_pip_as_the_resolver_skips_the_same_way(cli, tmp_path: Path, index: PackageIndex,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RELEASE_HOOK_RESOLVER", "pip")
+    root = project(tmp_path, "FROM python:3.12-slim\nRUN pip install numpyro==0.15.0 jax==0.4.31 jaxlib==0.4.31\n")
+    r = sync(cli, root, "--version", "0.19.0", "--policy", "minimum", "--explain")
+    assert r.code == 0, r.err
+    assert "jax==0.4.26 jaxlib==0.4.26" in (root / "Dockerfile").read_text()
+    assert "stage 0 proof: pip " in r.out
+
+
+def test_offline_the_rules_decide_and_the_trap_is_a_warning(cli, tmp_path: Path, index: PackageIndex) -> None:
+    """Without a resolver's answer the tool cannot see what pip would install: the rules choose
+    0.4.25 and the NumPy 2 trap stays a warning at the pin."""
+    root = project(tmp_path, "FROM python:3.12-slim\nRUN pip install numpyro==0.15.0 jax==0.4.31 jaxlib==0.4.31\n")
+    r = sync(cli, root, "--version", "0.19.0", "--policy", "minimum", "--no-verify")
+    assert r.code == 0, r.err
+    assert "jax==0.4.25 jaxlib==0.4.25" in (root / "Dockerfile").read_text()
+    assert "jaxlib 0.4.25 cannot import NumPy 2" in r.err
+
+
+def test_ubuntu_jammy_is_one_image_to_every_question(cli, tmp_path: Path, index: PackageIndex) -> None:
+    """`ubuntu:jammy` is Ubuntu 22.04 with Python 3.10 and glibc 2.35, to the image's Python and to
+    the resolver's target alike (one table)."""
+    root = project(tmp_path, "FROM ubuntu:jammy\nRUN python3 -m pip install numpyro==0.15.0 jax==0.4.25 jaxlib==0.4.25\n")
+    for v in JAXES:
+        index.wheel("jaxlib", v, ["numpy>=1.22", "scipy>=1.9"], tag="cp310-cp310-manylinux_2_35_x86_64")
+    r = sync(cli, root, "--version", "0.15.0", "--dry-run", "--explain")
+    assert r.code == 0, r.err
+    assert "python 3.10 (base image ubuntu:jammy, Ubuntu 22.04's python3)" in r.out, r.out
+    assert "installs it for Python 3.10 linux/amd64 (glibc 2.35)" in r.out, r.out
