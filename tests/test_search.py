@@ -102,3 +102,27 @@ def test_ubuntu_jammy_is_one_image_to_every_question(cli, tmp_path: Path, index:
     assert r.code == 0, r.err
     assert "python 3.10 (base image ubuntu:jammy, Ubuntu 22.04's python3)" in r.out, r.out
     assert "installs it for Python 3.10 linux/amd64 (glibc 2.35)" in r.out, r.out
+
+
+def test_a_cuda_11_image_keeps_the_last_jax_whose_gpu_backend_accepts_cuda_11(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18: from jax 0.4.26 the GPU backend refuses CUDA 11 when it starts and runs on the
+    CPU. jax 0.4.27 declares that it takes jaxlib 0.4.25, whose +cuda11 build is the last one:
+    the pair must stop at jax 0.4.25."""
+    idx = PackageIndex(tmp_path / "index")
+    versions = ("0.4.20", "0.4.25", "0.4.26", "0.4.27")
+    for v in versions:
+        idx.wheel("jax", v, [f"jaxlib<={v},>=0.4.19"], requires_python=">=3.9")
+        idx.wheel("jaxlib", v, tag="cp310-cp310-manylinux2014_x86_64")
+    idx.wheel("numpyro", "0.15.0", ["jax>=0.4.14", "jaxlib>=0.4.14"])
+    page = [f"cuda11/jaxlib-{v}+cuda11.cudnn86-cp310-cp310-manylinux2014_x86_64.whl" for v in versions[:2]]
+    page += [f"cuda12/jaxlib-{v}+cuda12.cudnn89-cp310-cp310-manylinux2014_x86_64.whl" for v in versions]
+    idx.find_links_page("jax_cuda_releases.html", page)
+    with served_as_pips_index(idx, monkeypatch):
+        root = project(tmp_path, "FROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04\n"
+                       "RUN pip install numpyro==0.13.2 jax==0.4.20 jaxlib==0.4.20+cuda11.cudnn86 "
+                       f"-f {idx.link_url('jax_cuda_releases.html')}\n")
+        r = sync(cli, root, "--version", "0.15.0", "--policy", "latest", "--explain")
+    assert r.code == 0, r.err
+    assert "jax==0.4.25 jaxlib==0.4.25+cuda11.cudnn86" in (root / "Dockerfile").read_text()
+    assert "refuses CUDA 11.8 with cuDNN 8 when it starts" in r.out, r.out

@@ -149,7 +149,7 @@ class Candidates:
             if why is not None:
                 return why
         if jaxlib is None:
-            return self.runtime_problem(jax)
+            return None
         if release is not None:
             why = self.plugins_problem(release, jaxlib)
             if why is not None:
@@ -166,7 +166,7 @@ class Candidates:
                 return (f"jax {release.version}[{','.join(self.stage_extras(stage))}] installs jaxlib "
                         f"+{' or +'.join(sorted(wanted))}, but {stage.image.name} ({stage.image.cuda}) "
                         f"needs +{tag}")
-        return self.runtime_problem(jax)
+        return None
 
     def runtime_problem(self, jax: Version | None) -> str | None:
         """A rule jax enforces when its GPU backend starts (cuda.py, runtime_refuses)."""
@@ -176,6 +176,8 @@ class Candidates:
             image = stage.image
             if image.cuda is None or not self.uses_gpu(stage):
                 continue
+            if any(jaxlib_builds.plugin_major(p.package) not in (None, image.cuda.major) for p in stage.plugin_pins):
+                continue  # a plugin for another CUDA: builds.check_plugin_cuda says so, more plainly
             why = cuda.runtime_refuses(jax, image.cuda)
             if why:
                 return f"{why}: {image.name} would run jax on the CPU"
@@ -217,6 +219,9 @@ class Candidates:
         """The policy's best jaxlib for `jax` by the rules, or (None, why there is none)."""
         if len(self.read) >= MAX_JAX_READS and jax is not None and jax not in self.read:
             return None, f"stopped after reading {MAX_JAX_READS} jax releases"
+        refused = self.runtime_problem(jax)
+        if refused:
+            return None, refused
         order: list[Version | None] = [*sorted((v for v in jaxlibs if v is not None), reverse=policy == "latest")]
         order = order or [None]
         reasons = []
