@@ -76,8 +76,9 @@ def test_released_package_that_needs_a_newer_python_is_refused(cli, tmp_path: Pa
     root = project(tmp_path, text)
     r = sync(cli, root, "--version", "0.20.1")
     assert r.code == 2
+    # 0.99.0 fits Python 3.10 but needs a jax that was never released: not a release to suggest
     assert r.err == ("release-hook: Dockerfile:2: numpyro 0.20.1 needs Python >=3.11; the image has 3.10 "
-                     "(python:3.10-slim); newest that fits: 0.99.0\n")
+                     "(python:3.10-slim); newest numpyro that installs there: 0.20.0\n")
     assert (root / "Dockerfile").read_text() == text
 
 
@@ -86,8 +87,8 @@ def test_nothing_fits_the_image_names_the_newest_that_would(cli, tmp_path: Path,
     root = project(tmp_path, text)
     r = sync(cli, root, "--version", "0.23.0", "--policy", "latest")
     assert r.code == 2
-    assert r.err == ("release-hook: Dockerfile:2: jax 0.11.0 needs Python >=3.12; the image has 3.11 "
-                     "(python:3.11-bookworm); newest that fits: 0.10.2\n")
+    assert r.err == ("release-hook: Dockerfile:2: numpyro 0.23.0 needs jax>=0.11.0, and jax 0.11.0 needs Python "
+                     ">=3.12; the image has 3.11 (python:3.11-bookworm); newest numpyro that installs there: 0.22.0\n")
     assert (root / "Dockerfile").read_text() == text
 
 
@@ -312,8 +313,9 @@ def test_online_issue_8_cases(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     text = "FROM python:3.10-slim\nRUN pip install numpyro==0.20.0 jax==0.6.0 jaxlib==0.6.0\n"
     (root / "Dockerfile").write_text(text)
     r = sync(cli, root, "--version", "0.20.1")
+    # numpyro 0.20.0 declares Python >=3.9 but needs jax 0.7.0, which needs 3.11 (issue 17)
     assert (r.code, r.err) == (2, "release-hook: Dockerfile:2: numpyro 0.20.1 needs Python >=3.11; the image "
-                                  "has 3.10 (python:3.10-slim); newest that fits: 0.20.0\n")
+                                  "has 3.10 (python:3.10-slim); newest numpyro that installs there: 0.19.0\n")
     assert (root / "Dockerfile").read_text() == text
     r = sync(cli, root, "--version", "0.20.0", "--policy", "latest")
     assert r.code == 2 and "jax 0.7.0 needs Python >=3.11; the image has 3.10 (python:3.10-slim)" in r.err

@@ -126,3 +126,58 @@ def test_a_cuda_11_image_keeps_the_last_jax_whose_gpu_backend_accepts_cuda_11(
     assert r.code == 0, r.err
     assert "jax==0.4.25 jaxlib==0.4.25+cuda11.cudnn86" in (root / "Dockerfile").read_text()
     assert "refuses CUDA 11.8 with cuDNN 8 when it starts" in r.out, r.out
+
+
+@pytest.fixture
+def chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PackageIndex]:
+    """The real Requires-Python values of issue 17: numpyro 0.20.0 declares Python >=3.9 but
+    needs jax 0.7.0, which needs 3.11."""
+    idx = PackageIndex(tmp_path / "index")
+    for v, python in (("0.4.30", ">=3.9"), ("0.7.0", ">=3.11")):
+        idx.wheel("jax", v, [f"jaxlib<={v},>={v}"], requires_python=python)
+        for cp in ("39", "310", "311", "312", "313"):
+            if v == "0.4.30" or cp not in ("39", "310"):
+                idx.wheel("jaxlib", v, tag=f"cp{cp}-cp{cp}-manylinux2014_x86_64", requires_python=python)
+    for v, jax, python in (("0.14.0", "0.4.30", ">=3.9"), ("0.19.0", "0.4.30", ">=3.9"),
+                           ("0.20.0", "0.7.0", ">=3.9"), ("0.22.0", "0.7.0", ">=3.11")):
+        idx.wheel("numpyro", v, [f"jax>={jax}", f"jaxlib>={jax}"], requires_python=python)
+    monkeypatch.delenv("RELEASE_HOOK_VERIFY", raising=False)
+    with served_as_pips_index(idx, monkeypatch) as served:
+        yield served
+
+
+@pytest.mark.parametrize("ask", ["resolver", "rules"])
+def test_hints_name_a_release_whose_whole_chain_installs(cli, tmp_path: Path, chain: PackageIndex, ask: str) -> None:
+    """Issue 17: on python:3.9, numpyro 0.22.0 must not suggest 0.20.0 (which needs jax 0.7.0,
+    which needs 3.11), and 0.20.0 must not suggest a jax that numpyro 0.20.0 refuses."""
+    text = "FROM python:3.9-slim\nRUN pip install numpyro==0.14.0 jax==0.4.30 jaxlib==0.4.30\n"
+    root = project(tmp_path, text)
+    flags = ["--no-verify"] if ask == "rules" else []
+    r = sync(cli, root, "--version", "0.22.0", *flags)
+    assert (r.code, r.err) == (2, "release-hook: Dockerfile:2: numpyro 0.22.0 needs Python >=3.11; the image has "
+                                  "3.9 (python:3.9-slim); newest numpyro that installs there: 0.19.0\n")
+    r = sync(cli, root, "--version", "0.20.0", *flags)
+    assert (r.code, r.err) == (2, "release-hook: Dockerfile:2: numpyro 0.20.0 needs jax>=0.7.0, and jax 0.7.0 "
+                                  "needs Python >=3.11; the image has 3.9 (python:3.9-slim); newest numpyro that "
+                                  "installs there: 0.19.0\n")
+    assert (root / "Dockerfile").read_text() == text
+    assert sync(cli, root, "--version", "0.19.0", *flags).code == 0
+
+
+def test_where_no_release_installs_the_hint_names_a_python_that_would(cli, tmp_path: Path,
+                                                                       chain: PackageIndex) -> None:
+    """Issue 18: Ubuntu 20.04's Python 3.8 takes no numpyro here."""
+    root = project(tmp_path, "FROM ubuntu:20.04\nRUN python3 -m pip install numpyro==0.14.0 jax==0.4.30 jaxlib==0.4.30\n")
+    r = sync(cli, root, "--version", "0.19.0")
+    assert (r.code, r.err) == (2, "release-hook: Dockerfile:2: numpyro 0.19.0 needs Python >=3.9; the image has "
+                                  "3.8 (ubuntu:20.04); no release of numpyro installs there; numpyro 0.19.0 "
+                                  "installs on Python 3.9 (a base image such as python:3.9-slim)\n")
+
+
+def test_a_jax_given_with_pin_that_does_not_install_names_one_that_does(cli, tmp_path: Path,
+                                                                       chain: PackageIndex) -> None:
+    root = project(tmp_path, "FROM python:3.10-slim\nRUN pip install numpyro==0.14.0 jax==0.4.30 jaxlib==0.4.30\n")
+    r = sync(cli, root, "--version", "0.19.0", "--pin", "jax==0.7.0", "--pin", "jaxlib==0.7.0")
+    assert r.code == 2 and r.err.count("\n") == 1, r.err
+    assert "uv cannot install numpyro==0.19.0 jax==0.7.0 jaxlib==0.7.0 for Python 3.10 linux/amd64" in r.err
+    assert r.err.endswith("; newest jax that installs there: 0.4.30\n"), r.err

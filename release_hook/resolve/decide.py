@@ -14,10 +14,10 @@ from packaging.version import Version
 
 from release_hook.errors import UserError
 from release_hook.found import Note, Pin
-from release_hook.resolve import memo, search, solver, traps
+from release_hook.resolve import hints, memo, search, solver, traps
 from release_hook.resolve.candidates import Candidates
 from release_hook.resolve.cuda import NoBuild
-from release_hook.resolve.image import Image
+from release_hook.resolve.image import Image, Target
 from release_hook.resolve.search import Pair, Verdict
 from release_hook.resolve.targets import PLUGINS, Proof, Targets, public
 from release_hook.resolve.trial import Case, Trial
@@ -139,16 +139,29 @@ class Decision:
         for image in self.images.values():
             if python_accepts(raw.requires_python, image.python):
                 continue
-            newest = ""
-            try:
-                fits = [o.version for o in self.shared.offers(image)(self.package)
-                        if o.fits and not o.yanked and not o.version.is_prerelease]
-                newest = f"; newest that fits: {fits[-1]}" if fits else "; no release of it fits"
-            except UserError:
-                pass
             pin = next((p for p in self.pins if p.package == self.package), self.pins[0])
             raise UserError(f"{self.package} {self.shared.request.version} needs Python {raw.requires_python}; "
-                            f"the image has {image.python_text} ({image.name}){newest}", pin.path, pin.line)
+                            f"the image has {image.python_text} ({image.name}){self.release_hint(image)}",
+                            pin.path, pin.line)
+
+    def release_hint(self, image: Image) -> str:
+        """A release of the package whose whole chain installs in the image (hints.py)."""
+        target = image.target()
+        asking = isinstance(target, Target) and not self.not_asked
+
+        def walk() -> Version | None:
+            try:
+                releases = [o.version for o in self.shared.offers(image)(self.package)
+                            if o.fits and not o.yanked and not o.version.is_prerelease]
+            except UserError:
+                return None
+            return hints.walked(self.package, releases,
+                                lambda name, v: self.shared.index.metadata(name, v).requires_dist,
+                                lambda name, spec: bool(self.rules.versions(name, SpecifierSet(spec))))
+
+        return hints.suggestion(self.package, self.shared.request.version,
+                                target if asking else None,  # type: ignore[arg-type]
+                                solver.choose() if asking else None, walk)
 
     def choose(self, wants_jax: bool, wants_jaxlib: bool) -> search.Outcome:
         reqs = self.shared.requirements()
@@ -204,6 +217,10 @@ class Decision:
         verdict = self.verify(pair)
         if not verdict.ok:
             message, line = self.trial.refusal(pair, verdict)
+            if "jax" in self.explicit:  # a jax that installs there, with what it needs
+                case = self.trial.refused_case or self.cases[0]
+                message += hints.suggestion("jax", self.explicit["jax"], case.target, self.trial.resolver,
+                                            lambda: None)
             raise UserError(message, self.pins[0].path, line)
         return search.Outcome(pair, verdict)
 
@@ -230,7 +247,11 @@ class Decision:
     def no_candidates(self, project: str, spec: SpecifierSet, text: str, source: str) -> UserError:
         refusal = self.rules.refusal(project, spec)
         if refusal:
-            return UserError(refusal)
+            # not "newest jax that fits", which the release may refuse: a release that fits
+            head = refusal.split("; newest that fits")[0].split("; no release of it fits")[0]
+            image = next(iter(self.images.values()))
+            return UserError(f"{self.package} {self.shared.request.version} needs {text}, and {head}"
+                             f"{self.release_hint(image)}")
         if self.as_of is not None:
             undated = Candidates(self.shared, self.pins, self.images, self.explicit, self.fetch, None)
             if undated.versions(project, spec):
