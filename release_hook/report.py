@@ -15,7 +15,7 @@ from release_hook.config import Config
 from release_hook.found import Note, Pin
 from release_hook.plan import FilePlan
 from release_hook.request import Request
-from release_hook.resolve.targets import PLUGINS, Proof, Resolution, Targets
+from release_hook.resolve.targets import PLUGINS, Because, Proof, Resolution, Targets
 from release_hook.spans import line_of
 
 # Version of the JSON document's shape. Fields are only ever added within one version; a field
@@ -41,14 +41,39 @@ def why(pin: Pin, targets: Targets | None, version_from: str = "--version") -> s
     if pin.package in targets.unresolved:
         return f"not decided: {targets.unresolved[pin.package]}"
     need = targets.requirements.get(pin.package)
-    source = targets.sources.get(pin.package, "")
-    if not source and pin.package in PLUGINS:
-        source = "follows jaxlib"
-    reason = "; ".join(x for x in (f"release needs {need}" if need else "", source) if x)
-    build = targets.sources.get(f"build for {pin.image}") if pin.package == "jaxlib" else None
-    if build:
-        reason += f"; build {build}"
+    if need and targets.requirements_from:
+        need += f" (from {targets.requirements_from})"
+    because = targets.why.get(pin.package)
+    said = _because(pin.package, because, need) if because else ("follows jaxlib" if pin.package in PLUGINS else "")
+    reason = "; ".join(x for x in (f"release needs {need}" if need else "", said) if x)
+    build = targets.why.get(f"build for {pin.image}") if pin.package == "jaxlib" else None
+    if build is not None:
+        reason += "; build " + ("no tag: CUDA comes from the plugin packages" if build.found_in == "plugin"
+                                else f"+{build.tag} for {build.cuda} ({build.found_in})")
+    if because is not None and because.cached:
+        reason += " (decided earlier, cached)"
     return reason
+
+
+def _because(package: str, b: Because, need: str | None) -> str:
+    if b.kind == "given":
+        return "--pin"
+    if b.kind == "follows":
+        return f"follows jaxlib {b.paired_with}" + (f"; {b.requires}" if b.requires else "")
+    on = ", ".join(b.images)
+    dated = f", published by {b.as_of}" if b.as_of else ""
+    if package == "jaxlib":
+        text = (f"{b.policy} pair that jax accepts (declared bounds, not newer than jax), with a build "
+                f"for every image on {on}{dated}" + (f", with jax {b.paired_with}" if b.paired_with else ""))
+    else:
+        wanted = need.split(" (from ")[0] if need else package
+        text = f"{b.policy} of {wanted} that installs on {on}{dated}, {b.listed_by or 'index'}"
+        text += ("; the resolver installs it with the whole install" if b.proof == "installs"
+                 else f"; the rules decided ({b.proof_why})")
+        if b.skipped:
+            side = "newer" if b.policy == "latest" else "lower"
+            text += f"; {b.skipped} {side} candidate{'s' if b.skipped > 1 else ''} skipped"
+    return text
 
 
 def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO,

@@ -180,9 +180,10 @@ def check_plugin_cuda(package: str, image: Image) -> None:
 def jaxlib_build(version: Version, stage: Stage, uses_plugin: bool, builds: Builds,
                  answered: Mapping[str, str], on_index: Callable[[str, Version], bool],
                  forced: bool = False) -> tuple[str | None, str, str]:
-    """(tag, page, why) of the jaxlib build for the stage: tag None when the stage pins no jaxlib,
-    "" for an untagged jaxlib from the index; raises NoBuild when this version has none. A
-    version `forced` by --pin gets the build for the image's CUDA whatever its Python."""
+    """(tag, page, source) of the jaxlib build for the stage: tag None when the stage pins no
+    jaxlib, "" for an untagged jaxlib from the index; source says where the build was found
+    ("plugin" when CUDA comes from the plugin packages). Raises NoBuild when this version has
+    none. A version `forced` by --pin gets the build for the image's CUDA whatever its Python."""
     image = stage.image
     if not stage.jaxlib_pins:
         return None, "", ""
@@ -194,7 +195,7 @@ def jaxlib_build(version: Version, stage: Stage, uses_plugin: bool, builds: Buil
                                f"{image.python_text} on {image.platform}")
         return "", "", why
 
-    plugin_why = "no tag: CUDA comes from the plugin packages"
+    plugin_why = "plugin"
     if not tagged_pin and (uses_plugin or image.cuda is None):
         return untagged(plugin_why if uses_plugin else "")
     published, source = builds.tagged(version, answered)
@@ -212,7 +213,7 @@ def jaxlib_build(version: Version, stage: Stage, uses_plugin: bool, builds: Buil
                            f"{image.platform} ({image.name})")
     tag = cuda.choose(version, [b.tag for b in fitting], image.cuda, image.name)
     page = next(b.page for b in fitting if b.tag == tag)
-    return tag, page, f"+{tag} for {image.cuda} ({source})"
+    return tag, page, source
 
 
 def plugin_problem(release: pairing.JaxRelease, extras: Sequence[str], pinned: Mapping[str, frozenset[str]],

@@ -14,12 +14,12 @@ from packaging.version import Version
 
 from release_hook.errors import UserError
 from release_hook.found import Note, Pin
-from release_hook.resolve import hints, memo, search, solver, traps
+from release_hook.resolve import hints, memo, pairing, search, solver, traps
 from release_hook.resolve.candidates import Candidates
 from release_hook.resolve.cuda import NoBuild
 from release_hook.resolve.image import Image, Target
 from release_hook.resolve.search import Pair, Verdict
-from release_hook.resolve.targets import PLUGINS, Proof, Targets, public
+from release_hook.resolve.targets import PLUGINS, Because, Proof, Targets, public
 from release_hook.resolve.trial import Case, Trial
 from release_hook.resolve.view import python_accepts
 
@@ -50,7 +50,6 @@ class Decision:
         self.blind = dict(blind) if not verifying(shared) else {}  # stages no resolver can be asked about
         self.explicit = dict(request.pins)
         self.needed = {p.package for p in self.pins if p.package != self.package}
-        self.sources: dict[str, str] = {name: "--pin" for name in self.explicit}
         given = set(self.explicit) | (set(PLUGINS) if "jaxlib" in self.explicit else set())
         # Everything given on the command line: read nothing from anywhere but the snapshot.
         self.fetch = not self.needed <= given
@@ -275,7 +274,7 @@ class Decision:
     def finish(self, versions: dict[str, str], outcome: search.Outcome | None, record: bool = True) -> Targets:
         request = self.shared.request
         tags, pages = {}, {}
-        sources = dict(self.sources) if record else {}
+        why: dict[str, Because] = {name: Because("given") for name in self.explicit} if record else {}
         if "jaxlib" in versions:
             chosen = Version(public(versions["jaxlib"]))
             jax = Version(public(versions["jax"])) if "jax" in versions else None
@@ -284,7 +283,7 @@ class Decision:
                 if "+" in versions["jaxlib"]:
                     continue  # a tagged --pin is written as given
                 try:
-                    tag, page, why = self.rules.build(chosen, stage, release)
+                    tag, page, found_in = self.rules.build(chosen, stage, release)
                 except UserError as e:
                     at = (stage.jaxlib_pins or stage.plugin_pins or (self.pins[0],))[0]
                     if e.path is None:
@@ -294,35 +293,39 @@ class Decision:
                     tags[stage.image.name] = tag
                 if page:
                     pages[stage.image.name] = page
-                if why and record:
-                    sources[f"build for {stage.image.name}"] = why
+                if found_in and record:
+                    why[f"build for {stage.image.name}"] = Because(
+                        "build", tag=tag or "", cuda=str(stage.image.cuda or ""), found_in=found_in)
+            if record:
+                for name in sorted({p.package for p in self.pins if p.package in PLUGINS} - set(self.explicit)):
+                    need = pairing.requirement_of(release, name, self.rules.extras) if release is not None else None
+                    requires = f"jax {jax}[{','.join(self.rules.extras)}] requires {name}{need}" if need else ""
+                    why[name] = Because("follows", paired_with=str(chosen), requires=requires)
         if record and outcome is not None:
-            sources.update(self.because(outcome))
-        targets = Targets(self.package, request.version, versions, tags, pages, sources,
+            why.update(self.because(outcome))
+        raw = self.shared.raw_requirements() if self.fetch else None
+        targets = Targets(self.package, request.version, versions, tags, pages, why,
                           policy=self.policy, requirements=self.requirement_text,
+                          requirements_from=raw.source if raw is not None and self.requirement_text else "",
                           skipped=tuple((str(s.pair), s.kind, s.why) for s in outcome.skipped) if outcome else ())
         return replace(targets, proofs=self.proofs(outcome, targets)) if record else targets
 
-    def because(self, outcome: search.Outcome) -> dict[str, str]:
+    def because(self, outcome: search.Outcome) -> dict[str, Because]:
         pair = outcome.pair
-        out: dict[str, str] = {}
         if pair is None:
-            return out
-        images = ", ".join(sorted({f"Python {i.python_text}, {i.platform}" for i in self.images.values()}))
-        dated = f", published by {self.as_of:%Y-%m-%d %H:%M %Z}" if self.as_of else ""
+            return {}
+        images = tuple(sorted({f"Python {i.python_text}, {i.platform}" for i in self.images.values()}))
+        as_of = f"{self.as_of:%Y-%m-%d %H:%M %Z}" if self.as_of else ""
         verdict = outcome.verdict
-        proved = ("the rules decided (" + (self.not_asked or (verdict.why if verdict else "")) + ")"
-                  if verdict is None or verdict.state != "installs" else "the resolver installs it with the whole install")
-        n = len(outcome.skipped)
-        moved = f"; {n} {'newer' if self.policy == 'latest' else 'lower'} candidate{'s' if n > 1 else ''} skipped" \
-            if n else ""
+        proof = verdict.state if verdict is not None else "not asked"
+        proof_why = self.not_asked or (verdict.why if verdict is not None and verdict.state != "installs" else "")
+        out: dict[str, Because] = {}
         if pair.jax is not None and "jax" not in self.explicit:
-            out["jax"] = (f"{self.policy} of {self.requirement_text.get('jax', 'jax')} that installs on {images}{dated}"
-                          f", {self.shared.index.answered.get('jax', 'index')}; {proved}{moved}")
+            out["jax"] = Because("chosen", self.policy, images, as_of, self.shared.index.answered.get("jax", "index"),
+                                 proof, proof_why, len(outcome.skipped))
         if pair.jaxlib is not None and "jaxlib" not in self.explicit:
-            out["jaxlib"] = (f"{self.policy} pair that jax accepts (declared bounds, not newer than jax), "
-                             f"with a build for every image on {images}{dated}"
-                             + (f", with jax {pair.jax}" if pair.jax else ""))
+            out["jaxlib"] = Because("chosen", self.policy, images, as_of, proof=proof, proof_why=proof_why,
+                                    paired_with=str(pair.jax) if pair.jax else "")
         return out
 
     def proofs(self, outcome: search.Outcome | None, targets: Targets) -> dict[tuple[str, int], Proof]:

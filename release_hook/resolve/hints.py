@@ -56,7 +56,7 @@ def walked(package: str, releases: Sequence[Version], requires_of: Callable[[str
 
 
 def _needs(lines: Sequence[str]) -> list[tuple[str, str]]:
-    out = []
+    out: list[tuple[str, str]] = []
     for line in lines:
         try:
             req = Requirement(line)

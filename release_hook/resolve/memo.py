@@ -9,7 +9,7 @@ import json
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from release_hook import cache
-from release_hook.resolve.targets import Proof, Targets
+from release_hook.resolve.targets import Because, Proof, Targets
 
 if TYPE_CHECKING:
     from release_hook.found import Pin
@@ -31,7 +31,7 @@ def key(package: str, policy: str, raw: RawRequirements, explicit: Mapping[str, 
         installs: Sequence[object], not_asked: str) -> str:
     shape = sorted({(p.package, tuple(sorted(p.extras)), p.image, "+" in p.version,
                      tuple(c.text for _, c in p.addresses)) for p in pins})
-    return json.dumps(["pair", 3, package, policy, raw.source, raw.lines, raw.requires_python,
+    return json.dumps(["pair", 4, package, policy, raw.source, raw.lines, raw.requires_python,
                        sorted(explicit.items()), shape, sorted(images), [str(t) for t in targets],
                        as_of.isoformat() if as_of else None, cuda, list(index_urls), installs,
                        not_asked], default=str)
@@ -39,10 +39,10 @@ def key(package: str, policy: str, raw: RawRequirements, explicit: Mapping[str, 
 
 def load(memo_key: str, offline: bool, package: str, version: str) -> Targets | None:
     known = cache.get(memo_key, None if offline else PAIR_TTL)
-    if not (isinstance(known, dict) and isinstance(known.get("sources"), dict)):
+    if not (isinstance(known, dict) and isinstance(known.get("why"), dict)):
         return None
-    known["sources"] = {k: f"{v} (decided earlier, cached)" for k, v in known["sources"].items()}
     try:
+        known["why"] = {k: Because.from_json(v) for k, v in known["why"].items()}
         # in the order of the decision's installs: a file of the same content elsewhere shares it
         known["proofs"] = {("", i): Proof.from_json(p) for i, p in enumerate(known.get("proofs", []))}
         known["skipped"] = tuple(tuple(map(str, s)) for s in known.get("skipped", []))
@@ -53,7 +53,8 @@ def load(memo_key: str, offline: bool, package: str, version: str) -> Targets | 
 
 def store(memo_key: str, targets: Targets) -> None:
     cache.put(memo_key, {"versions": dict(targets.versions), "cuda_tags": dict(targets.cuda_tags),
-                         "pages": dict(targets.pages), "sources": dict(targets.sources),
+                         "pages": dict(targets.pages), "why": {k: v.to_json() for k, v in targets.why.items()},
                          "requirements": dict(targets.requirements), "policy": targets.policy,
+                         "requirements_from": targets.requirements_from,
                          "proofs": [p.to_json() for _, p in sorted(targets.proofs.items())],
                          "skipped": [list(s) for s in targets.skipped]})

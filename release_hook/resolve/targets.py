@@ -36,6 +36,34 @@ def public(version: str) -> str:
 
 
 @dataclass(frozen=True)
+class Because:
+    """What decided one target, as values (report.py words them; the memo keeps them as they are)."""
+
+    kind: str  # "given" (--pin), "chosen" (the search), "follows" (a plugin follows jaxlib), "build"
+    policy: str = ""
+    images: tuple[str, ...] = ()  # "Python 3.12, linux/amd64"
+    as_of: str = ""  # when `latest` was judged as of a moment
+    listed_by: str = ""  # where the releases were read: "index", "cache"
+    proof: str = ""  # "installs", "unproved", "not asked"
+    proof_why: str = ""  # why there was no answer
+    skipped: int = 0  # candidates skipped before this one
+    paired_with: str = ""  # the jax a jaxlib pairs with, the jaxlib a plugin follows
+    tag: str = ""  # build: the jaxlib tag ("" for CUDA from the plugins)
+    cuda: str = ""  # build: the image's CUDA
+    found_in: str = ""  # build: "find-links page", "snapshot, because ...", "plugin"
+    requires: str = ""  # follows: what jax's extra requires of the plugin ("jax 0.4.25[cuda12] requires ==0.4.25")
+    cached: bool = False  # decided by an earlier run
+
+    def to_json(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "cached" and v not in ("", (), 0)}
+
+    @staticmethod
+    def from_json(value: dict[str, Any]) -> Because:
+        fields: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in value.items()}
+        return Because(**fields, cached=True)
+
+
+@dataclass(frozen=True)
 class Proof:
     """The real resolver's answer for one build stage's whole install, with the chosen versions."""
 
@@ -76,9 +104,10 @@ class Targets:
     versions: Mapping[str, str]
     cuda_tags: Mapping[str, str] = field(default_factory=dict)
     pages: Mapping[str, str] = field(default_factory=dict)
-    sources: Mapping[str, str] = field(default_factory=dict)  # package or image -> what decided it
+    why: Mapping[str, Because] = field(default_factory=dict)  # package, or "build for IMAGE" -> what decided it
     unresolved: Mapping[str, str] = field(default_factory=dict)  # package -> why not decided
     requirements: Mapping[str, str] = field(default_factory=dict)  # package -> the release's need
+    requirements_from: str = ""  # where the release's needs were read (its metadata on the index, setup.py)
     policy: str = ""
     warnings: tuple[Note, ...] = ()  # runtime traps of the chosen versions, at their pins
     proofs: Mapping[tuple[str, int], Proof] = field(default_factory=dict)  # (path, stage) -> answer
