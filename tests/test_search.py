@@ -181,3 +181,42 @@ def test_a_jax_given_with_pin_that_does_not_install_names_one_that_does(cli, tmp
     assert r.code == 2 and r.err.count("\n") == 1, r.err
     assert "uv cannot install numpyro==0.19.0 jax==0.7.0 jaxlib==0.7.0 for Python 3.10 linux/amd64" in r.err
     assert r.err.endswith("; newest jax that installs there: 0.4.30\n"), r.err
+
+
+def test_an_index_the_dockerfile_names_is_read_only_when_trusted(cli, tmp_path: Path, index: PackageIndex) -> None:
+    """A Dockerfile in a pull request must not choose where the maintainer's tools read from."""
+    from pkgindex import serve
+
+    other = PackageIndex(tmp_path / "other")
+    other.wheel("jax", "9.9.9")
+    server, _ = serve(other)
+    try:
+        text = (f"FROM python:3.12-slim\nRUN pip install -i {other.url} 'numpy<2' numpyro==0.15.0 "
+                "jax==0.4.25 jaxlib==0.4.25\n")
+        root = project(tmp_path, text)
+        r = sync(cli, root, "--version", "0.19.0", "--dry-run", "--explain")
+        assert r.code == 0, r.err
+        assert other.hits == [], other.hits  # neither the tool nor the resolver read it
+        assert f"left out: -i {other.url} (an index the Dockerfile names: read only with " \
+               "[release_hook] trust_file_indexes = true)" in r.out, r.out
+        (root / "setup.cfg").write_text("[release_hook]\nrequirements = index\ntrust_file_indexes = true\n")
+        r = sync(cli, root, "--version", "0.19.0", "--dry-run", "--explain")
+        # trusted, it is read first, as the image's pip reads it: it has no jax 0.4.x at all
+        assert r.code == 2 and "jax` was found on " + other.url in r.err, r.err
+        assert any(h.startswith("/simple/jax") for h in other.hits), other.hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_resolver_that_does_not_answer_in_time_says_what_it_was_waiting_for(
+        cli, tmp_path: Path, index: PackageIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside a hook the wait is bounded; the run goes on with the rules and says why."""
+    monkeypatch.setenv("RELEASE_HOOK_RESOLVER_LIMIT", "2")
+    monkeypatch.setenv("RELEASE_HOOK_TIMEOUT", "30")  # the tool's own reads may wait; uv may not
+    root = project(tmp_path, "FROM python:3.12-slim\nRUN pip install numpyro==0.15.0 jax==0.4.31 jaxlib==0.4.31\n")
+    sync(cli, root, "--version", "0.19.0", "--dry-run", "--no-verify")  # the tool's reads, cached
+    index.faults["/simple/scipy/"] = "slow"
+    r = sync(cli, root, "--version", "0.19.0", "--dry-run")
+    assert r.code == 0, r.err
+    assert "not proved by a resolver: no answer within 2s while resolving numpyro==0.19.0 jax==" in r.err, r.err

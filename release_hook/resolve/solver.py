@@ -149,6 +149,11 @@ def _sdists_only(project: str, version: str) -> bool:
 
 
 def time_limit() -> float:
+    """Seconds one resolver run may take: RELEASE_HOOK_RESOLVER_LIMIT, else less inside a hook."""
+    try:
+        return float(os.environ["RELEASE_HOOK_RESOLVER_LIMIT"])
+    except (KeyError, ValueError):
+        pass
     if any(os.environ.get(v) for v in _HOOK_VARIABLES):
         return HOOK_LIMIT
     return RUN_LIMIT
