@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from release_hook.pins import Pin
     from release_hook.resolve.image import Image
 
-PAGES = cuda.PAGES
 PLUGIN_MAJORS = (12, 13)  # jax-cudaNN-plugin packages ever published
 LAST_CUDA11 = Version("0.4.25")  # CUDA 11.8 wheels were dropped in jaxlib 0.4.26
 

@@ -78,9 +78,9 @@ class Candidates:
         for pin in self.pins:
             for _, chars in pin.addresses:
                 base = chars.text.rsplit("/", 1)[-1]
-                if base in jaxlib_builds.PAGES and not chars.computed and not chars.undefined:
+                if base in cuda.PAGES and not chars.computed and not chars.undefined:
                     head = chars.text[: -len(base)]
-                    urls.extend(head + page for page in jaxlib_builds.PAGES)
+                    urls.extend(head + page for page in cuda.PAGES)
         return sorted(set(urls))
 
     def read_page(self, url: str) -> tuple[str, ...] | None:

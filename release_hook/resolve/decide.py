@@ -19,7 +19,7 @@ from release_hook.resolve.candidates import Candidates
 from release_hook.resolve.cuda import NoBuild
 from release_hook.resolve.image import Image, Target
 from release_hook.resolve.search import Pair, Verdict
-from release_hook.resolve.targets import PLUGINS, Because, Proof, Targets, public
+from release_hook.resolve.targets import PLUGINS, Because, Proof, Targets
 from release_hook.resolve.trial import Case, Trial
 from release_hook.resolve.view import python_accepts
 
@@ -172,7 +172,7 @@ class Decision:
             if not jaxes:
                 raise self._at_pin(self.no_candidates("jax", need["jax"], reqs.text("jax"), reqs.source), ("jax",))
         else:
-            jaxes = [Version(public(self.explicit["jax"]))] if "jax" in self.explicit else [None]
+            jaxes = [_public(self.explicit["jax"])] if "jax" in self.explicit else [None]
         jaxlibs: list[Version | None]
         if wants_jaxlib:
             jaxlibs = list(self.rules.jaxlib_versions(need["jaxlib"]))
@@ -180,7 +180,7 @@ class Decision:
                 raise self._at_pin(self.no_candidates("jaxlib", need["jaxlib"], reqs.text("jaxlib"), reqs.source),
                                    ("jaxlib", *PLUGINS))
         else:
-            jaxlibs = [Version(public(self.explicit["jaxlib"]))] if "jaxlib" in self.explicit else [None]
+            jaxlibs = [_public(self.explicit["jaxlib"])] if "jaxlib" in self.explicit else [None]
 
         def best_pair(jax: Version | None) -> Pair | str:
             try:
@@ -211,8 +211,8 @@ class Decision:
 
     def given(self) -> search.Outcome:
         """The versions given with --pin, asked of the resolver as they are."""
-        pair = Pair(Version(public(self.explicit["jax"])) if "jax" in self.explicit else None,
-                    Version(public(self.explicit["jaxlib"])) if "jaxlib" in self.explicit else None)
+        pair = Pair(_public(self.explicit["jax"]) if "jax" in self.explicit else None,
+                    _public(self.explicit["jaxlib"]) if "jaxlib" in self.explicit else None)
         verdict = self.verify(pair)
         if not verdict.ok:
             message, line = self.trial.refusal(pair, verdict)
@@ -276,8 +276,8 @@ class Decision:
         tags, pages = {}, {}
         why: dict[str, Because] = {name: Because("given") for name in self.explicit} if record else {}
         if "jaxlib" in versions:
-            chosen = Version(public(versions["jaxlib"]))
-            jax = Version(public(versions["jax"])) if "jax" in versions else None
+            chosen = _public(versions["jaxlib"])
+            jax = _public(versions["jax"]) if "jax" in versions else None
             release = self.rules.release(jax)
             for stage in self.rules.stages():
                 if "+" in versions["jaxlib"]:
@@ -366,9 +366,9 @@ class Decision:
         for (path, package), mine in sorted(by_path.items()):
             text = self.texts.get(path, "")
             if package == "jax" and "jax" in versions:
-                warnings += traps.scipy_trap(Version(public(versions["jax"])), python, mine, text)
+                warnings += traps.scipy_trap(_public(versions["jax"]), python, mine, text)
             if package == "jaxlib" and "jaxlib" in versions:
-                warnings += traps.numpy_trap(Version(public(versions["jaxlib"])), python, mine, text)
+                warnings += traps.numpy_trap(_public(versions["jaxlib"]), python, mine, text)
         return tuple(warnings)
 
 
@@ -376,3 +376,8 @@ def _not_asked(why: str):  # type: ignore[no-untyped-def]
     def verify(pair: Pair) -> Verdict:
         return Verdict(True, "unproved", f"not asked: {why}")
     return verify
+
+
+def _public(version: str) -> Version:
+    """A version without its local tag (`0.4.25+cuda11.cudnn86` is jaxlib 0.4.25's build)."""
+    return Version(Version(version).public)

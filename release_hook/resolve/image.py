@@ -37,14 +37,10 @@ if TYPE_CHECKING:
     from release_hook.request import Request
 
 DEFAULT_PLATFORM = "linux/amd64"
-_ARCH = {"amd64": "x86_64", "arm64": "aarch64", "386": "i686", "ppc64le": "ppc64le", "s390x": "s390x",
-         "arm": "armv7l"}
-
-
 def arch_of(platform: str) -> str:
-    """`linux/arm64` (or `linux/arm64/v8`) is aarch64; `linux/amd64` x86_64."""
-    parts = platform.split("/")
-    return _ARCH.get(parts[1] if len(parts) > 1 else parts[0], parts[-1])
+    """`linux/arm64` (or `linux/arm64/v8`, `aarch64`) is aarch64; `linux/amd64` x86_64."""
+    known = platform_name(platform)
+    return PLATFORMS[known] if known else platform.rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)

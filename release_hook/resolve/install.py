@@ -16,10 +16,8 @@ from typing import Callable, Sequence
 from packaging.utils import canonicalize_name
 
 from release_hook.found import FileArg, Pin, PipInstall, Requirement, Scan
+from release_hook.resolve.cuda import PAGES
 
-# Which find-links addresses a Dockerfile may bring to the question without the user's say:
-# jax's own pages, which list the CUDA builds of jaxlib and nothing else.
-JAX_PAGES = ("jax_releases.html", "jax_cuda_releases.html")
 _OPTION = {"-f": "--find-links", "--find-links": "--find-links", "-i": "--index-url",
            "--index-url": "--index-url", "--default-index": "--index-url",
            "--extra-index-url": "--extra-index-url", "--index": "--extra-index-url"}
@@ -189,7 +187,8 @@ def _trusted_option(option: str, url: str, trusted: bool) -> tuple[str, str] | N
     name = _OPTION.get(option)
     if name is None:
         return None
-    if name == "--find-links" and url.rstrip("/").rsplit("/", 1)[-1] in JAX_PAGES:
+    # jax's own pages, which list the CUDA builds of jaxlib and nothing else, need no trust
+    if name == "--find-links" and url.rstrip("/").rsplit("/", 1)[-1] in PAGES:
         return (name, url)
     if not trusted:
         return None

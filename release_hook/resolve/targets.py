@@ -31,10 +31,6 @@ def parse_pin(text: str) -> tuple[str, str]:
     return canonicalize_name(m.group(1)), m.group(2)
 
 
-def public(version: str) -> str:
-    return version.split("+", 1)[0]
-
-
 @dataclass(frozen=True)
 class Because:
     """What decided one target, as values (report.py words them; the memo keeps them as they are)."""
@@ -120,7 +116,7 @@ class Targets:
             return None
         wanted = self.versions.get(pin.package)
         if wanted is None and pin.package in PLUGINS and "jaxlib" in self.versions:
-            wanted = public(self.versions["jaxlib"])
+            wanted = Version(self.versions["jaxlib"]).public
         if wanted is None:
             return None
         if pin.package == "jaxlib" and "+" not in wanted:

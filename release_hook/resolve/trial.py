@@ -21,7 +21,8 @@ from release_hook.errors import UserError
 from release_hook.found import Pin
 from release_hook.resolve import solver, traps
 from release_hook.resolve.image import Image, Target
-from release_hook.resolve.install import JAX_PAGES, Install, requirement_name
+from release_hook.resolve.cuda import PAGES
+from release_hook.resolve.install import Install, requirement_name
 from release_hook.resolve.search import Pair, Verdict
 from release_hook.resolve.targets import PLUGINS, Targets
 
@@ -203,7 +204,7 @@ def _join(*specs: str) -> str:
 
 def _with_page(url: str, page: str) -> str:
     base = url.rstrip("/").rsplit("/", 1)[-1]
-    return url[: len(url) - len(base)] + page if base in JAX_PAGES else url
+    return url[: len(url) - len(base)] + page if base in PAGES else url
 
 
 def _short(text: str, limit: int = 200) -> str:
