@@ -18,8 +18,8 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PackageIn
     """jax and jaxlib as their metadata has them (jax pins its jaxlib; jaxlib needs NumPy and
     SciPy), NumPy 1 and 2, and numpyro releases with their jax floors."""
     idx = PackageIndex(tmp_path / "index")
-    for v in JAXES:
-        idx.wheel("jax", v, [f"jaxlib<={v},>={v}", "numpy>=1.22", "scipy>=1.9"], requires_python=">=3.9")
+    for v in JAXES:  # as on the real index, jax 0.4.26 and newer also take jaxlib 0.4.25
+        idx.wheel("jax", v, [f"jaxlib<={v},>=0.4.25", "numpy>=1.22", "scipy>=1.9"], requires_python=">=3.9")
         extra = ["ml-dtypes>=0.5"] if v == "0.5.0" else []  # a release whose needs the index lacks
         idx.wheel("jaxlib", v, ["numpy>=1.22", "scipy>=1.9", *extra], tag="cp312-cp312-manylinux2014_x86_64")
     for v in ("1.26.4", "2.2.0"):
@@ -62,12 +62,13 @@ def test_minimum_skips_the_jaxlib_that_cannot_import_the_numpy_the_install_gets(
 def test_a_candidate_the_resolver_refuses_moves_the_search_to_the_next_pair(
         cli, tmp_path: Path, index: PackageIndex) -> None:
     """jaxlib 0.5.0 needs a package the index does not have: the newest pair that installs is
-    0.4.31, found by asking the resolver to pick below the refused one."""
+    jax 0.5.0 with jaxlib 0.4.31 (jax 0.5.0 takes it), the resolver's own pick below the refused
+    pair, checked against jax's rules and verified."""
     root = project(tmp_path, "FROM python:3.12-slim\nRUN pip install 'numpy<2' numpyro==0.15.0 jax==0.4.25 jaxlib==0.4.25\n")
     r = sync(cli, root, "--version", "0.19.0", "--policy", "latest", "--explain")
     assert r.code == 0, r.err
-    assert "jax==0.4.31 jaxlib==0.4.31" in (root / "Dockerfile").read_text()
-    assert "ml-dtypes" in r.out  # the refusal of 0.5.0, in the resolver's words
+    assert "jax==0.5.0 jaxlib==0.4.31" in (root / "Dockerfile").read_text()
+    assert "ml-dtypes" in r.out  # the refusal of jaxlib 0.5.0, in the resolver's words
     checked = sync(cli, root, "--version", "0.19.0", "--policy", "latest", "--check")
     assert checked.code == 0, checked.err + checked.out
 

@@ -232,4 +232,8 @@ class Candidates:
             if why is None:
                 return lib, ""
             reasons.append(why)
-        return None, reasons[0] if reasons else f"jax {jax} refuses every jaxlib in range"
+        if reasons:
+            return None, reasons[0]
+        low = min((v for v in order if v is not None), default=None)
+        return None, (f"every jaxlib it could take (from {low}) is newer than jax {jax}, which jax refuses "
+                      "at import" if low is not None else f"no jaxlib in range for jax {jax}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -182,9 +182,9 @@ class Decision:
         else:
             jaxlibs = [_public(self.explicit["jaxlib"])] if "jaxlib" in self.explicit else [None]
 
-        def best_pair(jax: Version | None) -> Pair | str:
+        def best_pair(jax: Version | None, allowed: Callable[[Version], bool]) -> Pair | str:
             try:
-                lib, why = self.rules.best_pair(self.policy, jax, jaxlibs)
+                lib, why = self.rules.best_pair(self.policy, jax, [v for v in jaxlibs if v is None or allowed(v)])
             except NoBuild as e:
                 return e.message
             except UserError as e:

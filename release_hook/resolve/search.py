@@ -41,6 +41,9 @@ class Verdict:
     kind: str = ""  # what rejected it: "resolver", "numpy", "scipy", "import", ...
     answers: tuple[object, ...] = ()  # the resolver's answers (solver.Answer), one per install
     below: V = None  # a rule's word on where to go on: no jax newer than this can pass
+    # ...or no candidate lower than these can pass: ("jaxlib", 0.4.26) when NumPy 2 is what pip
+    # installs here, which no jaxlib before 0.4.26 imports
+    floor: tuple[tuple[str, Version], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,9 +63,10 @@ class Outcome:
     exhausted: str = ""  # why the walk stopped without a pair ("" when it found one)
 
 
-BestPair = Callable[[V], "Pair | str"]  # the best pair for a jax by the rules, or why none
+# The best pair for a jax by the rules, among jaxlibs the filter allows; or why there is none.
+BestPair = Callable[[V, Callable[[Version], bool]], "Pair | str"]
 Verify = Callable[[Pair], Verdict]
-Steer = Callable[[Pair], "V | str"]  # the jax the resolver picks in the rest of the range, or why none
+Steer = Callable[[Pair], "Pair | str"]  # the pair the resolver picks in the rest of the range, or why none
 
 
 def ordered(policy: str, versions: Sequence[V]) -> list[V]:
@@ -78,14 +82,33 @@ class _Walk:
         self.best_pair, self.verify_pair, self.steer = best_pair, verify, steer
         self.outcome = Outcome(None, None)
         self.rules: dict[int, Pair | str] = {}
+        self.floor: dict[str, Version] = {}
+
+    def allowed_jaxlib(self, v: Version) -> bool:
+        return "jaxlib" not in self.floor or v >= self.floor["jaxlib"]
 
     def pair_at(self, i: int) -> Pair | str:
         if i not in self.rules:
-            self.rules[i] = self.best_pair(self.order[i])
-            found = self.rules[i]
+            jax = self.order[i]
+            if jax is not None and "jax" in self.floor and jax < self.floor["jax"]:
+                found: Pair | str = f"jax {jax} is below what this install needs (jax >= {self.floor['jax']})"
+            else:
+                found = self.best_pair(jax, self.allowed_jaxlib)
+            self.rules[i] = found
             if isinstance(found, str):
                 self.outcome.skipped.append(Skipped(Pair(self.order[i], None), "rules", found))
         return self.rules[i]
+
+    def raise_floor(self, floor: Sequence[tuple[str, Version]]) -> bool:
+        """Take a verdict's floor; True when it changed what the rules allow."""
+        moved = False
+        for name, v in floor:
+            if name not in self.floor or v > self.floor[name]:
+                self.floor[name] = v
+                moved = True
+        if moved:
+            self.rules.clear()  # a jax's best pair may now be another, or none
+        return moved
 
     def verify(self, pair: Pair) -> Verdict:
         self.outcome.questions += 1
@@ -127,23 +150,39 @@ class _Walk:
             out.verdict = verdict
             if verdict.state == "refused" and not steered and self.steer is not None:
                 steered = True
-                bound = self.steer(self.rules[i])  # type: ignore[arg-type]
+                picked = self.steer(self.rules[i])  # type: ignore[arg-type]
                 out.questions += 1
-                if isinstance(bound, str) or bound is None:
-                    out.exhausted = bound or "the resolver found nothing in the range"
+                if isinstance(picked, str):
+                    out.exhausted = picked or "the resolver found nothing in the range"
                     return out
-                out.steered = bound
-                i = self.index_from(bound, i + 1)
+                out.steered = picked.jax
+                if self.try_picked(picked):
+                    return out
+                i = self.index_from(picked.jax, i + 1) if picked.jax is not None else i + 1
                 continue
             if verdict.below is not None and self.latest:
                 i = self.index_from(verdict.below, i + 1)
                 continue
+            if verdict.floor and self.raise_floor(verdict.floor):
+                continue  # the same jax again, with what the answer says it needs
             failures += 1
             if failures >= LINEAR:
                 return self.bisect(i + 1)
             i += 1
         out.exhausted = out.exhausted or "no candidate left"
         return out
+
+    def try_picked(self, picked: Pair) -> bool:
+        """The resolver's own pick, held to the rules and verified; True when it is the answer."""
+        if picked.jax is None or picked.jax not in self.order:
+            return False  # not a release this image's index offers (another index's, say)
+        rules = self.best_pair(picked.jax, lambda v: picked.jaxlib is None or v == picked.jaxlib)
+        if isinstance(rules, str):
+            return False
+        verdict = self.verify(rules)
+        if verdict.ok:
+            self.outcome.pair, self.outcome.verdict = rules, verdict
+        return verdict.ok
 
     def bisect(self, lo: int) -> Outcome:
         """The earliest candidate from lo on that passes, taking failure to hold for all the

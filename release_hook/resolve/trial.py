@@ -101,8 +101,8 @@ class Trial:
                 continue
             trap = traps.in_answer(pair.jax, pair.jaxlib, answer)
             if trap is not None:
-                kind, why = trap
-                return Verdict(False, "rejected", why, kind, tuple(answers))
+                kind, why, floor = trap
+                return Verdict(False, "rejected", why, kind, tuple(answers), floor=(floor,))
         self.answers[pair] = tuple(answers)
         return Verdict(True, "unproved" if unproved else "installs", unproved, "", tuple(answers))
 
@@ -122,9 +122,10 @@ class Trial:
         line = best[1] if best else case.install.line
         return f"{tool.split()[0]} cannot install {' '.join(lines)} for {case.target}: {verdict.why}", line
 
-    def steer(self, policy: str, pair: Pair, floor: Callable[[str], str]) -> Version | str:
-        """The jax the resolver itself picks for the install that refused `pair`, within the
-        rest of the range (below it for `latest`, above it for `minimum`); why none, if none."""
+    def steer(self, policy: str, pair: Pair, floor: Callable[[str], str]) -> Pair | str:
+        """The jax and jaxlib the resolver itself picks for the install that refused `pair`,
+        within the rest of the range (below it for `latest`, above it for `minimum`); why
+        none, if none."""
         case = self.refused_case or self.cases[0]
         latest = policy == "latest"
 
@@ -141,7 +142,10 @@ class Trial:
         if answer.state != "installs":
             return answer.reason or "the resolver found nothing in the range"
         found = answer.version_of("jax")
-        return found if found is not None else "the resolver's answer has no jax"
+        if found is None:
+            return "the resolver's answer has no jax"
+        lib = answer.version_of("jaxlib")
+        return Pair(found, Version(lib.public) if lib is not None else None)
 
     def blocker(self, pair: Pair, floor: Callable[[str], str]) -> Blocker | None:
         """The neighbour without which the install that refused `pair` would take some jax of
