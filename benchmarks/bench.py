@@ -12,7 +12,7 @@ Targets (from the project's issues): hook fast path / `python -c pass` < 0.5; sy
 pins in one file: 15,000 / 1,500 near 10 and 60,000 / 15,000 near 4 (linear);
 `bump2version minor` with the hook / without <= 2.
 
-The proof by a real resolver (resolve/proof.py) is measured as uv's `pip compile` against pip's
+The proof by a real resolver (resolve/solver.py) is measured as uv's `pip compile` against pip's
 `install --dry-run --report`, both with cold caches, on the loopback index with small wheels,
 and with RELEASE_HOOK_ONLINE=1 also for a CUDA 12 plugin set on the index pip is configured for.
 """
@@ -133,28 +133,28 @@ def loopback_index(root: Path) -> tuple[object, str]:
 
 
 def resolver_commands(root: Path, pins: Sequence[str], image: str, name: str) -> tuple[Command, Command]:
-    """The commands resolve/proof.py runs, uv's and pip's, each with a cache folder of its own
+    """The commands resolve/solver.py runs, uv's and pip's, each with a cache folder of its own
     per run (a cold cache, as for a new release's pins)."""
-    from release_hook.resolve import proof, uvcli
-    from release_hook.resolve.image import image_of
+    from release_hook.resolve import solver, uvcli
+    from release_hook.resolve.image import Target, image_of
 
     uv = uvcli.binary()
     if uv is None:
         raise SystemExit("uv is not installed: pip install uv")
-    target = proof.target_of(image_of(image))
-    assert isinstance(target, proof.Target), target
+    target = image_of(image).target()
+    assert isinstance(target, Target), target
     requirements = root / f"{name}-requirements.txt"
     requirements.write_text("\n".join(pins) + "\n")
-    pin_set = proof.PinSet(tuple(pins))
+    question = solver.Ask(tuple(pins), target)
     folder = root / f"{name}-target"
 
     def uv_cmd(i: int) -> list[str]:
-        cmd = proof.Uv(uv).command(pin_set, target)
+        cmd = solver.Uv(uv).command(question, None)
         cmd[cmd.index("-")] = str(requirements)
         return [*cmd, "--cache-dir", str(root / f"{name}-uv-cache-{i}")]
 
     def pip_cmd(i: int) -> list[str]:
-        return [*proof.Pip().command(pin_set, target, str(folder)), "--cache-dir",
+        return [*solver.Pip().command(question, str(folder), None), "--cache-dir",
                 str(root / f"{name}-pip-cache-{i}")]
 
     return uv_cmd, pip_cmd

@@ -30,6 +30,9 @@ class Config:
     pythons: tuple[tuple[str, str], ...] = ()
     platforms: tuple[tuple[str, str], ...] = ()
     offline_push: str = "refuse"  # what pre-push does when it cannot check without the index
+    # Whether an index or find-links address written in a Dockerfile may be read (jax's own
+    # find-links pages always are): a Dockerfile in a pull request must not choose the hosts.
+    trust_file_indexes: bool = False
 
 
 def _lines(value: str) -> tuple[str, ...]:
@@ -110,6 +113,9 @@ def from_text(root: str, text: str, where: str) -> Config:
     offline_push = s.get("offline_push", Config.offline_push)
     if offline_push not in ("refuse", "allow"):
         raise UserError("[release_hook] offline_push must be refuse or allow", where)
+    trust = s.get("trust_file_indexes", "false").strip().lower()
+    if trust not in ("true", "false", "yes", "no", "1", "0", "on", "off"):
+        raise UserError("[release_hook] trust_file_indexes must be true or false", where)
     return Config(
         root=root,
         package=s.get("package", Config.package).strip(),
@@ -120,6 +126,7 @@ def from_text(root: str, text: str, where: str) -> Config:
         pythons=pythons,
         platforms=platforms,
         offline_push=offline_push,
+        trust_file_indexes=trust in ("true", "yes", "1", "on"),
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from release_hook.errors import UserError
+from release_hook.resolve.cuda import PAGES
 from release_hook.pins import Chars, Pin, Scan
 from release_hook.spans import NOWHERE, line_of
 
@@ -68,7 +69,6 @@ class FilePlan:
 
 
 Target = Callable[[Pin], "str | None"]
-PAGES = ("jax_releases.html", "jax_cuda_releases.html")
 
 
 def plan_file(scan: Scan, target: Target, page: Target | None = None) -> FilePlan:

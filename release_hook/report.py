@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence, TextIO
 
+from packaging.utils import canonicalize_name
+
 from release_hook import __version__
 from release_hook.config import Config
-from release_hook.pins import Note, Pin, line_of
+from release_hook.found import Note, Pin
 from release_hook.plan import FilePlan
 from release_hook.request import Request
-from release_hook.resolve.targets import PLUGINS, Resolution, Targets
+from release_hook.resolve.targets import PLUGINS, Because, Proof, Resolution, Targets
+from release_hook.spans import line_of
 
 # Version of the JSON document's shape. Fields are only ever added within one version; a field
 # removed, renamed or given another meaning raises it (see README, "Machine-readable output").
@@ -37,14 +41,39 @@ def why(pin: Pin, targets: Targets | None, version_from: str = "--version") -> s
     if pin.package in targets.unresolved:
         return f"not decided: {targets.unresolved[pin.package]}"
     need = targets.requirements.get(pin.package)
-    source = targets.sources.get(pin.package, "")
-    if not source and pin.package in PLUGINS:
-        source = "follows jaxlib"
-    reason = "; ".join(x for x in (f"release needs {need}" if need else "", source) if x)
-    build = targets.sources.get(f"build for {pin.image}") if pin.package == "jaxlib" else None
-    if build:
-        reason += f"; build {build}"
+    if need and targets.requirements_from:
+        need += f" (from {targets.requirements_from})"
+    because = targets.why.get(pin.package)
+    said = _because(pin.package, because, need) if because else ("follows jaxlib" if pin.package in PLUGINS else "")
+    reason = "; ".join(x for x in (f"release needs {need}" if need else "", said) if x)
+    build = targets.why.get(f"build for {pin.image}") if pin.package == "jaxlib" else None
+    if build is not None:
+        reason += "; build " + ("no tag: CUDA comes from the plugin packages" if build.found_in == "plugin"
+                                else f"+{build.tag} for {build.cuda} ({build.found_in})")
+    if because is not None and because.cached:
+        reason += " (decided earlier, cached)"
     return reason
+
+
+def _because(package: str, b: Because, need: str | None) -> str:
+    if b.kind == "given":
+        return "--pin"
+    if b.kind == "follows":
+        return f"follows jaxlib {b.paired_with}" + (f"; {b.requires}" if b.requires else "")
+    on = ", ".join(b.images)
+    dated = f", published by {b.as_of}" if b.as_of else ""
+    if package == "jaxlib":
+        text = (f"{b.policy} pair that jax accepts (declared bounds, not newer than jax), with a build "
+                f"for every image on {on}{dated}" + (f", with jax {b.paired_with}" if b.paired_with else ""))
+    else:
+        wanted = need.split(" (from ")[0] if need else package
+        text = f"{b.policy} of {wanted} that installs on {on}{dated}, {b.listed_by or 'index'}"
+        text += ("; the resolver installs it with the whole install" if b.proof == "installs"
+                 else f"; the rules decided ({b.proof_why})")
+        if b.skipped:
+            side = "newer" if b.policy == "latest" else "lower"
+            text += f"; {b.skipped} {side} candidate{'s' if b.skipped > 1 else ''} skipped"
+    return text
 
 
 def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO,
@@ -83,6 +112,67 @@ def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO,
             out.write(f"  line {move.line}: find-links {move.old} -> {move.new}\n")
         for note in p.scan.mentions:
             out.write(f"  line {note.line}: {note.message}\n")
+
+
+SKIPS_SHOWN = 5
+
+
+def proof_lines(resolution: Resolution, path: str) -> list[str]:
+    """Each stage's proof in words: what the resolver answered for the whole install, and the
+    candidates skipped on the way (the resolver refused them, or its answer broke a rule)."""
+    out = []
+    seen: set[int] = set()
+    for (where, _), key in sorted(resolution.group_of.items()):
+        targets = resolution.groups[key]
+        if where != path or id(targets) in seen:
+            continue
+        seen.add(id(targets))
+        for candidate, kind, why in targets.skipped[:SKIPS_SHOWN]:
+            said = {"rules": "jax's rules", "resolver": "the resolver"}.get(kind, f"the answer ({kind})")
+            out.append(f"skipped {candidate}: {said}: {why}")
+        if len(targets.skipped) > SKIPS_SHOWN:
+            out.append(f"skipped {len(targets.skipped) - SKIPS_SHOWN} more candidates")
+    for (where, stage), proof in sorted(resolution.proofs().items()):
+        if where != path:
+            continue
+        out.append(f"stage {stage} proof: {_proof_words(proof)}")
+        if proof.asked and proof.state != "not asked":
+            neighbours = f"; constraints: {' '.join(proof.constraints)}" if proof.constraints else ""
+            out.append(f"  asked: {' '.join(proof.asked)}{neighbours}")
+    return out
+
+
+def _proof_words(proof: Proof) -> str:
+    if proof.state == "installs":
+        asked = {canonicalize_name(re.split(r"[\[=~<>!;@ ]", r, maxsplit=1)[0]) for r in proof.asked}
+        named = [f"{n}=={v}" for n, v in proof.installs if canonicalize_name(n) in asked]
+        more = len(proof.installs) - len(named)
+        chose = " ".join(named) + (f" and {more} more" if more else "")
+        text = f"{proof.tool} installs it for {proof.target} ({proof.libc}){' [cached]' if proof.cached else ''}: {chose}"
+    elif proof.state == "refused":
+        text = f"refused by {proof.tool}: {proof.reason}"
+    elif proof.state == "unproved":
+        text = f"not proved: {proof.reason}"
+    else:
+        text = f"not asked ({proof.reason})"
+    if proof.left_out and proof.state in ("installs", "refused"):
+        text += f" (left out: {'; '.join(proof.left_out)})"
+    return text
+
+
+def unproved_warnings(plans: Sequence[FilePlan], resolution: Resolution) -> list[str]:
+    """A stage the resolver could not answer for, named once per reason: the rules decided."""
+    out: list[str] = []
+    said: set[str] = set()
+    paths = {p.path: p for p in plans}
+    for (path, stage), proof in sorted(resolution.proofs().items()):
+        if proof.state != "unproved" or path not in paths:
+            continue
+        line = next((pin.line for pin in paths[path].scan.pins if pin.stage == stage), 0)
+        why = "(same reason)" if proof.reason in said else proof.reason
+        said.add(proof.reason)  # an unreachable host is named once, not per file
+        out.append(f"{path}:{line}: stage {stage} not proved by a resolver: {why}; the rules decided")
+    return out
 
 
 def _images(p: FilePlan, config: Config, request: Request, out: TextIO) -> None:
@@ -128,6 +218,12 @@ def document(plans: Sequence[FilePlan], resolution: Resolution, package: str, ve
                 "stage": pin.stage,
                 "image": pin.image,
             })
+        stages = [{"stage": stage, "proof": proof.state, "resolver": proof.tool or None,
+                   "target": proof.target, "libc": proof.libc, "asked": list(proof.asked),
+                   "constraints": list(proof.constraints), "left_out": list(proof.left_out),
+                   "installs": [{"name": n, "version": v} for n, v in proof.installs],
+                   "reason": proof.reason or None}
+                  for (where, stage), proof in sorted(resolution.proofs().items()) if where == p.path]
         entry: dict[str, Any] = {
             "path": p.path,
             "policy": policy,
@@ -137,6 +233,7 @@ def document(plans: Sequence[FilePlan], resolution: Resolution, package: str, ve
             "mentions": [{"line": n.line, "message": n.message} for n in p.scan.mentions],
             "warnings": [{"line": n.line, "message": n.message}
                          for n in (*p.scan.warnings, *traps.get(p.path, ()))],
+            "stages": stages,
         }
         if diffs is not None:
             entry["diff"] = diffs.get(p.path, "")

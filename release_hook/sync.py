@@ -10,7 +10,7 @@ from release_hook import files
 from release_hook.config import Config
 from release_hook.errors import UserError
 from release_hook.scancache import ScanCache
-from release_hook.pins import Scan
+from release_hook.found import Scan
 from release_hook.plan import FilePlan, plan_file
 from release_hook.report import Output
 from release_hook.request import Request
@@ -44,11 +44,13 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
     if output.format != "json":  # the document carries them
         for trap in resolution.warnings:
             print(f"warning: {trap}", file=sys.stderr)
-    verdicts, refusal = prove(plans, config, request)
+    from release_hook.report import proof_lines, unproved_warnings
+
+    for line in unproved_warnings(plans, resolution):
+        print(f"warning: {line}", file=sys.stderr)
+    verdicts = {p.path: proof_lines(resolution, p.path) for p in plans}
     changed = [p for p in plans if p.changed]
     if output.format == "json":
-        if refusal is not None:
-            raise refusal
         from release_hook.report import document, write_json
 
         diffs = {p.path: unified_diff(p) for p in changed} if request.mode == "dry-run" else None
@@ -59,8 +61,6 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
         from release_hook.report import explain
 
         explain(plans, resolution, sys.stdout, output.version_from, config, request, verdicts)
-    if refusal is not None:
-        raise refusal
     if request.mode == "check":
         for p in changed:
             print("\n".join(p.lines()))
@@ -136,54 +136,6 @@ def _refuse_unknown_pins(request: Request, scans: list[Scan]) -> None:
         if name not in pinned and not any(named.search(m) for m in notes):
             raise UserError(f"--pin {name}: no Dockerfile pins {name}; pinned: "
                             f"{', '.join(pinned) or 'nothing'}")
-
-
-def prove(plans: list[FilePlan], config: Config,
-          request: Request) -> tuple[dict[str, list[str]], UserError | None]:
-    """Ask a real resolver whether each changed stage's pins, as they will be written, install
-    for its image (not for --check: the fix it names is a sync, which asks). Returns the
-    verdicts for --explain and the first refusal."""
-    changed = [p for p in plans if p.changed]
-    if request.mode == "check":
-        return {}, None
-    verdicts: dict[str, list[str]] = {
-        p.path: ["proof: not asked (in step: nothing to write)"] for p in plans if not p.changed and p.scan.pins}
-    if not changed:
-        return verdicts, None
-    skip = [why for why, on in (("--offline", request.offline), ("--no-verify", not request.verify),
-                                ("RELEASE_HOOK_VERIFY=0", os.environ.get("RELEASE_HOOK_VERIFY") == "0")) if on]
-    if skip:
-        why = skip[0]
-        return {**verdicts, **{p.path: [f"proof: not asked ({why})"] for p in changed}}, None
-    from release_hook.dockerfile import parse
-    from release_hook.pins import find_pins
-    from release_hook.resolve import proof
-    from release_hook.resolve.image import images_of
-
-    resolver = proof.choose_resolver()
-    published = proof.published_on_index(request.offline)
-    said: set[str] = set()
-    for p in changed:
-        moved: dict[int, int] = {}
-        pages = {m.line for m in p.pages}
-        for pin in [c.pin for c in p.changes] + [q for q in p.scan.pins if q.line in pages]:
-            moved[pin.stage] = min(moved.get(pin.stage, pin.line), pin.line)
-        df = parse(p.new_text, p.path)
-        new = find_pins(df, config.package)
-        froms = [s.from_.line for s in df.stages]
-        computed = [(sum(1 for f in froms if f <= w.line) - 1, w) for w in new.warnings]
-        stages = proof.prove_stages(p.path, new.pins, moved, images_of(p.scan, config, request),
-                                    config.package, resolver, published, computed)
-        verdicts[p.path] = [s.explain() for s in stages]
-        for s in stages:
-            if s.verdict.state == "unproved":
-                why = "(same reason)" if s.verdict.reason in said else s.verdict.reason
-                said.add(s.verdict.reason)  # an unreachable host is named once, not per file
-                print(f"warning: {p.path}:{s.line}: stage {s.stage} not proved by a resolver: "
-                      f"{why}; the rules decided", file=sys.stderr)
-            if s.verdict.state == "refused":
-                return verdicts, UserError(s.refusal(), p.path, s.line)
-    return verdicts, None
 
 
 def unified_diff(p: FilePlan) -> str:

@@ -207,8 +207,8 @@ def test_an_unreachable_find_links_page_falls_back_to_the_rules(cli, tmp_path: P
     warning = [line for line in r.err.splitlines() if "not proved" in line]
     port = dead.split(":")[2].split("/")[0]
     assert len(warning) == 1, r.err
-    assert f"cannot read 127.0.0.1:{port} (jax_cuda_releases.html): connection refused; the rules decided" \
-        in warning[0], r.err
+    assert f"cannot read the find-links page from 127.0.0.1:{port} (jax_cuda_releases.html): connection " \
+        "refused; the rules decided" in warning[0], r.err
     assert "jaxlib==0.4.25+cuda12.cudnn89" in (root / "Dockerfile").read_text()
 
 
@@ -252,11 +252,14 @@ def test_a_release_published_as_source_only_is_not_built_and_not_refused(
     assert not marker.exists()
 
 
-def test_check_does_not_ask(cli, tmp_path: Path, index: PackageIndex) -> None:
+def test_check_asks_as_sync_does(cli, tmp_path: Path, index: PackageIndex) -> None:
+    """--check judges a file by what sync would write: pins that cannot install are not a fix
+    to name, they are a refusal (exit 2), as sync's."""
     root = project(tmp_path, OLD)
     r = sync(cli, root, "--version", "0.15.0", "--pin", "jax==0.4.31", "--pin", "jaxlib==0.4.31", "--check")
-    assert r.code == 1
-    assert not any("/simple/jax" in h for h in index.hits)
+    assert r.code == 2 and "uv cannot install" in r.err, r.err
+    r = sync(cli, root, "--version", "0.15.0", "--pin", "jax==0.4.25", "--pin", "jaxlib==0.4.25", "--check")
+    assert r.code == 1, r.err
 
 
 @pytest.mark.skipif(os.environ.get("RELEASE_HOOK_ONLINE") != "1", reason="set RELEASE_HOOK_ONLINE=1")
@@ -288,23 +291,28 @@ def test_online_the_repository_images_are_proved_and_a_too_new_release_refused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, resolver: str) -> None:
     """docker/release/Dockerfile's CUDA 12 set installs for its image (Ubuntu 24.04's Python
     3.12); numpyro 0.20.1 (Requires-Python >=3.11) does not for Python 3.10."""
-    from release_hook.dockerfile import parse
-    from release_hook.pins import find_pins
-    from release_hook.resolve import proof
-    from release_hook.resolve.image import image_of
+    from release_hook import config as cfg_
+    from release_hook.request import Request
+    from release_hook.resolve import solver
+    from release_hook.resolve.image import Target, images_of
+    from release_hook.resolve.install import installs_of
+    from release_hook.scancache import ScanCache
 
     monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(tmp_path / "cache"))
-    path = Path(__file__).parent.parent / "docker" / "release" / "Dockerfile"
-    scan = find_pins(parse(path.read_text(), str(path)), "numpyro")
-    pins = proof.pin_set(scan.pins, "numpyro", lambda project, version: True)
-    assert any(r.startswith("jax-cuda12-plugin") for r in pins.requirements), pins
-    target = proof.target_of(image_of(scan.images[0]))
-    assert isinstance(target, proof.Target) and target.python == (3, 12)
-    uv = proof.choose_resolver()
+    root = Path(__file__).parent.parent
+    path = root / "docker" / "release" / "Dockerfile"
+    scan = ScanCache("numpyro", str(root)).scan(str(path), path.read_text(), path.read_bytes())
+    install = installs_of(scan)[0]
+    lines, _ = install.lines(lambda pin: None, "numpyro")
+    assert any(r.startswith("jax-cuda12-plugin") for r in lines), lines
+    request = Request((), "", {}, "check", False, False)
+    target = images_of(scan, cfg_.load(str(root)), request)[0].target()
+    assert isinstance(target, Target) and target.python == (3, 12)
+    uv = solver.choose()
     assert uv.name == resolver
-    verdict = proof.prove(pins, target, uv)
-    assert verdict.state == "installs", verdict.reason
-    assert "jax-cuda12-pjrt" in dict(verdict.installs)
-    old = proof.Target((3, 10), "linux/amd64", "x86_64", 35)
-    verdict = proof.prove(proof.PinSet(("numpyro==0.20.1", "jax==0.4.30", "jaxlib==0.4.30")), old, uv)
-    assert verdict.state == "refused" and "3.11" in verdict.reason, verdict
+    answer = solver.ask(solver.Ask(lines, target), uv)
+    assert answer.state == "installs", answer.reason
+    assert "jax-cuda12-pjrt" in dict(answer.installs)
+    old = Target((3, 10), "linux/amd64", "x86_64", 35)
+    answer = solver.ask(solver.Ask(("numpyro==0.20.1", "jax==0.4.30", "jaxlib==0.4.30"), old), uv)
+    assert answer.state == "refused" and "3.11" in answer.reason, answer

@@ -20,13 +20,13 @@ from packaging.version import InvalidVersion, Version
 
 from release_hook.errors import UserError
 from release_hook.resolve import cuda, pairing
-from release_hook.resolve.view import arch_of, wheel_fits
+from release_hook.resolve.image import arch_of
+from release_hook.resolve.view import wheel_fits
 
 if TYPE_CHECKING:
     from release_hook.pins import Pin
     from release_hook.resolve.image import Image
 
-PAGES = cuda.PAGES
 PLUGIN_MAJORS = (12, 13)  # jax-cudaNN-plugin packages ever published
 LAST_CUDA11 = Version("0.4.25")  # CUDA 11.8 wheels were dropped in jaxlib 0.4.26
 
@@ -42,8 +42,8 @@ class Tagged:
 
     def fits(self, image: Image) -> bool:
         if self.wheels:
-            platform = image.needs_platform("choosing a jaxlib build")
-            return any(wheel_fits(w, image.python, platform) for w in self.wheels)
+            image.needs_platform("choosing a jaxlib build")
+            return any(wheel_fits(w, image) for w in self.wheels)
         if arch_of(image.needs_platform("choosing a jaxlib build")) != "x86_64":
             return False  # tagged CUDA builds were published for manylinux x86_64 only
         return image.python is None or not self.pythons or \
@@ -179,9 +179,10 @@ def check_plugin_cuda(package: str, image: Image) -> None:
 def jaxlib_build(version: Version, stage: Stage, uses_plugin: bool, builds: Builds,
                  answered: Mapping[str, str], on_index: Callable[[str, Version], bool],
                  forced: bool = False) -> tuple[str | None, str, str]:
-    """(tag, page, why) of the jaxlib build for the stage: tag None when the stage pins no jaxlib,
-    "" for an untagged jaxlib from the index; raises NoBuild when this version has none. A
-    version `forced` by --pin gets the build for the image's CUDA whatever its Python."""
+    """(tag, page, source) of the jaxlib build for the stage: tag None when the stage pins no
+    jaxlib, "" for an untagged jaxlib from the index; source says where the build was found
+    ("plugin" when CUDA comes from the plugin packages). Raises NoBuild when this version has
+    none. A version `forced` by --pin gets the build for the image's CUDA whatever its Python."""
     image = stage.image
     if not stage.jaxlib_pins:
         return None, "", ""
@@ -193,7 +194,7 @@ def jaxlib_build(version: Version, stage: Stage, uses_plugin: bool, builds: Buil
                                f"{image.python_text} on {image.platform}")
         return "", "", why
 
-    plugin_why = "no tag: CUDA comes from the plugin packages"
+    plugin_why = "plugin"
     if not tagged_pin and (uses_plugin or image.cuda is None):
         return untagged(plugin_why if uses_plugin else "")
     published, source = builds.tagged(version, answered)
@@ -211,7 +212,7 @@ def jaxlib_build(version: Version, stage: Stage, uses_plugin: bool, builds: Buil
                            f"{image.platform} ({image.name})")
     tag = cuda.choose(version, [b.tag for b in fitting], image.cuda, image.name)
     page = next(b.page for b in fitting if b.tag == tag)
-    return tag, page, f"+{tag} for {image.cuda} ({source})"
+    return tag, page, source
 
 
 def plugin_problem(release: pairing.JaxRelease, extras: Sequence[str], pinned: Mapping[str, frozenset[str]],

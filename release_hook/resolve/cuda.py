@@ -109,3 +109,22 @@ def _describe(tag: str, version: Version) -> str:
     if n.cudnn:
         text += f", cuDNN {n.cudnn[0]}.{n.cudnn[1]}+"
     return text + ")"
+
+
+# From jax 0.4.26 the GPU backend checks, when it starts, the CUDA runtime and cuDNN it finds and
+# refuses a CUDA older than 12.1 (jax's CHANGELOG for 0.4.26: CUDA 11 dropped, CUDA 12.1 and
+# cuDNN 8.9 the minimum; the check is `_check_cuda_versions` in jax/_src/xla_bridge.py). It then
+# falls back to the CPU with only a warning: the image installs and imports, and runs slowly.
+GPU_RUNTIME_FLOOR = Version("0.4.26")
+GPU_RUNTIME_CUDA = (12, 1)
+GPU_RUNTIME_CUDNN = 8  # 8.9: an image name gives cuDNN's major only
+
+
+def runtime_refuses(jax: Version, image: Cuda) -> str:
+    """Why jax's GPU backend refuses the image's CUDA at start-up ("" when it accepts it)."""
+    if jax < GPU_RUNTIME_FLOOR:
+        return ""
+    if (image.major, image.minor) < GPU_RUNTIME_CUDA or (image.cudnn is not None and image.cudnn < GPU_RUNTIME_CUDNN):
+        return (f"jax {jax}'s GPU backend refuses {image} when it starts (from jax {GPU_RUNTIME_FLOOR} it "
+                f"needs CUDA {GPU_RUNTIME_CUDA[0]}.{GPU_RUNTIME_CUDA[1]} and cuDNN 8.9 or newer)")
+    return ""

@@ -19,36 +19,69 @@ from __future__ import annotations
 
 import bisect
 import fnmatch
-import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Mapping
 
 from release_hook.config import PLATFORMS, checked_platform, checked_python, platform_name
 from release_hook.errors import UserError
+from release_hook.found import Evidence, StageFacts
+from release_hook.resolve import baseimage
 from release_hook.resolve import cuda as cuda_builds
-from release_hook.stages import Evidence, StageFacts
 
 if TYPE_CHECKING:
+    from packaging.tags import Tag
+
     from release_hook.config import Config
     from release_hook.pins import Scan
     from release_hook.request import Request
 
 DEFAULT_PLATFORM = "linux/amd64"
+def arch_of(platform: str) -> str:
+    """`linux/arm64` (or `linux/arm64/v8`, `aarch64`) is aarch64; `linux/amd64` x86_64."""
+    known = platform_name(platform)
+    return PLATFORMS[known] if known else platform.rsplit("/", 1)[-1]
 
-# The Python each release installs as `python3` (its python3-defaults package).
-UBUNTU = {"16.04": ("xenial", (3, 5)), "18.04": ("bionic", (3, 6)), "20.04": ("focal", (3, 8)),
-          "22.04": ("jammy", (3, 10)), "24.04": ("noble", (3, 12)), "26.04": ("resolute", (3, 14))}
-DEBIAN = {"9": ("stretch", (3, 5)), "10": ("buster", (3, 7)), "11": ("bullseye", (3, 9)),
-          "12": ("bookworm", (3, 11)), "13": ("trixie", (3, 13))}
-DISTRO_PYTHON = {**{("ubuntu", v): p for v, (_, p) in UBUNTU.items()},
-                 **{("debian", v): p for v, (_, p) in DEBIAN.items()}}
-_BY_CODENAME = {**{c: ("Ubuntu", v, p) for v, (c, p) in UBUNTU.items()},
-                **{c: ("Debian", v, p) for v, (c, p) in DEBIAN.items()}}
-_CODENAME = re.compile(r"(?:^|[-_.])(" + "|".join(_BY_CODENAME) + r")(?=$|[-_.])")
-_UBUNTU_IN_TAG = re.compile(r"ubuntu-?(\d\d\.\d\d)")
-_ARCH_PREFIX = {"arm64v8": "linux/arm64", "aarch64": "linux/arm64", "amd64": "linux/amd64",
-                "ppc64le": "linux/ppc64le", "s390x": "linux/s390x", "arm32v7": "linux/arm/v7",
-                "i386": "linux/386"}
+
+@dataclass(frozen=True)
+class Target:
+    """What an install must fit: CPython X.Y on a Linux CPU with a C library (glibc 2.N or musl)."""
+
+    python: tuple[int, int]
+    platform: str  # as the image says it: "linux/amd64"
+    arch: str  # as wheel tags say it: "x86_64"
+    glibc: int | None  # minor version of glibc 2.x; None for musl
+
+    def __str__(self) -> str:
+        return f"Python {self.python[0]}.{self.python[1]} {self.platform}"
+
+    @property
+    def libc(self) -> str:
+        return "musl" if self.glibc is None else f"glibc 2.{self.glibc}"
+
+    def platform_tags(self) -> list[str]:
+        """Every platform tag a wheel for this target may carry, most specific first."""
+        if self.glibc is None:
+            return [f"musllinux_1_{n}_{self.arch}" for n in range(2, -1, -1)]
+        tags = [f"manylinux_2_{n}_{self.arch}" for n in range(self.glibc, 4, -1)]
+        tags.append(f"manylinux2014_{self.arch}")
+        if self.arch in ("x86_64", "i686"):
+            tags += [f"manylinux2010_{self.arch}", f"manylinux1_{self.arch}"]
+        return tags + [f"linux_{self.arch}"]
+
+
+@lru_cache(maxsize=64)
+def supported_tags(target: Target) -> frozenset[Tag]:
+    """The wheel tags pip accepts for the target."""
+    from packaging import tags
+
+    python = target.python
+    plats = target.platform_tags()
+    xy = f"{python[0]}{python[1]}"
+    abis = [f"cp{xy}"] + ([f"cp{xy}m"] if python < (3, 8) else [])
+    found = set(tags.cpython_tags(python, abis=abis, platforms=plats))
+    found.update(tags.compatible_tags(python, f"cp{xy}", plats))
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -72,6 +105,23 @@ class Image:
     def machine(self) -> str | None:
         """The wheel tags' machine: `x86_64`, `aarch64`, ... (None when the build decides)."""
         return PLATFORMS.get(self.platform) if self.platform else None
+
+    @property
+    def base(self) -> baseimage.BaseImage:
+        return baseimage.read(self.name)
+
+    def target(self) -> Target | str:
+        """The image as the resolvers see it, or why it cannot be one."""
+        if self.python is None:
+            return (f"the Python of {self.name} is unknown (set [release_hook] python in setup.cfg "
+                    "or pass --python X.Y)")
+        if self.platform is None:
+            return f"the build decides the platform of {self.name} (set [release_hook] platform or pass --platform)"
+        system, _, rest = self.platform.partition("/")
+        arch = arch_of(self.platform) if system == "linux" else ""
+        if arch not in ("x86_64", "aarch64"):
+            return f"platform {self.platform} is not one the resolvers are asked about"
+        return Target(self.python, self.platform, arch, self.base.glibc)
 
     def _error(self, what: str, reason: str, key: str, example: str) -> UserError:
         return UserError(f"{what} depends on the image's {key}, and {reason}: set "
@@ -97,55 +147,10 @@ def parse_python(text: str, what: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def _reference(name: str) -> tuple[str, str]:
-    """`docker.io/library/ubuntu:22.04@sha256:...` -> ("ubuntu", "22.04")."""
-    ref = name.split("@", 1)[0].lower()
-    repo, colon, tag = ref.rpartition(":")
-    if not colon or "/" in tag:
-        repo, tag = ref, "latest"
-    return repo.rsplit("/", 1)[-1], tag
-
-
 def base_python(name: str) -> tuple[tuple[int, int], str] | None:
-    """The Python a base image runs as `python3`, and why: `python:3.10-slim` is 3.10;
-    `nvidia/cuda:12.3.2-...-ubuntu22.04` and `debian:bookworm` are their release's python3."""
-    repo, tag = _reference(name)
-    if repo == "python":  # the official images: the tag starts with the version
-        m = re.match(r"(\d+)\.(\d+)", tag)
-        return ((int(m.group(1)), int(m.group(2))), f"base image {name}") if m else None
-    if repo in ("pypy", "jython"):
-        return None  # not CPython: nothing here to say
-    found: tuple[str, str, tuple[int, int]] | None = None
-    if repo == "ubuntu" and tag[:5] in UBUNTU:
-        found = ("Ubuntu", tag[:5], UBUNTU[tag[:5]][1])
-    elif repo in ("debian", "buildpack-deps") and re.match(r"\d+(?=$|[-.])", tag):
-        major = re.match(r"\d+", tag).group()  # type: ignore[union-attr]
-        found = ("Debian", major, DEBIAN[major][1]) if major in DEBIAN else None
-    elif (m := _UBUNTU_IN_TAG.search(tag)) and m.group(1) in UBUNTU:
-        found = ("Ubuntu", m.group(1), UBUNTU[m.group(1)][1])
-    elif m := _CODENAME.search(tag):
-        found = _BY_CODENAME[m.group(1)]
-    if found is None:
-        return None
-    distro, version, python = found
-    return python, f"base image {name}, {distro} {version}'s python3"
-
-
-def python_of_base(name: str) -> tuple[int, int] | None:
-    found = base_python(name)
-    return found[0] if found else None
-
-
-def base_platform(name: str) -> str | None:
-    """`arm64v8/python:3.11` and `quay.io/pypa/manylinux2014_aarch64` are linux/arm64."""
-    ref = name.split("@", 1)[0].lower()
-    parts = ref.split("/")
-    for part in parts[:-1]:
-        if part in _ARCH_PREFIX:
-            return _ARCH_PREFIX[part]
-    if re.search(r"aarch64|arm64", ref):
-        return "linux/arm64"
-    return None
+    """The Python a base image runs as `python3`, and why (see baseimage.py)."""
+    found = baseimage.read(name)
+    return (found.python, found.python_how) if found.python is not None else None
 
 
 def _glob_value(pairs: tuple[tuple[str, str], ...], rel: str) -> tuple[str, str] | None:
@@ -241,7 +246,7 @@ def image_of_stage(scan: Scan, index: int, config: Config, request: Request, rel
             why += ": the build decides it (docker build --platform)"
         elif platform is None:
             why += ": not a platform this tool knows"
-    elif (platform := base_platform(root)) is not None:
+    elif (platform := baseimage.read(root).platform) is not None:
         why = f"base image {root}"
     else:
         platform, why = DEFAULT_PLATFORM, "default: nothing in the file says otherwise"

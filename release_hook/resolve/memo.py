@@ -9,37 +9,52 @@ import json
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from release_hook import cache
-from release_hook.resolve.targets import Targets
+from release_hook.resolve.targets import Because, Proof, Targets
 
 if TYPE_CHECKING:
-    from release_hook.pins import Pin
+    from release_hook.found import Pin
+    from release_hook.resolve.install import Install
     from release_hook.resolve.requirements import RawRequirements
 
 PAIR_TTL = 600.0  # as long as the index's release lists are trusted (see index.PAGE_TTL)
 
 
+def install_shape(install: Install) -> list[object]:
+    """What of an install decides its answer: every requirement but the kept versions."""
+    return [sorted(r.text for r in install.requirements), sorted(r.text for r in install.constraints),
+            sorted(install.options), install.no_deps]
+
+
 def key(package: str, policy: str, raw: RawRequirements, explicit: Mapping[str, str], pins: Sequence[Pin],
-        images: Sequence[tuple[str, str]], python: tuple[int, int] | None, platform: str | None,
-        as_of: datetime.datetime | None, cuda: str | None, index_urls: Sequence[str]) -> str:
+        images: Sequence[tuple[str, str]], targets: Sequence[object],
+        as_of: datetime.datetime | None, cuda: str | None, index_urls: Sequence[str],
+        installs: Sequence[object], not_asked: str) -> str:
     shape = sorted({(p.package, tuple(sorted(p.extras)), p.image, "+" in p.version,
                      tuple(c.text for _, c in p.addresses)) for p in pins})
-    return json.dumps(["pair", 2, package, policy, raw.source, raw.lines, raw.requires_python,
-                       sorted(explicit.items()), shape, sorted(images), python, platform,
-                       as_of.isoformat() if as_of else None, cuda, list(index_urls)])
+    return json.dumps(["pair", 4, package, policy, raw.source, raw.lines, raw.requires_python,
+                       sorted(explicit.items()), shape, sorted(images), [str(t) for t in targets],
+                       as_of.isoformat() if as_of else None, cuda, list(index_urls), installs,
+                       not_asked], default=str)
 
 
 def load(memo_key: str, offline: bool, package: str, version: str) -> Targets | None:
     known = cache.get(memo_key, None if offline else PAIR_TTL)
-    if not (isinstance(known, dict) and isinstance(known.get("sources"), dict)):
+    if not (isinstance(known, dict) and isinstance(known.get("why"), dict)):
         return None
-    known["sources"] = {k: f"{v} (decided earlier, cached)" for k, v in known["sources"].items()}
     try:
+        known["why"] = {k: Because.from_json(v) for k, v in known["why"].items()}
+        # in the order of the decision's installs: a file of the same content elsewhere shares it
+        known["proofs"] = {("", i): Proof.from_json(p) for i, p in enumerate(known.get("proofs", []))}
+        known["skipped"] = tuple(tuple(map(str, s)) for s in known.get("skipped", []))
         return Targets(package, version, **known)
-    except TypeError:
+    except (TypeError, ValueError):
         return None  # not trusted: decided again
 
 
 def store(memo_key: str, targets: Targets) -> None:
     cache.put(memo_key, {"versions": dict(targets.versions), "cuda_tags": dict(targets.cuda_tags),
-                         "pages": dict(targets.pages), "sources": dict(targets.sources),
-                         "requirements": dict(targets.requirements), "policy": targets.policy})
+                         "pages": dict(targets.pages), "why": {k: v.to_json() for k, v in targets.why.items()},
+                         "requirements": dict(targets.requirements), "policy": targets.policy,
+                         "requirements_from": targets.requirements_from,
+                         "proofs": [p.to_json() for _, p in sorted(targets.proofs.items())],
+                         "skipped": [list(s) for s in targets.skipped]})

@@ -2,11 +2,12 @@
 each jax release's metadata, and each project's releases as an image sees them."""
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from release_hook.resolve import builds as jaxlib_builds
 from release_hook.resolve import pairing
@@ -45,6 +46,56 @@ class Sources:
     _requirements: ReleaseRequirements | None = None
     _jax: dict[Version, pairing.JaxRelease] = field(default_factory=dict)
     _offers: dict[tuple[str, object, object], list[Offer]] = field(default_factory=dict)
+
+    @property
+    def package(self) -> str:
+        from packaging.utils import canonicalize_name
+
+        return canonicalize_name(self.config.package)
+
+    def published(self, project: str, version: str) -> bool | None:
+        """Whether a release is on the index (None: cannot tell, or not asked offline)."""
+        from release_hook.errors import UserError
+        from release_hook.resolve.index import IndexUnavailable
+
+        try:
+            wanted = Version(version)
+            return any(d.version == wanted for d in self.index.dists(project))
+        except IndexUnavailable:
+            return None
+        except UserError:
+            return False  # not on the index at all
+        except InvalidVersion:
+            return None
+
+    def unreachable(self, url: str) -> str:
+        """Why a find-links page cannot be read ("" when it can)."""
+        from release_hook.errors import UserError
+        from release_hook.resolve.index import IndexUnavailable
+
+        if not url.startswith(("http://", "https://")):
+            return ""
+        try:
+            self.index.find_links(url)
+        except IndexUnavailable as e:
+            return e.message
+        except UserError:
+            return ""  # it answered (with no jaxlib wheels): the resolver's answer stands
+        return ""
+
+    def exclude_newer(self) -> datetime.datetime | None:
+        """The moment the resolver judges as of (a commit's date), when the index dates its
+        files (PEP 700): asked without dates, a resolver would see nothing at all."""
+        from release_hook.errors import UserError
+
+        as_of = self.request.as_of
+        if as_of is None:
+            return None
+        try:
+            dated = any(d.upload_time for d in self.index.dists("jax"))
+        except UserError:
+            return None
+        return as_of if dated else None
 
     def index_urls(self) -> list[str]:
         from release_hook.resolve.pipconf import index_urls

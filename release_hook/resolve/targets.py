@@ -5,13 +5,13 @@ import datetime
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from packaging.version import InvalidVersion, Version
 
 from release_hook.errors import UserError
 from release_hook.names import normalize as canonicalize_name
-from release_hook.pins import Note, Pin
+from release_hook.found import Note, Pin
 
 if TYPE_CHECKING:
     from release_hook.resolve.image import Image
@@ -31,8 +31,59 @@ def parse_pin(text: str) -> tuple[str, str]:
     return canonicalize_name(m.group(1)), m.group(2)
 
 
-def public(version: str) -> str:
-    return version.split("+", 1)[0]
+@dataclass(frozen=True)
+class Because:
+    """What decided one target, as values (report.py words them; the memo keeps them as they are)."""
+
+    kind: str  # "given" (--pin), "chosen" (the search), "follows" (a plugin follows jaxlib), "build"
+    policy: str = ""
+    images: tuple[str, ...] = ()  # "Python 3.12, linux/amd64"
+    as_of: str = ""  # when `latest` was judged as of a moment
+    listed_by: str = ""  # where the releases were read: "index", "cache"
+    proof: str = ""  # "installs", "unproved", "not asked"
+    proof_why: str = ""  # why there was no answer
+    skipped: int = 0  # candidates skipped before this one
+    paired_with: str = ""  # the jax a jaxlib pairs with, the jaxlib a plugin follows
+    tag: str = ""  # build: the jaxlib tag ("" for CUDA from the plugins)
+    cuda: str = ""  # build: the image's CUDA
+    found_in: str = ""  # build: "find-links page", "snapshot, because ...", "plugin"
+    requires: str = ""  # follows: what jax's extra requires of the plugin ("jax 0.4.25[cuda12] requires ==0.4.25")
+    cached: bool = False  # decided by an earlier run
+
+    def to_json(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "cached" and v not in ("", (), 0)}
+
+    @staticmethod
+    def from_json(value: dict[str, Any]) -> Because:
+        fields: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in value.items()}
+        return Because(**fields, cached=True)
+
+
+@dataclass(frozen=True)
+class Proof:
+    """The real resolver's answer for one build stage's whole install, with the chosen versions."""
+
+    state: str  # "installs", "refused", "unproved" (no answer) or "not asked"
+    tool: str  # "uv 0.13.9"
+    installs: tuple[tuple[str, str], ...]  # (name, version) it would install
+    reason: str  # its words (refused, unproved) or why it was not asked
+    cached: bool
+    target: str  # "Python 3.12 linux/amd64"
+    libc: str  # "glibc 2.36", "musl"
+    left_out: tuple[str, ...] = ()  # what the question could not include, and why
+    asked: tuple[str, ...] = ()  # the requirements asked about (the whole install)
+    constraints: tuple[str, ...] = ()
+
+    def to_json(self) -> list[object]:
+        return [self.state, self.tool, [list(i) for i in self.installs], self.reason, self.target,
+                self.libc, list(self.left_out), list(self.asked), list(self.constraints)]
+
+    @staticmethod
+    def from_json(value: list[Any]) -> Proof:
+        state, tool, installs, reason, target, libc, left_out, asked, constraints = value
+        return Proof(str(state), str(tool), tuple((str(n), str(v)) for n, v in installs),
+                     str(reason), True, str(target), str(libc), tuple(map(str, left_out)),
+                     tuple(map(str, asked)), tuple(map(str, constraints)))
 
 
 @dataclass(frozen=True)
@@ -49,11 +100,14 @@ class Targets:
     versions: Mapping[str, str]
     cuda_tags: Mapping[str, str] = field(default_factory=dict)
     pages: Mapping[str, str] = field(default_factory=dict)
-    sources: Mapping[str, str] = field(default_factory=dict)  # package or image -> what decided it
+    why: Mapping[str, Because] = field(default_factory=dict)  # package, or "build for IMAGE" -> what decided it
     unresolved: Mapping[str, str] = field(default_factory=dict)  # package -> why not decided
     requirements: Mapping[str, str] = field(default_factory=dict)  # package -> the release's need
+    requirements_from: str = ""  # where the release's needs were read (its metadata on the index, setup.py)
     policy: str = ""
     warnings: tuple[Note, ...] = ()  # runtime traps of the chosen versions, at their pins
+    proofs: Mapping[tuple[str, int], Proof] = field(default_factory=dict)  # (path, stage) -> answer
+    skipped: tuple[tuple[str, str, str], ...] = ()  # (candidate, what rejected it, why), in order tried
 
     def for_pin(self, pin: Pin) -> str | None:
         if pin.package == self.package:
@@ -62,7 +116,7 @@ class Targets:
             return None
         wanted = self.versions.get(pin.package)
         if wanted is None and pin.package in PLUGINS and "jaxlib" in self.versions:
-            wanted = public(self.versions["jaxlib"])
+            wanted = Version(self.versions["jaxlib"]).public
         if wanted is None:
             return None
         if pin.package == "jaxlib" and "+" not in wanted:
@@ -110,6 +164,13 @@ class Resolution:
 
     def page_for(self, pin: Pin) -> str | None:
         return self.targets_for(pin).page_for(pin)
+
+    def proofs(self) -> dict[tuple[str, int], Proof]:
+        """Each stage's proof, from the decision that covers it."""
+        out: dict[tuple[str, int], Proof] = {}
+        for t in self.groups.values():
+            out.update(t.proofs)
+        return out
 
     @property
     def unresolved(self) -> dict[str, str]:

@@ -10,11 +10,14 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from packaging.version import Version
 
-from release_hook.pins import Note, Pin
+from release_hook.found import Note, Pin
+
+if TYPE_CHECKING:
+    from release_hook.resolve.solver import Answer
 
 NUMPY2_JAXLIB = Version("0.4.26")
 SCIPY113_JAX = Version("0.4.24")
@@ -58,3 +61,22 @@ def _once(pins: Iterable[Pin], message: str) -> list[Note]:
     return [Note(path, p.line, message + (f" (and {count[path] - 1} more pins in this file)"
                                            if count[path] > 1 else ""))
             for path, p in first.items()]
+
+
+def in_answer(jax: Version | None, jaxlib: Version | None,
+              answer: "Answer") -> tuple[str, str, tuple[str, Version]] | None:
+    """(kind, why, floor) when the versions the resolver would install break jax at import:
+    NumPy 2 under a jaxlib before 0.4.26, SciPy 1.13 under a jax before 0.4.24; the floor is
+    the lowest release that imports beside them. The answer's own jax and jaxlib count (an extra
+    such as `jax[cuda11_pip]` brings jaxlib without a pin)."""
+    lib = answer.version_of("jaxlib") or jaxlib
+    numpy = answer.version_of("numpy")
+    if lib is not None and numpy is not None and lib < NUMPY2_JAXLIB and numpy.major >= 2:
+        return ("numpy", f"jaxlib {lib} cannot import NumPy {numpy}, which this install would get",
+                ("jaxlib", NUMPY2_JAXLIB))
+    jx = answer.version_of("jax") or jax
+    scipy = answer.version_of("scipy")
+    if jx is not None and scipy is not None and jx < SCIPY113_JAX and scipy >= Version("1.13"):
+        return ("scipy", f"jax {jx} fails at import with SciPy {scipy} (no scipy.linalg.tril), which this "
+                "install would get", ("jax", SCIPY113_JAX))
+    return None

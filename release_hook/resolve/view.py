@@ -10,58 +10,34 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-if TYPE_CHECKING:
-    from packaging.tags import Tag
+from release_hook.resolve.image import Target, arch_of, supported_tags
 
+if TYPE_CHECKING:
     from release_hook.resolve.image import Image
     from release_hook.resolve.index import Dist
 
-_ARCH = {"amd64": "x86_64", "arm64": "aarch64", "386": "i686", "ppc64le": "ppc64le", "s390x": "s390x",
-         "arm": "armv7l"}
-
-
-def arch_of(platform: str) -> str:
-    """`linux/arm64` (or `linux/arm64/v8`) is aarch64; `linux/amd64` x86_64."""
-    parts = platform.split("/")
-    return _ARCH.get(parts[1] if len(parts) > 1 else parts[0], parts[-1])
-
-
-@lru_cache(maxsize=64)
-def supported_tags(python: tuple[int, int], platform: str) -> frozenset[Tag]:
-    """The wheel tags pip accepts for CPython `python` on Linux `platform` (any glibc: the
-    image's glibc is not known, and pip's own resolver has the last word on that)."""
-    from packaging import tags
-
-    arch = arch_of(platform)
-    plats = [f"manylinux_2_{m}_{arch}" for m in range(50, 4, -1)]
-    plats += [f"manylinux2014_{arch}", f"manylinux2010_{arch}", f"manylinux1_{arch}", f"linux_{arch}"]
-    xy = f"{python[0]}{python[1]}"
-    abis = [f"cp{xy}"] + ([f"cp{xy}m"] if python < (3, 8) else [])
-    found = set(tags.cpython_tags(python, abis=abis, platforms=plats))
-    found.update(tags.compatible_tags(python, f"cp{xy}", plats))
-    return frozenset(found)
-
-
-def wheel_fits(filename: str, python: tuple[int, int] | None, platform: str) -> bool:
-    """Whether a wheel (by its file name) installs for this Python and platform; with the Python
-    unknown, only the platform is asked."""
+def wheel_fits(filename: str, image: Image) -> bool:
+    """Whether a wheel (by its file name) installs in the image; with the image's Python unknown,
+    only its platform and C library are asked."""
     from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
     try:
         _, _, _, file_tags = parse_wheel_filename(filename)
     except (InvalidWheelFilename, ValueError):
         return False
-    if python is not None:
-        return not file_tags.isdisjoint(supported_tags(python, platform))
-    arch = arch_of(platform)
-    return any(t.platform == "any" or (t.platform.endswith("_" + arch) and "musllinux" not in t.platform)
-               for t in file_tags)
+    target = image.target()
+    if not isinstance(target, Target):
+        if image.platform is None:
+            return False
+        arch = arch_of(image.platform)
+        return any(t.platform == "any" or (t.platform.endswith("_" + arch) and "musllinux" not in t.platform)
+                   for t in file_tags)
+    return not file_tags.isdisjoint(supported_tags(target))
 
 
 def python_accepts(requires_python: str | None, python: tuple[int, int] | None) -> bool:
@@ -97,7 +73,7 @@ class Offer:
 
 def offers(dists: Sequence[Dist], image: Image, dates: Mapping[str, datetime.datetime] | None = None) -> list[Offer]:
     """Every release in `dists` (ascending), with whether it fits `image`."""
-    platform = image.needs_platform("choosing a version")
+    image.needs_platform("choosing a version")
     by_version: dict[Version, list[Dist]] = {}
     for d in dists:
         by_version.setdefault(d.version, []).append(d)
@@ -105,7 +81,7 @@ def offers(dists: Sequence[Dist], image: Image, dates: Mapping[str, datetime.dat
     for version in sorted(by_version):
         files = by_version[version]
         ok = [f for f in files if python_accepts(f.requires_python, image.python)
-              and (not f.filename.endswith(".whl") or wheel_fits(f.filename, image.python, platform))]
+              and (not f.filename.endswith(".whl") or wheel_fits(f.filename, image))]
         why = "" if ok else _why_not(files, image)
         times = [t for t in (parse_time(f.upload_time) for f in files) if t is not None]
         published = min(times) if times else (dates or {}).get(str(version))

@@ -1,0 +1,201 @@
+"""The install a build stage runs, as the resolver is asked about it.
+
+A pin is right only if the image builds and imports with it, and the image installs whole pip
+commands: the kept pins (whose versions are being chosen), every other requirement on the same
+commands (the neighbours), the files they read with `-r`, the constraints of `-c` and
+PIP_CONSTRAINT / UV_CONSTRAINT, and what the stage's other pip commands (and those of the stage
+it is built FROM) put into the same environment. One `Install` per build stage holds all of it;
+the search asks the resolver whether it installs with a candidate's versions written in.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from packaging.utils import canonicalize_name
+
+from release_hook.found import FileArg, Pin, PipInstall, Requirement, Scan
+from release_hook.resolve.cuda import PAGES
+
+_OPTION = {"-f": "--find-links", "--find-links": "--find-links", "-i": "--index-url",
+           "--index-url": "--index-url", "--default-index": "--index-url",
+           "--extra-index-url": "--extra-index-url", "--index": "--extra-index-url"}
+
+
+@dataclass(frozen=True)
+class FileLines:
+    """What a -r / -c file contributes: its requirement lines, and its own kept pins."""
+
+    requirements: tuple[Requirement, ...] = ()
+    pins: tuple[Pin, ...] = ()
+    options: tuple[tuple[str, str], ...] = ()
+
+
+# Reads the file a FileArg names: its lines, or why it cannot be read (a message).
+ReadArg = Callable[[FileArg], "FileLines | str"]
+
+
+def no_files(arg: FileArg) -> FileLines | str:
+    return arg.why or f"{arg.how} is not read yet"
+
+
+@dataclass(frozen=True)
+class Install:
+    """What one build stage installs with pip, for the resolver."""
+
+    path: str
+    stage: int
+    line: int  # the first pip command that carries a kept pin: where a refusal points
+    pins: tuple[Pin, ...]  # the kept pins, in order (the last of a package wins, as in the image)
+    requirements: tuple[Requirement, ...] = ()  # every other requirement of the stage's installs
+    constraints: tuple[Requirement, ...] = ()
+    options: tuple[tuple[str, str], ...] = ()  # index options the question may use
+    left_out: tuple[str, ...] = ()  # what the question cannot include, and why
+    no_deps: bool = False  # every command of the stage installs without dependencies
+
+    def lines(self, spec_of: Callable[[Pin], str | None], package: str,
+              published: Callable[[str, str], bool | None] = lambda p, v: True) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(requirement lines, left out) with each kept pin's version replaced by what `spec_of`
+        gives it: a version (`0.4.25`, written `==0.4.25`), a specifier (`>=0.4.25,<=0.6.1`),
+        or None (as written). The released package is left out while it is not on the index
+        yet (the bump commit comes before the upload); a source checkout of it cannot be asked
+        about without building it."""
+        chosen: dict[str, str] = {}
+        left: list[str] = []
+        release = canonicalize_name(package)
+        for pin in self.pins:
+            spec = spec_of(pin) or pin.version
+            if pin.kind == "source":
+                left.append(f"{pin.package} from source (line {pin.line})")
+                continue
+            if pin.package == release and spec[0].isdigit() and published(pin.package, spec) is False:
+                left.append(f"{pin.package} {spec} (not on the index yet)")
+                continue
+            chosen.pop(pin.package, None)
+            chosen[pin.package] = with_version(pin, spec)
+        lines = list(chosen.values())
+        lines += [r.text for r in self.requirements if not r.computed]
+        return tuple(dict.fromkeys(lines)), tuple(dict.fromkeys(left))
+
+    def neighbour(self, name: str) -> Requirement | None:
+        """The requirement of `name` among the neighbours or constraints (the first)."""
+        wanted = canonicalize_name(name)
+        for r in (*self.requirements, *self.constraints):
+            if requirement_name(r.text) == wanted:
+                return r
+        return None
+
+
+_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def requirement_name(text: str) -> str | None:
+    m = _NAME.match(text)
+    return canonicalize_name(m.group(1)) if m else None
+
+
+def with_version(pin: Pin, spec: str) -> str:
+    """The pin's requirement with `spec` (a version, or a specifier) in place of its own
+    (markers and extras kept)."""
+    spec = "==" + spec if spec[0].isdigit() else spec
+    text = pin.requirement
+    at = text.find(pin.operator + pin.version) if pin.operator != "@" else -1
+    if at < 0:
+        extras = f"[{','.join(sorted(pin.extras))}]" if pin.extras else ""
+        return f"{pin.package}{extras}{spec}"
+    return text[:at] + spec + text[at + len(pin.operator) + len(pin.version):]
+
+
+def _chain(scan: Scan, stage: int) -> list[int]:
+    """The stage and those it is built FROM, earliest first."""
+    out: list[int] = []
+    seen: set[int] = set()
+    at: int | None = stage
+    while at is not None and at not in seen and at < len(scan.stages):
+        seen.add(at)
+        out.append(at)
+        at = scan.stages[at].parent
+    return out[::-1]
+
+
+def installs_of(scan: Scan, read: ReadArg = no_files, trusted: bool = False) -> dict[int, Install]:
+    """One Install per build stage that carries a kept pin (through its chain of FROM stages)."""
+    out: dict[int, Install] = {}
+    for stage in range(len(scan.stages)):
+        chain = _chain(scan, stage)
+        commands = [(s, pip) for s in chain for pip in scan.stages[s].pips]
+        pins = [scan.pins[i] for _, pip in commands for i in pip.pins if i < len(scan.pins)]
+        # pins no pip command holds (a `git clone --branch`), and any a walker did not place
+        pins += [p for p in scan.pins if p.stage in chain and p not in pins]
+        own = any(p.stage == stage for p in pins)
+        inherited = bool(pins) and any(s == stage for s, _ in commands)
+        if not (own or inherited):
+            continue
+        out[stage] = _install(scan, stage, commands, pins, read, trusted)
+    return out
+
+
+def _install(scan: Scan, stage: int, commands: Sequence[tuple[int, PipInstall]], pins: list[Pin],
+             read: ReadArg, trusted: bool) -> Install:
+    requirements: list[Requirement] = []
+    constraints: list[Requirement] = []
+    options: dict[tuple[str, str], None] = {}
+    left: list[str] = []
+    for _, pip in commands:
+        for r in pip.requirements:
+            if r.computed:
+                left.append(f"line {r.line}: {r.text} (computed at build time: {r.computed})")
+            elif _local(r.text):
+                left.append(f"line {r.line}: {r.text} (a local path or URL)")
+            else:
+                requirements.append(r)
+        for arg in pip.files:
+            found = read(arg)
+            if isinstance(found, str):
+                left.append(f"line {arg.line}: {arg.how} ({found})")
+                continue
+            (requirements if arg.option == "-r" else constraints).extend(found.requirements)
+            pins.extend(p for p in found.pins if p not in pins)
+            options.update(dict.fromkeys(found.options))
+    addresses = [(o, c, pip.first) for _, pip in commands for o, c in pip.options]
+    addresses += [(o, c, p.line) for p in pins for o, c in p.addresses]  # the same, seen from the pins
+    for option, chars, line in addresses:
+        if chars.computed or chars.undefined:
+            left.append(f"{option} {chars.text} (computed at build time; line {line})")
+            continue
+        kept = _trusted_option(option, chars.text, trusted)
+        if kept is None:
+            left.append(f"{option} {chars.text} (an index the Dockerfile names: "
+                        "read only with [release_hook] trust_file_indexes = true)")
+        else:
+            options[kept] = None
+    for note in scan.warnings:  # a kept pin whose version only the build knows
+        if _stage_of(scan, note.line) == stage:
+            left.append(f"line {note.line}: computed at build time")
+    first = min((p.line for p in pins if p.stage == stage), default=scan.stages[stage].line)
+    everyone_no_deps = bool(commands) and all(pip.no_deps for _, pip in commands)
+    return Install(scan.path, stage, first, tuple(pins), tuple(requirements), tuple(constraints),
+                   tuple(options), tuple(dict.fromkeys(left)), everyone_no_deps)
+
+
+def _stage_of(scan: Scan, line: int) -> int:
+    return sum(1 for s in scan.stages if s.line <= line) - 1
+
+
+def _trusted_option(option: str, url: str, trusted: bool) -> tuple[str, str] | None:
+    name = _OPTION.get(option)
+    if name is None:
+        return None
+    # jax's own pages, which list the CUDA builds of jaxlib and nothing else, need no trust
+    if name == "--find-links" and url.rstrip("/").rsplit("/", 1)[-1] in PAGES:
+        return (name, url)
+    if not trusted:
+        return None
+    return ("--extra-index-url" if name == "--index-url" else name, url)
+
+
+def _local(text: str) -> bool:
+    return text.startswith((".", "/", "~")) or text.endswith((".whl", ".tar.gz", ".zip")) or \
+        ("://" in text and " @ " not in text and not re.match(r"[\w.-]+\s*@", text))
+

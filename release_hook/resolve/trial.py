@@ -1,0 +1,215 @@
+"""A candidate pair tried on the installs of one decision: the real resolver asked whether each
+install (its kept pins at the candidate's versions, with every neighbour and constraint) resolves
+for its image, and jax's import-time rules held against the versions it would install.
+
+Also what the search asks when the first candidate is refused: the resolver's own pick within
+the rest of the range (`steer`), and, when nothing in the range installs, which neighbour stands
+in the way (`blocker`).
+"""
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from release_hook.errors import UserError
+from release_hook.found import Pin
+from release_hook.resolve import solver, traps
+from release_hook.resolve.image import Image, Target
+from release_hook.resolve.cuda import PAGES
+from release_hook.resolve.install import Install, requirement_name
+from release_hook.resolve.search import Pair, Verdict
+from release_hook.resolve.targets import PLUGINS, Targets
+
+MAX_BLOCKER_QUESTIONS = 8  # neighbours tried one by one to find the one that stands in the way
+KEPT = ("jax", "jaxlib", *PLUGINS)
+ANY = ">=0"  # any version: what a specifier says when it says nothing
+
+
+@dataclass(frozen=True)
+class Case:
+    """One install and the image it is installed into."""
+
+    install: Install
+    image: Image
+    target: Target
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """The neighbour that stands in the way of every candidate, and what says so."""
+
+    requirement: str  # as written: `scipy==1.11.4`
+    line: int
+    because: str  # `jax 0.7.0 needs scipy>=1.12`, or the resolver's own words
+
+
+class Trial:
+    def __init__(self, cases: Sequence[Case], package: str, resolver: solver.Resolver,
+                 targets_for: Callable[[Pair], Targets], published: Callable[[str, str], bool | None],
+                 as_of: datetime.datetime | None, requires_of: Callable[[str, Version], Sequence[str]],
+                 unreachable: Callable[[str], str] = lambda url: "") -> None:
+        self.cases, self.package, self.resolver = list(cases), package, resolver
+        self.targets_for, self.published, self.as_of = targets_for, published, as_of
+        self.requires_of, self.unreachable = requires_of, unreachable
+        self.answers: dict[Pair, tuple[solver.Answer, ...]] = {}
+        self.refused_case: Case | None = None
+
+    def question(self, case: Case, spec_of: Callable[[Pin], str | None], lowest: bool = False,
+                 targets: Targets | None = None, drop: str | None = None) -> solver.Ask:
+        lines, _ = case.install.lines(spec_of, self.package, self.published)
+        constraints = tuple(r.text for r in case.install.constraints)
+        if drop is not None:
+            lines = tuple(x for x in lines if x != drop)
+            constraints = tuple(x for x in constraints if x != drop)
+        options = case.install.options
+        page = next((targets.page_for(p) for p in case.install.pins if targets is not None
+                     and p.package == "jaxlib" and targets.page_for(p)), None)
+        if page:  # the -f address follows jaxlib to the page that lists its build
+            options = tuple((o, _with_page(u, page)) for o, u in options)
+        settled = tuple(sorted({p.package for p in case.install.pins} | set(KEPT) | {canonicalize_name(self.package)}))
+        return solver.Ask(lines, case.target, constraints, options, lowest, self.as_of, settled,
+                          case.install.no_deps)
+
+    def verify(self, pair: Pair) -> Verdict:
+        """Every install, with the pair written in, asked of the resolver; the answers held
+        against jax's import-time rules."""
+        targets = self.targets_for(pair)
+        answers: list[solver.Answer] = []
+        unproved = ""
+        for case in self.cases:
+            question = self.question(case, targets.for_pin, targets=targets)
+            answer = solver.ask(question, self.resolver)
+            if answer.state != "installs":
+                # a find-links page that did not answer looks like a release that does not
+                # exist (uv), or fails with a long message: say it in one short line
+                blind = next((why for o, url in question.options if o == "--find-links"
+                              and (why := self.unreachable(url))), "")
+                if blind:
+                    answer = solver.Answer("unproved", blind, answer.tool)
+            answers.append(answer)
+            if answer.state == "refused":
+                self.refused_case = case
+                return Verdict(False, "refused", answer.reason, "resolver", tuple(answers))
+            if answer.state == "unproved":
+                unproved = unproved or answer.reason
+                continue
+            trap = traps.in_answer(pair.jax, pair.jaxlib, answer)
+            if trap is not None:
+                kind, why, floor = trap
+                return Verdict(False, "rejected", why, kind, tuple(answers), floor=(floor,))
+        self.answers[pair] = tuple(answers)
+        return Verdict(True, "unproved" if unproved else "installs", unproved, "", tuple(answers))
+
+    def refusal(self, pair: Pair, verdict: Verdict) -> tuple[str, int]:
+        """`uv cannot install A B C for Python 3.10 linux/amd64: <its reason>`, and the line of
+        the pin the reason names first (else the install's first pin)."""
+        case = self.refused_case or self.cases[0]
+        targets = self.targets_for(pair)
+        lines = self.question(case, targets.for_pin, targets=targets).requirements
+        answer = verdict.answers[-1] if verdict.answers else None
+        tool = getattr(answer, "tool", "") or "the resolver"
+        best: tuple[int, int] | None = None
+        for pin in case.install.pins:
+            m = re.search(rf"(?<![\w.-]){re.escape(pin.package)}(?![\w-])", verdict.why, re.IGNORECASE)
+            if m is not None and (best is None or m.start() < best[0]):
+                best = (m.start(), pin.line)
+        line = best[1] if best else case.install.line
+        return f"{tool.split()[0]} cannot install {' '.join(lines)} for {case.target}: {verdict.why}", line
+
+    def steer(self, policy: str, pair: Pair, floor: Callable[[str], str]) -> Pair | str:
+        """The jax and jaxlib the resolver itself picks for the install that refused `pair`,
+        within the rest of the range (below it for `latest`, above it for `minimum`); why
+        none, if none."""
+        case = self.refused_case or self.cases[0]
+        latest = policy == "latest"
+
+        def spec_of(pin: Pin) -> str | None:
+            if pin.package == "jax" and pair.jax is not None:
+                return _join(floor("jax"), f"<={pair.jax}" if latest else f">={pair.jax}")
+            if pin.package == "jaxlib" and pair.jaxlib is not None:
+                return _join(floor("jaxlib"), f"<={pair.jaxlib}" if latest else f">={pair.jaxlib}")
+            if pin.package in PLUGINS:
+                return ANY  # the plugins follow jaxlib by their own metadata
+            return self.targets_for(pair).for_pin(pin)
+
+        answer = solver.ask(self.question(case, spec_of, lowest=not latest), self.resolver)
+        if answer.state != "installs":
+            return answer.reason or "the resolver found nothing in the range"
+        found = answer.version_of("jax")
+        if found is None:
+            return "the resolver's answer has no jax"
+        lib = answer.version_of("jaxlib")
+        return Pair(found, Version(lib.public) if lib is not None else None)
+
+    def blocker(self, pair: Pair, floor: Callable[[str], str]) -> Blocker | None:
+        """The neighbour without which the install that refused `pair` would take some jax of
+        the range: each is left out in turn (those the resolver's reason names first)."""
+        case = self.refused_case or self.cases[0]
+        reason = self.answers_reason(case, pair)
+        neighbours = [r for r in (*case.install.requirements, *case.install.constraints)
+                      if requirement_name(r.text) not in KEPT]
+        neighbours.sort(key=lambda r: _named(reason, r.text))
+        spec = {"jax": floor("jax"), "jaxlib": floor("jaxlib")}
+
+        def spec_of(pin: Pin) -> str | None:
+            if pin.package in spec:
+                return spec[pin.package] or ANY
+            if pin.package in PLUGINS:
+                return ANY
+            return self.targets_for(pair).for_pin(pin)
+
+        for r in neighbours[:MAX_BLOCKER_QUESTIONS]:
+            answer = solver.ask(self.question(case, spec_of, drop=r.text), self.resolver)
+            if answer.state == "installs":
+                return Blocker(r.text, r.line, self.because(pair, r.text, reason))
+        return None
+
+    def answers_reason(self, case: Case, pair: Pair) -> str:
+        question = self.question(case, self.targets_for(pair).for_pin)
+        return solver.ask(question, self.resolver).reason
+
+    def because(self, pair: Pair, neighbour: str, reason: str) -> str:
+        """`jax 0.7.0 needs scipy>=1.12` when jax (or jaxlib) itself asks for the neighbour's
+        package; else the first sentence of the resolver's reason."""
+        name = requirement_name(neighbour)
+        for project, version in (("jax", pair.jax), ("jaxlib", pair.jaxlib)):
+            if version is None:
+                continue
+            try:
+                lines = self.requires_of(project, version)
+            except UserError:  # an unread metadata file only costs the detail
+                continue
+            for line in lines:
+                try:
+                    req = Requirement(line)
+                except InvalidRequirement:
+                    continue
+                if canonicalize_name(req.name) == name and (req.marker is None or req.marker.evaluate({"extra": ""})):
+                    return f"{project} {version} needs {req.name}{req.specifier}"
+        first = re.split(r"(?<=[.;])\s+(?=And because|and because)", reason)[0]
+        return _short(first)
+
+
+def _named(reason: str, requirement: str) -> int:
+    """0 when the resolver's reason names the requirement's package, else 1 (for sorting)."""
+    name = requirement_name(requirement) or ""
+    return 0 if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", reason, re.IGNORECASE) else 1
+
+
+def _join(*specs: str) -> str:
+    return ",".join(s for s in specs if s)
+
+
+def _with_page(url: str, page: str) -> str:
+    base = url.rstrip("/").rsplit("/", 1)[-1]
+    return url[: len(url) - len(base)] + page if base in PAGES else url
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,223 @@
+"""The search asks the real resolver (uv, and pip for one case) for each candidate with the whole
+install, on a package index served on loopback: a candidate it refuses, or whose answer breaks
+jax at import, is skipped and the next one tried."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from pkgindex import PackageIndex, served_as_pips_index
+
+JAXES = ("0.4.25", "0.4.26", "0.4.31", "0.5.0")
+
+
+@pytest.fixture
+def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PackageIndex]:
+    """jax and jaxlib as their metadata has them (jax pins its jaxlib; jaxlib needs NumPy and
+    SciPy), NumPy 1 and 2, and numpyro releases with their jax floors."""
+    idx = PackageIndex(tmp_path / "index")
+    for v in JAXES:  # as on the real index, jax 0.4.26 and newer also take jaxlib 0.4.25
+        idx.wheel("jax", v, [f"jaxlib<={v},>=0.4.25", "numpy>=1.22", "scipy>=1.9"], requires_python=">=3.9")
+        extra = ["ml-dtypes>=0.5"] if v == "0.5.0" else []  # a release whose needs the index lacks
+        idx.wheel("jaxlib", v, ["numpy>=1.22", "scipy>=1.9", *extra], tag="cp312-cp312-manylinux2014_x86_64")
+    for v in ("1.26.4", "2.2.0"):
+        idx.wheel("numpy", v)
+    for v in ("1.11.4", "1.13.0"):
+        idx.wheel("scipy", v)
+    idx.wheel("numpyro", "0.15.0", ["jax>=0.4.25", "jaxlib>=0.4.25"])
+    idx.wheel("numpyro", "0.19.0", ["jax>=0.4.25", "jaxlib>=0.4.25"])
+    monkeypatch.delenv("RELEASE_HOOK_VERIFY", raising=False)  # these tests ask the resolver
+    with served_as_pips_index(idx, monkeypatch) as served:
+        yield served
+
+
+def project(tmp_path: Path, dockerfile: str) -> Path:
+    root = tmp_path / "project"
+    root.mkdir(exist_ok=True)
+    (root / "setup.cfg").write_text("[release_hook]\nrequirements = index\n")
+    (root / "Dockerfile").write_text(dockerfile)
+    return root
+
+
+def sync(cli, root: Path, *args: str):  # type: ignore[no-untyped-def]
+    return cli("sync", "Dockerfile", "--no-commit", *args, cwd=root)
+
+
+@pytest.mark.parametrize("numpy", ["", "numpy==2.2.0 "])
+def test_minimum_skips_the_jaxlib_that_cannot_import_the_numpy_the_install_gets(
+        cli, tmp_path: Path, index: PackageIndex, numpy: str) -> None:
+    """Issue 14, rows 5 and 6: jaxlib 0.4.25 installs beside NumPy 2 and then fails at import;
+    0.4.26 is the lowest pair that builds and imports."""
+    root = project(tmp_path, f"FROM python:3.12-slim\nRUN pip install {numpy}numpyro==0.15.0 jax==0.4.31 jaxlib==0.4.31\n")
+    r = sync(cli, root, "--version", "0.19.0", "--policy", "minimum", "--explain")
+    assert r.code == 0, r.err
+    assert "jax==0.4.26 jaxlib==0.4.26" in (root / "Dockerfile").read_text()
+    assert "NumPy 2" not in r.err  # not a warning: the candidate was skipped
+    assert "cannot import NumPy 2.2.0" in r.out, r.out  # --explain says why 0.4.25 was skipped
+    assert "installs it for Python 3.12 linux/amd64" in r.out
+
+
+def test_a_candidate_the_resolver_refuses_moves_the_search_to_the_next_pair(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    """jaxlib 0.5.0 needs a package the index does not have: the newest pair that installs is
+    jax 0.5.0 with jaxlib 0.4.31 (jax 0.5.0 takes it), the resolver's own pick below the refused
+    pair, checked against jax's rules and verified."""
+    root = project(tmp_path, "FROM python:3.12-slim\nRUN pip install 'numpy<2' numpyro==0.15.0 jax==0.4.25 jaxlib==0.4.25\n")
+    r = sync(cli, root, "--version", "0.19.0", "--policy", "latest", "--explain")
+    assert r.code == 0, r.err
+    assert "jax==0.5.0 jaxlib==0.4.31" in (root / "Dockerfile").read_text()
+    assert "ml-dtypes" in r.out  # the refusal of jaxlib 0.5.0, in the resolver's words
+    checked = sync(cli, root, "--version", "0.19.0", "--policy", "latest", "--check")
+    assert checked.code == 0, checked.err + checked.out
+
+
+def test_pip_as_the_resolver_skips_the_same_way(cli, tmp_path: Path, index: PackageIndex,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RELEASE_HOOK_RESOLVER", "pip")
+    root = project(tmp_path, "FROM python:3.12-slim\nRUN pip install numpyro==0.15.0 jax==0.4.31 jaxlib==0.4.31\n")
+    r = sync(cli, root, "--version", "0.19.0", "--policy", "minimum", "--explain")
+    assert r.code == 0, r.err
+    assert "jax==0.4.26 jaxlib==0.4.26" in (root / "Dockerfile").read_text()
+    assert "stage 0 proof: pip " in r.out
+
+
+def test_offline_the_rules_decide_and_the_trap_is_a_warning(cli, tmp_path: Path, index: PackageIndex) -> None:
+    """Without a resolver's answer the tool cannot see what pip would install: the rules choose
+    0.4.25 and the NumPy 2 trap stays a warning at the pin."""
+    root = project(tmp_path, "FROM python:3.12-slim\nRUN pip install numpyro==0.15.0 jax==0.4.31 jaxlib==0.4.31\n")
+    r = sync(cli, root, "--version", "0.19.0", "--policy", "minimum", "--no-verify")
+    assert r.code == 0, r.err
+    assert "jax==0.4.25 jaxlib==0.4.25" in (root / "Dockerfile").read_text()
+    assert "jaxlib 0.4.25 cannot import NumPy 2" in r.err
+
+
+def test_ubuntu_jammy_is_one_image_to_every_question(cli, tmp_path: Path, index: PackageIndex) -> None:
+    """`ubuntu:jammy` is Ubuntu 22.04 with Python 3.10 and glibc 2.35, to the image's Python and to
+    the resolver's target alike (one table)."""
+    root = project(tmp_path, "FROM ubuntu:jammy\nRUN python3 -m pip install numpyro==0.15.0 jax==0.4.25 jaxlib==0.4.25\n")
+    for v in JAXES:
+        index.wheel("jaxlib", v, ["numpy>=1.22", "scipy>=1.9"], tag="cp310-cp310-manylinux_2_35_x86_64")
+    r = sync(cli, root, "--version", "0.15.0", "--dry-run", "--explain")
+    assert r.code == 0, r.err
+    assert "python 3.10 (base image ubuntu:jammy, Ubuntu 22.04's python3)" in r.out, r.out
+    assert "installs it for Python 3.10 linux/amd64 (glibc 2.35)" in r.out, r.out
+
+
+def test_a_cuda_11_image_keeps_the_last_jax_whose_gpu_backend_accepts_cuda_11(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18: from jax 0.4.26 the GPU backend refuses CUDA 11 when it starts and runs on the
+    CPU. jax 0.4.27 declares that it takes jaxlib 0.4.25, whose +cuda11 build is the last one:
+    the pair must stop at jax 0.4.25."""
+    idx = PackageIndex(tmp_path / "index")
+    versions = ("0.4.20", "0.4.25", "0.4.26", "0.4.27")
+    for v in versions:
+        idx.wheel("jax", v, [f"jaxlib<={v},>=0.4.19"], requires_python=">=3.9")
+        idx.wheel("jaxlib", v, tag="cp310-cp310-manylinux2014_x86_64")
+    idx.wheel("numpyro", "0.15.0", ["jax>=0.4.14", "jaxlib>=0.4.14"])
+    page = [f"cuda11/jaxlib-{v}+cuda11.cudnn86-cp310-cp310-manylinux2014_x86_64.whl" for v in versions[:2]]
+    page += [f"cuda12/jaxlib-{v}+cuda12.cudnn89-cp310-cp310-manylinux2014_x86_64.whl" for v in versions]
+    idx.find_links_page("jax_cuda_releases.html", page)
+    with served_as_pips_index(idx, monkeypatch):
+        root = project(tmp_path, "FROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04\n"
+                       "RUN pip install numpyro==0.13.2 jax==0.4.20 jaxlib==0.4.20+cuda11.cudnn86 "
+                       f"-f {idx.link_url('jax_cuda_releases.html')}\n")
+        r = sync(cli, root, "--version", "0.15.0", "--policy", "latest", "--explain")
+    assert r.code == 0, r.err
+    assert "jax==0.4.25 jaxlib==0.4.25+cuda11.cudnn86" in (root / "Dockerfile").read_text()
+    assert "refuses CUDA 11.8 with cuDNN 8 when it starts" in r.out, r.out
+
+
+@pytest.fixture
+def chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PackageIndex]:
+    """The real Requires-Python values of issue 17: numpyro 0.20.0 declares Python >=3.9 but
+    needs jax 0.7.0, which needs 3.11."""
+    idx = PackageIndex(tmp_path / "index")
+    for v, python in (("0.4.30", ">=3.9"), ("0.7.0", ">=3.11")):
+        idx.wheel("jax", v, [f"jaxlib<={v},>={v}"], requires_python=python)
+        for cp in ("39", "310", "311", "312", "313"):
+            if v == "0.4.30" or cp not in ("39", "310"):
+                idx.wheel("jaxlib", v, tag=f"cp{cp}-cp{cp}-manylinux2014_x86_64", requires_python=python)
+    for v, jax, python in (("0.14.0", "0.4.30", ">=3.9"), ("0.19.0", "0.4.30", ">=3.9"),
+                           ("0.20.0", "0.7.0", ">=3.9"), ("0.22.0", "0.7.0", ">=3.11")):
+        idx.wheel("numpyro", v, [f"jax>={jax}", f"jaxlib>={jax}"], requires_python=python)
+    monkeypatch.delenv("RELEASE_HOOK_VERIFY", raising=False)
+    with served_as_pips_index(idx, monkeypatch) as served:
+        yield served
+
+
+@pytest.mark.parametrize("ask", ["resolver", "rules"])
+def test_hints_name_a_release_whose_whole_chain_installs(cli, tmp_path: Path, chain: PackageIndex, ask: str) -> None:
+    """Issue 17: on python:3.9, numpyro 0.22.0 must not suggest 0.20.0 (which needs jax 0.7.0,
+    which needs 3.11), and 0.20.0 must not suggest a jax that numpyro 0.20.0 refuses."""
+    text = "FROM python:3.9-slim\nRUN pip install numpyro==0.14.0 jax==0.4.30 jaxlib==0.4.30\n"
+    root = project(tmp_path, text)
+    flags = ["--no-verify"] if ask == "rules" else []
+    r = sync(cli, root, "--version", "0.22.0", *flags)
+    assert (r.code, r.err) == (2, "release-hook: Dockerfile:2: numpyro 0.22.0 needs Python >=3.11; the image has "
+                                  "3.9 (python:3.9-slim); newest numpyro that installs there: 0.19.0\n")
+    r = sync(cli, root, "--version", "0.20.0", *flags)
+    assert (r.code, r.err) == (2, "release-hook: Dockerfile:2: numpyro 0.20.0 needs jax>=0.7.0, and jax 0.7.0 "
+                                  "needs Python >=3.11; the image has 3.9 (python:3.9-slim); newest numpyro that "
+                                  "installs there: 0.19.0\n")
+    assert (root / "Dockerfile").read_text() == text
+    assert sync(cli, root, "--version", "0.19.0", *flags).code == 0
+
+
+def test_where_no_release_installs_the_hint_names_a_python_that_would(cli, tmp_path: Path,
+                                                                       chain: PackageIndex) -> None:
+    """Issue 18: Ubuntu 20.04's Python 3.8 takes no numpyro here."""
+    root = project(tmp_path, "FROM ubuntu:20.04\nRUN python3 -m pip install numpyro==0.14.0 jax==0.4.30 jaxlib==0.4.30\n")
+    r = sync(cli, root, "--version", "0.19.0")
+    assert (r.code, r.err) == (2, "release-hook: Dockerfile:2: numpyro 0.19.0 needs Python >=3.9; the image has "
+                                  "3.8 (ubuntu:20.04); no release of numpyro installs there; numpyro 0.19.0 "
+                                  "installs on Python 3.9 (a base image such as python:3.9-slim)\n")
+
+
+def test_a_jax_given_with_pin_that_does_not_install_names_one_that_does(cli, tmp_path: Path,
+                                                                       chain: PackageIndex) -> None:
+    root = project(tmp_path, "FROM python:3.10-slim\nRUN pip install numpyro==0.14.0 jax==0.4.30 jaxlib==0.4.30\n")
+    r = sync(cli, root, "--version", "0.19.0", "--pin", "jax==0.7.0", "--pin", "jaxlib==0.7.0")
+    assert r.code == 2 and r.err.count("\n") == 1, r.err
+    assert "uv cannot install numpyro==0.19.0 jax==0.7.0 jaxlib==0.7.0 for Python 3.10 linux/amd64" in r.err
+    assert r.err.endswith("; newest jax that installs there: 0.4.30\n"), r.err
+
+
+def test_an_index_the_dockerfile_names_is_read_only_when_trusted(cli, tmp_path: Path, index: PackageIndex) -> None:
+    """A Dockerfile in a pull request must not choose where the maintainer's tools read from."""
+    from pkgindex import serve
+
+    other = PackageIndex(tmp_path / "other")
+    other.wheel("jax", "9.9.9")
+    server, _ = serve(other)
+    try:
+        text = (f"FROM python:3.12-slim\nRUN pip install -i {other.url} 'numpy<2' numpyro==0.15.0 "
+                "jax==0.4.25 jaxlib==0.4.25\n")
+        root = project(tmp_path, text)
+        r = sync(cli, root, "--version", "0.19.0", "--dry-run", "--explain")
+        assert r.code == 0, r.err
+        assert other.hits == [], other.hits  # neither the tool nor the resolver read it
+        assert f"left out: -i {other.url} (an index the Dockerfile names: read only with " \
+               "[release_hook] trust_file_indexes = true)" in r.out, r.out
+        (root / "setup.cfg").write_text("[release_hook]\nrequirements = index\ntrust_file_indexes = true\n")
+        r = sync(cli, root, "--version", "0.19.0", "--dry-run", "--explain")
+        # trusted, it is read first, as the image's pip reads it: it has no jax 0.4.x at all
+        assert r.code == 2 and "jax` was found on " + other.url in r.err, r.err
+        assert any(h.startswith("/simple/jax") for h in other.hits), other.hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_resolver_that_does_not_answer_in_time_says_what_it_was_waiting_for(
+        cli, tmp_path: Path, index: PackageIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside a hook the wait is bounded; the run goes on with the rules and says why."""
+    monkeypatch.setenv("RELEASE_HOOK_RESOLVER_LIMIT", "2")
+    monkeypatch.setenv("RELEASE_HOOK_TIMEOUT", "30")  # the tool's own reads may wait; uv may not
+    root = project(tmp_path, "FROM python:3.12-slim\nRUN pip install numpyro==0.15.0 jax==0.4.31 jaxlib==0.4.31\n")
+    sync(cli, root, "--version", "0.19.0", "--dry-run", "--no-verify")  # the tool's reads, cached
+    index.faults["/simple/scipy/"] = "slow"
+    r = sync(cli, root, "--version", "0.19.0", "--dry-run")
+    assert r.code == 0, r.err
+    assert "not proved by a resolver: no answer within 2s while resolving numpyro==0.19.0 jax==" in r.err, r.err
