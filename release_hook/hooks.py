@@ -28,7 +28,8 @@ release_hook() {{
         release-hook "$@"
     else
         echo "release-hook: cannot run the {name} hook: $python no longer has release_hook and" \\
-             "no release-hook is on PATH; reinstall with: python -m release_hook install" >&2
+             "no release-hook is on PATH; put release-hook back (that environment, or onto PATH)," \\
+             "then run: release-hook install" >&2
         return 1
     fi
 }}
@@ -36,8 +37,8 @@ release_hook() {{
 
 _PRE_COMMIT = """#!/bin/sh
 {marker}
-# Installed by `python -m release_hook install`; `python -m release_hook uninstall` removes it
-# and restores any hook it replaced ({chained}).
+# Installed by `release-hook install`; `release-hook uninstall` removes it and restores any
+# hook it replaced ({chained}).
 {find}if [ -n "${{BUMPVERSION_NEW_VERSION:-}}" ]; then
     release_hook hook pre-commit || exit $?
 fi
@@ -50,8 +51,8 @@ exit 0
 
 _PRE_PUSH = """#!/bin/sh
 {marker}
-# Installed by `python -m release_hook install`; `python -m release_hook uninstall` removes it
-# and restores any hook it replaced ({chained}).
+# Installed by `release-hook install`; `release-hook uninstall` removes it and restores any
+# hook it replaced ({chained}).
 {find}refs=$(cat)
 printf '%s\\n' "$refs" | release_hook hook pre-push "$@" || exit $?
 chained="${{0%/*}}/pre-push{chained}"
@@ -141,6 +142,7 @@ def install(repo_path: str, force: bool = False) -> int:
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
                 if f.read() == wanted:
+                    print(f"already installed: {path}")
                     continue
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
@@ -183,8 +185,16 @@ def _install_advice(repo_path: str, folder: str) -> str:
     except UserError as e:
         return (f"install refuses while git tracks {e.path} (core.hooksPath): call `release-hook hook "
                 "pre-commit` / `hook pre-push` from the tracked hooks (README: install), or run: "
-                "python -m release_hook install --force")
-    return "run: python -m release_hook install"
+                f"{_install_command(repo_path, '--force')}")
+    return f"run: {_install_command(repo_path)}"
+
+
+def _install_command(repo_path: str, *flags: str) -> str:
+    """`install` as the user's shell runs it, for the repository doctor was asked about."""
+    from release_hook.invocation import command
+
+    here = os.path.realpath(repo_path) == os.path.realpath(".")
+    return command("install", *(() if here else ("--repo", repo_path)), *flags)
 
 
 def doctor(repo_path: str) -> int:
@@ -196,7 +206,7 @@ def doctor(repo_path: str) -> int:
     on_path = shutil.which("release-hook")
     ok = True
     run_install = _install_advice(repo_path, folder)
-    reinstall = run_install.replace("run: python", "reinstall with: python", 1)
+    reinstall = run_install.replace("run: ", "reinstall with: ", 1)
     for name in HOOKS:
         path = os.path.join(folder, name)
         chained = path + CHAINED

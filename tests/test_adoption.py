@@ -13,6 +13,7 @@ from typing import Iterator
 
 import pytest
 
+from release_hook.invocation import command
 from conftest import git
 from pkgindex import PackageIndex, served_as_pips_index
 
@@ -156,12 +157,17 @@ def test_a_commit_pushed_under_two_refs_is_reported_once(cli, repo: Path) -> Non
     r = push(repo, "main", "refs/tags/0.6.0")
     assert r.returncode == 1
     lines = [line for line in r.stderr.splitlines() if line.startswith("release-hook")]
-    assert len(lines) == 4, r.stderr
+    assert len(lines) == 5, r.stderr
     assert lines[0] == ("release-hook: refs/heads/main: docker/release/Dockerfile:3: numpyro ==0.5.0, "
                         "expected 0.6.0 (set at line 2)")
     assert lines[1].startswith("release-hook: refs/heads/main: judged as of ")
     assert lines[2] == "release-hook: refs/tags/0.6.0: the same commit as refs/heads/main, judged above"
-    assert lines[3] == "release-hook: push refused. Fix with: python -m release_hook sync, then push again"
+    assert lines[3] == f"release-hook: push refused. Fix with: {command('sync')}, then push again"
+    assert lines[4] == ("release-hook: refs/tags/0.6.0 cannot be synced (a sync makes a new commit; a tag "
+                        "keeps naming its own): once the branch is synced, push it without the tag: git "
+                        "push origin main; or move the tag, deliberately, to a synced commit: "
+                        f"{command('sync')}, then git tag -f -a 0.6.0 -m 0.6.0, then git push --force "
+                        "origin refs/tags/0.6.0")
 
 
 # -- judged as of the commit's date ------------------------------------------------------------
@@ -249,8 +255,8 @@ def test_hook_falls_back_to_release_hook_on_path_then_says_how_to_reinstall(
     assert r.returncode == 1
     lines = [line for line in r.stderr.splitlines() if line.startswith("release-hook")]
     assert lines == ["release-hook: cannot run the pre-push hook: /gone/venv/bin/python no longer has "
-                     "release_hook and no release-hook is on PATH; reinstall with: python -m "
-                     "release_hook install"], r.stderr
+                     "release_hook and no release-hook is on PATH; put release-hook back (that "
+                     "environment, or onto PATH), then run: release-hook install"], r.stderr
     assert "error: failed to push" in r.stderr
 
 
@@ -264,7 +270,7 @@ def test_bump_path_fails_without_a_python_but_ordinary_commits_start_none(
     assert r.returncode == 0, r.stderr
     r = git(repo, "commit", "-q", "--allow-empty", "-m", "bump", check=False,
             env=clean_env(PATH=bare_path, BUMPVERSION_NEW_VERSION="0.7.0"))
-    assert r.returncode == 1 and "reinstall with: python -m release_hook install" in r.stderr
+    assert r.returncode == 1 and "then run: release-hook install" in r.stderr
 
 
 def tracked_team_hooks(repo: Path) -> Path:
@@ -302,7 +308,7 @@ def test_doctor_advice_under_tracked_hooks_matches_what_install_does(cli, repo: 
     assert r.code == 1
     advice = ("install refuses while git tracks .githooks/pre-commit (core.hooksPath): call "
               "`release-hook hook pre-commit` / `hook pre-push` from the tracked hooks (README: "
-              "install), or run: python -m release_hook install --force")
+              f"install), or run: {command('install', '--force')}")
     assert r.out.splitlines()[1:] == [
         f"pre-commit: {hooks / 'pre-commit'} is another tool's hook, not release-hook's ({advice}, "
         "which keeps it as pre-commit.release-hook-chained)",
@@ -318,7 +324,7 @@ def test_doctor_reports_what_is_installed_and_whether_it_runs(cli, repo: Path, t
     r = cli("doctor", cwd=repo)
     assert r.code == 1
     assert f"hooks folder: {hooks}" in r.out
-    assert "pre-commit: not installed (run: python -m release_hook install)" in r.out
+    assert f"pre-commit: not installed (run: {command('install')})" in r.out
     assert cli("install", cwd=repo).code == 0
     r = cli("install", "--check", cwd=repo)
     assert r.code == 0, r.out
@@ -328,15 +334,14 @@ def test_doctor_reports_what_is_installed_and_whether_it_runs(cli, repo: Path, t
     r = cli("doctor", cwd=repo)
     assert r.code == 1
     assert (f"pre-push: {hooks / 'pre-push'}: cannot run: /gone/venv/bin/python no longer has "
-            "release_hook and no release-hook is on PATH (reinstall with: python -m release_hook "
-            "install)") in r.out
+            f"release_hook and no release-hook is on PATH (reinstall with: {command('install')})") in r.out
     assert f"pre-commit: {hooks / 'pre-commit'}: can run" in r.out
     # a hook from before the fallback (the Python inline, no python= line)
     old = hooks / "pre-commit"
     old.write_text(f"#!/bin/sh\n# release-hook: managed hook\n{sys.executable} -m release_hook hook pre-commit\n")
     r = cli("doctor", cwd=repo)
     assert (f"pre-commit: {old}: written by an older release-hook, without a fallback; reinstall with: "
-            "python -m release_hook install") in r.out
+            f"{command('install')}") in r.out
     assert cli("install", cwd=repo).code == 0 and "python=" in old.read_text()
 
 

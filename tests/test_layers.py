@@ -16,12 +16,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "release_hook"
 # Top to bottom. A module may import from its own layer (if that makes no cycle) or below.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("entry", ("__main__", "cli")),
-    ("commands", ("hooks", "hook_run")),
+    ("commands", ("hooks", "hook_run", "pre_push")),
     ("runs", ("sync", "check_commit")),
     ("output", ("report",)),
     ("stages", ("resolve.*", "plan", "apply", "gitops", "scancache")),
     ("reading", ("pins", "stages", "find.*", "shell", "dockerfile", "files")),
-    ("bottom", ("found", "spans", "errors", "config", "request", "names", "cache", "", "find", "resolve")),
+    ("bottom", ("found", "spans", "errors", "config", "request", "names", "cache", "invocation", "", "find",
+                "resolve")),
 ]
 
 
