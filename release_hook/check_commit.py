@@ -34,6 +34,15 @@ def has_settings(repo: git.Repo, sha: str) -> bool:
     return data is not None and cfg.has_settings(data.decode("utf-8", "replace"))
 
 
+def adopted(repo: git.Repo) -> bool:
+    """Whether the repository has adopted the tool: the settings are in HEAD's tree or at the
+    tip of a local or remote-tracking branch (a branch forked before the adoption may be
+    checked out while another holds them)."""
+    tips = repo.git.for_each_ref("--format=%(objectname)", "refs/heads", "refs/remotes").split()
+    head = gitops.head(repo)
+    return any(has_settings(repo, sha) for sha in dict.fromkeys([*([head] if head else []), *tips]))
+
+
 def declared_version(repo: git.Repo, sha: str) -> str | None:
     """current_version of the commit's bump configuration, as committed."""
     for name in cfg.VERSION_FILES:

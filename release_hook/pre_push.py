@@ -68,9 +68,9 @@ def run(stdin: str, remote: str = "origin") -> int:
         return 0
     repo = gitops.open_repo(".")
     pushed = [Pushed(ref, gitops.peel(repo, sha), _is_tag_object(repo, sha)) for ref, sha in raw]
-    head = _head(repo)
+    head = gitops.head(repo)
     adopted = {p.sha: check_commit.has_settings(repo, p.sha) for p in pushed}
-    repo_adopted = any(adopted.values()) or (head is not None and check_commit.has_settings(repo, head))
+    repo_adopted = any(adopted.values()) or check_commit.adopted(repo)
     judged = [p for p in pushed if adopted[p.sha] or not repo_adopted]
     versions = {p.sha: _version_of(repo, p.sha) for p in judged}
     known = [v for v in (*versions.values(), _version_of(repo, head) if head else None) if v is not None]
@@ -183,17 +183,6 @@ def _is_tag_object(repo: git.Repo, sha: str) -> bool:
         return str(repo.git.cat_file("-t", sha)) == "tag"
     except git.GitCommandError:
         return False
-
-
-def _head(repo: git.Repo) -> str | None:
-    import git
-
-    from release_hook import gitops
-
-    try:
-        return gitops.peel(repo, "HEAD")
-    except (ValueError, git.BadName, git.GitCommandError):  # an unborn HEAD
-        return None
 
 
 def _current_branch() -> str | None:

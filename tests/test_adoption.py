@@ -517,3 +517,137 @@ def test_the_readme_lines_for_tracked_hooks_work(repo: Path, tmp_path: Path) -> 
     git(repo, "commit", "-qam", "stale", "--no-verify")
     r = push(repo, "main", env=env)
     assert r.returncode == 1 and "refs/heads/main: docker/release/Dockerfile:3: numpyro" in r.stderr, r.stderr
+
+
+# -- the first push after adoption, and each printed fix run as printed ------------------------
+
+SETTINGS = "[release_hook]\npackage = numpyro\npolicy =\n    docker/dev/*=latest\n"
+
+
+@pytest.fixture
+def adopted(cli, tmp_path: Path, index: PackageIndex) -> Path:
+    """Tags 0.14.0 to 0.16.0 dated 2025 (annotated, pinned by hand, out of step by today's
+    rules, no release-hook settings), then today: a commit adding [release_hook] and a sync."""
+    root = tmp_path / "project"
+    (root / "docker" / "release").mkdir(parents=True)
+    (root / "docker" / "dev").mkdir(parents=True)
+    git(root, "init", "-q")
+    for version, month in (("0.14.0", "01"), ("0.15.0", "02"), ("0.16.0", "03")):
+        commit_release(root, version, "0.4.31", "0.4.30", date=f"2025-{month}-20T10:00:00+00:00")
+    (root / "setup.cfg").write_text(SETTINGS)
+    git(root, "add", "setup.cfg")
+    git(root, "commit", "-qm", "Adopt release-hook", "--no-verify")
+    assert cli("sync", cwd=root).code == 0
+    assert cli("sync", "--check", cwd=root).code == 0
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(root, "remote", "add", "origin", str(bare))
+    return root
+
+
+def off_path(tmp_path: Path) -> dict[str, str]:
+    """The environment of a shell where the virtualenv is not active: PATH leads to no
+    release-hook and no python with release_hook."""
+    return clean_env(PATH=path_without_release_hook(tmp_path), VIRTUAL_ENV="")
+
+
+def run_printed(command: str, root: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A command exactly as the tool printed it, run by a POSIX shell."""
+    return subprocess.run(["/bin/sh", "-c", command], cwd=root, env=env, text=True, capture_output=True)
+
+
+def printed_fix(stderr: str) -> str:
+    line = next(x for x in stderr.splitlines() if x.startswith("release-hook: push refused. Fix with: "))
+    return line.removeprefix("release-hook: push refused. Fix with: ").removesuffix(", then push again")
+
+
+def test_the_first_push_after_adoption_passes_and_a_printed_fix_runs_as_printed(
+        adopted: Path, tmp_path: Path) -> None:
+    env = off_path(tmp_path)
+    r = subprocess.run([sys.executable, "-m", "release_hook", "install"], cwd=adopted, env=env, text=True,
+                       capture_output=True)
+    assert r.returncode == 0, r.stderr
+    r = push(adopted, "--follow-tags", "main", env=env)
+    assert r.returncode == 0, r.stderr
+    for tag in ("0.14.0", "0.15.0", "0.16.0"):
+        assert f"release-hook: refs/tags/{tag}: not checked: made before release-hook was adopted\n" in r.stderr
+    assert "refs/heads/main" not in r.stderr  # judged, in step
+    assert git(adopted.parent / "remote.git", "tag").stdout.split() == ["0.14.0", "0.15.0", "0.16.0"]
+    # a stale commit made today is refused; the printed fix, run as printed, lets the next push by
+    dev = adopted / "docker" / "dev" / "Dockerfile"
+    dev.write_text(dev.read_text().replace("jax==0.4.31", "jax==0.4.30"))
+    git(adopted, "commit", "-qam", "stale dev pin", "--no-verify")
+    r = push(adopted, "main", env=env)
+    assert r.returncode == 1, r.stderr
+    assert "refs/heads/main: docker/dev/Dockerfile:2: jax ==0.4.30, expected 0.4.31" in r.stderr
+    fix = printed_fix(r.stderr)
+    assert fix == f"{sys.executable} -m release_hook sync"  # the hook's own Python: PATH has none
+    done = run_printed(fix, adopted, env)
+    assert done.returncode == 0, done.stderr
+    r = push(adopted, "main", env=env)
+    assert r.returncode == 0, r.stderr
+
+
+def test_release_hook_on_path_is_printed_as_release_hook(adopted: Path, tmp_path: Path) -> None:
+    env = off_path(tmp_path)
+    on_path = tmp_path / "bin-with-release-hook"
+    on_path.mkdir()
+    (on_path / "release-hook").symlink_to(BIN / "release-hook")
+    env["PATH"] = f"{on_path}:{env['PATH']}"
+    assert subprocess.run([sys.executable, "-m", "release_hook", "install"], cwd=adopted, env=env).returncode == 0
+    dev = adopted / "docker" / "dev" / "Dockerfile"
+    dev.write_text(dev.read_text().replace("jax==0.4.31", "jax==0.4.30"))
+    git(adopted, "commit", "-qam", "stale dev pin", "--no-verify")
+    r = push(adopted, "main", env=env)
+    assert r.returncode == 1 and printed_fix(r.stderr) == "release-hook sync", r.stderr
+    assert run_printed("release-hook sync", adopted, env).returncode == 0
+    assert push(adopted, "main", env=env).returncode == 0
+
+
+def test_a_branch_forked_before_adoption_is_checked_once_it_merges_the_adoption(
+        adopted: Path, tmp_path: Path) -> None:
+    env = off_path(tmp_path)
+    assert subprocess.run([sys.executable, "-m", "release_hook", "install"], cwd=adopted, env=env).returncode == 0
+    git(adopted, "checkout", "-q", "-b", "old-feature", "0.16.0")
+    (adopted / "README.md").write_text("a feature begun before the adoption\n")
+    git(adopted, "add", "README.md")
+    git(adopted, "commit", "-qm", "feature", "--no-verify")
+    r = push(adopted, "old-feature", env=env)
+    assert r.returncode == 0, r.stderr
+    assert ("release-hook: refs/heads/old-feature: not checked: made before release-hook was adopted "
+            "(no [release_hook] in its setup.cfg: it is checked once it merges the commit that adopted "
+            "it)") in r.stderr
+    git(adopted, "merge", "-q", "--no-edit", "main", env=clean_env())
+    dev = adopted / "docker" / "dev" / "Dockerfile"
+    dev.write_text(dev.read_text().replace("jax==0.4.31", "jax==0.4.30"))
+    git(adopted, "commit", "-qam", "stale", "--no-verify")
+    r = push(adopted, "old-feature", env=env)
+    assert r.returncode == 1 and "refs/heads/old-feature: docker/dev/Dockerfile:2: jax ==0.4.30" in r.stderr
+
+
+def test_a_stale_tag_gets_the_routes_a_tag_has_each_runnable_as_printed(
+        adopted: Path, tmp_path: Path) -> None:
+    env = off_path(tmp_path)
+    assert subprocess.run([sys.executable, "-m", "release_hook", "install"], cwd=adopted, env=env).returncode == 0
+    assert push(adopted, "--follow-tags", "main", env=env).returncode == 0
+    # a release bumped and tagged without the hook: its Dockerfiles still say 0.16.0
+    cfg = adopted / ".bumpversion.cfg"
+    cfg.write_text(cfg.read_text().replace("0.16.0", "0.17.0"))
+    git(adopted, "commit", "-qam", "Bump version: 0.16.0 -> 0.17.0", "--no-verify")
+    git(adopted, "tag", "-a", "-m", "release 0.17.0", "0.17.0")
+    r = push(adopted, "refs/tags/0.17.0", env=env)
+    assert r.returncode == 1
+    sync = f"{sys.executable} -m release_hook sync"
+    routes = [x for x in r.stderr.splitlines() if "cannot be synced" in x]
+    assert routes == [
+        "release-hook: push refused: refs/tags/0.17.0 cannot be synced (a sync makes a new commit; a "
+        "tag keeps naming its own): push the branch without it: git push origin main; or move the tag, "
+        f"deliberately, to a synced commit: {sync}, then git tag -f -a 0.17.0 -m 0.17.0, then git push "
+        "--force origin refs/tags/0.17.0"], r.stderr
+    assert "Fix with" not in r.stderr  # a sync cannot change the tag
+    # the second route, each step as printed
+    for step in (sync, "git tag -f -a 0.17.0 -m 0.17.0", "git push --force origin refs/tags/0.17.0"):
+        done = run_printed(step, adopted, env)
+        assert done.returncode == 0, (step, done.stderr)
+    assert git(adopted.parent / "remote.git", "rev-parse", "0.17.0^{commit}").stdout == \
+        git(adopted, "rev-parse", "HEAD").stdout
