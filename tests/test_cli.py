@@ -235,6 +235,21 @@ def test_a_glob_that_matches_nothing_is_an_error(cli, tmp_path: Path) -> None:
     assert r.code == 2 and r.err.startswith(f"release-hook: {empty}: no Dockerfile in this folder")
 
 
+def test_a_path_argument_takes_the_globs_of_the_settings_and_their_wording(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11), "docker/b/Dockerfile": image(CUDA11),
+                              "docker/b/notes.txt": "not a Dockerfile\n"}, commit=False)
+    everything = cli("sync", "--check", *OFFLINE, cwd=root)
+    for pattern in ("docker/*/Dockerfile", "docker/**/Dockerfile*", str(root / "docker/*/Dockerfile")):
+        r = cli("sync", "--check", pattern, *OFFLINE, cwd=root)  # quoted: the shell passed it as is
+        assert (r.code, r.out) == (everything.code, everything.out.replace(str(root) + "/", "")), pattern
+    r = cli("sync", "--check", "docker/a/Dockerfile", *OFFLINE, cwd=root)
+    assert r.code == 1 and "docker/b/" not in r.out
+    for typo in ("docker/*/Dockerfle", "dokcer/a/Dockerfile"):
+        r = cli("sync", "--check", typo, *OFFLINE, cwd=root)
+        assert (r.code, r.out, r.err) == (
+            2, "", f"release-hook: no Dockerfile matches '{typo}' (PATH of the command line)\n")
+
+
 def hooked_remote(cli, root: Path, tmp_path: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """A bare remote `origin` and the hooks installed; the environment to push with."""
     bare = tmp_path / "remote.git"
