@@ -148,19 +148,36 @@ def _help(parser: argparse.ArgumentParser, topic: str | None) -> str:
 
 
 def _sync(args: argparse.Namespace) -> int:
+    if args.version is not None and not args.version.strip():
+        raise UserError("--version is empty (an unset shell variable?); give a version, or leave "
+                        "--version out to read .bumpversion.cfg")
+    if args.format == "json" and not (args.check or args.dry_run):
+        raise UserError("--format json goes with --check or --dry-run")
+    if args.format != "json":
+        return _run_sync(args)
+    known: dict[str, str | None] = {"package": None, "version": None, "version_from": None}
+    try:
+        return _run_sync(args, known)
+    except UserError as e:  # a consumer that asked for a document gets one, with the error
+        from release_hook.report import error_document, write_json
+
+        write_json(error_document("check" if args.check else "dry-run", known["package"],
+                                  known["version"], known["version_from"], e), sys.stdout)
+        raise
+
+
+def _run_sync(args: argparse.Namespace, known: dict[str, str | None] | None = None) -> int:
+    """`known`: filled in as the run learns the package and the version, for an error's document."""
     from release_hook import config as cfg
     from release_hook.report import Output
     from release_hook.resolve.targets import parse_pin
     from release_hook.request import Request
     from release_hook.sync import run
 
-    if args.version is not None and not args.version.strip():
-        raise UserError("--version is empty (an unset shell variable?); give a version, or leave "
-                        "--version out to read .bumpversion.cfg")
-    if args.format == "json" and not (args.check or args.dry_run):
-        raise UserError("--format json goes with --check or --dry-run")
+    known = {} if known is None else known
     root = cfg.find_root(os.getcwd())
     conf = cfg.load(root)
+    known["package"] = conf.package
     what, version = "--version", args.version
     where: tuple[str | None, int | None] = (None, None)
     for name in cfg.VERSION_ENV:
@@ -173,6 +190,7 @@ def _sync(args: argparse.Namespace) -> int:
         cfg.checked_version(version, what)
     except UserError as e:
         raise UserError(e.message, *where) from None
+    known.update(version=version, version_from=what)
     pins = dict(parse_pin(p) for p in args.pin)
     mode = "check" if args.check else "dry-run" if args.dry_run else "write"
     if args.as_of and mode == "write":

@@ -9,6 +9,7 @@ from typing import Any, Mapping, Sequence, TextIO
 
 from release_hook import __version__
 from release_hook.config import Config
+from release_hook.errors import UserError
 from release_hook.pins import Note, Pin, line_of
 from release_hook.plan import FilePlan
 from release_hook.request import Request
@@ -151,6 +152,25 @@ def document(plans: Sequence[FilePlan], resolution: Resolution, package: str, ve
         "version_from": version_from,
         "in_step": all(f["in_step"] for f in files),
         "files": files,
+        "error": None,
+    }
+
+
+def error_document(mode: str, package: str | None, version: str | None, version_from: str | None,
+                   error: UserError) -> dict[str, Any]:
+    """A run that stopped with an error (exit 2), as a document of the same shape: nothing
+    decided (`in_step` null, no files), and the error's line with its file and line apart."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": "release-hook",
+        "tool_version": __version__,
+        "mode": mode,
+        "package": package,
+        "version": version,
+        "version_from": version_from,
+        "in_step": None,
+        "files": [],
+        "error": {"message": error.message, "path": error.path, "line": error.line, "text": str(error)},
     }
 
 

@@ -403,3 +403,28 @@ def test_help_knows_every_command(cli) -> None:
     for command in ("sync", "install", "uninstall", "doctor", "hook", "help"):
         shown = cli("help", command)
         assert shown.code == 0 and shown.out.startswith(f"usage: release-hook {command}"), command
+
+
+def test_json_is_printed_also_when_the_sync_stops_with_an_error(cli, tmp_path: Path,
+                                                                 index: PackageIndex) -> None:
+    index.wheel("numpyro", "0.8.0", ["jax>=0.4.1", "jaxlib>=0.4.1"], requires_python=">=3.12")
+    root = project(tmp_path, {"docker/a/Dockerfile": "FROM python:3.11\nRUN pip install numpyro==0.7.0 jax==0.4.1\n",
+                              "setup.cfg": "[release_hook]\nrequirements = index\n"}, commit=False)
+    for mode in ("--check", "--dry-run"):
+        for quiet in ((), ("-q",)):
+            r = cli("sync", mode, "--version", "0.8.0", "--format", "json", *quiet, cwd=root)
+            assert r.code == 2, r.err  # as without --format json
+            assert r.err.startswith("release-hook: docker/a/Dockerfile:2: numpyro 0.8.0 needs Python >=3.12")
+            doc = json.loads(r.out)
+            assert doc["error"] == {"message": doc["error"]["message"], "path": "docker/a/Dockerfile",
+                                    "line": 2, "text": r.err.removeprefix("release-hook: ").rstrip("\n")}
+            assert doc["error"]["message"].startswith("numpyro 0.8.0 needs Python >=3.12; the image has 3.11")
+            assert (doc["schema_version"], doc["mode"], doc["package"], doc["version"], doc["version_from"],
+                    doc["in_step"], doc["files"]) == (1, mode[2:], "numpyro", "0.8.0", "--version", None, [])
+    # an error before the version is known: the document says what it knows
+    r = cli("sync", "--check", "--format", "json", "--version", "banana", cwd=root)
+    assert r.code == 2 and json.loads(r.out)["version"] is None
+    assert json.loads(r.out)["error"]["text"] == "--version: 'banana' is not a valid PEP 440 version"
+    # a run that ends well says it has no error
+    r = cli("sync", "--check", "--format", "json", "--version", "0.7.0", *OFFLINE[:3], cwd=root)
+    assert json.loads(r.out)["error"] is None, r.err
