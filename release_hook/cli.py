@@ -153,17 +153,17 @@ def _sync(args: argparse.Namespace) -> int:
                         "--version out to read .bumpversion.cfg")
     if args.format == "json" and not (args.check or args.dry_run):
         raise UserError("--format json goes with --check or --dry-run")
-    if args.format != "json":
-        return _run_sync(args)
     known: dict[str, str | None] = {"package": None, "version": None, "version_from": None}
     try:
         return _run_sync(args, known)
-    except UserError as e:  # a consumer that asked for a document gets one, with the error
-        from release_hook.report import error_document, write_json
+    except UserError as e:
+        from release_hook.report import error_document, with_next_step, write_json
 
-        write_json(error_document("check" if args.check else "dry-run", known["package"],
-                                  known["version"], known["version_from"], e), sys.stdout)
-        raise
+        error = with_next_step(e, args.offline)
+        if args.format == "json":  # a consumer that asked for a document gets one, with the error
+            write_json(error_document("check" if args.check else "dry-run", known["package"],
+                                      known["version"], known["version_from"], error), sys.stdout)
+        raise error from None
 
 
 def _run_sync(args: argparse.Namespace, known: dict[str, str | None] | None = None) -> int:

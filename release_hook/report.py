@@ -156,6 +156,22 @@ def document(plans: Sequence[FilePlan], resolution: Resolution, package: str, ve
     }
 
 
+def with_next_step(error: UserError, offline: bool) -> UserError:
+    """A failure of the package index, said with what to do next (a push says its own next
+    step: push again when the index answers, or [release_hook] offline_push)."""
+    from release_hook.resolve.index import IndexUnavailable
+    from release_hook.resolve.requirements import ELSEWHERE, ReleaseUnavailable
+
+    if not isinstance(error, IndexUnavailable):
+        return error
+    step = ("run it once without --offline, with the index reachable, to cache what it reads" if offline
+            else "try again when the index answers (the one pip is configured for), or add --offline "
+            "to use what an earlier run cached")
+    if isinstance(error, ReleaseUnavailable):
+        step += f"; or {ELSEWHERE}"
+    return type(error)(f"{error.message}; {step}", error.path, error.line)
+
+
 def error_document(mode: str, package: str | None, version: str | None, version_from: str | None,
                    error: UserError) -> dict[str, Any]:
     """A run that stopped with an error (exit 2), as a document of the same shape: nothing

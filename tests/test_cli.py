@@ -328,13 +328,17 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-u
         yield idx
 
 
+AGAIN = ("; try again when the index answers (the one pip is configured for), or add --offline to use "
+         "what an earlier run cached")
+
+
 @pytest.mark.parametrize("answer, said", [
     ("404", "package index 127.0.0.1:{port}: HTTP 404 for jax"),
     ("junk", "package index 127.0.0.1:{port}: answered something that is not a package page (for jax)"),
     ("xml", "package index 127.0.0.1:{port}: answered something that is not a package page (for jax)"),
     ("json-junk", "cannot read jax's releases from package index 127.0.0.1:{port}: answered something "
-                  "that is not a package page"),
-    ("500", "cannot read jax's releases from package index 127.0.0.1:{port}: HTTP 500 for jax"),
+                  "that is not a package page" + AGAIN),
+    ("500", "cannot read jax's releases from package index 127.0.0.1:{port}: HTTP 500 for jax" + AGAIN),
 ])
 def test_index_errors_are_one_short_line(cli, tmp_path: Path, index: PackageIndex, answer: str,
                                          said: str) -> None:
@@ -428,3 +432,43 @@ def test_json_is_printed_also_when_the_sync_stops_with_an_error(cli, tmp_path: P
     # a run that ends well says it has no error
     r = cli("sync", "--check", "--format", "json", "--version", "0.7.0", *OFFLINE[:3], cwd=root)
     assert json.loads(r.out)["error"] is None, r.err
+
+
+ELSEWHERE = "--requirements PATH reads them from the release's pyproject.toml, setup.cfg or setup.py"
+
+
+def test_errors_of_the_index_say_what_to_do_next(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 index: PackageIndex) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": "FROM python:3.11\nRUN pip install numpyro==0.7.0 jax==0.4.1\n",
+                              "setup.cfg": "[release_hook]\nrequirements = index\n"}, commit=False)
+    r = cli("sync", "--check", "--version", "0.99.0", cwd=root)
+    assert r.err == (f"release-hook: numpyro 0.99.0 is not on the package index (127.0.0.1:{index.port}); "
+                     f"if it is not uploaded yet, {ELSEWHERE}\n")
+    r = cli("sync", "--check", "--version", "0.19.0", "--offline", cwd=root)
+    assert r.err == ("release-hook: --offline, and no cached metadata of numpyro 0.19.0; run it once "
+                     f"without --offline, with the index reachable, to cache what it reads; or {ELSEWHERE}\n")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple/")
+    r = cli("sync", "--check", "--version", "0.19.0", cwd=root)
+    assert r.err == ("release-hook: cannot read numpyro 0.19.0 metadata from package index 127.0.0.1:9: "
+                     f"connection refused{AGAIN}; or {ELSEWHERE}\n")
+    assert r.code == 2
+
+
+def test_a_release_not_uploaded_yet_is_answered_from_the_repository_and_explain_says_so(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    index.wheel("jax", "0.4.1", ["jaxlib>=0.4.1"])
+    index.wheel("jaxlib", "0.4.1", tag="cp311-cp311-manylinux2014_x86_64")
+    setup_py = ('from setuptools import setup\n_jax = ">=0.4.1"\n'
+                'setup(name="numpyro", install_requires=[f"jax{_jax}", f"jaxlib{_jax}"], python_requires=">=3.9")\n')
+    root = project(tmp_path, {"docker/a/Dockerfile": "FROM python:3.11\nRUN pip install numpyro==0.7.0 jax==0.4.1\n",
+                              "setup.cfg": "[release_hook]\nrequirements = index\n", "setup.py": setup_py},
+                   commit=False)
+    r = cli("sync", "--check", "--explain", "--version", "0.99.0", cwd=root)  # bumped, not uploaded
+    assert r.code == 1, r.err
+    assert ("line 2: jax ==0.4.1 in step [release needs jax>=0.4.1 (from setup.py, as numpyro 0.99.0 is not "
+            "on the package index yet); ") in r.out, r.out
+    r = cli("sync", "--check", "--explain", "--version", "0.7.0", cwd=root)  # uploaded: its metadata
+    assert "[release needs jax>=0.4.1 (from numpyro 0.7.0 metadata on the package index); " in r.out, r.out
+    (root / "setup.py").write_text(setup_py.replace('name="numpyro"', 'name="another"'))
+    r = cli("sync", "--check", "--version", "0.99.0", cwd=root)  # the repository is another package
+    assert r.code == 2 and r.err.endswith(f"if it is not uploaded yet, {ELSEWHERE}\n"), r.err

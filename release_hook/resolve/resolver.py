@@ -215,7 +215,8 @@ class _Group:
         reqs = self.shared.requirements()
         need_jax = reqs.specifiers.get("jax", SpecifierSet())
         need_jaxlib = reqs.specifiers.get("jaxlib", SpecifierSet())
-        self.requirement_text = {"jax": reqs.text("jax"), "jaxlib": reqs.text("jaxlib")}
+        self.requirement_text = {name: f"{reqs.text(name)} (from {reqs.source})"  # --explain says where
+                                 for name in ("jax", "jaxlib")}
         fits = f"Python {self.image.python_text}, {self.image.platform}"
         dated = f", published by {self.as_of:%Y-%m-%d %H:%M %Z}" if self.as_of else ""
         jaxes: list[Version | None]
