@@ -148,11 +148,16 @@ def test_install_is_idempotent_and_chains_an_existing_hook(cli, repo: Path) -> N
     hooks = repo / ".git" / "hooks"
     (hooks / "pre-commit").write_text("#!/bin/sh\necho other tool ran >> \"$(git rev-parse --git-dir)/ran\"\n")
     (hooks / "pre-commit").chmod(0o755)
-    assert cli("install", cwd=repo).code == 0
+    r = cli("install", cwd=repo)
+    assert r.code == 0
+    assert r.out == ("kept the existing pre-commit hook; it still runs, as pre-commit.release-hook-chained\n"
+                     f"installed {hooks / 'pre-commit'}\ninstalled {hooks / 'pre-push'}\n")
     first = (hooks / "pre-commit").read_text()
     assert "release-hook" in first and (hooks / "pre-commit.release-hook-chained").exists()
     mtime = (hooks / "pre-commit").stat().st_mtime_ns
-    assert cli("install", cwd=repo).code == 0
+    r = cli("install", cwd=repo)
+    assert r.code == 0  # a second install says so, and changes nothing
+    assert r.out == f"already installed: {hooks / 'pre-commit'}\nalready installed: {hooks / 'pre-push'}\n"
     assert (hooks / "pre-commit").stat().st_mtime_ns == mtime
     (repo / "README.md").write_text("x\n")
     git(repo, "commit", "-qam", "ordinary")
