@@ -121,9 +121,11 @@ def _main(argv: Sequence[str] | None) -> int:
         from release_hook import hooks
 
         if args.command == "doctor" or (args.command == "install" and args.check):
-            return hooks.doctor(args.repo)
+            from release_hook.doctor import doctor
+
+            return doctor(args.repo)
         if args.command == "install" and args.print_bump_my_version:
-            return hooks.print_bump_my_version()
+            return hooks.print_bump_my_version(args.repo)
         if args.command == "install":
             return hooks.install(args.repo, force=args.force)
         if args.command == "uninstall":

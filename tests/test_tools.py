@@ -2,57 +2,58 @@
 pre-commit framework (from a local clone of this repository, a tag as `rev`) and bump-my-version
 (which clashes with bump2version, so it never shares an environment with it).
 
-Building those virtualenvs is set-up, like the Quick start's install: pip installs the tools from
-the index pip is configured for. They are kept across runs in ~/.cache/release-hook-tests (one
-folder per tool and Python version; delete it to rebuild), and so is pre-commit's own store,
-keyed by a hash of this repository's files, so an unchanged tree does not reinstall its hook.
+The virtualenvs, the clone and the framework's store are built in the session's temporary folder
+from a local folder of wheels (tests/toolenv.py says how to fill it): no network, nothing written
+outside the tests' temporary folders. Without the wheels these tests are skipped.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+import toolenv
 from conftest import git
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-# Read now, before the tests' own HOME (tests/conftest.py) replaces it.
-CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "release-hook-tests"
-PY = f"py{sys.version_info[0]}.{sys.version_info[1]}"
 DOCKERFILE = "FROM python:3.11\nARG NUMPYRO_VERSION=0.6.0\nRUN pip install numpyro==${NUMPYRO_VERSION}\n"
 
 
-def tool_venv(tool: str, spec: str) -> Path:
-    """A virtualenv holding `spec`, built once per tool, spec and Python."""
-    folder = CACHE / f"{tool}-{hashlib.sha256(spec.encode()).hexdigest()[:8]}-{PY}"
-    done = folder / "release-hook-tests.done"
-    if not done.exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
-        r = subprocess.run([str(folder / "bin" / "python"), "-m", "pip", "install", "-q", spec],
-                           capture_output=True, text=True)
-        assert r.returncode == 0, f"set-up: pip install {spec} failed:\n{r.stderr[-2000:]}"
-        version = subprocess.run([str(folder / "bin" / tool), "--version"], capture_output=True,
-                                 text=True, check=True).stdout.strip()
-        done.write_text(version + "\n")
-    return folder
+@dataclass(frozen=True)
+class Tools:
+    wheels: Path
+    scratch: Path  # the session's temporary folder for virtualenvs, caches and the framework's store
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return clean_env(**toolenv.offline_pip(self.wheels, self.scratch), **extra)
 
 
 @pytest.fixture(scope="session")
-def pre_commit_tool() -> Path:
-    return tool_venv("pre-commit", "pre-commit>=3.2") / "bin" / "pre-commit"
+def tools(tmp_path_factory: pytest.TempPathFactory) -> Tools:
+    scratch = tmp_path_factory.mktemp("tools")
+    if toolenv.complete(toolenv.WHEELS):
+        return Tools(toolenv.WHEELS, scratch)
+    if os.environ.get("RELEASE_HOOK_ONLINE") == "1":
+        toolenv.download(scratch / "wheels")
+        return Tools(scratch / "wheels", scratch)
+    pytest.skip(f"no wheels of the tools in {toolenv.WHEELS}: fill it with `python tests/toolenv.py`, "
+                "or set RELEASE_HOOK_ONLINE=1")
 
 
 @pytest.fixture(scope="session")
-def bump_my_version_tool() -> Path:
-    return tool_venv("bump-my-version", "bump-my-version>=0.28") / "bin" / "bump-my-version"
+def pre_commit_tool(tools: Tools) -> Path:
+    return toolenv.build("pre-commit", tools.wheels, tools.scratch)
+
+
+@pytest.fixture(scope="session")
+def bump_my_version_tool(tools: Tools) -> Path:
+    return toolenv.build("bump-my-version", tools.wheels, tools.scratch)
 
 
 def source_files() -> list[str]:
@@ -61,45 +62,22 @@ def source_files() -> list[str]:
     return sorted(p for p in listed if (ROOT / p).is_file() and not p.startswith(".venv/"))
 
 
-def installed_files(files: list[str]) -> list[str]:
-    """What the framework installs from the clone: an edit to a test does not change it."""
-    return [p for p in files if p.startswith("release_hook/") or "/" not in p]
-
-
 @pytest.fixture(scope="session")
-def hook_repo(pre_commit_tool: Path) -> tuple[Path, str]:
+def hook_repo(tools: Tools) -> tuple[Path, str]:
     """A local clone of this repository as it is now (uncommitted edits included), tagged."""
-    digest = hashlib.sha256()
-    files = source_files()
-    for p in installed_files(files):
-        digest.update(p.encode() + b"\0" + (ROOT / p).read_bytes() + b"\0")
-    clone = CACHE / "hook-repos" / digest.hexdigest()[:16]
+    clone = tools.scratch / "hook-repo"
     tag = "v0.0.1"
-    if not (clone / ".git" / "release-hook-tests.done").exists():
-        prune(clone.parent, pre_commit_tool)
-        shutil.rmtree(clone, ignore_errors=True)
-        subprocess.run(["git", "clone", "-q", "--no-local", str(ROOT), str(clone)], check=True)
-        for p in files:
-            (clone / p).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / p, clone / p)
-        env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
-        subprocess.run(["git", "add", "-A"], cwd=clone, check=True)
-        subprocess.run(["git", "commit", "-q", "--allow-empty", "--no-verify", "-m", "tree under test"],
-                       cwd=clone, check=True, env=env)
-        subprocess.run(["git", "tag", "-f", tag], cwd=clone, check=True)
-        (clone / ".git" / "release-hook-tests.done").write_text("")
+    subprocess.run(["git", "clone", "-q", "--no-local", str(ROOT), str(clone)], check=True)
+    for p in source_files():
+        (clone / p).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / p, clone / p)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    subprocess.run(["git", "add", "-A"], cwd=clone, check=True)
+    subprocess.run(["git", "commit", "-q", "--allow-empty", "--no-verify", "-m", "tree under test"],
+                   cwd=clone, check=True, env=env)
+    subprocess.run(["git", "tag", "-f", tag], cwd=clone, check=True)
     return clone, tag
-
-
-def prune(clones: Path, pre_commit_tool: Path, keep: int = 2) -> None:
-    """Drop all but the newest clones, and the framework's environments nothing uses any more."""
-    if clones.is_dir():
-        old = sorted(clones.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)[keep:]
-        for path in old:
-            shutil.rmtree(path, ignore_errors=True)
-    subprocess.run([str(pre_commit_tool), "gc"], capture_output=True,
-                   env={**os.environ, "PRE_COMMIT_HOME": str(CACHE / "pre-commit-home")})
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -121,26 +99,42 @@ def project(tmp_path: Path) -> Path:
 
 # -- the pre-commit framework --------------------------------------------------------------------
 
-def test_pre_commit_framework_checks_what_is_pushed(tmp_path: Path, pre_commit_tool: Path,
-                                                    hook_repo: tuple[Path, str]) -> None:
+def off_path(tmp_path: Path) -> str:
+    """PATH of a shell where this virtualenv is not active: no folder that holds a release-hook
+    (this virtualenv's bin among them)."""
+    return os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                           if p and Path(p) != BIN and not (Path(p) / "release-hook").exists())
+
+
+def framework_project(tmp_path: Path, pre_commit_tool: Path, hook_repo: tuple[Path, str],
+                      tools: Tools) -> tuple[Path, dict[str, str]]:
+    """A project that follows the README: release-hook-check from a clone at a tag, and the
+    framework installed for pre-push. Returns the root and the environment (virtualenv off PATH)."""
     clone, tag = hook_repo
     root = project(tmp_path)
     (root / ".bumpversion.cfg").write_text("[bumpversion]\ncurrent_version = 0.6.0\n")
+    (root / "setup.cfg").write_text("[release_hook]\npackage = numpyro\n")
     (root / ".pre-commit-config.yaml").write_text(
         f"repos:\n- repo: {clone}\n  rev: {tag}\n  hooks: [{{id: release-hook-check}}]\n")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "init")
-    # pip's and virtualenv's caches too: the tests' own HOME is new each time
-    env = clean_env(PRE_COMMIT_HOME=str(CACHE / "pre-commit-home"), PIP_CACHE_DIR=str(CACHE / "pip"),
-                    VIRTUALENV_OVERRIDE_APP_DATA=str(CACHE / "virtualenv"))
+    env = tools.env(PATH=off_path(tmp_path), VIRTUAL_ENV="")
+    r = subprocess.run([str(pre_commit_tool), "install", "--hook-type", "pre-push"], cwd=root, env=env,
+                       text=True, capture_output=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([str(pre_commit_tool), "install-hooks"], cwd=root, env=env, text=True,
+                       capture_output=True)  # set-up: the framework installs the hook's environment
+    assert r.returncode == 0, r.stdout + r.stderr
+    return root, env
+
+
+def test_pre_commit_framework_checks_what_is_pushed(tmp_path: Path, pre_commit_tool: Path,
+                                                    hook_repo: tuple[Path, str], tools: Tools) -> None:
+    root, env = framework_project(tmp_path, pre_commit_tool, hook_repo, tools)
 
     def pc(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(pre_commit_tool), *args], cwd=root, env=env, text=True,
                               capture_output=True)
-
-    assert pc("install", "--hook-type", "pre-push").returncode == 0
-    r = pc("install-hooks")  # set-up: the framework installs the hook's environment
-    assert r.returncode == 0, r.stdout + r.stderr
 
     def push(*refs: str) -> str:
         r = git(root, "push", "origin", *refs, check=False, env=env)
@@ -165,13 +159,24 @@ def test_pre_commit_framework_checks_what_is_pushed(tmp_path: Path, pre_commit_t
     git(root, "merge", "-q", "--ff-only", "stale")
     out = push("main")
     assert not out.startswith("0\n") and "refs/heads/main: docker/release/Dockerfile:3: numpyro ==0.5.0" in out, out
+    # the fix it prints runs as printed, from the repository, with no virtualenv on PATH: the
+    # tool lives only in the framework's environment, named by its absolute path
+    fix = next(x for x in out.splitlines() if "push refused. Fix with: " in x)
+    fix = fix.split("Fix with: ", 1)[1].removesuffix(", then push again")
+    assert fix.endswith(" -m release_hook sync") and str(tools.scratch / "pre-commit-home") in fix, fix
+    done = subprocess.run(["/bin/sh", "-c", fix], cwd=root, env=env, text=True, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    assert push("main").startswith("0\n")
     # a branch with a history of its own (the framework names no FROM_REF/TO_REF then)
     git(root, "checkout", "-q", "--orphan", "lone")
-    git(root, "commit", "-qm", "lone root", "--no-verify")
+    df.write_text(DOCKERFILE.replace("0.6.0", "0.5.0"))
+    git(root, "commit", "-qam", "lone root", "--no-verify")
     out = push("lone")
     assert not out.startswith("0\n") and "refs/heads/lone: docker/release/Dockerfile:3: numpyro ==0.5.0" in out, out
-    git(root, "checkout", "-q", "main")
+    git(root, "checkout", "-q", "-f", "main")
     # at any other stage the work tree is checked (the framework sets unstaged edits aside first)
+    df.write_text(DOCKERFILE.replace("0.6.0", "0.5.0"))
+    git(root, "add", "-A")
     r = pc("run", "--hook-stage", "manual", "release-hook-check")
     assert r.returncode == 1 and "docker/release/Dockerfile:3: numpyro ==0.5.0, expected 0.6.0" in r.stdout, r.stdout
     df.write_text(DOCKERFILE)
@@ -179,17 +184,47 @@ def test_pre_commit_framework_checks_what_is_pushed(tmp_path: Path, pre_commit_t
     assert pc("run", "--hook-stage", "manual", "release-hook-check").returncode == 0
 
 
+def test_doctor_calls_the_documented_framework_setup_fine(tmp_path: Path, pre_commit_tool: Path,
+                                                         hook_repo: tuple[Path, str], tools: Tools) -> None:
+    root, env = framework_project(tmp_path, pre_commit_tool, hook_repo, tools)
+
+    def doctor() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "release_hook", "doctor"], cwd=root, env=env, text=True,
+                              capture_output=True)
+
+    hooks = root / ".git" / "hooks"
+    r = doctor()
+    assert r.returncode == 0, r.stdout
+    assert r.stdout.splitlines()[1:] == [
+        "pre-commit: not installed (fine with the pre-commit framework's pre-push check; a bump then "
+        "needs a sync of its own before the push)",
+        f"pre-push: {hooks / 'pre-push'}: the pre-commit framework's hook; .pre-commit-config.yaml runs "
+        "release-hook-check at pre-push: fine"], r.stdout
+    # the framework's own pre-commit stage, as many set it up beside pre-push
+    assert subprocess.run([str(pre_commit_tool), "install"], cwd=root, env=env).returncode == 0
+    r = doctor()
+    assert r.returncode == 0 and ("pre-commit: the pre-commit framework's hook; it does not sync a bump's "
+                                  "Dockerfiles (the framework's pre-push check refuses a stale push): fine"
+                                  ) in r.stdout, r.stdout
+    # a framework configuration without the hook is named
+    (root / ".pre-commit-config.yaml").write_text("repos: []\n")
+    r = doctor()
+    assert r.returncode == 1 and (f"pre-push: {hooks / 'pre-push'}: the pre-commit framework's hook, but "
+                                  ".pre-commit-config.yaml has no release-hook-check") in r.stdout, r.stdout
+
+
 # -- bump-my-version ----------------------------------------------------------------------------
 
 def test_bump_my_version_in_its_own_virtualenv(tmp_path: Path, bump_my_version_tool: Path) -> None:
     root = project(tmp_path)
-    (root / ".bumpversion.cfg").write_text("[bumpversion]\ncurrent_version = 0.6.0\n")
+    (root / ".bumpversion.cfg").write_text("[bumpversion]\ncurrent_version = 0.6.0\ncommit = True\n"
+                                           "tag = True\ntag_name = {new_version}\n")
     printed = subprocess.run([str(BIN / "release-hook"), "install", "--print-bump-my-version"], cwd=root,
                              env=clean_env(), text=True, capture_output=True, check=True).stdout
     assert f'pre_commit_hooks = ["{BIN / "release-hook"} hook bump-my-version"]' in printed
     assert 'current_version = "0.6.0"' in printed
-    (root / ".bumpversion.cfg").unlink()  # bump-my-version reads pyproject.toml from here on
-    (root / "pyproject.toml").write_text(printed + 'tag_name = "{new_version}"\n')
+    (root / ".bumpversion.cfg").unlink()  # as printed: bump-my-version reads .bumpversion.toml from here on
+    (root / ".bumpversion.toml").write_text(printed)
     git(root, "add", "-A")
     git(root, "commit", "-qm", "init")
     before = git(root, "rev-parse", "HEAD").stdout.strip()
@@ -210,9 +245,9 @@ def test_bump_my_version_in_its_own_virtualenv(tmp_path: Path, bump_my_version_t
     assert "docker/release/Dockerfile:4: numpyro pin uses ${UNDEFINED_VERSION}" in out, out
     assert ("release-hook: the bump was not committed or tagged; its version edits are left in the "
             "work tree. Fix the above and bump again after undoing them with: git restore -- "
-            "pyproject.toml") in out, out
-    assert git(root, "status", "--porcelain").stdout == " M pyproject.toml\n"
-    git(root, "restore", "--", "pyproject.toml")
+            ".bumpversion.toml") in out, out
+    assert git(root, "status", "--porcelain").stdout == " M .bumpversion.toml\n"
+    git(root, "restore", "--", ".bumpversion.toml")
     git(root, "reset", "-q", "--hard", "HEAD~1")
     assert git(root, "tag").stdout == ""
 
@@ -220,7 +255,118 @@ def test_bump_my_version_in_its_own_virtualenv(tmp_path: Path, bump_my_version_t
     assert r.returncode == 0, r.stdout + r.stderr
     assert git(root, "rev-parse", "HEAD~1").stdout.strip() == before  # one commit
     assert sorted(git(root, "show", "--name-only", "--format=", "HEAD").stdout.split()) == [
-        "docker/release/Dockerfile", "pyproject.toml"]
+        ".bumpversion.toml", "docker/release/Dockerfile"]
     assert git(root, "rev-parse", "0.7.0^{commit}").stdout == git(root, "rev-parse", "HEAD").stdout
     assert git(root, "show", "0.7.0:docker/release/Dockerfile").stdout == DOCKERFILE.replace("0.6.0", "0.7.0")
     assert git(root, "status", "--porcelain").stdout == ""
+
+
+OLD_CFG = """[bumpversion]
+current_version = 0.6.0
+commit = True
+tag = True
+tag_name = {new_version}
+message = Release {new_version} (was {current_version})
+parse = (?P<major>\\d+)\\.(?P<minor>\\d+)\\.(?P<patch>\\d+)
+serialize =
+\t{major}.{minor}.{patch}
+
+[bumpversion:file:setup.py]
+search = version="{current_version}"
+replace = version="{new_version}"
+
+[bumpversion:file:src/pkg/__init__.py]
+"""
+
+
+def test_bump_my_version_with_an_old_bumpversion_cfg_is_migrated_whole(
+        tmp_path: Path, bump_my_version_tool: Path, tools: Tools) -> None:
+    root = project(tmp_path)
+    (root / ".bumpversion.cfg").write_text(OLD_CFG)
+    (root / "setup.py").write_text('from setuptools import setup\nsetup(name="pkg", version="0.6.0")\n')
+    (root / "src" / "pkg").mkdir(parents=True)
+    (root / "src" / "pkg" / "__init__.py").write_text('__version__ = "0.6.0"\n')
+    (root / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools"]\n')
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    env = tools.env(PATH=off_path(tmp_path), VIRTUAL_ENV="")
+
+    def release_hook(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "release_hook", *args], cwd=root, env=env, text=True,
+                              capture_output=True)
+
+    assert release_hook("install").returncode == 0
+    # the trap: a hook added to pyproject.toml while .bumpversion.cfg stays, which bump-my-version reads
+    naive = '\n[tool.bumpversion]\ncurrent_version = "0.6.0"\npre_commit_hooks = ["release-hook hook bump-my-version"]\n'
+    with (root / "pyproject.toml").open("a") as f:
+        f.write(naive)
+    r = release_hook("doctor")
+    assert r.returncode == 1
+    assert ("bump-my-version: will not run release-hook: it reads .bumpversion.cfg, which comes before "
+            "pyproject.toml in its search order (.bumpversion.cfg, .bumpversion.toml, setup.cfg, "
+            "pyproject.toml)") in r.stdout, r.stdout
+    # what --print-bump-my-version says, followed as it says
+    printed = release_hook("install", "--print-bump-my-version").stdout
+    head = printed.splitlines()[0]
+    assert head.startswith("# bump-my-version reads .bumpversion.cfg first") and head.endswith(
+        "put it in pyproject.toml, in place of its [tool.bumpversion] tables, then remove .bumpversion.cfg "
+        "(git rm .bumpversion.cfg)."), head
+    hook = f"{BIN / 'release-hook'} hook bump-my-version"
+    assert printed.splitlines()[1:] == [
+        "[tool.bumpversion]", 'current_version = "0.6.0"', "commit = true", "tag = true",
+        'tag_name = "{new_version}"', 'message = "Release {new_version} (was {current_version})"',
+        'parse = "(?P<major>\\\\d+)\\\\.(?P<minor>\\\\d+)\\\\.(?P<patch>\\\\d+)"',
+        'serialize = ["{major}.{minor}.{patch}"]', f'pre_commit_hooks = ["{hook}"]', "",
+        "[[tool.bumpversion.files]]", 'filename = "setup.py"', 'search = "version=\\"{current_version}\\""',
+        'replace = "version=\\"{new_version}\\""', "", "[[tool.bumpversion.files]]",
+        'filename = "src/pkg/__init__.py"'], printed
+    (root / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools"]\n\n' + printed)
+    git(root, "rm", "-q", ".bumpversion.cfg")
+    git(root, "commit", "-qam", "bump-my-version reads pyproject.toml")
+    r = release_hook("doctor")
+    assert r.returncode == 0, r.stdout
+    assert f"bump-my-version: pyproject.toml runs release-hook before its commit: can run, with {BIN / 'release-hook'}" \
+        in r.stdout
+    r = subprocess.run([str(bump_my_version_tool), "bump", "minor"], cwd=root, env=env, text=True,
+                       capture_output=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert git(root, "tag").stdout.split() == ["0.7.0"]  # tag_name kept, not bump-my-version's v{new_version}
+    assert git(root, "log", "-1", "--format=%s").stdout.strip() == "Release 0.7.0 (was 0.6.0)"
+    assert sorted(git(root, "show", "--name-only", "--format=", "HEAD").stdout.split()) == [
+        "docker/release/Dockerfile", "pyproject.toml", "setup.py", "src/pkg/__init__.py"]
+    assert git(root, "show", "0.7.0:docker/release/Dockerfile").stdout == DOCKERFILE.replace("0.6.0", "0.7.0")
+    assert git(root, "status", "--porcelain").stdout == ""
+
+
+def test_print_bump_my_version_for_each_kind_of_configuration(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    git(root, "init", "-q")
+
+    def printed() -> str:
+        return subprocess.run([sys.executable, "-m", "release_hook", "install", "--print-bump-my-version"],
+                              cwd=root, env=clean_env(), text=True, capture_output=True, check=True).stdout
+
+    hook = f'"{BIN / "release-hook"} hook bump-my-version"'
+    assert printed() == ("# bump-my-version has no configuration here yet: add this to .bumpversion.toml. The "
+                         "hook runs this installation of release-hook, not bump-my-version's Python.\n"
+                         f"[tool.bumpversion]\ncommit = true\ntag = true\npre_commit_hooks = [{hook}]\n")
+    (root / ".bumpversion.toml").write_text('[tool.bumpversion]\ncurrent_version = "1.0"\n'
+                                            'pre_commit_hooks = ["echo hi"]\n')
+    assert printed() == ("# bump-my-version reads .bumpversion.toml (the first of .bumpversion.cfg, "
+                         ".bumpversion.toml, setup.cfg, pyproject.toml that configures it): set "
+                         "pre_commit_hooks in its [tool.bumpversion] table to this\n"
+                         f'pre_commit_hooks = ["echo hi", {hook}]\n')
+    (root / ".bumpversion.toml").write_text(f'[tool.bumpversion]\ncurrent_version = "1.0"\npre_commit_hooks = [{hook}]\n')
+    assert printed() == ("# bump-my-version reads .bumpversion.toml, whose pre_commit_hooks already run "
+                         "release-hook\n")
+    (root / "setup.cfg").write_text("[bumpversion]\ncurrent_version = 1.0\n\n[bumpversion:part:release]\n"
+                                    "values =\n    dev\n    final\noptional_value = final\n\n"
+                                    "[bumpversion:glob:docs/*.txt]\n")
+    (root / ".bumpversion.toml").unlink()
+    assert printed().splitlines()[1:] == [
+        "[tool.bumpversion]", 'current_version = "1.0"', f"pre_commit_hooks = [{hook}]", "",
+        "[tool.bumpversion.parts.release]", 'values = ["dev", "final"]', 'optional_value = "final"', "",
+        "[[tool.bumpversion.files]]", 'glob = "docs/*.txt"']
+    assert printed().splitlines()[0].endswith("put it in .bumpversion.toml (a new file), then remove the "
+                                              "[bumpversion] sections from setup.cfg.")
