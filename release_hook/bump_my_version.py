@@ -164,13 +164,12 @@ def advice(root: str, hook: str) -> str:
     would read, or the one line its TOML lacks, or a new one."""
     order = ", ".join(SEARCH_ORDER)
     chosen = read_by_bump_my_version(root)
-    pyproject = os.path.isfile(os.path.join(root, "pyproject.toml"))
     if chosen is None:
         try:
             version: str | None = cfg.current_version(root)
         except UserError:
             version = None  # the user adds current_version
-        dest = "pyproject.toml" if pyproject else ".bumpversion.toml"
+        dest = "pyproject.toml" if os.path.isfile(os.path.join(root, "pyproject.toml")) else ".bumpversion.toml"
         return (f"# bump-my-version has no configuration here yet: add this to {dest}. The hook runs "
                 "this installation of release-hook, not bump-my-version's Python.\n" + fresh(version, hook))
     if chosen.toml:
@@ -179,19 +178,14 @@ def advice(root: str, hook: str) -> str:
         hooks = [*chosen.hooks, hook]
         return (f"# bump-my-version reads {chosen.path} (the first of {order} that configures it): "
                 f"set pre_commit_hooks in its [tool.bumpversion] table to this\npre_commit_hooks = {_toml(hooks)}\n")
-    toml = [c for c in found(root) if c.toml]
-    if pyproject:
-        dest = ("pyproject.toml, in place of its [tool.bumpversion] tables" if any(
-            c.path == "pyproject.toml" for c in toml) else "pyproject.toml (append it)")
-    else:
-        dest = ".bumpversion.toml (a new file)"
-    remove = ("then remove .bumpversion.cfg (git rm .bumpversion.cfg)" if chosen.path == ".bumpversion.cfg"
-              else "then remove the [bumpversion] sections from setup.cfg")
-    if any(c.path == ".bumpversion.toml" for c in toml) and pyproject:
-        remove += " and .bumpversion.toml"
+    remove = ("remove .bumpversion.cfg (git rm .bumpversion.cfg)" if chosen.path == ".bumpversion.cfg"
+              else "remove the [bumpversion] sections from setup.cfg")
+    stale = [c.path for c in found(root) if c.toml]
+    if stale:
+        remove += f", and the [tool.bumpversion] tables of {' and '.join(stale)}"
     return (f"# bump-my-version reads {chosen.path} first (its search order: {order}), so a hook written "
             "anywhere else never runs. This is all of its configuration as TOML, with release-hook's "
-            f"hook: put it in {dest}, {remove}.\n"
+            f"hook: put it in .bumpversion.toml (a new file), then {remove}.\n"
             + from_ini(chosen.text, chosen.path, hook))
 
 

@@ -9,6 +9,7 @@ outside the tests' temporary folders. Without the wheels these tests are skipped
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -309,8 +310,8 @@ def test_bump_my_version_with_an_old_bumpversion_cfg_is_migrated_whole(
     printed = release_hook("install", "--print-bump-my-version").stdout
     head = printed.splitlines()[0]
     assert head.startswith("# bump-my-version reads .bumpversion.cfg first") and head.endswith(
-        "put it in pyproject.toml, in place of its [tool.bumpversion] tables, then remove .bumpversion.cfg "
-        "(git rm .bumpversion.cfg)."), head
+        "put it in .bumpversion.toml (a new file), then remove .bumpversion.cfg (git rm .bumpversion.cfg), "
+        "and the [tool.bumpversion] tables of pyproject.toml."), head
     hook = f"{BIN / 'release-hook'} hook bump-my-version"
     assert printed.splitlines()[1:] == [
         "[tool.bumpversion]", 'current_version = "0.6.0"', "commit = true", "tag = true",
@@ -320,20 +321,22 @@ def test_bump_my_version_with_an_old_bumpversion_cfg_is_migrated_whole(
         "[[tool.bumpversion.files]]", 'filename = "setup.py"', 'search = "version=\\"{current_version}\\""',
         'replace = "version=\\"{new_version}\\""', "", "[[tool.bumpversion.files]]",
         'filename = "src/pkg/__init__.py"'], printed
-    (root / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools"]\n\n' + printed)
+    (root / ".bumpversion.toml").write_text(printed)
+    (root / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools"]\n')
     git(root, "rm", "-q", ".bumpversion.cfg")
-    git(root, "commit", "-qam", "bump-my-version reads pyproject.toml")
+    git(root, "add", ".bumpversion.toml")
+    git(root, "commit", "-qam", "bump-my-version reads .bumpversion.toml")
     r = release_hook("doctor")
     assert r.returncode == 0, r.stdout
-    assert f"bump-my-version: pyproject.toml runs release-hook before its commit: can run, with {BIN / 'release-hook'}" \
-        in r.stdout
+    assert ("bump-my-version: .bumpversion.toml runs release-hook before its commit: can run, with "
+            f"{BIN / 'release-hook'}") in r.stdout
     r = subprocess.run([str(bump_my_version_tool), "bump", "minor"], cwd=root, env=env, text=True,
                        capture_output=True)
     assert r.returncode == 0, r.stdout + r.stderr
     assert git(root, "tag").stdout.split() == ["0.7.0"]  # tag_name kept, not bump-my-version's v{new_version}
     assert git(root, "log", "-1", "--format=%s").stdout.strip() == "Release 0.7.0 (was 0.6.0)"
     assert sorted(git(root, "show", "--name-only", "--format=", "HEAD").stdout.split()) == [
-        "docker/release/Dockerfile", "pyproject.toml", "setup.py", "src/pkg/__init__.py"]
+        ".bumpversion.toml", "docker/release/Dockerfile", "setup.py", "src/pkg/__init__.py"]
     assert git(root, "show", "0.7.0:docker/release/Dockerfile").stdout == DOCKERFILE.replace("0.6.0", "0.7.0")
     assert git(root, "status", "--porcelain").stdout == ""
 
@@ -370,3 +373,71 @@ def test_print_bump_my_version_for_each_kind_of_configuration(tmp_path: Path) ->
         "[[tool.bumpversion.files]]", 'glob = "docs/*.txt"']
     assert printed().splitlines()[0].endswith("put it in .bumpversion.toml (a new file), then remove the "
                                               "[bumpversion] sections from setup.cfg.")
+    (root / "pyproject.toml").write_text('[tool.bumpversion]\ncurrent_version = "1.0"\n')
+    assert printed().splitlines()[0].endswith("from setup.cfg, and the [tool.bumpversion] tables of pyproject.toml.")
+
+
+# -- the README's section for adopters, followed step by step ----------------------------------
+
+def readme_steps() -> list[str]:
+    """The `sh` blocks of README's "Adopting it in your repository", in order."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## Adopting it in your repository\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^```sh\n(.*?)^```$", section, flags=re.S | re.M)
+
+
+def test_the_readme_section_for_adopters_followed_step_by_step(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tools: Tools, hook_repo: tuple[Path, str],
+        pre_commit_tool: Path, bump_my_version_tool: Path) -> None:
+    from pkgindex import PackageIndex, served_as_pips_index
+
+    idx = PackageIndex(tmp_path / "index")
+    for v in ("0.4.30", "0.4.31"):
+        idx.wheel("jax", v, [f"jaxlib<={v},>=0.4.30"])
+        idx.wheel("jaxlib", v, tag="cp311-cp311-manylinux2014_x86_64")
+    for v in ("0.14.0", "0.15.0", "0.16.0", "0.17.0", "0.18.0"):
+        idx.wheel("numpyro", v, ["jax>=0.4.30", "jaxlib>=0.4.30"])
+    # a library with history: releases tagged in 2025, pinned by hand (out of step by today's rules)
+    root = tmp_path / "library"
+    (root / "docker" / "release").mkdir(parents=True)
+    (root / "docker" / "dev").mkdir(parents=True)
+    git(root, "init", "-q")
+    for version, month in (("0.14.0", "01"), ("0.15.0", "02"), ("0.16.0", "03")):
+        (root / ".bumpversion.cfg").write_text(f"[bumpversion]\ncurrent_version = {version}\ncommit = True\n"
+                                               "tag = True\ntag_name = {new_version}\n")
+        (root / "docker" / "release" / "Dockerfile").write_text(
+            f"FROM python:3.11\nRUN pip install numpyro=={version} jax==0.4.31 jaxlib==0.4.31\n")
+        (root / "docker" / "dev" / "Dockerfile").write_text(
+            "FROM python:3.11\nRUN pip install jax==0.4.30 jaxlib==0.4.30\n"
+            f"RUN git clone --branch {version} https://example.invalid/numpyro.git\n")
+        date = f"2025-{month}-20T10:00:00+00:00"
+        env = clean_env(GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date)
+        git(root, "add", "-A")
+        git(root, "commit", "-qm", f"Release {version}", env=env)
+        git(root, "tag", "-a", "-m", f"Release {version}", version, env=env)
+    git(tmp_path, "init", "-q", "--bare", str(tmp_path / "remote.git"))
+    git(root, "remote", "add", "origin", str(tmp_path / "remote.git"))
+    # the tools a user has installed on their own; this virtualenv is not on PATH
+    own = tmp_path / "own-tools"
+    own.mkdir()
+    for tool in (pre_commit_tool, bump_my_version_tool):
+        (own / tool.name).symlink_to(tool)
+    clone, tag = hook_repo
+    steps = readme_steps()
+    assert len(steps) == 8 and "export RELEASE_HOOK_REPO=" in steps[0], steps
+    with served_as_pips_index(idx, monkeypatch):
+        env = tools.env(PATH=f"{own}{os.pathsep}{off_path(tmp_path)}", VIRTUAL_ENV="",
+                        RELEASE_HOOK_REPO=f"file://{clone}", RELEASE_HOOK_TAG=tag)
+        for step in steps[1:]:  # the first names this repository's URL and tag: set just above
+            r = subprocess.run(["/bin/sh", "-e", "-c", step], cwd=root, env=env, text=True, capture_output=True)
+            assert r.returncode == 0, f"{step}\n{r.stdout}\n{r.stderr}"
+            if "sync --dry-run" in step:
+                assert "docker/dev/Dockerfile (policy: latest)" in r.stdout and "+RUN pip install jax==0.4.31" in r.stdout
+    remote = tmp_path / "remote.git"
+    assert git(remote, "tag").stdout.split() == ["0.14.0", "0.15.0", "0.16.0", "0.17.0", "0.18.0"]
+    for version in ("0.17.0", "0.18.0"):  # each bump's commit and tag carry the synced Dockerfiles
+        assert git(remote, "show", f"{version}:docker/release/Dockerfile").stdout == (
+            f"FROM python:3.11\nRUN pip install numpyro=={version} jax==0.4.30 jaxlib==0.4.30\n")
+        assert f"--branch {version} " in git(remote, "show", f"{version}:docker/dev/Dockerfile").stdout
+    assert git(remote, "rev-parse", "main").stdout == git(root, "rev-parse", "HEAD").stdout
+    assert git(root, "status", "--porcelain").stdout == ""
