@@ -651,3 +651,18 @@ def test_a_stale_tag_gets_the_routes_a_tag_has_each_runnable_as_printed(
         assert done.returncode == 0, (step, done.stderr)
     assert git(adopted.parent / "remote.git", "rev-parse", "0.17.0^{commit}").stdout == \
         git(adopted, "rev-parse", "HEAD").stdout
+
+
+def test_a_check_as_of_a_moment_prints_no_sync_that_judges_as_of_now(cli, history: Path,
+                                                                      index: PackageIndex) -> None:
+    dev = history / "docker" / "dev" / "Dockerfile"
+    dev.write_text(dev.read_text().replace("jax==0.4.31", "jax==0.4.30"))
+    git(history, "commit", "-qam", "stale dev pin", "--no-verify")
+    when = git(history, "log", "-1", "--format=%cd", "--date=format-local:%Y-%m-%d %H:%M:%S",
+               env=clean_env(TZ="UTC")).stdout.strip()
+    r = cli("sync", "--check", "--as-of", "HEAD", cwd=history)
+    assert r.code == 1
+    assert r.err == (f"1 Dockerfile(s) out of step with numpyro 0.16.0 as of {when} UTC; a sync judges "
+                     f"`latest` as of now: see what it would write with: {command('sync', '--dry-run')}\n")
+    r = cli("sync", "--check", cwd=history)
+    assert r.err.endswith(f"; run: {command('sync')}\n")

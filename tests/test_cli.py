@@ -472,3 +472,18 @@ def test_a_release_not_uploaded_yet_is_answered_from_the_repository_and_explain_
     (root / "setup.py").write_text(setup_py.replace('name="numpyro"', 'name="another"'))
     r = cli("sync", "--check", "--version", "0.99.0", cwd=root)  # the repository is another package
     assert r.code == 2 and r.err.endswith(f"if it is not uploaded yet, {ELSEWHERE}\n"), r.err
+
+
+def test_the_fix_a_check_prints_carries_its_options_and_runs_as_printed(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11), "docker/b/Dockerfile": image(CUDA11)})
+    args = ("docker/a/Dockerfile", "--version", "0.7.1", *OFFLINE)
+    r = cli("sync", "--check", *args, cwd=root)
+    fix = command("sync", "docker/a/Dockerfile", "--version", "0.7.1", "--pin=jax==0.4.13",
+                  "--pin=jaxlib==0.4.13", "--offline")
+    assert (r.code, r.err) == (1, f"1 Dockerfile(s) out of step with numpyro 0.7.1; run: {fix}\n")
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if Path(p) != BIN)
+    done = subprocess.run(["/bin/sh", "-c", fix], cwd=root, text=True, capture_output=True,
+                          env={**os.environ, "PATH": path})
+    assert done.returncode == 0, done.stderr
+    assert cli("sync", "--check", *args, cwd=root).code == 0
+    assert cli("sync", "--check", "docker/b/Dockerfile", "--version", "0.7.1", *OFFLINE, cwd=root).code == 1
