@@ -115,8 +115,8 @@ def framework_project(tmp_path: Path, pre_commit_tool: Path, hook_repo: tuple[Pa
     root = project(tmp_path)
     (root / ".bumpversion.cfg").write_text("[bumpversion]\ncurrent_version = 0.6.0\n")
     (root / "setup.cfg").write_text("[release_hook]\npackage = numpyro\n")
-    (root / ".pre-commit-config.yaml").write_text(
-        f"repos:\n- repo: {clone}\n  rev: {tag}\n  hooks: [{{id: release-hook-check}}]\n")
+    (root / ".pre-commit-config.yaml").write_text(  # the address the README's walk uses: one environment
+        f"repos:\n- repo: file://{clone}\n  rev: {tag}\n  hooks: [{{id: release-hook-check}}]\n")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "init")
     env = tools.env(PATH=off_path(tmp_path), VIRTUAL_ENV="")
