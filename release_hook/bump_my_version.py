@@ -195,20 +195,22 @@ def diagnosis(root: str) -> tuple[str, bool] | None:
     import shlex
     import shutil
 
+    from release_hook.invocation import command
+
     ours = next((c for c in found(root) if c.runs_release_hook()), None)
     if ours is None:
         return None
+    printed = command("install", "--print-bump-my-version")
     chosen = read_by_bump_my_version(root)
     if chosen is not None and chosen.path != ours.path:
         return (f"bump-my-version: will not run release-hook: it reads {chosen.path}, which comes before "
                 f"{ours.path} in its search order ({', '.join(SEARCH_ORDER)}); move {chosen.path}'s "
-                f"settings into {ours.path} and remove it (install --print-bump-my-version prints "
-                "them as TOML)", False)
-    command = next(h for h in ours.hooks if runs_release_hook(h))
-    words = shlex.split(command)
+                f"settings into {ours.path} and remove it ({printed} prints them as TOML)", False)
+    hook = next(h for h in ours.hooks if runs_release_hook(h))
+    words = shlex.split(hook)
     program = words[0] if words else ""
     where = program if os.sep in program else shutil.which(program)
     if where and os.access(where, os.X_OK):
         return f"bump-my-version: {ours.path} runs release-hook before its commit: can run, with {where}", True
     return (f"bump-my-version: {ours.path}'s pre_commit_hooks cannot run: {program} is missing "
-            "(install --print-bump-my-version prints the command of this installation)", False)
+            f"({printed} prints the command of this installation)", False)
