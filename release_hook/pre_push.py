@@ -73,7 +73,7 @@ def run(stdin: str, remote: str = "origin") -> int:
     repo_adopted = any(adopted.values()) or check_commit.adopted(repo)
     judged = [p for p in pushed if adopted[p.sha] or not repo_adopted]
     versions = {p.sha: _version_of(repo, p.sha) for p in judged}
-    known = [v for v in (*versions.values(), _version_of(repo, head) if head else None) if v is not None]
+    known = [v for v in (*versions.values(), _version_of(repo, head)) if v is not None]
     newest = max(known) if known else None
     outcome = Outcome()
     first_ref: dict[str, str] = {}  # commit -> the ref it was judged under
@@ -81,7 +81,7 @@ def run(stdin: str, remote: str = "origin") -> int:
     for p in pushed:
         if p not in judged:
             say(f"{p.ref}: not checked: made before release-hook was adopted" + (
-                "" if p.is_tag else f" (no [release_hook] in its setup.cfg: it is checked once it "
+                "" if p.is_tag else " (no [release_hook] in its setup.cfg: it is checked once it "
                 "merges the commit that adopted it)"))
             continue
         version = versions[p.sha]

@@ -404,9 +404,9 @@ def test_cuda_11_on_a_new_jax_does_not_suggest_a_plugin_that_never_was(cli, tmp_
 
 
 def test_help_knows_every_command(cli) -> None:
-    for command in ("sync", "install", "uninstall", "doctor", "hook", "help"):
-        shown = cli("help", command)
-        assert shown.code == 0 and shown.out.startswith(f"usage: release-hook {command}"), command
+    for name in ("sync", "install", "uninstall", "doctor", "hook", "help"):
+        shown = cli("help", name)
+        assert shown.code == 0 and shown.out.startswith(f"usage: release-hook {name}"), name
 
 
 def test_json_is_printed_also_when_the_sync_stops_with_an_error(cli, tmp_path: Path,
