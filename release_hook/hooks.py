@@ -1,5 +1,5 @@
-"""The git hooks: their scripts, installing and removing them, and whether they can run.
-What they run is in `hook_run.py`.
+"""The git hooks: their scripts, installing and removing them. What they run is in
+`hook_run.py`; whether they can run, `doctor.py`.
 
 The pre-commit script is plain sh and returns before starting Python unless a version bump
 (bump2version or bump-my-version) is committing, so an ordinary commit pays for one `[ -n ]`.
