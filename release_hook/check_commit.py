@@ -21,10 +21,26 @@ if TYPE_CHECKING:
 
 def _config_at(repo: git.Repo, sha: str) -> tuple[cfg.Config, str | None]:
     top = str(repo.working_tree_dir or repo.git_dir)
-    setup = gitops.blob(repo, sha, "setup.cfg")
-    conf = cfg.from_text(top, setup.decode("utf-8", "replace"), f"{sha[:12]}:setup.cfg") if setup \
-        else cfg.Config(top)
+    setup = gitops.blob(repo, sha, cfg.SETTINGS_FILE)
+    conf = cfg.from_text(top, setup.decode("utf-8", "replace"), f"{sha[:12]}:{cfg.SETTINGS_FILE}") \
+        if setup else cfg.Config(top)
     return conf, declared_version(repo, sha)
+
+
+def has_settings(repo: git.Repo, sha: str) -> bool:
+    """Whether the commit's tree holds release-hook's settings: one without them was made
+    before the tool was adopted."""
+    data = gitops.blob(repo, sha, cfg.SETTINGS_FILE)
+    return data is not None and cfg.has_settings(data.decode("utf-8", "replace"))
+
+
+def adopted(repo: git.Repo) -> bool:
+    """Whether the repository has adopted the tool: the settings are in HEAD's tree or at the
+    tip of a local or remote-tracking branch (a branch forked before the adoption may be
+    checked out while another holds them)."""
+    tips = repo.git.for_each_ref("--format=%(objectname)", "refs/heads", "refs/remotes").split()
+    head = gitops.head(repo)
+    return any(has_settings(repo, sha) for sha in dict.fromkeys([*([head] if head else []), *tips]))
 
 
 def declared_version(repo: git.Repo, sha: str) -> str | None:

@@ -121,9 +121,11 @@ def _main(argv: Sequence[str] | None) -> int:
         from release_hook import hooks
 
         if args.command == "doctor" or (args.command == "install" and args.check):
-            return hooks.doctor(args.repo)
+            from release_hook.doctor import doctor
+
+            return doctor(args.repo)
         if args.command == "install" and args.print_bump_my_version:
-            return hooks.print_bump_my_version()
+            return hooks.print_bump_my_version(args.repo)
         if args.command == "install":
             return hooks.install(args.repo, force=args.force)
         if args.command == "uninstall":
@@ -148,19 +150,36 @@ def _help(parser: argparse.ArgumentParser, topic: str | None) -> str:
 
 
 def _sync(args: argparse.Namespace) -> int:
+    if args.version is not None and not args.version.strip():
+        raise UserError("--version is empty (an unset shell variable?); give a version, or leave "
+                        "--version out to read .bumpversion.cfg")
+    if args.format == "json" and not (args.check or args.dry_run):
+        raise UserError("--format json goes with --check or --dry-run")
+    known: dict[str, str | None] = {"package": None, "version": None, "version_from": None}
+    try:
+        return _run_sync(args, known)
+    except UserError as e:
+        from release_hook.report import error_document, with_next_step, write_json
+
+        error = with_next_step(e, args.offline)
+        if args.format == "json":  # a consumer that asked for a document gets one, with the error
+            write_json(error_document("check" if args.check else "dry-run", known["package"],
+                                      known["version"], known["version_from"], error), sys.stdout)
+        raise error from None
+
+
+def _run_sync(args: argparse.Namespace, known: dict[str, str | None] | None = None) -> int:
+    """`known`: filled in as the run learns the package and the version, for an error's document."""
     from release_hook import config as cfg
     from release_hook.report import Output
     from release_hook.resolve.targets import parse_pin
     from release_hook.request import Request
     from release_hook.sync import run
 
-    if args.version is not None and not args.version.strip():
-        raise UserError("--version is empty (an unset shell variable?); give a version, or leave "
-                        "--version out to read .bumpversion.cfg")
-    if args.format == "json" and not (args.check or args.dry_run):
-        raise UserError("--format json goes with --check or --dry-run")
+    known = {} if known is None else known
     root = cfg.find_root(os.getcwd())
     conf = cfg.load(root)
+    known["package"] = conf.package
     what, version = "--version", args.version
     where: tuple[str | None, int | None] = (None, None)
     for name in cfg.VERSION_ENV:
@@ -173,6 +192,7 @@ def _sync(args: argparse.Namespace) -> int:
         cfg.checked_version(version, what)
     except UserError as e:
         raise UserError(e.message, *where) from None
+    known.update(version=version, version_from=what)
     pins = dict(parse_pin(p) for p in args.pin)
     mode = "check" if args.check else "dry-run" if args.dry_run else "write"
     if args.as_of and mode == "write":

@@ -13,6 +13,10 @@ from packaging.version import InvalidVersion, Version
 from release_hook.errors import UserError
 
 DEFAULT_DOCKERFILES = ("docker/**/Dockerfile*",)
+# The settings' one home. A commit without this section was made before the tool was adopted
+# (pre-push leaves such history alone once the repository has adopted it).
+SETTINGS_FILE = "setup.cfg"
+SECTION = "release_hook"
 VERSION_FILES = (".bumpversion.cfg", "setup.cfg", ".bumpversion.toml", "pyproject.toml")
 # bump2version and bump-my-version's commit, then bump-my-version's hooks.
 VERSION_ENV = ("BUMPVERSION_NEW_VERSION", "BVHOOK_NEW_VERSION")
@@ -76,8 +80,21 @@ def _per_glob(value: str) -> list[tuple[str, str]]:
             for item in _lines(value)]
 
 
+def has_settings(text: str) -> bool:
+    """Whether a setup.cfg's text holds the `[release_hook]` section (an unreadable file counts
+    as holding it: reading it for real then reports what is wrong)."""
+    if f"[{SECTION}]" not in text:
+        return False
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return True
+    return parser.has_section(SECTION)
+
+
 def load(root: str) -> Config:
-    path = os.path.join(root, "setup.cfg")
+    path = os.path.join(root, SETTINGS_FILE)
     if not os.path.isfile(path):
         return Config(root)
     try:
@@ -94,9 +111,9 @@ def from_text(root: str, text: str, where: str) -> Config:
         parser.read_string(text, source=where)
     except configparser.Error as e:
         raise UserError(f"cannot read: {str(e).splitlines()[0]}", where) from None
-    if not parser.has_section("release_hook"):
+    if not parser.has_section(SECTION):
         return Config(root)
-    s = parser["release_hook"]
+    s = parser[SECTION]
     policies = Config.policies
     if "policy" in s:
         pairs = []

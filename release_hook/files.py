@@ -17,15 +17,34 @@ def is_dockerfile_name(name: str) -> bool:
     return any(fnmatch.fnmatchcase(name, p) for p in NAME_PATTERNS) and not name.startswith(".")
 
 
+_MAGIC = re.compile(r"[*?]")
+
+
+def _walk(root: str) -> list[str]:
+    """Every file under `root` as a relative `/` path, hidden and tool folders left out."""
+    tree: list[str] = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        rel = os.path.relpath(folder, root).replace(os.sep, "/")
+        tree.extend(n if rel == "." else f"{rel}/{n}" for n in sorted(names))
+    return tree
+
+
+def _expand(pattern: str) -> list[str]:
+    """A glob given as a PATH (quoted, so the shell left it), matched as the settings' globs
+    are, from the folder it starts in."""
+    parts = pattern.replace(os.sep, "/").split("/")
+    fixed = next(i for i, part in enumerate(parts) if _MAGIC.search(part))
+    base = "/".join(parts[:fixed]) or ("/" if pattern.startswith("/") else ".")
+    found = matching(_walk(base), ["/".join(parts[fixed:])]) if os.path.isdir(base) else []
+    return [p if base == "." else os.path.join(base, p) for p in found]
+
+
 def discover(paths: Sequence[str], root: str, globs: Sequence[str]) -> list[str]:
     found: list[str] = []
     if not paths:
         # The same matching as pre-push applies to a commit's tree, so both pick the same files.
-        tree: list[str] = []
-        for folder, dirs, names in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-            rel = os.path.relpath(folder, root).replace(os.sep, "/")
-            tree.extend(n if rel == "." else f"{rel}/{n}" for n in sorted(names))
+        tree = _walk(root)
         refuse_unmatched(tree, globs)
         for p in matching(tree, globs):
             full = os.path.join(root, p)
@@ -34,7 +53,11 @@ def discover(paths: Sequence[str], root: str, globs: Sequence[str]) -> list[str]
             elif os.path.islink(full) and not os.path.exists(full):
                 raise UserError(f"dangling symbolic link (to {os.readlink(full)}), matched by "
                                 f"{' '.join(globs)}", p)
-    for path in paths:
+    expanded: list[str] = []
+    for given in paths:
+        globbed = _expand(given) if _MAGIC.search(given) and not os.path.lexists(given) else []
+        expanded.extend(globbed or [given])  # a glob matching nothing is named as given
+    for path in expanded:
         if os.path.isdir(path):
             before = len(found)
             for folder, dirs, names in os.walk(path):
@@ -47,8 +70,8 @@ def discover(paths: Sequence[str], root: str, globs: Sequence[str]) -> list[str]
             raise UserError(f"dangling symbolic link (to {os.readlink(path)})", path)
         elif os.path.lexists(path):
             found.append(path)
-        else:
-            raise UserError("no such file or folder", path)
+        else:  # worded as for a glob of the settings: a typo either way
+            raise UserError(f"no Dockerfile matches {path!r} (PATH of the command line)")
     unique: dict[str, str] = {}
     for path in found:
         unique.setdefault(os.path.realpath(path), path)

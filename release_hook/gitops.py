@@ -166,6 +166,16 @@ def peel(repo: git.Repo, sha: str) -> str:
     return str(repo.rev_parse(f"{sha}^{{commit}}").hexsha)
 
 
+def head(repo: git.Repo) -> str | None:
+    """The commit HEAD names, or None on an unborn branch."""
+    import git
+
+    try:
+        return peel(repo, "HEAD")
+    except (ValueError, git.BadName, git.GitCommandError):
+        return None
+
+
 def committer_date(repo: git.Repo, sha: str) -> datetime.datetime:
     """When the commit was made, as git records it, in UTC."""
     commit = repo.rev_parse(f"{sha}^{{commit}}")

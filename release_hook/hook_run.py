@@ -9,9 +9,6 @@ from typing import Sequence
 
 from release_hook.errors import UserError
 
-ZERO = frozenset("0")
-
-
 def run(stage: str, args: Sequence[str]) -> int:
     if stage == "pre-commit":
         return pre_commit()
@@ -19,7 +16,7 @@ def run(stage: str, args: Sequence[str]) -> int:
         return bump_my_version()
     if stage == "framework":
         return framework()
-    return pre_push(sys.stdin.read())
+    return pre_push(sys.stdin.read(), args[0] if args else "origin")  # git passes the remote's name
 
 
 def pre_commit() -> int:
@@ -118,105 +115,11 @@ def _bump_files(top: str) -> set[str]:
     return found
 
 
-def pre_push(stdin: str) -> int:
-    """Refuse to publish a branch tip or tag whose Dockerfiles disagree with its version.
+def pre_push(stdin: str, remote: str = "origin") -> int:
+    """Refuse to publish a branch tip or tag whose Dockerfiles disagree with its version."""
+    from release_hook import pre_push as check
 
-    Each commit is judged once, as of its own date. A tag for a release older than the newest
-    one being pushed (or than HEAD's) is history: reported, never refused.
-    """
-    from packaging.version import InvalidVersion, Version
-
-    from release_hook import check_commit, gitops
-
-    pushed: list[tuple[str, str]] = []  # (remote ref, commit)
-    for line in stdin.splitlines():
-        parts = line.split()
-        if len(parts) != 4:
-            continue
-        _local_ref, local_sha, remote_ref, _remote_sha = parts
-        if set(local_sha) <= ZERO:
-            continue  # a deletion
-        if not remote_ref.startswith(("refs/heads/", "refs/tags/")):
-            continue  # neither a branch tip nor a tag where it lands
-        pushed.append((remote_ref, local_sha))
-    if not pushed:
-        return 0
-    repo = gitops.open_repo(".")
-    pushed = [(ref, gitops.peel(repo, sha)) for ref, sha in pushed]
-
-    def version_of(sha: str) -> Version | None:
-        try:
-            found = check_commit.declared_version(repo, sha)
-            return Version(found) if found else None
-        except (InvalidVersion, UserError):
-            return None  # the check itself reports it
-
-    versions = {sha: version_of(sha) for _, sha in pushed}
-    try:
-        head = version_of(gitops.peel(repo, "HEAD"))
-    except Exception:  # an unborn or detached-and-gone HEAD: only the pushed refs count
-        head = None
-    known = [v for v in (*versions.values(), head) if v is not None]
-    newest = max(known) if known else None
-    failures = errors = 0
-    out_of_step = offline_refused = False
-    first_ref: dict[str, str] = {}  # commit -> the ref it was judged under
-    reported: set[str] = set()  # refs whose commit's verdict printed lines
-    for remote_ref, sha in pushed:
-        version = versions[sha]
-        if remote_ref.startswith("refs/tags/") and version is not None and newest is not None \
-                and version < newest:
-            print(f"release-hook: {remote_ref}: not checked: an earlier release ({version}; "
-                  f"{newest} is newer)", file=sys.stderr)
-            continue
-        if sha in first_ref:  # its lines were printed under the first ref: not again
-            if first_ref[sha] in reported:
-                print(f"release-hook: {remote_ref}: the same commit as {first_ref[sha]}, judged above",
-                      file=sys.stderr)
-            continue
-        first_ref[sha] = remote_ref
-        try:
-            verdict = check_commit.check(".", sha)
-        except UserError as e:
-            # a file of the commit no sync could read (conflict markers, a link out of the
-            # repository): name the ref that carries it, and go on to the other refs
-            print(f"release-hook: {remote_ref}: {_at_push(e)}", file=sys.stderr)
-            reported.add(remote_ref)
-            errors += 1
-            continue
-        if verdict.problems or verdict.unchecked:
-            reported.add(remote_ref)
-        for p in verdict.problems:
-            print(f"release-hook: {remote_ref}: {p}", file=sys.stderr)
-        for u in verdict.unchecked:
-            print(f"release-hook: {remote_ref}: not checked: {u}", file=sys.stderr)
-        offline_refused = offline_refused or bool(verdict.unchecked and verdict.offline_push == "refuse")
-        if verdict.problems:
-            failures += 1
-            out_of_step = True
-            if verdict.as_of is not None:
-                print(f"release-hook: {remote_ref}: judged as of {verdict.as_of:%Y-%m-%d %H:%M:%S} UTC "
-                      "(the commit's date)", file=sys.stderr)
-        elif verdict.unchecked and verdict.offline_push == "refuse":
-            print(f"release-hook: {remote_ref}: refusing to push what could not be checked "
-                  "(set [release_hook] offline_push = allow to let it through)", file=sys.stderr)
-            failures += 1
-    if failures:
-        # sync fixes pins out of step; only the index answering (or allow) lets unchecked ones by
-        if out_of_step:
-            print("release-hook: push refused. Fix with: python -m release_hook sync, then push again"
-                  + (" when the package index answers (or set [release_hook] offline_push = allow)"
-                     if offline_refused else ""), file=sys.stderr)
-        else:
-            print("release-hook: push refused: the package index could not be reached; push again "
-                  "when it answers, or set [release_hook] offline_push = allow", file=sys.stderr)
-        return 2 if errors else 1
-    return 2 if errors else 0
-
-
-def _at_push(e: UserError) -> str:
-    """An error as the push reports it: a push writes nothing, so it does not say so."""
-    return str(UserError(e.message.removesuffix(" (nothing written)"), e.path, e.line))
+    return check.run(stdin, remote)
 
 
 def framework() -> int:
@@ -234,7 +137,8 @@ def framework() -> int:
         # TO_REF is unset when the push carries a whole history (its root commit): read the ref
         to_ref = os.environ.get("PRE_COMMIT_TO_REF", "") or gitops.peel(gitops.open_repo("."), local)
         from_ref = os.environ.get("PRE_COMMIT_FROM_REF", "") or "0" * len(to_ref)
-        return pre_push(f"{local} {to_ref} {remote_branch} {from_ref}\n")
+        return pre_push(f"{local} {to_ref} {remote_branch} {from_ref}\n",
+                        os.environ.get("PRE_COMMIT_REMOTE_NAME", "") or "origin")
     return _check_work_tree()
 
 

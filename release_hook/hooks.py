@@ -1,5 +1,5 @@
-"""The git hooks: their scripts, installing and removing them, and whether they can run.
-What they run is in `hook_run.py`.
+"""The git hooks: their scripts, installing and removing them. What they run is in
+`hook_run.py`; whether they can run, `doctor.py`.
 
 The pre-commit script is plain sh and returns before starting Python unless a version bump
 (bump2version or bump-my-version) is committing, so an ordinary commit pays for one `[ -n ]`.
@@ -28,7 +28,8 @@ release_hook() {{
         release-hook "$@"
     else
         echo "release-hook: cannot run the {name} hook: $python no longer has release_hook and" \\
-             "no release-hook is on PATH; reinstall with: python -m release_hook install" >&2
+             "no release-hook is on PATH; put release-hook back (that environment, or onto PATH)," \\
+             "then run: release-hook install" >&2
         return 1
     fi
 }}
@@ -36,8 +37,8 @@ release_hook() {{
 
 _PRE_COMMIT = """#!/bin/sh
 {marker}
-# Installed by `python -m release_hook install`; `python -m release_hook uninstall` removes it
-# and restores any hook it replaced ({chained}).
+# Installed by `release-hook install`; `release-hook uninstall` removes it and restores any
+# hook it replaced ({chained}).
 {find}if [ -n "${{BUMPVERSION_NEW_VERSION:-}}" ]; then
     release_hook hook pre-commit || exit $?
 fi
@@ -50,8 +51,8 @@ exit 0
 
 _PRE_PUSH = """#!/bin/sh
 {marker}
-# Installed by `python -m release_hook install`; `python -m release_hook uninstall` removes it
-# and restores any hook it replaced ({chained}).
+# Installed by `release-hook install`; `release-hook uninstall` removes it and restores any
+# hook it replaced ({chained}).
 {find}refs=$(cat)
 printf '%s\\n' "$refs" | release_hook hook pre-push "$@" || exit $?
 chained="${{0%/*}}/pre-push{chained}"
@@ -89,7 +90,7 @@ def script(name: str, python: str = sys.executable, module: str | None = None) -
     return template.format(marker=MARKER, chained=CHAINED, find=find)
 
 
-def _is_ours(path: str) -> bool:
+def is_ours(path: str) -> bool:
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             return MARKER in f.read(4096)
@@ -132,7 +133,7 @@ def install(repo_path: str, force: bool = False) -> int:
     for name in HOOKS:
         path = os.path.join(folder, name)
         wanted = script(name)
-        if os.path.lexists(path) and not _is_ours(path):
+        if os.path.lexists(path) and not is_ours(path):
             chained = path + CHAINED
             if os.path.lexists(chained):
                 raise UserError(f"both {name} and {name}{CHAINED} exist; remove one", folder)
@@ -141,6 +142,7 @@ def install(repo_path: str, force: bool = False) -> int:
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
                 if f.read() == wanted:
+                    print(f"already installed: {path}")
                     continue
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
@@ -157,7 +159,7 @@ def uninstall(repo_path: str) -> int:
     folder = hooks_dir(repo_path)
     for name in HOOKS:
         path = os.path.join(folder, name)
-        if _is_ours(path):
+        if is_ours(path):
             os.unlink(path)
             print(f"removed {path}")
             if os.path.lexists(path + CHAINED):
@@ -166,7 +168,7 @@ def uninstall(repo_path: str) -> int:
     return 0
 
 
-def _recorded(path: str, key: str) -> str | None:
+def recorded(path: str, key: str) -> str | None:
     """A value the hook script recorded (`python=...`), as the shell would read it."""
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
@@ -176,85 +178,30 @@ def _recorded(path: str, key: str) -> str | None:
     return None
 
 
-def _install_advice(repo_path: str, folder: str) -> str:
+def install_advice(repo_path: str, folder: str) -> str:
     """What doctor tells to run: `install`, unless install would refuse the tracked hooks here."""
     try:
         _refuse_tracked(repo_path, folder)
     except UserError as e:
         return (f"install refuses while git tracks {e.path} (core.hooksPath): call `release-hook hook "
                 "pre-commit` / `hook pre-push` from the tracked hooks (README: install), or run: "
-                "python -m release_hook install --force")
-    return "run: python -m release_hook install"
+                f"{_install_command(repo_path, '--force')}")
+    return f"run: {_install_command(repo_path)}"
 
 
-def doctor(repo_path: str) -> int:
-    """What is installed, where, and whether each hook can run. Exit 0 when both can, else 1."""
-    import shutil
+def _install_command(repo_path: str, *flags: str) -> str:
+    """`install` as the user's shell runs it, for the repository doctor was asked about."""
+    from release_hook.invocation import command
 
-    folder = hooks_dir(repo_path)
-    print(f"hooks folder: {folder}")
-    on_path = shutil.which("release-hook")
-    ok = True
-    run_install = _install_advice(repo_path, folder)
-    reinstall = run_install.replace("run: python", "reinstall with: python", 1)
-    for name in HOOKS:
-        path = os.path.join(folder, name)
-        chained = path + CHAINED
-        extra = f"; runs {name}{CHAINED} after it" if os.path.lexists(chained) else ""
-        if not os.path.lexists(path):
-            print(f"{name}: not installed ({run_install})")
-            ok = False
-            continue
-        if not _is_ours(path):
-            print(f"{name}: {path} is another tool's hook, not release-hook's ({run_install}, "
-                  f"which keeps it as {name}{CHAINED})")
-            ok = False
-            continue
-        python, module = _recorded(path, "python"), _recorded(path, "module")
-        executable = os.access(path, os.X_OK)
-        if python is None:
-            print(f"{name}: {path}: written by an older release-hook, without a fallback; {reinstall}")
-            ok = False
-            continue
-        if python and os.access(python, os.X_OK) and module and os.path.isfile(module):
-            how = f"can run, with {python}"
-        elif on_path:
-            how = f"can run, with release-hook on PATH ({on_path}); {python} no longer has release_hook"
-        else:
-            how = (f"cannot run: {python} no longer has release_hook and no release-hook is on PATH "
-                   f"({reinstall})")
-            ok = False
-        if not executable:
-            how, ok = f"cannot run: {path} is not executable ({reinstall})", False
-        print(f"{name}: {path}: {how}{extra}")
-    return 0 if ok else 1
+    here = os.path.realpath(repo_path) == os.path.realpath(".")
+    return command("install", *(() if here else ("--repo", repo_path)), *flags)
 
 
-def bump_my_version_command() -> str:
-    """A bump-my-version hook command that runs this installation, whatever Python runs
-    bump-my-version (it lives in a virtualenv of its own: it clashes with bump2version)."""
-    import sysconfig
-
-    console = os.path.join(sysconfig.get_path("scripts"), "release-hook")
-    if os.access(console, os.X_OK):
-        return f"{shlex.quote(console)} hook bump-my-version"
-    return f"{shlex.quote(sys.executable)} -m release_hook hook bump-my-version"
-
-
-def print_bump_my_version() -> int:
-    print("# For bump-my-version (pyproject.toml or .bumpversion.toml): the command runs this "
-          "installation of release-hook,\n# not bump-my-version's Python.")
+def print_bump_my_version(repo_path: str = ".") -> int:
+    from release_hook import bump_my_version as bmv
     from release_hook import config as cfg
 
-    print("[tool.bumpversion]")
-    try:
-        print(f'current_version = "{cfg.current_version(cfg.find_root(os.getcwd()))}"')
-    except UserError:
-        pass  # no version here yet: the user adds current_version
-    print("commit = true\ntag = true")
-    import json
-
-    print(f"pre_commit_hooks = [{json.dumps(bump_my_version_command())}]")  # a TOML basic string
+    sys.stdout.write(bmv.advice(cfg.find_root(repo_path), bmv.hook_command()))
     return 0
 
 

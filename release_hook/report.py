@@ -12,6 +12,7 @@ from packaging.utils import canonicalize_name
 
 from release_hook import __version__
 from release_hook.config import Config
+from release_hook.errors import UserError
 from release_hook.found import Note, Pin
 from release_hook.plan import FilePlan
 from release_hook.request import Request
@@ -248,6 +249,41 @@ def document(plans: Sequence[FilePlan], resolution: Resolution, package: str, ve
         "version_from": version_from,
         "in_step": all(f["in_step"] for f in files),
         "files": files,
+        "error": None,
+    }
+
+
+def with_next_step(error: UserError, offline: bool) -> UserError:
+    """A failure of the package index, said with what to do next (a push says its own next
+    step: push again when the index answers, or [release_hook] offline_push)."""
+    from release_hook.resolve.index import IndexUnavailable
+    from release_hook.resolve.requirements import ELSEWHERE, ReleaseUnavailable
+
+    if not isinstance(error, IndexUnavailable):
+        return error
+    step = ("run it once without --offline, with the index reachable, to cache what it reads" if offline
+            else "try again when the index answers (the one pip is configured for), or add --offline "
+            "to use what an earlier run cached")
+    if isinstance(error, ReleaseUnavailable):
+        step += f"; or {ELSEWHERE}"
+    return type(error)(f"{error.message}; {step}", error.path, error.line)
+
+
+def error_document(mode: str, package: str | None, version: str | None, version_from: str | None,
+                   error: UserError) -> dict[str, Any]:
+    """A run that stopped with an error (exit 2), as a document of the same shape: nothing
+    decided (`in_step` null, no files), and the error's line with its file and line apart."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": "release-hook",
+        "tool_version": __version__,
+        "mode": mode,
+        "package": package,
+        "version": version,
+        "version_from": version_from,
+        "in_step": None,
+        "files": [],
+        "error": {"message": error.message, "path": error.path, "line": error.line, "text": str(error)},
     }
 
 

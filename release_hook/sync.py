@@ -65,8 +65,8 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
         for p in changed:
             print("\n".join(p.lines()))
         if changed:
-            print(f"{len(changed)} Dockerfile(s) out of step with {config.package} {request.version}; "
-                  "run: python -m release_hook sync", file=sys.stderr)
+            print(f"{len(changed)} Dockerfile(s) out of step with {config.package} {request.version}"
+                  f"{_fix(request, output.version_from)}", file=sys.stderr)
             return 1
         return 0
     if request.mode == "dry-run":
@@ -103,6 +103,29 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
     if sha:
         print(f"committed {sha[:12]}: {message.splitlines()[0]}")
     return 0
+
+
+def _fix(request: Request, version_from: str) -> str:
+    """The next step of a failed --check: the sync of the same files, release and overrides.
+    Under --as-of a sync would judge `latest` as of now and could write something else than
+    what the check expected: show it before it writes."""
+    from release_hook.invocation import command
+
+    args = ["sync", *request.paths]
+    if not version_from.endswith("current_version"):  # --version, or a bump's variable
+        args += ["--version", request.version]
+    args += [f"--pin={name}=={v}" for name, v in request.pins.items()]
+    for flag, value in (("--policy", request.policy), ("--cuda", request.cuda),
+                        ("--python", request.python), ("--platform", request.platform),
+                        ("--requirements", request.requirements)):
+        if value:
+            args += [flag, value]
+    if request.offline:
+        args.append("--offline")
+    if request.as_of is None:
+        return f"; run: {command(*args)}"
+    return (f" as of {request.as_of:%Y-%m-%d %H:%M:%S} UTC; a sync judges `latest` as of now: "
+            f"see what it would write with: {command(*args, '--dry-run')}")
 
 
 def _written(changed: list[FilePlan], committing: bool) -> str:

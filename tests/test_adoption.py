@@ -13,6 +13,7 @@ from typing import Iterator
 
 import pytest
 
+from release_hook.invocation import command
 from conftest import git
 from pkgindex import PackageIndex, served_as_pips_index
 
@@ -156,12 +157,17 @@ def test_a_commit_pushed_under_two_refs_is_reported_once(cli, repo: Path) -> Non
     r = push(repo, "main", "refs/tags/0.6.0")
     assert r.returncode == 1
     lines = [line for line in r.stderr.splitlines() if line.startswith("release-hook")]
-    assert len(lines) == 4, r.stderr
+    assert len(lines) == 5, r.stderr
     assert lines[0] == ("release-hook: refs/heads/main: docker/release/Dockerfile:3: numpyro ==0.5.0, "
                         "expected 0.6.0 (set at line 2)")
     assert lines[1].startswith("release-hook: refs/heads/main: judged as of ")
     assert lines[2] == "release-hook: refs/tags/0.6.0: the same commit as refs/heads/main, judged above"
-    assert lines[3] == "release-hook: push refused. Fix with: python -m release_hook sync, then push again"
+    assert lines[3] == f"release-hook: push refused. Fix with: {command('sync')}, then push again"
+    assert lines[4] == ("release-hook: refs/tags/0.6.0 cannot be synced (a sync makes a new commit; a tag "
+                        "keeps naming its own): once the branch is synced, push it without the tag: git "
+                        "push origin main; or move the tag, deliberately, to a synced commit: "
+                        f"{command('sync')}, then git tag -f -a 0.6.0 -m 0.6.0, then git push --force "
+                        "origin refs/tags/0.6.0")
 
 
 # -- judged as of the commit's date ------------------------------------------------------------
@@ -249,8 +255,8 @@ def test_hook_falls_back_to_release_hook_on_path_then_says_how_to_reinstall(
     assert r.returncode == 1
     lines = [line for line in r.stderr.splitlines() if line.startswith("release-hook")]
     assert lines == ["release-hook: cannot run the pre-push hook: /gone/venv/bin/python no longer has "
-                     "release_hook and no release-hook is on PATH; reinstall with: python -m "
-                     "release_hook install"], r.stderr
+                     "release_hook and no release-hook is on PATH; put release-hook back (that "
+                     "environment, or onto PATH), then run: release-hook install"], r.stderr
     assert "error: failed to push" in r.stderr
 
 
@@ -264,7 +270,7 @@ def test_bump_path_fails_without_a_python_but_ordinary_commits_start_none(
     assert r.returncode == 0, r.stderr
     r = git(repo, "commit", "-q", "--allow-empty", "-m", "bump", check=False,
             env=clean_env(PATH=bare_path, BUMPVERSION_NEW_VERSION="0.7.0"))
-    assert r.returncode == 1 and "reinstall with: python -m release_hook install" in r.stderr
+    assert r.returncode == 1 and "then run: release-hook install" in r.stderr
 
 
 def tracked_team_hooks(repo: Path) -> Path:
@@ -302,7 +308,7 @@ def test_doctor_advice_under_tracked_hooks_matches_what_install_does(cli, repo: 
     assert r.code == 1
     advice = ("install refuses while git tracks .githooks/pre-commit (core.hooksPath): call "
               "`release-hook hook pre-commit` / `hook pre-push` from the tracked hooks (README: "
-              "install), or run: python -m release_hook install --force")
+              f"install), or run: {command('install', '--force')}")
     assert r.out.splitlines()[1:] == [
         f"pre-commit: {hooks / 'pre-commit'} is another tool's hook, not release-hook's ({advice}, "
         "which keeps it as pre-commit.release-hook-chained)",
@@ -318,7 +324,7 @@ def test_doctor_reports_what_is_installed_and_whether_it_runs(cli, repo: Path, t
     r = cli("doctor", cwd=repo)
     assert r.code == 1
     assert f"hooks folder: {hooks}" in r.out
-    assert "pre-commit: not installed (run: python -m release_hook install)" in r.out
+    assert f"pre-commit: not installed (run: {command('install')})" in r.out
     assert cli("install", cwd=repo).code == 0
     r = cli("install", "--check", cwd=repo)
     assert r.code == 0, r.out
@@ -328,15 +334,14 @@ def test_doctor_reports_what_is_installed_and_whether_it_runs(cli, repo: Path, t
     r = cli("doctor", cwd=repo)
     assert r.code == 1
     assert (f"pre-push: {hooks / 'pre-push'}: cannot run: /gone/venv/bin/python no longer has "
-            "release_hook and no release-hook is on PATH (reinstall with: python -m release_hook "
-            "install)") in r.out
+            f"release_hook and no release-hook is on PATH (reinstall with: {command('install')})") in r.out
     assert f"pre-commit: {hooks / 'pre-commit'}: can run" in r.out
     # a hook from before the fallback (the Python inline, no python= line)
     old = hooks / "pre-commit"
     old.write_text(f"#!/bin/sh\n# release-hook: managed hook\n{sys.executable} -m release_hook hook pre-commit\n")
     r = cli("doctor", cwd=repo)
     assert (f"pre-commit: {old}: written by an older release-hook, without a fallback; reinstall with: "
-            "python -m release_hook install") in r.out
+            f"{command('install')}") in r.out
     assert cli("install", cwd=repo).code == 0 and "python=" in old.read_text()
 
 
@@ -512,3 +517,152 @@ def test_the_readme_lines_for_tracked_hooks_work(repo: Path, tmp_path: Path) -> 
     git(repo, "commit", "-qam", "stale", "--no-verify")
     r = push(repo, "main", env=env)
     assert r.returncode == 1 and "refs/heads/main: docker/release/Dockerfile:3: numpyro" in r.stderr, r.stderr
+
+
+# -- the first push after adoption, and each printed fix run as printed ------------------------
+
+SETTINGS = "[release_hook]\npackage = numpyro\npolicy =\n    docker/dev/*=latest\n"
+
+
+@pytest.fixture
+def adopted(cli, tmp_path: Path, index: PackageIndex) -> Path:
+    """Tags 0.14.0 to 0.16.0 dated 2025 (annotated, pinned by hand, out of step by today's
+    rules, no release-hook settings), then today: a commit adding [release_hook] and a sync."""
+    root = tmp_path / "project"
+    (root / "docker" / "release").mkdir(parents=True)
+    (root / "docker" / "dev").mkdir(parents=True)
+    git(root, "init", "-q")
+    for version, month in (("0.14.0", "01"), ("0.15.0", "02"), ("0.16.0", "03")):
+        commit_release(root, version, "0.4.31", "0.4.30", date=f"2025-{month}-20T10:00:00+00:00")
+    (root / "setup.cfg").write_text(SETTINGS)
+    git(root, "add", "setup.cfg")
+    git(root, "commit", "-qm", "Adopt release-hook", "--no-verify")
+    assert cli("sync", cwd=root).code == 0
+    assert cli("sync", "--check", cwd=root).code == 0
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(root, "remote", "add", "origin", str(bare))
+    return root
+
+
+def off_path(tmp_path: Path) -> dict[str, str]:
+    """The environment of a shell where the virtualenv is not active: PATH leads to no
+    release-hook and no python with release_hook."""
+    return clean_env(PATH=path_without_release_hook(tmp_path), VIRTUAL_ENV="")
+
+
+def run_printed(command: str, root: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A command exactly as the tool printed it, run by a POSIX shell."""
+    return subprocess.run(["/bin/sh", "-c", command], cwd=root, env=env, text=True, capture_output=True)
+
+
+def printed_fix(stderr: str) -> str:
+    line = next(x for x in stderr.splitlines() if x.startswith("release-hook: push refused. Fix with: "))
+    return line.removeprefix("release-hook: push refused. Fix with: ").removesuffix(", then push again")
+
+
+def test_the_first_push_after_adoption_passes_and_a_printed_fix_runs_as_printed(
+        adopted: Path, tmp_path: Path) -> None:
+    env = off_path(tmp_path)
+    r = subprocess.run([sys.executable, "-m", "release_hook", "install"], cwd=adopted, env=env, text=True,
+                       capture_output=True)
+    assert r.returncode == 0, r.stderr
+    r = push(adopted, "--follow-tags", "main", env=env)
+    assert r.returncode == 0, r.stderr
+    for tag in ("0.14.0", "0.15.0", "0.16.0"):
+        assert f"release-hook: refs/tags/{tag}: not checked: made before release-hook was adopted\n" in r.stderr
+    assert "refs/heads/main" not in r.stderr  # judged, in step
+    assert git(adopted.parent / "remote.git", "tag").stdout.split() == ["0.14.0", "0.15.0", "0.16.0"]
+    # a stale commit made today is refused; the printed fix, run as printed, lets the next push by
+    dev = adopted / "docker" / "dev" / "Dockerfile"
+    dev.write_text(dev.read_text().replace("jax==0.4.31", "jax==0.4.30"))
+    git(adopted, "commit", "-qam", "stale dev pin", "--no-verify")
+    r = push(adopted, "main", env=env)
+    assert r.returncode == 1, r.stderr
+    assert "refs/heads/main: docker/dev/Dockerfile:2: jax ==0.4.30, expected 0.4.31" in r.stderr
+    fix = printed_fix(r.stderr)
+    assert fix == f"{sys.executable} -m release_hook sync"  # the hook's own Python: PATH has none
+    done = run_printed(fix, adopted, env)
+    assert done.returncode == 0, done.stderr
+    r = push(adopted, "main", env=env)
+    assert r.returncode == 0, r.stderr
+
+
+def test_release_hook_on_path_is_printed_as_release_hook(adopted: Path, tmp_path: Path) -> None:
+    env = off_path(tmp_path)
+    on_path = tmp_path / "bin-with-release-hook"
+    on_path.mkdir()
+    (on_path / "release-hook").symlink_to(BIN / "release-hook")
+    env["PATH"] = f"{on_path}:{env['PATH']}"
+    assert subprocess.run([sys.executable, "-m", "release_hook", "install"], cwd=adopted, env=env).returncode == 0
+    dev = adopted / "docker" / "dev" / "Dockerfile"
+    dev.write_text(dev.read_text().replace("jax==0.4.31", "jax==0.4.30"))
+    git(adopted, "commit", "-qam", "stale dev pin", "--no-verify")
+    r = push(adopted, "main", env=env)
+    assert r.returncode == 1 and printed_fix(r.stderr) == "release-hook sync", r.stderr
+    assert run_printed("release-hook sync", adopted, env).returncode == 0
+    assert push(adopted, "main", env=env).returncode == 0
+
+
+def test_a_branch_forked_before_adoption_is_checked_once_it_merges_the_adoption(
+        adopted: Path, tmp_path: Path) -> None:
+    env = off_path(tmp_path)
+    assert subprocess.run([sys.executable, "-m", "release_hook", "install"], cwd=adopted, env=env).returncode == 0
+    git(adopted, "checkout", "-q", "-b", "old-feature", "0.16.0")
+    (adopted / "README.md").write_text("a feature begun before the adoption\n")
+    git(adopted, "add", "README.md")
+    git(adopted, "commit", "-qm", "feature", "--no-verify")
+    r = push(adopted, "old-feature", env=env)
+    assert r.returncode == 0, r.stderr
+    assert ("release-hook: refs/heads/old-feature: not checked: made before release-hook was adopted "
+            "(no [release_hook] in its setup.cfg: it is checked once it merges the commit that adopted "
+            "it)") in r.stderr
+    git(adopted, "merge", "-q", "--no-edit", "main", env=clean_env())
+    dev = adopted / "docker" / "dev" / "Dockerfile"
+    dev.write_text(dev.read_text().replace("jax==0.4.31", "jax==0.4.30"))
+    git(adopted, "commit", "-qam", "stale", "--no-verify")
+    r = push(adopted, "old-feature", env=env)
+    assert r.returncode == 1 and "refs/heads/old-feature: docker/dev/Dockerfile:2: jax ==0.4.30" in r.stderr
+
+
+def test_a_stale_tag_gets_the_routes_a_tag_has_each_runnable_as_printed(
+        adopted: Path, tmp_path: Path) -> None:
+    env = off_path(tmp_path)
+    assert subprocess.run([sys.executable, "-m", "release_hook", "install"], cwd=adopted, env=env).returncode == 0
+    assert push(adopted, "--follow-tags", "main", env=env).returncode == 0
+    # a release bumped and tagged without the hook: its Dockerfiles still say 0.16.0
+    cfg = adopted / ".bumpversion.cfg"
+    cfg.write_text(cfg.read_text().replace("0.16.0", "0.17.0"))
+    git(adopted, "commit", "-qam", "Bump version: 0.16.0 -> 0.17.0", "--no-verify")
+    git(adopted, "tag", "-a", "-m", "release 0.17.0", "0.17.0")
+    r = push(adopted, "refs/tags/0.17.0", env=env)
+    assert r.returncode == 1
+    sync = f"{sys.executable} -m release_hook sync"
+    routes = [x for x in r.stderr.splitlines() if "cannot be synced" in x]
+    assert routes == [
+        "release-hook: push refused: refs/tags/0.17.0 cannot be synced (a sync makes a new commit; a "
+        "tag keeps naming its own): push the branch without it: git push origin main; or move the tag, "
+        f"deliberately, to a synced commit: {sync}, then git tag -f -a 0.17.0 -m 0.17.0, then git push "
+        "--force origin refs/tags/0.17.0"], r.stderr
+    assert "Fix with" not in r.stderr  # a sync cannot change the tag
+    # the second route, each step as printed
+    for step in (sync, "git tag -f -a 0.17.0 -m 0.17.0", "git push --force origin refs/tags/0.17.0"):
+        done = run_printed(step, adopted, env)
+        assert done.returncode == 0, (step, done.stderr)
+    assert git(adopted.parent / "remote.git", "rev-parse", "0.17.0^{commit}").stdout == \
+        git(adopted, "rev-parse", "HEAD").stdout
+
+
+def test_a_check_as_of_a_moment_prints_no_sync_that_judges_as_of_now(cli, history: Path,
+                                                                      index: PackageIndex) -> None:
+    dev = history / "docker" / "dev" / "Dockerfile"
+    dev.write_text(dev.read_text().replace("jax==0.4.31", "jax==0.4.30"))
+    git(history, "commit", "-qam", "stale dev pin", "--no-verify")
+    when = git(history, "log", "-1", "--format=%cd", "--date=format-local:%Y-%m-%d %H:%M:%S",
+               env=clean_env(TZ="UTC")).stdout.strip()
+    r = cli("sync", "--check", "--as-of", "HEAD", cwd=history)
+    assert r.code == 1
+    assert r.err == (f"1 Dockerfile(s) out of step with numpyro 0.16.0 as of {when} UTC; a sync judges "
+                     f"`latest` as of now: see what it would write with: {command('sync', '--dry-run')}\n")
+    r = cli("sync", "--check", cwd=history)
+    assert r.err.endswith(f"; run: {command('sync')}\n")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from release_hook.invocation import command
 from conftest import git
 from pkgindex import PackageIndex, served_as_pips_index
 
@@ -118,8 +119,7 @@ def test_json_for_check_and_dry_run(cli, tmp_path: Path) -> None:
     assert jaxlib["source"].startswith("--pin; build ")
     assert (numpyro["target"], numpyro["source"]) == ("0.7.0", ".bumpversion.cfg current_version")
     assert all(p["in_step"] for p in b["pins"]) and "diff" not in a
-    assert r.err == "1 Dockerfile(s) out of step with numpyro 0.7.0; run: python -m release_hook sync\n" \
-        or r.err == ""
+    assert r.err == ""  # the document says it all
     dry = cli("sync", "--dry-run", "--format", "json", "--version", "0.7.0", *OFFLINE, cwd=root)
     assert dry.code == 0
     doc = json.loads(dry.out)
@@ -235,6 +235,21 @@ def test_a_glob_that_matches_nothing_is_an_error(cli, tmp_path: Path) -> None:
     assert r.code == 2 and r.err.startswith(f"release-hook: {empty}: no Dockerfile in this folder")
 
 
+def test_a_path_argument_takes_the_globs_of_the_settings_and_their_wording(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11), "docker/b/Dockerfile": image(CUDA11),
+                              "docker/b/notes.txt": "not a Dockerfile\n"}, commit=False)
+    everything = cli("sync", "--check", *OFFLINE, cwd=root)
+    for pattern in ("docker/*/Dockerfile", "docker/**/Dockerfile*", str(root / "docker/*/Dockerfile")):
+        r = cli("sync", "--check", pattern, *OFFLINE, cwd=root)  # quoted: the shell passed it as is
+        assert (r.code, r.out) == (everything.code, everything.out.replace(str(root) + "/", "")), pattern
+    r = cli("sync", "--check", "docker/a/Dockerfile", *OFFLINE, cwd=root)
+    assert r.code == 1 and "docker/b/" not in r.out
+    for typo in ("docker/*/Dockerfle", "dokcer/a/Dockerfile"):
+        r = cli("sync", "--check", typo, *OFFLINE, cwd=root)
+        assert (r.code, r.out, r.err) == (
+            2, "", f"release-hook: no Dockerfile matches '{typo}' (PATH of the command line)\n")
+
+
 def hooked_remote(cli, root: Path, tmp_path: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """A bare remote `origin` and the hooks installed; the environment to push with."""
     bare = tmp_path / "remote.git"
@@ -313,13 +328,17 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-u
         yield idx
 
 
+AGAIN = ("; try again when the index answers (the one pip is configured for), or add --offline to use "
+         "what an earlier run cached")
+
+
 @pytest.mark.parametrize("answer, said", [
     ("404", "package index 127.0.0.1:{port}: HTTP 404 for jax"),
     ("junk", "package index 127.0.0.1:{port}: answered something that is not a package page (for jax)"),
     ("xml", "package index 127.0.0.1:{port}: answered something that is not a package page (for jax)"),
     ("json-junk", "cannot read jax's releases from package index 127.0.0.1:{port}: answered something "
-                  "that is not a package page"),
-    ("500", "cannot read jax's releases from package index 127.0.0.1:{port}: HTTP 500 for jax"),
+                  "that is not a package page" + AGAIN),
+    ("500", "cannot read jax's releases from package index 127.0.0.1:{port}: HTTP 500 for jax" + AGAIN),
 ])
 def test_index_errors_are_one_short_line(cli, tmp_path: Path, index: PackageIndex, answer: str,
                                          said: str) -> None:
@@ -385,6 +404,86 @@ def test_cuda_11_on_a_new_jax_does_not_suggest_a_plugin_that_never_was(cli, tmp_
 
 
 def test_help_knows_every_command(cli) -> None:
-    for command in ("sync", "install", "uninstall", "doctor", "hook", "help"):
-        shown = cli("help", command)
-        assert shown.code == 0 and shown.out.startswith(f"usage: release-hook {command}"), command
+    for name in ("sync", "install", "uninstall", "doctor", "hook", "help"):
+        shown = cli("help", name)
+        assert shown.code == 0 and shown.out.startswith(f"usage: release-hook {name}"), name
+
+
+def test_json_is_printed_also_when_the_sync_stops_with_an_error(cli, tmp_path: Path,
+                                                                 index: PackageIndex) -> None:
+    index.wheel("numpyro", "0.8.0", ["jax>=0.4.1", "jaxlib>=0.4.1"], requires_python=">=3.12")
+    root = project(tmp_path, {"docker/a/Dockerfile": "FROM python:3.11\nRUN pip install numpyro==0.7.0 jax==0.4.1\n",
+                              "setup.cfg": "[release_hook]\nrequirements = index\n"}, commit=False)
+    for mode in ("--check", "--dry-run"):
+        for quiet in ((), ("-q",)):
+            r = cli("sync", mode, "--version", "0.8.0", "--format", "json", *quiet, cwd=root)
+            assert r.code == 2, r.err  # as without --format json
+            assert r.err.startswith("release-hook: docker/a/Dockerfile:2: numpyro 0.8.0 needs Python >=3.12")
+            doc = json.loads(r.out)
+            assert doc["error"] == {"message": doc["error"]["message"], "path": "docker/a/Dockerfile",
+                                    "line": 2, "text": r.err.removeprefix("release-hook: ").rstrip("\n")}
+            assert doc["error"]["message"].startswith("numpyro 0.8.0 needs Python >=3.12; the image has 3.11")
+            assert (doc["schema_version"], doc["mode"], doc["package"], doc["version"], doc["version_from"],
+                    doc["in_step"], doc["files"]) == (1, mode[2:], "numpyro", "0.8.0", "--version", None, [])
+    # an error before the version is known: the document says what it knows
+    r = cli("sync", "--check", "--format", "json", "--version", "banana", cwd=root)
+    assert r.code == 2 and json.loads(r.out)["version"] is None
+    assert json.loads(r.out)["error"]["text"] == "--version: 'banana' is not a valid PEP 440 version"
+    # a run that ends well says it has no error
+    r = cli("sync", "--check", "--format", "json", "--version", "0.7.0", *OFFLINE[:3], cwd=root)
+    assert json.loads(r.out)["error"] is None, r.err
+
+
+ELSEWHERE = "--requirements PATH reads them from the release's pyproject.toml, setup.cfg or setup.py"
+
+
+def test_errors_of_the_index_say_what_to_do_next(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 index: PackageIndex) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": "FROM python:3.11\nRUN pip install numpyro==0.7.0 jax==0.4.1\n",
+                              "setup.cfg": "[release_hook]\nrequirements = index\n"}, commit=False)
+    r = cli("sync", "--check", "--version", "0.99.0", cwd=root)
+    assert r.err == (f"release-hook: numpyro 0.99.0 is not on the package index (127.0.0.1:{index.port}); "
+                     f"if it is not uploaded yet, {ELSEWHERE}\n")
+    r = cli("sync", "--check", "--version", "0.19.0", "--offline", cwd=root)
+    assert r.err == ("release-hook: --offline, and no cached metadata of numpyro 0.19.0; run it once "
+                     f"without --offline, with the index reachable, to cache what it reads; or {ELSEWHERE}\n")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple/")
+    r = cli("sync", "--check", "--version", "0.19.0", cwd=root)
+    assert r.err == ("release-hook: cannot read numpyro 0.19.0 metadata from package index 127.0.0.1:9: "
+                     f"connection refused{AGAIN}; or {ELSEWHERE}\n")
+    assert r.code == 2
+
+
+def test_a_release_not_uploaded_yet_is_answered_from_the_repository_and_explain_says_so(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    index.wheel("jax", "0.4.1", ["jaxlib>=0.4.1"])
+    index.wheel("jaxlib", "0.4.1", tag="cp311-cp311-manylinux2014_x86_64")
+    setup_py = ('from setuptools import setup\n_jax = ">=0.4.1"\n'
+                'setup(name="numpyro", install_requires=[f"jax{_jax}", f"jaxlib{_jax}"], python_requires=">=3.9")\n')
+    root = project(tmp_path, {"docker/a/Dockerfile": "FROM python:3.11\nRUN pip install numpyro==0.7.0 jax==0.4.1\n",
+                              "setup.cfg": "[release_hook]\nrequirements = index\n", "setup.py": setup_py},
+                   commit=False)
+    r = cli("sync", "--check", "--explain", "--version", "0.99.0", cwd=root)  # bumped, not uploaded
+    assert r.code == 1, r.err
+    assert ("line 2: jax ==0.4.1 in step [release needs jax>=0.4.1 (from setup.py, as numpyro 0.99.0 is not "
+            "on the package index yet); ") in r.out, r.out
+    r = cli("sync", "--check", "--explain", "--version", "0.7.0", cwd=root)  # uploaded: its metadata
+    assert "[release needs jax>=0.4.1 (from numpyro 0.7.0 metadata on the package index); " in r.out, r.out
+    (root / "setup.py").write_text(setup_py.replace('name="numpyro"', 'name="another"'))
+    r = cli("sync", "--check", "--version", "0.99.0", cwd=root)  # the repository is another package
+    assert r.code == 2 and r.err.endswith(f"if it is not uploaded yet, {ELSEWHERE}\n"), r.err
+
+
+def test_the_fix_a_check_prints_carries_its_options_and_runs_as_printed(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11), "docker/b/Dockerfile": image(CUDA11)})
+    args = ("docker/a/Dockerfile", "--version", "0.7.1", *OFFLINE)
+    r = cli("sync", "--check", *args, cwd=root)
+    fix = command("sync", "docker/a/Dockerfile", "--version", "0.7.1", "--pin=jax==0.4.13",
+                  "--pin=jaxlib==0.4.13", "--offline")
+    assert (r.code, r.err) == (1, f"1 Dockerfile(s) out of step with numpyro 0.7.1; run: {fix}\n")
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if Path(p) != BIN)
+    done = subprocess.run(["/bin/sh", "-c", fix], cwd=root, text=True, capture_output=True,
+                          env={**os.environ, "PATH": path})
+    assert done.returncode == 0, done.stderr
+    assert cli("sync", "--check", *args, cwd=root).code == 0
+    assert cli("sync", "--check", "docker/b/Dockerfile", "--version", "0.7.1", *OFFLINE, cwd=root).code == 1

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from release_hook.invocation import command
 from conftest import git
 
 DOCKERFILE = ("FROM python:3.11\nARG NUMPYRO_VERSION=0.6.0\n"
@@ -147,11 +148,16 @@ def test_install_is_idempotent_and_chains_an_existing_hook(cli, repo: Path) -> N
     hooks = repo / ".git" / "hooks"
     (hooks / "pre-commit").write_text("#!/bin/sh\necho other tool ran >> \"$(git rev-parse --git-dir)/ran\"\n")
     (hooks / "pre-commit").chmod(0o755)
-    assert cli("install", cwd=repo).code == 0
+    r = cli("install", cwd=repo)
+    assert r.code == 0
+    assert r.out == ("kept the existing pre-commit hook; it still runs, as pre-commit.release-hook-chained\n"
+                     f"installed {hooks / 'pre-commit'}\ninstalled {hooks / 'pre-push'}\n")
     first = (hooks / "pre-commit").read_text()
     assert "release-hook" in first and (hooks / "pre-commit.release-hook-chained").exists()
     mtime = (hooks / "pre-commit").stat().st_mtime_ns
-    assert cli("install", cwd=repo).code == 0
+    r = cli("install", cwd=repo)
+    assert r.code == 0  # a second install says so, and changes nothing
+    assert r.out == f"already installed: {hooks / 'pre-commit'}\nalready installed: {hooks / 'pre-push'}\n"
     assert (hooks / "pre-commit").stat().st_mtime_ns == mtime
     (repo / "README.md").write_text("x\n")
     git(repo, "commit", "-qam", "ordinary")
@@ -232,7 +238,7 @@ def test_push_refuses_out_of_step_then_accepts_the_fix(cli, repo: Path, remote: 
     assert r.returncode != 0
     assert ("release-hook: refs/heads/main: docker/release/Dockerfile:3: numpyro ==0.6.1, "
             "expected 0.7.0") in r.stderr
-    assert "python -m release_hook sync" in r.stderr
+    assert f"Fix with: {command('sync')}, then push again" in r.stderr
     assert git(remote, "rev-parse", "main").stdout != git(repo, "rev-parse", "HEAD").stdout
     assert cli("sync", cwd=repo).code == 0
     r = push(repo, "HEAD:refs/heads/main")
@@ -317,6 +323,6 @@ def test_push_when_the_index_cannot_be_reached(cli, repo: Path, remote: Path, po
     r = git(repo, "push", "origin", "HEAD:refs/heads/main", check=False, env=env)
     assert r.returncode != 0 and "numpyro ==0.5.0, expected 0.6.0" in r.stderr
     last = [line for line in r.stderr.splitlines() if line.startswith("release-hook")][-1]
-    assert last == "release-hook: push refused. Fix with: python -m release_hook sync, then push again" + (
+    assert last == f"release-hook: push refused. Fix with: {command('sync')}, then push again" + (
         " when the package index answers (or set [release_hook] offline_push = allow)"
         if policy == "refuse" else ""), r.stderr

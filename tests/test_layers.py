@@ -16,13 +16,14 @@ PACKAGE = Path(__file__).resolve().parent.parent / "release_hook"
 # Top to bottom. A module may import from its own layer (if that makes no cycle) or below.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("entry", ("__main__", "cli")),
-    ("commands", ("hooks", "hook_run")),
+    ("commands", ("doctor", "hooks", "hook_run", "pre_push", "bump_my_version")),
     ("runs", ("sync", "check_commit")),
     ("output", ("report",)),
     ("stages", ("resolve.*", "plan", "apply", "gitops", "scancache", "lockhashes", "relock")),
     ("reading", ("pins", "stages", "find.*", "shell", "dockerfile", "files", "reqfile", "reqfile.*",
                  "unmanaged")),
-    ("bottom", ("found", "spans", "errors", "config", "request", "names", "cache", "", "find", "resolve")),
+    ("bottom", ("found", "spans", "errors", "config", "request", "names", "cache", "invocation", "", "find",
+                "resolve")),
 ]
 
 

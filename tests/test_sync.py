@@ -223,7 +223,7 @@ def test_bad_files_change_nothing(cli, tmp_path: Path, content: bytes, message: 
 
 def test_missing_and_read_only_files(cli, tmp_path: Path) -> None:
     r = cli("sync", "nope/Dockerfile", "--version", "0.7.0", "--no-commit")
-    assert (r.code, r.err) == (2, "release-hook: nope/Dockerfile: no such file or folder\n")
+    assert (r.code, r.err) == (2, "release-hook: no Dockerfile matches 'nope/Dockerfile' (PATH of the command line)\n")
     good = tmp_path / "a.Dockerfile"
     good.write_text("FROM a\nRUN pip install numpyro==0.6.0\n")
     ro = tmp_path / "b.Dockerfile"

@@ -30,6 +30,10 @@ class IndexUnavailable(UserError):
     """The index or page could not be read (down, offline, timed out)."""
 
 
+class NotOnIndex(UserError):
+    """The index answered, and has no such release (not uploaded yet, or a typo)."""
+
+
 @dataclass(frozen=True)
 class Dist:
     """One file of a release as the index lists it (PEP 691 / PEP 503 with PEP 592, 700)."""
@@ -216,7 +220,7 @@ class Index:
                 return found
         from release_hook.resolve.index_errors import host
 
-        raise UserError(f"{project} {version} is not on the package index "
+        raise NotOnIndex(f"{project} {version} is not on the package index "
                         f"({', '.join(host(u) for u in self.urls)})")
 
     def _metadata(self, project: str, version: Version, url: str) -> Metadata | None:

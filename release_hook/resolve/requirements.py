@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from release_hook.config import read_toml
 from release_hook.errors import UserError
+from release_hook.resolve.index import IndexUnavailable, NotOnIndex
 from release_hook.names import normalize as canonicalize_name
 
 if TYPE_CHECKING:
@@ -92,6 +93,40 @@ def from_index(index: object, package: str, version: str) -> RawRequirements:
     meta = index.metadata(package, Version(version))  # type: ignore[attr-defined]
     return RawRequirements(tuple(meta.requires_dist), f"{package} {version} metadata on the package index",
                            meta.requires_python)
+
+
+ELSEWHERE = "--requirements PATH reads them from the release's pyproject.toml, setup.cfg or setup.py"
+
+
+class ReleaseUnavailable(IndexUnavailable):
+    """The index could not say what the release requires (down, or --offline without a cache):
+    still "unavailable" to a push, which may let it by; the command line adds the next step
+    that only the release's requirements have."""
+
+
+def for_release(read: ReadFile, index: Callable[[], object], source: str | None, package: str,
+                version: str) -> RawRequirements:
+    """The release's requirements from where the settings say: a metadata file, the index, or
+    (unset) the repository's own metadata when it declares the package, else the index.
+
+    A release is bumped and tagged before it is uploaded: while the index does not have it yet,
+    the repository's own metadata answers when the repository is that package."""
+    if source is None:
+        found = declared(read, package)
+        if found is not None:
+            return found
+    elif source != "index":
+        return from_file(read, source, package)
+    try:
+        return from_index(index(), package, version)
+    except NotOnIndex as e:
+        own = declared(read, package)
+        if own is None:
+            raise UserError(f"{e.message}; if it is not uploaded yet, {ELSEWHERE}") from None
+        return RawRequirements(own.lines, f"{own.source}, as {package} {version} is not on the package "
+                               "index yet", own.requires_python)
+    except IndexUnavailable as e:  # still "unavailable" to a push, which may let it by
+        raise ReleaseUnavailable(e.message, e.path, e.line) from None
 
 
 # -- the three metadata formats ----------------------------------------------------------------

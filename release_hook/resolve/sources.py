@@ -114,16 +114,9 @@ class Sources:
         if self._raw is None:
             from release_hook.resolve import requirements as reqs
 
-            source = self.request.requirements or self.config.requirements
-            package, version = self.config.package, self.request.version
-            if source is None:
-                self._raw = reqs.declared(self.read, package)
-                source = "index"
-            if self._raw is None:
-                if source == "index":
-                    self._raw = reqs.from_index(self.index, package, version)
-                else:
-                    self._raw = reqs.from_file(self.read, str(source), package)
+            self._raw = reqs.for_release(self.read, lambda: self.index,
+                                         self.request.requirements or self.config.requirements,
+                                         self.config.package, self.request.version)
         return self._raw
 
     def requirements(self) -> ReleaseRequirements:
