@@ -158,9 +158,12 @@ class Decision:
                                 lambda name, v: self.shared.index.metadata(name, v).requires_dist,
                                 lambda name, spec: bool(self.rules.versions(name, SpecifierSet(spec))))
 
-        return hints.suggestion(self.package, self.shared.request.version,
-                                target if asking else None,  # type: ignore[arg-type]
-                                solver.choose() if asking else None, walk)
+        try:
+            return hints.suggestion(self.package, self.shared.request.version,
+                                    target if asking else None,  # type: ignore[arg-type]
+                                    solver.choose() if asking else None, walk)
+        except UserError:  # the index could not say: the refusal stands without a hint
+            return ""
 
     def choose(self, wants_jax: bool, wants_jaxlib: bool) -> search.Outcome:
         reqs = self.shared.requirements()
