@@ -30,6 +30,8 @@ class Config:
     pythons: tuple[tuple[str, str], ...] = ()
     platforms: tuple[tuple[str, str], ...] = ()
     offline_push: str = "refuse"  # what pre-push does when it cannot check without the index
+    smoke: bool = False  # prove each changed stage by installing it and importing (sync --smoke)
+    smoke_python_downloads: bool = False  # may uv download a Python the machine lacks for that
 
 
 def _lines(value: str) -> tuple[str, ...]:
@@ -65,6 +67,17 @@ def checked_python(text: str, what: str, where: str | None = None) -> str:
     if m is None:
         raise UserError(f"{what}: Python version {text!r}: expected MAJOR.MINOR, like 3.11", where)
     return f"{int(m.group(1))}.{int(m.group(2))}"
+
+
+_FLAGS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False,
+          "0": False, "": False}
+
+
+def _flag(section: Any, key: str, where: str) -> bool:
+    text = section.get(key, "false").strip().lower()
+    if text not in _FLAGS:
+        raise UserError(f"[release_hook] {key}: expected true or false, not {text!r}", where)
+    return _FLAGS[text]
 
 
 def _per_glob(value: str) -> list[tuple[str, str]]:
@@ -120,6 +133,8 @@ def from_text(root: str, text: str, where: str) -> Config:
         pythons=pythons,
         platforms=platforms,
         offline_push=offline_push,
+        smoke=_flag(s, "smoke", where),
+        smoke_python_downloads=_flag(s, "smoke_python_downloads", where),
     )
 
 
