@@ -234,6 +234,23 @@ def test_the_newest_jax_that_imports_is_found_in_few_tries(index: PackageIndex) 
 
 
 @needs_this_machine
+def test_candidates_that_do_not_install_are_passed_over(index: PackageIndex) -> None:
+    """A jax with no wheel here (jaxlib missing for that Python, in life) says nothing of where
+    the import breaks: its neighbour is asked instead, at the top, in the gallop and the bisect."""
+    with_holes = ["9.0.0", *NEWEST_FIRST[:4], "0.6.5", "0.6.4", *NEWEST_FIRST[4:], "0.0.9", "0.0.8"]
+    found = newest_that_imports(with_holes, release_set, str, Release("numpyro", "0.13.0"), here())
+    assert (found.chosen, found.how) == ("0.4.1", import_search.IMPORT)
+    assert found.failed is not None and found.failed[0] == "0.5.0"
+    assert any(v.step == "install" for _, v in found.tried)
+    # where the gallop lands on one: taken for a failure, it would be named as the break
+    landed = newest_that_imports(["0.8.1", "0.7.0", "0.5.0", "0.4.9", "0.4.1", "0.3.0"], release_set, str,
+                                 Release("numpyro", "0.13.0"), here())
+    assert landed.chosen == "0.4.1" and landed.failed is not None and landed.failed[0] == "0.5.0"
+    nothing = newest_that_imports(["9.0.0", "8.0.0"], release_set, str, Release("numpyro", "0.13.0"), here())
+    assert (nothing.chosen, len(nothing.tried)) == (None, 2)
+
+
+@needs_this_machine
 def test_a_release_that_imports_the_newest_takes_one_try(index: PackageIndex) -> None:
     found = newest_that_imports(NEWEST_FIRST, lambda j: release_set(j, "0.19.0"), str,
                                 Release("numpyro", "0.19.0"), here())
@@ -330,3 +347,53 @@ def test_online_issue_14_row_5(jax: str, state: str, monkeypatch: pytest.MonkeyP
     if state == FAILS:
         assert verdict.step == "import" and "_ARRAY_API not found" in verdict.reason
         assert any(n == "numpy" and v.startswith("2.") for n, v in verdict.installed)
+
+
+# -- the images' own workflow -------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+WORKFLOW = REPO / ".github" / "workflows" / "images.yml"
+
+
+def test_each_image_imports_before_it_is_pushed() -> None:
+    import yaml
+
+    job = yaml.safe_load(WORKFLOW.read_text())["jobs"]["images"]
+    steps = job["steps"]
+    assert job["env"]["SMOKE"].startswith(smoke.check("numpyro") + ";")  # the tool's own check
+    assert not any("sed " in str(s.get("run", "")) for s in steps)
+    for context in ("docker/release", "docker/dev"):
+        built = [i for i, s in enumerate(steps) if s.get("with", {}).get("context") == context]
+        load, push = (next(i for i in built if steps[i]["with"].get(k)) for k in ("load", "push"))
+        tried = next(i for i, s in enumerate(steps)
+                     if s.get("env", {}).get("IMAGE") == steps[load]["with"]["tags"])
+        assert load < tried < push, (context, load, tried, push)
+        assert 'docker run --rm -e JAX_PLATFORMS=cpu "$IMAGE" python3 -c "$SMOKE"' in steps[tried]["run"]
+        assert steps[load]["with"]["build-args"] == steps[push]["with"]["build-args"]
+
+
+def test_the_workflow_reads_the_versions_from_syncs_json(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The versions step, run on the tool's own JSON for the repository's Dockerfiles (every
+    kept package given with --pin, so nothing is fetched), gives the values the ARGs declare."""
+    import yaml
+
+    import re
+
+    pins = [arg for name in ("numpyro==0.22.0", "jax==9.9", "jaxlib==9.9", "jax-cuda12-plugin==9.9",
+                             "jax-cuda12-pjrt==9.9") for arg in ("--pin", name)]
+    r = cli("sync", "--check", "--format", "json", "--version", "0.22.0", *pins, cwd=REPO)
+    assert r.code in (0, 1), r.err
+    (tmp_path / "sync.json").write_text(r.out)
+    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["images"]["steps"]
+    assert "--format json | tee sync.json" in next(s["run"] for s in steps if "release_hook" in str(s.get("run")))
+    code = next(s for s in steps if s.get("id") == "versions")
+    assert code["shell"] == "python"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "out"))
+    monkeypatch.chdir(tmp_path)
+    exec(code["run"], {})
+    got = dict(line.split("=", 1) for line in (tmp_path / "out").read_text().splitlines())
+    for image in ("release", "dev"):
+        text = (REPO / "docker" / image / "Dockerfile").read_text()
+        declared = dict(re.findall(r"^ARG (\w+)=(\S+)$", text, re.MULTILINE))
+        for name in ("NUMPYRO_VERSION", "JAX_VERSION", "JAXLIB_VERSION"):
+            assert got[f"{image}_{name}"] == declared[name], (image, name)

@@ -72,52 +72,59 @@ def newest_that_imports(candidates: Sequence[C], install_of: Callable[[C], Insta
                         table: str = import_table.PATH) -> Found[C]:
     """Of `candidates` in policy order (newest first), the newest whose install set (from
     `install_of`) imports `release` on `target`; `jax_of` names a candidate's jax version for
-    the shipped table."""
+    the shipped table. A candidate that does not install says nothing of the import's boundary:
+    it is passed over and its nearest neighbour tried instead."""
     if not candidates:
         return Found(None, NONE)
     verdicts: dict[int, Verdict] = {}
     order: list[int] = []
 
-    def imports(i: int) -> bool | None:
+    def judge(i: int) -> str:
         if i not in verdicts:
             verdicts[i] = smoke(install_of(candidates[i]), target, release.imported_as, leave_out, how)
             order.append(i)
-        state = verdicts[i].state
-        return True if state == IMPORTS else False if state == FAILS else None
+        v = verdicts[i]
+        return "install" if v.state == FAILS and v.step == "install" else v.state
+
+    def settle(at: int, low: int, high: int) -> tuple[int, str] | None:
+        """The answer nearest `at` strictly between low and high that is not an install failure."""
+        for i in sorted(range(low + 1, high), key=lambda i: (abs(i - at), i)):
+            state = judge(i)
+            if state != "install":
+                return i, state
+        return None
 
     def answer(chosen: int | None, bad: int | None) -> Found[C]:
         tried = tuple((candidates[i], verdicts[i]) for i in order)
-        failed = (candidates[bad], verdicts[bad]) if bad is not None and bad in verdicts else None
+        failed = (candidates[bad], verdicts[bad]) if bad is not None else None
         return Found(None if chosen is None else candidates[chosen], IMPORT, tried, failed=failed)
 
     def unproved(i: int, bad: int | None) -> Found[C]:
         return _from_table(candidates, jax_of, release, verdicts[i].reason, bad, table,
                            tuple((candidates[k], verdicts[k]) for k in order))
 
-    first = imports(0)
-    if first is None:
-        return unproved(0, None)
-    if first:
-        return answer(0, None)
-    bad, step, good = 0, 1, None
+    last = len(candidates) - 1
+    top = settle(0, -1, len(candidates))
+    if top is None or top[1] == IMPORTS:
+        return answer(top and top[0], None)
+    if top[1] == UNPROVED:
+        return unproved(top[0], None)
+    bad, step, good = top[0], 1, None
     while good is None:  # gallop: the first that imports, 1, 2, 4, ... below the newest failure
-        probe = min(bad + step, len(candidates) - 1)
-        ok = imports(probe)
-        if ok is None:
-            return unproved(probe, bad)
-        if ok:
-            good = probe
-        else:
-            bad = probe
-            if bad == len(candidates) - 1:
-                return answer(None, None)
-            step *= 2
+        found = settle(min(bad + step, last), bad, len(candidates)) if bad < last else None
+        if found is None:
+            return answer(None, None)  # every older one fails, or does not install
+        if found[1] == UNPROVED:
+            return unproved(found[0], bad)
+        bad, good = (bad, found[0]) if found[1] == IMPORTS else (found[0], None)
+        step *= 2
     while good - bad > 1:  # bisect between the newest failure and the oldest import
-        middle = (bad + good) // 2
-        ok = imports(middle)
-        if ok is None:
-            return unproved(middle, bad)
-        bad, good = (bad, middle) if ok else (middle, good)
+        found = settle((bad + good) // 2, bad, good)
+        if found is None:
+            break  # nothing between installs: good is the newest that imports
+        if found[1] == UNPROVED:
+            return unproved(found[0], bad)
+        bad, good = (bad, found[0]) if found[1] == IMPORTS else (found[0], good)
     return answer(good, bad)
 
 

@@ -156,7 +156,7 @@ def at_hand(target: Target) -> str:
     """Why this machine cannot run the image's Python ("" when it can)."""
     if target.platform is None:
         return "the build decides the image's platform"
-    here = _machine_platform()
+    here = machine_platform()
     wanted = "/".join(target.platform.split("/")[:2])
     if here != wanted:
         return f"the image is {target.platform}; this machine is {here or sys.platform}"
@@ -282,7 +282,7 @@ def _name(text: str) -> str | None:
         return None
 
 
-def _machine_platform() -> str:
+def machine_platform() -> str:
     arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
     return f"linux/{arch[machine.machine().lower()]}" if (
         sys.platform.startswith("linux") and machine.machine().lower() in arch) else ""
