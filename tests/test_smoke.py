@@ -56,6 +56,7 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     idx.wheel("numpy", "1.0.0", files={"numpy/__init__.py": NUMPY})
     for v in JAX_VERSIONS:
         idx.wheel("jax", v, ["numpy"], files=jax_files(v))
+        idx.wheel("jaxlib", v)
     idx.wheel("numpyro", "0.13.0", ["jax>=0.1.0"],
               files={"numpyro/__init__.py": "from jax.experimental.pjit import pjit_p\n"})
     idx.wheel("numpyro", "0.19.0", ["jax>=0.1.0"], files={"numpyro/__init__.py": "import jax\n"})
@@ -65,9 +66,12 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.fixture(autouse=True)
-def _no_python_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
+def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     monkeypatch.delenv(smoke.DOWNLOADS_VARIABLE, raising=False)
     monkeypatch.delenv(smoke.TIMEOUT_VARIABLE, raising=False)
+    # One uv cache for this file's tests, as a user has one: uv asks each Python on PATH for
+    # its version once, not per test. Each test's index has its own port, so no wheel is shared.
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
 
 
 def here() -> Target:
@@ -127,6 +131,19 @@ def test_a_second_run_is_answered_from_the_cache(index: PackageIndex) -> None:
     assert time.monotonic() - start < 0.5
     assert len(index.hits) == hits  # neither the index nor uv was asked
     assert again.cached and (again.state, again.reason) == (first.state, first.reason)
+
+
+@needs_this_machine
+def test_a_verdict_is_kept_a_week_for_exact_pins_and_a_day_for_ranges(
+        index: PackageIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    target, offline = here(), Settings(offline=True)  # what is tried again comes from uv's cache
+    exact, loose = release_set("0.4.1"), Install(("numpyro==0.13.0", "jax<0.5"))
+    assert [smoke.smoke(s, target, "numpyro").state for s in (exact, loose)] == [IMPORTS, IMPORTS]
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 2 * 86400)
+    assert [smoke.smoke(s, target, "numpyro", how=offline).cached for s in (exact, loose)] == [True, False]
+    monkeypatch.setattr(time, "time", lambda: now + 8 * 86400)
+    assert smoke.smoke(exact, target, "numpyro", how=offline).cached is False
 
 
 @needs_this_machine
@@ -316,6 +333,30 @@ def test_the_shipped_table_is_whole_and_each_row_a_boundary() -> None:
     assert {"0.13.0", "0.19.0"} <= set(releases)
 
 
+@needs_this_machine
+def test_the_table_script_measures_breaks_that_the_table_then_answers(index: PackageIndex, tmp_path: Path) -> None:
+    """scripts/build_import_table.py on the loopback index: real imports, rows of what they
+    showed, and the search reading those rows where no import can be tried."""
+    import importlib.util
+
+    here()
+    spec = importlib.util.spec_from_file_location("build_import_table", REPO / "scripts" / "build_import_table.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out, python = tmp_path / "table.json", "{}.{}".format(*HERE)
+    assert script.main(["--from", "0.13.0", "--to", "0.19.0", "--python", python, "--output", str(out)]) == 0
+    rows = json.loads(out.read_text())["packages"]["numpyro"]
+    old, new = rows["0.13.0"][python], rows["0.19.0"][python]
+    assert (old["last_imports"], old["first_fails"], old["newest_tried"]) == ("0.4.1", "0.5.0", "0.8.1")
+    assert old["fails_with"] == "import: ImportError: cannot import name 'pjit_p' from 'jax.experimental.pjit'"
+    assert old["installed"]["jaxlib"] == "0.4.1" and old["python"].startswith(python + ".")
+    assert (new["last_imports"], new["first_fails"], new["tries"]) == ("0.8.1", None, 1)
+    found = newest_that_imports(NEWEST_FIRST, release_set, str, Release("numpyro", "0.13.0"),
+                                Target((3, 99)), table=str(out))
+    assert (found.chosen, found.how) == ("0.4.1", import_search.TABLE)
+
+
 # -- the command line ---------------------------------------------------------------------------
 
 def test_smoke_flag_and_settings(cli, tmp_path: Path) -> None:
@@ -397,3 +438,28 @@ def test_the_workflow_reads_the_versions_from_syncs_json(cli, tmp_path: Path, mo
         declared = dict(re.findall(r"^ARG (\w+)=(\S+)$", text, re.MULTILINE))
         for name in ("NUMPYRO_VERSION", "JAX_VERSION", "JAXLIB_VERSION"):
             assert got[f"{image}_{name}"] == declared[name], (image, name)
+
+
+@pytest.mark.skipif(os.environ.get("RELEASE_HOOK_ONLINE") != "1", reason="set RELEASE_HOOK_ONLINE=1")
+@pytest.mark.online
+def test_online_the_search_finds_the_shipped_tables_break_for_numpyro_0_18_0() -> None:
+    """Issue 18: numpyro 0.18.0 on Python 3.11 with the real jax releases; the newest that
+    imports is the table's, found in a bounded number of installs."""
+    import importlib.util
+
+    from release_hook.resolve.index import Index
+    from release_hook.resolve.pipconf import index_urls
+
+    if isinstance(pythons.find((3, 11)), str):
+        pytest.skip("no Python 3.11 here")
+    spec = importlib.util.spec_from_file_location("build_import_table", REPO / "scripts" / "build_import_table.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    jax = script.candidates(Index(index_urls()), "numpyro", "0.18.0", (3, 11))
+    found = newest_that_imports(jax, script.install_of("numpyro", "0.18.0"), str, Release("numpyro", "0.18.0"),
+                                Target((3, 11)))
+    row = next(r for r in import_table.rows("numpyro", "0.18.0") if r.python.startswith("3.11."))
+    assert (found.how, found.chosen) == (import_search.IMPORT, row.last_imports)
+    assert found.failed is not None and found.failed[0] == row.first_fails
+    assert len(found.tried) <= 2 * math.ceil(math.log2(len(jax))) + 1
