@@ -73,13 +73,13 @@ def candidates(index: Index, package: str, release: str, python: tuple[int, int]
 
 
 def install_of(package: str, release: str) -> Any:
-    def install(jax: str) -> smoke.Install:
+    def install(jax: str) -> smoke.SmokeSet:
         limits = []
         if Version(jax) < traps.NUMPY2_JAXLIB:
             limits.append("numpy<2")
         if Version(jax) < traps.SCIPY113_JAX:
             limits.append("scipy<1.13")
-        return smoke.Install((f"{package}=={release}", f"jax=={jax}", f"jaxlib<={jax}"),
+        return smoke.SmokeSet((f"{package}=={release}", f"jax=={jax}", f"jaxlib<={jax}"),
                              constraints=tuple(limits))
     return install
 

@@ -15,7 +15,7 @@ import pytest
 from pkgindex import PackageIndex, served_as_pips_index
 from release_hook.resolve import import_search, import_table, pythons, smoke
 from release_hook.resolve.import_search import Release, newest_that_imports
-from release_hook.resolve.smoke import FAILS, IMPORTS, UNPROVED, Install, Settings, Target
+from release_hook.resolve.smoke import FAILS, IMPORTS, UNPROVED, SmokeSet, Settings, Target
 
 HERE = sys.version_info[:2]  # the Python running the tests is on this machine
 MACHINE = smoke.at_hand(Target(HERE)) == ""
@@ -80,8 +80,8 @@ def here() -> Target:
     return Target(HERE)
 
 
-def release_set(jax: str, release: str = "0.13.0") -> Install:
-    return Install((f"numpyro=={release}", f"jax=={jax}"))
+def release_set(jax: str, release: str = "0.13.0") -> SmokeSet:
+    return SmokeSet((f"numpyro=={release}", f"jax=={jax}"))
 
 
 # -- finding a Python ---------------------------------------------------------------------------
@@ -127,7 +127,7 @@ def test_a_second_run_is_answered_from_the_cache(index: PackageIndex) -> None:
     first = smoke.smoke(release_set("0.5.0"), target, "numpyro")
     hits = len(index.hits)
     start = time.monotonic()
-    again = smoke.smoke(Install(tuple(reversed(release_set("0.5.0").requirements))), target, "numpyro")
+    again = smoke.smoke(SmokeSet(tuple(reversed(release_set("0.5.0").requirements))), target, "numpyro")
     assert time.monotonic() - start < 0.5
     assert len(index.hits) == hits  # neither the index nor uv was asked
     assert again.cached and (again.state, again.reason) == (first.state, first.reason)
@@ -137,7 +137,7 @@ def test_a_second_run_is_answered_from_the_cache(index: PackageIndex) -> None:
 def test_a_verdict_is_kept_a_week_for_exact_pins_and_a_day_for_ranges(
         index: PackageIndex, monkeypatch: pytest.MonkeyPatch) -> None:
     target, offline = here(), Settings(offline=True)  # what is tried again comes from uv's cache
-    exact, loose = release_set("0.4.1"), Install(("numpyro==0.13.0", "jax<0.5"))
+    exact, loose = release_set("0.4.1"), SmokeSet(("numpyro==0.13.0", "jax<0.5"))
     assert [smoke.smoke(s, target, "numpyro").state for s in (exact, loose)] == [IMPORTS, IMPORTS]
     now = time.time()
     monkeypatch.setattr(time, "time", lambda: now + 2 * 86400)
@@ -150,15 +150,15 @@ def test_a_verdict_is_kept_a_week_for_exact_pins_and_a_day_for_ranges(
 def test_the_whole_command_counts_constraints_and_all(index: PackageIndex) -> None:
     target = here()
     # an unpinned jax is the newest, which broke numpyro 0.13.0; a constraint holds it back
-    assert smoke.smoke(Install(("numpyro==0.13.0", "jax")), target, "numpyro").state == FAILS
-    held = smoke.smoke(Install(("numpyro==0.13.0", "jax"), constraints=("jax<0.5",)), target, "numpyro")
+    assert smoke.smoke(SmokeSet(("numpyro==0.13.0", "jax")), target, "numpyro").state == FAILS
+    held = smoke.smoke(SmokeSet(("numpyro==0.13.0", "jax"), constraints=("jax<0.5",)), target, "numpyro")
     assert held.state == IMPORTS and ("jax", "0.4.1") in held.installed
 
 
 @needs_this_machine
 def test_accelerator_packages_and_extras_are_left_out_and_said(index: PackageIndex) -> None:
     # neither the plugin nor jax's extra is on this index: installed, they would fail
-    install = Install(("numpyro==0.19.0", "jax[cuda12]==0.8.1", "jax-cuda12-plugin[with-cuda]==0.8.1"))
+    install = SmokeSet(("numpyro==0.19.0", "jax[cuda12]==0.8.1", "jax-cuda12-plugin[with-cuda]==0.8.1"))
     verdict = smoke.smoke(install, here(), "numpyro")
     assert verdict.state == IMPORTS, verdict
     assert verdict.left_out == ("jax's extra [cuda12]", "jax-cuda12-plugin (an accelerator package)")
@@ -166,7 +166,7 @@ def test_accelerator_packages_and_extras_are_left_out_and_said(index: PackageInd
 
 
 def test_jaxlibs_cuda_build_is_tried_as_its_cpu_build() -> None:
-    cpu, said = smoke.for_cpu(Install(("jaxlib==0.4.25+cuda12.cudnn89", "jax[cuda12_pip]==0.4.25", "scipy")),
+    cpu, said = smoke.for_cpu(SmokeSet(("jaxlib==0.4.25+cuda12.cudnn89", "jax[cuda12_pip]==0.4.25", "scipy")),
                               smoke.accelerator_packages(["nvidia-cudnn-cu12==9.1"]))
     assert cpu.requirements == ("jaxlib==0.4.25", "jax==0.4.25", "scipy")
     assert said == ("jaxlib 0.4.25+cuda12.cudnn89 (its CPU build 0.4.25 instead)", "jax's extra [cuda12_pip]")
@@ -188,14 +188,14 @@ def test_not_at_hand_is_said_and_never_passes(index: PackageIndex) -> None:
     assert str(absent).startswith("not proved by import: no Python 3.99")
     decided = smoke.smoke(release_set("0.4.1"), Target(HERE, None), "numpyro")
     assert (decided.state, decided.reason) == (UNPROVED, "the build decides the image's platform")
-    assert smoke.smoke(release_set("0.4.1"), Target(HERE, musl=True), "numpyro").state == UNPROVED
+    assert smoke.smoke(release_set("0.4.1"), Target(HERE, glibc=None), "numpyro").state == UNPROVED
     assert not any("/simple/" in h for h in index.hits)  # nothing was installed
 
 
 @needs_this_machine
 def test_an_import_that_hangs_is_ended_and_not_proved(index: PackageIndex) -> None:
     start = time.monotonic()
-    verdict = smoke.smoke(Install(("sleepy==1.0", "jax==0.4.1")), here(), "sleepy", how=Settings(timeout=3))
+    verdict = smoke.smoke(SmokeSet(("sleepy==1.0", "jax==0.4.1")), here(), "sleepy", how=Settings(timeout=3))
     assert time.monotonic() - start < 30
     assert (verdict.state, verdict.step) == (UNPROVED, "import") and "not done within 3s" in verdict.reason
 
@@ -206,7 +206,7 @@ def test_offline_takes_uvs_cache_and_says_what_it_lacks(index: PackageIndex) -> 
     assert smoke.smoke(release_set("0.4.1"), target, "numpyro").state == IMPORTS
     offline = Settings(offline=True)
     # another set (so no verdict is cached) of the same wheels: uv's cache has them
-    again = smoke.smoke(Install(("numpyro==0.13.0", "jax==0.4.1", "numpy==1.0.0")), target, "numpyro", how=offline)
+    again = smoke.smoke(SmokeSet(("numpyro==0.13.0", "jax==0.4.1", "numpy==1.0.0")), target, "numpyro", how=offline)
     assert (again.state, again.cached) == (IMPORTS, False)
     lacking = smoke.smoke(release_set("0.3.0"), target, "numpyro", how=offline)
     assert lacking.state == UNPROVED and lacking.reason.startswith("offline, and uv's cache cannot install it")
@@ -217,7 +217,7 @@ def test_pips_options_become_uvs() -> None:
                              ("-i", "https://mirror/simple"), ("--upgrade", ""), ("--weird", "1")]) == [
         "--find-links", "https://x/jax_releases.html", "--no-deps", "--prerelease", "allow",
         "--index-url", "https://mirror/simple"]
-    _, said = smoke.for_cpu(Install(("jax",)), ())
+    _, said = smoke.for_cpu(SmokeSet(("jax",)), ())
     assert said == () and smoke._unpassed([("--weird", "1"), ("-U", "")]) == ("option --weird",)
 
 
@@ -383,7 +383,7 @@ def test_online_issue_14_row_5(jax: str, state: str, monkeypatch: pytest.MonkeyP
     (built for NumPy 1) fails as soon as an array crosses; 0.4.26 imports and computes."""
     if isinstance(pythons.find((3, 12)), str):
         pytest.skip("no Python 3.12 here")
-    verdict = smoke.smoke(Install(("numpyro==0.19.0", f"jax=={jax}", f"jaxlib=={jax}")), Target((3, 12)), "numpyro")
+    verdict = smoke.smoke(SmokeSet(("numpyro==0.19.0", f"jax=={jax}", f"jaxlib=={jax}")), Target((3, 12)), "numpyro")
     assert verdict.state == state, verdict
     if state == FAILS:
         assert verdict.step == "import" and "_ARRAY_API not found" in verdict.reason

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable, Collection, Generic, Sequence, TypeVar
 
 from release_hook.resolve import import_table
-from release_hook.resolve.smoke import (FAILS, IMPORTS, UNPROVED, Install, Settings, Target, Verdict,
+from release_hook.resolve.smoke import (FAILS, IMPORTS, UNPROVED, Image, Settings, SmokeSet, Verdict,
                                         import_name, smoke)
 
 C = TypeVar("C")
@@ -66,8 +66,8 @@ def _verdict_of(found: Found[C]) -> Verdict:
     return next(v for c, v in found.tried if c is found.chosen)
 
 
-def newest_that_imports(candidates: Sequence[C], install_of: Callable[[C], Install],
-                        jax_of: Callable[[C], str], release: Release, target: Target,
+def newest_that_imports(candidates: Sequence[C], install_of: Callable[[C], SmokeSet],
+                        jax_of: Callable[[C], str], release: Release, target: Image,
                         how: Settings = Settings(), leave_out: Collection[str] | None = None,
                         table: str = import_table.PATH) -> Found[C]:
     """Of `candidates` in policy order (newest first), the newest whose install set (from

@@ -16,7 +16,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass, replace
-from typing import Collection, Iterable
+from typing import Collection, Iterable, Protocol
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -52,9 +52,10 @@ _NEUTRAL = {"-U", "--upgrade", "--user", "--no-cache-dir", "-q", "--quiet", "-v"
 
 
 @dataclass(frozen=True)
-class Install:
-    """One `pip install` as the image runs it: every requirement argument, its options as
-    (pip option, value) pairs (value "" for a flag), and the lines of its constraints files."""
+class SmokeSet:
+    """What a build stage installs, as its pip commands say it: every requirement (the kept
+    pins at the versions being tried, and their neighbours), the commands' options as (pip
+    option, value) pairs (value "" for a flag: `("--no-deps", "")`), and the constraint lines."""
 
     requirements: tuple[str, ...]
     options: tuple[tuple[str, str], ...] = ()
@@ -64,11 +65,24 @@ class Install:
         return " ".join(self.requirements)
 
 
+class Image(Protocol):
+    """What the smoke needs of an image (resolve.image.Target has it)."""
+
+    @property
+    def python(self) -> tuple[int, int]: ...
+
+    @property
+    def platform(self) -> str | None: ...  # "linux/amd64"; None: the build decides
+
+    @property
+    def glibc(self) -> int | None: ...  # None: musl
+
+
 @dataclass(frozen=True)
 class Target:
     python: tuple[int, int]
-    platform: str | None = "linux/amd64"  # None: the build decides
-    musl: bool = False
+    platform: str | None = "linux/amd64"
+    glibc: int | None = 28  # minor version of glibc 2.x; None for musl
 
 
 @dataclass(frozen=True)
@@ -127,7 +141,7 @@ def accelerator_packages(requirements: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def for_cpu(install: Install, leave_out: Collection[str]) -> tuple[Install, tuple[str, ...]]:
+def for_cpu(install: SmokeSet, leave_out: Collection[str]) -> tuple[SmokeSet, tuple[str, ...]]:
     """The install as a CPU can take it, and what was left out: the packages named, jax's
     accelerator extras (which pull them), and jaxlib's CUDA build (its CPU build instead)."""
     drop = {canonicalize_name(n) for n in leave_out}
@@ -154,7 +168,7 @@ def for_cpu(install: Install, leave_out: Collection[str]) -> tuple[Install, tupl
     return replace(install, requirements=tuple(kept)), tuple(said)
 
 
-def at_hand(target: Target) -> str:
+def at_hand(target: Image) -> str:
     """Why this machine cannot run the image's Python ("" when it can)."""
     if target.platform is None:
         return "the build decides the image's platform"
@@ -162,12 +176,12 @@ def at_hand(target: Target) -> str:
     wanted = "/".join(target.platform.split("/")[:2])
     if here != wanted:
         return f"the image is {target.platform}; this machine is {here or sys.platform}"
-    if target.musl:
+    if target.glibc is None:
         return "the image uses musl; this machine's Pythons use glibc"
     return ""
 
 
-def smoke(install: Install, target: Target, module: str, leave_out: Collection[str] | None = None,
+def smoke(install: SmokeSet, target: Image, module: str, leave_out: Collection[str] | None = None,
           how: Settings = Settings()) -> Verdict:
     """Install `install` into a new virtualenv of the image's Python, import jax and `module`,
     and compute one small thing with JAX_PLATFORMS=cpu. `leave_out` (default: the accelerator
@@ -209,11 +223,11 @@ def check(module: str) -> str:
             "assert float(np.asarray(x)) == 5.0, x")
 
 
-def _key(install: Install, target: Target, module: str) -> str:
+def _key(install: SmokeSet, target: Image, module: str) -> str:
     return "smoke " + json.dumps({
         "requirements": sorted(install.requirements), "options": install.options,
         "constraints": sorted(install.constraints), "python": target.python,
-        "platform": target.platform, "musl": target.musl, "check": check(module),
+        "platform": target.platform, "musl": target.glibc is None, "check": check(module),
         "index": uvcli.index_options()}, sort_keys=True)
 
 
@@ -230,7 +244,7 @@ def _cached(key: str) -> Verdict | None:
         return None  # not trusted: tried again
 
 
-def _exact(install: Install) -> bool:
+def _exact(install: SmokeSet) -> bool:
     """Every requirement pinned to one version, so the same packages install next time."""
     for text in install.requirements:
         try:
