@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
                       "moment (an ISO date or time, UTC unless it says; or a commit's date)")
     sync.add_argument("--no-verify", action="store_true",
                       help="do not ask a real resolver (uv or pip) whether the new pins install")
+    sync.add_argument("--smoke", action="store_true",
+                      help="also install each changed stage into a throwaway virtualenv of its "
+                      "Python and import jax and the package ([release_hook] smoke = true)")
 
     for name, text in (("install", "install the git pre-commit and pre-push hooks"),
                        ("uninstall", "remove the hooks, restoring any they replaced")):
@@ -203,7 +206,7 @@ def _run_sync(args: argparse.Namespace, known: dict[str, str | None] | None = No
                       python=args.python and cfg.checked_python(args.python, "--python"),
                       platform=args.platform and cfg.checked_platform(args.platform, "--platform"),
                       as_of=_as_of(args.as_of, root) if args.as_of else None,
-                      verify=not args.no_verify)
+                      verify=not args.no_verify, smoke=args.smoke or conf.smoke)
     output = Output(args.format, args.quiet, what)
     if not args.quiet:
         return run(conf, request, output)

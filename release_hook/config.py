@@ -37,6 +37,8 @@ class Config:
     # Whether an index or find-links address written in a Dockerfile may be read (jax's own
     # find-links pages always are): a Dockerfile in a pull request must not choose the hosts.
     trust_file_indexes: bool = False
+    smoke: bool = False  # prove each changed stage by installing it and importing (sync --smoke)
+    smoke_python_downloads: bool = False  # may uv download a Python the machine lacks for that
 
 
 def _lines(value: str) -> tuple[str, ...]:
@@ -72,6 +74,17 @@ def checked_python(text: str, what: str, where: str | None = None) -> str:
     if m is None:
         raise UserError(f"{what}: Python version {text!r}: expected MAJOR.MINOR, like 3.11", where)
     return f"{int(m.group(1))}.{int(m.group(2))}"
+
+
+_FLAGS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False,
+          "0": False, "": False}
+
+
+def _flag(section: Any, key: str, where: str) -> bool:
+    text = section.get(key, "false").strip().lower()
+    if text not in _FLAGS:
+        raise UserError(f"[release_hook] {key}: expected true or false, not {text!r}", where)
+    return _FLAGS[text]
 
 
 def _per_glob(value: str) -> list[tuple[str, str]]:
@@ -130,9 +143,6 @@ def from_text(root: str, text: str, where: str) -> Config:
     offline_push = s.get("offline_push", Config.offline_push)
     if offline_push not in ("refuse", "allow"):
         raise UserError("[release_hook] offline_push must be refuse or allow", where)
-    trust = s.get("trust_file_indexes", "false").strip().lower()
-    if trust not in ("true", "false", "yes", "no", "1", "0", "on", "off"):
-        raise UserError("[release_hook] trust_file_indexes must be true or false", where)
     return Config(
         root=root,
         package=s.get("package", Config.package).strip(),
@@ -143,7 +153,9 @@ def from_text(root: str, text: str, where: str) -> Config:
         pythons=pythons,
         platforms=platforms,
         offline_push=offline_push,
-        trust_file_indexes=trust in ("true", "yes", "1", "on"),
+        trust_file_indexes=_flag(s, "trust_file_indexes", where),
+        smoke=_flag(s, "smoke", where),
+        smoke_python_downloads=_flag(s, "smoke_python_downloads", where),
     )
 
 

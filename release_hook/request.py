@@ -34,6 +34,7 @@ class Request:
     python: str | None = None  # the Python of images that do not say (`--python X.Y`)
     platform: str | None = None  # the platform of images that do not say (`--platform`)
     verify: bool = True  # ask a real resolver whether each image's pin set installs
+    smoke: bool = False  # and install each changed stage and import it (`--smoke`, or the setting)
     # Judge `latest` as of this moment (a commit's date); None is now.
     as_of: datetime.datetime | None = None
 

@@ -56,9 +56,11 @@ class PackageIndex:
 
     def wheel(self, name: str, version: str, requires: list[str] = (), yanked: bool = False,  # type: ignore[assignment]
               metadata_file: bool = True, tag: str = "py3-none-any", requires_python: str | None = None,
-              upload_time: str | None = None, extras: list[str] | None = None) -> None:
+              upload_time: str | None = None, extras: list[str] | None = None,
+              files: dict[str, str] | None = None) -> None:
         """A wheel whose METADATA says what real ones say: Requires-Dist, Requires-Python and
-        Provides-Extra (by default the extras that the markers of `requires` name)."""
+        Provides-Extra (by default the extras that the markers of `requires` name); `files`
+        (path -> text) is its code, by default an empty `__init__.py`."""
         dist = name.replace("-", "_")
         if extras is None:
             extras = sorted({m for r in requires for m in re.findall(r"extra\s*==\s*['\"]([^'\"]+)['\"]", r)})
@@ -68,7 +70,8 @@ class PackageIndex:
             "".join(f"Requires-Dist: {r}\n" for r in requires)).encode()
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as z:
-            z.writestr(f"{dist}/__init__.py", "")
+            for path, text in (files or {f"{dist}/__init__.py": ""}).items():
+                z.writestr(path, text)
             z.writestr(f"{dist}-{version}.dist-info/METADATA", meta)
             # the tag makes each wheel of a release a different file, with its own digest
             z.writestr(f"{dist}-{version}.dist-info/WHEEL",
