@@ -123,7 +123,7 @@ def _kinds(filename: str) -> set[tuple[str, ...]]:
         _, _, _, tags = parse_wheel_filename(filename)
     except (InvalidWheelFilename, InvalidSdistFilename):
         return {("file", filename)}
-    out = set()
+    out: set[tuple[str, ...]] = set()
     for tag in tags:
         m = _PLATFORM.fullmatch(tag.platform)
         family = f"{m.group(1).split('_')[0].rstrip('0123456789')}_{m.group(2)}" if m else tag.platform

@@ -140,6 +140,8 @@ def proof_lines(resolution: Resolution, path: str) -> list[str]:
         if proof.asked and proof.state != "not asked":
             neighbours = f"; constraints: {' '.join(proof.constraints)}" if proof.constraints else ""
             out.append(f"  asked: {' '.join(proof.asked)}{neighbours}")
+        if proof.imported:
+            out.append(f"  import: {proof.imported}")
     return out
 
 
@@ -223,7 +225,7 @@ def document(plans: Sequence[FilePlan], resolution: Resolution, package: str, ve
                    "target": proof.target, "libc": proof.libc, "asked": list(proof.asked),
                    "constraints": list(proof.constraints), "left_out": list(proof.left_out),
                    "installs": [{"name": n, "version": v} for n, v in proof.installs],
-                   "reason": proof.reason or None}
+                   "reason": proof.reason or None, "imported": proof.imported or None}
                   for (where, stage), proof in sorted(resolution.proofs().items()) if where == p.path]
         entry: dict[str, Any] = {
             "path": p.path,

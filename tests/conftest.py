@@ -51,6 +51,8 @@ def _git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(home / ".cache" / "release-hook"))
     # No test asks a real resolver unless it serves the index (tests/test_proof.py turns it on).
     monkeypatch.setenv("RELEASE_HOOK_VERIFY", "0")
+    # Nor meets the shipped table of import breaks with its made-up releases (test_search.py does).
+    monkeypatch.setenv("RELEASE_HOOK_IMPORT_TABLE", "")
     for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
         monkeypatch.delenv(name, raising=False)
     (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n[user]\n\tname = Release Manager\n"

@@ -221,3 +221,24 @@ def test_a_resolver_that_does_not_answer_in_time_says_what_it_was_waiting_for(
     r = sync(cli, root, "--version", "0.19.0", "--dry-run")
     assert r.code == 0, r.err
     assert "not proved by a resolver: no answer within 2s while resolving numpyro==0.19.0 jax==" in r.err, r.err
+
+
+def test_the_shipped_table_of_import_breaks_decides_latest_offline(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18: numpyro 0.18.0 fails at import from jax 0.7.0 (proved, and shipped); no
+    resolver and no Python are needed for the table to keep latest below it."""
+    from release_hook.resolve import import_table
+
+    monkeypatch.delenv(import_table.TABLE_VARIABLE, raising=False)
+    last = import_table.rows("numpyro", "0.18.0")[0].last_imports
+    idx = PackageIndex(tmp_path / "index")
+    for v in (str(last), "0.7.0", "0.7.2"):
+        idx.wheel("jax", v, [f"jaxlib<={v},>={v}"], requires_python=">=3.10")
+        idx.wheel("jaxlib", v, tag="cp311-cp311-manylinux2014_x86_64")
+    idx.wheel("numpyro", "0.18.0", ["jax>=0.4.25", "jaxlib>=0.4.25"])
+    with served_as_pips_index(idx, monkeypatch):
+        root = project(tmp_path, "FROM python:3.11-slim\nRUN pip install numpyro==0.17.0 jax==0.4.25 jaxlib==0.4.25\n")
+        r = sync(cli, root, "--version", "0.18.0", "--policy", "latest", "--no-verify", "--explain")
+    assert r.code == 0, r.err
+    assert f"jax=={last} jaxlib=={last}" in (root / "Dockerfile").read_text()
+    assert "fails at import from jax 0.7.0" in r.out and "the shipped table" in r.out, r.out

@@ -308,6 +308,7 @@ def test_without_the_python_the_table_answers(tmp_path: Path, index: PackageInde
 
 def test_the_shipped_table_is_used_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     """The real table, real jax versions, and no index, no Python: the table's row decides."""
+    monkeypatch.delenv(import_table.TABLE_VARIABLE, raising=False)
     rows = import_table.rows("numpyro", "0.13.0")
     assert rows, "the shipped table has numpyro 0.13.0"
     row = rows[0]
@@ -463,3 +464,34 @@ def test_online_the_search_finds_the_shipped_tables_break_for_numpyro_0_18_0() -
     assert (found.how, found.chosen) == (import_search.IMPORT, row.last_imports)
     assert found.failed is not None and found.failed[0] == row.first_fails
     assert len(found.tried) <= 2 * math.ceil(math.log2(len(jax))) + 1
+
+
+# -- the import in sync's search ---------------------------------------------------------------
+
+@needs_this_machine
+def test_latest_with_smoke_writes_the_newest_jax_the_release_imports_with(
+        cli, tmp_path: Path, index: PackageIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18: every jax installs beside numpyro 0.13.0 (it declares no upper bound), but from
+    0.5.0 `import numpyro` fails. The search asks the import too, and bisects on a failure."""
+    here()
+    monkeypatch.delenv("RELEASE_HOOK_VERIFY", raising=False)
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "setup.cfg").write_text("[release_hook]\nrequirements = index\n")
+    (root / "Dockerfile").write_text(f"FROM python:{HERE[0]}.{HERE[1]}-slim\n"
+                                     "RUN pip install numpyro==0.12.0 jax==0.1.0 jaxlib==0.1.0\n")
+    r = cli("sync", "Dockerfile", "--no-commit", "--version", "0.13.0", "--policy", "latest", "--smoke",
+            "--explain", cwd=root)
+    assert r.code == 0, r.err
+    assert "jax==0.4.1 jaxlib==0.4.1" in (root / "Dockerfile").read_text()
+    assert "cannot import name 'pjit_p'" in r.out  # why the newer ones were skipped
+    assert f"import: imports on Python {HERE[0]}.{HERE[1]}" in r.out, r.out
+    check = ("sync", "Dockerfile", "--check", "--version", "0.13.0", "--policy", "latest", "--explain")
+    # a later run without --smoke keeps the decision proved by import
+    assert cli(*check, cwd=root).code == 0
+    # one that never had it (another cache) expects the newest that installs, and says that no
+    # import proved it (the shipped table has no row for these made-up releases)
+    monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(tmp_path / "another-cache"))
+    without = cli(*check, cwd=root)
+    assert without.code == 1 and "jax ==0.4.1, expected 0.8.1" in without.out, without.out
+    assert "import: not proved by import: the shipped table has no row for numpyro 0.13.0" in without.out

@@ -14,10 +14,11 @@ from packaging.version import Version
 
 from release_hook.errors import UserError
 from release_hook.found import Note, Pin
-from release_hook.resolve import hints, memo, pairing, search, solver, traps
+from release_hook.resolve import hints, memo, pairing, search, smoke, solver, traps
 from release_hook.resolve.candidates import Candidates
 from release_hook.resolve.cuda import NoBuild
 from release_hook.resolve.image import Image, Target
+from release_hook.resolve.importing import Imports
 from release_hook.resolve.search import Pair, Verdict
 from release_hook.resolve.targets import PLUGINS, Because, Proof, Targets
 from release_hook.resolve.trial import Case, Trial
@@ -56,6 +57,9 @@ class Decision:
         self.as_of = request.as_of if policy == "latest" else None
         self.rules = Candidates(shared, self.pins, self.images, self.explicit, self.fetch, self.as_of)
         self.not_asked = verifying(shared)
+        self.imports = Imports(self.package, request.version, policy == "latest",
+                               (request.smoke or shared.config.smoke) and not self.not_asked,
+                               smoke.settings(shared.config.smoke_python_downloads, request.offline))
         self.requirement_text: dict[str, str] = {}
         self._trial: Trial | None = None
 
@@ -65,7 +69,7 @@ class Decision:
             self._trial = Trial(self.cases, self.package, solver.choose(), self.targets_for,
                                 self.shared.published, self.shared.exclude_newer(),
                                 lambda name, v: self.shared.index.metadata(name, v).requires_dist,
-                                self.shared.unreachable)
+                                self.shared.unreachable, self.imports)
         return self._trial
 
     def _at_pin(self, e: UserError, packages: Sequence[str]) -> UserError:
@@ -92,10 +96,12 @@ class Decision:
                 raise self._at_pin(e, ("jax", "jaxlib", *PLUGINS)) from None
         key = None
         if self.fetch and (wants_jax or wants_jaxlib):
-            key = self.memo_key()
-            known = memo.load(key, self.shared.request.offline, self.package, self.shared.request.version)
-            if known is not None:
-                return self.rekeyed(known)
+            key = self.memo_key(self.imports.run)
+            # a decision proved by import serves a run that does not ask for it, not the reverse
+            for k in (key,) if self.imports.run else (self.memo_key(True), key):
+                known = memo.load(k, self.shared.request.offline, self.package, self.shared.request.version)
+                if known is not None:
+                    return self.rekeyed(known)
         if self.fetch:
             self.check_release()
         outcome: search.Outcome | None = None
@@ -121,7 +127,8 @@ class Decision:
         known = replace(known, proofs=proofs)
         return replace(known, warnings=self.traps(known))
 
-    def memo_key(self) -> str:
+    def memo_key(self, imported: bool | None = None) -> str:
+        """Everything the decision depends on; `imported`: whether the import was proved."""
         raw = self.shared.raw_requirements()
         cases = sorted(memo.install_shape(c.install) + [c.image.name, str(c.image.cuda), str(c.target)]
                        for c in self.cases)
@@ -130,7 +137,7 @@ class Decision:
                         [(i.name, str(i.cuda)) for i in self.images.values()],
                         sorted({(i.python, i.platform) for i in self.images.values()}, key=str),
                         request.as_of, request.cuda or self.shared.config.cuda, self.shared.index_urls(),
-                        cases, self.not_asked)
+                        cases, self.not_asked + (" smoke" if (self.imports.run if imported is None else imported) else ""))
 
     def check_release(self) -> None:
         """The released package itself must install in every image."""
@@ -199,7 +206,7 @@ class Decision:
         def floor(name: str) -> str:
             return str(need.get(name, ""))
 
-        verify = self.verify if not self.not_asked else _not_asked(self.not_asked)
+        verify = self.verify
         steer = (lambda pair: self.trial.steer(self.policy, pair, floor)) if not self.not_asked else None
         outcome = search.search(self.policy, jaxes, best_pair, verify, steer)
         if outcome.pair is None:
@@ -207,10 +214,20 @@ class Decision:
         return outcome
 
     def verify(self, pair: Pair) -> Verdict:
-        try:
-            return self.trial.verify(pair)
-        except NoBuild as e:
-            return Verdict(False, "rejected", e.message, "rules")
+        table = self.imports.table(pair.jax)  # answers offline and without the image's Python
+        if table is not None and not table.ok:
+            return Verdict(False, "rejected", table.said, "import", below=table.below, monotone=True)
+        if self.not_asked:
+            verdict = Verdict(True, "unproved", f"not asked: {self.not_asked}")
+        else:
+            try:
+                verdict = self.trial.verify(pair)
+            except NoBuild as e:
+                return Verdict(False, "rejected", e.message, "rules")
+        if verdict.ok and not verdict.notes:
+            said = table.said if table is not None else self.imports.unproved()
+            verdict = replace(verdict, notes=(said,) * len(self.cases) if said else ())
+        return verdict
 
     def given(self) -> search.Outcome:
         """The versions given with --pin, asked of the resolver as they are."""
@@ -336,20 +353,22 @@ class Decision:
         out: dict[tuple[str, int], Proof] = {}
         verdict = outcome.verdict if outcome is not None else None
         answers = verdict.answers if verdict is not None and verdict.ok else ()
+        notes = verdict.notes if verdict is not None and verdict.ok else ()
         published = self.shared.published if not self.not_asked else (lambda project, version: None)
         for i, case in enumerate(self.cases):
             asked, left = case.install.lines(targets.for_pin, self.package, published)
             left = tuple(case.install.left_out) + left
             constraints = tuple(r.text for r in case.install.constraints)
             node = (case.install.path, case.install.stage)
+            imported = notes[i] if i < len(notes) else ""
             if i < len(answers):
                 a = answers[i]
                 out[node] = Proof(a.state, a.tool, a.installs, a.reason, a.cached,  # type: ignore[attr-defined]
-                                  str(case.target), case.target.libc, left, asked, constraints)
+                                  str(case.target), case.target.libc, left, asked, constraints, imported)
             else:
                 why = self.not_asked or (verdict.why if verdict is not None else "") or "no version was chosen here"
                 out[node] = Proof("not asked", "", (), why, False, str(case.target), case.target.libc, left,
-                                  asked, constraints)
+                                  asked, constraints, imported)
         for node, why in self.blind.items():
             out[node] = Proof("unproved", "", (), why, False, "", "")
         return out
@@ -373,12 +392,6 @@ class Decision:
             if package == "jaxlib" and "jaxlib" in versions:
                 warnings += traps.numpy_trap(_public(versions["jaxlib"]), python, mine, text)
         return tuple(warnings)
-
-
-def _not_asked(why: str):  # type: ignore[no-untyped-def]
-    def verify(pair: Pair) -> Verdict:
-        return Verdict(True, "unproved", f"not asked: {why}")
-    return verify
 
 
 def _public(version: str) -> Version:

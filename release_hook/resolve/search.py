@@ -44,6 +44,8 @@ class Verdict:
     # ...or no candidate lower than these can pass: ("jaxlib", 0.4.26) when NumPy 2 is what pip
     # installs here, which no jaxlib before 0.4.26 imports
     floor: tuple[tuple[str, Version], ...] = ()
+    monotone: bool = False  # a failure that holds for every newer jax too (an import break): bisect
+    notes: tuple[str, ...] = ()  # per install, what the import proof said
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,8 @@ class _Walk:
                 continue
             if verdict.floor and self.raise_floor(verdict.floor):
                 continue  # the same jax again, with what the answer says it needs
+            if verdict.monotone and self.latest:
+                return self.bisect(i + 1)
             failures += 1
             if failures >= LINEAR:
                 return self.bisect(i + 1)

@@ -73,17 +73,18 @@ class Proof:
     left_out: tuple[str, ...] = ()  # what the question could not include, and why
     asked: tuple[str, ...] = ()  # the requirements asked about (the whole install)
     constraints: tuple[str, ...] = ()
+    imported: str = ""  # the import proof's word ("imports on Python 3.12.1", the table's, ...)
 
     def to_json(self) -> list[object]:
         return [self.state, self.tool, [list(i) for i in self.installs], self.reason, self.target,
-                self.libc, list(self.left_out), list(self.asked), list(self.constraints)]
+                self.libc, list(self.left_out), list(self.asked), list(self.constraints), self.imported]
 
     @staticmethod
     def from_json(value: list[Any]) -> Proof:
-        state, tool, installs, reason, target, libc, left_out, asked, constraints = value
+        state, tool, installs, reason, target, libc, left_out, asked, constraints, imported = value
         return Proof(str(state), str(tool), tuple((str(n), str(v)) for n, v in installs),
                      str(reason), True, str(target), str(libc), tuple(map(str, left_out)),
-                     tuple(map(str, asked)), tuple(map(str, constraints)))
+                     tuple(map(str, asked)), tuple(map(str, constraints)), str(imported))
 
 
 @dataclass(frozen=True)

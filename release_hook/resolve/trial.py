@@ -21,6 +21,7 @@ from release_hook.errors import UserError
 from release_hook.found import Pin
 from release_hook.resolve import solver, traps
 from release_hook.resolve.image import Image, Target
+from release_hook.resolve.importing import Imports
 from release_hook.resolve.cuda import PAGES
 from release_hook.resolve.install import Install, requirement_name
 from release_hook.resolve.search import Pair, Verdict
@@ -53,10 +54,10 @@ class Trial:
     def __init__(self, cases: Sequence[Case], package: str, resolver: solver.Resolver,
                  targets_for: Callable[[Pair], Targets], published: Callable[[str, str], bool | None],
                  as_of: datetime.datetime | None, requires_of: Callable[[str, Version], Sequence[str]],
-                 unreachable: Callable[[str], str] = lambda url: "") -> None:
+                 unreachable: Callable[[str], str] = lambda url: "", imports: Imports | None = None) -> None:
         self.cases, self.package, self.resolver = list(cases), package, resolver
         self.targets_for, self.published, self.as_of = targets_for, published, as_of
-        self.requires_of, self.unreachable = requires_of, unreachable
+        self.requires_of, self.unreachable, self.imports = requires_of, unreachable, imports
         self.answers: dict[Pair, tuple[solver.Answer, ...]] = {}
         self.refused_case: Case | None = None
 
@@ -103,8 +104,19 @@ class Trial:
             if trap is not None:
                 kind, why, floor = trap
                 return Verdict(False, "rejected", why, kind, tuple(answers), floor=(floor,))
+        notes: list[str] = []
+        if self.imports is not None and not unproved:
+            for case in self.cases:
+                question = self.question(case, targets.for_pin, targets=targets)
+                options = question.options + ((("--no-deps", ""),) if question.no_deps else ())
+                judged = self.imports.tried(question.requirements, options, question.constraints, case.target)
+                if judged is None:
+                    break
+                if not judged.ok:
+                    return Verdict(False, "rejected", judged.said, "import", tuple(answers), monotone=True)
+                notes.append(judged.said)
         self.answers[pair] = tuple(answers)
-        return Verdict(True, "unproved" if unproved else "installs", unproved, "", tuple(answers))
+        return Verdict(True, "unproved" if unproved else "installs", unproved, "", tuple(answers), notes=tuple(notes))
 
     def refusal(self, pair: Pair, verdict: Verdict) -> tuple[str, int]:
         """`uv cannot install A B C for Python 3.10 linux/amd64: <its reason>`, and the line of
