@@ -14,15 +14,13 @@ from release_hook.pins import Scan, find_pins
 from release_hook.request import Request
 from release_hook.resolve.image import Image, base_python, images_of
 from release_hook.scancache import ScanCache
-from release_hook.stages import stage_facts
 
 ROOT = "/work/project"
 PATH = f"{ROOT}/docker/Dockerfile"
 
 
 def scan_of(text: str, path: str = PATH) -> Scan:
-    df = parse(text, path)
-    return replace(find_pins(df, "numpyro"), stages=stage_facts(df))
+    return find_pins(parse(text, path), "numpyro")
 
 
 def images(text: str, setup_cfg: str = "", python: str | None = None,
@@ -304,8 +302,7 @@ def test_scan_cache_round_trip_does_not_read_the_file_again(tmp_path: Path, monk
     def no_parse(*args: object) -> None:
         raise AssertionError("parsed again")
 
-    monkeypatch.setattr(scancache, "stage_facts", no_parse)
-    monkeypatch.setattr(scancache, "find_pins", no_parse)
+    monkeypatch.setattr(scancache, "walk", no_parse)
     cached = ScanCache("numpyro", str(tmp_path)).scan(path, text, text.encode())
     assert cached == fresh
 
