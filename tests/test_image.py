@@ -150,6 +150,19 @@ CASES = [
     pytest.param("FROM continuumio/miniconda3\nRUN conda create -y -p /env python=3.10 && conda run -p /env "
                  "python -m pip install jax==0.4.30\n", 0, "3.10", "conda create -p /env python=3.10 at line 2",
                  id="conda-prefix-run"),
+    # wrappers in front of pip: the pip run is recorded, not only its pin (Ubuntu 22.04's own is 3.10)
+    pytest.param("FROM ubuntu:jammy\nRUN stdbuf -o L python3.11 -m pip install jax==0.4.30\n", 0, "3.11",
+                 "python3.11 -m pip install at line 2", id="stdbuf"),
+    pytest.param("FROM ubuntu:jammy\nCOPY reqs.txt /r\nRUN xargs -a /r python3.11 -m pip install jax==0.4.30\n", 0,
+                 "3.11", "python3.11 -m pip install at line 3", id="xargs-a"),
+    pytest.param("FROM ubuntu:jammy\nRUN timeout 600 nice -n 5 python3.11 -m pip install jax==0.4.30\n", 0, "3.11",
+                 "python3.11 -m pip install at line 2", id="timeout-nice"),
+    pytest.param("FROM continuumio/miniconda3\nRUN conda create -y -n app python=3.11\n"
+                 "RUN conda run --no-capture-output -n app python -m pip install jax==0.4.30\n", 0, "3.11",
+                 "conda create -n app python=3.11 at line 2, which runs pip at line 3", id="conda-run-python-m-pip"),
+    pytest.param("FROM mambaorg/micromamba:1.5\nRUN micromamba create -y -n app python=3.10\n"
+                 "RUN micromamba run -n app pip install jax==0.4.30\n", 0, "3.10",
+                 "micromamba create -n app python=3.10 at line 2, which runs pip at line 3", id="micromamba-run"),
     # the pin's pip decides when a stage runs two Pythons
     pytest.param("FROM ubuntu:22.04\nRUN pip3 install -U setuptools\nRUN apt-get install -y python3.11\n"
                  "RUN python3.11 -m pip install jax==0.4.30\n", 0, "3.11", "python3.11 -m pip install at line 4",

@@ -58,7 +58,7 @@ def copy_placements(ins: Instruction, escape: str, scope: Scope, workdir: str) -
             target = posixpath.join(folder_dest, name) if into else folder_dest
             out.append(Placement(target, None, False, line, f"{ins.keyword} <<{name} at line {line}"))
             continue
-        folder = _is_folder(source)
+        folder = _is_folder(source) or why is not None and why.startswith("ADD unpacks")
         if folder or not into:
             target = folder_dest
         else:

@@ -34,7 +34,7 @@ class Invocation:
 def pip_command(ctx: RunPython, cmd: Invocation, call: PipCall, stage: int, image: str) -> None:
     """Find the kept pins of any pip install / download / wheel; record a pip install."""
     found, state = ctx.found, ctx.state
-    args = pip_arguments(cmd.texts, call)
+    args = pip_arguments([c.text for c in cmd.chars], call)
     addresses = tuple((opt, cmd.chars[i][skip:]) for opt, i, skip in args.indexes)
     pins: list[Pin] = []
     requirements: list[Requirement] = []

@@ -59,8 +59,7 @@ class RunReader:
         exec_words = parse_exec_form(args)
         scripts: list[tuple[Mapped, Evidence | None | bool]] = []
         if exec_words is not None:
-            nested = self.command(tuple(exec_words), (), exec_form=True)
-            scripts.extend((m, UNSET) for m in nested)
+            scripts.extend(self.command(tuple(exec_words), (), exec_form=True))
         elif ins.heredocs and args.text.lstrip().startswith("<<"):
             scripts.extend((h.body, UNSET) for h in ins.heredocs if not _foreign_shebang(h.body.text))
         elif ins.heredocs:
@@ -87,12 +86,12 @@ class RunReader:
                 local[name] = (expand(value, state.scope, local), via(value, state.scope, local))
             self.python.exported |= parsed.exported
             for cmd in parsed.commands:
-                for m in self.command(cmd.words, cmd.env):
-                    scripts.append((m, self.python.active))
+                scripts.extend(self.command(cmd.words, cmd.env))
 
     def command(self, words: tuple[Word, ...], env: tuple[tuple[str, Word], ...],
-                exec_form: bool = False) -> list[Mapped]:
-        """Read one simple command; the scripts of `sh -c` to read after it."""
+                exec_form: bool = False) -> list[tuple[Mapped, Evidence | None | bool]]:
+        """Read one simple command; the scripts of `sh -c` to read after it, each with the
+        environment it runs in (`conda run -n app bash -c '...'`)."""
         if not words:
             return []
         scope, local = self.state.scope, self.python.local
@@ -118,7 +117,8 @@ class RunReader:
         return self._command(words, chars, texts, head, name, env, exec_form)
 
     def _command(self, words: tuple[Word, ...], chars: list[Chars], texts: list[str], head: Head,
-                 name: str, env: tuple[tuple[str, Word], ...], exec_form: bool) -> list[Mapped]:
+                 name: str, env: tuple[tuple[str, Word], ...],
+                 exec_form: bool) -> list[tuple[Mapped, Evidence | None | bool]]:
         at = head.at
         scope, local = self.state.scope, self.python.local
         offsets = [word_offset(w) for w in words[at:]]
@@ -127,7 +127,7 @@ class RunReader:
         if name in SHELLS:
             i = dash_c(texts, at)
             lit = words[i][0] if i is not None and len(words[i]) == 1 else None
-            return [Mapped(lit.text, lit.origin)] if isinstance(lit, Lit) else []
+            return [(Mapped(lit.text, lit.origin), self.python.active)] if isinstance(lit, Lit) else []
         call = pip_call(texts, at)
         if call is not None:
             given = {}

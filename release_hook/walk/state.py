@@ -51,7 +51,8 @@ class StageState:
     pips: list[Install] = field(default_factory=list)
 
     def child(self) -> StageState:
-        return StageState(scope=self.scope.child(), workdir=self.workdir, placements=list(self.placements),
+        mounts_end_with_their_run = [p for p in self.placements if not p.until]
+        return StageState(scope=self.scope.child(), workdir=self.workdir, placements=mounts_end_with_their_run,
                           path=self.path, python=self.python, pip=self.pip, envs=dict(self.envs),
                           conda_envs=dict(self.conda_envs), conda_base=self.conda_base,
                           alternatives={k: list(v) for k, v in self.alternatives.items()},
