@@ -143,3 +143,22 @@ def test_every_module_has_a_layer(module: str) -> None:
     for name in import_graph():
         layer_of(name)
     assert layer_of(module) >= 0
+
+
+def test_one_walker_reads_a_dockerfile() -> None:
+    """Only `release_hook.walk` reads RUN lines, and "is this pip install" is written once, in
+    walk/commands.py: two walkers drifted apart before (a pin found, its pip run not)."""
+    graph = import_graph()
+    readers = sorted(m for m, deps in graph.items() if "shell" in deps)
+    assert readers and all(m.startswith("walk.") for m in readers), readers
+    tells = ('"-mpip"', "pip[0-9", "PIP_GLOBAL", "parse_script(", '"xargs"', '"micromamba"')
+    for path in PACKAGE.rglob("*.py"):
+        name = module_name(path)
+        if name.startswith("walk.") or name == "shell":
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not [t for t in tells if t in text], f"release_hook.{name} reads commands: leave that to walk/"
+    defines = {module_name(p) for p in PACKAGE.rglob("*.py") if '"-mpip"' in p.read_text(encoding="utf-8")}
+    assert defines == {"walk.commands"}
+    assert graph["pins"] <= {"walk", "found", "spans", "dockerfile"}  # names only: it does not walk
+    assert "stages" not in graph and not any(m == "find" or m.startswith("find.") for m in graph)
