@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, git
 
 from release_hook import scancache
 from release_hook.dockerfile import parse
@@ -14,8 +15,6 @@ from release_hook.found import FileArg, PipInstall, Placement, Scan
 from release_hook.scancache import ScanCache
 from release_hook.walk import walk
 from release_hook.walk.files import place
-
-from conftest import FIXTURES, git
 
 
 def scan_text(text: str) -> Scan:
@@ -94,23 +93,24 @@ def test_conda_create_and_run_in_one_run() -> None:
 
 def test_neighbours_are_every_other_requirement_expanded() -> None:
     s = scan_text("FROM python:3.12\nARG SCIPY=1.11.4\n"
-                  "RUN pip install --no-cache-dir numpyro==0.15.0 scipy==${SCIPY} 'numpy<2; python_version>\"3.9\"' \\\n"
+                  "RUN pip install --no-cache-dir numpyro==0.15.0 scipy==${SCIPY} \\\n"
+                  "    'numpy<2; python_version>\"3.9\"' \\\n"
                   "    'tensorflow[and-cuda]>=2.15' 'jax>=0.4' \"foo @ https://example.invalid/foo.whl\" \\\n"
                   "    \"bar==$(cat /v)\" baz==$UNSET -e ./src ./local jaxlib==0.4.30\n")
     install = only_install(s)
     assert [s.pins[i].package for i in install.pins] == ["numpyro", "jaxlib"]
     assert [(r.text, r.line, r.computed) for r in install.requirements] == [
         ("scipy==1.11.4", 3, ""),
-        ('numpy<2; python_version>"3.9"', 3, ""),
-        ("tensorflow[and-cuda]>=2.15", 4, ""),
-        ("jax>=0.4", 4, ""),  # a kept package's range: listed, and part of the install
-        ("foo @ https://example.invalid/foo.whl", 4, ""),
-        ("bar==$(cat /v)", 5, "$(cat /v)"),
-        ("baz==${UNSET}", 5, "${UNSET}"),
-        ("./src", 5, ""),
-        ("./local", 5, ""),
+        ('numpy<2; python_version>"3.9"', 4, ""),
+        ("tensorflow[and-cuda]>=2.15", 5, ""),
+        ("jax>=0.4", 5, ""),  # a kept package's range: listed, and part of the install
+        ("foo @ https://example.invalid/foo.whl", 5, ""),
+        ("bar==$(cat /v)", 6, "$(cat /v)"),
+        ("baz==${UNSET}", 6, "${UNSET}"),
+        ("./src", 6, ""),
+        ("./local", 6, ""),
     ]
-    assert [str(m) for m in s.mentions] == ["Dockerfile:4: 'jax>=0.4' is a range: listed, not changed"]
+    assert [str(m) for m in s.mentions] == ["Dockerfile:5: 'jax>=0.4' is a range: listed, not changed"]
 
 
 def test_no_deps_index_options_and_flags() -> None:
@@ -196,11 +196,13 @@ def test_copy_and_add_place_a_file(copy: str, path: str, source: str) -> None:
 
 
 NOT_PLACED = [
-    pytest.param("COPY --from=build /w/r.txt /tmp/r.txt", "/tmp/r.txt", "COPY --from=build at line 2", id="from-a-stage"),
+    pytest.param("COPY --from=build /w/r.txt /tmp/r.txt", "/tmp/r.txt", "COPY --from=build at line 2",
+                 id="from-a-stage"),
     pytest.param("COPY --from=ghcr.io/x/y:1 /w /tmp", "/tmp/r.txt", "COPY --from=ghcr.io/x/y:1 at line 2",
                  id="a-folder-from-an-image"),
     pytest.param("ADD https://example.invalid/r.txt /tmp/r.txt", "/tmp/r.txt", "ADD of a URL at line 2", id="add-url"),
-    pytest.param("ADD reqs.tar.gz /tmp/", "/tmp/r.txt", "ADD unpacks the archive reqs.tar.gz at line 2", id="add-archive"),
+    pytest.param("ADD reqs.tar.gz /tmp/", "/tmp/r.txt", "ADD unpacks the archive reqs.tar.gz at line 2",
+                 id="add-archive"),
     pytest.param("COPY <<EOF /tmp/r.txt\njax\nEOF", "/tmp/r.txt", "COPY <<EOF at line 2", id="heredoc"),
     pytest.param("COPY r.txt /tmp/", "/tmp/other.txt", "no COPY, ADD or bind mount puts a file at /tmp/other.txt",
                  id="nothing-there"),
@@ -220,13 +222,14 @@ def test_bind_mounts_place_files_for_their_run_only() -> None:
                   "RUN --mount=type=cache,target=/root/.cache --mount=type=bind,source=docker/r.txt,target=/r.txt \\\n"
                   "    --mount=type=bind,target=/ctx \\\n"
                   "    pip install -r /r.txt -c /ctx/docker/c.txt jax==0.4.30\n"
-                  "RUN --mount=type=bind,from=build,source=/w,target=/w pip install -r /w/r.txt -r /r.txt jax==0.4.30\n")
+                  "RUN --mount=type=bind,from=build,source=/w,target=/w \\\n"
+                  "    pip install -r /w/r.txt -r /r.txt jax==0.4.30\n")
     first, second = s.stages[0].pips
     assert files(first) == [("-r", "/r.txt", "docker/r.txt", ""), ("-c", "/ctx/docker/c.txt", "docker/c.txt", "")]
     assert files(second) == [("-r", "/w/r.txt", None, "RUN --mount=type=bind,from=build at line 5"),
                              ("-r", "/r.txt", None, "no COPY, ADD or bind mount puts a file at /r.txt")]
     assert [(p.dest, p.source, p.folder, p.line, p.until) for p in s.stages[0].placements] == [
-        ("/r.txt", "docker/r.txt", False, 2, 4), ("/ctx", ".", True, 2, 4), ("/w", None, True, 5, 5)]
+        ("/r.txt", "docker/r.txt", False, 2, 4), ("/ctx", ".", True, 2, 4), ("/w", None, True, 5, 6)]
 
 
 def test_placements_are_inherited_and_later_ones_win() -> None:
@@ -236,7 +239,8 @@ def test_placements_are_inherited_and_later_ones_win() -> None:
                   "FROM python:3.12\nRUN pip install -r /app/r.txt jax==0.4.30\n")
     assert [p.source for p in s.stages[1].placements] == ["old/r.txt", "new/r.txt"]  # the mount ended
     assert files(only_install(s, 1)) == [
-        ("-r", "/app/r.txt", "new/r.txt", ""), ("-c", "/m.txt", None, "no COPY, ADD or bind mount puts a file at /m.txt")]
+        ("-r", "/app/r.txt", "new/r.txt", ""),
+        ("-c", "/m.txt", None, "no COPY, ADD or bind mount puts a file at /m.txt")]
     assert files(only_install(s, 2)) == [
         ("-r", "/app/r.txt", None, "no COPY, ADD or bind mount puts a file at /app/r.txt")]
 

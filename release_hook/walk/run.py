@@ -11,8 +11,9 @@ from release_hook.spans import NOWHERE, Lit, Mapped, Var, Word, word_offset
 from release_hook.walk.commands import CONDA, SHELLS, WRAPPERS, Head, basename, dash_c, git_clone, pip_call, unwrap
 from release_hook.walk.files import absolute, mount_placements
 from release_hook.walk.findings import Findings
+from release_hook.walk.interpreters import setup_command
 from release_hook.walk.pip import Invocation, pip_command
-from release_hook.walk.python import RunPython, Words, setup_command
+from release_hook.walk.python import RunPython, Words
 from release_hook.walk.scopes import expand, via
 from release_hook.walk.sources import clone
 from release_hook.walk.state import UNSET, StageState
