@@ -26,7 +26,7 @@ WRAPPERS: dict[str, frozenset[str]] = {
     "env": frozenset({"-u", "-C", "-S", "--unset", "--chdir", "--split-string"}),
     "nice": frozenset({"-n", "--adjustment"}),
     "timeout": frozenset({"-s", "-k", "--signal", "--kill-after"}),
-    "xargs": frozenset({"-I", "-i", "-n", "-P", "-d", "-L", "-s", "-E", "-e", "-a", "--max-args",
+    "xargs": frozenset({"-I", "-n", "-P", "-d", "-L", "-s", "-E", "-a", "--max-args",  # not -i, -e, -l: glued
                         "--max-procs", "--delimiter", "--arg-file", "--replace", "--max-lines",
                         "--max-chars", "--eof", "--process-slot-var"}),
     "time": frozenset({"-f", "-o", "--format", "--output"}),

@@ -108,7 +108,7 @@ def _constraint_variable(ctx: RunPython, cmd: Invocation, name: str) -> tuple[Ch
         return cmd.env[name]
     local: Bound | None = ctx.local.get(name) if name in ctx.exported else None
     if local is not None:
-        return local[0], f"export {name}={local[0].text} at line {ctx.line}"
+        return local[0], f"export {name}={local[0].text} at line {ctx.found.line_of_chars(local[0], 0, ctx.line)}"
     scope = ctx.state.scope
     bound = scope.lookup(name)
     if bound is None:
