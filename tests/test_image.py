@@ -163,7 +163,10 @@ CASES = [
     pytest.param("FROM mambaorg/micromamba:1.5\nRUN micromamba create -y -n app python=3.10\n"
                  "RUN micromamba run -n app pip install jax==0.4.30\n", 0, "3.10",
                  "micromamba create -n app python=3.10 at line 2, which runs pip at line 3", id="micromamba-run"),
-    # the pin's pip decides when a stage runs two Pythons
+    # the pin's pip decides when a stage runs two Pythons, even on one line
+    pytest.param("FROM ubuntu:22.04\nRUN pip3 install -U setuptools && apt-get install -y python3.11 && "
+                 "python3.11 -m pip install jax==0.4.30\n", 0, "3.11", "python3.11 -m pip install at line 2",
+                 id="pip-of-the-pin-on-one-line"),
     pytest.param("FROM ubuntu:22.04\nRUN pip3 install -U setuptools\nRUN apt-get install -y python3.11\n"
                  "RUN python3.11 -m pip install jax==0.4.30\n", 0, "3.11", "python3.11 -m pip install at line 4",
                  id="pip-of-the-pin"),
