@@ -21,6 +21,7 @@ from release_hook.walk.state import UNSET, StageState
 # Only scripts with one of these words can pin, install with pip or change the Python.
 _RELEVANT = re.compile(r"pip|uv|git|conda|mamba|pyenv|alternatives|\bln\b|venv|activate"
                        r"|python(?:[0-9.]*\b(?!-)|\$)")
+_MAY_PIN = re.compile(r"pip|uv|git")  # pins are only on pip, uv pip and git clone
 # The commands read (after their wrappers); any other command is skipped unread.
 _NAMES = frozenset({"uv", "git", "cd", "pyenv", "update-alternatives", "ln", ".", "source", "virtualenv",
                     "apt-get", "apt", "aptitude"}) | CONDA | SHELLS | frozenset(WRAPPERS)
@@ -79,7 +80,7 @@ class RunReader:
             if active is not UNSET:
                 self.python.active = active
             parsed = parse_script(script)
-            if parsed.syntax_error_at is not None:
+            if parsed.syntax_error_at is not None and _MAY_PIN.search(script.text):
                 self.found.warn(self.found.line(parsed.syntax_error_at, ins.line),
                                 "shell syntax error: pins after this point may be missed")
             local = self.python.local
