@@ -178,6 +178,7 @@ PLACED = [
     pytest.param("COPY r.txt /tmp", "/tmp/r.txt", "r.txt", id="into-an-existing-folder-without-slash"),
     pytest.param("COPY a.txt docker/r.txt c.txt /tmp/", "/tmp/r.txt", "docker/r.txt", id="several-sources"),
     pytest.param('COPY ["docker/r.txt", "/tmp/"]', "/tmp/r.txt", "docker/r.txt", id="json-form"),
+    pytest.param('COPY --chmod=644 ["docker/r.txt", "/tmp/"]', "/tmp/r.txt", "docker/r.txt", id="json-form-flags"),
     pytest.param("COPY . /src", "/src/docker/r.txt", "docker/r.txt", id="the-whole-context"),
     pytest.param("COPY docker/ /src/", "/src/r.txt", "docker/r.txt", id="a-folder"),
     pytest.param("COPY docker /src/docker", "/src/docker/r.txt", "docker/r.txt", id="a-folder-without-slash"),

@@ -36,8 +36,10 @@ def _is_folder(source: str) -> bool:
 
 def copy_placements(ins: Instruction, escape: str, scope: Scope, workdir: str) -> list[Placement]:
     """What a COPY or ADD puts where (a destination relative to WORKDIR made absolute)."""
-    exec_words = parse_exec_form(ins.args)
-    words = exec_words if exec_words is not None else split_words(ins.args, escape)
+    end = run_flags_end(ins.args)  # `--chown=... --link` come before either form
+    exec_words = parse_exec_form(ins.args[end:])
+    words = split_words(ins.args[:end], escape) + exec_words if exec_words is not None \
+        else split_words(ins.args, escape)
     texts = [expand(w, scope).text for w in words]
     flags = [t for t in texts if t.startswith("--")]
     paths = [t for t in texts if not t.startswith("--")]
