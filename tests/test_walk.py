@@ -33,7 +33,7 @@ def files(install: PipInstall) -> list[tuple[str, str, str | None, str]]:
 # -- which pip runs, under which Python -----------------------------------------------------------
 
 WRAPPED = ["stdbuf -o L", "stdbuf -oL", "xargs -a /f", "xargs --arg-file=/f", "xargs -i", "xargs -0 -n 1",
-           "timeout 600", "nice -n 5",
+           "timeout 600", "timeout -s KILL -k 5 10m", "nice -n 5",
            "nohup", "exec", "command", "time -p", "env PIP_NO_CACHE_DIR=1", "sudo -u root -H", "sudo -E"]
 
 

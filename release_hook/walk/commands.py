@@ -117,6 +117,7 @@ def unwrap(texts: list[str], i: int = 0) -> Head:
         if name == "xargs":
             xargs = xargs or ""
         j = i + 1
+        duration = name == "timeout"  # its first word that is not an option
         while j < n:
             w = texts[j]
             if name == "xargs":
@@ -140,8 +141,9 @@ def unwrap(texts: list[str], i: int = 0) -> Head:
                 j += 1
             elif w.startswith("-") and w != "-":
                 j += 2 if w in takes_value else 1
-            elif name == "timeout" and j == i + 1:
-                j += 1  # the duration
+            elif duration:
+                duration = False
+                j += 1
             else:
                 break
         i = j
