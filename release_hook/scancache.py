@@ -16,7 +16,6 @@ from typing import Any
 from release_hook import __version__, cache
 from release_hook.dockerfile import parse
 from release_hook.found import Chars, Evidence, FileArg, Note, Pin, PipInstall, Placement, Requirement, Scan, StageFacts
-from release_hook.walk import walk
 
 KEEP = 50_000  # entries kept beyond the ones this run used
 
@@ -56,6 +55,8 @@ class ScanCache:
                 return found
             except (KeyError, TypeError, ValueError, IndexError):
                 pass  # not trusted: parsed again below
+        from release_hook.walk import walk  # only on a miss: a warm run never loads the walker
+
         found = walk(parse(text, path), self.package)
         self.used[key] = _encode(found)
         self.added = True

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from release_hook import config as cfg
-from release_hook import scancache
 from release_hook.dockerfile import parse
 from release_hook.errors import UserError
 from release_hook.pins import Scan, find_pins
@@ -318,7 +317,7 @@ def test_scan_cache_round_trip_does_not_read_the_file_again(tmp_path: Path, monk
     def no_parse(*args: object) -> None:
         raise AssertionError("parsed again")
 
-    monkeypatch.setattr(scancache, "walk", no_parse)
+    monkeypatch.setattr("release_hook.walk.walk", no_parse)
     cached = ScanCache("numpyro", str(tmp_path)).scan(path, text, text.encode())
     assert cached == fresh
 

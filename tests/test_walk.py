@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, git
 
-from release_hook import scancache
 from release_hook.dockerfile import parse
 from release_hook.found import FileArg, PipInstall, Placement, Scan
 from release_hook.scancache import ScanCache
@@ -328,5 +327,5 @@ def test_a_cached_scan_equals_a_fresh_one(name: str, tmp_path: Path, monkeypatch
     def no_walk(*args: object) -> None:
         raise AssertionError("walked again")
 
-    monkeypatch.setattr(scancache, "walk", no_walk)
+    monkeypatch.setattr("release_hook.walk.walk", no_walk)
     assert ScanCache("numpyro", str(tmp_path)).scan(path, text, text.encode()) == fresh
