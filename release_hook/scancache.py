@@ -11,11 +11,13 @@ import hashlib
 import json
 import os
 import tempfile
+from functools import lru_cache
 from typing import Any
 
 from release_hook import __version__, cache
 from release_hook.dockerfile import parse
-from release_hook.found import Chars, Evidence, FileArg, Note, Pin, PipInstall, Placement, Requirement, Scan, StageFacts
+from release_hook.found import (Chars, Evidence, FileArg, Note, Pin, PipInstall, Placement, Requirement, Scan,
+                                StageFacts)
 
 KEEP = 50_000  # entries kept beyond the ones this run used
 
@@ -95,17 +97,31 @@ def _chars(c: Chars) -> list[Any]:
 
 def _unchars(v: list[Any], text_of_file: str) -> Chars:
     text, runs, via, computed, undefined = v
-    origin: list[int] = []
-    for start, length in runs:
-        if start >= 0:
-            if text_of_file[start:start + length] != text[len(origin):len(origin) + length]:
-                raise ValueError("entry does not fit the file")
-            origin.extend(range(start, start + length))
-        else:
-            origin.extend([start] * length)
+    if len(runs) == 1 and runs[0][0] >= 0:  # most versions sit in one piece of the file
+        start, length = runs[0]
+        if length != len(text) or text_of_file[start:start + length] != text:
+            raise ValueError("entry does not fit the file")
+        origin: tuple[int, ...] = tuple(range(start, start + length))
+    else:
+        pieces: list[int] = []
+        for start, length in runs:
+            if start >= 0:
+                if text_of_file[start:start + length] != text[len(pieces):len(pieces) + length]:
+                    raise ValueError("entry does not fit the file")
+                pieces.extend(range(start, start + length))
+            else:
+                pieces.extend([start] * length)
+        origin = tuple(pieces)
     if len(origin) != len(text) or len(via) != len(text):
         raise ValueError("inconsistent entry")
-    return Chars(text, tuple(origin), tuple(map("1".__eq__, via)), tuple(computed), tuple(undefined))
+    return Chars(text, origin, _flags(via), tuple(computed) if computed else (),
+                 tuple(undefined) if undefined else ())
+
+
+@lru_cache(maxsize=1024)
+def _flags(via: str) -> tuple[bool, ...]:
+    """"0110" -> (False, True, True, False): few strings, many times over."""
+    return tuple(map("1".__eq__, via))
 
 
 def _encode(s: Scan) -> dict[str, Any]:
@@ -166,19 +182,14 @@ def _decode(e: dict[str, Any], path: str, text: str) -> Scan:
                 tuple(StageFacts(line, parent, _unevidence(platform),
                                  tuple(_unpip(r, shared, len(pins)) for r in pips),
                                  tuple(e for e in map(_unevidence, installs) if e is not None),
-                                 _unevidence(default),
-                                 tuple(Placement(str(dest), None if source is None else str(source), bool(folder),
-                                                 int(line), str(how), int(until))
-                                       for dest, source, folder, line, how, until in placements))
+                                 _unevidence(default), tuple(Placement(*p) for p in placements))
                       for line, parent, platform, pips, installs, default, placements in e["stages"]))
 
 
 def _unpip(v: list[Any], shared: list[tuple[tuple[str, Chars], ...]], pins: int) -> PipInstall:
     first, last, python, tool, held, requirements, files, no_deps, options, flags = v
-    if any(not 0 <= i < pins for i in held):
+    if held and (min(held) < 0 or max(held) >= pins):
         raise IndexError("a pip install holds a pin the entry does not have")
-    return PipInstall(int(first), int(last), _unevidence(python), str(tool), tuple(map(int, held)),
-                      tuple(Requirement(str(t), int(line), str(c)) for t, line, c in requirements),
-                      tuple(FileArg(str(o), str(p), int(line), str(how), None if s is None else str(s), str(why))
-                            for o, p, line, how, s, why in files),
-                      bool(no_deps), shared[options] if options >= 0 else (), tuple(map(str, flags)))
+    return PipInstall(first, last, _unevidence(python), tool, tuple(held),
+                      tuple(Requirement(*r) for r in requirements), tuple(FileArg(*f) for f in files),
+                      no_deps, shared[options] if options >= 0 else (), tuple(flags))
