@@ -97,7 +97,8 @@ class Placement:
     source: str | None  # context-relative path; None when not from the build context
     folder: bool  # a folder copied whole: dest/x comes from source/x
     line: int
-    how: str  # "COPY requirements.txt /tmp/ at line 4", "COPY --from=build ... at line 9"
+    how: str  # "COPY requirements.txt /tmp/ at line 4"; when source is None, why: "COPY --from=build at line 9"
+    until: int = 0  # a RUN's bind mount: in place only on lines line..until (the RUN's); 0 for COPY / ADD
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from release_hook import __version__, cache
 from release_hook.dockerfile import parse
-from release_hook.pins import Chars, Note, Pin, Scan, find_pins
-from release_hook.stages import Evidence, PipRun, StageFacts, stage_facts
+from release_hook.found import (Chars, Evidence, FileArg, Note, Pin, PipInstall, Placement, Requirement, Scan,
+                                StageFacts)
 
 KEEP = 50_000  # entries kept beyond the ones this run used
 
@@ -57,8 +57,9 @@ class ScanCache:
                 return found
             except (KeyError, TypeError, ValueError, IndexError):
                 pass  # not trusted: parsed again below
-        df = parse(text, path)
-        found = replace(find_pins(df, self.package), stages=stage_facts(df))
+        from release_hook.walk import walk  # only on a miss: a warm run never loads the walker
+
+        found = walk(parse(text, path), self.package)
         self.used[key] = _encode(found)
         self.added = True
         return found
@@ -96,38 +97,65 @@ def _chars(c: Chars) -> list[Any]:
 
 def _unchars(v: list[Any], text_of_file: str) -> Chars:
     text, runs, via, computed, undefined = v
-    origin: list[int] = []
-    for start, length in runs:
-        if start >= 0:
-            if text_of_file[start:start + length] != text[len(origin):len(origin) + length]:
-                raise ValueError("entry does not fit the file")
-            origin.extend(range(start, start + length))
-        else:
-            origin.extend([start] * length)
+    if len(runs) == 1 and runs[0][0] >= 0:  # most versions sit in one piece of the file
+        start, length = runs[0]
+        if length != len(text) or text_of_file[start:start + length] != text:
+            raise ValueError("entry does not fit the file")
+        origin: tuple[int, ...] = tuple(range(start, start + length))
+    else:
+        pieces: list[int] = []
+        for start, length in runs:
+            if start >= 0:
+                if text_of_file[start:start + length] != text[len(pieces):len(pieces) + length]:
+                    raise ValueError("entry does not fit the file")
+                pieces.extend(range(start, start + length))
+            else:
+                pieces.extend([start] * length)
+        origin = tuple(pieces)
     if len(origin) != len(text) or len(via) != len(text):
         raise ValueError("inconsistent entry")
-    return Chars(text, tuple(origin), tuple(map("1".__eq__, via)), tuple(computed), tuple(undefined))
+    return Chars(text, origin, _flags(via), tuple(computed) if computed else (),
+                 tuple(undefined) if undefined else ())
+
+
+@lru_cache(maxsize=1024)
+def _flags(via: str) -> tuple[bool, ...]:
+    """"0110" -> (False, True, True, False): few strings, many times over."""
+    return tuple(map("1".__eq__, via))
 
 
 def _encode(s: Scan) -> dict[str, Any]:
-    addresses: list[Any] = []  # shared by the pins of one pip command: stored once
+    addresses: list[Any] = []  # shared by the pins of one pip command and the command: stored once
     index: dict[int, int] = {}
-    for p in s.pins:
-        if p.addresses and id(p.addresses) not in index:
-            index[id(p.addresses)] = len(addresses)
-            addresses.append([[o, _chars(c)] for o, c in p.addresses])
+
+    def shared(group: tuple[tuple[str, Chars], ...]) -> int:
+        if not group:
+            return -1
+        if id(group) not in index:
+            index[id(group)] = len(addresses)
+            addresses.append([[o, _chars(c)] for o, c in group])
+        return index[id(group)]
+
     return {
-        "addresses": addresses,
         "pins": [[p.line, p.package, p.kind, p.operator, p.version, _chars(p.chars), p.requirement,
-                  sorted(p.extras), p.stage, p.image, index.get(id(p.addresses), -1)]
+                  sorted(p.extras), p.stage, p.image, shared(p.addresses)]
                  for p in s.pins],
         "mentions": [[n.line, n.message] for n in s.mentions],
         "warnings": [[n.line, n.message] for n in s.warnings],
         "images": list(s.images),
-        "stages": [[f.line, f.parent, _evidence(f.platform),
-                    [[r.first, r.last, _evidence(r.python)] for r in f.pips],
-                    [_evidence(e) for e in f.installs], _evidence(f.default)] for f in s.stages],
+        "stages": [[f.line, f.parent, _evidence(f.platform), [_pip(r, shared) for r in f.pips],
+                    [_evidence(e) for e in f.installs], _evidence(f.default),
+                    [[p.dest, p.source, p.folder, p.line, p.how, p.until] for p in f.placements]]
+                   for f in s.stages],
+        "addresses": addresses,
     }
+
+
+def _pip(r: PipInstall, shared: Any) -> list[Any]:
+    return [r.first, r.last, _evidence(r.python), r.tool, list(r.pins),
+            [[q.text, q.line, q.computed] for q in r.requirements],
+            [[f.option, f.path, f.line, f.how, f.source, f.why] for f in r.files],
+            r.no_deps, shared(r.options), list(r.flags)]
 
 
 def _evidence(e: Evidence | None) -> list[Any] | None:
@@ -152,7 +180,16 @@ def _decode(e: dict[str, Any], path: str, text: str) -> Scan:
                 tuple(Note(path, line, m) for line, m in e["warnings"]),
                 tuple(e["images"]),
                 tuple(StageFacts(line, parent, _unevidence(platform),
-                                 tuple(PipRun(first, last, _unevidence(py)) for first, last, py in pips),
+                                 tuple(_unpip(r, shared, len(pins)) for r in pips),
                                  tuple(e for e in map(_unevidence, installs) if e is not None),
-                                 _unevidence(default))
-                      for line, parent, platform, pips, installs, default in e["stages"]))
+                                 _unevidence(default), tuple(Placement(*p) for p in placements))
+                      for line, parent, platform, pips, installs, default, placements in e["stages"]))
+
+
+def _unpip(v: list[Any], shared: list[tuple[tuple[str, Chars], ...]], pins: int) -> PipInstall:
+    first, last, python, tool, held, requirements, files, no_deps, options, flags = v
+    if held and (min(held) < 0 or max(held) >= pins):
+        raise IndexError("a pip install holds a pin the entry does not have")
+    return PipInstall(first, last, _unevidence(python), tool, tuple(held),
+                      tuple(Requirement(*r) for r in requirements), tuple(FileArg(*f) for f in files),
+                      no_deps, shared[options] if options >= 0 else (), tuple(flags))

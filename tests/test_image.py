@@ -7,22 +7,19 @@ from pathlib import Path
 import pytest
 
 from release_hook import config as cfg
-from release_hook import scancache
 from release_hook.dockerfile import parse
 from release_hook.errors import UserError
 from release_hook.pins import Scan, find_pins
 from release_hook.request import Request
 from release_hook.resolve.image import Image, base_python, images_of
 from release_hook.scancache import ScanCache
-from release_hook.stages import stage_facts
 
 ROOT = "/work/project"
 PATH = f"{ROOT}/docker/Dockerfile"
 
 
 def scan_of(text: str, path: str = PATH) -> Scan:
-    df = parse(text, path)
-    return replace(find_pins(df, "numpyro"), stages=stage_facts(df))
+    return find_pins(parse(text, path), "numpyro")
 
 
 def images(text: str, setup_cfg: str = "", python: str | None = None,
@@ -152,7 +149,23 @@ CASES = [
     pytest.param("FROM continuumio/miniconda3\nRUN conda create -y -p /env python=3.10 && conda run -p /env "
                  "python -m pip install jax==0.4.30\n", 0, "3.10", "conda create -p /env python=3.10 at line 2",
                  id="conda-prefix-run"),
-    # the pin's pip decides when a stage runs two Pythons
+    # wrappers in front of pip: the pip run is recorded, not only its pin (Ubuntu 22.04's own is 3.10)
+    pytest.param("FROM ubuntu:jammy\nRUN stdbuf -o L python3.11 -m pip install jax==0.4.30\n", 0, "3.11",
+                 "python3.11 -m pip install at line 2", id="stdbuf"),
+    pytest.param("FROM ubuntu:jammy\nCOPY reqs.txt /r\nRUN xargs -a /r python3.11 -m pip install jax==0.4.30\n", 0,
+                 "3.11", "python3.11 -m pip install at line 3", id="xargs-a"),
+    pytest.param("FROM ubuntu:jammy\nRUN timeout 600 nice -n 5 python3.11 -m pip install jax==0.4.30\n", 0, "3.11",
+                 "python3.11 -m pip install at line 2", id="timeout-nice"),
+    pytest.param("FROM continuumio/miniconda3\nRUN conda create -y -n app python=3.11\n"
+                 "RUN conda run --no-capture-output -n app python -m pip install jax==0.4.30\n", 0, "3.11",
+                 "conda create -n app python=3.11 at line 2, which runs pip at line 3", id="conda-run-python-m-pip"),
+    pytest.param("FROM mambaorg/micromamba:1.5\nRUN micromamba create -y -n app python=3.10\n"
+                 "RUN micromamba run -n app pip install jax==0.4.30\n", 0, "3.10",
+                 "micromamba create -n app python=3.10 at line 2, which runs pip at line 3", id="micromamba-run"),
+    # the pin's pip decides when a stage runs two Pythons, even on one line
+    pytest.param("FROM ubuntu:22.04\nRUN pip3 install -U setuptools && apt-get install -y python3.11 && "
+                 "python3.11 -m pip install jax==0.4.30\n", 0, "3.11", "python3.11 -m pip install at line 2",
+                 id="pip-of-the-pin-on-one-line"),
     pytest.param("FROM ubuntu:22.04\nRUN pip3 install -U setuptools\nRUN apt-get install -y python3.11\n"
                  "RUN python3.11 -m pip install jax==0.4.30\n", 0, "3.11", "python3.11 -m pip install at line 4",
                  id="pip-of-the-pin"),
@@ -304,8 +317,7 @@ def test_scan_cache_round_trip_does_not_read_the_file_again(tmp_path: Path, monk
     def no_parse(*args: object) -> None:
         raise AssertionError("parsed again")
 
-    monkeypatch.setattr(scancache, "stage_facts", no_parse)
-    monkeypatch.setattr(scancache, "find_pins", no_parse)
+    monkeypatch.setattr("release_hook.walk.walk", no_parse)
     cached = ScanCache("numpyro", str(tmp_path)).scan(path, text, text.encode())
     assert cached == fresh
 

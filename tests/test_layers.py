@@ -20,9 +20,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("runs", ("sync", "check_commit")),
     ("output", ("report",)),
     ("stages", ("resolve.*", "plan", "apply", "gitops", "scancache", "lockhashes", "relock")),
-    ("reading", ("pins", "stages", "find.*", "shell", "dockerfile", "files", "reqfile", "reqfile.*",
+    ("reading", ("pins", "walk", "walk.*", "shell", "dockerfile", "files", "reqfile", "reqfile.*",
                  "unmanaged")),
-    ("bottom", ("found", "spans", "errors", "config", "request", "names", "cache", "invocation", "", "find",
+    ("bottom", ("found", "spans", "errors", "config", "request", "names", "cache", "invocation", "",
                 "resolve")),
 ]
 
@@ -113,7 +113,7 @@ def layer_of(module: str) -> int:
 def test_the_graph_is_read_from_every_import() -> None:
     graph = import_graph()
     assert "sync" in graph["cli"]  # a function-level import
-    assert "find.found" in graph["pins"]
+    assert "walk" in graph["pins"]  # a function-level import
     assert "config" in graph["request"]  # under TYPE_CHECKING
 
 
@@ -140,8 +140,27 @@ def test_the_checks_would_see_a_cycle_and_an_upward_import(tmp_path: Path) -> No
     assert layer_of("plan") > layer_of("sync")  # plan -> sync runs upwards
 
 
-@pytest.mark.parametrize("module", ["cli", "sync", "pins", "find.requirements", "resolve.index"])
+@pytest.mark.parametrize("module", ["cli", "sync", "pins", "walk.kept", "resolve.index"])
 def test_every_module_has_a_layer(module: str) -> None:
     for name in import_graph():
         layer_of(name)
     assert layer_of(module) >= 0
+
+
+def test_one_walker_reads_a_dockerfile() -> None:
+    """Only `release_hook.walk` reads RUN lines, and "is this pip install" is written once, in
+    walk/commands.py: two walkers drifted apart before (a pin found, its pip run not)."""
+    graph = import_graph()
+    readers = sorted(m for m, deps in graph.items() if "shell" in deps)
+    assert readers and all(m.startswith("walk.") for m in readers), readers
+    tells = ('"-mpip"', "pip[0-9", "PIP_GLOBAL", "parse_script(", '"xargs"', '"micromamba"')
+    for path in PACKAGE.rglob("*.py"):
+        name = module_name(path)
+        if name.startswith("walk.") or name == "shell":
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not [t for t in tells if t in text], f"release_hook.{name} reads commands: leave that to walk/"
+    defines = {module_name(p) for p in PACKAGE.rglob("*.py") if '"-mpip"' in p.read_text(encoding="utf-8")}
+    assert defines == {"walk.commands"}
+    assert graph["pins"] <= {"walk", "found", "spans", "dockerfile"}  # names only: it does not walk
+    assert "stages" not in graph and not any(m == "find" or m.startswith("find.") for m in graph)

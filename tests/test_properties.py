@@ -106,6 +106,10 @@ fragments = st.sampled_from([
     "\r\n", "# c", "<<EOF", "EOF", "\t", " && ", " || ", ";", "ARG JAX=1", "ENV JAX 2",
     "numpyro==0.6.0", "é", "[", "]", '["pip","install","jax==1"]', "--mount=type=cache ", "{}",
     "xargs ", "-f ", "git clone -b 1.0 numpyro.git", "\ufeff", "# escape=`", "`\n",
+    # what the walk reads beside the pins: files, placements, wrappers, the Python
+    "COPY a.txt /b/", "ADD x.tar.gz .", "COPY --from=s / /", "WORKDIR w", "--mount=type=bind,target=/m ",
+    "-r r.txt ", "-c", "PIP_CONSTRAINT=/c ", "ENV PIP_CONSTRAINT=a b", "cd .. && ", "conda run -n e ",
+    "stdbuf -o L ", "xargs -a f ", "python3.11 -m venv /v", ". /v/bin/activate", "SHELL [\"conda\",\"run\"]",
 ])
 
 

@@ -6,7 +6,7 @@ depends on the image (Requires-Python, wheel tags, CUDA builds) reads one small 
 Precedence, for the Python and the platform alike (first that answers):
 1. `--python X.Y` / `--platform P`: the user's word for this run, for every image;
 2. `[release_hook] python` / `platform` in setup.cfg, the first `glob=value` matching the file;
-3. what the file itself does (`stages.py`): the interpreter that runs the stage's `pip install`
+3. what the file itself does (`walk/`): the interpreter that runs the stage's `pip install`
    (`python3.11 -m pip`, a venv made by it, `update-alternatives`, `conda install python=`, ...),
    and `FROM --platform=`. A Python the file installs but does not run pip with changes nothing;
 4. the base image: `python:3.X-*`, the `python3` of the Debian or Ubuntu release it names, an
@@ -17,7 +17,6 @@ Each stage built `FROM` an earlier one starts from what that stage did (done at 
 """
 from __future__ import annotations
 
-import bisect
 import fnmatch
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -33,7 +32,7 @@ if TYPE_CHECKING:
     from packaging.tags import Tag
 
     from release_hook.config import Config
-    from release_hook.pins import Scan
+    from release_hook.found import Scan
     from release_hook.request import Request
 
 DEFAULT_PLATFORM = "linux/amd64"
@@ -165,13 +164,7 @@ def _file_python(scan: Scan, index: int, base: tuple[tuple[int, int], str] | Non
                  ) -> tuple[tuple[int, int] | None, str] | None:
     """What the file says of stage `index`'s Python: None when it leaves it to the base image."""
     facts = scan.stages[index]
-    lines = sorted({p.line for p in scan.pins if p.stage == index})
-
-    def holds_a_pin(first: int, last: int) -> bool:  # a bisect: a file may hold 60,000 pins
-        at = bisect.bisect_left(lines, first)
-        return at < len(lines) and lines[at] <= last
-
-    runs = [r for r in facts.pips if holds_a_pin(r.first, r.last)] or list(facts.pips)
+    runs = [r for r in facts.pips if r.pins] or list(facts.pips)  # the pip installs that hold a pin
     said = [(r.python, "" if r.python and r.python.line == r.first else f", which runs pip at line {r.first}")
             for r in runs] or [(facts.default, "")]
     if all(e is None for e, _ in said):
@@ -267,7 +260,7 @@ def image_of(name: str, python: str | None = None, platform: str | None = None,
              cuda: str | None = None) -> Image:
     """The image of a base named `name` alone; the keyword values are the user's word."""
     from release_hook.config import Config
-    from release_hook.pins import Scan
+    from release_hook.found import Scan
     from release_hook.request import Request
 
     scan = Scan("", "", (), (), (), (name,))

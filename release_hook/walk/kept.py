@@ -1,17 +1,17 @@
-"""Requirement arguments of pip: `jax[cuda]==0.4.13`, `"jaxlib==${V}+cuda${C}"`, ranges (listed,
-not changed) and URLs (handed to the source and wheel finders)."""
+"""Which requirement arguments are kept pins: `jax[cuda]==0.4.13`, `"jaxlib==${V}+cuda${C}"`,
+a source reference of the released package. Everything else is a neighbour: ranges of kept
+packages are listed (not changed), computed versions warned about, URLs and paths passed on."""
 from __future__ import annotations
 
 import re
 
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from release_hook.find.found import Chars, Found, Pin
-from release_hook.find.scopes import Scope, expand
-from release_hook.find.sources import source_url
-from release_hook.find.wheel_urls import jaxlib_wheel_url
-from release_hook.names import normalize as canonicalize_name
+from release_hook.found import Chars, Pin
 from release_hook.spans import Computed, Lit, Piece, Word
+from release_hook.walk.findings import Findings
+from release_hook.walk.sources import jaxlib_wheel_url, source_url
 
 PIN_OPERATORS = ("===", "==", "~=")
 _NAME_PREFIX = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -21,8 +21,10 @@ _SIMPLE_PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([A-Za-z0-9._,-]*)\]
 # packaging marks where a requirement stops parsing with a caret under a copy of it.
 _CARET = re.compile(r"^( *)(~*)\^$", re.MULTILINE)
 
+Addresses = tuple[tuple[str, Chars], ...]
 
-def kept_name(found: Found, text: str) -> str | None:
+
+def kept_name(found: Findings, text: str) -> str | None:
     """The canonical name a requirement starts with, when it is a kept package."""
     m = _NAME_PREFIX.match(text)
     if m and canonicalize_name(m.group(1)) in found.kept:
@@ -32,31 +34,30 @@ def kept_name(found: Found, text: str) -> str | None:
     return None
 
 
-def requirement(found: Found, word: Word, line: int, scope: Scope, local: dict[str, Chars],
-                stage: int, image: str, addresses: tuple[tuple[str, Chars], ...]) -> None:
-    chars = expand(word, scope, local)
+def kept_pin(found: Findings, chars: Chars, line: int, stage: int, image: str,
+             addresses: Addresses) -> Pin | None:
+    """The kept pin this requirement argument is (as kept by `found`), or None: a neighbour."""
     text = chars.text
     if "://" in text or text.startswith(("git+", "hg+", "svn+", "bzr+")):
         if not jaxlib_wheel_url(found, text, line):
-            source_url(found, chars, line, stage, image)
-        return
+            return source_url(found, chars, line, stage, image)
+        return None
     if text.startswith((".", "/", "~")) or text.endswith((".whl", ".tar.gz", ".zip")):
-        return
+        return None
     name = kept_name(found, text)
     if name is None:
-        return
+        return None
     if chars.undefined:
         raise found.error(f"{name} pin uses ${{{chars.undefined[0]}}}, which no ENV or ARG "
                           "defines for this stage", line)
     if chars.computed:
         found.warn(line, f"{name}: version computed at build time ({chars.computed[0]}), left alone")
-        return
+        return None
     simple = _SIMPLE_PIN.fullmatch(text)
     if simple is not None and _valid_version(simple.group(4)):
         extras = frozenset(e.strip().lower() for e in (simple.group(2) or "").split(",") if e.strip())
-        found.add(Pin(found.path, line, name, "requirement", simple.group(3), simple.group(4),
-                      chars[simple.start(4):simple.end(4)], text, extras, stage, image, addresses))
-        return
+        return found.add(Pin(found.path, line, name, "requirement", simple.group(3), simple.group(4),
+                             chars[simple.start(4):simple.end(4)], text, extras, stage, image, addresses))
     from packaging.requirements import InvalidRequirement, Requirement
 
     try:
@@ -65,21 +66,22 @@ def requirement(found: Found, word: Word, line: int, scope: Scope, local: dict[s
         raise _unparsable(found, chars, line, str(e)) from None
     if req.url:
         if not jaxlib_wheel_url(found, text, line):
-            source_url(found, chars, line, stage, image)
-        return
+            return source_url(found, chars, line, stage, image)
+        return None
     specs = list(req.specifier)
     if len(specs) == 1 and specs[0].operator in PIN_OPERATORS and not specs[0].version.endswith("*"):
         spec = specs[0]
         m = re.search(re.escape(spec.operator) + r"\s*(" + re.escape(spec.version) + r")", text)
         assert m is not None
-        found.add(Pin(found.path, line, name, "requirement", spec.operator, spec.version,
-                      chars[m.start(1):m.end(1)], text, frozenset(req.extras), stage, image, addresses))
-    else:
-        what = f"{text!r} is not pinned" if not specs else f"{text!r} is a range"
-        found.mention(line, f"{what}: listed, not changed")
+        return found.add(Pin(found.path, line, name, "requirement", spec.operator, spec.version,
+                             chars[m.start(1):m.end(1)], text, frozenset(req.extras), stage, image,
+                             addresses))
+    what = f"{text!r} is not pinned" if not specs else f"{text!r} is a range"
+    found.mention(line, f"{what}: listed, not changed")
+    return None
 
 
-def _unparsable(found: Found, chars: Chars, line: int, error: str) -> Exception:
+def _unparsable(found: Findings, chars: Chars, line: int, error: str) -> Exception:
     """Reported at the line that holds the bad character: an ARG's value, not the RUN using it."""
     reason = error.splitlines()[0]
     caret = _CARET.search(error)

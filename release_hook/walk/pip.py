@@ -1,0 +1,134 @@
+"""One pip command as the image runs it: its kept pins, every other requirement (the
+neighbours), the requirements and constraints files it reads and where they come from,
+`--no-deps`, its index options and the other options that change what is chosen."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from release_hook.found import Chars, FileArg, Pin, Requirement
+from release_hook.spans import Word, word_offset, word_text
+from release_hook.walk.commands import Head, PipArgs, PipCall, pip_arguments
+from release_hook.walk.files import absolute, place
+from release_hook.walk.kept import kept_name, kept_pin, xargs_computed
+from release_hook.walk.python import RunPython, Words
+from release_hook.walk.scopes import Bound, expand, known
+from release_hook.walk.state import Install
+
+_CONSTRAINT_VARIABLE = {"uv pip": "UV_CONSTRAINT"}  # every other tool is pip
+
+
+@dataclass
+class Invocation:
+    """A command of a RUN, its wrappers read (indexes count from its first word, wrappers too)."""
+
+    words: tuple[Word, ...]
+    chars: list[Chars]
+    texts: list[str]  # expanded, `\0` where only the build knows
+    expanded: Words  # texts, variables' origins and offsets, from the tool's name on
+    head: Head
+    env: dict[str, tuple[Chars, str]]  # NAME=value given to this command alone, and how
+    cwd: str
+    exec_form: bool
+
+
+def pip_command(ctx: RunPython, cmd: Invocation, call: PipCall, stage: int, image: str) -> None:
+    """Find the kept pins of any pip install / download / wheel; record a pip install."""
+    found, state = ctx.found, ctx.state
+    args = pip_arguments([c.text for c in cmd.chars], call)
+    addresses = tuple((opt, cmd.chars[i][skip:]) for opt, i, skip in args.indexes)
+    pins: list[Pin] = []
+    requirements: list[Requirement] = []
+    for i, skip, editable in args.requirements:
+        word, chars = cmd.words[i], cmd.chars[i]
+        if editable:  # a project's source, not a pin
+            chars = chars[skip:]
+            requirements.append(Requirement(chars.text, found.line_of_chars(chars, 0, ctx.line), _computed(chars)))
+            continue
+        if cmd.head.replace and cmd.head.replace in word_text(word):
+            word = xargs_computed(word, cmd.head.replace)
+            chars = expand(word, state.scope, ctx.local)
+        line = found.line(word_offset(word), ctx.line)
+        if cmd.exec_form and "$" in chars.text and kept_name(found, chars.text):
+            raise found.error(f"exec form does not expand variables: {chars.text!r}", ctx.line)
+        pin = kept_pin(found, chars, line, stage, image, addresses)
+        if pin is not None:
+            pins.append(pin)
+        else:
+            requirements.append(Requirement(chars.text, line, _computed(chars)))
+    tool = call.tool
+    if cmd.head.xargs is not None:
+        source = cmd.head.xargs or "standard input"
+        line = found.line(cmd.expanded.offsets[0], ctx.line)
+        found.warn(line, f"{tool} run by xargs: requirements read from {source} are computed at build "
+                   "time, left alone")
+        requirements.append(Requirement("", line, f"xargs: arguments read from {source}"))
+    if call.subcommand != "install":
+        return
+    texts = cmd.expanded.texts
+    head = " ".join(texts[:texts.index(call.subcommand, 1) + 1])
+    python = ctx.of_pip(cmd.expanded, tool, head)
+    lines = [found.line(o, ctx.line) for o in cmd.expanded.offsets]
+    state.pips.append(Install(min(lines), max(lines), python, tool, pins, tuple(requirements),
+                              tuple(_files(ctx, cmd, args, tool)), args.no_deps, addresses, tuple(args.flags)))
+
+
+def _computed(chars: Chars) -> str:
+    if chars.computed:
+        return chars.computed[0]
+    return "${" + chars.undefined[0] + "}" if chars.undefined else ""
+
+
+def _files(ctx: RunPython, cmd: Invocation, args: PipArgs, tool: str) -> list[FileArg]:
+    out = []
+    for option, i, skip, written in args.files:
+        chars = cmd.chars[i][skip:]
+        out.append(_file(ctx, option, chars, written, cmd.cwd))
+    name = _CONSTRAINT_VARIABLE.get(tool, "PIP_CONSTRAINT")
+    given = _constraint_variable(ctx, cmd, name)
+    if given is not None:
+        value, how = given
+        for chars in _split(value):
+            out.append(_file(ctx, "-c", chars, how, cmd.cwd))
+    return out
+
+
+def _file(ctx: RunPython, option: str, chars: Chars, how: str, cwd: str) -> FileArg:
+    line = ctx.found.line_of_chars(chars, 0, ctx.line)
+    if not known(chars):
+        return FileArg(option, "", line, how, None, "computed at build time")
+    path = absolute(chars.text, cwd)
+    source, why = place(ctx.state.placements, path, ctx.line)
+    return FileArg(option, path, line, how, source, why)
+
+
+def _constraint_variable(ctx: RunPython, cmd: Invocation, name: str) -> tuple[Chars, str] | None:
+    """PIP_CONSTRAINT / UV_CONSTRAINT in effect: given to the command, exported in the RUN, or
+    set by ENV / ARG."""
+    if name in cmd.env:
+        return cmd.env[name]
+    local: Bound | None = ctx.local.get(name) if name in ctx.exported else None
+    if local is not None:
+        return local[0], f"export {name}={local[0].text} at line {ctx.found.line_of_chars(local[0], 0, ctx.line)}"
+    scope = ctx.state.scope
+    bound = scope.lookup(name)
+    if bound is None:
+        return None
+    keyword = "ENV" if name in scope.env else "ARG"
+    return bound[0], f"{keyword} {bound[1][0]}" if bound[1] else f"{keyword} {name}"
+
+
+def _split(value: Chars) -> list[Chars]:
+    """A space-separated list, each item with its characters' offsets."""
+    out = []
+    text = value.text
+    i = 0
+    while i < len(text):
+        while i < len(text) and text[i].isspace():
+            i += 1
+        j = i
+        while j < len(text) and not text[j].isspace():
+            j += 1
+        if j > i:
+            out.append(value[i:j])
+        i = j
+    return out

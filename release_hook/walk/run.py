@@ -1,0 +1,163 @@
+"""One RUN: its forms (shell, exec, heredocs, `sh -c`), its bind mounts, and each of its
+commands, read once for both the pins and the Python that runs them."""
+from __future__ import annotations
+
+import re
+
+from release_hook.dockerfile import Instruction, run_flags_end
+from release_hook.found import Chars, Evidence
+from release_hook.shell import parse_exec_form, parse_script
+from release_hook.spans import NOWHERE, Lit, Mapped, Var, Word, word_offset
+from release_hook.walk.commands import CONDA, SHELLS, WRAPPERS, Head, basename, dash_c, git_clone, pip_call, unwrap
+from release_hook.walk.files import absolute, mount_placements
+from release_hook.walk.findings import Findings
+from release_hook.walk.interpreters import setup_command
+from release_hook.walk.pip import Invocation, pip_command
+from release_hook.walk.python import RunPython, Words
+from release_hook.walk.scopes import expand, via
+from release_hook.walk.sources import clone
+from release_hook.walk.state import UNSET, StageState
+
+# Only scripts with one of these words can pin, install with pip or change the Python.
+_RELEVANT = re.compile(r"pip|uv|git|conda|mamba|pyenv|alternatives|\bln\b|venv|activate"
+                       r"|python(?:[0-9.]*\b(?!-)|\$)")
+_MAY_PIN = re.compile(r"pip|uv|git")  # pins are only on pip, uv pip and git clone
+# The commands read (after their wrappers); any other command is skipped unread.
+_NAMES = frozenset({"uv", "git", "cd", "pyenv", "update-alternatives", "ln", ".", "source", "virtualenv",
+                    "apt-get", "apt", "aptitude"}) | CONDA | SHELLS | frozenset(WRAPPERS)
+_PIP_OR_PYTHON = re.compile(r"(?:pip|python)[0-9.]*(?:[$\0].*)?", re.S)
+_SHEBANG_SHELL = re.compile(r"\b(sh|bash|dash|ash|zsh)\b")
+
+
+def _interesting(name: str) -> bool:
+    return name in _NAMES or bool(_PIP_OR_PYTHON.fullmatch(name))
+
+
+def _marked(chars: Chars) -> str:
+    """The text with what only the build knows as `\\0` (the Python's evidence reads that)."""
+    text = chars.text
+    for source in chars.computed:
+        text = text.replace(source, "\0")
+    return text
+
+
+class RunReader:
+    def __init__(self, found: Findings, state: StageState, ins: Instruction, escape: str,
+                 stage: int, image: str) -> None:
+        self.found = found
+        self.state = state
+        self.ins = ins
+        self.escape = escape
+        self.stage = stage
+        self.image = image
+        self.python = RunPython(state, found, ins.line)
+        self.cwd = state.workdir
+
+    def read(self) -> None:
+        ins, state = self.ins, self.state
+        mounts = mount_placements(ins, self.escape, state.scope, state.workdir)
+        state.placements.extend(mounts)
+        args = ins.args[run_flags_end(ins.args):]
+        exec_words = parse_exec_form(args)
+        scripts: list[tuple[Mapped, Evidence | None | bool]] = []
+        if exec_words is not None:
+            scripts.extend(self.command(tuple(exec_words), (), exec_form=True))
+        elif ins.heredocs and args.text.lstrip().startswith("<<"):
+            scripts.extend((h.body, UNSET) for h in ins.heredocs if not _foreign_shebang(h.body.text))
+        elif ins.heredocs:
+            parts = [args, Mapped("\n", (NOWHERE,))]
+            for h in ins.heredocs:
+                parts.extend((h.body, Mapped(h.name + "\n", (NOWHERE,) * (len(h.name) + 1))))
+            scripts.append((Mapped.join(parts), UNSET))
+        else:
+            scripts.append((args, UNSET))
+        while scripts:
+            script, active = scripts.pop(0)
+            if not _RELEVANT.search(script.text):
+                continue
+            if "deadsnakes" in script.text:
+                state.deadsnakes = True
+            if active is not UNSET:
+                self.python.active = active
+            parsed = parse_script(script)
+            if parsed.syntax_error_at is not None and _MAY_PIN.search(script.text):
+                self.found.warn(self.found.line(parsed.syntax_error_at, ins.line),
+                                "shell syntax error: pins after this point may be missed")
+            local = self.python.local
+            for name, value in parsed.assignments:
+                local[name] = (expand(value, state.scope, local), via(value, state.scope, local))
+            self.python.exported |= parsed.exported
+            for cmd in parsed.commands:
+                scripts.extend(self.command(cmd.words, cmd.env))
+
+    def command(self, words: tuple[Word, ...], env: tuple[tuple[str, Word], ...],
+                exec_form: bool = False) -> list[tuple[Mapped, Evidence | None | bool]]:
+        """Read one simple command; the scripts of `sh -c` to read after it, each with the
+        environment it runs in (`conda run -n app bash -c '...'`)."""
+        if not words:
+            return []
+        scope, local = self.state.scope, self.python.local
+        first = expand(words[0], scope, local)
+        if not _interesting(basename(_marked(first))):
+            return []
+        chars = [first, *(expand(w, scope, local) for w in words[1:])]
+        texts = [_marked(c) for c in chars]
+        head = unwrap(texts)
+        at = head.at
+        if at >= len(words):
+            return []
+        name = basename(texts[at])
+        ctx = self.python
+        if head.conda is not None:
+            saved = ctx.active
+            tool, a, b = head.conda
+            ctx.active = self.state.conda_target(texts[a:b], f"{tool} run", ctx.at(word_offset(words[0])))
+            try:
+                return self._command(words, chars, texts, head, name, env, exec_form)
+            finally:
+                ctx.active = saved
+        return self._command(words, chars, texts, head, name, env, exec_form)
+
+    def _command(self, words: tuple[Word, ...], chars: list[Chars], texts: list[str], head: Head,
+                 name: str, env: tuple[tuple[str, Word], ...],
+                 exec_form: bool) -> list[tuple[Mapped, Evidence | None | bool]]:
+        at = head.at
+        scope, local = self.state.scope, self.python.local
+        offsets = [word_offset(w) for w in words[at:]]
+        vias = [via(w, scope, local) if any(isinstance(p, Var) for p in w) else () for w in words[at:]]
+        expanded = Words(texts[at:], vias, offsets)
+        if name in SHELLS:
+            i = dash_c(texts, at)
+            lit = words[i][0] if i is not None and len(words[i]) == 1 else None
+            return [(Mapped(lit.text, lit.origin), self.python.active)] if isinstance(lit, Lit) else []
+        call = pip_call(texts, at)
+        if call is not None:
+            given = {}
+            for n, w in env:  # `PIP_CONSTRAINT=/c.txt pip install ...`
+                value = expand(w, scope, local)
+                given[n] = (value, f"{n}={value.text} at line {self.python.at(word_offset(w))}")
+            for i in head.assigns:
+                n, _, _ = texts[i].partition("=")
+                given[n] = (chars[i][len(n) + 1:], f"{texts[i]} at line {self.python.at(offsets[0])}")
+            cmd = Invocation(words, chars, texts, expanded, head, given, self.cwd, exec_form)
+            pip_command(self.python, cmd, call, self.stage, self.image)
+            return []
+        if name == "git":
+            found = git_clone(texts, at)
+            if found is not None:
+                i, skip, url = found
+                line = self.found.line(word_offset(words[i]), self.ins.line)
+                clone(self.found, chars[i][skip:], url, line, self.stage, self.image)
+            return []
+        if name == "cd":
+            if len(texts) > at + 1 and not texts[at + 1].startswith("-") and "\0" not in texts[at + 1]:
+                self.cwd = absolute(texts[at + 1], self.cwd)
+            return []
+        setup_command(self.python, expanded)
+        return []
+
+
+def _foreign_shebang(body: str) -> bool:
+    if not body.startswith("#!"):
+        return False
+    return not _SHEBANG_SHELL.search(body.split("\n", 1)[0])

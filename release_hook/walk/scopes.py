@@ -1,0 +1,105 @@
+"""ENV and ARG scopes of a Dockerfile, and words expanded through them with every character's
+file offset kept: one expansion serves both the pins' spans and the Python's evidence."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from release_hook.dockerfile import Instruction, assignments
+from release_hook.errors import UserError
+from release_hook.found import Chars
+from release_hook.spans import NOWHERE, Lit, Var, Word
+
+# A variable's value, and where it was set (`NAME=value at line N`, for messages).
+Bound = tuple[Chars, tuple[str, ...]]
+
+
+@dataclass
+class Scope:
+    env: dict[str, Bound] = field(default_factory=dict)
+    args: dict[str, Bound | None] = field(default_factory=dict)
+
+    def lookup(self, name: str) -> Bound | None:
+        if name in self.env:
+            return self.env[name]
+        return self.args.get(name)
+
+    def child(self) -> Scope:
+        """A stage built FROM this one: ENV carries over, ARG does not."""
+        return Scope(env=dict(self.env))
+
+
+def known(chars: Chars) -> bool:
+    return not chars.computed and not chars.undefined
+
+
+def expand(word: Word, scope: Scope, local: dict[str, Bound] | None = None) -> Chars:
+    if len(word) == 1 and type(word[0]) is Lit:  # the common case: nothing to look up
+        lit = word[0]
+        return Chars(lit.text, lit.origin, (False,) * len(lit.text))
+    text: list[str] = []
+    origin: list[int] = []
+    via: list[bool] = []
+    computed: list[str] = []
+    undefined: list[str] = []
+    for p in word:
+        if isinstance(p, Lit):
+            text.append(p.text)
+            origin.extend(p.origin)
+            via.extend([False] * len(p.text))
+        elif isinstance(p, Var):
+            bound = local[p.name] if local and p.name in local else scope.lookup(p.name)
+            if bound is None:
+                undefined.append(p.name)
+                placeholder = "${" + p.name + "}"
+                text.append(placeholder)
+                origin.extend([NOWHERE] * len(placeholder))
+                via.extend([True] * len(placeholder))
+            else:
+                value = bound[0]
+                text.append(value.text)
+                origin.extend(value.origin)
+                via.extend([True] * len(value.text))
+                computed.extend(value.computed)
+                undefined.extend(value.undefined)
+        else:
+            computed.append(p.source)
+            text.append(p.source)
+            origin.extend([NOWHERE] * len(p.source))
+            via.extend([False] * len(p.source))
+    return Chars("".join(text), tuple(origin), tuple(via), tuple(computed), tuple(undefined))
+
+
+def via(word: Word, scope: Scope, local: dict[str, Bound] | None = None) -> tuple[str, ...]:
+    """Where the variables a word reads were set, for messages (`PY=3.11 at line 2`)."""
+    out: list[str] = []
+    for p in word:
+        if isinstance(p, Var):
+            bound = local[p.name] if local and p.name in local else scope.lookup(p.name)
+            if bound is not None:
+                out.extend(bound[1])
+    return tuple(dict.fromkeys(out))
+
+
+def define(ins: Instruction, escape: str, path: str, scope: Scope, global_scope: Scope) -> list[str]:
+    """Add what an ENV or ARG instruction defines to its stage's scope; the names it sets."""
+    try:
+        found = assignments(ins, escape)
+    except UserError as e:
+        raise UserError(e.message, path, ins.line) from None
+    names = []
+    for a in found:
+        names.append(a.name)
+        if a.value is None:  # `ARG NAME`: re-declares a global, or has no value
+            if scope is not global_scope and a.name in global_scope.args:
+                scope.args[a.name] = global_scope.args[a.name]
+            else:
+                scope.args[a.name] = None
+            continue
+        value = expand(a.value, scope)
+        shown = value.text if known(value) else "(computed)"
+        bound = (value, (f"{a.name}={shown} at line {ins.line}",))
+        if ins.keyword == "ENV":
+            scope.env[a.name] = bound
+        else:
+            scope.args[a.name] = bound
+    return names

@@ -1,0 +1,124 @@
+"""What a build stage has done so far, as far as its text says: variables, working folder,
+files placed, and the Pythons it installs and makes (venvs, conda environments, the default).
+
+A stage built FROM an earlier one starts from a copy of that stage's state.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from release_hook.found import Chars, Evidence, FileArg, Pin, Placement, Requirement
+from release_hook.walk.scopes import Scope
+
+_CONDA_ENV = re.compile(r"/envs/([^/]+)$")
+_VERSION = re.compile(r"(?:cpython-?|python)?(\d+)\.(\d+)(?:\.[0-9*]+)*(?:[-+.][A-Za-z0-9_.-]*)?")
+UNSET = False  # a `Evidence | None | bool` field not set (None: the base image's own Python)
+
+
+@dataclass
+class Install:
+    """A pip install being recorded: its kept pins are `Pin`s until the file's pins are sorted."""
+
+    first: int
+    last: int
+    python: Evidence | None
+    tool: str
+    pins: list[Pin]
+    requirements: tuple[Requirement, ...]
+    files: tuple[FileArg, ...]
+    no_deps: bool
+    options: tuple[tuple[str, Chars], ...]
+    flags: tuple[str, ...]
+
+
+@dataclass
+class StageState:
+    scope: Scope = field(default_factory=Scope)
+    workdir: str = "/"
+    placements: list[Placement] = field(default_factory=list)
+    path: tuple[str, ...] = ()  # folders put in front of PATH by ENV, first first
+    python: Evidence | None = None  # what `python3` / `python` runs when no venv is on PATH
+    pip: Evidence | None = None  # what bare `pip` / `pip3` runs when no venv is on PATH
+    envs: dict[str, Evidence | None] = field(default_factory=dict)  # venv / conda prefix -> Python
+    conda_envs: dict[str, Evidence | None] = field(default_factory=dict)  # conda env name -> Python
+    conda_base: Evidence | None = None
+    alternatives: dict[str, list[tuple[float, Evidence]]] = field(default_factory=dict)
+    shell: Evidence | None | bool = UNSET  # SHELL ["conda", "run", "-n", ENV, ...]
+    uv_venv: Evidence | None | bool = UNSET  # the last `uv venv`, for `uv pip install`
+    deadsnakes: bool = False
+    installs: list[Evidence] = field(default_factory=list)
+    pips: list[Install] = field(default_factory=list)
+
+    def child(self) -> StageState:
+        mounts_end_with_their_run = [p for p in self.placements if not p.until]
+        return StageState(scope=self.scope.child(), workdir=self.workdir, placements=mounts_end_with_their_run,
+                          path=self.path, python=self.python, pip=self.pip, envs=dict(self.envs),
+                          conda_envs=dict(self.conda_envs), conda_base=self.conda_base,
+                          alternatives={k: list(v) for k, v in self.alternatives.items()},
+                          shell=self.shell, uv_venv=self.uv_venv, deadsnakes=self.deadsnakes)
+
+    def known_prefix(self, prefix: str) -> bool:
+        m = _CONDA_ENV.search(prefix)
+        return prefix in self.envs or bool(m and m.group(1) in self.conda_envs)
+
+    def prefix(self, prefix: str) -> Evidence | None:
+        if prefix in self.envs:
+            return self.envs[prefix]
+        m = _CONDA_ENV.search(prefix)
+        if m and m.group(1) in self.conda_envs:
+            return self.conda_envs[m.group(1)]
+        return None
+
+    def bare(self, kind: str, active: Evidence | None | bool = UNSET) -> Evidence | None:
+        """What a bare `python3` (kind "python") or `pip` runs: an activated or PATH venv first."""
+        if active is not UNSET:
+            return active  # type: ignore[return-value]
+        if self.shell is not UNSET:
+            return self.shell  # type: ignore[return-value]
+        for folder in self.path:
+            if folder.endswith("/bin") and self.known_prefix(folder[:-4]):
+                found = self.prefix(folder[:-4])
+                if found is not None:
+                    return replace(found, how=f"{found.how}, on PATH")
+                return None
+        return self.python if kind == "python" else self.pip
+
+    def conda_target(self, words: list[str], how: str, line: int) -> Evidence | None:
+        """The environment a `conda run` / `conda activate` names (its options as `words`)."""
+        i = 0
+        while i < len(words):
+            w = words[i]
+            if w in ("-n", "--name", "-p", "--prefix") and i + 1 < len(words):
+                target = words[i + 1]
+                if w in ("-n", "--name"):
+                    if target == "base":
+                        return self.conda_base
+                    if target in self.conda_envs:
+                        return self.conda_envs[target]
+                elif target.rstrip("/") in self.envs:
+                    return self.envs[target.rstrip("/")]
+                return Evidence("", f"{how} at line {line} (an environment the file does not make)", line)
+            i += 1
+        return self.conda_base
+
+    def env_changed(self, name: str, text: str, line: int) -> None:
+        """ENV PATH and ENV PYENV_VERSION change what a bare `python3` runs."""
+        if name == "PATH":
+            front: list[str] = []
+            rest: tuple[str, ...] = ()
+            for part in text.split(":"):
+                if "${PATH}" in part:
+                    rest = self.path
+                    break
+                front.append(part.rstrip("/"))
+            self.path = (*front, *rest)
+        elif name == "PYENV_VERSION":
+            v = version(text)
+            self.python = self.pip = Evidence(v or "", f"ENV PYENV_VERSION={text} at line {line}", line)
+
+
+def version(text: str) -> str | None:
+    """`3.11`, `3.11.7`, `python3.11`, `cpython-3.11.7-linux` -> "3.11"."""
+    m = _VERSION.fullmatch(text.strip())
+    return f"{m.group(1)}.{m.group(2)}" if m else None
