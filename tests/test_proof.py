@@ -189,7 +189,8 @@ def test_a_pin_computed_at_build_time_is_left_out_and_said_so(cli, tmp_path: Pat
     assert len(proofs) == 2, r.out
     assert proofs[0].startswith("  stage 0 proof: ") and "left out" not in proofs[0]
     assert proofs[1].startswith("  stage 1 proof: ") and "installs it" in proofs[1]
-    assert "left out: line 5: computed at build time" in proofs[1], proofs[1]
+    assert "left out: line 5: jax-cuda12-plugin==$(cat /plugin-version) (computed at build time)" in proofs[1], \
+        proofs[1]
 
 
 def test_an_unreachable_find_links_page_falls_back_to_the_rules(cli, tmp_path: Path, index: PackageIndex,

@@ -61,6 +61,7 @@ class Decision:
                                (request.smoke or shared.config.smoke) and not self.not_asked,
                                smoke.settings(shared.config.smoke_python_downloads, request.offline))
         self.requirement_text: dict[str, str] = {}
+        self.jax_candidates: list[Version] = []
         self._trial: Trial | None = None
 
     @property
@@ -183,6 +184,7 @@ class Decision:
                 raise self._at_pin(self.no_candidates("jax", need["jax"], reqs.text("jax"), reqs.source), ("jax",))
         else:
             jaxes = [_public(self.explicit["jax"])] if "jax" in self.explicit else [None]
+        self.jax_candidates = [v for v in jaxes if v is not None]
         jaxlibs: list[Version | None]
         if wants_jaxlib:
             jaxlibs = list(self.rules.jaxlib_versions(need["jaxlib"]))
@@ -249,7 +251,8 @@ class Decision:
         tried = [s for s in outcome.skipped if s.kind != "rules"]
         if tried and tried[0].kind == "resolver" and not self.not_asked:
             low = min((s.pair for s in tried), key=lambda p: (p.jax or Version("0"), p.jaxlib or Version("0")))
-            blocker = self.trial.blocker(low, floor)
+            known = set(self.jax_candidates)
+            blocker = self.trial.blocker(low, floor, lambda v: not known or v in known)
             if blocker is not None:
                 spec = floor("jax") or "in range"
                 return UserError(f"no jax {spec} installs beside {blocker.requirement} (line {blocker.line}): "

@@ -145,7 +145,7 @@ def _install(scan: Scan, stage: int, commands: Sequence[tuple[int, PipInstall]],
     for _, pip in commands:
         for r in pip.requirements:
             if r.computed:
-                left.append(f"line {r.line}: {r.text} (computed at build time: {r.computed})")
+                left.append(f"line {r.line}: {r.text or r.computed} (computed at build time)")
             elif _local(r.text):
                 left.append(f"line {r.line}: {r.text} (a local path or URL)")
             else:
@@ -170,17 +170,10 @@ def _install(scan: Scan, stage: int, commands: Sequence[tuple[int, PipInstall]],
                         "read only with [release_hook] trust_file_indexes = true)")
         else:
             options[kept] = None
-    for note in scan.warnings:  # a kept pin whose version only the build knows
-        if _stage_of(scan, note.line) == stage:
-            left.append(f"line {note.line}: computed at build time")
     first = min((p.line for p in pins if p.stage == stage), default=scan.stages[stage].line)
     everyone_no_deps = bool(commands) and all(pip.no_deps for _, pip in commands)
     return Install(scan.path, stage, first, tuple(pins), tuple(requirements), tuple(constraints),
                    tuple(options), tuple(dict.fromkeys(left)), everyone_no_deps)
-
-
-def _stage_of(scan: Scan, line: int) -> int:
-    return sum(1 for s in scan.stages if s.line <= line) - 1
 
 
 def _trusted_option(option: str, url: str, trusted: bool) -> tuple[str, str] | None:

@@ -159,9 +159,11 @@ class Trial:
         lib = answer.version_of("jaxlib")
         return Pair(found, Version(lib.public) if lib is not None else None)
 
-    def blocker(self, pair: Pair, floor: Callable[[str], str]) -> Blocker | None:
+    def blocker(self, pair: Pair, floor: Callable[[str], str],
+                candidate: Callable[[Version], bool] = lambda v: True) -> Blocker | None:
         """The neighbour without which the install that refused `pair` would take some jax of
-        the range: each is left out in turn (those the resolver's reason names first)."""
+        the range (one of the candidates, not another index's): each is left out in turn,
+        those the resolver's reason names first."""
         case = self.refused_case or self.cases[0]
         reason = self.answers_reason(case, pair)
         neighbours = [r for r in (*case.install.requirements, *case.install.constraints)
@@ -178,7 +180,8 @@ class Trial:
 
         for r in neighbours[:MAX_BLOCKER_QUESTIONS]:
             answer = solver.ask(self.question(case, spec_of, drop=r.text), self.resolver)
-            if answer.state == "installs":
+            jax = answer.version_of("jax")
+            if answer.state == "installs" and (jax is None or candidate(jax)):
                 return Blocker(r.text, r.line, self.because(pair, r.text, reason))
         return None
 
