@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from release_hook import config as cfg
 from release_hook import files, gitops
+from release_hook.context import follow
 from release_hook.errors import UserError
 from release_hook.scancache import ScanCache
 from release_hook.plan import plan_file
@@ -92,8 +93,10 @@ def check(repo_path: str, sha: str) -> Verdict:
     cache.save()
     request = Request(tuple(s.path for s in scans), version, {}, "check", commit=False,
                       offline=False, as_of=when)
-    targets = resolve(conf, request, scans, partial=True, root_files=lambda p: gitops.blob(repo, sha, p))
-    problems = [line for scan in scans
+    blob = lambda p: gitops.blob(repo, sha, p)  # noqa: E731
+    context = follow(scans, conf, blob, lambda p: p, lambda p: p)  # the tree's paths are the root's
+    targets = resolve(conf, request, scans, partial=True, root_files=blob, context=context)
+    problems = [line for scan in [*scans, *context.scans()]
                 for line in plan_file(scan, targets.for_pin, targets.page_for).lines()]
     unchecked: list[str] = []
     said: set[str] = set()  # an unreachable index is said once, not once per pin

@@ -32,6 +32,9 @@ class Config:
     cuda: str | None = None  # the CUDA of images whose base does not say
     # (glob, value) pairs: the Python ("3.11") and platform ("linux/arm64") of matching files
     pythons: tuple[tuple[str, str], ...] = ()
+    # (glob, folder) pairs: the build context of matching Dockerfiles, relative to the root
+    # (`docker build -f docker/Dockerfile .`); by default a Dockerfile's own folder
+    contexts: tuple[tuple[str, str], ...] = ()
     platforms: tuple[tuple[str, str], ...] = ()
     offline_push: str = "refuse"  # what pre-push does when it cannot check without the index
     # Whether an index or find-links address written in a Dockerfile may be read (jax's own
@@ -151,6 +154,7 @@ def from_text(root: str, text: str, where: str) -> Config:
         policies=policies,
         cuda=s.get("cuda", "").strip() or None,
         pythons=pythons,
+        contexts=tuple(_per_glob(s.get("context", ""))),
         platforms=platforms,
         offline_push=offline_push,
         trust_file_indexes=_flag(s, "trust_file_indexes", where),

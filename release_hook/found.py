@@ -12,6 +12,12 @@ from dataclasses import dataclass
 
 from release_hook.spans import line_of
 
+# The packages whose pins follow a release besides the released package itself: jax, jaxlib
+# and jax's CUDA plugin packages (the plugins follow jaxlib's version).
+JAX_PACKAGES = ("jax", "jaxlib", "jax-cuda12-plugin", "jax-cuda12-pjrt", "jax-cuda13-plugin",
+                "jax-cuda13-pjrt")
+PLUGINS = JAX_PACKAGES[2:]
+
 
 @dataclass(frozen=True)
 class Chars:

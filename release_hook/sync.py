@@ -5,15 +5,18 @@ import difflib
 import os
 import re
 import sys
+from dataclasses import replace
 
 from release_hook import files
 from release_hook.config import Config
 from release_hook.errors import UserError
 from release_hook.scancache import ScanCache
+from release_hook.context import follow
 from release_hook.found import Scan
 from release_hook.plan import FilePlan, plan_file
 from release_hook.report import Output
-from release_hook.request import Request
+from release_hook.request import Request, relative
+from release_hook.resolve.sources import disk_reader
 from release_hook.resolve.targets import Resolution
 
 
@@ -28,12 +31,18 @@ def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, by
         originals[path] = data
         scans.append(cache.scan(path, files.decode(data, path), data))
     cache.save()
-    _refuse_unknown_pins(request, scans)
+    context = follow(scans, config, disk_reader(config.root), lambda p: relative(config, p),
+                     lambda rel: files.display(os.path.join(config.root, rel)))
+    for req in context.scans():
+        originals[req.path] = files.read_bytes(req.path)
+    _refuse_unknown_pins(request, [*scans, *context.scans()])
     from release_hook.resolve.resolver import resolve
 
-    resolution = resolve(config, request, scans)
-    plans = [plan_file(scan, resolution.for_pin, resolution.page_for) for scan in scans]
+    resolution = resolve(config, request, scans, context=context)
+    resolution = replace(resolution, warnings=resolution.warnings + context.warnings())
+    plans = [plan_file(scan, resolution.for_pin, resolution.page_for) for scan in [*scans, *context.scans()]]
     return plans, originals, resolution
+
 
 
 def run(config: Config, request: Request, output: Output = Output()) -> int:
@@ -65,7 +74,8 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
         for p in changed:
             print("\n".join(p.lines()))
         if changed:
-            print(f"{len(changed)} Dockerfile(s) out of step with {config.package} {request.version}"
+            what = "Dockerfile(s)" if all(p.scan.stages for p in changed) else "file(s)"
+            print(f"{len(changed)} {what} out of step with {config.package} {request.version}"
                   f"{_fix(request, output.version_from)}", file=sys.stderr)
             return 1
         return 0

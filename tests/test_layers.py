@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("runs", ("sync", "check_commit")),
     ("output", ("report",)),
     ("stages", ("resolve.*", "plan", "apply", "gitops", "scancache", "lockhashes", "relock")),
-    ("reading", ("pins", "walk", "walk.*", "shell", "dockerfile", "files", "reqfile", "reqfile.*",
+    ("reading", ("context", "pins", "walk", "walk.*", "shell", "dockerfile", "files", "reqfile", "reqfile.*",
                  "unmanaged")),
     ("bottom", ("found", "spans", "errors", "config", "request", "names", "cache", "invocation", "",
                 "resolve")),

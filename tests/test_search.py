@@ -242,3 +242,81 @@ def test_the_shipped_table_of_import_breaks_decides_latest_offline(
     assert r.code == 0, r.err
     assert f"jax=={last} jaxlib=={last}" in (root / "Dockerfile").read_text()
     assert "fails at import from jax 0.7.0" in r.out and "the shipped table" in r.out, r.out
+
+
+# -- issue 14's rows: the whole install -----------------------------------------------------------
+
+ROWS_JAX = ("0.4.20", "0.4.25", "0.4.26", "0.4.34", "0.4.35", "0.6.1", "0.6.2", "0.7.0", "0.10.2")
+
+
+@pytest.fixture
+def rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PackageIndex]:
+    """Wheels whose metadata reproduce issue 14's conflicts: jax 0.6.2 and newer need SciPy
+    1.12; jax 0.4.35 and newer need ml-dtypes 0.4, which TensorFlow 2.15 refuses."""
+    from packaging.version import Version
+
+    idx = PackageIndex(tmp_path / "index")
+    for v in ROWS_JAX:
+        scipy = "scipy>=1.12" if Version(v) >= Version("0.6.2") else "scipy>=1.9"
+        dtypes = "ml-dtypes>=0.4" if Version(v) >= Version("0.4.35") else "ml-dtypes>=0.2"
+        idx.wheel("jax", v, [f"jaxlib<={v},>={v}", "numpy>=1.22", scipy, dtypes], requires_python=">=3.10")
+        for cp in ("311", "312"):
+            idx.wheel("jaxlib", v, ["numpy>=1.22", scipy, dtypes], tag=f"cp{cp}-cp{cp}-manylinux2014_x86_64")
+    for name, versions in (("numpy", ("1.26.4", "2.2.0")), ("scipy", ("1.11.4", "1.12.0", "1.15.0")),
+                           ("ml-dtypes", ("0.2.0", "0.4.0"))):
+        for v in versions:
+            idx.wheel(name, v)
+    idx.wheel("tensorflow", "2.15.1", ["ml-dtypes~=0.2.0", "numpy<2"])
+    for v, floor in (("0.13.2", "0.4.14"), ("0.15.0", "0.4.14"), ("0.19.0", "0.4.25"), ("0.22.0", "0.7.0")):
+        idx.wheel("numpyro", v, [f"jax>={floor}", f"jaxlib>={floor}"])
+    monkeypatch.delenv("RELEASE_HOOK_VERIFY", raising=False)
+    with served_as_pips_index(idx, monkeypatch) as served:
+        yield served
+
+
+ROW_1 = "FROM python:3.12-slim\nRUN pip install numpy==1.26.4 scipy==1.11.4 numpyro==0.15.0 jax==0.4.25 jaxlib==0.4.25\n"
+
+
+def test_row_1_the_newest_jax_that_installs_beside_an_old_scipy(cli, tmp_path: Path, rows: PackageIndex) -> None:
+    root = project(tmp_path, ROW_1)
+    r = sync(cli, root, "--version", "0.19.0", "--policy", "latest", "--explain")
+    assert r.code == 0, r.err
+    assert "jax==0.6.1 jaxlib==0.6.1" in (root / "Dockerfile").read_text()
+    assert "asked: numpyro==0.19.0 jax==0.6.1 jaxlib==0.6.1 numpy==1.26.4 scipy==1.11.4" in r.out, r.out
+    assert sync(cli, root, "--version", "0.19.0", "--policy", "latest", "--check").code == 0
+
+
+def test_row_2_no_jax_of_the_release_installs_beside_the_pin_that_stands_in_the_way(
+        cli, tmp_path: Path, rows: PackageIndex) -> None:
+    root = project(tmp_path, ROW_1)
+    r = sync(cli, root, "--version", "0.22.0", "--policy", "latest")
+    assert (r.code, r.err) == (2, "release-hook: Dockerfile:2: no jax >=0.7.0 installs beside scipy==1.11.4 "
+                                  "(line 2): jax 0.7.0 needs scipy>=1.12\n")
+    assert (root / "Dockerfile").read_text() == ROW_1
+
+
+def test_row_3_tensorflow_beside_jax(cli, tmp_path: Path, rows: PackageIndex) -> None:
+    root = project(tmp_path, "FROM python:3.11-slim\nRUN pip install tensorflow==2.15.1 numpyro==0.13.2 "
+                   "jax==0.4.20 jaxlib==0.4.20\n")
+    r = sync(cli, root, "--version", "0.15.0", "--policy", "latest")
+    assert r.code == 0, r.err
+    assert "jax==0.4.34 jaxlib==0.4.34" in (root / "Dockerfile").read_text()
+
+
+def test_row_4_a_constraints_file_the_image_copies_in(cli, tmp_path: Path, rows: PackageIndex) -> None:
+    root = project(tmp_path, "FROM python:3.12-slim\nCOPY constraints.txt /tmp/constraints.txt\n"
+                   "RUN pip install -c /tmp/constraints.txt numpyro==0.15.0 jax==0.4.25 jaxlib==0.4.25\n")
+    (root / "constraints.txt").write_text("scipy<1.12\n")
+    r = sync(cli, root, "--version", "0.19.0", "--policy", "latest", "--explain")
+    assert r.code == 0, r.err
+    assert "jax==0.6.1 jaxlib==0.6.1" in (root / "Dockerfile").read_text()
+    assert "constraints: scipy<1.12" in r.out, r.out
+
+
+def test_an_earlier_pip_command_of_the_stage_is_part_of_the_install(cli, tmp_path: Path, rows: PackageIndex) -> None:
+    """pip would replace scipy 1.11.4 for a newer jax, and the library that needs it breaks."""
+    root = project(tmp_path, "FROM python:3.12-slim\nRUN pip install scipy==1.11.4\n"
+                   "RUN pip install numpyro==0.15.0 jax==0.4.25 jaxlib==0.4.25\n")
+    r = sync(cli, root, "--version", "0.19.0", "--policy", "latest")
+    assert r.code == 0, r.err
+    assert "jax==0.6.1 jaxlib==0.6.1" in (root / "Dockerfile").read_text()

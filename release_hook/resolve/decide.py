@@ -252,7 +252,8 @@ class Decision:
         if tried and tried[0].kind == "resolver" and not self.not_asked:
             low = min((s.pair for s in tried), key=lambda p: (p.jax or Version("0"), p.jaxlib or Version("0")))
             known = set(self.jax_candidates)
-            blocker = self.trial.blocker(low, floor, lambda v: not known or v in known)
+            blocker = self.trial.blocker(low, floor, lambda v: not known or v in known,
+                                         min(known) if known else None)
             if blocker is not None:
                 spec = floor("jax") or "in range"
                 return UserError(f"no jax {spec} installs beside {blocker.requirement} (line {blocker.line}): "

@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 
 from packaging.utils import canonicalize_name
 
+from release_hook.context import Followed
 from release_hook.found import FileArg, Pin, PipInstall, Requirement, Scan
 from release_hook.resolve.cuda import PAGES
 
@@ -23,21 +24,12 @@ _OPTION = {"-f": "--find-links", "--find-links": "--find-links", "-i": "--index-
            "--extra-index-url": "--extra-index-url", "--index": "--extra-index-url"}
 
 
-@dataclass(frozen=True)
-class FileLines:
-    """What a -r / -c file contributes: its requirement lines, and its own kept pins."""
-
-    requirements: tuple[Requirement, ...] = ()
-    pins: tuple[Pin, ...] = ()
-    options: tuple[tuple[str, str], ...] = ()
+# Reads the file a FileArg names: what it brings, or why it cannot be read (a message).
+ReadArg = Callable[[FileArg], "Followed | str"]
 
 
-# Reads the file a FileArg names: its lines, or why it cannot be read (a message).
-ReadArg = Callable[[FileArg], "FileLines | str"]
-
-
-def no_files(arg: FileArg) -> FileLines | str:
-    return arg.why or f"{arg.how} is not read yet"
+def no_files(arg: FileArg) -> Followed | str:
+    return arg.why or f"{arg.how} is not read"
 
 
 @dataclass(frozen=True)
@@ -119,7 +111,8 @@ def _chain(scan: Scan, stage: int) -> list[int]:
     return out[::-1]
 
 
-def installs_of(scan: Scan, read: ReadArg = no_files, trusted: bool = False) -> dict[int, Install]:
+def installs_of(scan: Scan, read: Callable[[int], ReadArg] = lambda stage: no_files,
+                trusted: bool = False) -> dict[int, Install]:
     """One Install per build stage that carries a kept pin (through its chain of FROM stages)."""
     out: dict[int, Install] = {}
     for stage in range(len(scan.stages)):
@@ -130,19 +123,22 @@ def installs_of(scan: Scan, read: ReadArg = no_files, trusted: bool = False) -> 
         pins += [p for p in scan.pins if p.stage in chain and p not in pins]
         own = any(p.stage == stage for p in pins)
         inherited = bool(pins) and any(s == stage for s, _ in commands)
-        if not (own or inherited):
+        files = any(pip.files for s, pip in commands if s == stage)  # may bring pins of their own
+        if not (own or inherited or files):
             continue
-        out[stage] = _install(scan, stage, commands, pins, read, trusted)
+        install = _install(scan, stage, commands, pins, read, trusted)
+        if install.pins:
+            out[stage] = install
     return out
 
 
 def _install(scan: Scan, stage: int, commands: Sequence[tuple[int, PipInstall]], pins: list[Pin],
-             read: ReadArg, trusted: bool) -> Install:
+             read: Callable[[int], ReadArg], trusted: bool) -> Install:
     requirements: list[Requirement] = []
     constraints: list[Requirement] = []
     options: dict[tuple[str, str], None] = {}
     left: list[str] = []
-    for _, pip in commands:
+    for at, pip in commands:
         for r in pip.requirements:
             if r.computed:
                 left.append(f"line {r.line}: {r.text or r.computed} (computed at build time)")
@@ -151,13 +147,19 @@ def _install(scan: Scan, stage: int, commands: Sequence[tuple[int, PipInstall]],
             else:
                 requirements.append(r)
         for arg in pip.files:
-            found = read(arg)
+            found = read(at)(arg)
             if isinstance(found, str):
                 left.append(f"line {arg.line}: {arg.how} ({found})")
                 continue
             (requirements if arg.option == "-r" else constraints).extend(found.requirements)
             pins.extend(p for p in found.pins if p not in pins)
-            options.update(dict.fromkeys(found.options))
+            for option, url in found.options:  # the file's own index lines: the same trust
+                kept = _trusted_option(option, url, trusted)
+                if kept is None:
+                    left.append(f"{option} {url} (an index {arg.how} names: read only with "
+                                "[release_hook] trust_file_indexes = true)")
+                else:
+                    options[kept] = None
     addresses = [(o, c, pip.first) for _, pip in commands for o, c in pip.options]
     addresses += [(o, c, p.line) for p in pins for o, c in p.addresses]  # the same, seen from the pins
     for option, chars, line in addresses:
@@ -170,7 +172,8 @@ def _install(scan: Scan, stage: int, commands: Sequence[tuple[int, PipInstall]],
                         "read only with [release_hook] trust_file_indexes = true)")
         else:
             options[kept] = None
-    first = min((p.line for p in pins if p.stage == stage), default=scan.stages[stage].line)
+    first = min((p.line for p in pins if p.stage == stage and p.path == scan.path),
+                default=min((pip.first for s, pip in commands if s == stage), default=scan.stages[stage].line))
     everyone_no_deps = bool(commands) and all(pip.no_deps for _, pip in commands)
     return Install(scan.path, stage, first, tuple(pins), tuple(requirements), tuple(constraints),
                    tuple(options), tuple(dict.fromkeys(left)), everyone_no_deps)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
+from release_hook.context import Context
 from release_hook.errors import UserError
 from release_hook.found import Pin, Scan
 from release_hook.request import policy_function
 from release_hook.resolve.decide import Decision
 from release_hook.resolve.image import Image, images_of
-from release_hook.resolve.install import Install, installs_of
+from release_hook.resolve.install import Install, installs_of, no_files
 from release_hook.resolve.sources import ReadFile, Sources, disk_reader
 from release_hook.resolve.targets import Resolution, Targets
 from release_hook.resolve.trial import Case
@@ -44,20 +45,26 @@ class _Units:
 
 
 def resolve(config: Config, request: Request, scans: Sequence[Scan], partial: bool = False,
-            root_files: ReadFile | None = None) -> Resolution:
-    """Targets for every pin. With `partial`, what cannot be decided offline is listed, not raised."""
+            root_files: ReadFile | None = None, context: Context | None = None) -> Resolution:
+    """Targets for every pin, those of the requirements files in `context` too. With `partial`,
+    what cannot be decided offline is listed, not raised."""
     policy_of = policy_function(config, request)
     shared = Sources(config, request, root_files or disk_reader(config.root))
     units = _Units()
     images: dict[Node, Image] = {}
     installs: dict[Node, Install] = {}
     pins_of: dict[Node, list[Pin]] = {}
+    read_by: dict[Node, list[Node]] = {}  # (requirements file, stage) -> the stages reading it
     texts = {s.path: s.text for s in scans}
+    if context is not None:
+        texts.update({s.path: s.text for s in context.scans()})
     for scan in scans:
-        if not scan.pins:
+        if not scan.pins and not any(pip.files for facts in scan.stages for pip in facts.pips):
             continue
         stage_images = images_of(scan, config, request)
-        for stage, install in installs_of(scan, trusted=config.trust_file_indexes).items():
+        read = (lambda stage, scan=scan: context.read_arg(scan, stage)) if context is not None \
+            else (lambda stage: no_files)
+        for stage, install in installs_of(scan, read, trusted=config.trust_file_indexes).items():
             node = (scan.path, stage)
             installs[node] = install
             images[node] = stage_images[stage]
@@ -67,6 +74,9 @@ def resolve(config: Config, request: Request, scans: Sequence[Scan], partial: bo
                     if origin >= 0:
                         units.join(node, ("bytes", pin.path, origin))
                         break
+                if pin.path != scan.path:  # a requirements file's pin, stamped with this stage
+                    pins_of.setdefault(node, []).append(pin)
+                    read_by.setdefault((pin.path, pin.stage), []).append(node)
         for pin in scan.pins:
             node = (pin.path, pin.stage)
             images.setdefault(node, stage_images[pin.stage])
@@ -83,8 +93,11 @@ def resolve(config: Config, request: Request, scans: Sequence[Scan], partial: bo
         key = nodes[0]
         for node in nodes:
             group_of[node] = key
+        for file_node, readers in read_by.items():
+            if any(r in nodes for r in readers):
+                group_of[file_node] = key
         policy = _policy(nodes, policy_of)
-        pairs = [(p, images[n]) for n in nodes for p in pins_of[n]]
+        pairs = [(p, images[n]) for n in nodes for p in pins_of.get(n, ())]
         cases = [Case(installs[n], images[n], t) for n in nodes if n in installs
                  and not isinstance(t := images[n].target(), str)]
         blind = {n: t for n in nodes if isinstance(t := images[n].target(), str)}

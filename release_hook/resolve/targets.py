@@ -11,12 +11,11 @@ from packaging.version import InvalidVersion, Version
 
 from release_hook.errors import UserError
 from release_hook.names import normalize as canonicalize_name
-from release_hook.found import Note, Pin
+from release_hook.found import PLUGINS, Note, Pin  # noqa: F401 (PLUGINS re-exported)
 
 if TYPE_CHECKING:
     from release_hook.resolve.image import Image
 
-PLUGINS = ("jax-cuda12-plugin", "jax-cuda12-pjrt", "jax-cuda13-plugin", "jax-cuda13-pjrt")
 _PIN = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(\S+)\s*")
 
 

@@ -160,7 +160,8 @@ class Trial:
         return Pair(found, Version(lib.public) if lib is not None else None)
 
     def blocker(self, pair: Pair, floor: Callable[[str], str],
-                candidate: Callable[[Version], bool] = lambda v: True) -> Blocker | None:
+                candidate: Callable[[Version], bool] = lambda v: True,
+                lowest: Version | None = None) -> Blocker | None:
         """The neighbour without which the install that refused `pair` would take some jax of
         the range (one of the candidates, not another index's): each is left out in turn,
         those the resolver's reason names first."""
@@ -182,7 +183,9 @@ class Trial:
             answer = solver.ask(self.question(case, spec_of, drop=r.text), self.resolver)
             jax = answer.version_of("jax")
             if answer.state == "installs" and (jax is None or candidate(jax)):
-                return Blocker(r.text, r.line, self.because(pair, r.text, reason))
+                # why the lowest candidate cannot (it speaks for every newer one)
+                told = Pair(lowest, pair.jaxlib if lowest == pair.jax else None) if lowest else pair
+                return Blocker(r.text, r.line, self.because(told, r.text, reason))
         return None
 
     def answers_reason(self, case: Case, pair: Pair) -> str:

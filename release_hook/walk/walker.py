@@ -11,7 +11,7 @@ import gc
 from typing import Iterable
 
 from release_hook.dockerfile import Dockerfile, Instruction, Stage, split_words
-from release_hook.found import Evidence, PipInstall, Scan, StageFacts
+from release_hook.found import JAX_PACKAGES, Evidence, PipInstall, Scan, StageFacts
 from release_hook.shell import parse_exec_form
 from release_hook.spans import Lit, Var
 from release_hook.walk.commands import unwrap
@@ -21,8 +21,6 @@ from release_hook.walk.run import RunReader
 from release_hook.walk.scopes import Scope, define, expand, known, via
 from release_hook.walk.state import UNSET, Install, StageState
 
-JAX_PACKAGES = ("jax", "jaxlib", "jax-cuda12-plugin", "jax-cuda12-pjrt", "jax-cuda13-plugin",
-                "jax-cuda13-pjrt")
 # Variables that BuildKit sets for each build: their value is the build's, never the file's.
 BUILD_PLATFORM_VARS = frozenset({"BUILDPLATFORM", "TARGETPLATFORM", "BUILDOS", "BUILDARCH",
                                  "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDVARIANT"})

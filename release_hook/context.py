@@ -1,0 +1,153 @@
+"""The build context: the requirements and constraints files a Dockerfile's pip commands read
+(`-r`, `-c`, PIP_CONSTRAINT), found where the COPY, ADD or bind mount that put them there takes
+them from, and read as pip reads them; and the lock files a stage copies in that the tool does
+not rewrite (`uv.lock`, `poetry.lock`, a conda environment), named with the command that would.
+
+Which folder is the build context: the Dockerfile's own, unless `[release_hook] context` says
+otherwise for its glob (`docker build -f docker/Dockerfile .` sends the repository's root). The
+files come through `read` (the work tree, or a commit's objects); a file the text does not place
+is named at its line, never guessed.
+"""
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterable, Optional, Sequence
+
+from release_hook.config import Config
+from release_hook.errors import UserError
+from release_hook.files import decode
+from release_hook.found import JAX_PACKAGES, FileArg, Note, Pin, Requirement, Scan
+from release_hook.reqfile import ReqFile, parse
+from release_hook.unmanaged import Unmanaged, unmanaged
+
+Read = Callable[[str], Optional[bytes]]  # a repository-relative path -> its bytes, or None
+MAX_DEPTH = 8  # nested -r / -c files followed
+_LOCKS = (".lock", ".yml", ".yaml", ".whl")  # names of what unmanaged.py recognises
+
+
+@dataclass(frozen=True)
+class Followed:
+    """What one pip command's file brings to its stage's install."""
+
+    requirements: tuple[Requirement, ...] = ()
+    pins: tuple[Pin, ...] = ()  # kept pins, stamped with the reading stage and its image
+    options: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Context:
+    files: dict[str, ReqFile] = field(default_factory=dict)  # repository-relative path -> the file
+    display: dict[str, str] = field(default_factory=dict)  # repository-relative path -> as shown
+    # (Dockerfile, stage, FileArg line, image path) -> what the file brings, or why it brings nothing
+    brought: dict[tuple[str, int, int, str], Followed | str] = field(default_factory=dict)
+    stamped: dict[str, list[Pin]] = field(default_factory=dict)  # file -> its pins, per reading stage
+    notes: list[Note] = field(default_factory=list)  # files not placed or not read, at their lines
+    locks: list[Unmanaged] = field(default_factory=list)  # files pinning kept packages, not rewritten
+
+    def read_arg(self, scan: Scan, stage: int) -> Callable[[FileArg], "Followed | str"]:
+        def read(arg: FileArg) -> Followed | str:
+            return self.brought.get((scan.path, stage, arg.line, arg.path), arg.why or "not read")
+        return read
+
+    def warnings(self) -> tuple[Note, ...]:
+        """Files not read, and the locks that pin kept packages but are not rewritten."""
+        locks = [Note(lock.path, held.line, text) for lock in self.locks
+                 for held, text in zip(lock.held, lock.lines())]
+        return (*self.notes, *locks)
+
+    def scans(self) -> list[Scan]:
+        """Each file whose pins follow the release, with a pin per stage that reads it: a file
+        read by two images gets a version both accept (two builds are two edits of one span)."""
+        out = []
+        for rel, req in self.files.items():
+            pins = self.stamped.get(rel, [])
+            if pins or req.mentions or req.warnings:
+                scan = req.scan()
+                out.append(replace(scan, path=self.display[rel], pins=tuple(pins)))
+        return out
+
+
+def context_of(config: Config, dockerfile: str) -> str:
+    """The build context of a Dockerfile (both relative to the repository's root)."""
+    for glob, folder in config.contexts:
+        if fnmatch.fnmatchcase(dockerfile, glob):
+            return posixpath.normpath(folder)
+    return posixpath.dirname(dockerfile) or "."
+
+
+def follow(scans: Sequence[Scan], config: Config, read: Read, relative: Callable[[str], str],
+           display: Callable[[str], str], kept: Iterable[str] = JAX_PACKAGES) -> Context:
+    """Every file the scans' pip commands read, and the lock files their stages copy in.
+    `relative` turns a scan's path into a repository-relative one; `display` a
+    repository-relative path into the form paths are shown in."""
+    ctx = Context()
+    kept = tuple(kept)
+    for scan in scans:
+        home = context_of(config, relative(scan.path))
+        for stage, facts in enumerate(scan.stages):
+            image = scan.images[stage] if stage < len(scan.images) else ""
+            for pip in facts.pips:
+                for arg in pip.files:
+                    key = (scan.path, stage, arg.line, arg.path)
+                    if arg.source is None:
+                        ctx.brought[key] = arg.why
+                        ctx.notes.append(Note(scan.path, arg.line, f"{arg.how}: not read ({arg.why})"))
+                        continue
+                    rel = posixpath.normpath(posixpath.join(home, arg.source))
+                    ctx.brought[key] = _bring(ctx, rel, arg.option, stage, image, read, display, config,
+                                              kept, scan.path, arg.line, 0)
+            for placed in facts.placements:
+                if placed.source is not None and not placed.folder:
+                    _lock(ctx, posixpath.normpath(posixpath.join(home, placed.source)), read, display,
+                          config, kept)
+    return ctx
+
+
+def _bring(ctx: Context, rel: str, option: str, stage: int, image: str, read: Read,
+           display: Callable[[str], str], config: Config, kept: tuple[str, ...], where: str, line: int,
+           depth: int) -> Followed | str:
+    req = ctx.files.get(rel)
+    if req is None:
+        data = read(rel)
+        if data is None:
+            why = f"{rel} is not in the repository"
+            ctx.notes.append(Note(where, line, f"{option} {display(rel)}: not read ({why})"))
+            return why
+        ctx.display[rel] = display(rel)
+        text = decode(data, ctx.display[rel])  # a BOM stays: the file is written back byte for byte
+        try:
+            req = parse(ctx.display[rel], text, config.package, kept, constraints=option == "-c")
+        except UserError as e:
+            raise e if e.path else UserError(e.message, ctx.display[rel], e.line) from None
+        ctx.files[rel] = req
+    pins = tuple(replace(p, stage=stage, image=image) for p in req.pins)
+    mine = ctx.stamped.setdefault(rel, [])
+    mine.extend(p for p in pins if p not in mine)
+    requirements = list(req.requirements)
+    options = [(o.name, o.value.text) for o in req.options
+               if o.value is not None and o.name in ("--index-url", "--extra-index-url", "--find-links")]
+    for include in req.includes:
+        if depth >= MAX_DEPTH:
+            break
+        nested = posixpath.normpath(include.beside(rel))
+        found = _bring(ctx, nested, include.option, stage, image, read, display, config, kept,
+                       ctx.display[rel], include.line, depth + 1)
+        if isinstance(found, Followed):
+            requirements += found.requirements
+            pins += found.pins
+            options += found.options
+    return Followed(tuple(requirements), pins, tuple(dict.fromkeys(options)))
+
+
+def _lock(ctx: Context, rel: str, read: Read, display: Callable[[str], str], config: Config,
+          kept: tuple[str, ...]) -> None:
+    if not rel.endswith(_LOCKS) or any(lock.path == display(rel) for lock in ctx.locks):
+        return
+    data = b"" if rel.endswith(".whl") else read(rel)  # a wheel says what it is by its name
+    if data is None:
+        return
+    found = unmanaged(display(rel), data.decode("utf-8", "replace"), (config.package, *kept))
+    if found is not None and found.held:
+        ctx.locks.append(found)
