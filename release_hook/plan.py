@@ -75,6 +75,7 @@ def plan_file(scan: Scan, target: Target, page: Target | None = None) -> FilePla
     changes: list[Change] = []
     moves: list[PageMove] = []
     by_span: dict[tuple[int, int], tuple[str, Pin]] = {}
+    said: set[tuple[int, str, str | None]] = set()
     for pin in scan.pins:
         new = target(pin)
         wanted_page = page(pin) if page is not None else None
@@ -84,7 +85,11 @@ def plan_file(scan: Scan, target: Target, page: Target | None = None) -> FilePla
                 moves.append(move)
                 edits.append(edit)
         if new is not None and new != pin.version:
-            changes.append(Change(pin, new))
+            # a requirements file read by two stages holds one pin per reader: one change
+            seen = (pin.chars.origin[0] if pin.chars.origin else pin.line, pin.package, new)
+            if seen not in said:
+                said.add(seen)
+                changes.append(Change(pin, new))
             edits.extend(edits_for(pin, new))
         for edit in edits:
             key = (edit.start, edit.end)

@@ -8,6 +8,7 @@ from typing import Iterator
 
 import pytest
 
+from indexes import rows_index
 from pkgindex import PackageIndex, served_as_pips_index
 
 JAXES = ("0.4.25", "0.4.26", "0.4.31", "0.5.0")
@@ -246,31 +247,10 @@ def test_the_shipped_table_of_import_breaks_decides_latest_offline(
 
 # -- issue 14's rows: the whole install -----------------------------------------------------------
 
-ROWS_JAX = ("0.4.20", "0.4.25", "0.4.26", "0.4.34", "0.4.35", "0.6.1", "0.6.2", "0.7.0", "0.10.2")
-
-
 @pytest.fixture
 def rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PackageIndex]:
-    """Wheels whose metadata reproduce issue 14's conflicts: jax 0.6.2 and newer need SciPy
-    1.12; jax 0.4.35 and newer need ml-dtypes 0.4, which TensorFlow 2.15 refuses."""
-    from packaging.version import Version
-
-    idx = PackageIndex(tmp_path / "index")
-    for v in ROWS_JAX:
-        scipy = "scipy>=1.12" if Version(v) >= Version("0.6.2") else "scipy>=1.9"
-        dtypes = "ml-dtypes>=0.4" if Version(v) >= Version("0.4.35") else "ml-dtypes>=0.2"
-        idx.wheel("jax", v, [f"jaxlib<={v},>={v}", "numpy>=1.22", scipy, dtypes], requires_python=">=3.10")
-        for cp in ("311", "312"):
-            idx.wheel("jaxlib", v, ["numpy>=1.22", scipy, dtypes], tag=f"cp{cp}-cp{cp}-manylinux2014_x86_64")
-    for name, versions in (("numpy", ("1.26.4", "2.2.0")), ("scipy", ("1.11.4", "1.12.0", "1.15.0")),
-                           ("ml-dtypes", ("0.2.0", "0.4.0"))):
-        for v in versions:
-            idx.wheel(name, v)
-    idx.wheel("tensorflow", "2.15.1", ["ml-dtypes~=0.2.0", "numpy<2"])
-    for v, floor in (("0.13.2", "0.4.14"), ("0.15.0", "0.4.14"), ("0.19.0", "0.4.25"), ("0.22.0", "0.7.0")):
-        idx.wheel("numpyro", v, [f"jax>={floor}", f"jaxlib>={floor}"])
     monkeypatch.delenv("RELEASE_HOOK_VERIFY", raising=False)
-    with served_as_pips_index(idx, monkeypatch) as served:
+    with served_as_pips_index(rows_index(tmp_path / "index"), monkeypatch) as served:
         yield served
 
 

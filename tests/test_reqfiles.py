@@ -1,0 +1,145 @@
+"""Pins where most Dockerfiles keep them: requirements and constraints files that a COPY, ADD or
+bind mount puts where `pip install -r` / `-c` reads them. Real git repositories, the loopback
+index of issue 14's conflicts, the real bump2version and real pushes."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from conftest import git
+from indexes import rows_index
+from pkgindex import PackageIndex, served_as_pips_index
+
+BIN = Path(sys.executable).parent
+DOCKERFILE = ("FROM python:3.12-slim\nCOPY requirements.txt /tmp/requirements.txt\n"
+              "RUN pip install --no-cache-dir -r /tmp/requirements.txt\n")
+REQUIREMENTS = "numpyro==0.15.0\njax==0.4.25\njaxlib==0.4.25\nscipy==1.11.4\n"
+
+
+@pytest.fixture
+def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PackageIndex]:
+    monkeypatch.delenv("RELEASE_HOOK_VERIFY", raising=False)
+    with served_as_pips_index(rows_index(tmp_path / "index"), monkeypatch) as served:
+        yield served
+
+
+def repo(tmp_path: Path, files: dict[str, str], settings: str = "") -> Path:
+    root = tmp_path / "project"
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    (root / "setup.cfg").write_text("[release_hook]\nrequirements = index\npolicy = latest\n" + settings)
+    (root / ".bumpversion.cfg").write_text("[bumpversion]\ncurrent_version = 0.19.0\ncommit = True\n"
+                                           "tag = True\ntag_name = {new_version}\n")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    return root
+
+
+def test_check_names_the_requirements_file_line_and_sync_commits_it(cli, tmp_path: Path, index: PackageIndex) -> None:
+    """Issue 15's first case: the file was left alone and --check passed silently."""
+    root = repo(tmp_path, {"docker/Dockerfile": DOCKERFILE, "docker/requirements.txt": REQUIREMENTS})
+    r = cli("sync", "--check", "docker/Dockerfile", cwd=root)
+    assert r.code == 1, r.err
+    assert "docker/requirements.txt:1: numpyro ==0.15.0, expected 0.19.0" in r.out
+    assert "docker/requirements.txt:2: jax ==0.4.25, expected 0.6.1" in r.out
+    assert "1 file(s) out of step" in r.err
+    r = cli("sync", "docker/Dockerfile", cwd=root)
+    assert r.code == 0, r.err
+    assert (root / "docker/requirements.txt").read_text() == "numpyro==0.19.0\njax==0.6.1\njaxlib==0.6.1\nscipy==1.11.4\n"
+    assert git(root, "show", "--name-only", "--format=", "HEAD").stdout.split() == ["docker/requirements.txt"]
+    assert cli("sync", "--check", "docker/Dockerfile", cwd=root).code == 0
+
+
+def test_the_build_context_from_the_settings(cli, tmp_path: Path, index: PackageIndex) -> None:
+    """`docker build -f docker/Dockerfile .`: COPY reads from the repository's root."""
+    text = DOCKERFILE.replace("COPY requirements.txt", "COPY docker/pins/requirements.txt")
+    root = repo(tmp_path, {"docker/Dockerfile": text, "docker/pins/requirements.txt": REQUIREMENTS})
+    r = cli("sync", "--check", "docker/Dockerfile", cwd=root)
+    assert r.code == 0 and "not read (docker/docker/pins/requirements.txt is not in the repository)" in r.err, r.err
+    (root / "setup.cfg").write_text((root / "setup.cfg").read_text() + "context = docker/*=.\n")
+    r = cli("sync", "--check", "docker/Dockerfile", cwd=root)
+    assert r.code == 1 and "docker/pins/requirements.txt:2: jax ==0.4.25, expected 0.6.1" in r.out, r.out + r.err
+
+
+def test_a_bind_mount_and_nested_files_keep_every_other_byte(cli, tmp_path: Path, index: PackageIndex) -> None:
+    text = ("FROM python:3.12-slim\nWORKDIR /src\n"
+            "RUN --mount=type=bind,source=reqs,target=/src/reqs pip install -r reqs/main.txt\n")
+    main = "# the image's pins\r\n-r base.txt  # jax and friends\r\nnumpyro==0.15.0 ; python_version >= \"3.9\"\r\n"
+    base = "\ufeff-c constraints.txt\njax==0.4.25 \\\n    # a continuation, then a comment\njaxlib==0.4.25\n"
+    root = repo(tmp_path, {"docker/Dockerfile": text, "docker/reqs/main.txt": main,
+                           "docker/reqs/base.txt": base, "docker/reqs/constraints.txt": "scipy<1.12\n"})
+    r = cli("sync", "--no-commit", "docker/Dockerfile", cwd=root)
+    assert r.code == 0, r.err
+    assert (root / "docker/reqs/main.txt").read_bytes() == main.replace("0.15.0", "0.19.0").encode()
+    assert (root / "docker/reqs/base.txt").read_text(encoding="utf-8") == base.replace("0.4.25", "0.6.1")
+
+
+def test_a_constraints_file_that_pins_jax(cli, tmp_path: Path, index: PackageIndex) -> None:
+    text = ("FROM python:3.12-slim\nCOPY constraints.txt /etc/pip/constraints.txt\n"
+            "ENV PIP_CONSTRAINT=/etc/pip/constraints.txt\nRUN pip install numpyro==0.15.0 jax jaxlib\n")
+    root = repo(tmp_path, {"Dockerfile": text, "constraints.txt": "jax==0.4.25\njaxlib==0.4.25\nscipy==1.11.4\n"})
+    r = cli("sync", "--no-commit", "Dockerfile", cwd=root)
+    assert r.code == 0, r.err
+    assert (root / "constraints.txt").read_text() == "jax==0.6.1\njaxlib==0.6.1\nscipy==1.11.4\n"
+
+
+def test_one_file_shared_by_two_images_gets_a_pair_both_accept(cli, tmp_path: Path, index: PackageIndex) -> None:
+    """Alone, the Python 3.12 image would take jax 0.10.2; the 3.11 image, whose file is the
+    same, makes no difference here but the scipy==1.11.4 both install does: one pair, 0.6.1."""
+    both = {"docker/a/Dockerfile": DOCKERFILE.replace("COPY requirements.txt", "COPY shared/requirements.txt"),
+            "docker/b/Dockerfile": DOCKERFILE.replace("COPY requirements.txt", "COPY shared/requirements.txt")
+            .replace("python:3.12", "python:3.11"),
+            "docker/shared/requirements.txt": REQUIREMENTS}
+    root = repo(tmp_path, both, "context = docker/*=docker\n")
+    r = cli("sync", "--no-commit", cwd=root)
+    assert r.code == 0, r.err
+    assert (root / "docker/shared/requirements.txt").read_text().splitlines()[1:3] == ["jax==0.6.1", "jaxlib==0.6.1"]
+    assert r.out.count("docker/shared/requirements.txt:2: jax 0.4.25 -> 0.6.1") == 1  # written once
+
+
+def test_a_file_the_tool_cannot_place_is_named_at_its_line(cli, tmp_path: Path, index: PackageIndex) -> None:
+    text = ("FROM python:3.12-slim AS build\nRUN echo 'jax==0.4.25' > /r.txt\n"
+            "FROM python:3.12-slim\nCOPY --from=build /r.txt /r.txt\nRUN pip install -r /r.txt\n")
+    root = repo(tmp_path, {"Dockerfile": text})
+    r = cli("sync", "--check", "Dockerfile", cwd=root)
+    assert "Dockerfile:5: -r /r.txt: not read (COPY --from=build at line 4)" in r.err, r.err
+
+
+def test_the_bump_carries_the_requirements_file_and_a_stale_one_is_refused_at_push(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = repo(tmp_path, {"docker/Dockerfile": DOCKERFILE,
+                           "docker/requirements.txt": REQUIREMENTS.replace("0.15.0", "0.19.0")
+                           .replace("0.4.25", "0.6.1")})
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(root, "remote", "add", "origin", str(bare))
+    assert cli("install", cwd=root).code == 0
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("BUMPVERSION_")}
+    done = subprocess.run([str(BIN / "bump2version"), "--new-version", "0.22.0", "patch"], cwd=root, text=True,
+                          capture_output=True, env=env)
+    # numpyro 0.22.0 needs jax 0.7.0, which no SciPy 1.11.4 allows: the bump is refused, nothing tagged
+    assert done.returncode != 0 and "no jax >=0.7.0 installs beside scipy==1.11.4" in done.stderr, done.stderr
+    assert git(root, "tag").stdout == ""
+    git(root, "restore", "--staged", "--worktree", "--", ".bumpversion.cfg")  # as the hook said
+    (root / "docker/requirements.txt").write_text((root / "docker/requirements.txt").read_text()
+                                                  .replace("scipy==1.11.4", "scipy==1.15.0"))
+    git(root, "commit", "-qam", "a newer scipy")
+    done = subprocess.run([str(BIN / "bump2version"), "--new-version", "0.22.0", "patch"], cwd=root, text=True,
+                          capture_output=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert sorted(git(root, "show", "--name-only", "--format=", "0.22.0^{commit}").stdout.split()) == [
+        ".bumpversion.cfg", "docker/requirements.txt"]
+    assert "jax==0.10.2" in git(root, "show", "0.22.0:docker/requirements.txt").stdout
+    assert git(root, "push", "-q", "origin", "HEAD:refs/heads/main", "--tags", check=False, env=env).returncode == 0
+    (root / "docker/requirements.txt").write_text((root / "docker/requirements.txt").read_text()
+                                                  .replace("jax==0.10.2", "jax==0.7.0"))
+    git(root, "commit", "-qam", "hand-edited")
+    pushed = git(root, "push", "origin", "HEAD:refs/heads/main", check=False, env=env)
+    assert pushed.returncode != 0
+    assert "refs/heads/main: docker/requirements.txt:2: jax ==0.7.0, expected 0.10.2" in pushed.stderr, pushed.stderr
