@@ -13,16 +13,17 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from release_hook.errors import UserError
-from release_hook.found import Note, Pin
-from release_hook.resolve import hints, memo, pairing, search, smoke, solver, traps
+from release_hook.found import Pin
+from release_hook.resolve import hints, memo, search, smoke, solver
+from release_hook.resolve.refusals import Refusals
+from release_hook.resolve.results import Results
 from release_hook.resolve.candidates import Candidates
 from release_hook.resolve.cuda import NoBuild
-from release_hook.resolve.image import Image, Target
+from release_hook.resolve.image import Image
 from release_hook.resolve.importing import Imports
 from release_hook.resolve.search import Pair, Verdict
-from release_hook.resolve.targets import PLUGINS, Because, Proof, Targets
+from release_hook.resolve.targets import PLUGINS, Targets
 from release_hook.resolve.trial import Case, Trial
-from release_hook.resolve.view import python_accepts
 
 if TYPE_CHECKING:
     from release_hook.resolve.sources import Sources
@@ -38,7 +39,7 @@ def verifying(shared: Sources) -> str:
     return ""
 
 
-class Decision:
+class Decision(Results, Refusals):
     def __init__(self, shared: Sources, policy: str, members: Sequence[tuple[Pin, Image]],
                  cases: Sequence[Case], texts: Mapping[str, str],
                  blind: Mapping[tuple[str, int], str] = {}) -> None:
@@ -118,7 +119,7 @@ class Decision:
         targets = self.finish(versions, outcome)
         if key is not None:
             memo.store(key, targets)
-        return replace(targets, warnings=self.traps(targets))
+        return replace(targets, warnings=self.trap_warnings(targets))
 
     def rekeyed(self, known: Targets) -> Targets:
         """A decision made for pins of the same shape (earlier, or in another file), with its
@@ -126,7 +127,7 @@ class Decision:
         proofs = dict(zip(sorted((c.install.path, c.install.stage) for c in self.cases),
                           (p for _, p in sorted(known.proofs.items()))))
         known = replace(known, proofs=proofs)
-        return replace(known, warnings=self.traps(known))
+        return replace(known, warnings=self.trap_warnings(known))
 
     def memo_key(self, imported: bool | None = None) -> str:
         """Everything the decision depends on; `imported`: whether the import was proved."""
@@ -140,38 +141,7 @@ class Decision:
                         request.as_of, request.cuda or self.shared.config.cuda, self.shared.index_urls(),
                         cases, self.not_asked + (" smoke" if (self.imports.run if imported is None else imported) else ""))
 
-    def check_release(self) -> None:
-        """The released package itself must install in every image."""
-        raw = self.shared.raw_requirements()
-        for image in self.images.values():
-            if python_accepts(raw.requires_python, image.python):
-                continue
-            pin = next((p for p in self.pins if p.package == self.package), self.pins[0])
-            raise UserError(f"{self.package} {self.shared.request.version} needs Python {raw.requires_python}; "
-                            f"the image has {image.python_text} ({image.name}){self.release_hint(image)}",
-                            pin.path, pin.line)
 
-    def release_hint(self, image: Image) -> str:
-        """A release of the package whose whole chain installs in the image (hints.py)."""
-        target = image.target()
-        asking = isinstance(target, Target) and not self.not_asked
-
-        def walk() -> Version | None:
-            try:
-                releases = [o.version for o in self.shared.offers(image)(self.package)
-                            if o.fits and not o.yanked and not o.version.is_prerelease]
-            except UserError:
-                return None
-            return hints.walked(self.package, releases,
-                                lambda name, v: self.shared.index.metadata(name, v).requires_dist,
-                                lambda name, spec: bool(self.rules.versions(name, SpecifierSet(spec))))
-
-        try:
-            return hints.suggestion(self.package, self.shared.request.version,
-                                    target if asking else None,  # type: ignore[arg-type]
-                                    solver.choose() if asking else None, walk)
-        except UserError:  # the index could not say: the refusal stands without a hint
-            return ""
 
     def choose(self, wants_jax: bool, wants_jaxlib: bool) -> search.Outcome:
         reqs = self.shared.requirements()
@@ -245,157 +215,15 @@ class Decision:
             raise UserError(message, self.pins[0].path, line)
         return search.Outcome(pair, verdict)
 
-    def nothing_fits(self, outcome: search.Outcome, wants_jax: bool, wants_jaxlib: bool, floor) -> UserError:  # type: ignore[no-untyped-def]
-        what = "jax/jaxlib pair" if wants_jax and wants_jaxlib else "jax" if wants_jax else "jaxlib"
-        fits = ", ".join(sorted({f"Python {i.python_text}, {i.platform}" for i in self.images.values()}))
-        tried = [s for s in outcome.skipped if s.kind != "rules"]
-        if tried and tried[0].kind == "resolver" and not self.not_asked:
-            low = min((s.pair for s in tried), key=lambda p: (p.jax or Version("0"), p.jaxlib or Version("0")))
-            known = set(self.jax_candidates)
-            blocker = self.trial.blocker(low, floor, lambda v: not known or v in known,
-                                         min(known) if known else None)
-            if blocker is not None:
-                spec = floor("jax") or "in range"
-                return UserError(f"no jax {spec} installs beside {blocker.requirement} (line {blocker.line}): "
-                                 f"{blocker.because}", self.pins[0].path, blocker.line)
-            return UserError(f"no {what} for {fits} installs with the rest of this install: {tried[0].why}")
-        reasons = [s.why for s in outcome.skipped] or [outcome.exhausted or "jax refuses every jaxlib in range"]
-        names = self.names_of_images()
-        return UserError(f"no {what} satisfies the release ({self.requirement_text.get('jax')}, "
-                         f"{self.requirement_text.get('jaxlib')}) and jax's rules for {names} ({fits}): {reasons[0]}")
 
-    def names_of_images(self) -> str:
-        return ", ".join(sorted(self.images))
 
-    def no_candidates(self, project: str, spec: SpecifierSet, text: str, source: str) -> UserError:
-        refusal = self.rules.refusal(project, spec)
-        if refusal:
-            # not "newest jax that fits", which the release may refuse: a release that fits
-            head = refusal.split("; newest that fits")[0].split("; no release of it fits")[0]
-            image = next(iter(self.images.values()))
-            return UserError(f"{self.package} {self.shared.request.version} needs {text}, and {head}"
-                             f"{self.release_hint(image)}")
-        if self.as_of is not None:
-            undated = Candidates(self.shared, self.pins, self.images, self.explicit, self.fetch, None)
-            if undated.versions(project, spec):
-                return UserError(f"no {project} satisfying {text} (from {source}) was published by "
-                                 f"{self.as_of:%Y-%m-%d %H:%M %Z}")
-        return UserError(f"no released {project} satisfies {text} (from {source})")
 
     # -- the targets of a pair ---------------------------------------------------------------
 
-    def targets_for(self, pair: Pair) -> Targets:
-        versions = {name: self.explicit[name] for name in self.needed if name in self.explicit}
-        if pair.jax is not None and "jax" in self.needed:
-            versions.setdefault("jax", str(pair.jax))
-        if pair.jaxlib is not None and self.needs_jaxlib():
-            versions.setdefault("jaxlib", str(pair.jaxlib))
-        return self.finish(versions, None, record=False)
 
-    def needs_jaxlib(self) -> bool:
-        return any(p.package == "jaxlib" or p.package in PLUGINS for p in self.pins)
 
-    def finish(self, versions: dict[str, str], outcome: search.Outcome | None, record: bool = True) -> Targets:
-        request = self.shared.request
-        tags, pages = {}, {}
-        why: dict[str, Because] = {name: Because("given") for name in self.explicit} if record else {}
-        if "jaxlib" in versions:
-            chosen = _public(versions["jaxlib"])
-            jax = _public(versions["jax"]) if "jax" in versions else None
-            release = self.rules.release(jax)
-            for stage in self.rules.stages():
-                if "+" in versions["jaxlib"]:
-                    continue  # a tagged --pin is written as given
-                try:
-                    tag, page, found_in = self.rules.build(chosen, stage, release)
-                except UserError as e:
-                    at = (stage.jaxlib_pins or stage.plugin_pins or (self.pins[0],))[0]
-                    if e.path is None:
-                        e.path, e.line = at.path, at.line
-                    raise
-                if tag is not None:
-                    tags[stage.image.name] = tag
-                if page:
-                    pages[stage.image.name] = page
-                if found_in and record:
-                    why[f"build for {stage.image.name}"] = Because(
-                        "build", tag=tag or "", cuda=str(stage.image.cuda or ""), found_in=found_in)
-            if record:
-                for name in sorted({p.package for p in self.pins if p.package in PLUGINS} - set(self.explicit)):
-                    need = pairing.requirement_of(release, name, self.rules.extras) if release is not None else None
-                    requires = f"jax {jax}[{','.join(self.rules.extras)}] requires {name}{need}" if need else ""
-                    why[name] = Because("follows", paired_with=str(chosen), requires=requires)
-        if record and outcome is not None:
-            why.update(self.because(outcome))
-        raw = self.shared.raw_requirements() if self.fetch else None
-        targets = Targets(self.package, request.version, versions, tags, pages, why,
-                          policy=self.policy, requirements=self.requirement_text,
-                          requirements_from=raw.source if raw is not None and self.requirement_text else "",
-                          skipped=tuple((str(s.pair), s.kind, s.why) for s in outcome.skipped) if outcome else ())
-        return replace(targets, proofs=self.proofs(outcome, targets)) if record else targets
 
-    def because(self, outcome: search.Outcome) -> dict[str, Because]:
-        pair = outcome.pair
-        if pair is None:
-            return {}
-        images = tuple(sorted({f"Python {i.python_text}, {i.platform}" for i in self.images.values()}))
-        as_of = f"{self.as_of:%Y-%m-%d %H:%M %Z}" if self.as_of else ""
-        verdict = outcome.verdict
-        proof = verdict.state if verdict is not None else "not asked"
-        proof_why = self.not_asked or (verdict.why if verdict is not None and verdict.state != "installs" else "")
-        out: dict[str, Because] = {}
-        if pair.jax is not None and "jax" not in self.explicit:
-            out["jax"] = Because("chosen", self.policy, images, as_of, self.shared.index.answered.get("jax", "index"),
-                                 proof, proof_why, len(outcome.skipped))
-        if pair.jaxlib is not None and "jaxlib" not in self.explicit:
-            out["jaxlib"] = Because("chosen", self.policy, images, as_of, proof=proof, proof_why=proof_why,
-                                    paired_with=str(pair.jax) if pair.jax else "")
-        return out
 
-    def proofs(self, outcome: search.Outcome | None, targets: Targets) -> dict[tuple[str, int], Proof]:
-        """Each stage's answer for the chosen versions (the proof), with what was asked."""
-        out: dict[tuple[str, int], Proof] = {}
-        verdict = outcome.verdict if outcome is not None else None
-        answers = verdict.answers if verdict is not None and verdict.ok else ()
-        notes = verdict.notes if verdict is not None and verdict.ok else ()
-        published = self.shared.published if not self.not_asked else (lambda project, version: None)
-        for i, case in enumerate(self.cases):
-            asked, left = case.install.lines(targets.for_pin, self.package, published)
-            left = tuple(case.install.left_out) + left
-            constraints = tuple(r.text for r in case.install.constraints)
-            node = (case.install.path, case.install.stage)
-            imported = notes[i] if i < len(notes) else ""
-            if i < len(answers):
-                a = answers[i]
-                out[node] = Proof(a.state, a.tool, a.installs, a.reason, a.cached,  # type: ignore[attr-defined]
-                                  str(case.target), case.target.libc, left, asked, constraints, imported)
-            else:
-                why = self.not_asked or (verdict.why if verdict is not None else "") or "no version was chosen here"
-                out[node] = Proof("not asked", "", (), why, False, str(case.target), case.target.libc, left,
-                                  asked, constraints, imported)
-        for node, why in self.blind.items():
-            out[node] = Proof("unproved", "", (), why, False, "", "")
-        return out
-
-    def traps(self, targets: Targets) -> tuple[Note, ...]:
-        """Where no resolver answered, the runtime traps of the chosen versions are warnings at
-        each pin (never cached: lines move); an answer replaces the guess."""
-        if targets.proofs and all(p.state == "installs" for p in targets.proofs.values()):
-            return ()
-        versions = targets.versions
-        by_path: dict[tuple[str, str], list[Pin]] = {}
-        for pin in self.pins:
-            by_path.setdefault((pin.path, pin.package), []).append(pin)
-        warnings: list[Note] = []
-        pythons = {i.python for i in self.images.values()}
-        python = min((p for p in pythons if p is not None), default=None)
-        for (path, package), mine in sorted(by_path.items()):
-            text = self.texts.get(path, "")
-            if package == "jax" and "jax" in versions:
-                warnings += traps.scipy_trap(_public(versions["jax"]), python, mine, text)
-            if package == "jaxlib" and "jaxlib" in versions:
-                warnings += traps.numpy_trap(_public(versions["jaxlib"]), python, mine, text)
-        return tuple(warnings)
 
 
 def _public(version: str) -> Version:
