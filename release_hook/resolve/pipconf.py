@@ -60,7 +60,8 @@ def _file_values() -> dict[tuple[str, str], str]:
         try:
             parser.read(path, encoding="utf-8")
         except configparser.ParsingError as e:
-            line = e.errors[0][0] if e.errors else None
+            errors = getattr(e, "errors", None)  # MissingSectionHeaderError has `lineno` instead
+            line = getattr(e, "lineno", None) or (errors[0][0] if errors else None)
             raise UserError("pip's configuration does not parse (pip refuses it too)", path, line) from None
         except (configparser.Error, UnicodeDecodeError) as e:
             raise UserError(f"pip's configuration does not parse (pip refuses it too): "
