@@ -120,7 +120,7 @@ def _writing(db: sqlite3.Connection) -> Iterator[None]:
 
 
 def _namespaced(key: str) -> str:
-    return f"{code_digest()}\0{key}"
+    return f"{code_digest()} {key}"
 
 
 def get(key: str, max_age: float | None) -> Any | None:
@@ -147,7 +147,7 @@ def get_many(keys: Iterable[str], max_age: float | None = None) -> dict[str, Any
                 if max_age is not None and now - written > max_age:
                     continue
                 try:
-                    out[stored.split("\0", 1)[1]] = json.loads(text)
+                    out[stored.split(" ", 1)[1]] = json.loads(text)
                 except ValueError:
                     continue  # not trusted: read again and overwritten
                 if now - used > TOUCH_AFTER:

@@ -9,6 +9,7 @@ and the file is parsed again. `RELEASE_HOOK_NO_CACHE=1` turns it off.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import replace
 from typing import Any
@@ -26,7 +27,7 @@ class ScanCache:
         self.enabled = not os.environ.get("RELEASE_HOOK_NO_CACHE")
 
     def scan(self, path: str, text: str, data: bytes) -> Scan:
-        key = f"scan\0{self.package}\0{path}\0{hashlib.sha256(data).hexdigest()}"
+        key = json.dumps(["scan", self.package, path, hashlib.sha256(data).hexdigest()])
         entry = cache.get(key, None) if self.enabled else None
         if isinstance(entry, dict):
             try:
