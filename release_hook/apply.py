@@ -44,7 +44,7 @@ def check_instructions(plan: FilePlan) -> None:
     from dockerfile_parse import DockerfileParser
 
     def shape(text: str) -> list[tuple[str, int, int]]:
-        parser = DockerfileParser(fileobj=io.BytesIO(encode(text.lstrip("\ufeff"))))
+        parser = DockerfileParser(fileobj=io.StringIO(text.lstrip("\ufeff")))
         return [(s["instruction"], s["startline"], s["endline"]) for s in parser.structure]
 
     if shape(plan.old_text) != shape(plan.new_text):

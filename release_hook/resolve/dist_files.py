@@ -66,13 +66,13 @@ def metadata(client: Client, pkg: DistributionPackage) -> Metadata:
         import requests
 
         try:
-            data = client.read(pkg.metadata_url, METADATA_LIMIT)
+            served = client.read(pkg.metadata_url, METADATA_LIMIT)
         except requests.HTTPError as e:
             if getattr(e.response, "status_code", None) != 404:
                 raise
         else:  # advertised and served: it must be what the page's digest says
-            check_digest(data, pkg.metadata_digests, f"the metadata file of {pkg.filename}")
-            return parse_metadata(_text(data, pkg.filename))
+            check_digest(served, pkg.metadata_digests, f"the metadata file of {pkg.filename}")
+            return parse_metadata(_text(served, pkg.filename))
     if pkg.filename.endswith(".whl"):
         return parse_metadata(_text(_wheel_metadata(client, pkg), pkg.filename))
     data = _sdist_member(client, pkg, _pkg_info)

@@ -73,6 +73,11 @@ def _version_of(project: str, filename: str) -> Optional[Version]:
     return version if name == canonicalize_name(project) else None
 
 
+def _failures() -> tuple[type[BaseException], ...]:
+    """The network's and the index's failures (evaluated only when something was raised)."""
+    return (*network_errors(), said.Unparsable)
+
+
 @contextlib.contextmanager
 def _progress(what: str) -> Iterator[None]:
     """One line on stderr when reading takes more than a moment."""
@@ -106,7 +111,7 @@ class Index:
         """The network's and the index's failures, said in one line; nothing else is caught."""
         try:
             yield
-        except (*network_errors(), said.Unparsable) as e:
+        except _failures() as e:
             source = f"{said.host(url)} ({os.path.basename(url)})" if page else said.where(url)
             raise IndexUnavailable(f"cannot read {what} from {source}: "
                                    f"{said.reason(e, project, self.client.timeout)}") from None
