@@ -124,3 +124,31 @@ def test_a_configuration_pip_refuses_is_one_line_and_exit_2(files: dict[str, Pat
     err = capsys.readouterr().err
     assert code == 2 and said in err and len(err.splitlines()) == 1, err
     assert "0.6.0" in (tmp_path / "Dockerfile").read_text()
+
+
+def test_uv_is_given_the_same_settings(files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """uv reads no pip configuration: the proof passes what pip would use, from this one reader."""
+    from release_hook.resolve import uvcli
+
+    for name in ("SSL_CERT_FILE", "SSL_CLIENT_CERT", "HTTPS_PROXY", "HTTP_PROXY", "UV_HTTP_RETRIES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("UV_INDEX_URL", "https://uv-only.example.invalid/simple")  # pip's settings alone decide
+    files["env"].write_text("[global]\nindex-url = https://mirror.example.invalid/simple\n"
+                            "extra-index-url = https://extra.example.invalid/simple\n"
+                            "find-links = https://links.example.invalid/page.html\n"
+                            "trusted-host = mirror.example.invalid\ncert = /etc/ca.pem\n"
+                            "client-cert = /etc/me.pem\nproxy = http://proxy.example.invalid:3128\n"
+                            "retries = 2\ntimeout = 9\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(files["env"]))
+    monkeypatch.delenv("RELEASE_HOOK_TIMEOUT", raising=False)
+    assert uvcli.index_options() == [
+        "--index-url", "https://mirror.example.invalid/simple",
+        "--extra-index-url", "https://extra.example.invalid/simple",
+        "--find-links", "https://links.example.invalid/page.html",
+        "--allow-insecure-host", "mirror.example.invalid"]
+    env = uvcli.environment()
+    assert {k: env.get(k) for k in ("SSL_CERT_FILE", "SSL_CLIENT_CERT", "HTTPS_PROXY", "UV_HTTP_RETRIES",
+                                    "UV_HTTP_TIMEOUT", "UV_INDEX_URL")} == {
+        "SSL_CERT_FILE": "/etc/ca.pem", "SSL_CLIENT_CERT": "/etc/me.pem",
+        "HTTPS_PROXY": "http://proxy.example.invalid:3128", "UV_HTTP_RETRIES": "2", "UV_HTTP_TIMEOUT": "9",
+        "UV_INDEX_URL": None}
