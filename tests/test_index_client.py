@@ -274,3 +274,28 @@ def test_an_attribute_error_in_the_index_layer_is_a_bug_not_unavailable(
     # the same run with the client working: the check answers
     monkeypatch.setattr(Client, "get", working)
     assert main(["sync", "--check"]) == 0, capsys.readouterr().err
+
+
+def test_pips_find_links_pages_are_read_as_pip_reads_them(index: PackageIndex,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A release only on a find-links page of pip's configuration is found, and its metadata
+    read from the wheel the page links to (in byte ranges: a page has no metadata files)."""
+    big_wheel(index, "jaxlib", "0.4.30")
+    wheel = index.projects.pop("jaxlib")[0]  # not on the index: only the page links to it
+    index.pages["wheels.html"] = []
+    real = index.body
+
+    def body(path: str, accept: str = "") -> tuple[int, str, bytes]:
+        if path == "/jax-releases/wheels.html":
+            return 200, "text/html", f'<a href="/files/{wheel.filename}">{wheel.filename}</a>'.encode()
+        if path == f"/files/{wheel.filename}":
+            return 200, "application/octet-stream", wheel.data
+        return real(path, accept)
+
+    index.body = body  # type: ignore[method-assign]
+    monkeypatch.setenv("PIP_FIND_LINKS", index.link_url("wheels.html"))
+    found = Index(pipconf.index_urls())
+    assert [d.filename for d in found.dists("jaxlib")] == [wheel.filename]
+    assert found.metadata("jaxlib", Version("0.4.30")).requires_dist == ("numpy>=1.22",)
+    assert 0 < wheel_bytes(index) < 200_000
+    assert [d.filename for d in found.dists("numpyro")] == ["numpyro-0.7.0-py3-none-any.whl"]  # the index too

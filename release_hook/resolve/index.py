@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Optional, TypeVar
+from typing import Any, Callable, ContextManager, Iterator, Optional, TypeVar
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -24,6 +24,7 @@ from release_hook.resolve import dist_files, pages
 from release_hook.resolve import index_errors as said
 from release_hook.resolve.client import Client, network_errors
 from release_hook.resolve.dist_files import Metadata
+from release_hook.resolve.listing import Listing, Source, version_of
 
 __all__ = ["Dist", "Index", "IndexUnavailable", "Metadata"]
 
@@ -59,20 +60,6 @@ class Dist:
         return Dist(str(filename), Version(version), bool(yanked), python, uploaded, url, sha256)
 
 
-def _version_of(project: str, filename: str) -> Optional[Version]:
-    from packaging.utils import (InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename,
-                                 parse_wheel_filename)
-
-    try:
-        if filename.endswith(".whl"):
-            name, version, _, _ = parse_wheel_filename(filename)
-        else:
-            name, version = parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return None
-    return version if name == canonicalize_name(project) else None
-
-
 def _failures() -> tuple[type[BaseException], ...]:
     """The network's and the index's failures (evaluated only when something was raised)."""
     return (*network_errors(), said.Unparsable)
@@ -90,43 +77,35 @@ def _progress(what: str) -> Iterator[None]:
         timer.cancel()
 
 
+@contextlib.contextmanager
+def _reading(what: str, source: Source, project: Optional[str], timeout: float) -> Iterator[None]:
+    """The network's and the index's failures, said in one line; nothing else is caught."""
+    try:
+        yield
+    except _failures() as e:
+        raise IndexUnavailable(f"cannot read {what} from {source.where()}: "
+                               f"{said.reason(e, project, timeout)}") from None
+
+
 @dataclass
-class Index:
-    urls: list[str]
-    offline: bool = False
-    answered: dict[str, str] = field(default_factory=dict)  # what -> the source that answered
-    _client: Optional[Client] = None
-    _memo: dict[str, Any] = field(default_factory=dict)  # what this run already read
+class _Remembered:
+    """Answers already read: this run's, else the shared cache's (of any age when offline)."""
 
-    @property
-    def client(self) -> Client:
-        if self._client is None:
-            from release_hook.resolve.pipconf import settings
+    offline: bool
+    answered: dict[str, str]  # the Index's: what -> the source that answered
+    memo: dict[str, Any] = field(default_factory=dict)
 
-            self._client = Client(settings())
-        return self._client
-
-    @contextlib.contextmanager
-    def _reading(self, what: str, url: str, project: Optional[str] = None, page: bool = False) -> Iterator[None]:
-        """The network's and the index's failures, said in one line; nothing else is caught."""
-        try:
-            yield
-        except _failures() as e:
-            source = f"{said.host(url)} ({os.path.basename(url)})" if page else said.where(url)
-            raise IndexUnavailable(f"cannot read {what} from {source}: "
-                                   f"{said.reason(e, project, self.client.timeout)}") from None
-
-    def _cached(self, key: str, ttl: Optional[float], what: str, read: Callable[[], T], encode: Callable[[T], Any],
-                decode: Callable[[Any], T], source: tuple[str, str] = ("", "")) -> T:
+    def get(self, key: str, ttl: Optional[float], what: str, read: Callable[[], T], encode: Callable[[T], Any],
+            decode: Callable[[Any], T], source: tuple[str, str] = ("", "")) -> T:
         """This run's answer, else the cache's (any age offline), else `read` and keep it.
         `source`: what `answered` says of an answer from the cache."""
-        if key in self._memo:
-            return self._memo[key]  # type: ignore[no-any-return]
+        if key in self.memo:
+            return self.memo[key]  # type: ignore[no-any-return]
         found = cache.get(key, None if self.offline else ttl)
         if found is not None:
             try:
                 value = decode(found)
-                self._memo[key] = value
+                self.memo[key] = value
                 if source[0]:
                     self.answered[source[0]] = source[1]
                 return value
@@ -136,38 +115,62 @@ class Index:
             raise IndexUnavailable(f"--offline, and no cached copy of {what}")
         value = read()
         cache.put(key, encode(value))
-        self._memo[key] = value
+        self.memo[key] = value
         return value
 
-    def _project_page(self, project: str, url: str) -> Any:
-        """A project's page, read once per run: every file of a search is listed there (None: 404)."""
-        key = f"page {project} {url}"
-        if key not in self._memo:
-            from pypi_simple import ACCEPT_ANY
 
-            with _progress(f"{project} from the package index"):
-                response = self.client.get(url + canonicalize_name(project) + "/", {"Accept": ACCEPT_ANY})
-            if response.status_code == 404:
-                self._memo[key] = None
-            else:
-                response.raise_for_status()
-                self._memo[key] = pages.project_page(response, project)
-        return self._memo[key]
+@dataclass
+class Index:
+    """The index as this tool reads it. `urls`: the indexes; `links`: pip's find-links pages
+    (None: from pip's configuration; only http(s) pages are read)."""
 
-    def _files(self, project: str, url: str, version: Version, kind: str = "") -> list[Any]:
-        page = self._project_page(project, url)
-        if page is not None and not page.packages:
-            raise UserError(f"{said.where(url)}: {said.NOT_A_PAGE} (for {project})")
-        files = [p for p in (page.packages if page else []) if p.filename.endswith(kind)
-                 and _version_of(project, p.filename) == version]
-        return sorted(files, key=lambda p: not p.filename.endswith(".whl"))  # wheels first
+    urls: list[str]
+    offline: bool = False
+    answered: dict[str, str] = field(default_factory=dict)  # what -> the source that answered
+    links: Optional[list[str]] = None
+    _client: Optional[Client] = None
+    _listing: Optional[Listing] = None
+
+    def __post_init__(self) -> None:
+        self._cached = _Remembered(self.offline, self.answered).get
+
+    def _reading(self, what: str, source: Source, project: Optional[str] = None) -> ContextManager[None]:
+        return _reading(what, source, project, self.client.timeout)
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            from release_hook.resolve.pipconf import settings
+
+            self._client = Client(settings())
+        return self._client
+
+    @property
+    def listing(self) -> Listing:
+        if self._listing is None:
+            self._listing = Listing.of(self.client, self.urls, self._links())
+        return self._listing
+
+    def _links(self) -> list[str]:
+        if self.links is None:
+            from release_hook.resolve.pipconf import settings
+
+            self.links = [u for u in settings().find_links if u.startswith(("http://", "https://"))]
+        return self.links
+
+    def _key(self) -> str:
+        return " ".join(self.urls + self._links())
+
+    def _files(self, project: str, source: Source, version: Optional[Version] = None) -> Optional[list[Any]]:
+        with _progress(f"{project} from {source.where()}"):
+            return self.listing.releases(project, source, version)
 
     # -- what the index lists ----------------------------------------------------------------------
 
     def dists(self, project: str) -> list[Dist]:
-        """Every file of every release of `project` on the configured indexes."""
+        """Every file of every release of `project` on the configured indexes and pages."""
         project = canonicalize_name(project)
-        found = self._cached(f"dists {project} {' '.join(self.urls)}", PAGE_TTL, f"{project}'s releases",
+        found = self._cached(f"dists {project} {self._key()}", PAGE_TTL, f"{project}'s releases",
                              lambda: self._read_dists(project), lambda ds: [d.to_json() for d in ds],
                              lambda v: [Dist.from_json(d) for d in v], source=(project, "cache"))
         self.answered.setdefault(project, "index")
@@ -175,21 +178,21 @@ class Index:
 
     def _read_dists(self, project: str) -> list[Dist]:
         found: list[Dist] = []
-        missing: list[str] = []  # why each index had nothing
-        for url in self.urls:
-            with self._reading(f"{project}'s releases", url, project):
-                page = self._project_page(project, url)
-            if page is None:
-                missing.append(f"{said.where(url)}: HTTP 404 for {project}")
-                continue
-            missing.append(f"{said.where(url)}: " + (f"lists no release of {project}" if page.packages
-                                                     else f"{said.NOT_A_PAGE} (for {project})"))
-            for pkg in page.packages:
-                version = _version_of(project, pkg.filename)
-                if version is not None:
+        missing: list[str] = []  # why each source had nothing
+        for source in self.listing.sources:
+            with self._reading(f"{project}'s releases", source, project):
+                files = self._files(project, source)
+            if files is None:
+                missing.append(f"{source.where()}: HTTP 404 for {project}")
+            elif not files:
+                missing.append(f"{source.where()}: lists no release of {project}")
+            for pkg in files or ():
+                name = os.path.basename(pkg.filename)
+                version = version_of(project, name)
+                if version is not None:  # always: releases() keeps only these
                     uploaded = pkg.upload_time.isoformat() if pkg.upload_time is not None else None
-                    found.append(Dist(pkg.filename, version, bool(pkg.is_yanked), pkg.requires_python,
-                                      uploaded, pkg.url, pkg.digests.get("sha256")))
+                    found.append(Dist(name, version, bool(pkg.is_yanked), pkg.requires_python, uploaded, pkg.url,
+                                      pkg.digests.get("sha256")))
         if not found:
             raise UserError("; ".join(dict.fromkeys(missing)) or f"{project} is not on the package index")
         return found
@@ -202,7 +205,7 @@ class Index:
     def metadata(self, project: str, version: Version) -> Metadata:
         """A published release's core metadata (its metadata file, else read from its file)."""
         project = canonicalize_name(project)
-        return self._cached(f"metadata {project} {version} {' '.join(self.urls)}", None,
+        return self._cached(f"metadata {project} {version} {self._key()}", None,
                             f"{project} {version}'s metadata",
                             lambda: self._read_release(project, version, "metadata", ""),
                             Metadata.to_json, _metadata_from_json)
@@ -210,25 +213,26 @@ class Index:
     def sdist_member(self, project: str, version: Version, suffix: str) -> Optional[str]:
         """A text file of a release's source archive (old jax sdists carry no Requires-Dist)."""
         project = canonicalize_name(project)
-        found = self._cached(f"sdist {project} {version} {suffix} {' '.join(self.urls)}", None,
+        found = self._cached(f"sdist {project} {version} {suffix} {self._key()}", None,
                              f"{project} {version}'s {suffix}",
                              lambda: self._read_release(project, version, f"source ({suffix})", suffix),
                              lambda text: {"text": text}, lambda v: v["text"])
         return found
 
     def _read_release(self, project: str, version: Version, what: str, member: str) -> Any:
-        for url in self.urls:
-            with self._reading(f"{project} {version} {what}", url, project):
-                with _progress(f"{project} {version} {what} from the package index"):
-                    files = self._files(project, url, version, ".tar.gz" if member else "")
-                    if files and member:
-                        return dist_files.sdist_member(self.client, files[0], member)
-                    if files:
+        for source in self.listing.sources:
+            with self._reading(f"{project} {version} {what}", source, project):
+                files = [p for p in self._files(project, source, version) or ()
+                         if not member or p.filename.endswith(".tar.gz")]
+                if files:
+                    with _progress(f"{project} {version} {what} from {source.where()}"):
+                        if member:
+                            return dist_files.sdist_member(self.client, files[0], member)
                         return dist_files.metadata(self.client, files[0])
         if member:
             return None
         raise UserError(f"{project} {version} is not on the package index "
-                        f"({', '.join(said.host(u) for u in self.urls)})")
+                        f"({', '.join(said.host(s.url) for s in self.listing.sources)})")
 
     # -- find-links pages, and whether an address answers ------------------------------------------
 
@@ -242,14 +246,14 @@ class Index:
         if isinstance(failed, str):
             raise IndexUnavailable(failed)  # tried a moment ago: do not wait for it again
         try:
-            with self._reading("the find-links page", url, page=True), _progress(url):
+            with self._reading("the find-links page", Source(url, True)), _progress(url):
                 response = self.client.get(url)
                 response.raise_for_status()
                 names = pages.links(response.content, url)
         except IndexUnavailable as e:
             cache.put(f"unreachable {url}", e.message)
             raise
-        found = tuple(sorted({n for n in names if _version_of("jaxlib", n) is not None}))
+        found = tuple(sorted({n for n in names if version_of("jaxlib", n) is not None}))
         if not found:
             raise UserError(f"find-links page {url} lists no jaxlib wheels")
         self.answered[url] = "find-links page"

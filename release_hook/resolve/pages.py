@@ -10,7 +10,7 @@ from release_hook.resolve.index_errors import Unparsable
 
 if TYPE_CHECKING:
     import requests
-    from pypi_simple import ProjectPage
+    from pypi_simple import DistributionPackage, ProjectPage
 
 
 def _parse_errors() -> tuple[type[BaseException], ...]:
@@ -30,12 +30,16 @@ def project_page(response: requests.Response, project: str) -> ProjectPage:
         raise Unparsable(type(e).__name__) from None
 
 
-def links(html: bytes, url: str) -> list[str]:
-    """The file names (without folders) a flat find-links page links to."""
+def packages_on(html: bytes, url: str) -> list[DistributionPackage]:
+    """The files a flat find-links page links to, of any project."""
     from pypi_simple import ProjectPage
 
     try:
-        page = ProjectPage.from_html("jaxlib", html, base_url=url)
+        return list(ProjectPage.from_html("find-links", html, base_url=url).packages)
     except _parse_errors() as e:
         raise Unparsable(type(e).__name__) from None
-    return [os.path.basename(pkg.filename) for pkg in page.packages]
+
+
+def links(html: bytes, url: str) -> list[str]:
+    """The file names (without folders) a flat find-links page links to."""
+    return [os.path.basename(pkg.filename) for pkg in packages_on(html, url)]
