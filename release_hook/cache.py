@@ -60,10 +60,12 @@ class _Store:
             self.evicted = False
             try:
                 self.db = self._open(file)
-            except sqlite3.DatabaseError:  # not a database (a torn or foreign file): start anew
-                self.db = self._replace(file)
-            except (sqlite3.Error, OSError):
-                self.db = None  # no cache this run: every answer is read again
+            except sqlite3.DatabaseError as e:
+                # not a database (a torn or foreign file): start anew; busy or read-only: no
+                # cache this run, every answer is read again
+                self.db = self._replace(file) if _corrupt(e) else None
+            except OSError:
+                self.db = None
             try:
                 self.where = (file, os.stat(file).st_ino, os.getpid())
             except OSError:
@@ -79,8 +81,9 @@ class _Store:
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoints, never torn
-            for statement in _SCHEMA:
-                db.execute(statement)
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'entries'").fetchone() is None:
+                for statement in _SCHEMA:
+                    db.execute(statement)
         except BaseException:
             db.close()
             raise
@@ -97,10 +100,26 @@ class _Store:
         except (sqlite3.Error, OSError):
             return None
 
+    def failed(self, error: sqlite3.Error) -> None:
+        """A query failed: a store found damaged is replaced for the next use; a busy one is left."""
+        if _corrupt(error):
+            self.close()
+            self._replace(path())
+            self.where = None
+
     def close(self) -> None:
         if self.db is not None:
             self.db.close()
         self.db = None
+
+
+def _corrupt(error: sqlite3.Error) -> bool:
+    """SQLITE_NOTADB or SQLITE_CORRUPT; never a locked or busy store (another run's)."""
+    name = getattr(error, "sqlite_errorname", None)  # Python 3.11+
+    if name is not None:
+        return name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT"))
+    text = str(error)
+    return "file is not a database" in text or "malformed" in text
 
 
 _store = _Store()
@@ -155,7 +174,8 @@ def get_many(keys: Iterable[str], max_age: float | None = None) -> dict[str, Any
         if stale:  # in use: not the oldest to evict
             with _writing(db):
                 db.executemany("UPDATE entries SET used = ? WHERE key = ?", [(now, k) for k in stale])
-    except sqlite3.Error:
+    except sqlite3.Error as e:
+        _store.failed(e)
         return out
     return out
 
@@ -178,8 +198,8 @@ def put_many(items: Mapping[str, Any]) -> None:
         if not _store.evicted:
             _store.evicted = True
             _evict(db)
-    except sqlite3.Error:
-        pass
+    except sqlite3.Error as e:
+        _store.failed(e)
 
 
 def _evict(db: sqlite3.Connection) -> None:

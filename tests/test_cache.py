@@ -118,3 +118,21 @@ def test_scans_are_looked_up_one_by_one_and_no_cache_turns_them_off(tmp_path: Pa
     assert off.scan(path, TEXT, TEXT.encode()) == scanned and calls == [1]
     off.save()
     assert off.added == {}
+
+
+def test_a_store_busy_with_another_run_is_waited_for_never_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache.put("theirs", 1)
+    cache._store.close()
+    cache._store.where = None
+    monkeypatch.setattr(cache, "_BUSY_MS", 300)
+    other = sqlite3.connect(cache.path(), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another run is writing
+    try:
+        cache.put("mine", 2)  # waits 0.3 s, then does without
+        assert cache.get("theirs", None) == 1  # readers are not blocked (write-ahead log)
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    assert cache.get("theirs", None) == 1 and cache.get("mine", None) is None
+    cache.put("mine", 2)
+    assert cache.get("mine", None) == 2
