@@ -52,6 +52,7 @@ class PackageIndex:
     accepts: list[str] = field(default_factory=list)  # the Accept header of each project page read
     json_api: bool = True  # serve PEP 691 JSON to clients that ask for it
     metadata_files: bool = True  # serve PEP 658 metadata files (a mirror may not)
+    pep714_only: bool = False  # name them only as PEP 714 does (data-core-metadata, core-metadata)
     ranges: bool = True  # answer a Range header with 206 and those bytes
     sent: list[tuple[str, int]] = field(default_factory=list)  # (path, body bytes) of each answer
     port: int = 0
@@ -131,7 +132,8 @@ class PackageIndex:
                 if f.requires_python:
                     attrs += f' data-requires-python="{html.escape(f.requires_python)}"'
                 if f.metadata is not None and self.metadata_files:
-                    attrs += f' data-dist-info-metadata="sha256={hashlib.sha256(f.metadata).hexdigest()}"'
+                    names = ("data-core-metadata",) if self.pep714_only else ("data-dist-info-metadata",)
+                    attrs += "".join(f' {n}="sha256={hashlib.sha256(f.metadata).hexdigest()}"' for n in names)
                 links.append(f'<a href="/files/{f.filename}#sha256={digest}"{attrs}>{html.escape(f.filename)}</a><br/>')
             return 200, "text/html", ("<!DOCTYPE html><html><body>\n" + "\n".join(links) +
                                       "\n</body></html>\n").encode()
@@ -160,7 +162,9 @@ class PackageIndex:
                 entry["requires-python"] = f.requires_python
             meta: object = ({"sha256": hashlib.sha256(f.metadata).hexdigest()}
                             if f.metadata is not None and self.metadata_files else False)
-            entry["core-metadata"] = entry["dist-info-metadata"] = meta
+            entry["core-metadata"] = meta
+            if not self.pep714_only:
+                entry["dist-info-metadata"] = meta
             if f.upload_time:
                 entry["upload-time"] = f.upload_time
             entry["size"] = len(f.data)

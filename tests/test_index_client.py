@@ -184,7 +184,14 @@ def test_files_carry_their_digests_for_hash_locks(index: PackageIndex) -> None:
     assert Index(pipconf.index_urls()).dists("numpyro") == [dist]  # from the cache, the same
 
 
-def test_a_metadata_file_that_does_not_match_its_digest_is_not_trusted(index: PackageIndex) -> None:
+@pytest.mark.parametrize("json_api, pep714_only", [(True, False), (False, False), (True, True), (False, True)])
+def test_a_metadata_file_that_does_not_match_its_digest_is_not_trusted(index: PackageIndex, json_api: bool,
+                                                                       pep714_only: bool, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    index.json_api, index.pep714_only = json_api, pep714_only
+    assert Index(pipconf.index_urls()).metadata("numpyro", Version("0.7.0")).requires_dist[0] == "jax>=0.2.13"
+    assert any(p.endswith(".metadata") for p in index.hits)  # the metadata file, by either name
+    index.hits.clear()
     real = index.body
 
     def tampered(path: str, accept: str = "") -> tuple[int, str, bytes]:
@@ -194,6 +201,7 @@ def test_a_metadata_file_that_does_not_match_its_digest_is_not_trusted(index: Pa
         return status, kind, data
 
     index.body = tampered  # type: ignore[method-assign]
+    monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(tmp_path / "cold"))  # not the answer read above
     with pytest.raises(Exception, match="numpyro-0.7.0-py3-none-any.whl does not match the sha256 digest"):
         Index(pipconf.index_urls()).metadata("numpyro", Version("0.7.0"))
 
