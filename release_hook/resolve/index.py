@@ -26,7 +26,7 @@ from release_hook.resolve.client import Client, network_errors
 from release_hook.resolve.dist_files import Metadata
 from release_hook.resolve.listing import Listing, Source, version_of
 
-__all__ = ["Dist", "Index", "IndexUnavailable", "Metadata"]
+__all__ = ["Dist", "Index", "IndexUnavailable", "Metadata", "NotOnIndex"]
 
 PAGE_TTL = 600.0  # a project's list of releases changes with each release
 LINKS_TTL = 86400.0  # jax's find-links pages stopped changing with jaxlib 0.4.29
@@ -36,6 +36,10 @@ T = TypeVar("T")
 
 class IndexUnavailable(UserError):
     """The index or page could not be read (down, offline, timed out, answered garbage)."""
+
+
+class NotOnIndex(UserError):
+    """The index answered, and has no such release (not uploaded yet, or a typo)."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ class _Remembered:
             except (InvalidVersion, TypeError, ValueError, KeyError):
                 pass  # not trusted: read again
         if self.offline:
-            raise IndexUnavailable(f"--offline, and no cached copy of {what}")
+            raise IndexUnavailable(f"--offline, and no cached {what}")
         value = read()
         cache.put(key, encode(value))
         self.memo[key] = value
@@ -170,7 +174,7 @@ class Index:
     def dists(self, project: str) -> list[Dist]:
         """Every file of every release of `project` on the configured indexes and pages."""
         project = canonicalize_name(project)
-        found = self._cached(f"dists {project} {self._key()}", PAGE_TTL, f"{project}'s releases",
+        found = self._cached(f"dists {project} {self._key()}", PAGE_TTL, f"copy of {project}'s releases",
                              lambda: self._read_dists(project), lambda ds: [d.to_json() for d in ds],
                              lambda v: [Dist.from_json(d) for d in v], source=(project, "cache"))
         self.answered.setdefault(project, "index")
@@ -206,7 +210,7 @@ class Index:
         """A published release's core metadata (its metadata file, else read from its file)."""
         project = canonicalize_name(project)
         return self._cached(f"metadata {project} {version} {self._key()}", None,
-                            f"{project} {version}'s metadata",
+                            f"metadata of {project} {version}",
                             lambda: self._read_release(project, version, "metadata", ""),
                             Metadata.to_json, _metadata_from_json)
 
@@ -214,7 +218,7 @@ class Index:
         """A text file of a release's source archive (old jax sdists carry no Requires-Dist)."""
         project = canonicalize_name(project)
         found = self._cached(f"sdist {project} {version} {suffix} {self._key()}", None,
-                             f"{project} {version}'s {suffix}",
+                             f"copy of {project} {version}'s {suffix}",
                              lambda: self._read_release(project, version, f"source ({suffix})", suffix),
                              lambda text: {"text": text}, lambda v: v["text"])
         return found
@@ -231,14 +235,14 @@ class Index:
                         return dist_files.metadata(self.client, files[0])
         if member:
             return None
-        raise UserError(f"{project} {version} is not on the package index "
-                        f"({', '.join(said.host(s.url) for s in self.listing.sources)})")
+        raise NotOnIndex(f"{project} {version} is not on the package index "
+                         f"({', '.join(said.host(s.url) for s in self.listing.sources)})")
 
     # -- find-links pages, and whether an address answers ------------------------------------------
 
     def find_links(self, url: str) -> tuple[str, ...]:
         """The jaxlib wheel file names (without folders) listed on a flat find-links page."""
-        return self._cached(f"find-links files {url}", LINKS_TTL, url, lambda: self._read_links(url),
+        return self._cached(f"find-links files {url}", LINKS_TTL, f"copy of {url}", lambda: self._read_links(url),
                             list, _names, source=(url, "find-links cache"))
 
     def _read_links(self, url: str) -> tuple[str, ...]:
