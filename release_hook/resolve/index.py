@@ -35,7 +35,7 @@ T = TypeVar("T")
 
 
 class IndexUnavailable(UserError):
-    """The index or page could not be read (down, offline, timed out, answered garbage)."""
+    """The index or page could not be read (down, offline, timed out)."""
 
 
 class NotOnIndex(UserError):
