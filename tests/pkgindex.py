@@ -318,12 +318,13 @@ def serve(index: PackageIndex, tls: ssl.SSLContext | None = None) -> tuple[Threa
 @contextlib.contextmanager
 def served_as_pips_index(index: PackageIndex, monkeypatch: Any, timeout: str = "5") -> Iterator[PackageIndex]:
     """Serve `index` on loopback as the only index pip (and so the tool) reads: this machine's
-    pip configuration (find-links, extra indexes, constraints) is set aside."""
+    pip configuration (files and PIP_* variables: find-links, extra indexes, retries, a
+    certificate...) is set aside."""
     server, _ = serve(index)
+    for name in [n for n in os.environ if n.startswith("PIP_")]:  # retries, cert, no-index, ...
+        monkeypatch.delenv(name)
     monkeypatch.setenv("PIP_INDEX_URL", index.url)
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    for name in ("PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX"):
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RELEASE_HOOK_TIMEOUT", timeout)
     try:
         yield index
