@@ -43,12 +43,19 @@ class _Store:
 
     def __init__(self) -> None:
         # (file, its inode, pid): a forked child opens its own; a file removed (the folder
-        # deleted by hand) is opened anew
+        # deleted by hand) is opened anew when a run begins (recheck)
         self.where: tuple[str, int, int] | None = None
+        self.settings: tuple[str | None, ...] | None = None  # what chose the file, and the pid
+        self.recheck = True
         self.db: sqlite3.Connection | None = None
         self.evicted = False
 
     def connection(self) -> sqlite3.Connection | None:
+        settings = (os.environ.get("RELEASE_HOOK_CACHE_DIR"), os.environ.get("XDG_CACHE_HOME"),
+                    os.environ.get("HOME"), str(os.getpid()))
+        if settings == self.settings and not self.recheck:
+            return self.db  # asked per Dockerfile: no stat each time
+        self.settings, self.recheck = settings, False
         file = path()
         try:
             inode = os.stat(file).st_ino
@@ -105,12 +112,12 @@ class _Store:
         if _corrupt(error):
             self.close()
             self._replace(path())
-            self.where = None
 
     def close(self) -> None:
         if self.db is not None:
             self.db.close()
         self.db = None
+        self.where, self.recheck = None, True
 
 
 def _corrupt(error: sqlite3.Error) -> bool:
@@ -123,6 +130,12 @@ def _corrupt(error: sqlite3.Error) -> bool:
 
 
 _store = _Store()
+
+
+def begin_run() -> None:
+    """A run begins: the store's file is looked for again (a user may have removed the folder
+    since this process last used it), once, not on every lookup."""
+    _store.recheck = True
 
 
 @contextlib.contextmanager
@@ -144,8 +157,24 @@ def _namespaced(key: str) -> str:
 
 def get(key: str, max_age: float | None) -> Any | None:
     """The cached value, if present, whole, for this key, and younger than max_age seconds."""
-    found = get_many([key], max_age)
-    return found.get(key)
+    db = _store.connection()
+    if db is None:
+        return None
+    stored = _namespaced(key)
+    try:
+        row = db.execute("SELECT written, used, value FROM entries WHERE key = ?", (stored,)).fetchone()
+        if row is None or (max_age is not None and time.time() - row[0] > max_age):
+            return None
+        value = json.loads(row[2])
+        if time.time() - row[1] > TOUCH_AFTER:  # in use: not the oldest to evict
+            with _writing(db):
+                db.execute("UPDATE entries SET used = ? WHERE key = ?", (time.time(), stored))
+        return value
+    except ValueError:
+        return None  # not trusted: read again and overwritten
+    except sqlite3.Error as e:
+        _store.failed(e)
+        return None
 
 
 def get_many(keys: Iterable[str], max_age: float | None = None) -> dict[str, Any]:

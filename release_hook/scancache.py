@@ -9,7 +9,6 @@ and the file is parsed again. `RELEASE_HOOK_NO_CACHE=1` turns it off.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import replace
 from typing import Any
@@ -25,9 +24,11 @@ class ScanCache:
         self.package = package
         self.added: dict[str, Any] = {}  # new entries, stored together by save()
         self.enabled = not os.environ.get("RELEASE_HOOK_NO_CACHE")
+        cache.begin_run()
 
     def scan(self, path: str, text: str, data: bytes) -> Scan:
-        key = json.dumps(["scan", self.package, path, hashlib.sha256(data).hexdigest()])
+        # the digest has a fixed length and the package no space: the path, last, is all the rest
+        key = f"scan {self.package} {hashlib.sha256(data).hexdigest()} {path}"
         entry = cache.get(key, None) if self.enabled else None
         if isinstance(entry, dict):
             try:

@@ -137,6 +137,7 @@ class Index:
 
     def __post_init__(self) -> None:
         self._cached = _Remembered(self.offline, self.answered).get
+        cache.begin_run()
 
     def _reading(self, what: str, source: Source, project: Optional[str] = None) -> ContextManager[None]:
         return _reading(what, source, project, self.client.timeout)
