@@ -30,7 +30,7 @@ class ScanCache:
         # the digest has a fixed length and the package no space: the path, last, is all the rest
         key = f"scan {self.package} {hashlib.sha256(data).hexdigest()} {path}"
         entry = cache.get(key, None) if self.enabled else None
-        if isinstance(entry, dict):
+        if entry is not None:  # whatever JSON _encode made; _decode refuses what does not fit
             try:
                 return _decode(entry, path, text)
             except (KeyError, TypeError, ValueError, IndexError):
