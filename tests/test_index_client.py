@@ -307,3 +307,13 @@ def test_pips_find_links_pages_are_read_as_pip_reads_them(index: PackageIndex,
     assert found.metadata("jaxlib", Version("0.4.30")).requires_dist == ("numpy>=1.22",)
     assert 0 < wheel_bytes(index) < 200_000
     assert [d.filename for d in found.dists("numpyro")] == ["numpyro-0.7.0-py3-none-any.whl"]  # the index too
+
+
+def test_no_index_is_honoured_as_pip_does(index: PackageIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # and PIP_INDEX_URL still names the loopback index
+    with pytest.raises(IndexUnavailable, match="no package index to read: pip's configuration says no-index"):
+        Index(pipconf.index_urls()).dists("numpyro")
+    assert index.hits == []
+    monkeypatch.setenv("PIP_FIND_LINKS", index.link_url("jax_releases.html"))  # a page pip would read
+    assert [d.filename for d in Index(pipconf.index_urls()).dists("jaxlib")] == [
+        "jaxlib-0.1.65+cuda111-cp39-none-manylinux2010_x86_64.whl"]

@@ -153,18 +153,21 @@ class Index:
     @property
     def listing(self) -> Listing:
         if self._listing is None:
-            self._listing = Listing.of(self.client, self.urls, self._links())
+            if self.links is None:
+                from release_hook.resolve.pipconf import settings
+
+                self.links = [u for u in settings().find_links if u.startswith(("http://", "https://"))]
+            self._listing = Listing.of(self.client, self.urls, self.links)
         return self._listing
 
-    def _links(self) -> list[str]:
-        if self.links is None:
-            from release_hook.resolve.pipconf import settings
-
-            self.links = [u for u in settings().find_links if u.startswith(("http://", "https://"))]
-        return self.links
+    def _sources(self) -> list[Source]:
+        if not self.listing.sources:
+            raise IndexUnavailable("no package index to read: pip's configuration says no-index and names "
+                                   "no find-links page on http(s)")
+        return self.listing.sources
 
     def _key(self) -> str:
-        return " ".join(self.urls + self._links())
+        return " ".join(s.url for s in self.listing.sources)
 
     def _files(self, project: str, source: Source, version: Optional[Version] = None) -> Optional[list[Any]]:
         with _progress(f"{project} from {source.where()}"):
@@ -184,7 +187,7 @@ class Index:
     def _read_dists(self, project: str) -> list[Dist]:
         found: list[Dist] = []
         missing: list[str] = []  # why each source had nothing
-        for source in self.listing.sources:
+        for source in self._sources():
             with self._reading(f"{project}'s releases", source, project):
                 files = self._files(project, source)
             if files is None:
@@ -225,7 +228,7 @@ class Index:
         return found
 
     def _read_release(self, project: str, version: Version, what: str, member: str) -> Any:
-        for source in self.listing.sources:
+        for source in self._sources():
             with self._reading(f"{project} {version} {what}", source, project):
                 files = [p for p in self._files(project, source, version) or ()
                          if not member or p.filename.endswith(".tar.gz")]
