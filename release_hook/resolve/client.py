@@ -96,9 +96,12 @@ class Client:
             from release_hook.resolve.index_errors import quiet_parsers
 
             quiet_parsers()
+            # pip's retries when it has them; ours retry a refused or reset connection and a
+            # failing status once, not a read that timed out (a slow server is waited for once)
             retries = self.conf.retries if self.conf.retries is not None else DEFAULT_RETRIES
+            read = None if self.conf.retries is not None else 0
             # raise_on_status=False: the last answer's status is reported, not "too many retries"
-            retry = Retry(total=retries, status_forcelist=RETRY_STATUSES, backoff_factor=0.25,
+            retry = Retry(total=retries, read=read, status_forcelist=RETRY_STATUSES, backoff_factor=0.25,
                           raise_on_status=False, allowed_methods=frozenset({"GET", "HEAD"}))
             session = requests.Session()
             for scheme in ("http://", "https://"):
