@@ -65,14 +65,20 @@ class _Store:
         if self.where != where:
             self.close()
             self.evicted = False
-            try:
-                self.db = self._open(file)
-            except sqlite3.DatabaseError as e:
-                # not a database (a torn or foreign file): start anew; busy or read-only: no
-                # cache this run, every answer is read again
-                self.db = self._replace(file) if _corrupt(e) else None
-            except OSError:
-                self.db = None
+            deadline = time.monotonic() + _BUSY_MS / 1000
+            while True:
+                try:
+                    self.db = self._open(file)
+                except sqlite3.DatabaseError as e:
+                    if _busy(e) and time.monotonic() < deadline:
+                        time.sleep(0.02)  # another run is creating the store: sqlite does not wait here
+                        continue
+                    # not a database (a torn or foreign file): start anew; read-only, or busy for
+                    # too long: no cache this run, every answer is read again
+                    self.db = self._replace(file) if _corrupt(e) else None
+                except OSError:
+                    self.db = None
+                break
             try:
                 self.where = (file, os.stat(file).st_ino, os.getpid())
             except OSError:
@@ -118,6 +124,13 @@ class _Store:
             self.db.close()
         self.db = None
         self.where, self.recheck = None, True
+
+
+def _busy(error: sqlite3.Error) -> bool:
+    name = getattr(error, "sqlite_errorname", None)  # Python 3.11+
+    if name is not None:
+        return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+    return "locked" in str(error) or "busy" in str(error)
 
 
 def _corrupt(error: sqlite3.Error) -> bool:

@@ -136,3 +136,29 @@ def test_a_store_busy_with_another_run_is_waited_for_never_replaced(monkeypatch:
     assert cache.get("theirs", None) == 1 and cache.get("mine", None) is None
     cache.put("mine", 2)
     assert cache.get("mine", None) == 2
+
+
+WRITER = """
+import sys, time
+from release_hook import cache
+start = float(sys.argv[2])
+while time.time() < start:
+    time.sleep(0.001)
+cache.put_many({f"{sys.argv[1]} {n}": n for n in range(50)})
+"""
+
+
+def test_runs_that_create_the_store_at_the_same_moment_lose_nothing(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """sqlite refuses at once (it does not wait) a connection that would read a store another
+    process is creating: the run tries again rather than working without its cache."""
+    import time
+
+    for round in range(2):  # the race is won or lost in a millisecond: two rounds, five runs
+        monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(tmp_path / f"store-{round}"))
+        start = str(time.time() + 0.4)
+        runs = [subprocess.Popen([sys.executable, "-c", WRITER, tag, start], env=os.environ.copy())
+                for tag in "abcde"]
+        assert [r.wait(timeout=60) for r in runs] == [0] * 5
+        found = cache.get_many([f"{tag} {n}" for tag in "abcde" for n in range(50)])
+        assert len(found) == 250
