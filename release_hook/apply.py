@@ -6,6 +6,7 @@ import re
 import os
 import stat
 import tempfile
+import time
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -43,7 +44,7 @@ def check_instructions(plan: FilePlan) -> None:
     from dockerfile_parse import DockerfileParser
 
     def shape(text: str) -> list[tuple[str, int, int]]:
-        parser = DockerfileParser(fileobj=io.BytesIO(encode(text.lstrip("\ufeff"))))
+        parser = DockerfileParser(fileobj=io.StringIO(text.lstrip("\ufeff")))
         return [(s["instruction"], s["startline"], s["endline"]) for s in parser.structure]
 
     if shape(plan.old_text) != shape(plan.new_text):
@@ -68,19 +69,54 @@ def prepare(plans: Sequence[FilePlan], originals: dict[str, bytes]) -> list[Prep
 
 
 def _remove_stale_temps(targets: Sequence[str]) -> None:
-    """Temporary files an earlier, killed run left beside these files."""
+    """Temporary files that a killed run left beside these files.
+
+    A temporary file's name carries the process that writes it (`.NAME.PID.RANDOM.release-hook`):
+    one of a process still running is another sync at work beside this one and stays. One of
+    an older release of this tool, without a process number, goes once it is an hour old."""
     by_folder: dict[str, set[str]] = {}
     for target in targets:
         folder, name = os.path.split(target)
         by_folder.setdefault(folder or ".", set()).add(name)
     for folder, names in by_folder.items():
         for entry in os.listdir(folder):
-            if entry.startswith(".") and entry.endswith(SUFFIX) and \
-                    entry[1:].rsplit(".", 2)[0] in names:
+            if not (entry.startswith(".") and entry.endswith(SUFFIX)):
+                continue
+            parts = entry[1:-len(SUFFIX)].rsplit(".", 2)
+            path = os.path.join(folder, entry)
+            if len(parts) == 3 and parts[0] in names and parts[1].isdigit():
+                stale = not _alive(int(parts[1]))
+            elif parts[0] in names:
+                stale = _age(path) > LEGACY_TEMP_AGE
+            else:
+                continue
+            if stale:
                 try:
-                    os.unlink(os.path.join(folder, entry))
+                    os.unlink(path)
                 except OSError:
                     pass
+
+
+LEGACY_TEMP_AGE = 3600.0
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _age(path: str) -> float:
+    try:
+        return time.time() - os.stat(path).st_mtime
+    except OSError:
+        return 0.0
 
 
 def write_all(prepared: Sequence[Prepared]) -> None:
@@ -120,7 +156,7 @@ def write_all(prepared: Sequence[Prepared]) -> None:
 
 def _temp_with(target: str, data: bytes) -> str:
     folder, name = os.path.split(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=SUFFIX, dir=folder or ".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=SUFFIX, dir=folder or ".")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

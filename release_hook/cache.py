@@ -1,16 +1,30 @@
-"""What is worth keeping between runs (index answers, Dockerfile scans), in the user's cache folder.
+"""What is worth keeping between runs (index answers, decisions, Dockerfile scans): one store in
+the user's cache folder, safe for runs that share it.
 
-Entries are whole JSON files written atomically; one that does not parse, or has not the
-expected shape, is ignored and rebuilt, never trusted.
+One sqlite database, as pre-commit's store keeps one: sqlite's own locking with a write-ahead
+log and a busy timeout, so that two runs at once neither lose each other's entries nor read half
+of one. Every key is stored under a digest of this tool's source files: what an older reader
+stored is never taken for what this one would read. Values are JSON; one that does not load is
+a miss, and a database that is not one is replaced. Past MAX_ENTRIES the oldest go.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-import tempfile
+import sqlite3
 import time
-from typing import Any
+from typing import Any, Iterable, Iterator, Mapping
+
+MAX_ENTRIES = 60_000  # scans are most of them: about 1 KB each
+TOUCH_AFTER = 86400.0  # an entry read is marked recent again at most once a day (a write)
+_BUSY_MS = 10_000
+_FILE = "cache.sqlite3"
+# written: for the callers' ages (a page list is trusted 10 minutes); used: for eviction.
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, written REAL NOT NULL, "
+           "used REAL NOT NULL, value TEXT NOT NULL) WITHOUT ROWID",
+           "CREATE INDEX IF NOT EXISTS entries_used ON entries (used)")
 
 
 def folder() -> str:
@@ -20,31 +34,268 @@ def folder() -> str:
     return os.path.join(base, "release-hook")
 
 
-def _path(key: str) -> str:
-    return os.path.join(folder(), hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")
+def path() -> str:
+    return os.path.join(folder(), _FILE)
+
+
+class _Store:
+    """This process's connection to the store in the current folder (one at a time)."""
+
+    def __init__(self) -> None:
+        # (file, its inode, pid): a forked child opens its own; a file removed (the folder
+        # deleted by hand) is opened anew when a run begins (recheck)
+        self.where: tuple[str, int, int] | None = None
+        self.settings: tuple[str | None, ...] | None = None  # what chose the file, and the pid
+        self.recheck = True
+        self.db: sqlite3.Connection | None = None
+        self.evicted = False
+
+    def connection(self) -> sqlite3.Connection | None:
+        settings = (os.environ.get("RELEASE_HOOK_CACHE_DIR"), os.environ.get("XDG_CACHE_HOME"),
+                    os.environ.get("HOME"), str(os.getpid()))
+        if settings == self.settings and not self.recheck:
+            return self.db  # asked per Dockerfile: no stat each time
+        self.settings, self.recheck = settings, False
+        file = path()
+        try:
+            inode = os.stat(file).st_ino
+        except OSError:
+            inode = -1
+        where = (file, inode, os.getpid())
+        if self.where != where:
+            self.close()
+            self.evicted = False
+            deadline = time.monotonic() + _BUSY_MS / 1000
+            while True:
+                try:
+                    self.db = self._open(file)
+                except sqlite3.DatabaseError as e:
+                    if _busy(e) and time.monotonic() < deadline:
+                        time.sleep(0.02)  # another run is creating the store: sqlite does not wait here
+                        continue
+                    # not a database (a torn or foreign file): start anew; read-only, or busy for
+                    # too long: no cache this run, every answer is read again
+                    self.db = self._replace(file) if _corrupt(e) else None
+                except OSError:
+                    self.db = None
+                break
+            try:
+                self.where = (file, os.stat(file).st_ino, os.getpid())
+            except OSError:
+                self.where = (file, -1, os.getpid())  # not tried again while the file is missing
+        return self.db
+
+    @staticmethod
+    def _open(file: str) -> sqlite3.Connection:
+        os.makedirs(os.path.dirname(file), exist_ok=True)
+        db = sqlite3.connect(file, timeout=_BUSY_MS / 1000, isolation_level=None)
+        try:
+            db.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoints, never torn
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'entries'").fetchone() is None:
+                for statement in _SCHEMA:
+                    db.execute(statement)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _replace(self, file: str) -> sqlite3.Connection | None:
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(file + suffix)
+            except OSError:
+                pass
+        try:
+            return self._open(file)
+        except (sqlite3.Error, OSError):
+            return None
+
+    def failed(self, error: sqlite3.Error) -> None:
+        """A query failed: a store found damaged is replaced for the next use; a busy one is left."""
+        if _corrupt(error):
+            self.close()
+            self._replace(path())
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+        self.db = None
+        self.where, self.recheck = None, True
+
+
+def _busy(error: sqlite3.Error) -> bool:
+    name = getattr(error, "sqlite_errorname", None)  # Python 3.11+
+    if name is not None:
+        return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+    return "locked" in str(error) or "busy" in str(error)
+
+
+def _corrupt(error: sqlite3.Error) -> bool:
+    """SQLITE_NOTADB or SQLITE_CORRUPT; never a locked or busy store (another run's)."""
+    name = getattr(error, "sqlite_errorname", None)  # Python 3.11+
+    if name is not None:
+        return name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT"))
+    text = str(error)
+    return "file is not a database" in text or "malformed" in text
+
+
+_store = _Store()
+
+
+def begin_run() -> None:
+    """A run begins: the store's file is looked for again (a user may have removed the folder
+    since this process last used it), once, not on every lookup."""
+    _store.recheck = True
+
+
+@contextlib.contextmanager
+def _writing(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction, taking the write lock at once (waiting up to the busy timeout)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def _namespaced(key: str) -> str:
+    return f"{code_digest()} {key}"
 
 
 def get(key: str, max_age: float | None) -> Any | None:
     """The cached value, if present, whole, for this key, and younger than max_age seconds."""
+    db = _store.connection()
+    if db is None:
+        return None
+    stored = _namespaced(key)
     try:
-        with open(_path(key), encoding="utf-8") as f:
-            entry = json.load(f)
-        if not isinstance(entry, dict) or entry.get("key") != key or "value" not in entry:
+        row = db.execute("SELECT written, used, value FROM entries WHERE key = ?", (stored,)).fetchone()
+        if row is None or (max_age is not None and time.time() - row[0] > max_age):
             return None
-        if max_age is not None and time.time() - float(entry["time"]) > max_age:
-            return None
-        return entry["value"]
-    except (OSError, ValueError, TypeError, KeyError):
+        value = json.loads(row[2])
+        if time.time() - row[1] > TOUCH_AFTER:  # in use: not the oldest to evict
+            with _writing(db):
+                db.execute("UPDATE entries SET used = ? WHERE key = ?", (time.time(), stored))
+        return value
+    except ValueError:
+        return None  # not trusted: read again and overwritten
+    except sqlite3.Error as e:
+        _store.failed(e)
         return None
 
 
-def put(key: str, value: Any) -> None:
-    path = _path(key)
+def get_many(keys: Iterable[str], max_age: float | None = None) -> dict[str, Any]:
+    """The cached values of these keys that are present, whole and young enough."""
+    db = _store.connection()
+    keys = list(keys)
+    if db is None or not keys:
+        return {}
+    out: dict[str, Any] = {}
+    stale: list[str] = []
+    now = time.time()
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"key": key, "time": time.time(), "value": value}, f)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache that cannot be written only costs a later read
+        for start in range(0, len(keys), 500):
+            chunk = [_namespaced(k) for k in keys[start:start + 500]]
+            rows = db.execute(f"SELECT key, written, used, value FROM entries WHERE key IN "
+                              f"({','.join('?' * len(chunk))})", chunk).fetchall()
+            for stored, written, used, text in rows:
+                if max_age is not None and now - written > max_age:
+                    continue
+                try:
+                    out[stored.split(" ", 1)[1]] = json.loads(text)
+                except ValueError:
+                    continue  # not trusted: read again and overwritten
+                if now - used > TOUCH_AFTER:
+                    stale.append(stored)
+        if stale:  # in use: not the oldest to evict
+            with _writing(db):
+                db.executemany("UPDATE entries SET used = ? WHERE key = ?", [(now, k) for k in stale])
+    except sqlite3.Error as e:
+        _store.failed(e)
+        return out
+    return out
+
+
+def put(key: str, value: Any) -> None:
+    put_many({key: value})
+
+
+def put_many(items: Mapping[str, Any]) -> None:
+    """Store entries in one transaction; a store that cannot be written only costs a later read."""
+    db = _store.connection()
+    if db is None or not items:
+        return
+    now = time.time()
+    rows = [(_namespaced(k), now, now, json.dumps(v, separators=(",", ":"))) for k, v in items.items()]
+    try:
+        with _writing(db):
+            db.executemany("INSERT OR REPLACE INTO entries (key, written, used, value) VALUES (?, ?, ?, ?)",
+                           rows)
+        if not _store.evicted:
+            _store.evicted = True
+            _evict(db)
+    except sqlite3.Error as e:
+        _store.failed(e)
+
+
+def _evict(db: sqlite3.Connection) -> None:
+    """Keep the store bounded: past MAX_ENTRIES, the oldest tenth goes (once per run)."""
+    (count,) = db.execute("SELECT count(*) FROM entries").fetchone()
+    if count > MAX_ENTRIES:
+        excess = count - MAX_ENTRIES + MAX_ENTRIES // 10
+        with _writing(db):
+            db.execute("DELETE FROM entries WHERE key IN (SELECT key FROM entries ORDER BY used LIMIT ?)",
+                       (excess,))
+
+
+_digest: str | None = None
+
+
+def code_digest() -> str:
+    """A digest of release_hook's source and data files: what read a cached entry.
+
+    Hashing the sources costs a few milliseconds, so the digest is kept per signature of the
+    files' names, sizes and modification times; a file changed in place changes its time."""
+    global _digest
+    if _digest is None:
+        root = os.path.dirname(os.path.abspath(__file__))
+        files = []
+        for top, dirs, names in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(names):
+                if name.endswith((".py", ".json")):
+                    full = os.path.join(top, name)
+                    st = os.stat(full)
+                    files.append((os.path.relpath(full, root), st.st_size, st.st_mtime_ns))
+        signature = "code " + hashlib.sha256(repr(files).encode()).hexdigest()
+        _digest = _code_digest_by_signature(signature, root, [f[0] for f in files])
+    return _digest
+
+
+def _code_digest_by_signature(signature: str, root: str, files: list[str]) -> str:
+    db = _store.connection()
+    try:
+        row = db.execute("SELECT value FROM entries WHERE key = ?", (signature,)).fetchone() if db else None
+        if row is not None and isinstance(json.loads(row[0]), str):
+            return str(json.loads(row[0]))
+    except (sqlite3.Error, ValueError):
+        pass
+    h = hashlib.sha256()
+    for rel in files:
+        with open(os.path.join(root, rel), "rb") as f:
+            h.update(rel.encode() + b"\0" + f.read() + b"\0")
+    digest = h.hexdigest()[:16]
+    if db is not None:
+        try:
+            with _writing(db):
+                db.execute("INSERT OR REPLACE INTO entries (key, written, used, value) VALUES (?, ?, ?, ?)",
+                           (signature, time.time(), time.time(), json.dumps(digest)))
+        except sqlite3.Error:
+            pass
+    return digest

@@ -1,82 +1,51 @@
 """Scans of Dockerfiles kept by content, so that a file read before is not parsed again.
 
 The hooks read the same files on every push; a scan depends only on the file's bytes, its path,
-the released package's name and this tool's version, which together are the key. Entries are
-JSON in one file of the user's cache folder, written atomically; one that does not load is
-ignored and the file is parsed again.
+the released package's name and the code that read it (the store keys every entry by a digest
+of this tool's sources), which together are the key. Each file is looked up by its key in the
+shared store (`cache.py`), never the whole store loaded; an entry that does not load is ignored
+and the file is parsed again. `RELEASE_HOOK_NO_CACHE=1` turns it off.
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import tempfile
 from functools import lru_cache
 from typing import Any
 
-from release_hook import __version__, cache
+from release_hook import cache
 from release_hook.dockerfile import parse
 from release_hook.found import (Chars, Evidence, FileArg, Note, Pin, PipInstall, Placement, Requirement, Scan,
                                 StageFacts)
-
-KEEP = 50_000  # entries kept beyond the ones this run used
-
-
-def _path(root: str) -> str:
-    """One file per repository, so that one large repository does not slow down the others."""
-    digest = hashlib.sha256(os.path.realpath(root).encode()).hexdigest()[:16]
-    return os.path.join(cache.folder(), f"scans-{digest}.json")
 
 
 class ScanCache:
     def __init__(self, package: str, root: str) -> None:
         self.package = package
-        self.path = _path(root)
-        self.entries: dict[str, Any] = {}
-        self.used: dict[str, Any] = {}
-        self.added = False
-        if os.environ.get("RELEASE_HOOK_NO_CACHE"):
-            self.enabled = False
-            return
-        self.enabled = True
-        try:
-            with open(self.path, encoding="utf-8") as f:
-                loaded = json.load(f)
-            if isinstance(loaded, dict) and loaded.get("version") == __version__:
-                self.entries = loaded.get("scans", {})
-        except (OSError, ValueError):
-            pass
+        self.added: dict[str, Any] = {}  # new entries, stored together by save()
+        self.enabled = not os.environ.get("RELEASE_HOOK_NO_CACHE")
+        cache.begin_run()
 
     def scan(self, path: str, text: str, data: bytes) -> Scan:
-        key = f"{self.package}\0{path}\0{hashlib.sha256(data).hexdigest()}"
-        entry = self.entries.get(key)
-        if entry is not None:
+        # the digest has a fixed length and the package no space: the path, last, is all the rest
+        key = f"scan {self.package} {hashlib.sha256(data).hexdigest()} {path}"
+        entry = cache.get(key, None) if self.enabled else None
+        if entry is not None:  # whatever JSON _encode made; _decode refuses what does not fit
             try:
-                found = _decode(entry, path, text)
-                self.used[key] = entry
-                return found
+                return _decode(entry, path, text)
             except (KeyError, TypeError, ValueError, IndexError):
                 pass  # not trusted: parsed again below
         from release_hook.walk import walk  # only on a miss: a warm run never loads the walker
 
         found = walk(parse(text, path), self.package)
-        self.used[key] = _encode(found)
-        self.added = True
+        if self.enabled:
+            self.added[key] = _encode(found)
         return found
 
     def save(self) -> None:
-        if not self.enabled or not self.added:
-            return
-        kept = dict(list((k, v) for k, v in self.entries.items() if k not in self.used)[-KEEP:])
-        kept.update(self.used)
-        try:
-            os.makedirs(cache.folder(), exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=cache.folder(), suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"version": __version__, "scans": kept}, f, separators=(",", ":"))
-            os.replace(tmp, self.path)
-        except OSError:
-            pass  # a cache that cannot be written only costs a parse next time
+        if self.added:
+            cache.put_many(self.added)
+            self.added = {}
 
 
 def _runs(origin: tuple[int, ...]) -> list[list[int]]:

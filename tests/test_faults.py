@@ -6,6 +6,7 @@ import errno
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,141 @@ def test_index_faults(cli, tmp_path: Path, index: PackageIndex, fault: str | Non
         index.faults.clear()
         assert cli("sync", "Dockerfile", "--version", "0.6.0", "--no-commit").code == 0
         assert "jax==0.2.10 numpyro==0.6.0" in path.read_text()
+
+
+# -- runs at the same time -------------------------------------------------------------------------
+
+GATED = """
+import os, sys, time
+gate, ready = sys.argv[1], sys.argv[2]
+real = os.replace
+def waiting(src, dst, *args, **kwargs):
+    if "Dockerfile" in str(dst) and not os.path.exists(ready):
+        open(ready, "w").close()  # its temporary files are written: let the other run start
+        deadline = time.monotonic() + 60
+        while not os.path.exists(gate) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    return real(src, dst, *args, **kwargs)
+os.replace = waiting
+from release_hook.cli import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def test_a_sync_leaves_the_temporary_files_of_a_live_sync_alone(tmp_path: Path) -> None:
+    """Run A has written its temporary files and waits to rename them; run B syncs the same
+    files meanwhile and must not remove A's files; then A finishes."""
+    paths = files(tmp_path)
+    args = ["sync", *map(str, paths), "--version", "0.7.0", "--no-commit"]
+    gate, ready = tmp_path / "gate", tmp_path / "ready"
+    a = subprocess.Popen([sys.executable, "-c", GATED, str(gate), str(ready), *args], cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists() and a.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        temps = sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".release-hook"))
+        assert len(temps) == len(paths), temps
+        b = subprocess.run([sys.executable, "-m", "release_hook", *args], capture_output=True, text=True,
+                           cwd=tmp_path)
+        assert b.returncode == 0, b.stderr
+        assert temps == sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".release-hook"))
+    finally:
+        gate.touch()
+        out, err = a.communicate(timeout=60)
+    assert a.returncode == 0, err
+    assert [p.read_text() for p in paths] == [NEW.format(n=n) for n in range(len(paths))]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".release-hook")]
+
+
+def test_a_temporary_file_of_a_dead_run_goes_and_an_old_unnamed_one_after_an_hour(tmp_path: Path) -> None:
+    from release_hook import apply
+
+    target = tmp_path / "Dockerfile"
+    target.write_text(OLD.format(n=0))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    left = tmp_path / f".Dockerfile.{dead}.abcd1234{apply.SUFFIX}"
+    legacy_new = tmp_path / f".Dockerfile.k2j3h4g5{apply.SUFFIX}"
+    legacy_old = tmp_path / f".Dockerfile.q9w8e7r6{apply.SUFFIX}"
+    other = tmp_path / f".Other.{dead}.abcd1234{apply.SUFFIX}"
+    for p in (left, legacy_new, legacy_old, other):
+        p.write_text("partial")
+    os.utime(legacy_old, (time.time() - 7200, time.time() - 7200))
+    apply._remove_stale_temps([str(target)])
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == sorted(
+        ["Dockerfile", legacy_new.name, other.name])
+
+
+def test_two_syncs_at_once_on_one_repository_and_one_cache_lose_nothing(
+        cli, tmp_path: Path, index: PackageIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes sync disjoint halves of one repository at the same moment, sharing the
+    cache: afterwards every file's scan is in the cache (a later run parses none of them)."""
+    root = tmp_path / "repo"
+    (root / "a").mkdir(parents=True)
+    (root / "b").mkdir()
+    (root / "setup.cfg").write_text("[release_hook]\nrequirements = index\n")
+    halves: dict[str, list[str]] = {}
+    old = "FROM python:3.11\n# {} {}\nRUN pip install jax==0.2.9 numpyro==0.5.0\n"
+    for half in ("a", "b"):
+        halves[half] = []
+        for n in range(60):
+            p = root / half / f"{n}.Dockerfile"
+            p.write_text(old.format(half, n))
+            halves[half].append(str(p.relative_to(root)))
+    env = dict(os.environ)
+    runs = [subprocess.Popen([sys.executable, "-m", "release_hook", "sync", *halves[h], "--version", "0.6.0",
+                              "--no-commit"], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for h in ("a", "b")]
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+    expected = "RUN pip install jax==0.2.10 numpyro==0.6.0\n"
+    assert all((root / p).read_text().endswith(expected) for h in halves.values() for p in h)
+
+    from release_hook import cache, scancache
+
+    def no_parse(*args: object) -> None:
+        raise AssertionError("parsed again: a scan was lost")
+
+    monkeypatch.setattr(scancache, "parse", no_parse)  # what a scan that misses calls first
+    for half, paths in halves.items():  # the bytes both runs read, and scanned
+        for n, p in enumerate(paths):
+            (root / p).write_text(old.format(half, n))
+    r = cli("sync", "--check", *halves["a"], *halves["b"], "--version", "0.6.0", cwd=root)
+    assert r.code == 1 and len(r.out.splitlines()) == 2 * 2 * 60, r.err
+    import sqlite3
+
+    with sqlite3.connect(cache.path()) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+CHANGED_READER = '''
+
+def parse(*args, **kwargs):  # appended by the test: the reader of Dockerfiles changed
+    raise SystemExit("the changed reader ran")
+'''
+
+
+def test_a_cached_scan_is_not_trusted_by_a_changed_reader(tmp_path: Path) -> None:
+    """The scan cache's entries belong to the code that made them: after an edit of the code
+    that reads Dockerfiles, the same file is read again by the new code, not answered from the
+    cache. (The edit replaces `dockerfile.parse`, which only a scan that misses calls.)"""
+    import shutil
+
+    import release_hook
+
+    copy = tmp_path / "site"
+    shutil.copytree(Path(release_hook.__file__).parent, copy / "release_hook",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    path = tmp_path / "Dockerfile"
+    path.write_text(NEW.format(n=0))
+    env = dict(os.environ, PYTHONPATH=str(copy))
+    check = [sys.executable, "-m", "release_hook", "sync", "--check", str(path), "--version", "0.7.0"]
+    for _ in range(2):  # the second run is answered from the cache
+        first = subprocess.run(check, capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+    with open(copy / "release_hook" / "dockerfile.py", "a") as f:
+        f.write(CHANGED_READER)
+    second = subprocess.run(check, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert (second.returncode, second.stderr.strip()) == (1, "the changed reader ran")

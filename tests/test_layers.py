@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import functools
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,13 @@ def module_name(path: Path, package: Path = PACKAGE) -> str:
 
 def import_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
     """Module -> the package's modules it imports (names relative to the package)."""
+    return {k: set(v) for k, v in _import_graph(package).items()}
+
+
+@functools.lru_cache(maxsize=4)  # parsing every module takes a quarter of a second; the tests share it
+def _import_graph(package: Path) -> dict[str, frozenset[str]]:
     modules = {module_name(p, package): p for p in package.rglob("*.py")}
-    graph: dict[str, set[str]] = {}
+    graph: dict[str, frozenset[str]] = {}
     for name, path in modules.items():
         deps: set[str] = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -58,7 +64,7 @@ def import_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
                 if rel is not None and rel in modules:
                     deps.add(rel)
         deps.discard(name)
-        graph[name] = deps
+        graph[name] = frozenset(deps)
     return graph
 
 

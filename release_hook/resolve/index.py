@@ -1,29 +1,37 @@
-"""Package index and find-links pages, read with pypi-simple (PEP 503 HTML, PEP 691 JSON,
-PEP 592 yanking, PEP 658 metadata), cached in the user's cache folder.
+"""The package index and find-links pages as this tool reads them: each project's files, a
+release's metadata, a source archive's member, whether an address answers. Read with the one
+client (client.py, pip's settings), parsed by pypi-simple (PEP 503 HTML, PEP 691 JSON, PEP 592
+yanking, PEP 658/714 metadata, PEP 700 upload times), kept in the shared cache.
 
-pypi-simple is used rather than hand-written parsing: it follows the simple-API specifications,
-and its HTML reader also reads jax's flat find-links pages.
+Only the network's and the index's failures become IndexUnavailable: a bug of ours (an
+AttributeError, a TypeError) is not caught here, so it is never reported as "unavailable".
 """
 from __future__ import annotations
 
-import io
+import contextlib
 import os
 import sys
-import tarfile
 import threading
-import zipfile
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, ContextManager, Iterator, Optional, TypeVar
 
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from release_hook.errors import UserError
-from release_hook.names import normalize as canonicalize_name
 from release_hook import cache
+from release_hook.errors import UserError
+from release_hook.resolve import dist_files, pages
+from release_hook.resolve import index_errors as said
+from release_hook.resolve.client import Client, network_errors
+from release_hook.resolve.dist_files import Metadata
+from release_hook.resolve.listing import Listing, Source, version_of
+
+__all__ = ["Dist", "Index", "IndexUnavailable", "Metadata", "NotOnIndex"]
 
 PAGE_TTL = 600.0  # a project's list of releases changes with each release
 LINKS_TTL = 86400.0  # jax's find-links pages stopped changing with jaxlib 0.4.29
 UNREACHABLE_TTL = 600.0  # a page that did not answer is not waited for again this soon
+T = TypeVar("T")
 
 
 class IndexUnavailable(UserError):
@@ -41,328 +49,245 @@ class Dist:
     filename: str
     version: Version
     yanked: bool
-    requires_python: str | None = None  # PEP 503 data-requires-python / PEP 691 requires-python
-    upload_time: str | None = None  # ISO 8601, PEP 700 (JSON pages only)
+    requires_python: Optional[str] = None  # PEP 503 data-requires-python / PEP 691 requires-python
+    upload_time: Optional[str] = None  # ISO 8601, PEP 700 (JSON pages only)
+    url: Optional[str] = None  # where the file is (for a hash lock: `url#sha256=...`)
+    sha256: Optional[str] = None  # the file's digest as the index gives it
 
-
-@dataclass(frozen=True)
-class Metadata:
-    """What a release's core metadata says about installing it."""
-
-    requires_dist: tuple[str, ...]
-    requires_python: str | None
-    provides_extra: tuple[str, ...]
-
-    def to_json(self) -> dict[str, object]:
-        return {"requires_dist": list(self.requires_dist), "requires_python": self.requires_python,
-                "provides_extra": list(self.provides_extra)}
+    def to_json(self) -> list[object]:
+        return [self.filename, str(self.version), self.yanked, self.requires_python, self.upload_time,
+                self.url, self.sha256]
 
     @staticmethod
-    def from_json(value: object) -> Metadata | None:
-        if not isinstance(value, dict):
-            return None
-        rd, rp, pe = value.get("requires_dist"), value.get("requires_python"), value.get("provides_extra")
-        if not (isinstance(rd, list) and isinstance(pe, list) and (rp is None or isinstance(rp, str))):
-            return None
-        return Metadata(tuple(map(str, rd)), rp, tuple(map(str, pe)))
+    def from_json(v: list[Any]) -> Dist:
+        filename, version, yanked, python, uploaded, url, sha256 = v
+        return Dist(str(filename), Version(version), bool(yanked), python, uploaded, url, sha256)
 
 
-def timeout() -> float:
-    try:
-        return float(os.environ.get("RELEASE_HOOK_TIMEOUT", "20"))
-    except ValueError:
-        return 20.0
+def _failures() -> tuple[type[BaseException], ...]:
+    """The network's and the index's failures (evaluated only when something was raised)."""
+    return (*network_errors(), said.Unparsable)
 
 
-def _version_of(project: str, filename: str) -> Version | None:
-    from packaging.utils import (InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename,
-                                 parse_wheel_filename)
-
-    try:
-        if filename.endswith(".whl"):
-            name, version, _, _ = parse_wheel_filename(filename)
-        else:
-            name, version = parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return None
-    return version if name == canonicalize_name(project) else None
-
-
-class _Progress:
+@contextlib.contextmanager
+def _progress(what: str) -> Iterator[None]:
     """One line on stderr when reading takes more than a moment."""
+    timer = threading.Timer(0.7, lambda: print(f"release-hook: reading {what} ...", file=sys.stderr, flush=True))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
-    def __init__(self, what: str) -> None:
-        self.timer = threading.Timer(0.7, lambda: print(f"release-hook: reading {what} ...",
-                                                         file=sys.stderr, flush=True))
-        self.timer.daemon = True
 
-    def __enter__(self) -> None:
-        self.timer.start()
+@contextlib.contextmanager
+def _reading(what: str, source: Source, project: Optional[str], timeout: float) -> Iterator[None]:
+    """The network's and the index's failures, said in one line; nothing else is caught."""
+    try:
+        yield
+    except _failures() as e:
+        raise IndexUnavailable(f"cannot read {what} from {source.where()}: "
+                               f"{said.reason(e, project, timeout)}") from None
 
-    def __exit__(self, *exc: object) -> None:
-        self.timer.cancel()
+
+@dataclass
+class _Remembered:
+    """Answers already read: this run's, else the shared cache's (of any age when offline)."""
+
+    offline: bool
+    answered: dict[str, str]  # the Index's: what -> the source that answered
+    memo: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, ttl: Optional[float], what: str, read: Callable[[], T], encode: Callable[[T], Any],
+            decode: Callable[[Any], T], source: tuple[str, str] = ("", "")) -> T:
+        """This run's answer, else the cache's (any age offline), else `read` and keep it.
+        `source`: what `answered` says of an answer from the cache."""
+        if key in self.memo:
+            return self.memo[key]  # type: ignore[no-any-return]
+        found = cache.get(key, None if self.offline else ttl)
+        if found is not None:
+            try:
+                value = decode(found)
+                self.memo[key] = value
+                if source[0]:
+                    self.answered[source[0]] = source[1]
+                return value
+            except (InvalidVersion, TypeError, ValueError, KeyError):
+                pass  # not trusted: read again
+        if self.offline:
+            raise IndexUnavailable(f"--offline, and no cached {what}")
+        value = read()
+        cache.put(key, encode(value))
+        self.memo[key] = value
+        return value
 
 
 @dataclass
 class Index:
+    """The index as this tool reads it. `urls`: the indexes; `links`: pip's find-links pages
+    (None: from pip's configuration; only http(s) pages are read)."""
+
     urls: list[str]
     offline: bool = False
     answered: dict[str, str] = field(default_factory=dict)  # what -> the source that answered
-    _session: Any = None
-    _memo: dict[str, object] = field(default_factory=dict)  # what this run already read
+    links: Optional[list[str]] = None
+    _client: Optional[Client] = None
+    _listing: Optional[Listing] = None
 
-    def session(self) -> Any:
-        if self._session is None:
-            import requests
+    def __post_init__(self) -> None:
+        self._cached = _Remembered(self.offline, self.answered).get
+        cache.begin_run()
 
-            from release_hook.resolve.index_errors import quiet_parsers
+    def _reading(self, what: str, source: Source, project: Optional[str] = None) -> ContextManager[None]:
+        return _reading(what, source, project, self.client.timeout)
 
-            quiet_parsers()
-            self._session = requests.Session()
-            self._session.headers["User-Agent"] = "release-hook"
-        return self._session
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            from release_hook.resolve.pipconf import settings
 
-    def _unavailable(self, what: str, url: str, error: BaseException, project: str | None = None,
-                     page: bool = False) -> IndexUnavailable:
-        from release_hook.resolve import index_errors as said
+            self._client = Client(settings())
+        return self._client
 
-        source = f"{said.host(url)} ({os.path.basename(url)})" if page else said.where(url)
-        return IndexUnavailable(f"cannot read {what} from {source}: "
-                                f"{said.reason(error, project, timeout())}")
+    @property
+    def listing(self) -> Listing:
+        if self._listing is None:
+            if self.links is None:
+                from release_hook.resolve.pipconf import settings
 
-    def _project_page(self, project: str, url: str) -> Any:
-        """A project's page, read once per run: every metadata file of a search is listed there."""
-        key = f"page {project} {url}"
-        if key not in self._memo:
-            from pypi_simple import PyPISimple
+                self.links = [u for u in settings().find_links if u.startswith(("http://", "https://"))]
+            self._listing = Listing.of(self.client, self.urls, self.links)
+        return self._listing
 
-            # JSON (PEP 691) is asked for first: only it carries upload times (PEP 700).
-            client = PyPISimple(endpoint=url, session=self.session())
-            self._memo[key] = client.get_project_page(project, timeout=timeout())
-        return self._memo[key]
+    def _sources(self) -> list[Source]:
+        if not self.listing.sources:
+            raise IndexUnavailable("no package index to read: pip's configuration says no-index and names "
+                                   "no find-links page on http(s)")
+        return self.listing.sources
 
-    # -- releases ---------------------------------------------------------------------------------
+    def _key(self) -> str:
+        return " ".join(s.url for s in self.listing.sources)
+
+    def _files(self, project: str, source: Source, version: Optional[Version] = None) -> Optional[list[Any]]:
+        with _progress(f"{project} from {source.where()}"):
+            return self.listing.releases(project, source, version)
+
+    # -- what the index lists ----------------------------------------------------------------------
 
     def dists(self, project: str) -> list[Dist]:
-        """Every file of every release of `project` on the configured indexes."""
+        """Every file of every release of `project` on the configured indexes and pages."""
         project = canonicalize_name(project)
-        key = f"dists {project} {' '.join(self.urls)}"
-        if key in self._memo:
-            return self._memo[key]  # type: ignore[return-value]
-        cached = cache.get(key, None if self.offline else PAGE_TTL)
-        if isinstance(cached, list):
-            try:
-                found = [Dist(str(f), Version(v), bool(y), rp, ut) for f, v, y, rp, ut in cached]
-                self.answered[project] = "cache"
-                self._memo[key] = found
-                return found
-            except (InvalidVersion, TypeError, ValueError):
-                pass
-        if self.offline:
-            raise IndexUnavailable(f"--offline, and no cached copy of {project}'s releases")
-        found = []
-        any_page = False
-        missing: list[str] = []  # why each index had nothing
-        for url in self.urls:
-            for dist in self._read_page(project, url, missing):
-                any_page = True
-                found.append(dist)
-        if not any_page:
-            raise UserError("; ".join(dict.fromkeys(missing)) or f"{project} is not on the package index")
-        cache.put(key, [[d.filename, str(d.version), d.yanked, d.requires_python, d.upload_time]
-                        for d in found])
-        self.answered[project] = "index"
-        self._memo[key] = found
+        found = self._cached(f"dists {project} {self._key()}", PAGE_TTL, f"copy of {project}'s releases",
+                             lambda: self._read_dists(project), lambda ds: [d.to_json() for d in ds],
+                             lambda v: [Dist.from_json(d) for d in v], source=(project, "cache"))
+        self.answered.setdefault(project, "index")
         return found
 
-    def _read_page(self, project: str, url: str, missing: list[str]) -> Iterator[Dist]:
-        from pypi_simple import NoSuchProjectError
+    def _read_dists(self, project: str) -> list[Dist]:
+        found: list[Dist] = []
+        missing: list[str] = []  # why each source had nothing
+        for source in self._sources():
+            with self._reading(f"{project}'s releases", source, project):
+                files = self._files(project, source)
+            if files is None:
+                missing.append(f"{source.where()}: HTTP 404 for {project}")
+            elif not files:
+                missing.append(f"{source.where()}: lists no release of {project}")
+            for pkg in files or ():
+                name = os.path.basename(pkg.filename)
+                version = version_of(project, name)
+                if version is not None:  # always: releases() keeps only these
+                    uploaded = pkg.upload_time.isoformat() if pkg.upload_time is not None else None
+                    found.append(Dist(name, version, bool(pkg.is_yanked), pkg.requires_python, uploaded, pkg.url,
+                                      pkg.digests.get("sha256")))
+        if not found:
+            raise UserError("; ".join(dict.fromkeys(missing)) or f"{project} is not on the package index")
+        return found
 
-        from release_hook.resolve import index_errors as said
-
-        try:
-            with _Progress(f"{project} from the package index"):
-                page = self._project_page(project, url)
-        except NoSuchProjectError:
-            missing.append(f"{said.where(url)}: HTTP 404 for {project}")
-            return
-        except Exception as e:  # requests' and pypi-simple's errors, and garbage answers
-            raise self._unavailable(f"{project}'s releases", url, e, project) from None
-        if not page.packages:
-            missing.append(f"{said.where(url)}: {said.NOT_A_PAGE} (for {project})")
-        else:
-            missing.append(f"{said.where(url)}: lists no release of {project}")
-        for pkg in page.packages:
-            version = _version_of(project, pkg.filename)
-            if version is not None:
-                uploaded = pkg.upload_time.isoformat() if pkg.upload_time is not None else None
-                yield Dist(pkg.filename, version, bool(pkg.is_yanked), pkg.requires_python, uploaded)
-
-    # -- metadata ---------------------------------------------------------------------------------
+    # -- what a release says -----------------------------------------------------------------------
 
     def requires_dist(self, project: str, version: Version) -> list[str]:
-        """The Requires-Dist lines of a published release (PEP 658 metadata, else the wheel)."""
         return list(self.metadata(project, version).requires_dist)
 
     def metadata(self, project: str, version: Version) -> Metadata:
-        """A published release's core metadata (PEP 658 metadata file, else the wheel's)."""
+        """A published release's core metadata (its metadata file, else read from its file)."""
         project = canonicalize_name(project)
-        key = f"metadata {project} {version} {' '.join(self.urls)}"
-        known = Metadata.from_json(cache.get(key, None))
-        if known is not None:
-            return known
-        if self.offline:
-            raise IndexUnavailable(f"--offline, and no cached metadata of {project} {version}")
-        for url in self.urls:
-            found = self._metadata(project, version, url)
-            if found is not None:
-                cache.put(key, found.to_json())
-                return found
-        from release_hook.resolve.index_errors import host
+        return self._cached(f"metadata {project} {version} {self._key()}", None,
+                            f"metadata of {project} {version}",
+                            lambda: self._read_release(project, version, "metadata", ""),
+                            Metadata.to_json, _metadata_from_json)
 
-        raise NotOnIndex(f"{project} {version} is not on the package index "
-                        f"({', '.join(host(u) for u in self.urls)})")
+    def sdist_member(self, project: str, version: Version, suffix: str) -> Optional[str]:
+        """A text file of a release's source archive (old jax sdists carry no Requires-Dist)."""
+        project = canonicalize_name(project)
+        found = self._cached(f"sdist {project} {version} {suffix} {self._key()}", None,
+                             f"copy of {project} {version}'s {suffix}",
+                             lambda: self._read_release(project, version, f"source ({suffix})", suffix),
+                             lambda text: {"text": text}, lambda v: v["text"])
+        return found
 
-    def _metadata(self, project: str, version: Version, url: str) -> Metadata | None:
-        from pypi_simple import NoSuchProjectError, PyPISimple
-
-        try:
-            with _Progress(f"{project} {version} metadata from the package index"):
-                client = PyPISimple(endpoint=url, session=self.session())
-                page = self._project_page(project, url)
-                files = [p for p in page.packages if _version_of(project, p.filename) == version]
-                if not page.packages:
-                    from release_hook.resolve import index_errors as said
-
-                    raise UserError(f"{said.where(url)}: {said.NOT_A_PAGE} (for {project})")
-                if not files:
-                    return None
-                files.sort(key=lambda p: not p.filename.endswith(".whl"))
-                chosen = files[0]
-                if chosen.has_metadata:
-                    try:
-                        return _parse_metadata(client.get_package_metadata(chosen, verify=False,
-                                                                           timeout=timeout()))
-                    except Exception:
-                        pass  # advertised but not served: read the file itself
-                response = self.session().get(chosen.url, timeout=timeout())
-                response.raise_for_status()
-                return _parse_metadata(_metadata_in(chosen.filename, response.content))
-        except NoSuchProjectError:
+    def _read_release(self, project: str, version: Version, what: str, member: str) -> Any:
+        for source in self._sources():
+            with self._reading(f"{project} {version} {what}", source, project):
+                files = [p for p in self._files(project, source, version) or ()
+                         if not member or p.filename.endswith(".tar.gz")]
+                if files:
+                    with _progress(f"{project} {version} {what} from {source.where()}"):
+                        if member:
+                            return dist_files.sdist_member(self.client, files[0], member)
+                        return dist_files.metadata(self.client, files[0])
+        if member:
             return None
-        except UserError:
-            raise
-        except Exception as e:
-            raise self._unavailable(f"{project} {version} metadata", url, e, project) from None
+        raise NotOnIndex(f"{project} {version} is not on the package index "
+                         f"({', '.join(said.host(s.url) for s in self.listing.sources)})")
 
-    def sdist_member(self, project: str, version: Version, suffix: str) -> str | None:
-        """A text file of a release's sdist (old jax sdists carry no Requires-Dist)."""
-        project = canonicalize_name(project)
-        key = f"sdist {project} {version} {suffix} {' '.join(self.urls)}"
-        cached = cache.get(key, None)
-        if isinstance(cached, dict) and "text" in cached:
-            return cached["text"]  # type: ignore[no-any-return]
-        if self.offline:
-            raise IndexUnavailable(f"--offline, and no cached copy of {project} {version}'s {suffix}")
-        from pypi_simple import NoSuchProjectError
-
-        for url in self.urls:
-            try:
-                with _Progress(f"{project} {version} source from the package index"):
-                    page = self._project_page(project, url)
-                    files = [p for p in page.packages if p.filename.endswith(".tar.gz")
-                             and _version_of(project, p.filename) == version]
-                    if not files:
-                        continue
-                    response = self.session().get(files[0].url, timeout=timeout())
-                    response.raise_for_status()
-            except NoSuchProjectError:
-                continue
-            except Exception as e:
-                raise self._unavailable(f"{project} {version} source", url, e, project) from None
-            text = _tar_member(response.content, suffix)
-            cache.put(key, {"text": text})
-            return text
-        return None
-
-    # -- find-links pages ------------------------------------------------------------------------
+    # -- find-links pages, and whether an address answers ------------------------------------------
 
     def find_links(self, url: str) -> tuple[str, ...]:
         """The jaxlib wheel file names (without folders) listed on a flat find-links page."""
-        key = f"find-links files {url}"
-        if key in self._memo:
-            return self._memo[key]  # type: ignore[return-value]
-        self._memo[key] = found = self._find_links(url, key)
-        return found
+        return self._cached(f"find-links files {url}", LINKS_TTL, f"copy of {url}", lambda: self._read_links(url),
+                            list, _names, source=(url, "find-links cache"))
 
-    def _find_links(self, url: str, key: str) -> tuple[str, ...]:
-        cached = cache.get(key, None if self.offline else LINKS_TTL)
-        if isinstance(cached, list) and cached and all(isinstance(x, str) for x in cached):
-            self.answered[url] = "find-links cache"
-            return tuple(cached)
-        if self.offline:
-            raise IndexUnavailable(f"--offline, and no cached copy of {url}")
+    def _read_links(self, url: str) -> tuple[str, ...]:
         failed = cache.get(f"unreachable {url}", UNREACHABLE_TTL)
         if isinstance(failed, str):
             raise IndexUnavailable(failed)  # tried a moment ago: do not wait for it again
-        from pypi_simple import ProjectPage
-
         try:
-            with _Progress(url):
-                response = self.session().get(url, timeout=timeout())
+            with self._reading("the find-links page", Source(url, True)), _progress(url):
+                response = self.client.get(url)
                 response.raise_for_status()
-                page = ProjectPage.from_html("jaxlib", response.content, base_url=url)
-        except Exception as e:
-            error = self._unavailable("the find-links page", url, e, page=True)
-            cache.put(f"unreachable {url}", error.message)
-            raise error from None
-        found = tuple(sorted({os.path.basename(pkg.filename) for pkg in page.packages
-                              if _version_of("jaxlib", os.path.basename(pkg.filename)) is not None}))
+                names = pages.links(response.content, url)
+        except IndexUnavailable as e:
+            cache.put(f"unreachable {url}", e.message)
+            raise
+        found = tuple(sorted({n for n in names if version_of("jaxlib", n) is not None}))
         if not found:
             raise UserError(f"find-links page {url} lists no jaxlib wheels")
-        cache.put(key, list(found))
         self.answered[url] = "find-links page"
         return found
 
-
-def _metadata_in(filename: str, data: bytes) -> str:
-    try:
-        if filename.endswith(".whl"):
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                names = [n for n in z.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
-                if not names:
-                    raise UserError(f"{filename} has no METADATA")
-                return z.read(names[0]).decode("utf-8")
-        with tarfile.open(fileobj=io.BytesIO(data)) as t:
-            for member in t.getmembers():
-                if member.name.count("/") == 1 and member.name.endswith("/PKG-INFO"):
-                    f = t.extractfile(member)
-                    if f is not None:
-                        return f.read().decode("utf-8")
-    except (zipfile.BadZipFile, tarfile.TarError, UnicodeDecodeError, OSError):
-        raise UserError(f"the index answered garbage for {filename} (not a readable archive)") from None
-    raise UserError(f"{filename} has no PKG-INFO")
+    def reachable(self, url: str, project: Optional[str] = None) -> Optional[str]:
+        """None when `url` answers, else why not in a few words (`connection refused`, `HTTP 404`).
+        An index is asked for its page of `project`, where any HTTP answer will do (never its
+        root page: the public index's is about 40 MB); a find-links page must answer without
+        an HTTP error. Only the status line and headers are read."""
+        target = url.rstrip("/") + "/" + canonicalize_name(project) + "/" if project else url
+        try:
+            self.client.answers(target, any_status=project is not None)
+        except network_errors() as e:
+            return said.reason(e, None, self.client.timeout)
+        return None
 
 
-def _tar_member(data: bytes, suffix: str) -> str | None:
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data)) as t:
-            for member in t.getmembers():
-                if member.name.endswith("/" + suffix) and member.name.count("/") == suffix.count("/") + 1:
-                    f = t.extractfile(member)
-                    return f.read().decode("utf-8") if f is not None else None
-    except (tarfile.TarError, UnicodeDecodeError, OSError):
-        raise UserError("the index answered garbage where a source archive was expected") from None
-    return None
+def _metadata_from_json(value: Any) -> Metadata:
+    found = Metadata.from_json(value)
+    if found is None:
+        raise ValueError("not metadata")
+    return found
 
 
-def _parse_metadata(metadata: str) -> Metadata:
-    import email.parser
-
-    message = email.parser.HeaderParser().parsestr(metadata)
-    if message.get("Name") is None and message.get("Metadata-Version") is None:
-        raise UserError("the index answered garbage where package metadata was expected")
-    python = message.get("Requires-Python")
-    return Metadata(tuple(str(r) for r in message.get_all("Requires-Dist") or []),
-                    str(python).strip() if python else None,
-                    tuple(str(e).strip() for e in message.get_all("Provides-Extra") or []))
+def _names(value: Any) -> tuple[str, ...]:
+    if not (isinstance(value, list) and value and all(isinstance(x, str) for x in value)):
+        raise ValueError("not a list of file names")
+    return tuple(value)

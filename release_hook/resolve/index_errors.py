@@ -7,6 +7,26 @@ from urllib.parse import urlsplit
 NOT_A_PAGE = "answered something that is not a package page"
 
 
+class Unparsable(ValueError):
+    """The index answered something its parser cannot read."""
+
+
+class Insecure(Exception):
+    """A plain-http address of a host that is neither loopback nor a trusted-host."""
+
+
+class RangesIgnored(Exception):
+    """The server answered a byte-range request with the whole file."""
+
+    def __init__(self, size: int | None) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+class TooLarge(Exception):
+    """A body longer than the reader allows."""
+
+
 def host(url: str) -> str:
     """host[:port] of an address (never its user name or password)."""
     parts = urlsplit(url)
@@ -39,6 +59,12 @@ def _chain(error: BaseException) -> list[object]:
 
 def reason(error: BaseException, project: str | None, timeout: float) -> str:
     """A few words for what went wrong."""
+    if isinstance(error, Unparsable):
+        return NOT_A_PAGE
+    if isinstance(error, Insecure):
+        return "plain http to a host that is not a trusted-host (pip ignores it too)"
+    if isinstance(error, TooLarge):
+        return "an answer larger than expected (not read)"
     response = getattr(error, "response", None)
     status = getattr(response, "status_code", None)
     if isinstance(status, int):
@@ -58,8 +84,7 @@ def reason(error: BaseException, project: str | None, timeout: float) -> str:
         return "connection reset"
     if names & {"ConnectionError", "NewConnectionError", "MaxRetryError"}:
         return "cannot connect"
-    if names & {"UnsupportedContentTypeError", "JSONDecodeError", "UnicodeDecodeError", "KeyError",
-                "TypeError", "ValueError", "UnsupportedRepoVersionError"}:
+    if names & {"ContentDecodingError", "ChunkedEncodingError", "JSONDecodeError"}:
         return NOT_A_PAGE
     return type(error).__name__
 

@@ -26,35 +26,39 @@ def binary() -> str | None:
 
 
 def timeout() -> float:
-    try:
-        return float(os.environ.get("RELEASE_HOOK_TIMEOUT", "20"))
-    except ValueError:
-        return 20.0
+    from release_hook.resolve.client import timeout as bound
+
+    return bound(pipconf.settings())  # the tool's own reads wait as long
 
 
 def index_options() -> list[str]:
-    """pip's index settings as uv options."""
+    """pip's index settings as uv options (a trusted-host is uv's --allow-insecure-host)."""
+    conf = pipconf.settings()
     args: list[str] = []
-    main = pipconf.setting("index-url")
-    if main:
-        args += ["--index-url", main]
-    for option in ("extra-index-url", "find-links"):
-        args += [arg for url in (pipconf.setting(option) or "").split() for arg in (f"--{option}", url)]
-    if (pipconf.setting("no-index") or "").lower() in ("1", "true", "yes", "on"):
+    if conf.index_url:
+        args += ["--index-url", conf.index_url]
+    args += [arg for url in conf.extra_index_urls for arg in ("--extra-index-url", url)]
+    args += [arg for url in conf.find_links for arg in ("--find-links", url)]
+    args += [arg for host in conf.trusted_hosts for arg in ("--allow-insecure-host", host)]
+    if conf.no_index:
         args.append("--no-index")
     return args
 
 
 def environment() -> dict[str, str]:
-    """The environment uv runs in: pip's certificate, retries and timeout; no uv index variables;
-    never a Python download unless the caller allows one."""
+    """The environment uv runs in: pip's certificate, client certificate, proxy, retries and
+    timeout; no uv index variables; never a Python download unless the caller allows one."""
+    conf = pipconf.settings()
     env = {k: v for k, v in os.environ.items() if k not in _UV_INDEX_VARIABLES}
     env["UV_PYTHON_DOWNLOADS"] = "never"
-    env.setdefault("UV_HTTP_TIMEOUT", str(int(timeout())))
-    retries = pipconf.setting("retries")
-    if retries and retries.isdigit():
-        env.setdefault("UV_HTTP_RETRIES", retries)
-    cert = pipconf.setting("cert")
-    if cert and "SSL_CERT_FILE" not in env:
-        env["SSL_CERT_FILE"] = cert
+    env.setdefault("UV_HTTP_TIMEOUT", str(max(1, int(timeout()))))
+    if conf.retries is not None:
+        env.setdefault("UV_HTTP_RETRIES", str(conf.retries))
+    if conf.cert and "SSL_CERT_FILE" not in env:
+        env["SSL_CERT_FILE"] = conf.cert
+    if conf.client_cert and "SSL_CLIENT_CERT" not in env:
+        env["SSL_CLIENT_CERT"] = conf.client_cert
+    if conf.proxy:  # pip's --proxy applies to both schemes
+        env.setdefault("HTTPS_PROXY", conf.proxy)
+        env.setdefault("HTTP_PROXY", conf.proxy)
     return env
