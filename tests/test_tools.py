@@ -428,6 +428,9 @@ def test_the_readme_section_for_adopters_followed_step_by_step(
     with served_as_pips_index(idx, monkeypatch):
         env = tools.env(PATH=f"{own}{os.pathsep}{off_path(tmp_path)}", VIRTUAL_ENV="",
                         RELEASE_HOOK_REPO=f"file://{clone}", RELEASE_HOOK_TAG=tag)
+        # the steps install from the wheels folder (no index); the tool then reads the loopback
+        # index, as pip would with PIP_NO_INDEX unset
+        del env["PIP_NO_INDEX"]
         for step in steps[1:]:  # the first names this repository's URL and tag: set just above
             r = subprocess.run(["/bin/sh", "-e", "-c", step], cwd=root, env=env, text=True, capture_output=True)
             assert r.returncode == 0, f"{step}\n{r.stdout}\n{r.stderr}"
