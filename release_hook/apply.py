@@ -52,12 +52,30 @@ def check_instructions(plan: FilePlan) -> None:
                         plan.path)
 
 
+def check_requirements(plan: FilePlan) -> None:
+    """The rewritten requirements file must read as one, as the original did."""
+    from release_hook.reqfile import parse
+
+    try:
+        parse(plan.path, plan.old_text, "", ())
+    except UserError:
+        return  # not read as one before either (an input of a compile, say): not ours to judge
+    try:
+        parse(plan.path, plan.new_text, "", ())
+    except UserError as e:
+        raise UserError(f"internal error: the rewrite would not read as a requirements file ({e.message}); "
+                        "nothing written", plan.path, e.line) from None
+
+
 def prepare(plans: Sequence[FilePlan], originals: dict[str, bytes]) -> list[Prepared]:
     out = []
     for plan in plans:
         if not plan.changed:
             continue
-        check_instructions(plan)
+        if plan.scan.images:  # a Dockerfile
+            check_instructions(plan)
+        else:  # a requirements file: pip must still read it (a `~=` takes no local version)
+            check_requirements(plan)
         target = os.path.realpath(plan.path)
         st = os.stat(target)
         if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):

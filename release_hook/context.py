@@ -57,6 +57,10 @@ class Context:
                  for held, text in zip(lock.held, lock.lines())]
         return (*self.notes, *locks)
 
+    def file_of(self, path: str) -> ReqFile | None:
+        """The file as read, by the path it is shown with."""
+        return next((self.files[rel] for rel, shown in self.display.items() if shown == path), None)
+
     def scans(self) -> list[Scan]:
         """Each file whose pins follow the release, with a pin per stage that reads it: a file
         read by two images gets a version both accept (two builds are two edits of one span)."""
@@ -125,7 +129,10 @@ def _bring(ctx: Context, rel: str, option: str, stage: int, image: str, read: Re
     pins = tuple(replace(p, stage=stage, image=image) for p in req.pins)
     mine = ctx.stamped.setdefault(rel, [])
     mine.extend(p for p in pins if p not in mine)
-    requirements = list(req.requirements)
+    # a compiled lock's other pins are the compile's output: they move when it is re-locked
+    # (locks.py), so they do not hold the kept versions back
+    compiled = req.header is not None and bool(req.header.inputs)
+    requirements = [] if compiled else list(req.requirements)
     options = [(o.name, o.value.text) for o in req.options
                if o.value is not None and o.name in ("--index-url", "--extra-index-url", "--find-links")]
     for include in req.includes:

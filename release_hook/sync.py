@@ -6,18 +6,21 @@ import os
 import re
 import sys
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from release_hook import files
 from release_hook.config import Config
 from release_hook.errors import UserError
-from release_hook.scancache import ScanCache
-from release_hook.context import follow
 from release_hook.found import Scan
 from release_hook.plan import FilePlan, plan_file
 from release_hook.report import Output
 from release_hook.request import Request, relative
 from release_hook.resolve.sources import disk_reader
 from release_hook.resolve.targets import Resolution
+from release_hook.scancache import ScanCache
+
+if TYPE_CHECKING:
+    from release_hook.resolve.index import Index
 
 
 def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, bytes], Resolution]:
@@ -31,6 +34,9 @@ def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, by
         originals[path] = data
         scans.append(cache.scan(path, files.decode(data, path), data))
     cache.save()
+    from release_hook import locks
+    from release_hook.context import follow
+
     context = follow(scans, config, disk_reader(config.root), lambda p: relative(config, p),
                      lambda rel: files.display(os.path.join(config.root, rel)))
     for req in context.scans():
@@ -40,9 +46,25 @@ def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, by
 
     resolution = resolve(config, request, scans, context=context)
     resolution = replace(resolution, warnings=resolution.warnings + context.warnings())
-    plans = [plan_file(scan, resolution.for_pin, resolution.page_for) for scan in [*scans, *context.scans()]]
+    plans = [plan_file(scan, resolution.for_pin, resolution.page_for) for scan in scans]
+    for req in context.scans():
+        read = context.file_of(req.path)
+        assert read is not None
+        more = locks.plan(req, read, resolution.for_pin, resolution.page_for, os.getcwd(), config.package,
+                          lambda: _index(request))
+        for p in more[1:]:  # a re-lock's input files, rewritten too
+            originals[p.path] = files.read_bytes(p.path)
+        plans += more
     return plans, originals, resolution
 
+
+
+def _index(request: Request) -> Index:
+    """The package index, for the hashes of a lock: read only when a hash-locked pin moves."""
+    from release_hook.resolve.index import Index
+    from release_hook.resolve.pipconf import index_urls
+
+    return Index(index_urls(), offline=request.offline)
 
 
 def run(config: Config, request: Request, output: Output = Output()) -> int:

@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("commands", ("doctor", "hooks", "hook_run", "pre_push", "bump_my_version")),
     ("runs", ("sync", "check_commit")),
     ("output", ("report",)),
-    ("stages", ("resolve.*", "plan", "apply", "gitops", "scancache", "lockhashes", "relock")),
+    ("stages", ("resolve.*", "plan", "apply", "gitops", "scancache", "lockhashes", "relock", "locks")),
     ("reading", ("context", "pins", "walk", "walk.*", "shell", "dockerfile", "files", "reqfile", "reqfile.*",
                  "unmanaged")),
     ("bottom", ("found", "spans", "errors", "config", "request", "names", "cache", "invocation", "",

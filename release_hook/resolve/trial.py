@@ -74,8 +74,9 @@ class Trial:
         if page:  # the -f address follows jaxlib to the page that lists its build
             options = tuple((o, _with_page(u, page)) for o, u in options)
         settled = tuple(sorted({p.package for p in case.install.pins} | set(KEPT) | {canonicalize_name(self.package)}))
-        return solver.Ask(lines, case.target, constraints, options, lowest, self.as_of, settled,
-                          case.install.no_deps)
+        # --no-deps is not passed on: pip then checks nothing, but what it installs must still
+        # agree (jax 0.10.2 listed beside scipy 1.11.4 builds, then fails at import)
+        return solver.Ask(lines, case.target, constraints, options, lowest, self.as_of, settled)
 
     def verify(self, pair: Pair) -> Verdict:
         """Every install, with the pair written in, asked of the resolver; the answers held
