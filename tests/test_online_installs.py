@@ -77,3 +77,38 @@ def test_online_latest_for_numpyro_0_18_installs_and_imports_what_it_writes(cli,
     assert r.code == 0, r.err
     assert "jax==0.6.2 jaxlib==0.6.2" in (root / "Dockerfile").read_text()
     assert "import: imports on Python 3.11" in r.out, r.out
+
+
+def test_online_a_hash_locked_requirements_file_installs_with_require_hashes(cli, tmp_path: Path) -> None:
+    """Issue 15: row 1's requirements file, hash-locked from the index's own digests, synced to
+    numpyro 0.19.0 `latest`, installs with pip --require-hashes into a Python 3.12 virtualenv."""
+    import subprocess
+
+    from release_hook.resolve import pipconf, pythons, uvcli
+    from release_hook.resolve.index import Index
+
+    python = pythons.find((3, 12))
+    if isinstance(python, str):
+        pytest.skip("no Python 3.12 on this machine")
+    index = Index(pipconf.index_urls())
+    lines = []
+    for name, version in (("numpyro", "0.15.0"), ("jax", "0.4.25"), ("jaxlib", "0.4.25"), ("scipy", "1.11.4")):
+        digests = [d.sha256 for d in index.dists(name) if str(d.version) == version and d.sha256]
+        assert digests, (name, version)
+        lines.append(f"{name}=={version} \\\n" + " \\\n".join(f"    --hash=sha256:{h}" for h in digests) + "\n")
+    root = project(tmp_path, {
+        "docker/Dockerfile": "FROM python:3.12-slim\nCOPY requirements.txt /tmp/requirements.txt\n"
+                             "RUN pip install --require-hashes --no-deps -r /tmp/requirements.txt\n",
+        "docker/requirements.txt": "".join(lines)})
+    r = cli("sync", "docker/Dockerfile", "--no-commit", "--version", "0.19.0", "--policy", "latest", cwd=root)
+    assert r.code == 0, r.err
+    text = (root / "docker/requirements.txt").read_text()
+    assert "jax==0.6.1 \\" in text and "jaxlib==0.6.1 \\" in text and "scipy==1.11.4 \\" in text
+    uv = uvcli.binary()
+    assert uv is not None
+    venv = tmp_path / "venv"
+    subprocess.run([uv, "venv", "-q", "--python", python.path, str(venv)], check=True, env=uvcli.environment())
+    done = subprocess.run([uv, "pip", "install", "--python", str(venv / "bin" / "python"), "--require-hashes",
+                           "--no-deps", "-r", str(root / "docker/requirements.txt"), *uvcli.index_options()],
+                          capture_output=True, text=True, env=uvcli.environment())
+    assert done.returncode == 0, done.stderr
