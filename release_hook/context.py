@@ -128,7 +128,8 @@ def _bring(ctx: Context, rel: str, option: str, stage: int, image: str, read: Re
         ctx.files[rel] = req
     pins = tuple(replace(p, stage=stage, image=image) for p in req.pins)
     mine = ctx.stamped.setdefault(rel, [])
-    mine.extend(p for p in pins if p not in mine)
+    have = {(p.chars.origin[:1], p.stage, p.image) for p in mine}
+    mine.extend(p for p in pins if (p.chars.origin[:1], p.stage, p.image) not in have)
     # a compiled lock's other pins are the compile's output: they move when it is re-locked
     # (locks.py), so they do not hold the kept versions back
     compiled = req.header is not None and bool(req.header.inputs)

@@ -41,8 +41,11 @@ def git(cwd: Path, *args: str, env: dict[str, str] | None = None, check: bool = 
 
 
 @pytest.fixture(autouse=True)
-def _git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests never read the developer's git config; each repo sets its own identity."""
+    # One uv cache for the session, as a user has one (each test's index has its own port, so
+    # no answer crosses tests): uv then starts warm, and nothing is written outside the tmp folders.
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     monkeypatch.setenv("HOME", str(home))

@@ -91,6 +91,7 @@ def test_no_wheel_for_the_image_python_refuses_the_sync(cli, tmp_path: Path, ind
     assert (root / "Dockerfile").read_bytes() == before
 
 
+@pytest.mark.parametrize("resolver", ["uv"], indirect=True)  # pip: the other tests
 def test_a_release_that_needs_a_newer_python_than_the_image_is_refused(
         cli, tmp_path: Path, index: PackageIndex, resolver: str) -> None:
     root = project(tmp_path, OLD)
@@ -110,6 +111,7 @@ def test_the_same_pins_install_for_an_image_of_python_3_12_only_where_wheels_exi
     assert r.code == 0, r.err
 
 
+@pytest.mark.parametrize("resolver", ["uv"], indirect=True)  # pip: the other tests
 def test_an_arm64_image_is_refused_when_only_x86_64_wheels_exist(tmp_path: Path, index: PackageIndex,
                                                                   resolver: str) -> None:
     root = project(tmp_path, OLD)
@@ -148,6 +150,7 @@ def test_no_verify_and_offline_do_not_ask(cli, tmp_path: Path, index: PackageInd
     assert index.hits == []
 
 
+@pytest.mark.parametrize("resolver", ["uv"], indirect=True)  # pip: the other tests
 def test_the_verdict_is_cached_so_the_second_run_asks_nothing(cli, tmp_path: Path, index: PackageIndex,
                                                               resolver: str) -> None:
     root = project(tmp_path, OLD)

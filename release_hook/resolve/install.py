@@ -118,9 +118,10 @@ def installs_of(scan: Scan, read: Callable[[int], ReadArg] = lambda stage: no_fi
     for stage in range(len(scan.stages)):
         chain = _chain(scan, stage)
         commands = [(s, pip) for s in chain for pip in scan.stages[s].pips]
-        pins = [scan.pins[i] for _, pip in commands for i in pip.pins if i < len(scan.pins)]
+        held = dict.fromkeys(i for _, pip in commands for i in pip.pins if i < len(scan.pins))
         # pins no pip command holds (a `git clone --branch`), and any a walker did not place
-        pins += [p for p in scan.pins if p.stage in chain and p not in pins]
+        held.update(dict.fromkeys(i for i, p in enumerate(scan.pins) if p.stage in chain))
+        pins = [scan.pins[i] for i in held]  # by index: a file may hold 60,000 pins
         own = any(p.stage == stage for p in pins)
         inherited = bool(pins) and any(s == stage for s, _ in commands)
         files = any(pip.files for s, pip in commands if s == stage)  # may bring pins of their own
@@ -152,7 +153,8 @@ def _install(scan: Scan, stage: int, commands: Sequence[tuple[int, PipInstall]],
                 left.append(f"line {arg.line}: {arg.how} ({found})")
                 continue
             (requirements if arg.option == "-r" else constraints).extend(found.requirements)
-            pins.extend(p for p in found.pins if p not in pins)
+            have = {id(p) for p in pins}
+            pins.extend(p for p in found.pins if id(p) not in have)
             for option, url in found.options:  # the file's own index lines: the same trust
                 kept = _trusted_option(option, url, trusted)
                 if kept is None:
