@@ -241,18 +241,13 @@ def document(plans: Sequence[FilePlan], resolution: Resolution, package: str, ve
         if diffs is not None:
             entry["diff"] = diffs.get(p.path, "")
         files.append(entry)
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "tool": "release-hook",
-        "tool_version": __version__,
-        "mode": mode,
-        "package": package,
-        "version": version,
-        "version_from": version_from,
-        "in_step": all(f["in_step"] for f in files),
-        "files": files,
-        "error": None,
-    }
+    return {**_head(mode, package, version, version_from),
+            "in_step": all(f["in_step"] for f in files), "files": files, "error": None}
+
+
+def _head(mode: str, package: str | None, version: str | None, version_from: str | None) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "tool": "release-hook", "tool_version": __version__,
+            "mode": mode, "package": package, "version": version, "version_from": version_from}
 
 
 def with_next_step(error: UserError, offline: bool) -> UserError:
@@ -275,18 +270,8 @@ def error_document(mode: str, package: str | None, version: str | None, version_
                    error: UserError) -> dict[str, Any]:
     """A run that stopped with an error (exit 2), as a document of the same shape: nothing
     decided (`in_step` null, no files), and the error's line with its file and line apart."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "tool": "release-hook",
-        "tool_version": __version__,
-        "mode": mode,
-        "package": package,
-        "version": version,
-        "version_from": version_from,
-        "in_step": None,
-        "files": [],
-        "error": {"message": error.message, "path": error.path, "line": error.line, "text": str(error)},
-    }
+    return {**_head(mode, package, version, version_from), "in_step": None, "files": [],
+            "error": {"message": error.message, "path": error.path, "line": error.line, "text": str(error)}}
 
 
 def write_json(value: dict[str, Any], out: TextIO) -> None:

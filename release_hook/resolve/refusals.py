@@ -3,47 +3,19 @@ neighbour that stands in the way of every candidate, the rule that refused them 
 a hint that itself fits (hints.py)."""
 from __future__ import annotations
 
-import datetime
-from typing import TYPE_CHECKING, Mapping
-
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from release_hook.errors import UserError
-from release_hook.found import Pin
 from release_hook.resolve import hints, search, solver
 from release_hook.resolve.candidates import Candidates
 from release_hook.resolve.image import Image, Target
-from release_hook.resolve.trial import Case, Trial
+from release_hook.resolve.state import DecisionState
 from release_hook.resolve.view import python_accepts
 
-if TYPE_CHECKING:
-    from release_hook.resolve.sources import Sources
 
-
-class Refusals:
-    """Part of decide.Decision: what it reads is declared here, set by Decision.__init__."""
-
-    shared: Sources
-    policy: str
-    package: str
-    pins: list[Pin]
-    images: dict[str, Image]
-    cases: list[Case]
-    explicit: dict[str, str]
-    needed: set[str]
-    fetch: bool
-    as_of: datetime.datetime | None
-    rules: Candidates
-    not_asked: str
-    blind: dict[tuple[str, int], str]
-    requirement_text: dict[str, str]
-    jax_candidates: list[Version]
-    texts: Mapping[str, str]
-
-    @property
-    def trial(self) -> Trial:
-        raise NotImplementedError  # Decision's: the resolver asked for this decision
+class Refusals(DecisionState):
+    """Part of decide.Decision."""
 
     def check_release(self) -> None:
         """The released package itself must install in every image."""

@@ -3,45 +3,20 @@ build of each image, the reasons as values (targets.Because), each stage's proof
 resolver answered, the runtime traps as warnings at the pins."""
 from __future__ import annotations
 
-import datetime
 from dataclasses import replace
-from typing import TYPE_CHECKING, Mapping
 
 from packaging.version import Version
 
 from release_hook.errors import UserError
-from release_hook.resolve.candidates import Candidates
-from release_hook.resolve.image import Image
-from release_hook.resolve.trial import Case
 from release_hook.found import Note, Pin
 from release_hook.resolve import pairing, search, traps
 from release_hook.resolve.search import Pair
+from release_hook.resolve.state import DecisionState
 from release_hook.resolve.targets import PLUGINS, Because, Proof, Targets
 
-if TYPE_CHECKING:
-    from release_hook.resolve.sources import Sources
 
-
-class Results:
-    """Part of decide.Decision: what it reads is declared here, set by Decision.__init__."""
-
-    shared: Sources
-    policy: str
-    package: str
-    pins: list[Pin]
-    images: dict[str, Image]
-    cases: list[Case]
-    explicit: dict[str, str]
-    needed: set[str]
-    fetch: bool
-    as_of: datetime.datetime | None
-    rules: Candidates
-    not_asked: str
-    blind: dict[tuple[str, int], str]
-    requirement_text: dict[str, str]
-    jax_candidates: list[Version]
-    texts: Mapping[str, str]
-
+class Results(DecisionState):
+    """Part of decide.Decision."""
 
     def targets_for(self, pair: Pair) -> Targets:
         versions = {name: self.explicit[name] for name in self.needed if name in self.explicit}

@@ -1,0 +1,39 @@
+"""What one decision knows, declared once for the parts of decide.Decision that read it
+(results.py, refusals.py); Decision.__init__ sets it."""
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Mapping
+
+from packaging.version import Version
+
+from release_hook.found import Pin
+from release_hook.resolve.candidates import Candidates
+from release_hook.resolve.image import Image
+from release_hook.resolve.trial import Case, Trial
+
+if TYPE_CHECKING:
+    from release_hook.resolve.sources import Sources
+
+
+class DecisionState:
+    shared: Sources
+    policy: str
+    package: str
+    pins: list[Pin]
+    images: dict[str, Image]  # base image name -> the image
+    cases: list[Case]  # each stage's install and image
+    explicit: dict[str, str]  # --pin
+    needed: set[str]  # the kept packages the pins name, besides the released one
+    fetch: bool  # whether anything is read (not when --pin gives everything)
+    as_of: datetime.datetime | None
+    rules: Candidates
+    not_asked: str  # why the resolver is not asked ("" when it is)
+    blind: dict[tuple[str, int], str]  # stages no resolver can be asked about, and why
+    requirement_text: dict[str, str]
+    jax_candidates: list[Version]
+    texts: Mapping[str, str]
+
+    @property
+    def trial(self) -> Trial:
+        raise NotImplementedError  # Decision's: the resolver asked for this decision
