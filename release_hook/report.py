@@ -122,20 +122,13 @@ def proof_lines(resolution: Resolution, path: str) -> list[str]:
     """Each stage's proof in words: what the resolver answered for the whole install, and the
     candidates skipped on the way (the resolver refused them, or its answer broke a rule)."""
     out = []
-    seen: set[int] = set()
-    for (where, _), key in sorted(resolution.group_of.items()):
-        targets = resolution.groups[key]
-        if where != path or id(targets) in seen:
-            continue
-        seen.add(id(targets))
+    for targets in resolution.decisions_by_path.get(path, ()):
         for candidate, kind, why in targets.skipped[:SKIPS_SHOWN]:
             said = {"rules": "jax's rules", "resolver": "the resolver"}.get(kind, f"the answer ({kind})")
             out.append(f"skipped {candidate}: {said}: {why}")
         if len(targets.skipped) > SKIPS_SHOWN:
             out.append(f"skipped {len(targets.skipped) - SKIPS_SHOWN} more candidates")
-    for (where, stage), proof in sorted(resolution.proofs().items()):
-        if where != path:
-            continue
+    for stage, proof in resolution.proofs_by_path.get(path, ()):
         out.append(f"stage {stage} proof: {_proof_words(proof)}")
         if proof.asked and proof.state != "not asked":
             neighbours = f"; constraints: {' '.join(proof.constraints)}" if proof.constraints else ""
@@ -226,7 +219,7 @@ def document(plans: Sequence[FilePlan], resolution: Resolution, package: str, ve
                    "constraints": list(proof.constraints), "left_out": list(proof.left_out),
                    "installs": [{"name": n, "version": v} for n, v in proof.installs],
                    "reason": proof.reason or None, "imported": proof.imported or None}
-                  for (where, stage), proof in sorted(resolution.proofs().items()) if where == p.path]
+                  for stage, proof in resolution.proofs_by_path.get(p.path, ())]
         entry: dict[str, Any] = {
             "path": p.path,
             "policy": policy,

@@ -79,7 +79,8 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
 
     for line in unproved_warnings(plans, resolution):
         print(f"warning: {line}", file=sys.stderr)
-    verdicts = {p.path: proof_lines(resolution, p.path) for p in plans}
+    verdicts = {p.path: proof_lines(resolution, p.path) for p in plans} \
+        if request.explain or request.mode == "dry-run" else {}
     changed = [p for p in plans if p.changed]
     if output.format == "json":
         from release_hook.report import document, write_json

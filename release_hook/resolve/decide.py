@@ -5,6 +5,7 @@ The kept answer is also the proof.
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
@@ -14,7 +15,7 @@ from packaging.version import Version
 
 from release_hook.errors import UserError
 from release_hook.found import Pin
-from release_hook.resolve import hints, memo, search, smoke, solver
+from release_hook.resolve import hints, memo, search, solver
 from release_hook.resolve.refusals import Refusals
 from release_hook.resolve.results import Results
 from release_hook.resolve.candidates import Candidates
@@ -30,13 +31,13 @@ if TYPE_CHECKING:
 
 
 def verifying(shared: Sources) -> str:
-    """Why the resolver is not asked in this run ("" when it is)."""
-    request = shared.request
-    for why, on in (("--offline", request.offline), ("--no-verify", not request.verify),
-                    ("RELEASE_HOOK_VERIFY=0", os.environ.get("RELEASE_HOOK_VERIFY") == "0")):
-        if on:
-            return why
-    return ""
+    """Why the resolver is not asked in this run ("" when it is); asked once per run."""
+    if shared.not_asked is None:
+        request = shared.request
+        shared.not_asked = next((why for why, on in (
+            ("--offline", request.offline), ("--no-verify", not request.verify),
+            ("RELEASE_HOOK_VERIFY=0", os.environ.get("RELEASE_HOOK_VERIFY") == "0")) if on), "")
+    return shared.not_asked
 
 
 class Decision(Results, Refusals):
@@ -60,7 +61,7 @@ class Decision(Results, Refusals):
         self.not_asked = verifying(shared)
         self.imports = Imports(self.package, request.version, policy == "latest",
                                (request.smoke or shared.config.smoke) and not self.not_asked,
-                               smoke.settings(shared.config.smoke_python_downloads, request.offline))
+                               shared.smoke_settings())
         self.requirement_text: dict[str, str] = {}
         self.jax_candidates: list[Version] = []
         self._trial: Trial | None = None
@@ -129,11 +130,27 @@ class Decision(Results, Refusals):
         known = replace(known, proofs=proofs)
         return replace(known, warnings=self.trap_warnings(known))
 
+    def run_key(self) -> str:
+        """What decides this decision, for decisions of one run that are alike (a thousand
+        files of one shape): the memo's key, or without reading anything when --pin gives all."""
+        if self.fetch:
+            return self.memo_key()
+        shape = sorted({(p.package, tuple(sorted(p.extras)), p.image, "+" in p.version) for p in self.pins})
+        cases = self.case_shapes()
+        return json.dumps(["given", self.policy, sorted(self.explicit.items()), shape, cases,
+                           sorted((i.name, str(i.cuda)) for i in self.images.values()), self.not_asked,
+                           sorted(self.blind.values())], default=str)
+
+    def case_shapes(self) -> list[list[object]]:
+        """Each stage's install as far as it decides the answer: without a resolver the rules
+        alone decide, and the neighbours then change nothing."""
+        return sorted(([] if self.not_asked else memo.install_shape(c.install))
+                      + [c.image.name, str(c.image.cuda), str(c.target)] for c in self.cases)
+
     def memo_key(self, imported: bool | None = None) -> str:
         """Everything the decision depends on; `imported`: whether the import was proved."""
         raw = self.shared.raw_requirements()
-        cases = sorted(memo.install_shape(c.install) + [c.image.name, str(c.image.cuda), str(c.target)]
-                       for c in self.cases)
+        cases = self.case_shapes()
         request = self.shared.request
         return memo.key(self.package, self.policy, raw, self.explicit, self.pins,
                         [(i.name, str(i.cuda)) for i in self.images.values()],

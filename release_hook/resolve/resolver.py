@@ -103,7 +103,7 @@ def resolve(config: Config, request: Request, scans: Sequence[Scan], partial: bo
         blind = {n: t for n in nodes if isinstance(t := images[n].target(), str)}
         decision = Decision(shared, policy, pairs, cases, texts, blind)
         try:
-            memo = decision.memo_key() if decision.fetch and len(members) > 1 else None
+            memo = decision.run_key() if len(members) > 1 else None
             if memo is not None and memo in decided:
                 groups[key] = decision.rekeyed(decided[memo])
                 continue

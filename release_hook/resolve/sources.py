@@ -14,6 +14,7 @@ from release_hook.resolve import pairing
 from release_hook.resolve.view import Offer, offers
 
 if TYPE_CHECKING:
+    from release_hook.resolve import smoke
     from release_hook.config import Config
     from release_hook.resolve.image import Image
     from release_hook.resolve.index import Index
@@ -46,6 +47,16 @@ class Sources:
     _requirements: ReleaseRequirements | None = None
     _jax: dict[Version, pairing.JaxRelease] = field(default_factory=dict)
     _offers: dict[tuple[str, object, object], list[Offer]] = field(default_factory=dict)
+    not_asked: str | None = None  # why the resolver is not asked in this run (decide.verifying)
+    _smoke: object = None
+
+    def smoke_settings(self) -> smoke.Settings:
+        """How this run proves an import (smoke.py), read once."""
+        from release_hook.resolve import smoke
+
+        if self._smoke is None:
+            self._smoke = smoke.settings(self.config.smoke_python_downloads, self.request.offline)
+        return self._smoke  # type: ignore[return-value]
 
     @property
     def package(self) -> str:

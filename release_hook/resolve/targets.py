@@ -167,9 +167,31 @@ class Resolution:
 
     def proofs(self) -> dict[tuple[str, int], Proof]:
         """Each stage's proof, from the decision that covers it."""
+        return self._proofs
+
+    @cached_property
+    def _proofs(self) -> dict[tuple[str, int], Proof]:
         out: dict[tuple[str, int], Proof] = {}
         for t in self.groups.values():
             out.update(t.proofs)
+        return out
+
+    @cached_property
+    def proofs_by_path(self) -> dict[str, list[tuple[int, Proof]]]:
+        """path -> (stage, proof) of each of its stages, in order: asked per file, made once."""
+        out: dict[str, list[tuple[int, Proof]]] = {}
+        for (path, stage), proof in sorted(self._proofs.items()):
+            out.setdefault(path, []).append((stage, proof))
+        return out
+
+    @cached_property
+    def decisions_by_path(self) -> dict[str, list[Targets]]:
+        """path -> the decisions that cover its stages, each once."""
+        out: dict[str, list[Targets]] = {}
+        for (path, _), key in sorted(self.group_of.items()):
+            mine = out.setdefault(path, [])
+            if all(t is not self.groups[key] for t in mine):
+                mine.append(self.groups[key])
         return out
 
     @property
