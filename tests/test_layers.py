@@ -170,3 +170,20 @@ def test_one_walker_reads_a_dockerfile() -> None:
     assert defines == {"walk.commands"}
     assert graph["pins"] <= {"walk", "found", "spans", "dockerfile"}  # names only: it does not walk
     assert "stages" not in graph and not any(m == "find" or m.startswith("find.") for m in graph)
+
+
+def test_one_table_of_base_images() -> None:
+    """Issue 16: what a base image's name says (release, python3, glibc) is read from one
+    table; no other module names a distribution release (image.py and the resolver's target
+    ask baseimage.py)."""
+    from release_hook.resolve.baseimage import RELEASES
+
+    names = {r.codename for r in RELEASES} | {f"{r.distro.lower()}{r.version}" for r in RELEASES}
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "baseimage.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.lower() in names:
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {node.value}")
+    assert found == []
