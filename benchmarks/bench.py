@@ -160,6 +160,36 @@ def resolver_commands(root: Path, pins: Sequence[str], image: str, name: str) ->
     return uv_cmd, pip_cmd
 
 
+def online_search_rows(root: Path, env: dict[str, str], row: Callable[..., None]) -> None:
+    """Issue 14's bars on the real index: the repository's own images decided and proved with
+    cold caches (ours and uv's) and warm, against 3 s and 0.3 s; and a stage whose newest
+    candidates are all refused beside a pinned SciPy 1.11.4 (jax 0.6.2 and newer need 1.12),
+    cold, against 10 s."""
+    repo = root / "own-images"
+    shutil.copytree(REPO / "docker", repo / "docker")
+    shutil.copy(REPO / "setup.cfg", repo / "setup.cfg")
+    shutil.copy(REPO / ".bumpversion.cfg", repo / ".bumpversion.cfg")
+    blocked = root / "blocked"
+    (blocked / "files").mkdir(parents=True)
+    (blocked / "files" / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nRUN pip install numpy==1.26.4 scipy==1.11.4 numpyro==0.15.0 jax==0.4.25 "
+        "jaxlib==0.4.25\n")
+    (blocked / "setup.cfg").write_text("[release_hook]\nrequirements = index\n")
+    own = [str(BIN / "release-hook"), "sync", "--dry-run"]
+    stuck = [str(BIN / "release-hook"), "sync", "files", "--dry-run", "--version", "0.19.0", "--policy", "latest"]
+    cold_times, warm_times, stuck_times = [], [], []
+    for i in range(3):
+        cold = dict(env, RELEASE_HOOK_CACHE_DIR=str(root / f"cold-{i}"), UV_CACHE_DIR=str(root / f"uv-{i}"))
+        cold_times.append(run(own, repo, cold))
+        warm_times.append(min(run(own, repo, cold) for _ in range(3)))
+        fresh = dict(env, RELEASE_HOOK_CACHE_DIR=str(root / f"stuck-{i}"), UV_CACHE_DIR=str(root / f"uvs-{i}"))
+        stuck_times.append(run(stuck, blocked, fresh))
+    row("own images, real index: cold caches / 3 s", statistics.median(cold_times), 3.0, "<= 1.0")
+    row("own images, real index: warm / 0.3 s", statistics.median(warm_times), 0.3, "<= 1.0")
+    row("newest candidates refused beside scipy 1.11.4, cold / 10 s", statistics.median(stuck_times), 10.0,
+        "<= 1.0")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--quick", action="store_true", help="fewer repeats, no 10,000-file run")
@@ -274,6 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                             "online")
         a, b = side_by_side(uv_cmd, pip_cmd, root, root, env, 3, warmup=0)
         row("proof, real index, CUDA 12 plugin set, cold: uv / pip", a, b, "(choice)")
+        online_search_rows(root, env, row)
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
           f"{platform.release()}; Python {platform.python_version()}")
