@@ -70,14 +70,6 @@ class Install:
         lines += [r.text for r in self.requirements if not r.computed]
         return tuple(dict.fromkeys(lines)), tuple(dict.fromkeys(left))
 
-    def neighbour(self, name: str) -> Requirement | None:
-        """The requirement of `name` among the neighbours or constraints (the first)."""
-        wanted = canonicalize_name(name)
-        for r in (*self.requirements, *self.constraints):
-            if requirement_name(r.text) == wanted:
-                return r
-        return None
-
 
 _NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 

@@ -61,7 +61,6 @@ class Outcome:
     verdict: Verdict | None
     skipped: list[Skipped] = field(default_factory=list)
     questions: int = 0
-    steered: V = None  # where the resolver's own pick moved the walk
     exhausted: str = ""  # why the walk stopped without a pair ("" when it found one)
 
 
@@ -157,7 +156,6 @@ class _Walk:
                 if isinstance(picked, str):
                     out.exhausted = picked or "the resolver found nothing in the range"
                     return out
-                out.steered = picked.jax
                 if self.try_picked(picked):
                     return out
                 i = self.index_from(picked.jax, i + 1) if picked.jax is not None else i + 1

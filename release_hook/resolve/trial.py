@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from release_hook.errors import UserError
-from release_hook.found import Pin
+from release_hook.found import JAX_PACKAGES, Pin
 from release_hook.resolve import solver, traps
 from release_hook.resolve.image import Image, Target
 from release_hook.resolve.importing import Imports
@@ -28,7 +28,7 @@ from release_hook.resolve.search import Pair, Verdict
 from release_hook.resolve.targets import PLUGINS, Targets
 
 MAX_BLOCKER_QUESTIONS = 8  # neighbours tried one by one to find the one that stands in the way
-KEPT = ("jax", "jaxlib", *PLUGINS)
+KEPT = JAX_PACKAGES
 ANY = ">=0"  # any version: what a specifier says when it says nothing
 
 
