@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from release_hook.errors import UserError
 from release_hook.found import Pin
 from release_hook.resolve import builds as jaxlib_builds
 from release_hook.resolve import cuda, pairing
 from release_hook.resolve.cuda import NoBuild
 from release_hook.resolve.image import Image
 from release_hook.resolve.targets import PLUGINS
-from release_hook.resolve.view import View
+from release_hook.resolve.offered import Offered
 
 if TYPE_CHECKING:
     import datetime
@@ -30,92 +28,16 @@ MAX_JAX_READS = 40  # jax releases whose metadata is read before giving up
 
 
 class Candidates:
-    """What the rules allow, for the pins and images of one decision."""
+    """What the rules allow, for the pins and images of one decision (what is offered: offered.py)."""
 
     def __init__(self, shared: Sources, pins: Sequence[Pin], images: dict[str, Image],
                  explicit: dict[str, str], fetch: bool, as_of: datetime.datetime | None) -> None:
         self.shared, self.pins, self.image_of = shared, list(pins), images
         self.explicit, self.fetch, self.as_of = explicit, fetch, as_of
         self.extras = sorted({e for p in self.pins if p.package == "jax" for e in p.extras})
-        self.unreachable: dict[str, str] = {}  # find-links pages that did not answer
-        distinct = {(i.python, i.platform): i for i in images.values()}
-        self.images = [distinct[k] for k in sorted(distinct, key=str)]
-        self._views: list[View] | None = None
-        self._builds: jaxlib_builds.Builds | None = None
+        self.offered = Offered(shared, self.pins, images, fetch, as_of)
+        self.images = self.offered.images
         self.read: set[Version] = set()  # jax releases whose metadata was read
-
-    # -- what the index offers the images ------------------------------------------------------
-
-    @property
-    def views(self) -> list[View]:
-        if self._views is None:
-            self._views = [View(i, self.shared.offers(i), self.as_of) for i in self.images]
-        return self._views
-
-    def versions(self, project: str, spec: SpecifierSet | None = None) -> list[Version]:
-        """Releases in spec that install in every image, ascending."""
-        found: set[Version] | None = None
-        for view in self.views:
-            mine = set(view.versions(project, spec))
-            found = mine if found is None else found & mine
-        return sorted(found or ())
-
-    def has(self, project: str, version: Version) -> bool:
-        return not self.fetch or all(v.has(project, version) for v in self.views)
-
-    def refusal(self, project: str, spec: SpecifierSet | None) -> str | None:
-        return next((r for v in self.views if (r := v.refusal(project, spec))), None)
-
-    @property
-    def builds(self) -> jaxlib_builds.Builds:
-        if self._builds is None:
-            self._builds = jaxlib_builds.Builds(self.page_urls() if self.fetch else [], self.read_page,
-                                                self.unreachable)
-        return self._builds
-
-    def page_urls(self) -> list[str]:
-        urls: list[str] = []
-        for pin in self.pins:
-            for _, chars in pin.addresses:
-                base = chars.text.rsplit("/", 1)[-1]
-                if base in cuda.PAGES and not chars.computed and not chars.undefined:
-                    head = chars.text[: -len(base)]
-                    urls.extend(head + page for page in cuda.PAGES)
-        return sorted(set(urls))
-
-    def read_page(self, url: str) -> tuple[str, ...] | None:
-        """A find-links page's wheels; None when it cannot be reached (the snapshot answers)."""
-        from release_hook.resolve.index import IndexUnavailable
-
-        try:
-            return self.shared.index.find_links(url)
-        except IndexUnavailable as e:
-            self.unreachable[url] = e.message
-            return None
-
-    def jaxlib_versions(self, spec: SpecifierSet) -> list[Version]:
-        """jaxlib versions in spec known anywhere: the index (not yanked), the find-links pages
-        and the snapshot; whether each has a build for the images is asked per pair."""
-        found: set[Version] = set()
-        offered: set[Version] | None = None
-        try:
-            for view in self.views:
-                mine = {o.version for o in view.offers_of("jaxlib") if view.allowed(o, spec)}
-                offered = mine if offered is None else offered & mine
-        except UserError:
-            if not self.builds.versions():
-                raise
-        found.update(offered or ())
-        on_index = {o.version for view in self.views for o in view.offers_of("jaxlib")} if offered else set()
-        dates = jaxlib_builds.release_dates()
-        for v in self.builds.versions() - on_index:
-            if not spec.contains(v, prereleases=bool(spec.prereleases)):
-                continue
-            day = dates.get(str(v))
-            if self.as_of is not None and day is not None and day > self.as_of:
-                continue
-            found.add(v)
-        return sorted(found)
 
     # -- the rules for a pair -----------------------------------------------------------------
 
@@ -191,7 +113,7 @@ class Candidates:
     def plugins_problem(self, release: pairing.JaxRelease, jaxlib: Version) -> str | None:
         pinned = {p.package: p.extras for p in self.pins if p.package in PLUGINS and p.package not in self.explicit}
         first = self.images[0]
-        return jaxlib_builds.plugin_problem(release, self.extras, pinned, jaxlib, self.versions,
+        return jaxlib_builds.plugin_problem(release, self.extras, pinned, jaxlib, self.offered.versions,
                                             lambda name, v: self.shared.index.metadata(name, v).requires_dist,
                                             f"on the index for Python {first.python_text} on {first.platform}")
 
@@ -207,12 +129,12 @@ class Candidates:
             if pin.package in self.explicit:
                 continue  # taken as given
             jaxlib_builds.check_plugin_cuda(pin.package, stage.image)
-            if not self.has(pin.package, jaxlib):
+            if not self.offered.has(pin.package, jaxlib):
                 offers = [o for o in self.shared.offers(stage.image)(pin.package) if o.version == jaxlib]
                 why = offers[0].why_not if offers else "is not on the package index"
                 raise NoBuild(f"{pin.package} {jaxlib} {why}")
-        return jaxlib_builds.jaxlib_build(jaxlib, stage, uses_plugin, self.builds,
-                                          self.shared.index.answered if self.fetch else {}, self.has,
+        return jaxlib_builds.jaxlib_build(jaxlib, stage, uses_plugin, self.offered.builds,
+                                          self.shared.index.answered if self.fetch else {}, self.offered.has,
                                           forced="jaxlib" in self.explicit)
 
     def best_pair(self, policy: str, jax: Version | None, jaxlibs: Sequence[Version | None]) -> tuple[Version | None, str]:

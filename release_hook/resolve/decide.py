@@ -8,21 +8,18 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
-from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from release_hook.errors import UserError
 from release_hook.found import Pin
-from release_hook.resolve import hints, memo, search, solver
-from release_hook.resolve.refusals import Refusals
-from release_hook.resolve.results import Results
+from release_hook.resolve import memo, search, solver
 from release_hook.resolve.candidates import Candidates
-from release_hook.resolve.cuda import NoBuild
+from release_hook.resolve.choosing import Choosing
 from release_hook.resolve.image import Image
 from release_hook.resolve.importing import Imports
-from release_hook.resolve.search import Pair, Verdict
+from release_hook.resolve.results import Results
 from release_hook.resolve.targets import PLUGINS, Targets
 from release_hook.resolve.trial import Case, Trial
 
@@ -40,7 +37,7 @@ def verifying(shared: Sources) -> str:
     return shared.not_asked
 
 
-class Decision(Results, Refusals):
+class Decision(Results, Choosing):
     def __init__(self, shared: Sources, policy: str, members: Sequence[tuple[Pin, Image]],
                  cases: Sequence[Case], texts: Mapping[str, str],
                  blind: Mapping[tuple[str, int], str] = {}) -> None:
@@ -75,12 +72,6 @@ class Decision(Results, Refusals):
                                 self.shared.unreachable, self.imports)
         return self._trial
 
-    def _at_pin(self, e: UserError, packages: Sequence[str]) -> UserError:
-        if e.path is None:
-            first = next((p for p in self.pins if p.package in packages), self.pins[0])
-            e.path, e.line = first.path, first.line
-        return e
-
     # -- the decision ------------------------------------------------------------------------
 
     def run(self) -> Targets:
@@ -96,7 +87,7 @@ class Decision(Results, Refusals):
                     image.needs_python(choosing)
                     image.needs_platform(choosing)
             except UserError as e:
-                raise self._at_pin(e, ("jax", "jaxlib", *PLUGINS)) from None
+                raise self.at_pin(e, ("jax", "jaxlib", *PLUGINS)) from None
         key = None
         if self.fetch and (wants_jax or wants_jaxlib):
             key = self.memo_key(self.imports.run)
@@ -157,90 +148,6 @@ class Decision(Results, Refusals):
                         sorted({(i.python, i.platform) for i in self.images.values()}, key=str),
                         request.as_of, request.cuda or self.shared.config.cuda, self.shared.index_urls(),
                         cases, self.not_asked + (" smoke" if (self.imports.run if imported is None else imported) else ""))
-
-
-
-    def choose(self, wants_jax: bool, wants_jaxlib: bool) -> search.Outcome:
-        reqs = self.shared.requirements()
-        need = {name: reqs.specifiers.get(name, SpecifierSet()) for name in ("jax", "jaxlib")}
-        self.requirement_text = {"jax": reqs.text("jax"), "jaxlib": reqs.text("jaxlib")}
-        jaxes: list[Version | None]
-        if wants_jax:
-            jaxes = list(self.rules.versions("jax", need["jax"]))
-            if not jaxes:
-                raise self._at_pin(self.no_candidates("jax", need["jax"], reqs.text("jax"), reqs.source), ("jax",))
-        else:
-            jaxes = [_public(self.explicit["jax"])] if "jax" in self.explicit else [None]
-        self.jax_candidates = [v for v in jaxes if v is not None]
-        jaxlibs: list[Version | None]
-        if wants_jaxlib:
-            jaxlibs = list(self.rules.jaxlib_versions(need["jaxlib"]))
-            if not jaxlibs:
-                raise self._at_pin(self.no_candidates("jaxlib", need["jaxlib"], reqs.text("jaxlib"), reqs.source),
-                                   ("jaxlib", *PLUGINS))
-        else:
-            jaxlibs = [_public(self.explicit["jaxlib"])] if "jaxlib" in self.explicit else [None]
-
-        def best_pair(jax: Version | None, allowed: Callable[[Version], bool]) -> Pair | str:
-            try:
-                lib, why = self.rules.best_pair(self.policy, jax, [v for v in jaxlibs if v is None or allowed(v)])
-            except NoBuild as e:
-                return e.message
-            except UserError as e:
-                raise self._at_pin(e, ("jaxlib", *PLUGINS, "jax")) from None
-            if why:
-                return why
-            return Pair(jax, lib)
-
-        def floor(name: str) -> str:
-            return str(need.get(name, ""))
-
-        verify = self.verify
-        steer = (lambda pair: self.trial.steer(self.policy, pair, floor)) if not self.not_asked else None
-        outcome = search.search(self.policy, jaxes, best_pair, verify, steer)
-        if outcome.pair is None:
-            raise self._at_pin(self.nothing_fits(outcome, wants_jax, wants_jaxlib, floor), ("jax", "jaxlib", *PLUGINS))
-        return outcome
-
-    def verify(self, pair: Pair) -> Verdict:
-        table = self.imports.table(pair.jax)  # answers offline and without the image's Python
-        if table is not None and not table.ok:
-            return Verdict(False, "rejected", table.said, "import", below=table.below, monotone=True)
-        if self.not_asked:
-            verdict = Verdict(True, "unproved", f"not asked: {self.not_asked}")
-        else:
-            try:
-                verdict = self.trial.verify(pair)
-            except NoBuild as e:
-                return Verdict(False, "rejected", e.message, "rules")
-        if verdict.ok and not verdict.notes:
-            said = table.said if table is not None else self.imports.unproved()
-            verdict = replace(verdict, notes=(said,) * len(self.cases) if said else ())
-        return verdict
-
-    def given(self) -> search.Outcome:
-        """The versions given with --pin, asked of the resolver as they are."""
-        pair = Pair(_public(self.explicit["jax"]) if "jax" in self.explicit else None,
-                    _public(self.explicit["jaxlib"]) if "jaxlib" in self.explicit else None)
-        verdict = self.verify(pair)
-        if not verdict.ok:
-            message, line = self.trial.refusal(pair, verdict)
-            if "jax" in self.explicit:  # a jax that installs there, with what it needs
-                case = self.trial.refused_case or self.cases[0]
-                message += hints.suggestion("jax", self.explicit["jax"], case.target, self.trial.resolver,
-                                            lambda: None)
-            raise UserError(message, self.pins[0].path, line)
-        return search.Outcome(pair, verdict)
-
-
-
-
-    # -- the targets of a pair ---------------------------------------------------------------
-
-
-
-
-
 
 
 def _public(version: str) -> Version:

@@ -207,9 +207,6 @@ class Index:
 
     # -- what a release says -----------------------------------------------------------------------
 
-    def requires_dist(self, project: str, version: Version) -> list[str]:
-        return list(self.metadata(project, version).requires_dist)
-
     def metadata(self, project: str, version: Version) -> Metadata:
         """A published release's core metadata (its metadata file, else read from its file)."""
         project = canonicalize_name(project)

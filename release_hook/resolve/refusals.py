@@ -11,6 +11,7 @@ from release_hook.resolve import hints, search, solver
 from release_hook.resolve.candidates import Candidates
 from release_hook.resolve.image import Image, Target
 from release_hook.resolve.state import DecisionState
+from release_hook.resolve.blocker import find as find_blocker
 from release_hook.resolve.view import python_accepts
 
 
@@ -41,7 +42,7 @@ class Refusals(DecisionState):
                 return None
             return hints.walked(self.package, releases,
                                 lambda name, v: self.shared.index.metadata(name, v).requires_dist,
-                                lambda name, spec: bool(self.rules.versions(name, SpecifierSet(spec))))
+                                lambda name, spec: bool(self.rules.offered.versions(name, SpecifierSet(spec))))
 
         try:
             return hints.suggestion(self.package, self.shared.request.version,
@@ -57,7 +58,7 @@ class Refusals(DecisionState):
         if tried and tried[0].kind == "resolver" and not self.not_asked:
             low = min((s.pair for s in tried), key=lambda p: (p.jax or Version("0"), p.jaxlib or Version("0")))
             known = set(self.jax_candidates)
-            blocker = self.trial.blocker(low, floor, lambda v: not known or v in known,
+            blocker = find_blocker(self.trial, low, floor, lambda v: not known or v in known,
                                          min(known) if known else None)
             if blocker is not None:
                 spec = floor("jax") or "in range"
@@ -73,7 +74,7 @@ class Refusals(DecisionState):
         return ", ".join(sorted(self.images))
 
     def no_candidates(self, project: str, spec: SpecifierSet, text: str, source: str) -> UserError:
-        refusal = self.rules.refusal(project, spec)
+        refusal = self.rules.offered.refusal(project, spec)
         if refusal:
             # not "newest jax that fits", which the release may refuse: a release that fits
             head = refusal.split("; newest that fits")[0].split("; no release of it fits")[0]
@@ -82,7 +83,7 @@ class Refusals(DecisionState):
                              f"{self.release_hint(image)}")
         if self.as_of is not None:
             undated = Candidates(self.shared, self.pins, self.images, self.explicit, self.fetch, None)
-            if undated.versions(project, spec):
+            if undated.offered.versions(project, spec):
                 return UserError(f"no {project} satisfying {text} (from {source}) was published by "
                                  f"{self.as_of:%Y-%m-%d %H:%M %Z}")
         return UserError(f"no released {project} satisfies {text} (from {source})")

@@ -1,15 +1,17 @@
 """What one decision knows, declared once for the parts of decide.Decision that read it
-(results.py, refusals.py); Decision.__init__ sets it."""
+(results.py, refusals.py, choosing.py); Decision.__init__ sets it."""
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from packaging.version import Version
 
+from release_hook.errors import UserError
 from release_hook.found import Pin
 from release_hook.resolve.candidates import Candidates
 from release_hook.resolve.image import Image
+from release_hook.resolve.importing import Imports
 from release_hook.resolve.trial import Case, Trial
 
 if TYPE_CHECKING:
@@ -34,6 +36,15 @@ class DecisionState:
     jax_candidates: list[Version]
     texts: Mapping[str, str]
 
+    imports: Imports  # the import check: the table, and with --smoke a real import
+
     @property
     def trial(self) -> Trial:
         raise NotImplementedError  # Decision's: the resolver asked for this decision
+
+    def at_pin(self, e: UserError, packages: Sequence[str]) -> UserError:
+        """The error placed at the first pin of `packages` when it names no line itself."""
+        if e.path is None:
+            first = next((p for p in self.pins if p.package in packages), self.pins[0])
+            e.path, e.line = first.path, first.line
+        return e

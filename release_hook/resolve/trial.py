@@ -3,8 +3,8 @@ install (its kept pins at the candidate's versions, with every neighbour and con
 for its image, and jax's import-time rules held against the versions it would install.
 
 Also what the search asks when the first candidate is refused: the resolver's own pick within
-the rest of the range (`steer`), and, when nothing in the range installs, which neighbour stands
-in the way (`blocker`).
+the rest of the range (`steer`); which neighbour stands in the way when nothing in the range
+installs is blocker.py's.
 """
 from __future__ import annotations
 
@@ -13,21 +13,18 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from release_hook.errors import UserError
 from release_hook.found import JAX_PACKAGES, Pin
 from release_hook.resolve import solver, traps
 from release_hook.resolve.image import Image, Target
 from release_hook.resolve.importing import Imports
 from release_hook.resolve.cuda import PAGES
-from release_hook.resolve.install import Install, requirement_name
+from release_hook.resolve.install import Install
 from release_hook.resolve.search import Pair, Verdict
 from release_hook.resolve.targets import PLUGINS, Targets
 
-MAX_BLOCKER_QUESTIONS = 8  # neighbours tried one by one to find the one that stands in the way
 KEPT = JAX_PACKAGES
 ANY = ">=0"  # any version: what a specifier says when it says nothing
 
@@ -39,15 +36,6 @@ class Case:
     install: Install
     image: Image
     target: Target
-
-
-@dataclass(frozen=True)
-class Blocker:
-    """The neighbour that stands in the way of every candidate, and what says so."""
-
-    requirement: str  # as written: `scipy==1.11.4`
-    line: int
-    because: str  # `jax 0.7.0 needs scipy>=1.12`, or the resolver's own words
 
 
 class Trial:
@@ -160,66 +148,6 @@ class Trial:
         lib = answer.version_of("jaxlib")
         return Pair(found, Version(lib.public) if lib is not None else None)
 
-    def blocker(self, pair: Pair, floor: Callable[[str], str],
-                candidate: Callable[[Version], bool] = lambda v: True,
-                lowest: Version | None = None) -> Blocker | None:
-        """The neighbour without which the install that refused `pair` would take some jax of
-        the range (one of the candidates, not another index's): each is left out in turn,
-        those the resolver's reason names first."""
-        case = self.refused_case or self.cases[0]
-        reason = self.answers_reason(case, pair)
-        neighbours = [r for r in (*case.install.requirements, *case.install.constraints)
-                      if requirement_name(r.text) not in KEPT]
-        neighbours.sort(key=lambda r: _named(reason, r.text))
-        spec = {"jax": floor("jax"), "jaxlib": floor("jaxlib")}
-
-        def spec_of(pin: Pin) -> str | None:
-            if pin.package in spec:
-                return spec[pin.package] or ANY
-            if pin.package in PLUGINS:
-                return ANY
-            return self.targets_for(pair).for_pin(pin)
-
-        for r in neighbours[:MAX_BLOCKER_QUESTIONS]:
-            answer = solver.ask(self.question(case, spec_of, drop=r.text), self.resolver)
-            jax = answer.version_of("jax")
-            if answer.state == "installs" and (jax is None or candidate(jax)):
-                # why the lowest candidate cannot (it speaks for every newer one)
-                told = Pair(lowest, pair.jaxlib if lowest == pair.jax else None) if lowest else pair
-                return Blocker(r.text, r.line, self.because(told, r.text, reason))
-        return None
-
-    def answers_reason(self, case: Case, pair: Pair) -> str:
-        question = self.question(case, self.targets_for(pair).for_pin)
-        return solver.ask(question, self.resolver).reason
-
-    def because(self, pair: Pair, neighbour: str, reason: str) -> str:
-        """`jax 0.7.0 needs scipy>=1.12` when jax (or jaxlib) itself asks for the neighbour's
-        package; else the first sentence of the resolver's reason."""
-        name = requirement_name(neighbour)
-        for project, version in (("jax", pair.jax), ("jaxlib", pair.jaxlib)):
-            if version is None:
-                continue
-            try:
-                lines = self.requires_of(project, version)
-            except UserError:  # an unread metadata file only costs the detail
-                continue
-            for line in lines:
-                try:
-                    req = Requirement(line)
-                except InvalidRequirement:
-                    continue
-                if canonicalize_name(req.name) == name and (req.marker is None or req.marker.evaluate({"extra": ""})):
-                    return f"{project} {version} needs {req.name}{req.specifier}"
-        first = re.split(r"(?<=[.;])\s+(?=And because|and because)", reason)[0]
-        return _short(first)
-
-
-def _named(reason: str, requirement: str) -> int:
-    """0 when the resolver's reason names the requirement's package, else 1 (for sorting)."""
-    name = requirement_name(requirement) or ""
-    return 0 if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", reason, re.IGNORECASE) else 1
-
 
 def _join(*specs: str) -> str:
     return ",".join(s for s in specs if s)
@@ -228,7 +156,3 @@ def _join(*specs: str) -> str:
 def _with_page(url: str, page: str) -> str:
     base = url.rstrip("/").rsplit("/", 1)[-1]
     return url[: len(url) - len(base)] + page if base in PAGES else url
-
-
-def _short(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
