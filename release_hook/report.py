@@ -177,10 +177,12 @@ def _images(p: FilePlan, config: Config, request: Request, out: TextIO) -> None:
 
     for index, image in enumerate(images_of(p.scan, config, request)):
         out.write(f"  stage {index} (line {image.line}): {image.name}\n")
-        out.write(f"    python {image.python_text} ({image.sources['python']})\n")
-        out.write(f"    platform {image.platform or 'unknown'} ({image.sources['platform']})\n")
-        cuda = image.sources.get("cuda")
-        out.write(f"    {image.cuda} ({cuda})\n" if image.cuda else "    no CUDA (the base image name does not say)\n")
+        said = {key: o.words(image.name, key) for key, o in image.origins.items()}
+        out.write(f"    python {image.python_text} ({said['python']})\n")
+        out.write(f"    platform {image.platform or 'unknown'} ({said['platform']})\n")
+        out.write(f"    {image.cuda} ({said.get('cuda')})\n" if image.cuda else
+                  "    no CUDA (the base image name does not say)\n")
+
 
 
 def document(plans: Sequence[FilePlan], resolution: Resolution, package: str, version: str,

@@ -1,7 +1,6 @@
 """The image's Python and platform per build stage, and where each answer came from."""
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,11 +10,17 @@ from release_hook.dockerfile import parse
 from release_hook.errors import UserError
 from release_hook.pins import Scan, find_pins
 from release_hook.request import Request
-from release_hook.resolve.image import Image, base_python, images_of
+from release_hook.resolve.baseimage import read as base_image
+from release_hook.resolve.image import Image, images_of
 from release_hook.scancache import ScanCache
 
 ROOT = "/work/project"
 PATH = f"{ROOT}/docker/Dockerfile"
+
+
+def said(image: Image, key: str) -> str:
+    """Where the image's Python or platform came from, in the words --explain prints."""
+    return image.origins[key].words(image.name, key)
 
 
 def scan_of(text: str, path: str = PATH) -> Scan:
@@ -176,7 +181,7 @@ CASES = [
 def test_python_of_each_stage(text: str, stage: int, python: str, why: str) -> None:
     image = images(text)[stage]
     assert image.python_text == python
-    assert why in image.sources["python"]
+    assert why in said(image, "python")
     assert image.needs_python("jax") == tuple(map(int, python.split(".")))
 
 
@@ -207,7 +212,7 @@ UNKNOWN = [
 def test_unknown_python_is_an_error_at_the_from_line(text: str, from_line: int, why: str) -> None:
     image = images(text)[0]
     assert image.python is None
-    assert why in image.sources["python"]
+    assert why in said(image, "python")
     with pytest.raises(UserError) as e:
         image.needs_python("jax 0.4.30's Requires-Python")
     assert str(e.value).startswith(f"{PATH}:{from_line}: jax 0.4.30's Requires-Python depends on the image's "
@@ -241,7 +246,7 @@ PLATFORMS = [
 def test_platform_of_each_stage(text: str, platform: str | None, why: str) -> None:
     image = images(text)[-1]
     assert image.platform == platform
-    assert why in image.sources["platform"]
+    assert why in said(image, "platform")
     if platform is None:
         with pytest.raises(UserError, match=r"Dockerfile:\d+: the wheel's tag depends on the image's platform, "
                            r"and .*the build decides it.*--platform linux/amd64$"):
@@ -258,9 +263,9 @@ def test_base_image_table_matches_the_distributions_python3() -> None:
                 "ubuntu:resolute": (3, 14), "debian:stretch": (3, 5), "debian:10": (3, 7),
                 "debian:bullseye": (3, 9), "debian:12": (3, 11), "debian:trixie-slim": (3, 13),
                 "buildpack-deps:bookworm": (3, 11), "node:20-bookworm": (3, 11)}
-    assert {name: (base_python(name) or (None, ""))[0] for name in expected} == expected
+    assert {name: base_image(name).python for name in expected} == expected
     for unknown in ("ubuntu:25.04x", "debian:sid", "pypy:3.10", "python:latest", "nvidia/cuda:12.3.2-base-ubi9"):
-        assert base_python(unknown) is None, unknown
+        assert base_image(unknown).python is None, unknown
 
 
 # -- the user's word: setup.cfg per glob, then the flag ------------------------------------------
@@ -275,14 +280,18 @@ def test_config_per_glob_then_flag_override_the_file() -> None:
     conf = "[release_hook]\npython = docker/*=3.12, 3.9\nplatform = docker/*=aarch64\n"
     image = images(FILE, conf)[0]
     assert (image.python_text, image.platform) == ("3.12", "linux/arm64")
-    assert image.sources["python"] == (
+    assert said(image, "python") == (
         "[release_hook] python docker/*=3.12 (the file alone says 3.10: base image "
         "nvidia/cuda:12.3.2-cudnn9-runtime-ubuntu22.04, Ubuntu 22.04's python3)")
-    assert image.sources["platform"] == "[release_hook] platform docker/*=linux/arm64"
+    assert said(image, "platform") == "[release_hook] platform docker/*=linux/arm64"
+    # values, not prose: what overrode what, and where the file's own answer came from
+    python = image.origins["python"]
+    assert (python.by, python.setting) == ("setting", "docker/*=3.12")
+    assert python.overrides is not None and python.overrides[0] == "3.10" and python.overrides[1].by == "base"
     image = images(FILE, conf, python="3.11", platform="linux/amd64")[0]
     assert (image.python_text, image.platform) == ("3.11", "linux/amd64")
-    assert image.sources["python"].startswith("--python (the file alone says 3.10")
-    assert image.sources["platform"] == "--platform"
+    assert said(image, "python").startswith("--python (the file alone says 3.10")
+    assert said(image, "platform") == "--platform"
     # a bare value is every file
     assert images(FILE, "[release_hook]\npython = 3.9\n")[0].python_text == "3.9"
 

@@ -66,8 +66,7 @@ class BaseImage:
     repo: str  # last path part of the repository: "python", "cuda", "ubuntu"
     tag: str
     release: Release | None  # None when the name does not say
-    python: tuple[int, int] | None  # the `python3` it runs
-    python_how: str  # "base image python:3.10-slim", "Ubuntu 22.04's python3"
+    python: tuple[int, int] | None  # the `python3` it runs (the tag says it of `python` images)
     platform: str | None  # from an `arm64v8/` prefix or an `aarch64` part; None: not said
 
     @property
@@ -134,11 +133,10 @@ def read(name: str) -> BaseImage:
     repo, tag = _reference(name)
     release = _release(repo, tag)
     python: tuple[int, int] | None = None
-    how = ""
     if repo == "python":  # the official images: the tag starts with the version
         m = re.match(r"(\d+)\.(\d+)", tag)
         if m:
-            python, how = (int(m.group(1)), int(m.group(2))), f"base image {name}"
+            python = int(m.group(1)), int(m.group(2))
     elif repo not in ("pypy", "jython") and release is not None and release.python is not None:
-        python, how = release.python, f"base image {name}, {release}'s python3"
-    return BaseImage(name, repo, tag, release, python, how, _platform(name))
+        python = release.python
+    return BaseImage(name, repo, tag, release, python, _platform(name))

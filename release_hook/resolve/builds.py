@@ -170,9 +170,12 @@ def check_plugin_cuda(package: str, image: Image) -> None:
         era = f"; CUDA 11 builds of jaxlib stop at {LAST_CUDA11}" if image.cuda.major == 11 else ""
         fix = (f"jax's CUDA plugins exist for CUDA {' and '.join(map(str, PLUGIN_MAJORS))} only{era}: "
                "change the base image, or pin an older jaxlib")
-    whence = image.sources.get("cuda", "")
-    said = f"{image.name} is {image.cuda}" if whence.startswith("base image") else \
-        f"{image.name} has {image.cuda} ({whence or 'given'})"
+    origin = image.origins.get("cuda")
+    if origin is not None and origin.by == "base":
+        said = f"{image.name} is {image.cuda}"
+    else:
+        whence = origin.words(image.name, "cuda") if origin is not None else "given"
+        said = f"{image.name} has {image.cuda} ({whence})"
     raise UserError(f"{said}, but the file pins {package}: {fix}")
 
 

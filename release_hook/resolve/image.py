@@ -18,7 +18,7 @@ Each stage built `FROM` an earlier one starts from what that stage did (done at 
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Mapping
 
@@ -84,6 +84,51 @@ def supported_tags(target: Target) -> frozenset[Tag]:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where one of an image's facts came from, as a value; `words` says it for --explain and errors."""
+
+    by: str  # "flag", "setting", "file", "base", "default", "none" (nothing says), "several"
+    setting: str = ""  # a [release_hook] setting's `glob=value`
+    evidence: Evidence | None = None  # by "file": the file's words and line
+    pip_line: int = 0  # the pip command this Python runs, when not on the evidence's line
+    problem: str = ""  # by "file": "unreadable", "build" (`docker build --platform`), "unknown"
+    several: tuple[tuple[str, Origin], ...] = ()  # each Python the stage's pip commands run under
+    overrides: tuple[str, Origin] | None = None  # what the file alone says, where the user's word differs
+    unused: tuple[Evidence, ...] = ()  # Pythons the file installs that no pip command runs under
+
+    def words(self, name: str, key: str) -> str:
+        """Where the Python, platform or CUDA (`key`) of the image `name` came from, in words."""
+        if self.by == "flag":
+            said = f"--{key}"
+        elif self.by == "setting":
+            said = f"[release_hook] {key} {self.setting}".rstrip()
+        elif self.by == "file" and self.evidence is not None:
+            said = self.evidence.how + {"unreadable": ": its Python cannot be read from the file",
+                                          "build": ": the build decides it (docker build --platform)",
+                                          "unknown": ": not a platform this tool knows"}.get(self.problem, "")
+        elif self.by == "base":
+            base = baseimage.read(name)
+            said = f"base image {name}" if key != "python" or base.repo == "python" and base.python else \
+                f"base image {name}, {base.release}'s python3" if base.python else "the base image's python3"
+        elif self.by == "default":
+            said = "default: nothing in the file says otherwise"
+        elif self.by == "several":
+            listed = "; ".join(f"{v} ({o.words(name, key)})" for v, o in self.several)
+            said = f"pip runs under more than one Python in this stage: {listed}"
+        else:
+            said = f"nothing in the file says which, and the base image {name} does not"
+        if self.pip_line:
+            said += f", which runs pip at line {self.pip_line}"
+        if self.unused:
+            listed = ", ".join(f"{e.value} ({e.how})" for e in self.unused)
+            said += f"; the file also installs {listed}, but pip does not run under it"
+        if self.overrides is not None:
+            value, alone = self.overrides
+            said += f" (the file alone says {value}: {alone.words(name, key)})"
+        return said
+
+
+@dataclass(frozen=True)
 class Image:
     """One build stage's base, as the resolver needs it."""
 
@@ -91,7 +136,7 @@ class Image:
     python: tuple[int, int] | None = None
     platform: str | None = DEFAULT_PLATFORM  # None: decided by the build (`$TARGETPLATFORM`)
     cuda: cuda_builds.Cuda | None = None
-    sources: Mapping[str, str] = field(default_factory=dict)  # "python" / "platform" / "cuda" -> why
+    origins: Mapping[str, Origin] = field(default_factory=dict)  # "python" / "platform" / "cuda"
     path: str = ""  # the Dockerfile and its FROM line, for messages
     line: int = 0
     glob: str = "*"  # the file as a `[release_hook]` glob names it (relative to the root)
@@ -122,7 +167,8 @@ class Image:
             return f"platform {self.platform} is not one the resolvers are asked about"
         return Target(self.python, self.platform, arch, self.base.glibc)
 
-    def _error(self, what: str, reason: str, key: str, example: str) -> UserError:
+    def _error(self, what: str, key: str, fallback: str, example: str) -> UserError:
+        reason = self.origins[key].words(self.name, key) if key in self.origins else fallback
         return UserError(f"{what} depends on the image's {key}, and {reason}: set "
                          f"[release_hook] {key} in setup.cfg (e.g. `{key} = {example}`) or pass "
                          f"--{key} {example.rpartition('=')[2]}", self.path or None, self.line or None)
@@ -130,14 +176,12 @@ class Image:
     def needs_python(self, what: str) -> tuple[int, int]:
         """The image's Python, or an error at the FROM line that says how to give it."""
         if self.python is None:
-            reason = self.sources.get("python") or f"{self.name} does not say which"
-            raise self._error(what, reason, "python", f"{self.glob}=3.11")
+            raise self._error(what, "python", f"{self.name} does not say which", f"{self.glob}=3.11")
         return self.python
 
     def needs_platform(self, what: str) -> str:
         if self.platform is None:
-            reason = self.sources.get("platform") or "the build decides it"
-            raise self._error(what, reason, "platform", f"{self.glob}=linux/amd64")
+            raise self._error(what, "platform", "the build decides it", f"{self.glob}=linux/amd64")
         return self.platform
 
 
@@ -146,114 +190,94 @@ def parse_python(text: str, what: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def base_python(name: str) -> tuple[tuple[int, int], str] | None:
-    """The Python a base image runs as `python3`, and why (see baseimage.py)."""
-    found = baseimage.read(name)
-    return (found.python, found.python_how) if found.python is not None else None
-
-
 def _glob_value(pairs: tuple[tuple[str, str], ...], rel: str) -> tuple[str, str] | None:
     return next(((g, v) for g, v in pairs if fnmatch.fnmatchcase(rel, g)), None)
 
 
-def _at(e: Evidence) -> str:
-    return e.how  # says its own line
-
-
-def _file_python(scan: Scan, index: int, base: tuple[tuple[int, int], str] | None
-                 ) -> tuple[tuple[int, int] | None, str] | None:
+def _file_python(scan: Scan, index: int, base: tuple[int, int] | None
+                 ) -> tuple[tuple[int, int] | None, Origin] | None:
     """What the file says of stage `index`'s Python: None when it leaves it to the base image."""
     facts = scan.stages[index]
     runs = [r for r in facts.pips if r.pins] or list(facts.pips)  # the pip installs that hold a pin
-    said = [(r.python, "" if r.python and r.python.line == r.first else f", which runs pip at line {r.first}")
-            for r in runs] or [(facts.default, "")]
+    said = [(r.python, 0 if r.python and r.python.line == r.first else r.first) for r in runs] \
+        or [(facts.default, 0)]
     if all(e is None for e, _ in said):
         return None
     for e, _ in said:
         if e is not None and not e.value:
-            return None, f"{e.how}: its Python cannot be read from the file"
-    values: dict[tuple[int, int] | None, str] = {}
-    for e, runs_pip in said:
+            return None, Origin("file", evidence=e, problem="unreadable")
+    values: dict[tuple[int, int] | None, Origin] = {}
+    for e, pip_line in said:
         if e is None:
-            values.setdefault(base[0] if base else None,
-                              (base[1] if base else "the base image's python3") + runs_pip)
+            values.setdefault(base, Origin("base", pip_line=pip_line))
         else:
             major, minor = e.value.split(".")
-            values.setdefault((int(major), int(minor)), e.how + runs_pip)
+            values.setdefault((int(major), int(minor)), Origin("file", evidence=e, pip_line=pip_line))
     if len(values) > 1 or None in values:
-        listed = "; ".join(f"{'.'.join(map(str, v)) if v else 'unknown'} ({why})" for v, why in values.items())
-        return None, f"pip runs under more than one Python in this stage: {listed}"
-    (python, why), = values.items()
-    return python, why
+        listed = tuple((".".join(map(str, v)) if v else "unknown", o) for v, o in values.items())
+        return None, Origin("several", several=listed)
+    (python, origin), = values.items()
+    return python, origin
 
 
-def _unused_installs(facts: StageFacts, python: tuple[int, int] | None) -> str:
+def _unused_installs(facts: StageFacts, python: tuple[int, int] | None) -> tuple[Evidence, ...]:
     chosen = f"{python[0]}.{python[1]}" if python else None
-    other = [e for e in facts.installs if e.value and e.value != chosen]
-    if not other:
-        return ""
-    listed = ", ".join(f"{e.value} ({e.how})" for e in other)
-    return f"; the file also installs {listed}, but pip does not run under it"
+    return tuple(e for e in facts.installs if e.value and e.value != chosen)
 
 
 def image_of_stage(scan: Scan, index: int, config: Config, request: Request, rel: str) -> Image:
     root = scan.images[index]
     facts = scan.stages[index] if index < len(scan.stages) else StageFacts(0)
-    sources: dict[str, str] = {}
+    base = baseimage.read(root)
+    origins: dict[str, Origin] = {}
 
     # The Python.
-    base = base_python(root)
-    found = _file_python(scan, index, base) if index < len(scan.stages) else None
+    found = _file_python(scan, index, base.python) if index < len(scan.stages) else None
     if found is not None:
-        detected, detected_why = found
-    elif base is not None:
-        detected, detected_why = base[0], base[1] + _unused_installs(facts, base[0])
+        detected, detected_origin = found
     else:
-        detected = None
-        detected_why = f"nothing in the file says which, and the base image {root} does not"
-        detected_why += _unused_installs(facts, None)
+        detected = base.python
+        detected_origin = Origin("base" if detected else "none", unused=_unused_installs(facts, detected))
     configured = _glob_value(config.pythons, rel)
+    origin: Origin
     if request.python:
         python: tuple[int, int] | None = parse_python(request.python, "--python")
-        why = "--python"
+        origin = Origin("flag")
     elif configured:
         python = parse_python(configured[1], "[release_hook] python")
-        why = f"[release_hook] python {configured[0]}={configured[1]}"
+        origin = Origin("setting", setting=f"{configured[0]}={configured[1]}")
     else:
-        python, why = detected, detected_why
-    if why != detected_why and detected is not None and detected != python:
-        why += f" (the file alone says {detected[0]}.{detected[1]}: {detected_why})"
-    sources["python"] = why
+        python, origin = detected, detected_origin
+    if origin is not detected_origin and detected is not None and detected != python:
+        origin = replace(origin, overrides=(f"{detected[0]}.{detected[1]}", detected_origin))
+    origins["python"] = origin
 
     # The platform.
     configured = _glob_value(config.platforms, rel)
     platform: str | None
     if request.platform:
-        platform, why = checked_platform(request.platform, "--platform"), "--platform"
+        platform, origin = checked_platform(request.platform, "--platform"), Origin("flag")
     elif configured:
-        platform, why = configured[1], f"[release_hook] platform {configured[0]}={configured[1]}"
+        platform, origin = configured[1], Origin("setting", setting=f"{configured[0]}={configured[1]}")
     elif facts.platform is not None:
         platform = platform_name(facts.platform.value) if facts.platform.value else None
-        why = _at(facts.platform)
-        if not facts.platform.value:
-            why += ": the build decides it (docker build --platform)"
-        elif platform is None:
-            why += ": not a platform this tool knows"
-    elif (platform := baseimage.read(root).platform) is not None:
-        why = f"base image {root}"
+        problem = "build" if not facts.platform.value else "unknown" if platform is None else ""
+        origin = Origin("file", evidence=facts.platform, problem=problem)
+    elif (platform := base.platform) is not None:
+        origin = Origin("base")
     else:
-        platform, why = DEFAULT_PLATFORM, "default: nothing in the file says otherwise"
-    sources["platform"] = why
+        platform, origin = DEFAULT_PLATFORM, Origin("default")
+    origins["platform"] = origin
 
     # CUDA: the base image's name says it, else the user.
     cuda = cuda_builds.image_cuda(root)
     wanted_cuda = request.cuda or config.cuda
     if cuda is not None:
-        sources["cuda"] = f"base image {root}"
+        origins["cuda"] = Origin("base")
     elif wanted_cuda:
         cuda = cuda_builds.parse_cuda(wanted_cuda)
-        sources["cuda"] = "--cuda" if request.cuda else "[release_hook] cuda"
-    return Image(root, python, platform, cuda, sources, scan.path, facts.line, rel or "*")
+        origins["cuda"] = Origin("flag") if request.cuda else Origin("setting")
+    return Image(root, python, platform, cuda, origins, scan.path, facts.line, rel or "*")
 
 
 def image_of(name: str, python: str | None = None, platform: str | None = None,
