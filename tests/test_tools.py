@@ -8,6 +8,8 @@ outside the tests' temporary folders. Without the wheels these tests are skipped
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
 import shutil
@@ -15,6 +17,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -35,13 +38,31 @@ class Tools:
         return clean_env(**toolenv.offline_pip(self.wheels, self.scratch), **extra)
 
 
+@contextlib.contextmanager
+def once(scratch: Path, name: str) -> Iterator[bool]:
+    """Held while `name` is made in the shared folder; yields whether it is still to be made
+    (the other worker of `pytest -n 2` may have made it)."""
+    with open(scratch / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = scratch / f".{name}.done"
+        yield not done.exists()
+        done.touch()
+
+
 @pytest.fixture(scope="session")
 def tools(tmp_path_factory: pytest.TempPathFactory) -> Tools:
-    scratch = tmp_path_factory.mktemp("tools")
+    # One folder for both workers of the suite (the parent of each worker's own basetemp): the
+    # tools' virtualenvs and the framework's store are built once, not once per worker; the
+    # framework's store takes its own lock while it installs.
+    base = tmp_path_factory.getbasetemp()
+    scratch = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "tools"
+    scratch.mkdir(exist_ok=True)
     if toolenv.complete(toolenv.WHEELS):
         return Tools(toolenv.WHEELS, scratch)
     if os.environ.get("RELEASE_HOOK_ONLINE") == "1":
-        toolenv.download(scratch / "wheels")
+        with once(scratch, "wheels") as todo:
+            if todo:
+                toolenv.download(scratch / "wheels")
         return Tools(scratch / "wheels", scratch)
     pytest.skip(f"no wheels of the tools in {toolenv.WHEELS}: fill it with `python tests/toolenv.py`, "
                 "or set RELEASE_HOOK_ONLINE=1")
@@ -49,12 +70,16 @@ def tools(tmp_path_factory: pytest.TempPathFactory) -> Tools:
 
 @pytest.fixture(scope="session")
 def pre_commit_tool(tools: Tools) -> Path:
-    return toolenv.build("pre-commit", tools.wheels, tools.scratch)
+    with once(tools.scratch, "pre-commit") as todo:
+        return toolenv.build("pre-commit", tools.wheels, tools.scratch) if todo else \
+            toolenv.executable("pre-commit", tools.scratch)
 
 
 @pytest.fixture(scope="session")
 def bump_my_version_tool(tools: Tools) -> Path:
-    return toolenv.build("bump-my-version", tools.wheels, tools.scratch)
+    with once(tools.scratch, "bump-my-version") as todo:
+        return toolenv.build("bump-my-version", tools.wheels, tools.scratch) if todo else \
+            toolenv.executable("bump-my-version", tools.scratch)
 
 
 def source_files() -> list[str]:
@@ -68,6 +93,13 @@ def hook_repo(tools: Tools) -> tuple[Path, str]:
     """A local clone of this repository as it is now (uncommitted edits included), tagged."""
     clone = tools.scratch / "hook-repo"
     tag = "v0.0.1"
+    with once(tools.scratch, "hook-repo") as todo:
+        if todo:
+            _clone_as_it_is(clone, tag)
+    return clone, tag
+
+
+def _clone_as_it_is(clone: Path, tag: str) -> None:
     subprocess.run(["git", "clone", "-q", "--no-local", str(ROOT), str(clone)], check=True)
     for p in source_files():
         (clone / p).parent.mkdir(parents=True, exist_ok=True)
@@ -78,7 +110,6 @@ def hook_repo(tools: Tools) -> tuple[Path, str]:
     subprocess.run(["git", "commit", "-q", "--allow-empty", "--no-verify", "-m", "tree under test"],
                    cwd=clone, check=True, env=env)
     subprocess.run(["git", "tag", "-f", tag], cwd=clone, check=True)
-    return clone, tag
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -78,7 +78,12 @@ def build(tool: str, wheels: Path, scratch: Path) -> Path:
                         str(wheels), "--python", str(folder / "bin" / "python"), TOOLS[tool]],
                        capture_output=True, text=True, env=env)
     assert r.returncode == 0, f"set-up: {TOOLS[tool]} from {wheels}:\n{r.stderr[-2000:]}"
-    return folder / "bin" / tool
+    return executable(tool, scratch)
+
+
+def executable(tool: str, scratch: Path) -> Path:
+    """The tool's executable in the virtualenv `build` made."""
+    return scratch / tool / "bin" / tool
 
 
 if __name__ == "__main__":
