@@ -18,7 +18,7 @@ from release_hook.resolve.targets import PLUGINS
 
 
 class Choosing(Refusals):
-    """Part of decide.Decision; says what went wrong through Refusals."""
+    """Part of deciding.Deciding; says what went wrong through Refusals."""
 
     def choose(self, wants_jax: bool, wants_jaxlib: bool) -> search.Outcome:
         reqs = self.shared.requirements()

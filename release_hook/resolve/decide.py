@@ -1,7 +1,8 @@
 """One decision: the versions a set of pins should carry (the pins of build stages that share
 written bytes, or of one stage), chosen by the policy's search over what jax's rules allow
-(candidates.py), each candidate tried by the real resolver with the whole install (trial.py).
-The kept answer is also the proof.
+(deciding.py: candidates.py, each candidate tried by the real resolver with the whole install,
+trial.py). The kept answer is also the proof, remembered (memo.py) under everything it
+depends on; and where no resolver answered, the runtime traps are warnings at the pins.
 """
 from __future__ import annotations
 
@@ -13,15 +14,12 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 from packaging.version import Version
 
 from release_hook.errors import UserError
-from release_hook.found import Pin
-from release_hook.resolve import memo, search, solver
-from release_hook.resolve.candidates import Candidates
-from release_hook.resolve.choosing import Choosing
+from release_hook.found import Note, Pin
+from release_hook.resolve import memo, traps
 from release_hook.resolve.image import Image
-from release_hook.resolve.importing import Imports
-from release_hook.resolve.results import Results
+from release_hook.resolve.install import Case
+from release_hook.resolve.state import DecisionState
 from release_hook.resolve.targets import PLUGINS, Targets
-from release_hook.resolve.trial import Case, Trial
 
 if TYPE_CHECKING:
     from release_hook.resolve.sources import Sources
@@ -37,7 +35,9 @@ def verifying(shared: Sources) -> str:
     return shared.not_asked
 
 
-class Decision(Results, Choosing):
+class Decision(DecisionState):
+    """One decision's state and its memo; what the memo does not know is searched (deciding.py)."""
+
     def __init__(self, shared: Sources, policy: str, members: Sequence[tuple[Pin, Image]],
                  cases: Sequence[Case], texts: Mapping[str, str],
                  blind: Mapping[tuple[str, int], str] = {}) -> None:
@@ -54,23 +54,10 @@ class Decision(Results, Choosing):
         # Everything given on the command line: read nothing from anywhere but the snapshot.
         self.fetch = not self.needed <= given
         self.as_of = request.as_of if policy == "latest" else None
-        self.rules = Candidates(shared, self.pins, self.images, self.explicit, self.fetch, self.as_of)
         self.not_asked = verifying(shared)
-        self.imports = Imports(self.package, request.version, policy == "latest",
-                               (request.smoke or shared.config.smoke) and not self.not_asked,
-                               shared.smoke_settings())
+        self.smoke = bool((request.smoke or shared.config.smoke) and not self.not_asked)  # prove by import
         self.requirement_text: dict[str, str] = {}
         self.jax_candidates: list[Version] = []
-        self._trial: Trial | None = None
-
-    @property
-    def trial(self) -> Trial:
-        if self._trial is None:
-            self._trial = Trial(self.cases, self.package, solver.choose(), self.targets_for,
-                                self.shared.published, self.shared.exclude_newer(),
-                                lambda name, v: self.shared.index.metadata(name, v).requires_dist,
-                                self.shared.unreachable, self.imports)
-        return self._trial
 
     # -- the decision ------------------------------------------------------------------------
 
@@ -90,25 +77,15 @@ class Decision(Results, Choosing):
                 raise self.at_pin(e, ("jax", "jaxlib", *PLUGINS)) from None
         key = None
         if self.fetch and (wants_jax or wants_jaxlib):
-            key = self.memo_key(self.imports.run)
+            key = self.memo_key(self.smoke)
             # a decision proved by import serves a run that does not ask for it, not the reverse
-            for k in (key,) if self.imports.run else (self.memo_key(True), key):
+            for k in (key,) if self.smoke else (self.memo_key(True), key):
                 known = memo.load(k, self.shared.request.offline, self.package, self.shared.request.version)
                 if known is not None:
                     return self.rekeyed(known)
-        if self.fetch:
-            self.check_release()
-        outcome: search.Outcome | None = None
-        if wants_jax or wants_jaxlib:
-            outcome = self.choose(wants_jax, wants_jaxlib)
-            assert outcome.pair is not None
-            if wants_jax and outcome.pair.jax is not None:
-                versions["jax"] = str(outcome.pair.jax)
-            if wants_jaxlib and outcome.pair.jaxlib is not None:
-                versions["jaxlib"] = str(outcome.pair.jaxlib)
-        elif self.needed and not self.not_asked:
-            outcome = self.given()
-        targets = self.finish(versions, outcome)
+        from release_hook.resolve.deciding import Deciding  # the search: only when the memo does not know
+
+        targets = Deciding(self).decide(versions, wants_jax, wants_jaxlib)
         if key is not None:
             memo.store(key, targets)
         return replace(targets, warnings=self.trap_warnings(targets))
@@ -147,7 +124,27 @@ class Decision(Results, Choosing):
                         [(i.name, str(i.cuda)) for i in self.images.values()],
                         sorted({(i.python, i.platform) for i in self.images.values()}, key=str),
                         request.as_of, request.cuda or self.shared.config.cuda, self.shared.index_urls(),
-                        cases, self.not_asked + (" smoke" if (self.imports.run if imported is None else imported) else ""))
+                        cases, self.not_asked + (" smoke" if (self.smoke if imported is None else imported) else ""))
+
+    def trap_warnings(self, targets: Targets) -> tuple[Note, ...]:
+        """Where no resolver answered, the runtime traps of the chosen versions are warnings at
+        each pin (never cached: lines move); an answer replaces the guess."""
+        if targets.proofs and all(p.state == "installs" for p in targets.proofs.values()):
+            return ()
+        versions = targets.versions
+        by_path: dict[tuple[str, str], list[Pin]] = {}
+        for pin in self.pins:
+            by_path.setdefault((pin.path, pin.package), []).append(pin)
+        warnings: list[Note] = []
+        pythons = {i.python for i in self.images.values()}
+        python = min((p for p in pythons if p is not None), default=None)
+        for (path, package), mine in sorted(by_path.items()):
+            text = self.texts.get(path, "")
+            if package == "jax" and "jax" in versions:
+                warnings += traps.scipy_trap(_public(versions["jax"]), python, mine, text)
+            if package == "jaxlib" and "jaxlib" in versions:
+                warnings += traps.numpy_trap(_public(versions["jaxlib"]), python, mine, text)
+        return tuple(warnings)
 
 
 def _public(version: str) -> Version:

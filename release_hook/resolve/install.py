@@ -18,6 +18,7 @@ from packaging.utils import canonicalize_name
 from release_hook.context import Followed
 from release_hook.found import FileArg, Pin, PipInstall, Requirement, Scan
 from release_hook.resolve.cuda import PAGES
+from release_hook.resolve.image import Image, Target
 
 _OPTION = {"-f": "--find-links", "--find-links": "--find-links", "-i": "--index-url",
            "--index-url": "--index-url", "--default-index": "--index-url",
@@ -189,3 +190,11 @@ def _local(text: str) -> bool:
     return text.startswith((".", "/", "~")) or text.endswith((".whl", ".tar.gz", ".zip")) or \
         ("://" in text and " @ " not in text and not re.match(r"[\w.-]+\s*@", text))
 
+
+@dataclass(frozen=True)
+class Case:
+    """One install and the image it is installed into."""
+
+    install: Install
+    image: Image
+    target: Target

@@ -16,7 +16,7 @@ from release_hook.resolve.view import python_accepts
 
 
 class Refusals(DecisionState):
-    """Part of decide.Decision."""
+    """Part of deciding.Deciding."""
 
     def check_release(self) -> None:
         """The released package itself must install in every image."""

@@ -16,7 +16,7 @@ from release_hook.resolve.image import Image, images_of
 from release_hook.resolve.install import Install, installs_of, no_files
 from release_hook.resolve.sources import ReadFile, Sources, disk_reader
 from release_hook.resolve.targets import Resolution, Targets
-from release_hook.resolve.trial import Case
+from release_hook.resolve.install import Case
 
 if TYPE_CHECKING:
     from release_hook.config import Config

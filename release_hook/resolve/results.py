@@ -1,6 +1,5 @@
 """A decision's answer as the rest of the tool takes it: the targets of each pin, the jaxlib
-build of each image, the reasons as values (targets.Because), each stage's proof, and, where no
-resolver answered, the runtime traps as warnings at the pins."""
+build of each image, the reasons as values (targets.Because), and each stage's proof."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -8,15 +7,14 @@ from dataclasses import replace
 from packaging.version import Version
 
 from release_hook.errors import UserError
-from release_hook.found import Note, Pin
-from release_hook.resolve import pairing, search, traps
+from release_hook.resolve import pairing, search
 from release_hook.resolve.search import Pair
 from release_hook.resolve.state import DecisionState
 from release_hook.resolve.targets import PLUGINS, Because, Proof, Targets
 
 
 class Results(DecisionState):
-    """Part of decide.Decision."""
+    """Part of deciding.Deciding."""
 
     def targets_for(self, pair: Pair) -> Targets:
         versions = {name: self.explicit[name] for name in self.needed if name in self.explicit}
@@ -110,26 +108,6 @@ class Results(DecisionState):
         for node, why in self.blind.items():
             out[node] = Proof("unproved", "", (), why, False, "", "")
         return out
-
-    def trap_warnings(self, targets: Targets) -> tuple[Note, ...]:
-        """Where no resolver answered, the runtime traps of the chosen versions are warnings at
-        each pin (never cached: lines move); an answer replaces the guess."""
-        if targets.proofs and all(p.state == "installs" for p in targets.proofs.values()):
-            return ()
-        versions = targets.versions
-        by_path: dict[tuple[str, str], list[Pin]] = {}
-        for pin in self.pins:
-            by_path.setdefault((pin.path, pin.package), []).append(pin)
-        warnings: list[Note] = []
-        pythons = {i.python for i in self.images.values()}
-        python = min((p for p in pythons if p is not None), default=None)
-        for (path, package), mine in sorted(by_path.items()):
-            text = self.texts.get(path, "")
-            if package == "jax" and "jax" in versions:
-                warnings += traps.scipy_trap(_public(versions["jax"]), python, mine, text)
-            if package == "jaxlib" and "jaxlib" in versions:
-                warnings += traps.numpy_trap(_public(versions["jaxlib"]), python, mine, text)
-        return tuple(warnings)
 
 
 def _public(version: str) -> Version:

@@ -9,12 +9,9 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from release_hook.resolve import builds as jaxlib_builds
-from release_hook.resolve import pairing
-from release_hook.resolve.view import Offer, offers
-
 if TYPE_CHECKING:
-    from release_hook.resolve import smoke
+    from release_hook.resolve import pairing, smoke
+    from release_hook.resolve.view import Offer
     from release_hook.config import Config
     from release_hook.resolve.image import Image
     from release_hook.resolve.index import Index
@@ -136,6 +133,9 @@ class Sources:
         return self._requirements
 
     def offers(self, image: Image) -> Callable[[str], list[Offer]]:
+        from release_hook.resolve import builds as jaxlib_builds
+        from release_hook.resolve.view import offers
+
         dates = jaxlib_builds.release_dates()
 
         def of(project: str) -> list[Offer]:
@@ -148,6 +148,8 @@ class Sources:
         return of
 
     def jax(self, version: Version) -> pairing.JaxRelease:
+        from release_hook.resolve import pairing
+
         if version not in self._jax:
             meta = self.index.metadata("jax", version)
             version_py = None

@@ -1,5 +1,5 @@
-"""What one decision knows, declared once for the parts of decide.Decision that read it
-(results.py, refusals.py, choosing.py); Decision.__init__ sets it."""
+"""What one decision knows, declared once for decide.Decision, which sets it, and the parts of
+deciding.Deciding that read it (results.py, refusals.py, choosing.py)."""
 from __future__ import annotations
 
 import datetime
@@ -9,13 +9,14 @@ from packaging.version import Version
 
 from release_hook.errors import UserError
 from release_hook.found import Pin
-from release_hook.resolve.candidates import Candidates
 from release_hook.resolve.image import Image
-from release_hook.resolve.importing import Imports
-from release_hook.resolve.trial import Case, Trial
 
 if TYPE_CHECKING:
+    from release_hook.resolve.candidates import Candidates
+    from release_hook.resolve.importing import Imports
+    from release_hook.resolve.install import Case
     from release_hook.resolve.sources import Sources
+    from release_hook.resolve.trial import Trial
 
 
 class DecisionState:
@@ -31,6 +32,7 @@ class DecisionState:
     as_of: datetime.datetime | None
     rules: Candidates
     not_asked: str  # why the resolver is not asked ("" when it is)
+    smoke: bool  # whether a candidate must also import (--smoke)
     blind: dict[tuple[str, int], str]  # stages no resolver can be asked about, and why
     requirement_text: dict[str, str]
     jax_candidates: list[Version]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from packaging.utils import canonicalize_name
@@ -18,24 +17,14 @@ from packaging.version import Version
 
 from release_hook.found import JAX_PACKAGES, Pin
 from release_hook.resolve import solver, traps
-from release_hook.resolve.image import Image, Target
 from release_hook.resolve.importing import Imports
 from release_hook.resolve.cuda import PAGES
-from release_hook.resolve.install import Install
+from release_hook.resolve.install import Case
 from release_hook.resolve.search import Pair, Verdict
 from release_hook.resolve.targets import PLUGINS, Targets
 
 KEPT = JAX_PACKAGES
 ANY = ">=0"  # any version: what a specifier says when it says nothing
-
-
-@dataclass(frozen=True)
-class Case:
-    """One install and the image it is installed into."""
-
-    install: Install
-    image: Image
-    target: Target
 
 
 class Trial:
