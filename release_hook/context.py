@@ -13,14 +13,16 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
 
 from release_hook.config import Config
 from release_hook.errors import UserError
 from release_hook.files import decode
 from release_hook.found import JAX_PACKAGES, FileArg, Note, Pin, Requirement, Scan
-from release_hook.reqfile import ReqFile, parse
-from release_hook.unmanaged import Unmanaged, unmanaged
+
+if TYPE_CHECKING:  # read only where a stage reads a requirements file or copies a lock in
+    from release_hook.reqfile import ReqFile
+    from release_hook.unmanaged import Unmanaged
 
 Read = Callable[[str], Optional[bytes]]  # a repository-relative path -> its bytes, or None
 MAX_DEPTH = 8  # nested -r / -c files followed
@@ -122,6 +124,8 @@ def _bring(ctx: Context, rel: str, option: str, stage: int, image: str, read: Re
         ctx.display[rel] = display(rel)
         text = decode(data, ctx.display[rel])  # a BOM stays: the file is written back byte for byte
         try:
+            from release_hook.reqfile import parse
+
             req = parse(ctx.display[rel], text, config.package, kept, constraints=option == "-c")
         except UserError as e:
             raise e if e.path else UserError(e.message, ctx.display[rel], e.line) from None
@@ -156,6 +160,8 @@ def _lock(ctx: Context, rel: str, read: Read, display: Callable[[str], str], con
     data = b"" if rel.endswith(".whl") else read(rel)  # a wheel says what it is by its name
     if data is None:
         return
+    from release_hook.unmanaged import unmanaged
+
     found = unmanaged(display(rel), data.decode("utf-8", "replace"), (config.package, *kept))
     if found is not None and found.held:
         ctx.locks.append(found)
