@@ -13,9 +13,9 @@ from release_hook.errors import UserError
 from release_hook.files import display
 from release_hook.found import JAX_PACKAGES, Pin, Scan
 from release_hook.plan import FilePlan, plan_file
-from release_hook.reqfile import ReqFile
 
 if TYPE_CHECKING:
+    from release_hook.reqfile import ReqFile
     from release_hook.resolve.index import Index
 
 Target = Callable[[Pin], "str | None"]

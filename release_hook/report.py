@@ -8,11 +8,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence, TextIO
 
-from packaging.utils import canonicalize_name
-
 from release_hook import __version__
 from release_hook.config import Config
 from release_hook.errors import UserError
+from release_hook.names import normalize as canonicalize_name
 from release_hook.found import Note, Pin
 from release_hook.plan import FilePlan
 from release_hook.request import Request

@@ -8,10 +8,7 @@ whole wheel where a range was asked is read only when the wheel is small; else i
 """
 from __future__ import annotations
 
-import email.parser
 import hashlib
-import io
-import tarfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
@@ -120,6 +117,9 @@ def _slice(data: bytes, start: Optional[int], length: int) -> tuple[bytes, int]:
 
 
 def _sdist_member(client: Client, pkg: DistributionPackage, wanted: Callable[[str], bool]) -> Optional[bytes]:
+    import io
+    import tarfile  # old sdists only: imported when one is read
+
     try:
         data = client.read(pkg.url, SDIST_LIMIT)
     except TooLarge:
@@ -152,6 +152,8 @@ def _missing(filename: str, what: str) -> UserError:
 
 
 def parse_metadata(text: str) -> Metadata:
+    import email.parser  # only when metadata is read, not when the cache answers
+
     message = email.parser.HeaderParser().parsestr(text)
     if message.get("Name") is None and message.get("Metadata-Version") is None:
         raise UserError("the index answered garbage where package metadata was expected")

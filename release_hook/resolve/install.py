@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from packaging.utils import canonicalize_name
+from release_hook.names import normalize as canonicalize_name
 
 from release_hook.context import Followed
 from release_hook.found import FileArg, Pin, PipInstall, Requirement, Scan
