@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,26 @@ import pytest
 from release_hook.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
+MEMORY = Path("/dev/shm")  # a tmpfs on Linux
+MEMORY_NEEDED = 4 << 30  # what one run of the suite writes, with room to spare
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests' temporary folders in memory when the machine has room there: the suite
+    writes repositories, virtualenvs and caches by the thousand files, and on this project's
+    machine waiting for the disk cost a third of its time (85 s against 128 s). A folder of
+    this run's own (a second run beside it keeps its own), removed when it ends; --basetemp
+    given on the command line wins."""
+    if config.option.basetemp or hasattr(config, "workerinput") or not MEMORY.is_dir():
+        return
+    try:
+        free = shutil.disk_usage(MEMORY).free
+    except OSError:
+        return
+    if free >= MEMORY_NEEDED and os.access(MEMORY, os.W_OK):
+        config.option.basetemp = str(MEMORY / f"release-hook-tests-{os.getuid()}-{os.getpid()}")
+        config.add_cleanup(lambda: shutil.rmtree(config.option.basetemp, ignore_errors=True))
 
 
 @dataclass
