@@ -5,7 +5,7 @@ import difflib
 import os
 import re
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from release_hook import files
@@ -20,10 +20,20 @@ from release_hook.resolve.targets import Resolution
 from release_hook.scancache import ScanCache
 
 if TYPE_CHECKING:
+    from release_hook.context import Context
     from release_hook.resolve.index import Index
 
 
-def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, bytes], Resolution]:
+@dataclass(frozen=True)
+class Read:
+    """What a run read before deciding anything: the Dockerfiles and the files they name."""
+
+    scans: list[Scan]
+    originals: dict[str, bytes]  # path -> bytes as read
+    context: Context
+
+
+def read(config: Config, request: Request) -> Read:
     paths = files.discover(request.paths, config.root, config.dockerfiles)
     files.refuse_links_outside(paths, config.root)
     scans = []
@@ -34,7 +44,6 @@ def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, by
         originals[path] = data
         scans.append(cache.scan(path, files.decode(data, path), data))
     cache.save()
-    from release_hook import locks
     from release_hook.context import follow
 
     context = follow(scans, config, disk_reader(config.root), lambda p: relative(config, p),
@@ -42,21 +51,49 @@ def plan(config: Config, request: Request) -> tuple[list[FilePlan], dict[str, by
     for req in context.scans():
         originals[req.path] = files.read_bytes(req.path)
     _refuse_unknown_pins(request, [*scans, *context.scans()])
+    return Read(scans, originals, context)
+
+
+def plan(config: Config, request: Request, done: Read | None = None
+         ) -> tuple[list[FilePlan], dict[str, bytes], Resolution]:
+    from release_hook import locks
     from release_hook.resolve.resolver import resolve
 
+    done = done or read(config, request)
+    scans, originals, context = done.scans, done.originals, done.context
     resolution = resolve(config, request, scans, context=context)
     resolution = replace(resolution, warnings=resolution.warnings + context.warnings())
     plans = [plan_file(scan, resolution.for_pin, resolution.page_for) for scan in scans]
     for req in context.scans():
-        read = context.file_of(req.path)
-        assert read is not None
-        more = locks.plan(req, read, resolution.for_pin, resolution.page_for, os.getcwd(), config.package,
+        found = context.file_of(req.path)
+        assert found is not None
+        more = locks.plan(req, found, resolution.for_pin, resolution.page_for, os.getcwd(), config.package,
                           lambda: _index(request))
         for p in more[1:]:  # a re-lock's input files, rewritten too
             originals[p.path] = files.read_bytes(p.path)
         plans += more
     return plans, originals, resolution
 
+
+def in_step_key(config: Config, request: Request, output: Output, done: Read) -> str | None:
+    """The key of a plain `--check` over exactly these bytes and settings, whose answer was "in
+    step, nothing to warn": such a check is not decided again while the decisions it rested on
+    are trusted (memo.PAIR_TTL). None for a run that prints more than its exit status."""
+    if request.mode != "check" or request.explain or output.format == "json" \
+            or os.environ.get("RELEASE_HOOK_NO_CACHE"):  # nothing read before is trusted then
+        return None
+    import hashlib
+    import json
+
+    own = [os.path.join(config.root, name) for name in
+           ("setup.cfg", "pyproject.toml", "setup.py", ".bumpversion.cfg", ".bumpversion.toml")]
+    digests = {path: hashlib.sha256(data).hexdigest() for path, data in sorted(done.originals.items())}
+    for path in own:  # the release's own metadata and version may answer the decision
+        if os.path.isfile(path):
+            digests[path] = hashlib.sha256(files.read_bytes(path)).hexdigest()
+    said = {k: v for k, v in os.environ.items() if k.startswith(("PIP_", "UV_", "RELEASE_HOOK_"))}
+    what = json.dumps(["in step", repr(config), repr(request), os.getcwd(), digests, sorted(said.items())])
+    return "check in step " + hashlib.sha256(what.encode()).hexdigest()
 
 
 def _index(request: Request) -> Index:
@@ -68,17 +105,29 @@ def _index(request: Request) -> Index:
 
 
 def run(config: Config, request: Request, output: Output = Output()) -> int:
-    plans, originals, resolution = plan(config, request)
+    done = read(config, request)
+    key = in_step_key(config, request, output, done)
+    if key is not None:
+        from release_hook import cache
+        from release_hook.resolve.memo import PAIR_TTL
+
+        if cache.get(key, PAIR_TTL) is True:
+            return 0
+    plans, originals, resolution = plan(config, request, done)
+    warned = False
     for p in plans:
         for w in p.scan.warnings:
             print(f"warning: {w}", file=sys.stderr)
+            warned = True
     if output.format != "json":  # the document carries them
         for trap in resolution.warnings:
             print(f"warning: {trap}", file=sys.stderr)
+            warned = True
     from release_hook.report import proof_lines, unproved_warnings
 
     for line in unproved_warnings(plans, resolution):
         print(f"warning: {line}", file=sys.stderr)
+        warned = True
     verdicts = {p.path: proof_lines(resolution, p.path) for p in plans} \
         if request.explain or request.mode == "dry-run" else {}
     changed = [p for p in plans if p.changed]
@@ -101,6 +150,10 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
             print(f"{len(changed)} {what} out of step with {config.package} {request.version}"
                   f"{_fix(request, output.version_from)}", file=sys.stderr)
             return 1
+        if key is not None and not warned:
+            from release_hook import cache
+
+            cache.put(key, True)
         return 0
     if request.mode == "dry-run":
         for p in changed:

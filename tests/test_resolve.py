@@ -444,3 +444,35 @@ def test_online_replay_of_real_releases(cli, tmp_path: Path, monkeypatch: pytest
     r = sync(cli, root, "--version", new)
     assert r.code == 0, r.err
     assert expected in (root / "Dockerfile").read_text(), (root / "Dockerfile").read_text()
+
+
+def test_a_check_of_unchanged_files_and_settings_is_not_decided_again(
+        cli, tmp_path: Path, index: PackageIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    from release_hook.resolve import resolver
+
+    text = "FROM python:3.11\nRUN pip install numpyro==0.16.0 jax==0.4.30 jaxlib==0.4.30 scipy==1.12.0 numpy==1.26.4\n"
+    root = project(tmp_path, text)
+    real, decided = resolver.resolve, []
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        decided.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(resolver, "resolve", counted)
+    first = sync(cli, root, "--version", "0.16.0", "--check")
+    assert (first.code, first.err, len(decided)) == (0, "", 1)
+    again = sync(cli, root, "--version", "0.16.0", "--check")
+    assert (again.code, again.err, len(decided)) == (0, "", 1)  # the same bytes, the same settings
+    assert sync(cli, root, "--version", "0.16.0", "--check", "--explain").code == 0
+    assert len(decided) == 2  # a run that prints its plan decides it
+    (root / "Dockerfile").write_text(text + "# a comment\n")
+    assert sync(cli, root, "--version", "0.16.0", "--check").code == 0 and len(decided) == 3
+    (root / "setup.cfg").write_text("[release_hook]\nrequirements = index\npython = *=3.12\n")
+    assert sync(cli, root, "--version", "0.16.0", "--check").code == 0 and len(decided) == 4
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", index.url)  # where packages come from is a setting too
+    assert sync(cli, root, "--version", "0.16.0", "--check").code == 0 and len(decided) == 5
+    # out of step, or with something to warn about: never remembered
+    (root / "Dockerfile").write_text(text.replace("jax==0.4.30 ", "jax==0.4.31 "))
+    for _ in range(2):
+        assert sync(cli, root, "--version", "0.16.0", "--check").code == 1
+    assert len(decided) == 7
