@@ -92,7 +92,13 @@ def in_step_key(config: Config, request: Request, output: Output, done: Read) ->
         if os.path.isfile(path):
             digests[path] = hashlib.sha256(files.read_bytes(path)).hexdigest()
     said = {k: v for k, v in os.environ.items() if k.startswith(("PIP_", "UV_", "RELEASE_HOOK_"))}
-    what = json.dumps(["in step", repr(config), repr(request), os.getcwd(), digests, sorted(said.items())])
+    from release_hook.resolve import pipconf
+
+    try:
+        pip = repr(pipconf.settings())  # where packages come from, as pip's files say it
+    except UserError:
+        return None  # the run itself says what is wrong with them, where it reads them
+    what = json.dumps(["in step", repr(config), repr(request), os.getcwd(), digests, sorted(said.items()), pip])
     return "check in step " + hashlib.sha256(what.encode()).hexdigest()
 
 

@@ -471,8 +471,14 @@ def test_a_check_of_unchanged_files_and_settings_is_not_decided_again(
     assert sync(cli, root, "--version", "0.16.0", "--check").code == 0 and len(decided) == 4
     monkeypatch.setenv("PIP_EXTRA_INDEX_URL", index.url)  # where packages come from is a setting too
     assert sync(cli, root, "--version", "0.16.0", "--check").code == 0 and len(decided) == 5
+    conf = tmp_path / "pip.conf"  # and so is what pip's own files say
+    conf.write_text("[global]\ntimeout = 5\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))
+    assert sync(cli, root, "--version", "0.16.0", "--check").code == 0 and len(decided) == 6
+    conf.write_text("[global]\ntimeout = 6\n")
+    assert sync(cli, root, "--version", "0.16.0", "--check").code == 0 and len(decided) == 7
     # out of step, or with something to warn about: never remembered
     (root / "Dockerfile").write_text(text.replace("jax==0.4.30 ", "jax==0.4.31 "))
     for _ in range(2):
         assert sync(cli, root, "--version", "0.16.0", "--check").code == 1
-    assert len(decided) == 7
+    assert len(decided) == 9
