@@ -31,6 +31,7 @@ class Read:
     scans: list[Scan]
     originals: dict[str, bytes]  # path -> bytes as read
     context: Context
+    asked: dict[str, bytes | None]  # every file the build context was asked for (None: absent)
 
 
 def read(config: Config, request: Request) -> Read:
@@ -46,12 +47,19 @@ def read(config: Config, request: Request) -> Read:
     cache.save()
     from release_hook.context import follow
 
-    context = follow(scans, config, disk_reader(config.root), lambda p: relative(config, p),
+    asked: dict[str, bytes | None] = {}
+    on_disk = disk_reader(config.root)
+
+    def read_file(rel: str) -> bytes | None:
+        asked[rel] = on_disk(rel)
+        return asked[rel]
+
+    context = follow(scans, config, read_file, lambda p: relative(config, p),
                      lambda rel: files.display(os.path.join(config.root, rel)))
     for req in context.scans():
         originals[req.path] = files.read_bytes(req.path)
     _refuse_unknown_pins(request, [*scans, *context.scans()])
-    return Read(scans, originals, context)
+    return Read(scans, originals, context, asked)
 
 
 def plan(config: Config, request: Request, done: Read | None = None
@@ -75,6 +83,10 @@ def plan(config: Config, request: Request, done: Read | None = None
     return plans, originals, resolution
 
 
+_SAID = ("PIP_", "UV_", "RELEASE_HOOK_", "PRE_COMMIT", "SSL_CERT_", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+_PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
 def in_step_key(config: Config, request: Request, output: Output, done: Read) -> str | None:
     """The key of a plain `--check` over exactly these bytes and settings, whose answer was "in
     step, nothing to warn": such a check is not decided again while the decisions it rested on
@@ -85,20 +97,31 @@ def in_step_key(config: Config, request: Request, output: Output, done: Read) ->
     import hashlib
     import json
 
-    own = [os.path.join(config.root, name) for name in
-           ("setup.cfg", "pyproject.toml", "setup.py", ".bumpversion.cfg", ".bumpversion.toml")]
-    digests = {path: hashlib.sha256(data).hexdigest() for path, data in sorted(done.originals.items())}
-    for path in own:  # the release's own metadata and version may answer the decision
-        if os.path.isfile(path):
-            digests[path] = hashlib.sha256(files.read_bytes(path)).hexdigest()
-    said = {k: v for k, v in os.environ.items() if k.startswith(("PIP_", "UV_", "RELEASE_HOOK_"))}
+    def digest(data: bytes | None) -> str:
+        return hashlib.sha256(data).hexdigest() if data is not None else "absent"
+
+    # The Dockerfiles, every file their build context was asked for (requirements files with no
+    # kept pin, constraints, locks, absent ones too), and the files the release's requirements,
+    # version and settings may come from.
+    digests = {path: digest(data) for path, data in done.originals.items()}
+    digests.update({f"context {rel}": digest(data) for rel, data in done.asked.items()})
+    own = ["setup.cfg", "pyproject.toml", "setup.py", ".bumpversion.cfg", ".bumpversion.toml",
+           request.requirements or config.requirements, os.environ.get("RELEASE_HOOK_IMPORT_TABLE") or ""]
+    for name in own:
+        path = os.path.join(config.root, name) if name and name != "index" else ""
+        if path and os.path.isfile(path):
+            digests[path] = digest(files.read_bytes(path))
+    said = {k: v for k, v in os.environ.items() if k.startswith(_SAID) or k.upper() in _PROXIES}
+    if request.smoke or config.smoke:  # the interpreters a smoke test finds
+        said.update({k: os.environ.get(k, "") for k in ("PATH", "PYENV_ROOT", "PYENV_VERSION")})
     from release_hook.resolve import pipconf
 
     try:
         pip = repr(pipconf.settings())  # where packages come from, as pip's files say it
     except UserError:
         return None  # the run itself says what is wrong with them, where it reads them
-    what = json.dumps(["in step", repr(config), repr(request), os.getcwd(), digests, sorted(said.items()), pip])
+    what = json.dumps(["in step", repr(config), repr(request), os.getcwd(), sorted(digests.items()),
+                       sorted(said.items()), pip])
     return "check in step " + hashlib.sha256(what.encode()).hexdigest()
 
 
