@@ -29,8 +29,27 @@ def pytest_configure(config: pytest.Config) -> None:
     except OSError:
         return
     if free >= MEMORY_NEEDED and os.access(MEMORY, os.W_OK):
-        config.option.basetemp = str(MEMORY / f"release-hook-tests-{os.getuid()}-{os.getpid()}")
-        config.add_cleanup(lambda: shutil.rmtree(config.option.basetemp, ignore_errors=True))
+        prefix = f"release-hook-tests-{os.getuid()}-"
+        for old in MEMORY.glob(prefix + "*"):  # left by a run that was killed: memory until reboot
+            pid = old.name[len(prefix):]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                shutil.rmtree(old, ignore_errors=True)
+        config.option.basetemp = str(MEMORY / f"{prefix}{os.getpid()}")
+        config.add_cleanup(lambda: _remove_unless_failed(config))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_FAILED] = exitstatus != 0
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+def _remove_unless_failed(config: pytest.Config) -> None:
+    """A failed run keeps its folders to look into (pytest names them in its report); the next
+    run's sweep removes them once this process is gone."""
+    if not config.stash.get(_FAILED, False):
+        shutil.rmtree(config.option.basetemp, ignore_errors=True)
 
 
 @dataclass

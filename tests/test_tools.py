@@ -41,10 +41,13 @@ class Tools:
 @contextlib.contextmanager
 def once(scratch: Path, name: str) -> Iterator[bool]:
     """Held while `name` is made in the shared folder; yields whether it is still to be made
-    (the other worker of `pytest -n 2` may have made it)."""
+    (the other worker of `pytest -n 2` may have made it). What a failed attempt left is removed
+    first, so that a second attempt fails for the first one's reason, not "already exists"."""
     with open(scratch / f".{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         done = scratch / f".{name}.done"
+        if not done.exists():
+            shutil.rmtree(scratch / name, ignore_errors=True)
         yield not done.exists()
         done.touch()
 
