@@ -183,7 +183,6 @@ def _images(p: FilePlan, config: Config, request: Request, out: TextIO) -> None:
                   "    no CUDA (the base image name does not say)\n")
 
 
-
 def document(plans: Sequence[FilePlan], resolution: Resolution, package: str, version: str,
              mode: str, version_from: str, diffs: dict[str, str] | None = None) -> dict[str, Any]:
     """The run as one JSON-ready value; its shape is documented in the README."""
