@@ -188,6 +188,15 @@ def online_search_rows(root: Path, env: dict[str, str], row: Callable[..., None]
     row("own images, real index: warm / 0.3 s", statistics.median(warm_times), 0.3, "<= 1.0")
     row("newest candidates refused beside scipy 1.11.4, cold / 10 s", statistics.median(stuck_times), 10.0,
         "<= 1.0")
+    # A --check of files and settings unchanged since an in-step check, against the same check
+    # deciding again (a variable its key holds, changed each run; the memo and scan cache warm).
+    check = [str(BIN / "release-hook"), "sync", "--check"]
+    warm = dict(env, RELEASE_HOOK_CACHE_DIR=str(root / "cold-0"), UV_CACHE_DIR=str(root / "uv-0"))
+    run(check, repo, warm)
+    kept = [run(check, repo, warm) for _ in range(5)]
+    again = [run(check, repo, dict(warm, RELEASE_HOOK_BENCH_RUN=str(i))) for i in range(5)]
+    row("own images: --check unchanged since an in-step one / deciding again", statistics.median(kept),
+        statistics.median(again), "(reference)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
