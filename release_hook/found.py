@@ -66,11 +66,32 @@ class Note:
 
 @dataclass(frozen=True)
 class Evidence:
-    """One thing the file says: a value ("3.11", "linux/arm64"; "" for unknowable), how, where."""
+    """One thing the file says of a Python or platform: its value ("3.11", "linux/arm64"; "" for
+    unknowable), the words and line that say it, and what it was made from; `how` words it."""
 
     value: str
-    how: str
+    said: str  # the file's own words: `python3.11 -m pip install`, `ENV PYENV_VERSION=3.10`, a venv's folder
     line: int
+    via: tuple[str, ...] = ()  # the variables that carried the words, each `NAME=value at line N`
+    why: str = ""  # why its value cannot be read (`computed at build time`)
+    made: str = ""  # "venv" (a virtualenv at `said`), "pip" (pip put in place), "copy" (a venv copied to `said`)
+    by: Evidence | None = None  # for `made`: the Python that made it, or the copied venv's evidence
+    on_path: bool = False  # found through PATH
+
+    @property
+    def how(self) -> str:
+        """`python3.11 at line 4 [PY=3.11 at line 2]`, `venv /opt/venv made by ...`, for --explain."""
+        by = self.by.how if self.by is not None else "?"
+        if self.made == "venv":
+            said = f"venv {self.said} made by {by}"
+        elif self.made == "pip":
+            said = f"pip installed by {by}"
+        elif self.made == "copy":
+            said = f"{by}, copied to {self.said} at line {self.line}"
+        else:
+            said = f"{self.said} at line {self.line}" + (f" [{', '.join(self.via)}]" if self.via else "") + \
+                (f" ({self.why})" if self.why else "")
+        return said + (", on PATH" if self.on_path else "")
 
 
 @dataclass(frozen=True)

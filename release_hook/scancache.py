@@ -128,14 +128,15 @@ def _pip(r: PipInstall, shared: Any) -> list[Any]:
 
 
 def _evidence(e: Evidence | None) -> list[Any] | None:
-    return None if e is None else [e.value, e.how, e.line]
+    return None if e is None else [e.value, e.said, e.line, list(e.via), e.why, e.made, _evidence(e.by), e.on_path]
 
 
 def _unevidence(v: list[Any] | None) -> Evidence | None:
     if v is None:
         return None
-    value, how, line = v
-    return Evidence(str(value), str(how), int(line))
+    value, said, line, via, why, made, by, on_path = v
+    return Evidence(str(value), str(said), int(line), tuple(map(str, via)), str(why), str(made), _unevidence(by),
+                    bool(on_path))
 
 
 def _decode(e: dict[str, Any], path: str, text: str) -> Scan:

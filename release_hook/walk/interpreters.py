@@ -66,7 +66,7 @@ def setup_command(ctx: RunPython, w: Words) -> None:
         elif not rest or rest == ["-"] or rest[-1].endswith("get-pip.py") or rest[:2] == ["-m", "ensurepip"]:
             # get-pip.py and ensurepip put `pip` and `pip3` for this Python first on PATH.
             if python is not None:
-                state.pip = Evidence(python.value, f"pip installed by {python.how}", line)
+                state.pip = Evidence(python.value, "", line, made="pip", by=python)
 
 
 def _uv_venv(ctx: RunPython, w: Words, line: int) -> None:

@@ -18,7 +18,6 @@ from release_hook.walk.state import UNSET, StageState, version
 
 VERSIONED_PYTHON = re.compile(r"python(\d+)\.(\d+)")
 _VERSIONED_PIP = re.compile(r"pip(\d+)\.(\d+)")
-_VIA = re.compile(r" \[[^]]*\]$")
 
 
 class Words:
@@ -51,19 +50,12 @@ class RunPython:
 
     def ev(self, value: str, how: str, offset: int, via: tuple[str, ...] = (), why: str = "") -> Evidence:
         """`how at line N [VAR=value at line M] (why)`."""
-        line = self.at(offset)
-        how += f" at line {line}"
-        if via:
-            how += f" [{', '.join(via)}]"
-        if why:
-            how += f" ({why})"
-        return Evidence(value, how, line)
+        return Evidence(value, how, self.at(offset), tuple(via), why)
 
     def relabel(self, found: Evidence, how: str, offset: int) -> Evidence:
-        """The same Python, told by the command that made it the default."""
-        via = _VIA.search(found.how)
-        return Evidence(found.value, f"{how} at line {self.at(offset)}" + (via.group() if via else ""),
-                        self.at(offset))
+        """The same Python, told by the command that made it the default (with the variables
+        that carried the words it was told by last)."""
+        return Evidence(found.value, how, self.at(offset), _last_via(found))
 
     def bare(self, kind: str) -> Evidence | None:
         return self.state.bare(kind, self.active)
@@ -99,7 +91,7 @@ class RunPython:
     def venv(self, python: Evidence | None, how: str, line: int) -> Evidence | None:
         if python is None:
             return None  # made by the base image's python3: still the base image's answer
-        return Evidence(python.value, f"venv {how} made by {python.how}", line)
+        return Evidence(python.value, how, line, made="venv", by=python)
 
     def make_venv(self, w: Words, python: Evidence | None, how: str, line: int) -> None:
         folder = None
@@ -154,3 +146,10 @@ class RunPython:
                                                         or _VERSIONED_PIP.fullmatch(name)):
                 python = self.relabel(python, head, w.offsets[0])
         return python  # type: ignore[return-value]
+
+
+def _last_via(e: Evidence) -> tuple[str, ...]:
+    """The variables named at the end of the evidence's words, as --explain shows them."""
+    while not e.via and not e.why and not e.on_path and e.made in ("venv", "pip") and e.by is not None:
+        e = e.by
+    return e.via if not e.why and not e.on_path and not e.made else ()

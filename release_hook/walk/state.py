@@ -80,7 +80,7 @@ class StageState:
             if folder.endswith("/bin") and self.known_prefix(folder[:-4]):
                 found = self.prefix(folder[:-4])
                 if found is not None:
-                    return replace(found, how=f"{found.how}, on PATH")
+                    return replace(found, on_path=True)
                 return None
         return self.python if kind == "python" else self.pip
 
@@ -98,7 +98,7 @@ class StageState:
                         return self.conda_envs[target]
                 elif target.rstrip("/") in self.envs:
                     return self.envs[target.rstrip("/")]
-                return Evidence("", f"{how} at line {line} (an environment the file does not make)", line)
+                return Evidence("", how, line, why="an environment the file does not make")
             i += 1
         return self.conda_base
 
@@ -115,7 +115,7 @@ class StageState:
             self.path = (*front, *rest)
         elif name == "PYENV_VERSION":
             v = version(text)
-            self.python = self.pip = Evidence(v or "", f"ENV PYENV_VERSION={text} at line {line}", line)
+            self.python = self.pip = Evidence(v or "", f"ENV PYENV_VERSION={text}", line)
 
 
 def version(text: str) -> str | None:

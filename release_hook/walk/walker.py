@@ -121,14 +121,11 @@ def _platform(stage: Stage, escape: str, global_scope: Scope) -> Evidence | None
         head = word[0].text[len("--platform="):]
         rest = ((Lit(head, word[0].origin[len("--platform="):]),) if head else ()) + word[1:]
         value = expand(rest, global_scope)
-        how = "FROM --platform=" + "".join(
-            p.text if isinstance(p, Lit) else f"${p.name}" if isinstance(p, Var) else p.source
-            for p in rest) + f" at line {stage.from_.line}"
-        notes = via(rest, global_scope)
-        if notes:
-            how += f" [{', '.join(notes)}]"
+        said = "FROM --platform=" + "".join(
+            p.text if isinstance(p, Lit) else f"${p.name}" if isinstance(p, Var) else p.source for p in rest)
         by_build = any(isinstance(p, Var) and p.name in BUILD_PLATFORM_VARS for p in rest)
-        return Evidence(value.text if known(value) and not by_build else "", how, stage.from_.line)
+        return Evidence(value.text if known(value) and not by_build else "", said, stage.from_.line,
+                        tuple(via(rest, global_scope)))
     return None
 
 
@@ -144,5 +141,4 @@ def _copied_venv(ins: Instruction, escape: str, state: StageState,
     src, dest = paths[0].rstrip("/"), paths[1].rstrip("/")
     if other.known_prefix(src):
         found = other.prefix(src)
-        state.envs[dest] = found if found is None else Evidence(
-            found.value, f"{found.how}, copied to {dest} at line {ins.line}", ins.line)
+        state.envs[dest] = found if found is None else Evidence(found.value, dest, ins.line, made="copy", by=found)
