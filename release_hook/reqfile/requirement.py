@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-from packaging.version import InvalidVersion, Version
 
+from release_hook.names import is_version
 from release_hook.names import normalize as canonicalize_name
 
 PIN_OPERATORS = ("===", "==", "~=")
@@ -57,7 +57,7 @@ def read_requirement(text: str, editable: bool) -> Named:
         _marker(text.partition(";")[2])
         return _link(body, "path")
     simple = _SIMPLE_PIN.fullmatch(text)
-    if simple is not None and simple.group(3) != "~=" and _is_version(simple.group(4)):
+    if simple is not None and simple.group(3) != "~=" and is_version(simple.group(4)):
         extras = frozenset(e.strip().lower() for e in (simple.group(2) or "").split(",") if e.strip())
         return Named(canonicalize_name(simple.group(1)), "specifier", simple.group(3), simple.span(4),
                      extras)
@@ -127,14 +127,6 @@ def _version_span(text: str, operator: str, version: str) -> tuple[int, int] | N
             return i, i + len(version)
         at = head.find(operator, at + 1)
     return None
-
-
-def _is_version(text: str) -> bool:
-    try:
-        Version(text)
-    except InvalidVersion:
-        return False
-    return True
 
 
 def _single_equals(text: str) -> bool:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from release_hook.found import Chars, Pin
+from release_hook.names import is_version
 from release_hook.spans import Computed, Lit, Piece, Word
 from release_hook.walk.findings import Findings
 from release_hook.walk.sources import jaxlib_wheel_url, source_url
@@ -54,7 +54,7 @@ def kept_pin(found: Findings, chars: Chars, line: int, stage: int, image: str,
         found.warn(line, f"{name}: version computed at build time ({chars.computed[0]}), left alone")
         return None
     simple = _SIMPLE_PIN.fullmatch(text)
-    if simple is not None and _valid_version(simple.group(4)):
+    if simple is not None and is_version(simple.group(4)):
         extras = frozenset(e.strip().lower() for e in (simple.group(2) or "").split(",") if e.strip())
         return found.add(Pin(found.path, line, name, "requirement", simple.group(3), simple.group(4),
                              chars[simple.start(4):simple.end(4)], text, extras, stage, image, addresses))
@@ -113,9 +113,3 @@ def xargs_computed(word: Word, replace: str) -> Word:
     return tuple(out)
 
 
-def _valid_version(text: str) -> bool:
-    try:
-        Version(text)
-    except InvalidVersion:
-        return False
-    return True
