@@ -10,7 +10,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from release_hook.errors import UserError
-from release_hook.resolve import hints, search
+from release_hook.resolve import search
 from release_hook.resolve.cuda import NoBuild
 from release_hook.resolve.search import Pair, Verdict
 from release_hook.resolve.refusals import Refusals
@@ -86,6 +86,8 @@ class Choosing(Refusals):
         if not verdict.ok:
             message, line = self.trial.refusal(pair, verdict)
             if "jax" in self.explicit:  # a jax that installs there, with what it needs
+                from release_hook.resolve import hints
+
                 case = self.trial.refused_case or self.cases[0]
                 message += hints.suggestion("jax", self.explicit["jax"], case.target, self.trial.resolver,
                                             lambda: None)

@@ -5,14 +5,18 @@ machinery (the pre-push check of an in-step commit, every bump after the first).
 """
 from __future__ import annotations
 
-from release_hook.resolve import search, solver
+from typing import TYPE_CHECKING
+
+from release_hook.resolve import search
 from release_hook.resolve.candidates import Candidates
 from release_hook.resolve.choosing import Choosing
-from release_hook.resolve.importing import Imports
 from release_hook.resolve.results import Results
 from release_hook.resolve.state import DecisionState
 from release_hook.resolve.targets import Targets
-from release_hook.resolve.trial import Trial
+
+if TYPE_CHECKING:
+    from release_hook.resolve.importing import Imports
+    from release_hook.resolve.trial import Trial
 
 
 class Deciding(Results, Choosing):
@@ -20,13 +24,26 @@ class Deciding(Results, Choosing):
         vars(self).update(vars(decision))  # the same state: one decision, now searched
         shared = self.shared
         self.rules = Candidates(shared, self.pins, self.images, self.explicit, self.fetch, self.as_of)
-        self.imports = Imports(self.package, shared.request.version, self.policy == "latest", decision.smoke,
-                               shared.smoke_settings())
+        self._imports: Imports | None = None
         self._trial: Trial | None = None
+
+    # The import table, the resolver and the smoke test are loaded only when a pair is tried:
+    # versions given with --pin and --offline (or nothing but the package pinned) need none.
+    @property
+    def imports(self) -> Imports:
+        if self._imports is None:
+            from release_hook.resolve.importing import Imports
+
+            self._imports = Imports(self.package, self.shared.request.version, self.policy == "latest",
+                                    self.smoke, self.shared.smoke_settings())
+        return self._imports
 
     @property
     def trial(self) -> Trial:
         if self._trial is None:
+            from release_hook.resolve import solver
+            from release_hook.resolve.trial import Trial
+
             self._trial = Trial(self.cases, self.package, solver.choose(), self.targets_for,
                                 self.shared.published, self.shared.exclude_newer(),
                                 lambda name, v: self.shared.index.metadata(name, v).requires_dist,

@@ -7,11 +7,10 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from release_hook.errors import UserError
-from release_hook.resolve import hints, search, solver
+from release_hook.resolve import search
 from release_hook.resolve.candidates import Candidates
 from release_hook.resolve.image import Image, Target
 from release_hook.resolve.state import DecisionState
-from release_hook.resolve.blocker import find as find_blocker
 from release_hook.resolve.view import python_accepts
 
 
@@ -31,6 +30,8 @@ class Refusals(DecisionState):
 
     def release_hint(self, image: Image) -> str:
         """A release of the package whose whole chain installs in the image (hints.py)."""
+        from release_hook.resolve import hints, solver  # a refusal's hint: not loaded on the way to an answer
+
         target = image.target()
         asking = isinstance(target, Target) and not self.not_asked
 
@@ -57,6 +58,8 @@ class Refusals(DecisionState):
         tried = [s for s in outcome.skipped if s.kind != "rules"]
         if tried and tried[0].kind == "resolver" and not self.not_asked:
             low = min((s.pair for s in tried), key=lambda p: (p.jax or Version("0"), p.jaxlib or Version("0")))
+            from release_hook.resolve.blocker import find as find_blocker
+
             known = set(self.jax_candidates)
             blocker = find_blocker(self.trial, low, floor, lambda v: not known or v in known,
                                          min(known) if known else None)
