@@ -39,6 +39,13 @@ class Request:
     as_of: datetime.datetime | None = None
 
 
+def resolver_left_out(request: Request) -> str:
+    """Why the request itself leaves the resolver out ("" when it is asked)."""
+    return next((why for why, on in (
+        ("--offline", request.offline), ("--no-verify", not request.verify),
+        ("RELEASE_HOOK_VERIFY=0", os.environ.get("RELEASE_HOOK_VERIFY") == "0")) if on), "")
+
+
 def relative(config: Config, path: str) -> str:
     return _relative(config.root, path)
 

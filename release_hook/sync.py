@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from release_hook import files
 from release_hook.config import Config
 from release_hook.errors import UserError
-from release_hook.found import Scan
+from release_hook.found import Note, Scan
 from release_hook.plan import FilePlan, plan_file
 from release_hook.report import Output
-from release_hook.request import Request, relative
+from release_hook.request import Request, relative, resolver_left_out
 from release_hook.resolve.sources import disk_reader
 from release_hook.resolve.targets import Resolution
 from release_hook.scancache import ScanCache
@@ -41,8 +41,9 @@ def read(config: Config, request: Request) -> Read:
     originals: dict[str, bytes] = {}
     cache = ScanCache(config.package, config.root)
     for path in paths:
-        data = files.read_bytes(path)
-        originals[path] = data
+        originals[path] = files.read_bytes(path)
+    cache.prefetch(list(originals.items()))
+    for path, data in originals.items():
         scans.append(cache.scan(path, files.decode(data, path), data))
     cache.save()
     from release_hook.context import follow
@@ -140,23 +141,29 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
         from release_hook import cache
         from release_hook.resolve.memo import PAIR_TTL
 
-        if cache.get(key, PAIR_TTL) is True:
+        kept = cache.get(key, PAIR_TTL)
+        if isinstance(kept, list):  # in step, with the warnings that check gave
+            for path, line, message in kept:
+                print(f"warning: {Note(path, line, message)}", file=sys.stderr)
             return 0
     plans, originals, resolution = plan(config, request, done)
-    warned = False
+    warned: list[Note] = []
     for p in plans:
         for w in p.scan.warnings:
             print(f"warning: {w}", file=sys.stderr)
-            warned = True
+            warned.append(w)
     if output.format != "json":  # the document carries them
         for trap in resolution.warnings:
             print(f"warning: {trap}", file=sys.stderr)
-            warned = True
+            warned.append(trap)
+    # Warnings are read from the bytes and settings the key holds, and from the rules when the
+    # request itself leaves the resolver out; one that says what the network did is not kept.
+    replayable = not resolution.warnings or bool(resolver_left_out(request))
     from release_hook.report import proof_lines, unproved_warnings
 
     for line in unproved_warnings(plans, resolution):
         print(f"warning: {line}", file=sys.stderr)
-        warned = True
+        replayable = False
     verdicts = {p.path: proof_lines(resolution, p.path) for p in plans} \
         if request.explain or request.mode == "dry-run" else {}
     changed = [p for p in plans if p.changed]
@@ -179,10 +186,10 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
             print(f"{len(changed)} {what} out of step with {config.package} {request.version}"
                   f"{_fix(request, output.version_from)}", file=sys.stderr)
             return 1
-        if key is not None and not warned:
+        if key is not None and replayable:
             from release_hook import cache
 
-            cache.put(key, True)
+            cache.put(key, [[w.path, w.line, w.message] for w in warned])
         return 0
     if request.mode == "dry-run":
         for p in changed:

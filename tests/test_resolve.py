@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import time
 from pathlib import Path
 from typing import Iterator
@@ -477,11 +478,44 @@ def test_a_check_of_unchanged_files_and_settings_is_not_decided_again(
     assert sync(cli, root, "--version", "0.16.0", "--check").code == 0 and len(decided) == 6
     conf.write_text("[global]\ntimeout = 6\n")
     assert sync(cli, root, "--version", "0.16.0", "--check").code == 0 and len(decided) == 7
-    # out of step, or with something to warn about: never remembered
+    # out of step: never remembered
     (root / "Dockerfile").write_text(text.replace("jax==0.4.30 ", "jax==0.4.31 "))
     for _ in range(2):
         assert sync(cli, root, "--version", "0.16.0", "--check").code == 1
     assert len(decided) == 9
+
+
+def test_a_remembered_check_says_its_warnings_again_unless_the_network_gave_them(
+        cli, tmp_path: Path, index: PackageIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    from release_hook.resolve import resolver
+
+    real, decided = resolver.resolve, []
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        decided.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(resolver, "resolve", counted)
+    # offline: the rules decide, and the runtime traps they warn of come from the bytes alone
+    root = project(tmp_path, "FROM python:3.11\nRUN pip install numpyro==0.13.0 jax==0.4.14 jaxlib==0.4.14\n")
+    given = ("--version", "0.13.0", "--pin", "jax==0.4.14", "--pin", "jaxlib==0.4.14", "--offline", "--check")
+    first = sync(cli, root, *given)
+    assert first.code == 0 and first.err.count("warning: Dockerfile:2: ") == 2, first.err
+    again = sync(cli, root, *given)
+    assert (again.code, again.err, len(decided)) == (0, first.err, 1)
+    # asked of the resolver, which cannot be reached: that warning is about the network, not the bytes
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/jax-releases/jax_cuda_releases.html"
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.delenv("RELEASE_HOOK_VERIFY", raising=False)  # the suite's default leaves the resolver out
+    (root / "Dockerfile").write_text("FROM nvidia/cuda:12.2.2-cudnn8-runtime-ubuntu22.04\nRUN pip install "
+                                     f"numpyro==0.15.0 jax==0.4.25 jaxlib==0.4.25+cuda12.cudnn89 -f {dead}\n")
+    asked = ("--version", "0.15.0", "--pin", "jax==0.4.25", "--pin", "jaxlib==0.4.25+cuda12.cudnn89", "--check")
+    for _ in range(2):
+        r = sync(cli, root, *asked)
+        assert r.code == 0 and "jaxlib 0.4.25 cannot import NumPy 2" in r.err, (r.err, len(decided))
+    assert len(decided) == 3
 
 
 def test_a_remembered_check_follows_the_requirements_files_that_pin_no_kept_package(

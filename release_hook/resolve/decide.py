@@ -7,7 +7,6 @@ depends on; and where no resolver answered, the runtime traps are warnings at th
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Mapping, Sequence
 
@@ -19,6 +18,7 @@ from release_hook.resolve import memo, traps
 from release_hook.resolve.image import Image
 from release_hook.resolve.install import Case
 from release_hook.resolve.state import DecisionState
+from release_hook.request import resolver_left_out
 from release_hook.resolve.targets import PLUGINS, Targets
 
 if TYPE_CHECKING:
@@ -28,10 +28,7 @@ if TYPE_CHECKING:
 def verifying(shared: Sources) -> str:
     """Why the resolver is not asked in this run ("" when it is); asked once per run."""
     if shared.not_asked is None:
-        request = shared.request
-        shared.not_asked = next((why for why, on in (
-            ("--offline", request.offline), ("--no-verify", not request.verify),
-            ("RELEASE_HOOK_VERIFY=0", os.environ.get("RELEASE_HOOK_VERIFY") == "0")) if on), "")
+        shared.not_asked = resolver_left_out(shared.request)
     return shared.not_asked
 
 
