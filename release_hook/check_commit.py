@@ -80,6 +80,7 @@ def check(repo_path: str, sha: str) -> Verdict:
     tree = gitops.tree(repo, sha)
     files.refuse_unmatched(tree.paths(), conf.dockerfiles)
     read: set[str] = set()  # a link and its target are one file, read once (as sync does)
+    blobs: list[tuple[str, bytes]] = []
     for path in files.matching(tree.paths(), conf.dockerfiles):
         target = tree.follow(path)
         if target in tree.folders or target in read:
@@ -89,6 +90,9 @@ def check(repo_path: str, sha: str) -> Verdict:
         if data is None:  # as sync --check says of a dangling link on disk
             raise UserError(f"dangling symbolic link (to {tree.links.get(path, target)}), matched by "
                             f"{' '.join(conf.dockerfiles)}", path)
+        blobs.append((path, data))
+    cache.prefetch(blobs)
+    for path, data in blobs:
         scans.append(cache.scan(path, files.decode(data, path), data))
     cache.save()
     request = Request(tuple(s.path for s in scans), version, {}, "check", commit=False,
