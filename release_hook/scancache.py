@@ -40,8 +40,8 @@ class ScanCache:
         key = self.key(path, data)
         if not self.enabled:
             entry = None
-        elif self.fetched is not None and key in self.fetched:
-            entry = self.fetched.pop(key)
+        elif self.fetched is not None:
+            entry = self.fetched.pop(key, None)  # not fetched: not stored, or stored but not whole
         else:
             entry = cache.get(key, None)
         if entry is not None:  # whatever JSON _encode made; _decode refuses what does not fit
