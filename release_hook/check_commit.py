@@ -75,7 +75,6 @@ def check(repo_path: str, sha: str) -> Verdict:
         return Verdict([], [], conf.offline_push)  # no version declared: nothing to be in step with
     cfg.checked_version(version, f"{sha[:12]}:.bumpversion.cfg current_version")
     when = gitops.committer_date(repo, sha)
-    scans = []
     cache = ScanCache(conf.package, conf.root)
     tree = gitops.tree(repo, sha)
     files.refuse_unmatched(tree.paths(), conf.dockerfiles)
@@ -91,9 +90,7 @@ def check(repo_path: str, sha: str) -> Verdict:
             raise UserError(f"dangling symbolic link (to {tree.links.get(path, target)}), matched by "
                             f"{' '.join(conf.dockerfiles)}", path)
         blobs.append((path, data))
-    cache.prefetch(blobs)
-    for path, data in blobs:
-        scans.append(cache.scan(path, files.decode(data, path), data))
+    scans = cache.scan_all(blobs)
     cache.save()
     request = Request(tuple(s.path for s in scans), version, {}, "check", commit=False,
                       offline=False, as_of=when)

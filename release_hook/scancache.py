@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from release_hook import cache
+from release_hook.files import decode
 from release_hook.dockerfile import parse
 from release_hook.found import (Chars, Evidence, FileArg, Note, Pin, PipInstall, Placement, Requirement, Scan,
                                 StageFacts)
@@ -23,27 +24,20 @@ class ScanCache:
     def __init__(self, package: str, root: str) -> None:
         self.package = package
         self.added: dict[str, Any] = {}  # new entries, stored together by save()
-        self.fetched: dict[str, Any] | None = None  # by prefetch: the entries of a run's files
         self.enabled = not os.environ.get("RELEASE_HOOK_NO_CACHE")
         cache.begin_run()
 
-    def key(self, path: str, data: bytes) -> str:
+    def _key(self, path: str, data: bytes) -> str:
         # the digest has a fixed length and the package no space: the path, last, is all the rest
         return f"scan {self.package} {hashlib.sha256(data).hexdigest()} {path}"
 
-    def prefetch(self, files: list[tuple[str, bytes]]) -> None:
-        """Look the files up in one query each 500 (a thousand files: one query, not a thousand)."""
-        if self.enabled:
-            self.fetched = cache.get_many([self.key(path, data) for path, data in files])
+    def scan_all(self, read: list[tuple[str, bytes]]) -> list[Scan]:
+        """Each file's scan; the store is asked in one query per 500 files, not one per file."""
+        keys = [self._key(path, data) for path, data in read]
+        known = cache.get_many(keys) if self.enabled else {}
+        return [self._scan(path, decode(data, path), key, known.get(key)) for (path, data), key in zip(read, keys)]
 
-    def scan(self, path: str, text: str, data: bytes) -> Scan:
-        key = self.key(path, data)
-        if not self.enabled:
-            entry = None
-        elif self.fetched is not None:
-            entry = self.fetched.pop(key, None)  # not fetched: not stored, or stored but not whole
-        else:
-            entry = cache.get(key, None)
+    def _scan(self, path: str, text: str, key: str, entry: Any) -> Scan:
         if entry is not None:  # whatever JSON _encode made; _decode refuses what does not fit
             try:
                 return _decode(entry, path, text)

@@ -37,14 +37,11 @@ class Read:
 def read(config: Config, request: Request) -> Read:
     paths = files.discover(request.paths, config.root, config.dockerfiles)
     files.refuse_links_outside(paths, config.root)
-    scans = []
     originals: dict[str, bytes] = {}
     cache = ScanCache(config.package, config.root)
     for path in paths:
         originals[path] = files.read_bytes(path)
-    cache.prefetch(list(originals.items()))
-    for path, data in originals.items():
-        scans.append(cache.scan(path, files.decode(data, path), data))
+    scans = cache.scan_all(list(originals.items()))
     cache.save()
     from release_hook.context import follow
 

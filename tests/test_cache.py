@@ -93,7 +93,7 @@ def test_scans_are_looked_up_one_by_one_and_no_cache_turns_them_off(tmp_path: Pa
     monkeypatch.delenv("RELEASE_HOOK_NO_CACHE", raising=False)
     path = str(tmp_path / "Dockerfile")
     first = ScanCache("numpyro", str(tmp_path))
-    scanned = first.scan(path, TEXT, TEXT.encode())
+    scanned = first.scan_all([(path, TEXT.encode())])[0]
     first.save()
     statements: list[str] = []
     db = cache._store.connection()
@@ -105,7 +105,7 @@ def test_scans_are_looked_up_one_by_one_and_no_cache_turns_them_off(tmp_path: Pa
 
         with monkeypatch.context() as m:
             m.setattr(scancache, "parse", no_parse)  # what a scan that misses calls first
-            assert ScanCache("numpyro", str(tmp_path)).scan(path, TEXT, TEXT.encode()) == scanned
+            assert ScanCache("numpyro", str(tmp_path)).scan_all([(path, TEXT.encode())]) == [scanned]
     finally:
         db.set_trace_callback(None)
     reads = [s for s in statements if s.startswith("SELECT")]
@@ -115,7 +115,7 @@ def test_scans_are_looked_up_one_by_one_and_no_cache_turns_them_off(tmp_path: Pa
     real = scancache.parse
     monkeypatch.setattr(scancache, "parse", lambda *a: calls.append(1) or real(*a))  # type: ignore[func-returns-value]
     off = ScanCache("numpyro", str(tmp_path))
-    assert off.scan(path, TEXT, TEXT.encode()) == scanned and calls == [1]
+    assert off.scan_all([(path, TEXT.encode())]) == [scanned] and calls == [1]
     off.save()
     assert off.added == {}
 

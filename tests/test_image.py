@@ -318,7 +318,7 @@ def test_scan_cache_round_trip_does_not_read_the_file_again(tmp_path: Path, monk
     monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("RELEASE_HOOK_NO_CACHE", raising=False)
     first = ScanCache("numpyro", str(tmp_path))
-    fresh = first.scan(path, text, text.encode())
+    fresh = first.scan_all([(path, text.encode())])[0]
     first.save()
     assert fresh.stages == scan_of(text, path).stages and len(fresh.stages) == 2
     assert fresh.stages[1].parent == 0 and fresh.stages[1].platform is not None
@@ -327,7 +327,7 @@ def test_scan_cache_round_trip_does_not_read_the_file_again(tmp_path: Path, monk
         raise AssertionError("parsed again")
 
     monkeypatch.setattr("release_hook.walk.walk", no_parse)
-    cached = ScanCache("numpyro", str(tmp_path)).scan(path, text, text.encode())
+    cached = ScanCache("numpyro", str(tmp_path)).scan_all([(path, text.encode())])[0]
     assert cached == fresh
 
 

@@ -305,7 +305,7 @@ def test_online_the_repository_images_are_proved_and_a_too_new_release_refused(
     monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(tmp_path / "cache"))
     root = Path(__file__).parent.parent
     path = root / "docker" / "release" / "Dockerfile"
-    scan = ScanCache("numpyro", str(root)).scan(str(path), path.read_text(), path.read_bytes())
+    scan = ScanCache("numpyro", str(root)).scan_all([(str(path), path.read_bytes())])[0]
     install = installs_of(scan)[0]
     lines, _ = install.lines(lambda pin: None, "numpyro")
     assert any(r.startswith("jax-cuda12-plugin") for r in lines), lines

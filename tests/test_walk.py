@@ -323,7 +323,7 @@ def test_a_cached_scan_equals_a_fresh_one(name: str, tmp_path: Path, monkeypatch
     monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("RELEASE_HOOK_NO_CACHE", raising=False)
     first = ScanCache("numpyro", str(tmp_path))
-    fresh = first.scan(path, text, text.encode())
+    (fresh,) = first.scan_all([(path, text.encode())])
     first.save()
     assert fresh == walk(parse(text, path), "numpyro")
     assert any(f.pips for f in fresh.stages)
@@ -332,7 +332,7 @@ def test_a_cached_scan_equals_a_fresh_one(name: str, tmp_path: Path, monkeypatch
         raise AssertionError("walked again")
 
     monkeypatch.setattr("release_hook.walk.walk", no_walk)
-    assert ScanCache("numpyro", str(tmp_path)).scan(path, text, text.encode()) == fresh
+    assert ScanCache("numpyro", str(tmp_path)).scan_all([(path, text.encode())]) == [fresh]
 
 
 def test_the_python_of_a_pip_install_is_evidence_as_values() -> None:
