@@ -17,37 +17,36 @@ from release_hook.scancache import ScanCache
 from release_hook.plan import plan_file
 
 if TYPE_CHECKING:
-    import git
+    from release_hook.gitops import Objects
 
 
-def _config_at(repo: git.Repo, sha: str) -> tuple[cfg.Config, str | None]:
-    top = str(repo.working_tree_dir or repo.git_dir)
-    setup = gitops.blob(repo, sha, cfg.SETTINGS_FILE)
-    conf = cfg.from_text(top, setup.decode("utf-8", "replace"), f"{sha[:12]}:{cfg.SETTINGS_FILE}") \
-        if setup else cfg.Config(top)
+def _config_at(repo: Objects, sha: str) -> tuple[cfg.Config, str | None]:
+    setup = repo.blob(sha, cfg.SETTINGS_FILE)
+    conf = cfg.from_text(repo.top, setup.decode("utf-8", "replace"), f"{sha[:12]}:{cfg.SETTINGS_FILE}") \
+        if setup else cfg.Config(repo.top)
     return conf, declared_version(repo, sha)
 
 
-def has_settings(repo: git.Repo, sha: str) -> bool:
+def has_settings(repo: Objects, sha: str) -> bool:
     """Whether the commit's tree holds release-hook's settings: one without them was made
     before the tool was adopted."""
-    data = gitops.blob(repo, sha, cfg.SETTINGS_FILE)
+    data = repo.blob(sha, cfg.SETTINGS_FILE)
     return data is not None and cfg.has_settings(data.decode("utf-8", "replace"))
 
 
-def adopted(repo: git.Repo) -> bool:
+def adopted(repo: Objects) -> bool:
     """Whether the repository has adopted the tool: the settings are in HEAD's tree or at the
     tip of a local or remote-tracking branch (a branch forked before the adoption may be
     checked out while another holds them)."""
-    tips = repo.git.for_each_ref("--format=%(objectname)", "refs/heads", "refs/remotes").split()
-    head = gitops.head(repo)
-    return any(has_settings(repo, sha) for sha in dict.fromkeys([*([head] if head else []), *tips]))
+    head = repo.head()
+    return any(has_settings(repo, sha) for sha in dict.fromkeys([*([head] if head else []),
+                                                                 *repo.branch_tips()]))
 
 
-def declared_version(repo: git.Repo, sha: str) -> str | None:
+def declared_version(repo: Objects, sha: str) -> str | None:
     """current_version of the commit's bump configuration, as committed."""
     for name in cfg.VERSION_FILES:
-        data = gitops.blob(repo, sha, name)
+        data = repo.blob(sha, name)
         if data is not None:
             version = cfg.version_from_text(data.decode("utf-8", "replace"), f"{sha[:12]}:{name}")
             if version:
@@ -66,17 +65,21 @@ class Verdict:
 def check(repo_path: str, sha: str) -> Verdict:
     """Whether the Dockerfiles of commit `sha` are in step with the version it declares, as of
     the commit's committer date."""
+    with gitops.Objects.open(repo_path) as repo:
+        return _check(repo, sha)
+
+
+def _check(repo: Objects, sha: str) -> Verdict:
     from release_hook.resolve.resolver import resolve
     from release_hook.request import Request
 
-    repo = gitops.open_repo(repo_path)
     conf, version = _config_at(repo, sha)
     if version is None:
         return Verdict([], [], conf.offline_push)  # no version declared: nothing to be in step with
     cfg.checked_version(version, f"{sha[:12]}:.bumpversion.cfg current_version")
-    when = gitops.committer_date(repo, sha)
+    when = repo.committer_date(sha)
     cache = ScanCache(conf.package, conf.root)
-    tree = gitops.tree(repo, sha)
+    tree = repo.tree(sha)
     files.refuse_unmatched(tree.paths(), conf.dockerfiles)
     read: set[str] = set()  # a link and its target are one file, read once (as sync does)
     blobs: list[tuple[str, bytes]] = []
@@ -85,7 +88,7 @@ def check(repo_path: str, sha: str) -> Verdict:
         if target in tree.folders or target in read:
             continue  # a link to a folder is no Dockerfile, as on disk
         read.add(target)
-        data = gitops.blob(repo, sha, target) if target in tree.files else None
+        data = repo.blob(sha, target) if target in tree.files else None
         if data is None:  # as sync --check says of a dangling link on disk
             raise UserError(f"dangling symbolic link (to {tree.links.get(path, target)}), matched by "
                             f"{' '.join(conf.dockerfiles)}", path)
@@ -94,7 +97,7 @@ def check(repo_path: str, sha: str) -> Verdict:
     cache.save()
     request = Request(tuple(s.path for s in scans), version, {}, "check", commit=False,
                       offline=False, as_of=when)
-    blob = lambda p: gitops.blob(repo, sha, p)  # noqa: E731
+    blob = lambda p: repo.blob(sha, p)  # noqa: E731
     context = follow(scans, conf, blob, lambda p: p, lambda p: p)  # the tree's paths are the root's
     targets = resolve(conf, request, scans, partial=True, root_files=blob, context=context)
     problems = [line for scan in [*scans, *context.scans()]

@@ -135,7 +135,10 @@ def framework() -> int:
 
         local = os.environ.get("PRE_COMMIT_LOCAL_BRANCH", "") or "HEAD"
         # TO_REF is unset when the push carries a whole history (its root commit): read the ref
-        to_ref = os.environ.get("PRE_COMMIT_TO_REF", "") or gitops.peel(gitops.open_repo("."), local)
+        to_ref = os.environ.get("PRE_COMMIT_TO_REF", "")
+        if not to_ref:
+            with gitops.Objects.open(".") as repo:
+                to_ref = repo.peel(local)
         from_ref = os.environ.get("PRE_COMMIT_FROM_REF", "") or "0" * len(to_ref)
         return pre_push(f"{local} {to_ref} {remote_branch} {from_ref}\n",
                         os.environ.get("PRE_COMMIT_REMOTE_NAME", "") or "origin")

@@ -16,8 +16,9 @@ from release_hook.errors import UserError
 from release_hook.invocation import command
 
 if TYPE_CHECKING:
-    import git
     from packaging.version import Version
+
+    from release_hook.gitops import Objects
 
 ZERO = frozenset("0")
 
@@ -66,14 +67,14 @@ def run(stdin: str, remote: str = "origin") -> int:
     raw = parse(stdin)
     if not raw:
         return 0
-    repo = gitops.open_repo(".")
-    pushed = [Pushed(ref, gitops.peel(repo, sha), _is_tag_object(repo, sha)) for ref, sha in raw]
-    head = gitops.head(repo)
-    adopted = {p.sha: check_commit.has_settings(repo, p.sha) for p in pushed}
-    repo_adopted = any(adopted.values()) or check_commit.adopted(repo)
-    judged = [p for p in pushed if adopted[p.sha] or not repo_adopted]
-    versions = {p.sha: _version_of(repo, p.sha) for p in judged}
-    known = [v for v in (*versions.values(), _version_of(repo, head)) if v is not None]
+    with gitops.Objects.open(".") as repo:
+        pushed = [Pushed(ref, repo.peel(sha), repo.kind(sha) == "tag") for ref, sha in raw]
+        head = repo.head()
+        adopted = {p.sha: check_commit.has_settings(repo, p.sha) for p in pushed}
+        repo_adopted = any(adopted.values()) or check_commit.adopted(repo)
+        judged = [p for p in pushed if adopted[p.sha] or not repo_adopted]
+        versions = {p.sha: _version_of(repo, p.sha) for p in judged}
+        known = [v for v in (*versions.values(), _version_of(repo, head)) if v is not None]
     newest = max(known) if known else None
     outcome = Outcome()
     first_ref: dict[str, str] = {}  # commit -> the ref it was judged under
@@ -176,15 +177,6 @@ def _at_push(e: UserError) -> str:
     return str(UserError(e.message.removesuffix(" (nothing written)"), e.path, e.line))
 
 
-def _is_tag_object(repo: git.Repo, sha: str) -> bool:
-    import git
-
-    try:
-        return str(repo.git.cat_file("-t", sha)) == "tag"
-    except git.GitCommandError:
-        return False
-
-
 def _current_branch() -> str | None:
     import subprocess
 
@@ -193,7 +185,7 @@ def _current_branch() -> str | None:
     return r.stdout.strip() or None if r.returncode == 0 else None
 
 
-def _version_of(repo: git.Repo, sha: str | None) -> Version | None:
+def _version_of(repo: Objects, sha: str | None) -> Version | None:
     from packaging.version import InvalidVersion, Version
 
     from release_hook import check_commit
