@@ -34,13 +34,16 @@ class Read:
     asked: dict[str, bytes | None]  # every file the build context was asked for (None: absent)
 
 
-def read(config: Config, request: Request) -> Read:
+def read_dockerfiles(config: Config, request: Request) -> dict[str, bytes]:
+    """The Dockerfiles the run is about (path -> bytes as read)."""
     paths = files.discover(request.paths, config.root, config.dockerfiles)
     files.refuse_links_outside(paths, config.root)
-    originals: dict[str, bytes] = {}
+    return {path: files.read_bytes(path) for path in paths}
+
+
+def read(config: Config, request: Request, dockerfiles: dict[str, bytes] | None = None) -> Read:
+    originals = dict(dockerfiles) if dockerfiles is not None else read_dockerfiles(config, request)
     cache = ScanCache(config.package, config.root)
-    for path in paths:
-        originals[path] = files.read_bytes(path)
     scans = cache.scan_all(list(originals.items()))
     cache.save()
     from release_hook.context import follow
@@ -85,30 +88,31 @@ _SAID = ("PIP_", "UV_", "RELEASE_HOOK_", "PRE_COMMIT", "SSL_CERT_", "REQUESTS_CA
 _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
-def in_step_key(config: Config, request: Request, output: Output, done: Read) -> str | None:
-    """The key of a plain `--check` over exactly these bytes and settings, whose answer was "in
-    step, nothing to warn": such a check is not decided again while the decisions it rested on
-    are trusted (memo.PAIR_TTL). None for a run that prints more than its exit status."""
+def _digest(data: bytes | None) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest() if data is not None else "absent"
+
+
+def in_step_key(config: Config, request: Request, output: Output, dockerfiles: dict[str, bytes]) -> str | None:
+    """The key of a plain `--check` over exactly these Dockerfiles and settings, whose answer was
+    "in step": such a check is not decided again while the decisions it rested on are trusted
+    (memo.PAIR_TTL) and the files their build context was asked for are unchanged (the entry
+    holds their digests). None for a run that prints more than its exit status."""
     if request.mode != "check" or request.explain or output.format == "json" \
             or os.environ.get("RELEASE_HOOK_NO_CACHE"):  # nothing read before is trusted then
         return None
     import hashlib
     import json
 
-    def digest(data: bytes | None) -> str:
-        return hashlib.sha256(data).hexdigest() if data is not None else "absent"
-
-    # The Dockerfiles, every file their build context was asked for (requirements files with no
-    # kept pin, constraints, locks, absent ones too), and the files the release's requirements,
-    # version and settings may come from.
-    digests = {path: digest(data) for path, data in done.originals.items()}
-    digests.update({f"context {rel}": digest(data) for rel, data in done.asked.items()})
+    # The Dockerfiles, and the files the release's requirements, version and settings may come from.
+    digests = {path: _digest(data) for path, data in dockerfiles.items()}
     own = ["setup.cfg", "pyproject.toml", "setup.py", ".bumpversion.cfg", ".bumpversion.toml",
            request.requirements or config.requirements, os.environ.get("RELEASE_HOOK_IMPORT_TABLE") or ""]
     for name in own:
         path = os.path.join(config.root, name) if name and name != "index" else ""
         if path and os.path.isfile(path):
-            digests[path] = digest(files.read_bytes(path))
+            digests[path] = _digest(files.read_bytes(path))
     said = {k: v for k, v in os.environ.items() if k.startswith(_SAID) or k.upper() in _PROXIES}
     if request.smoke or config.smoke:  # the interpreters a smoke test finds
         said.update({k: os.environ.get(k, "") for k in ("PATH", "PYENV_ROOT", "PYENV_VERSION")})
@@ -123,6 +127,26 @@ def in_step_key(config: Config, request: Request, output: Output, done: Read) ->
     return "check in step " + hashlib.sha256(what.encode()).hexdigest()
 
 
+def _remembered(config: Config, key: str) -> list[Note] | None:
+    """The warnings of the in-step check stored under `key`, if the files its build context
+    was asked for (requirements files, constraints, locks, absent ones too) are as they were:
+    then the Dockerfiles are not even scanned again."""
+    from release_hook import cache
+    from release_hook.resolve.memo import PAIR_TTL
+
+    cache.begin_run()
+    kept = cache.get(key, PAIR_TTL)
+    if not isinstance(kept, dict):
+        return None
+    on_disk = disk_reader(config.root)
+    try:
+        if any(_digest(on_disk(rel)) != digest for rel, digest in kept["asked"].items()):
+            return None
+        return [Note(path, line, message) for path, line, message in kept["warnings"]]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None  # not trusted: decided again and overwritten
+
+
 def _index(request: Request) -> Index:
     """The package index, for the hashes of a lock: read only when a hash-locked pin moves."""
     from release_hook.resolve.index import Index
@@ -132,17 +156,14 @@ def _index(request: Request) -> Index:
 
 
 def run(config: Config, request: Request, output: Output = Output()) -> int:
-    done = read(config, request)
-    key = in_step_key(config, request, output, done)
-    if key is not None:
-        from release_hook import cache
-        from release_hook.resolve.memo import PAIR_TTL
-
-        kept = cache.get(key, PAIR_TTL)
-        if isinstance(kept, list):  # in step, with the warnings that check gave
-            for path, line, message in kept:
-                print(f"warning: {Note(path, line, message)}", file=sys.stderr)
-            return 0
+    dockerfiles = read_dockerfiles(config, request)
+    key = in_step_key(config, request, output, dockerfiles)
+    kept = _remembered(config, key) if key is not None else None
+    if kept is not None:  # in step, with the warnings that check gave
+        for note in kept:
+            print(f"warning: {note}", file=sys.stderr)
+        return 0
+    done = read(config, request, dockerfiles)
     plans, originals, resolution = plan(config, request, done)
     warned: list[Note] = []
     for p in plans:
@@ -186,7 +207,8 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
         if key is not None and replayable:
             from release_hook import cache
 
-            cache.put(key, [[w.path, w.line, w.message] for w in warned])
+            cache.put(key, {"asked": {rel: _digest(data) for rel, data in done.asked.items()},
+                            "warnings": [[w.path, w.line, w.message] for w in warned]})
         return 0
     if request.mode == "dry-run":
         for p in changed:

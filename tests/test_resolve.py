@@ -460,10 +460,20 @@ def test_a_check_of_unchanged_files_and_settings_is_not_decided_again(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(resolver, "resolve", counted)
+    from release_hook.scancache import ScanCache
+
+    real_scan, scanned = ScanCache.scan_all, []
+
+    def counted_scans(self, read):  # type: ignore[no-untyped-def]
+        scanned.append(len(read))
+        return real_scan(self, read)
+
+    monkeypatch.setattr(ScanCache, "scan_all", counted_scans)
     first = sync(cli, root, "--version", "0.16.0", "--check")
-    assert (first.code, "warning" in first.err, len(decided)) == (0, False, 1)
+    assert (first.code, "warning" in first.err, len(decided), scanned) == (0, False, 1, [1])
     again = sync(cli, root, "--version", "0.16.0", "--check")
-    assert (again.code, again.err, len(decided)) == (0, "", 1)  # the same bytes, the same settings
+    # the same bytes, the same settings: not decided, and the Dockerfile's scan not even read back
+    assert (again.code, again.err, len(decided), scanned) == (0, "", 1, [1])
     assert sync(cli, root, "--version", "0.16.0", "--check", "--explain").code == 0
     assert len(decided) == 2  # a run that prints its plan decides it
     (root / "Dockerfile").write_text(text + "# a comment\n")
