@@ -137,8 +137,10 @@ class Objects:
     process. The pre-push check reads nothing else, and importing GitPython alone costs it
     about 80 ms on every push; a `with` block ends the process."""
 
-    def __init__(self, top: str) -> None:
+    def __init__(self, top: str, git_dir: str) -> None:
         self.top = top  # the work tree, or a bare repository's folder
+        # every read names the repository: a hook may run with a relative GIT_DIR
+        self._env = {**os.environ, "GIT_DIR": git_dir}
         self._batch: subprocess.Popen[bytes] | None = None
 
     @staticmethod
@@ -148,7 +150,13 @@ class Objects:
         if where.returncode != 0:
             raise UserError("not a git repository (use --no-commit to write without committing)")
         bare, git_dir = where.stdout.splitlines()[:2]
-        return Objects(git_dir if bare == "true" else toplevel(path))
+        if bare == "true":
+            return Objects(git_dir, git_dir)
+        work = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, text=True)
+        if work.returncode == 0:
+            return Objects(work.stdout.strip(), git_dir)
+        # inside the git folder itself (`git -C .git push` runs the hook there): no work tree
+        return Objects(os.path.dirname(git_dir) if os.path.basename(git_dir) == ".git" else git_dir, git_dir)
 
     def __enter__(self) -> Objects:
         return self
@@ -158,27 +166,36 @@ class Objects:
 
     def close(self) -> None:
         if self._batch is not None:
-            self._batch.stdin.close()  # type: ignore[union-attr]
+            try:
+                self._batch.stdin.close()  # type: ignore[union-attr]
+            except OSError:
+                pass  # it stopped already
             self._batch.wait()
             self._batch.stdout.close()  # type: ignore[union-attr]
             self._batch = None
 
     def _read(self, name: str) -> tuple[str, str, bytes] | None:
         """(object id, type, content) of what `name` names, or None when it names nothing."""
-        if "\n" in name:  # the batch reads one name a line: ask for such a path's id alone
+        if "\n" in name or name.endswith("\r"):  # the batch reads a name a line, and drops
+            # a CR before its LF: ask for such a path's id alone
             found = subprocess.run(["git", "rev-parse", "--verify", "--quiet", name], cwd=self.top,
-                                   capture_output=True, text=True)
+                                   env=self._env, capture_output=True, text=True)
             if found.returncode != 0:
                 return None
             name = found.stdout.strip()
         if self._batch is None:
-            self._batch = subprocess.Popen(["git", "cat-file", "--batch"], cwd=self.top,
-                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            # git's own complaints (a tag of a blob is not a commit) become our one-line errors
+            self._batch = subprocess.Popen(["git", "cat-file", "--batch"], cwd=self.top, env=self._env,
+                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                           stderr=subprocess.DEVNULL)
         out, into = self._batch.stdout, self._batch.stdin
         assert out is not None and into is not None
-        into.write(os.fsencode(name) + b"\n")
-        into.flush()
-        line = out.readline()
+        try:
+            into.write(os.fsencode(name) + b"\n")
+            into.flush()
+            line = out.readline()
+        except OSError:
+            line = b""
         if not line:
             raise UserError(f"git cat-file stopped while reading {name}")
         header = line.split()
@@ -189,12 +206,17 @@ class Objects:
         out.read(1)  # the newline after the content
         return oid.decode(), kind.decode(), data
 
-    def peel(self, rev: str) -> str:
-        """The commit `rev` names (an annotated tag names a tag object)."""
+    def commit_of(self, rev: str) -> str | None:
+        """The commit `rev` names (an annotated tag names a tag object); None when it names a
+        tree, a blob or nothing."""
         found = self._read(f"{rev}^{{commit}}")
+        return found[0] if found else None
+
+    def peel(self, rev: str) -> str:
+        found = self.commit_of(rev)
         if found is None:
             raise UserError(f"{rev} names no commit")
-        return found[0]
+        return found
 
     def head(self) -> str | None:
         """The commit HEAD names, or None on an unborn branch."""
@@ -208,6 +230,8 @@ class Objects:
 
     def blob(self, sha: str, path: str) -> bytes | None:
         """The file at `path` in the commit, or None when it has none there."""
+        if any(part in ("", ".", "..") for part in path.split("/")):
+            return None  # no path in a tree: git would read `./x` and `../x` from the cwd, or stop
         found = self._read(f"{sha}^{{commit}}:{path}")
         return found[2] if found and found[1] == "blob" else None
 
@@ -215,7 +239,7 @@ class Objects:
         """The commit's files, symlinks (with the path each one stores) and folders. A link's
         blob is its target's name, not a Dockerfile: files.Tree.follow says what it names."""
         listed = subprocess.run(["git", "ls-tree", "-r", "-t", "-z", "--full-tree", f"{sha}^{{commit}}"],
-                                cwd=self.top, capture_output=True)
+                                cwd=self.top, env=self._env, capture_output=True)
         if listed.returncode != 0:
             raise UserError(f"{sha} names no commit")
         files: set[str] = set()
@@ -243,15 +267,20 @@ class Objects:
             raise UserError(f"{sha} names no commit")
         for line in found[2].split(b"\n"):
             if line.startswith(b"committer "):
-                seconds = int(line.rsplit(b" ", 2)[1])
-                return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+                stamp = line.rsplit(b">", 1)[-1].split()
+                if stamp and stamp[0].isdigit():
+                    return datetime.datetime.fromtimestamp(int(stamp[0]), datetime.timezone.utc)
             if not line:
                 break  # the message begins
-        raise UserError(f"commit {sha} has no committer")
+        raise UserError(f"commit {sha} has no committer date")
 
     def branch_tips(self) -> list[str]:
         """The commits at the tips of local and remote-tracking branches."""
-        return _git(self.top, "for-each-ref", "--format=%(objectname)", "refs/heads", "refs/remotes").split()
+        listed = subprocess.run(["git", "for-each-ref", "--format=%(objectname)", "refs/heads", "refs/remotes"],
+                                cwd=self.top, env=self._env, capture_output=True, text=True)
+        if listed.returncode != 0:
+            raise UserError(f"git for-each-ref failed: {listed.stderr.strip() or listed.returncode}")
+        return listed.stdout.split()
 
 
 SYMLINK_MODE = 0o120000

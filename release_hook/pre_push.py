@@ -68,7 +68,13 @@ def run(stdin: str, remote: str = "origin") -> int:
     if not raw:
         return 0
     with gitops.Objects.open(".") as repo:
-        pushed = [Pushed(ref, repo.peel(sha), repo.kind(sha) == "tag") for ref, sha in raw]
+        pushed: list[Pushed] = []
+        for ref, sha in raw:
+            commit = repo.commit_of(sha)
+            if commit is None:  # a tag of a tree or a blob publishes no Dockerfiles
+                say(f"{ref}: not checked: it names no commit")
+                continue
+            pushed.append(Pushed(ref, commit, repo.kind(sha) == "tag"))
         head = repo.head()
         adopted = {p.sha: check_commit.has_settings(repo, p.sha) for p in pushed}
         repo_adopted = any(adopted.values()) or check_commit.adopted(repo)

@@ -269,6 +269,19 @@ def test_push_checks_annotated_tags_and_skips_deletions(cli, repo: Path, remote:
     assert r.returncode == 0, r.stderr
 
 
+def test_push_of_a_tag_that_names_no_commit_and_a_push_from_inside_the_git_folder(
+        cli, repo: Path, remote: Path) -> None:
+    assert cli("install", cwd=repo).code == 0
+    git(repo, "tag", "readme", git(repo, "rev-parse", "HEAD:README.md").stdout.strip())  # a tag of a blob
+    r = push(repo, "refs/tags/readme")
+    assert r.returncode == 0 and "release-hook: refs/tags/readme: not checked: it names no commit" in r.stderr, r.stderr
+    (repo / ".bumpversion.cfg").write_text(BUMPVERSION.replace("0.6.0", "0.7.0"))
+    git(repo, "commit", "-qam", "bump without sync", "--no-verify")
+    # `git -C .git push`: git runs the hook inside the git folder, with GIT_DIR=. and no work tree
+    r = git(repo / ".git", "push", "origin", "HEAD:refs/heads/main", check=False, env=run_hook_env())
+    assert r.returncode == 1 and "refs/heads/main: docker/release/Dockerfile:3: numpyro ==0.6.0" in r.stderr, r.stderr
+
+
 def test_pre_push_input_with_sha256_zero_ids(cli, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
@@ -292,6 +305,7 @@ def test_the_pre_push_reader_reads_commits_as_gitpython_does(tmp_path: Path) -> 
                  "setup.cfg", "deep/er/x.txt"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(f"FROM python:3.11 # {name}\n".encode())
+    (root / "setup.cfg\r").write_bytes(b"CR\n")
     (root / "docker" / "link").symlink_to("a b/Dockerfile")
     git(root, "init", "-q")
     git(root, "add", "-A")
@@ -304,6 +318,8 @@ def test_the_pre_push_reader_reads_commits_as_gitpython_does(tmp_path: Path) -> 
     ref = gitpython.Repo(root).commit(sha)
     expected_files = {str(i.path) for i in ref.tree.traverse() if i.type == "blob" and i.mode != 0o120000}
 
+    with Objects.open(str(root / ".git")) as objects:  # `git -C .git push` runs the hook there
+        assert objects.top == str(root)
     with Objects.open(str(root / "deep")) as objects:
         assert objects.top == str(root)
         tree = objects.tree(sha)
@@ -317,6 +333,11 @@ def test_the_pre_push_reader_reads_commits_as_gitpython_does(tmp_path: Path) -> 
         assert objects.blob(sha, "vendor/sub") is None  # a submodule
         assert objects.blob(sha, "missing") is None
         assert objects.blob(sha, "missing 5") is None  # git answers "missing 5 missing"
+        # no tree holds such a path (git would read ./x and ../x from the cwd, or stop); a later read works
+        assert [objects.blob(sha, p) for p in ("../setup.cfg", "./setup.cfg", "deep/../setup.cfg", "/setup.cfg",
+                                               "deep/", "")] == [None] * 6
+        assert objects.blob(sha, "setup.cfg") == b"FROM python:3.11 # setup.cfg\n"
+        assert objects.blob(sha, "setup.cfg\r") == b"CR\n"  # not setup.cfg: the batch drops a CR before LF
         tag = git(root, "rev-parse", "refs/tags/1.0").stdout.strip()
         assert (objects.kind(tag), objects.kind(sha), objects.peel(tag)) == ("tag", "commit", sha)
         assert objects.head() == sha and objects.branch_tips() == [sha]
