@@ -107,6 +107,24 @@ def test_this_python_is_found_and_an_absent_one_is_named() -> None:
                        "smoke_python_downloads = true lets uv install one)")
 
 
+def test_a_python_found_is_not_looked_for_again_in_the_same_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search smokes several candidates in one Python: uv looks for it once."""
+    looked: list[str] = []
+    real = pythons._find
+
+    def counted(uv: str, want: str):  # type: ignore[no-untyped-def]
+        looked.append(want)
+        return real(uv, want)
+
+    monkeypatch.setattr(pythons, "_find", counted)
+    monkeypatch.setattr(pythons, "_found", {}, raising=False)  # a fresh process
+    first = pythons.find(HERE)
+    assert pythons.find(HERE) == first and looked == ["cpython@{}.{}".format(*HERE)]
+    assert pythons.find((3, 99)) == pythons.find((3, 99)) and len(looked) == 3  # an absence is asked again
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", "/nonexistent")  # another environment: looked for again
+    assert pythons.find(HERE) == first and len(looked) == 4
+
+
 # -- one smoke ----------------------------------------------------------------------------------
 
 @needs_this_machine

@@ -24,20 +24,31 @@ class Interpreter:
     version: str  # "3.12.1"
 
 
+# Found once per process and environment: a search tries several candidates, each in the same
+# Python, and uv asks every interpreter on PATH for its version each time it looks.
+_found: dict[tuple[object, ...], Interpreter] = {}
+
+
 def find(python: tuple[int, int], downloads: bool = False) -> Interpreter | str:
     """A CPython of that minor version, or why there is none (a sentence)."""
     uv = uvcli.binary()
     if uv is None:
         return "uv is not installed"
     want = "cpython@{}.{}".format(*python)
+    key = (want, uv, tuple(sorted(_environment(False).items())))
+    known = _found.get(key)
+    if known is not None and os.path.exists(known.path):
+        return known
     found = _find(uv, want)
-    if isinstance(found, Interpreter) or not downloads:
-        return found
-    done = _run([uv, "python", "install", want], INSTALL_LIMIT, downloads=True)
-    if isinstance(done, str) or done.returncode != 0:
-        why = done if isinstance(done, str) else _last_line(done.stderr) or f"exit status {done.returncode}"
-        return f"no Python {python[0]}.{python[1]} on this machine, and uv could not install one: {why}"
-    return _find(uv, want)
+    if not isinstance(found, Interpreter) and downloads:
+        done = _run([uv, "python", "install", want], INSTALL_LIMIT, downloads=True)
+        if isinstance(done, str) or done.returncode != 0:
+            why = done if isinstance(done, str) else _last_line(done.stderr) or f"exit status {done.returncode}"
+            return f"no Python {python[0]}.{python[1]} on this machine, and uv could not install one: {why}"
+        found = _find(uv, want)
+    if isinstance(found, Interpreter):
+        _found[key] = found
+    return found
 
 
 def _find(uv: str, want: str) -> Interpreter | str:
