@@ -107,6 +107,9 @@ def _git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tmp_path_fact
     monkeypatch.setenv("RELEASE_HOOK_IMPORT_TABLE", "")
     for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
         monkeypatch.delenv(name, raising=False)
+    # git's housekeeping after each commit and push (`maintenance run --auto`, `gc --auto`) is a
+    # process that never has work in a test's few commits: about 220 of them per run.
     (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n[user]\n\tname = Release Manager\n"
-                                     "\temail = rm@example.invalid\n")
+                                     "\temail = rm@example.invalid\n[maintenance]\n\tauto = false\n"
+                                     "[receive]\n\tautogc = false\n")
     os.environ.setdefault("GIT_TERMINAL_PROMPT", "0")
