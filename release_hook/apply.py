@@ -7,8 +7,7 @@ import os
 import stat
 import tempfile
 import time
-from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from release_hook.errors import UserError
 from release_hook.plan import FilePlan
@@ -20,8 +19,7 @@ SUFFIX = ".release-hook"
 _TOKEN = re.compile(r"[A-Za-z0-9._+!-]*")
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(NamedTuple):
     plan: FilePlan
     target: str  # the real file (a symlink's target)
     data: bytes

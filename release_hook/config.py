@@ -5,8 +5,7 @@ import configparser
 import os
 import re
 import sys
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.version import InvalidVersion, Version
 
@@ -22,8 +21,7 @@ VERSION_FILES = (".bumpversion.cfg", "setup.cfg", ".bumpversion.toml", "pyprojec
 VERSION_ENV = ("BUMPVERSION_NEW_VERSION", "BVHOOK_NEW_VERSION")
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     root: str
     package: str = "numpyro"
     dockerfiles: tuple[str, ...] = DEFAULT_DOCKERFILES
@@ -130,7 +128,8 @@ def from_text(root: str, text: str, where: str) -> Config:
     if not parser.has_section(SECTION):
         return Config(root)
     s = parser[SECTION]
-    policies = Config.policies
+    default = Config(root)
+    policies = default.policies
     if "policy" in s:
         pairs = []
         for item in _lines(s["policy"]):
@@ -143,12 +142,12 @@ def from_text(root: str, text: str, where: str) -> Config:
                     for glob, v in _per_glob(s.get("python", "")))
     platforms = tuple((glob, checked_platform(v, f"[release_hook] platform {glob}={v}", where))
                       for glob, v in _per_glob(s.get("platform", "")))
-    offline_push = s.get("offline_push", Config.offline_push)
+    offline_push = s.get("offline_push", default.offline_push)
     if offline_push not in ("refuse", "allow"):
         raise UserError("[release_hook] offline_push must be refuse or allow", where)
     return Config(
         root=root,
-        package=s.get("package", Config.package).strip(),
+        package=s.get("package", default.package).strip(),
         dockerfiles=_lines(s.get("dockerfiles", "")) or DEFAULT_DOCKERFILES,
         requirements=s.get("requirements", "").strip() or None,
         policies=policies,

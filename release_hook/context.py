@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, NamedTuple, Optional, Sequence, TYPE_CHECKING
 
 from release_hook.config import Config
 from release_hook.errors import UserError
@@ -29,8 +29,7 @@ MAX_DEPTH = 8  # nested -r / -c files followed
 _LOCKS = (".lock", ".yml", ".yaml", ".whl")  # names of what unmanaged.py recognises
 
 
-@dataclass(frozen=True)
-class Followed:
+class Followed(NamedTuple):
     """What one pip command's file brings to its stage's install."""
 
     requirements: tuple[Requirement, ...] = ()
@@ -71,7 +70,7 @@ class Context:
             pins = self.stamped.get(rel, [])
             if pins or req.mentions or req.warnings:
                 scan = req.scan()
-                out.append(replace(scan, path=self.display[rel], pins=tuple(pins)))
+                out.append(scan._replace(path=self.display[rel], pins=tuple(pins)))
         return out
 
 
@@ -130,7 +129,7 @@ def _bring(ctx: Context, rel: str, option: str, stage: int, image: str, read: Re
         except UserError as e:
             raise e if e.path else UserError(e.message, ctx.display[rel], e.line) from None
         ctx.files[rel] = req
-    pins = tuple(replace(p, stage=stage, image=image) for p in req.pins)
+    pins = tuple(p._replace(stage=stage, image=image) for p in req.pins)
     mine = ctx.stamped.setdefault(rel, [])
     have = {(p.chars.origin[:1], p.stage, p.image) for p in mine}
     mine.extend(p for p in pins if (p.chars.origin[:1], p.stage, p.image) not in have)

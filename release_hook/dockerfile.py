@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from release_hook.errors import UserError
 from release_hook.spans import Computed, Lit, Mapped, Piece, Var, Word
@@ -20,8 +21,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     number: int  # 1-based
     start: int
     end: int  # end of content, before "\r\n" or "\n"
@@ -31,16 +31,14 @@ class Line:
         return text[self.start : self.end]
 
 
-@dataclass(frozen=True)
-class Heredoc:
+class Heredoc(NamedTuple):
     name: str
     body: Mapped  # the lines between the marker and the terminator, line ends included
     line: int  # first line of the body
     strip_tabs: bool
 
 
-@dataclass(frozen=True)
-class Instruction:
+class Instruction(NamedTuple):
     keyword: str  # upper case
     line: int
     end_line: int  # last line, heredoc terminators included
@@ -57,8 +55,7 @@ class Stage:
     instructions: tuple[Instruction, ...]  # after FROM, up to the next FROM
 
 
-@dataclass(frozen=True)
-class Dockerfile:
+class Dockerfile(NamedTuple):
     path: str
     text: str
     escape: str
@@ -308,8 +305,7 @@ def _reference(m: Mapped, i: int) -> tuple[Piece, int]:
     return Lit("$", (m.offset(i),)), i + 1
 
 
-@dataclass(frozen=True)
-class Assignment:
+class Assignment(NamedTuple):
     """One `NAME=value` of an ENV or ARG (value None: an ARG declared without a default)."""
 
     name: str

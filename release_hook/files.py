@@ -4,8 +4,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 from release_hook.errors import UserError
 
@@ -180,8 +179,7 @@ def refuse_unmatched(paths: Sequence[str], globs: Sequence[str]) -> None:
             raise UserError(f"no Dockerfile matches {glob!r} ([release_hook] dockerfiles)")
 
 
-@dataclass(frozen=True)
-class Tree:
+class Tree(NamedTuple):
     """A commit's paths as git stores them (read from its objects, never from disk): regular
     files, symbolic links with the path each one stores, and folders."""
     files: frozenset[str]

@@ -9,6 +9,7 @@ context puts them, and the Python that runs it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from release_hook.spans import line_of
 
@@ -33,8 +34,7 @@ class Chars:
         return Chars(self.text[s], self.origin[s], self.via_var[s], self.computed, self.undefined)
 
 
-@dataclass(frozen=True)
-class Pin:
+class Pin(NamedTuple):
     path: str
     line: int
     package: str  # canonical name
@@ -54,8 +54,7 @@ class Pin:
         return f" (set at line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))})" if lines else ""
 
 
-@dataclass(frozen=True)
-class Note:
+class Note(NamedTuple):
     path: str
     line: int
     message: str
@@ -64,8 +63,7 @@ class Note:
         return f"{self.path}:{self.line}: {self.message}"
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
     """One thing the file says of a Python or platform: its value ("3.11", "linux/arm64"; "" for
     unknowable), the words and line that say it, and what it was made from; `how` words it."""
 
@@ -94,8 +92,7 @@ class Evidence:
         return said + (", on PATH" if self.on_path else "")
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(NamedTuple):
     """A requirement argument of a pip command that is not a kept pin: a neighbour the kept
     pins must install beside (`scipy==1.11.4`, `tensorflow>=2.15`, `numpy<2; python_version>"3.9"`)."""
 
@@ -104,8 +101,7 @@ class Requirement:
     computed: str = ""  # the part only the build knows (`$(...)`, `xargs -I{}`); "" when static
 
 
-@dataclass(frozen=True)
-class FileArg:
+class FileArg(NamedTuple):
     """A file a pip command reads: `-r` / `-c` (any spelling), or PIP_CONSTRAINT / UV_CONSTRAINT."""
 
     option: str  # "-r" or "-c"
@@ -116,8 +112,7 @@ class FileArg:
     why: str = ""  # when source is None: why it cannot be placed ("COPY --from=build at line 5", ...)
 
 
-@dataclass(frozen=True)
-class Placement:
+class Placement(NamedTuple):
     """What a COPY, ADD or `RUN --mount=type=bind` puts at a path of the image."""
 
     dest: str  # absolute path in the image (a folder when `folder`)
@@ -128,8 +123,7 @@ class Placement:
     until: int = 0  # a RUN's bind mount: in place only on lines line..until (the RUN's); 0 for COPY / ADD
 
 
-@dataclass(frozen=True)
-class PipInstall:
+class PipInstall(NamedTuple):
     """One `pip install` (any spelling, `uv pip install` too), the Python that runs it, and
     everything it installs besides the kept pins."""
 
@@ -148,8 +142,7 @@ class PipInstall:
 PipRun = PipInstall  # the earlier name
 
 
-@dataclass(frozen=True)
-class StageFacts:
+class StageFacts(NamedTuple):
     line: int  # the FROM line, for messages
     parent: int | None = None  # the earlier stage this one is built FROM
     platform: Evidence | None = None  # from `FROM --platform=...` (value "" when the build decides)
@@ -159,8 +152,7 @@ class StageFacts:
     placements: tuple[Placement, ...] = ()  # what the stage's COPY / ADD / bind mounts put where
 
 
-@dataclass(frozen=True)
-class Scan:
+class Scan(NamedTuple):
     path: str
     text: str
     pins: tuple[Pin, ...]

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 from release_hook.errors import UserError
 from release_hook.resolve.cuda import PAGES
@@ -11,21 +10,18 @@ from release_hook.pins import Chars, Pin, Scan
 from release_hook.spans import NOWHERE, line_of
 
 
-@dataclass(frozen=True, order=True)
-class Edit:
+class Edit(NamedTuple):
     start: int
     end: int
     new: str
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     pin: Pin
     new_version: str
 
 
-@dataclass(frozen=True)
-class PageMove:
+class PageMove(NamedTuple):
     """A find-links address that follows jaxlib to the page listing its new build."""
 
     line: int
@@ -33,8 +29,7 @@ class PageMove:
     new: str
 
 
-@dataclass(frozen=True)
-class FilePlan:
+class FilePlan(NamedTuple):
     scan: Scan
     changes: tuple[Change, ...]
     edits: tuple[Edit, ...]
@@ -138,8 +133,7 @@ def _line(scan: Scan, offset: int) -> int:
     return line_of(scan.text, offset)
 
 
-@dataclass(frozen=True)
-class _Run:
+class _Run(NamedTuple):
     text: str
     start: int
     end: int

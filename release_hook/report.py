@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
-from dataclasses import dataclass
-from typing import Any, Mapping, Sequence, TextIO
+from typing import Any, Mapping, NamedTuple, Sequence, TextIO
 
 from release_hook import __version__
 from release_hook.config import Config
@@ -23,8 +22,7 @@ from release_hook.spans import line_of
 SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):
     """How a run reports: text or JSON, quiet or not, and where the release's version came from."""
 
     format: str = "text"  # "text" or "json" (for --check and --dry-run)

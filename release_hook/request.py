@@ -8,16 +8,14 @@ from __future__ import annotations
 import datetime
 import fnmatch
 import os
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import Callable, Mapping, NamedTuple, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from release_hook.config import Config
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     paths: tuple[str, ...]
     version: str
     pins: Mapping[str, str]

@@ -5,8 +5,8 @@ import difflib
 import os
 import re
 import sys
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import NamedTuple, TYPE_CHECKING
 
 from release_hook import files
 from release_hook.config import Config
@@ -24,8 +24,7 @@ if TYPE_CHECKING:
     from release_hook.resolve.index import Index
 
 
-@dataclass(frozen=True)
-class Read:
+class Read(NamedTuple):
     """What a run read before deciding anything: the Dockerfiles and the files they name."""
 
     scans: list[Scan]

@@ -8,12 +8,11 @@ Nothing is pulled or run: `nvidia/cuda:12.3.2-cudnn9-runtime-ubuntu22.04`, `ubun
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from functools import lru_cache
 
 
-@dataclass(frozen=True)
-class Release:
+class Release(NamedTuple):
     """A distribution release: its python3 package and its C library."""
 
     distro: str  # "Ubuntu", "Debian", "Alpine"
@@ -58,8 +57,7 @@ _ARCH_PREFIX = {"arm64v8": "linux/arm64", "aarch64": "linux/arm64", "amd64": "li
                 "i386": "linux/386"}
 
 
-@dataclass(frozen=True)
-class BaseImage:
+class BaseImage(NamedTuple):
     """A base image as its name describes it."""
 
     name: str

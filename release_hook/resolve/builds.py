@@ -13,7 +13,7 @@ import datetime
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence, TYPE_CHECKING
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -31,8 +31,7 @@ PLUGIN_MAJORS = (12, 13)  # jax-cudaNN-plugin packages ever published
 LAST_CUDA11 = Version("0.4.25")  # CUDA 11.8 wheels were dropped in jaxlib 0.4.26
 
 
-@dataclass(frozen=True)
-class Tagged:
+class Tagged(NamedTuple):
     """A published tagged build: its tag, its page, and the wheels (or Python tags) it has."""
 
     tag: str
@@ -143,8 +142,7 @@ class Builds:
         return [], "snapshot"
 
 
-@dataclass(frozen=True)
-class Stage:
+class Stage(NamedTuple):
     """The pins of one image (build stage) that decide its jaxlib build."""
 
     image: Image

@@ -3,7 +3,6 @@ the policy's order (search.py), each verified by the real resolver with the whol
 (trial.py) or by the table of import breaks; and the versions given with --pin, asked as they are."""
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Callable
 
 from packaging.specifiers import SpecifierSet
@@ -75,7 +74,7 @@ class Choosing(Refusals):
                 return Verdict(False, "rejected", e.message, "rules")
         if verdict.ok and not verdict.notes:
             said = table.said if table is not None else self.imports.unproved()
-            verdict = replace(verdict, notes=(said,) * len(self.cases) if said else ())
+            verdict = verdict._replace(notes=(said,) * len(self.cases) if said else ())
         return verdict
 
     def given(self) -> search.Outcome:

@@ -6,7 +6,7 @@ Tag names changed with jax's eras (see scripts/build_cuda_snapshot.py): `+cuda11
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from packaging.version import Version
 
@@ -21,8 +21,7 @@ class NoBuild(UserError):
     """This jaxlib version has no build for the image; another version may."""
 
 
-@dataclass(frozen=True, order=True)
-class Cuda:
+class Cuda(NamedTuple):
     major: int
     minor: int
     cudnn: int | None = None  # cuDNN major, when the image says
@@ -46,8 +45,7 @@ def parse_cuda(text: str) -> Cuda:
     return Cuda(int(m.group(1)), int(m.group(2)))
 
 
-@dataclass(frozen=True)
-class Need:
+class Need(NamedTuple):
     """What a build needs of the image."""
 
     cuda: tuple[int, int]  # at least this CUDA, same major

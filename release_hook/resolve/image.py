@@ -18,9 +18,9 @@ Each stage built `FROM` an earlier one starts from what that stage did (done at 
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping, NamedTuple, TYPE_CHECKING
 
 from release_hook.config import PLATFORMS, checked_platform, checked_python, platform_name
 from release_hook.errors import UserError
@@ -42,8 +42,7 @@ def arch_of(platform: str) -> str:
     return PLATFORMS[known] if known else platform.rsplit("/", 1)[-1]
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """What an install must fit: CPython X.Y on a Linux CPU with a C library (glibc 2.N or musl)."""
 
     python: tuple[int, int]
@@ -83,8 +82,7 @@ def supported_tags(target: Target) -> frozenset[Tag]:
     return frozenset(found)
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """Where one of an image's facts came from, as a value; `words` says it for --explain and errors."""
 
     by: str  # "flag", "setting", "file", "base", "default", "none" (nothing says), "several"
@@ -249,7 +247,7 @@ def image_of_stage(scan: Scan, index: int, config: Config, request: Request, rel
     else:
         python, origin = detected, detected_origin
     if origin is not detected_origin and detected is not None and detected != python:
-        origin = replace(origin, overrides=(f"{detected[0]}.{detected[1]}", detected_origin))
+        origin = origin._replace(overrides=(f"{detected[0]}.{detected[1]}", detected_origin))
     origins["python"] = origin
 
     # The platform.

@@ -10,8 +10,7 @@ the search asks the resolver whether it installs with a candidate's versions wri
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 from release_hook.names import normalize as canonicalize_name
 
@@ -33,8 +32,7 @@ def no_files(arg: FileArg) -> Followed | str:
     return arg.why or f"{arg.how} is not read"
 
 
-@dataclass(frozen=True)
-class Install:
+class Install(NamedTuple):
     """What one build stage installs with pip, for the resolver."""
 
     path: str
@@ -191,8 +189,7 @@ def _local(text: str) -> bool:
         ("://" in text and " @ " not in text and not re.match(r"[\w.-]+\s*@", text))
 
 
-@dataclass(frozen=True)
-class Case:
+class Case(NamedTuple):
     """One install and the image it is installed into."""
 
     install: Install

@@ -16,8 +16,7 @@ A pair is good when
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
@@ -33,8 +32,7 @@ def normalize_extra(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-@dataclass(frozen=True)
-class JaxRelease:
+class JaxRelease(NamedTuple):
     """What one jax release says about its jaxlib and plugins."""
 
     version: Version

@@ -12,7 +12,7 @@ bounded: a history of a hundred releases costs a handful of resolver runs, not a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Sequence
+from typing import Callable, NamedTuple, Optional, Sequence
 
 from packaging.version import Version
 
@@ -21,8 +21,7 @@ LINEAR = 3  # failed candidates in a row before the walk bisects the rest
 MAX_QUESTIONS = 14  # resolver questions for one decision
 
 
-@dataclass(frozen=True)
-class Pair:
+class Pair(NamedTuple):
     jax: V
     jaxlib: V
 
@@ -31,8 +30,7 @@ class Pair:
         return ", ".join(p for p in parts if p)
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """What the resolver and the rules that read its answer say of a candidate."""
 
     ok: bool
@@ -48,8 +46,7 @@ class Verdict:
     notes: tuple[str, ...] = ()  # per install, what the import proof said
 
 
-@dataclass(frozen=True)
-class Skipped:
+class Skipped(NamedTuple):
     pair: Pair
     kind: str  # "rules" (no resolver asked), "resolver", "numpy", "scipy", "import", ...
     why: str

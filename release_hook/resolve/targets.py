@@ -5,7 +5,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping, NamedTuple, TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
@@ -30,8 +30,7 @@ def parse_pin(text: str) -> tuple[str, str]:
     return canonicalize_name(m.group(1)), m.group(2)
 
 
-@dataclass(frozen=True)
-class Because:
+class Because(NamedTuple):
     """What decided one target, as values (report.py words them; the memo keeps them as they are)."""
 
     kind: str  # "given" (--pin), "chosen" (the search), "follows" (a plugin follows jaxlib), "build"
@@ -50,7 +49,7 @@ class Because:
     cached: bool = False  # decided by an earlier run
 
     def to_json(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items() if k != "cached" and v not in ("", (), 0)}
+        return {k: v for k, v in self._asdict().items() if k != "cached" and v not in ("", (), 0)}
 
     @staticmethod
     def from_json(value: dict[str, Any]) -> Because:
@@ -58,8 +57,7 @@ class Because:
         return Because(**fields, cached=True)
 
 
-@dataclass(frozen=True)
-class Proof:
+class Proof(NamedTuple):
     """The real resolver's answer for one build stage's whole install, with the chosen versions."""
 
     state: str  # "installs", "refused", "unproved" (no answer) or "not asked"

@@ -9,8 +9,7 @@ a release counting from its earliest file).
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import Callable, Mapping, NamedTuple, Sequence, TYPE_CHECKING
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
@@ -60,8 +59,7 @@ def parse_time(text: str | None) -> datetime.datetime | None:
     return found if found.tzinfo else found.replace(tzinfo=datetime.timezone.utc)
 
 
-@dataclass(frozen=True)
-class Offer:
+class Offer(NamedTuple):
     """One release of a project as this image sees it."""
 
     version: Version
@@ -97,8 +95,7 @@ def _why_not(files: Sequence[Dist], image: Image) -> str:
     return f"has no wheel for Python {image.python_text} on {image.platform}"
 
 
-@dataclass(frozen=True)
-class View:
+class View(NamedTuple):
     """The releases of each project that one image can install, as of a moment."""
 
     image: Image

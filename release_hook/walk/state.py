@@ -6,7 +6,7 @@ A stage built FROM an earlier one starts from a copy of that stage's state.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from release_hook.found import Chars, Evidence, FileArg, Pin, Placement, Requirement
 from release_hook.walk.scopes import Scope
@@ -80,7 +80,7 @@ class StageState:
             if folder.endswith("/bin") and self.known_prefix(folder[:-4]):
                 found = self.prefix(folder[:-4])
                 if found is not None:
-                    return replace(found, on_path=True)
+                    return found._replace(on_path=True)
                 return None
         return self.python if kind == "python" else self.pip
 
