@@ -413,3 +413,23 @@ def test_a_platform_the_build_decides_is_not_guessed(cli, tmp_path: Path, index:
     assert (root / "Dockerfile").read_text() == text
     given = sync(cli, root, "--version", "0.20.1", "--platform", "linux/amd64")
     assert given.code == 0, given.err
+
+
+def test_an_alpine_image_beside_a_debian_one_is_judged_on_its_own_c_library(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    """jaxlib publishes manylinux wheels only: none installs on Alpine's musl. What a release
+    offers an image was remembered per Python and platform within a run, so an Alpine file synced
+    after a Debian one of the same Python took the Debian answer and was written a jaxlib
+    that cannot install."""
+    debian = "FROM python:3.12-bookworm\nRUN pip install jax==0.4.30 jaxlib==0.4.30\n"
+    alpine = "FROM python:3.12-alpine\nRUN pip install jax==0.4.30 jaxlib==0.4.30\n"
+    root = project(tmp_path, debian)
+    (root / "Dockerfile.alpine").write_text(alpine)
+    alone = cli("sync", "Dockerfile.alpine", "--no-commit", "--version", "0.16.0", "--policy", "latest", cwd=root)
+    assert alone.code == 2 and "jaxlib 0.11.0 has no wheel on the index for Python 3.12 on linux/amd64 (musl)" \
+        in alone.err, alone.err
+    both = cli("sync", "Dockerfile", "Dockerfile.alpine", "--no-commit", "--version", "0.16.0", "--policy", "latest",
+               cwd=root)
+    assert both.code == 2 and "Dockerfile.alpine:2: no jax/jaxlib pair" in both.err, both.err
+    assert (root / "Dockerfile.alpine").read_text() == alpine and (root / "Dockerfile").read_text() == debian
+

@@ -191,8 +191,7 @@ def jaxlib_build(version: Version, stage: Stage, uses_plugin: bool, builds: Buil
 
     def untagged(why: str) -> tuple[str, str, str]:
         if not on_index("jaxlib", version):
-            raise cuda.NoBuild(f"jaxlib {version} has no wheel on the index for Python "
-                               f"{image.python_text} on {image.platform}")
+            raise cuda.NoBuild(f"jaxlib {version} has no wheel on the index for {image.runs_on}")
         return "", "", why
 
     plugin_why = "plugin"

@@ -144,6 +144,11 @@ class Image:
         return f"{self.python[0]}.{self.python[1]}" if self.python else "unknown"
 
     @property
+    def runs_on(self) -> str:
+        """`Python 3.12 on linux/amd64`, and `(musl)` where manylinux wheels do not install."""
+        return f"Python {self.python_text} on {self.platform}" + (" (musl)" if self.base.musl else "")
+
+    @property
     def machine(self) -> str | None:
         """The wheel tags' machine: `x86_64`, `aarch64`, ... (None when the build decides)."""
         return PLATFORMS.get(self.platform) if self.platform else None

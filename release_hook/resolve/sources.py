@@ -43,7 +43,7 @@ class Sources:
     _raw: RawRequirements | None = None
     _requirements: ReleaseRequirements | None = None
     _jax: dict[Version, pairing.JaxRelease] = field(default_factory=dict)
-    _offers: dict[tuple[str, object, object], list[Offer]] = field(default_factory=dict)
+    _offers: dict[tuple[str, object, object, object], list[Offer]] = field(default_factory=dict)
     not_asked: str | None = None  # why the resolver is not asked in this run (decide.verifying)
     _smoke: object = None
 
@@ -139,7 +139,8 @@ class Sources:
         dates = jaxlib_builds.release_dates()
 
         def of(project: str) -> list[Offer]:
-            key = (project, image.python, image.platform)
+            # what the fit is judged on: the target carries the C library (musl, glibc 2.N)
+            key = (project, image.python, image.platform, image.target())
             if key not in self._offers:
                 self._offers[key] = offers(self.index.dists(project), image,
                                            dates if project == "jaxlib" else None)

@@ -92,7 +92,7 @@ def _why_not(files: Sequence[Dist], image: Image) -> str:
                     and not python_accepts(f.requires_python, image.python)})
     if needs and len(needs) == len({f.requires_python for f in files}):
         return f"needs Python {needs[0]}"
-    return f"has no wheel for Python {image.python_text} on {image.platform}"
+    return f"has no wheel for {image.runs_on}"
 
 
 class View(NamedTuple):
