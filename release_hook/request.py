@@ -9,7 +9,7 @@ import datetime
 import fnmatch
 import os
 from functools import lru_cache
-from typing import Callable, Mapping, NamedTuple, TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple
 
 if TYPE_CHECKING:
     from release_hook.config import Config

@@ -6,7 +6,7 @@ import os
 import re
 import sys
 from dataclasses import replace
-from typing import NamedTuple, TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from release_hook import files
 from release_hook.config import Config

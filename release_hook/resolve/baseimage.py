@@ -8,8 +8,8 @@ Nothing is pulled or run: `nvidia/cuda:12.3.2-cudnn9-runtime-ubuntu22.04`, `ubun
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 from functools import lru_cache
+from typing import NamedTuple
 
 
 class Release(NamedTuple):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Mapping, NamedTuple, TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping, NamedTuple
 
 from release_hook.config import PLATFORMS, checked_platform, checked_python, platform_name
 from release_hook.errors import UserError

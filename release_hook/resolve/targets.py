@@ -5,7 +5,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping, NamedTuple, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
 from packaging.version import InvalidVersion, Version
 

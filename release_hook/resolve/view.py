@@ -9,7 +9,7 @@ a release counting from its earliest file).
 from __future__ import annotations
 
 import datetime
-from typing import Callable, Mapping, NamedTuple, Sequence, TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Sequence
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
