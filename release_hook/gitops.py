@@ -220,8 +220,7 @@ class Objects:
 
     def head(self) -> str | None:
         """The commit HEAD names, or None on an unborn branch."""
-        found = self._read("HEAD^{commit}")
-        return found[0] if found else None
+        return self.commit_of("HEAD")
 
     def kind(self, sha: str) -> str | None:
         """commit, tag, tree or blob; None when the object is not there."""
