@@ -207,8 +207,7 @@ def test_a_real_sigint_exits_130_with_one_line(tmp_path: Path) -> None:
     conn.close()
     listener.close()
     assert p.returncode == 130
-    lines = [line for line in err.splitlines() if not line.startswith("release-hook: reading")]
-    assert lines == ["release-hook: interrupted; nothing written"]
+    assert err.splitlines() == ["release-hook: interrupted; nothing written"]  # a pipe: no progress line
     assert (root / "docker/a/Dockerfile").read_text() == image(CUDA11)
 
 

@@ -71,7 +71,11 @@ def _failures() -> tuple[type[BaseException], ...]:
 
 @contextlib.contextmanager
 def _progress(what: str) -> Iterator[None]:
-    """One line on stderr when reading takes more than a moment."""
+    """One line on stderr when reading takes more than a moment, for a person at a terminal (as
+    pip's and uv's progress): a log or a caller reading stderr gets only the outcome's lines."""
+    if not sys.stderr.isatty():
+        yield
+        return
     timer = threading.Timer(0.7, lambda: print(f"release-hook: reading {what} ...", file=sys.stderr, flush=True))
     timer.daemon = True
     timer.start()
