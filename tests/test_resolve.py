@@ -324,6 +324,20 @@ def test_setup_py_that_computes_its_requirements_is_refused(cli, tmp_path: Path,
 
 # -- errors and faults -------------------------------------------------------------------------------
 
+def test_a_release_that_puts_jax_behind_an_extra_is_held_to_that_extras_bound(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    # as dm-haiku declares it: jax is optional to install, and the image installs it beside
+    index.wheel("haiku-like", "0.2.0", ['jax>=0.4.30; extra == "jax"', 'jaxlib>=0.4.30; extra == "jax"'],
+                requires_python=">=3.9")
+    root = project(tmp_path, "FROM python:3.11-slim\nRUN pip install jax==0.4.25 jaxlib==0.4.25 haiku-like==0.1.0\n",
+                   setup_cfg="[release_hook]\npackage = haiku-like\nrequirements = index\n")
+    r = sync(cli, root, "--version", "0.2.0", "--explain")
+    assert r.code == 0, r.err
+    assert "release needs jax>=0.4.30" in r.out, r.out
+    assert (root / "Dockerfile").read_text() == (
+        "FROM python:3.11-slim\nRUN pip install jax==0.4.30 jaxlib==0.4.30 haiku-like==0.2.0\n")
+
+
 @pytest.mark.parametrize("setup, version, message", [
     ("", "0.99.0", "no released jax satisfies jax>=99"),
     ("", "9.9.9", "numpyro 9.9.9 is not on the package index"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import re
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -49,6 +50,7 @@ def _select(lines: list[str], where: str) -> dict[str, SpecifierSet]:
     from packaging.specifiers import SpecifierSet
 
     found: dict[str, SpecifierSet] = {}
+    optional: dict[str, SpecifierSet] = {}
     for line in lines:
         try:
             req = Requirement(line)
@@ -57,10 +59,19 @@ def _select(lines: list[str], where: str) -> dict[str, SpecifierSet]:
         name = canonicalize_name(req.name)
         if name not in WANTED:
             continue
-        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+        if req.marker is None or req.marker.evaluate({"extra": ""}):
+            found[name] = found.get(name, SpecifierSet()) & req.specifier
             continue
-        found[name] = found.get(name, SpecifierSet()) & req.specifier
-    return found
+        # jax behind an extra (dm-haiku: `jax>=0.4.28; extra == "jax"`): installed beside the
+        # release, that jax is what the release was built for, so the extra's bound applies
+        for extra in _EXTRA.findall(str(req.marker)):
+            if req.marker.evaluate({"extra": extra}):
+                optional[name] = optional.get(name, SpecifierSet()) & req.specifier
+                break
+    return {**optional, **found}
+
+
+_EXTRA = re.compile(r"""\bextra\s*==\s*['"]([^'"]+)['"]""")
 
 
 def declared(read: ReadFile, package: str) -> RawRequirements | None:
