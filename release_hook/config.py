@@ -223,6 +223,9 @@ def current_version_at(root: str) -> tuple[str, str, int | None]:
 
 
 def checked_version(text: str, what: str) -> str:
+    # Version() strips spaces, but the text is what gets written: `numpyro== 0.15.0` breaks pip
+    if text != text.strip():
+        raise UserError(f"{what}: {text!r} has spaces around it; give the version alone")
     try:
         Version(text)
     except InvalidVersion:

@@ -184,12 +184,20 @@ def test_version_from_bumpversion_env(cli, tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("BUMPVERSION_NEW_VERSION", "0.7.0")
     assert cli("sync", "Dockerfile", "--no-commit").code == 0
     assert "numpyro==0.7.0" in path.read_text()
+    monkeypatch.setenv("BUMPVERSION_NEW_VERSION", "0.8.0 ")  # written as given, it would break the pin
+    r = cli("sync", "Dockerfile", "--no-commit")
+    assert (r.code, r.err) == (2, "release-hook: BUMPVERSION_NEW_VERSION: '0.8.0 ' has spaces around it; "
+                                  "give the version alone\n")
+    assert "numpyro==0.7.0\n" in path.read_text()
 
 
 @pytest.mark.parametrize("args, message", [
     (("--version", "not a version"), "--version: 'not a version' is not a valid PEP 440 version"),
     (("--pin", "jax==0.4.x"), "--pin 'jax==0.4.x': '0.4.x' is not a valid PEP 440 version"),
     (("--pin", "jax>=0.4"), "--pin 'jax>=0.4': expected NAME==VERSION"),
+    (("--version", " 1.0"), "--version: ' 1.0' has spaces around it; give the version alone"),
+    (("--pin", "jax==0.4.30", "--pin", "JAX==0.4.31"),
+     "--pin 'JAX==0.4.31': jax is already pinned to 0.4.30; give one version"),
 ])
 def test_bad_arguments(cli, tmp_path: Path, args: tuple[str, ...], message: str) -> None:
     path = tmp_path / "Dockerfile"
