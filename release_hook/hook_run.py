@@ -2,6 +2,7 @@
 pushed commit, and the pre-commit framework's hook."""
 from __future__ import annotations
 
+import fnmatch
 import os
 import shlex
 import sys
@@ -67,9 +68,9 @@ def _undo_hint(top: str, staged: bool) -> str:
         edited = gitops.staged_paths(top) if staged else gitops.edited_paths(top)
     except UserError:
         edited = []
+    # only what the bump tool writes: a restore of anything else would throw away the user's work
     bumped = _bump_files(top)
-    if bumped and any(p in bumped for p in edited):
-        edited = [p for p in edited if p in bumped]  # leave the user's own work out of it
+    edited = [p for p in edited if any(fnmatch.fnmatchcase(p, b) for b in bumped)]
     if not edited:
         return "release-hook: the bump was not committed or tagged"
     paths = " ".join(shlex.quote(p) for p in edited)
@@ -82,8 +83,10 @@ def _undo_hint(top: str, staged: bool) -> str:
 
 
 def _bump_files(top: str) -> set[str]:
-    """The files a bump tool rewrites: its configuration file and the files it names there."""
+    """The files a bump tool rewrites, as fnmatch patterns: its configuration file and the files
+    (and globs) it names there."""
     import configparser
+    import glob
 
     from release_hook import config as cfg
 
@@ -100,8 +103,8 @@ def _bump_files(top: str) -> set[str]:
                 tool = cfg.read_toml(text, path).get("tool", {}).get("bumpversion", {})
                 if tool:
                     found.add(name)
-                    found.update(str(f.get("filename")) for f in tool.get("files", [])
-                                 if isinstance(f, dict) and f.get("filename"))
+                    found.update(str(f.get("filename") or f.get("glob")) for f in tool.get("files", [])
+                                 if isinstance(f, dict) and (f.get("filename") or f.get("glob")))
                 continue
             parser = configparser.RawConfigParser()
             parser.read_string(text)
@@ -109,10 +112,11 @@ def _bump_files(top: str) -> set[str]:
             continue
         if parser.has_section("bumpversion"):
             found.add(name)
-            # [bumpversion:file:PATH] and [bumpversion:file(NAME):PATH]
+            # [bumpversion:file:PATH], [bumpversion:file(NAME):PATH] and [bumpversion:glob:PATTERN]
             found.update(section.split(":", 2)[2] for section in parser.sections()
-                         if section.startswith("bumpversion:file") and section.count(":") >= 2)
-    return found
+                         if section.startswith(("bumpversion:file", "bumpversion:glob"))
+                         and section.count(":") >= 2)
+    return {glob.escape(f) if not glob.has_magic(f) else f for f in found}  # fnmatch patterns
 
 
 def pre_push(stdin: str, remote: str = "origin") -> int:
