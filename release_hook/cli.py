@@ -198,10 +198,10 @@ def _run_sync(args: argparse.Namespace, known: dict[str, str | None] | None = No
     known.update(version=version, version_from=what)
     pins: dict[str, str] = {}
     for given in args.pin:
-        name, version = parse_pin(given)
-        if pins.get(name, version) != version:
-            raise UserError(f"--pin {given!r}: {name} is already pinned to {pins[name]}; give one version")
-        pins[name] = version
+        pinned, to = parse_pin(given)
+        if pins.get(pinned, to) != to:
+            raise UserError(f"--pin {given!r}: {pinned} is already pinned to {pins[pinned]}; give one version")
+        pins[pinned] = to
     mode = "check" if args.check else "dry-run" if args.dry_run else "write"
     if args.as_of and mode == "write":
         raise UserError("--as-of judges, it does not write: use it with --check or --dry-run")
