@@ -1,6 +1,7 @@
 """From pins and their target versions to edits: exact spans of the file and their new text."""
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Callable, NamedTuple, Sequence
 
@@ -99,8 +100,42 @@ def plan_file(scan: Scan, target: Target, page: Target | None = None) -> FilePla
         if after.start < before.end:
             raise UserError("two pins share part of one version: give them separate variables",
                             scan.path, _line(scan, after.start))
+    if edits:
+        _each_pin_reads_its_target(scan, target, edits)
     return FilePlan(scan, tuple(changes), tuple(edits), splice(scan.text, edits),
                     tuple(moves))
+
+
+def _each_pin_reads_its_target(scan: Scan, target: Target, edits: list[Edit]) -> None:
+    """Every pin, read again through the edits, gives its target (or its version, if it has
+    none): an `ARG MAJ` that jax's edit changes must not move a jaxlib that reads it too."""
+    starts = [e.start for e in edits]
+    for pin in scan.pins:
+        wanted = target(pin) or pin.version
+        reads = _read_through(pin.chars, edits, starts)
+        if reads != wanted:
+            now = f"{reads!r}" if reads is not None else "a part of another pin's version"
+            raise UserError(f"{pin.package} would read {now} instead of {wanted!r}: its version shares "
+                            "characters with another pin's; give them separate variables", pin.path, pin.line)
+
+
+def _read_through(chars: Chars, edits: list[Edit], starts: list[int]) -> str | None:
+    """The text `chars` reads once `edits` are made; None when it reads only part of an edit."""
+    out = []
+    i = 0
+    while i < len(chars.text):
+        at = chars.origin[i]
+        k = bisect.bisect_right(starts, at) - 1 if at != NOWHERE else -1
+        if k < 0 or not edits[k].start <= at < edits[k].end:
+            out.append(chars.text[i])
+            i += 1
+            continue
+        e = edits[k]
+        if chars.origin[i:i + e.end - e.start] != tuple(range(e.start, e.end)):
+            return None
+        out.append(e.new)
+        i += e.end - e.start
+    return "".join(out)
 
 
 def _page_edits(pin: Pin, wanted: str) -> list[tuple[PageMove, Edit]]:
@@ -200,16 +235,19 @@ def _cut(runs: list[_Run], a: int, b: int) -> list[_Run]:
 
 
 def _fit(pin: Pin, new: str, runs: list[_Run], pieces: list[_Run], new_text: str) -> list[Edit]:
-    pattern = []
+    pattern, shaped = [], []
     for prev, run in zip([None, *pieces], pieces):
         if not run.via_var:
             pattern.append(re.escape(run.text))
+            shaped.append(re.escape(run.text))
         elif prev is not None and prev.via_var:
             raise UserError(f"{pin.package} version is split over adjacent variables; "
                             "cannot tell which part to change", pin.path, pin.line)
         else:
             pattern.append("(.+?)")
-    m = re.fullmatch("".join(pattern), new_text)
+            # `${MAJ}.${MIN}`: each variable keeps as many dots as it had (0.4 and 20, not 0 and 4.30)
+            shaped.append(r"([^.]+" + r"\.[^.]+" * run.text.count(".") + ")")
+    m = re.fullmatch("".join(shaped), new_text) or re.fullmatch("".join(pattern), new_text)
     if m is None:
         raise _no_fit(pin, new, runs)
     values = iter(m.groups())

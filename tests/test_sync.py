@@ -152,6 +152,21 @@ def test_one_variable_two_different_targets_is_an_error(cli, tmp_path: Path) -> 
     assert "ARG V=0.4.2\n" in path.read_text()
 
 
+def test_a_variable_one_pin_changes_must_not_move_another_pin_that_reads_it(cli, tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    before = "FROM a\nARG MAJ=0.4\nARG MIN=20\nRUN pip install numpyro==0.6.0 jax==${MAJ}.${MIN} jaxlib==${MAJ}.20\n"
+    path.write_text(before)
+    r = cli("sync", str(path), "--version", "1", "--pin", "jax==0.5.0", "--pin", "jaxlib==0.4.20", "--no-commit")
+    assert (r.code, r.err) == (2, "release-hook: Dockerfile:4: jaxlib would read '0.5.20' instead of '0.4.20': its "
+                                  "version shares characters with another pin's; give them separate variables\n")
+    assert path.read_text() == before
+    # each variable keeps its shape: MAJ stays 0.4 and MIN takes 30 (not MAJ=0, MIN=4.30, which
+    # jax would read rightly and jaxlib as 0.20)
+    r = cli("sync", str(path), "--version", "1", "--pin", "jax==0.4.30", "--pin", "jaxlib==0.4.20", "--no-commit")
+    assert r.code == 0, r.err
+    assert path.read_text().startswith("FROM a\nARG MAJ=0.4\nARG MIN=30\n")
+
+
 def test_folders_and_config_globs(cli, tmp_path: Path) -> None:
     (tmp_path / "docker" / "release").mkdir(parents=True)
     (tmp_path / "images").mkdir()
