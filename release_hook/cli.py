@@ -101,7 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = _main(argv)
         out.flush()
         err.flush()
-    if code == 0 and out.cut:
+    if out.failed and code == 0:  # the work is done; what it said was lost, and is said here
+        print(f"release-hook: cannot write to standard output: {out.failed} (the command itself "
+              "finished)", file=sys.stderr if sys.stderr is not None else io.StringIO())
+        return EXIT_ERROR
+    if code == 0 and out.cut and not out.closed_at_start:
         return EXIT_PIPE  # the reader stopped reading: what it did not read was not shown
     return code
 
@@ -239,16 +243,21 @@ class _Guarded(io.TextIOBase):
     the interpreter's last flush does not complain either.
     """
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO | None) -> None:
         super().__init__()
-        self.stream = stream
-        self.cut = False
+        self.stream: TextIO = stream if stream is not None else io.StringIO()
+        self.closed_at_start = stream is None  # `>&-`: nobody asked to read it
+        self.cut = self.closed_at_start
+        self.failed: str | None = None  # a write that failed for another reason (a full disk)
 
     def write(self, text: str) -> int:
         if not self.cut:
             try:
                 self.stream.write(text)
             except BrokenPipeError:
+                self._cut()
+            except OSError as e:
+                self.failed = self.failed or e.strerror or str(e)
                 self._cut()
         return len(text)
 
@@ -257,6 +266,9 @@ class _Guarded(io.TextIOBase):
             try:
                 self.stream.flush()
             except BrokenPipeError:
+                self._cut()
+            except OSError as e:
+                self.failed = self.failed or e.strerror or str(e)
                 self._cut()
 
     def isatty(self) -> bool:

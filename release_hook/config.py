@@ -212,8 +212,13 @@ def current_version_at(root: str) -> tuple[str, str, int | None]:
     for name in VERSION_FILES:
         path = os.path.join(root, name)
         if os.path.isfile(path):
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
+            from release_hook.files import decode
+
+            try:
+                with open(path, "rb") as f:
+                    text = decode(f.read(), name)
+            except OSError as e:
+                raise UserError(f"cannot read: {e.strerror}", name) from None
             found = version_from_text(text, path)
             if found:
                 line = next((n for n, t in enumerate(text.splitlines(), 1)

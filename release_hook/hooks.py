@@ -129,6 +129,15 @@ def install(repo_path: str, force: bool = False) -> int:
     folder = hooks_dir(repo_path)
     if not force:
         _refuse_tracked(repo_path, folder)
+    try:
+        return _install(folder, repo_path)
+    except OSError as e:  # core.hooksPath naming a file, a read-only folder
+        where = e.filename if isinstance(e.filename, str) else folder
+        raise UserError(f"cannot write the hooks: {e.strerror}; check "
+                        "core.hooksPath (git config core.hooksPath) or the folder's permissions", where) from None
+
+
+def _install(folder: str, repo_path: str) -> int:
     os.makedirs(folder, exist_ok=True)
     for name in HOOKS:
         path = os.path.join(folder, name)

@@ -154,6 +154,22 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     assert (shell.returncode, shell.stderr, len(shell.stdout.splitlines())) == (0, "", 5)
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_standard_output_that_cannot_be_written_is_one_line_after_the_work(tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11)})
+    head = git(root, "rev-parse", "HEAD").stdout
+    # a disk that is full: the sync commits, then says in one line that its report was lost
+    full = subprocess.run(["sh", "-c", f"'{CONSOLE}' sync {' '.join(OFFLINE)} >/dev/full"], cwd=root,
+                          capture_output=True, text=True)
+    assert (full.returncode, full.stderr) == (2, "release-hook: cannot write to standard output: No space left "
+                                                 "on device (the command itself finished)\n")
+    assert git(root, "rev-parse", "HEAD~1").stdout == head  # the sync's commit was made
+    # standard output closed by the caller (`>&-`): nothing to say, and no traceback
+    closed = subprocess.run(["sh", "-c", f"'{CONSOLE}' sync --check {' '.join(OFFLINE)} >&-"], cwd=root,
+                            capture_output=True, text=True)
+    assert (closed.returncode, closed.stderr) == (0, ""), closed.stderr
+
+
 def test_ctrl_c_says_what_was_and_was_not_written(cli, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     texts = {f"docker/{n}/Dockerfile": image(CUDA11) for n in "abc"}
@@ -383,6 +399,23 @@ def test_a_bad_version_in_the_config_names_the_file_and_line(cli, tmp_path: Path
     r = cli("sync", "--check", *OFFLINE, cwd=root)
     assert (r.code, r.err) == (2, "release-hook: .bumpversion.cfg:3: .bumpversion.cfg current_version: "
                                   "'0.7.x' is not a valid PEP 440 version\n")
+
+
+def test_hooks_that_cannot_be_written_are_one_line(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11)})
+    (root / "hooks-file").write_text("not a folder\n")
+    git(root, "config", "core.hooksPath", "hooks-file")
+    r = cli("install", cwd=root)
+    assert r.code == 2 and len(r.err.splitlines()) == 1, r.err
+    assert r.err.startswith(f"release-hook: {root / 'hooks-file'}: cannot write the hooks: File exists; "
+                            "check core.hooksPath"), r.err
+
+
+def test_a_version_file_that_is_not_utf8_is_named_at_its_line(cli, tmp_path: Path) -> None:
+    root = project(tmp_path, {"docker/a/Dockerfile": image(CUDA11)}, commit=False)
+    (root / ".bumpversion.cfg").write_bytes(b"[bumpversion]\n# caf\xe9\ncurrent_version = 0.7.0\n")
+    r = cli("sync", "--check", *OFFLINE, cwd=root)
+    assert (r.code, r.err) == (2, "release-hook: .bumpversion.cfg:2: not UTF-8 text (byte 0xe9)\n")
 
 
 def test_install_outside_git_does_not_suggest_a_flag_it_lacks(cli, tmp_path: Path) -> None:
