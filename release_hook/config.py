@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import configparser
+import difflib
 import os
 import re
 import sys
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple, NoReturn, TypeVar
 
 from packaging.version import InvalidVersion, Version
 
@@ -81,10 +82,10 @@ _FLAGS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no"
           "0": False, "": False}
 
 
-def _flag(section: Any, key: str, where: str) -> bool:
+def _flag(section: Any, key: str) -> bool:
     text = section.get(key, "false").strip().lower()
     if text not in _FLAGS:
-        raise UserError(f"[release_hook] {key}: expected true or false, not {text!r}", where)
+        raise UserError(f"[release_hook] {key}: expected true or false, not {text!r}")
     return _FLAGS[text]
 
 
@@ -119,15 +120,57 @@ def load(root: str) -> Config:
     return from_text(root, text, path)
 
 
+T = TypeVar("T")
+KEYS = ("package", "dockerfiles", "requirements", "policy", "cuda", "python", "context", "platform",
+        "offline_push", "trust_file_indexes", "smoke", "smoke_python_downloads")
+# PEP 508's name, which is what a requirement can pin
+_NAME = re.compile(r"[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]")
+
+
 def from_text(root: str, text: str, where: str) -> Config:
     parser = configparser.RawConfigParser()
     try:
         parser.read_string(text, source=where)
     except configparser.Error as e:
-        raise UserError(f"cannot read: {str(e).splitlines()[0]}", where) from None
+        raise _unreadable(e, where, text) from None
     if not parser.has_section(SECTION):
         return Config(root)
     s = parser[SECTION]
+    lines = _key_lines(text)
+    for key in s:
+        if key not in KEYS:
+            close = difflib.get_close_matches(key, KEYS, 1)
+            raise UserError(f"[release_hook] unknown setting {key!r}: "
+                            + (f"did you mean {close[0]!r}?" if close else f"known: {', '.join(KEYS)}"),
+                            where, lines.get(key))
+
+    def at(key: str, check: Callable[[], T]) -> T:
+        try:
+            return check()
+        except UserError as e:
+            if e.path is not None:  # said already, with its place
+                raise
+            raise UserError(e.message, where, lines.get(key)) from None
+
+    return at("", lambda: _settings(root, s, at))
+
+
+def _unreadable(e: configparser.Error, where: str, text: str) -> UserError:
+    """configparser's error at its line: `[line  3]` and `, line 3` folded into the place."""
+    if isinstance(e, configparser.ParsingError) and e.errors:
+        line = e.errors[0][0]
+        bad = text.splitlines()[line - 1].strip() if 0 < line <= len(text.splitlines()) else ""
+        return UserError(f"cannot read: not a setting, a [section] or a comment: {bad!r}", where, line)
+    line = getattr(e, "lineno", None)
+    first = str(e).splitlines()[0]
+    if isinstance(e, configparser.DuplicateOptionError):
+        first = f"{e.option!r} is set twice in [{e.section}]"
+    elif isinstance(e, configparser.DuplicateSectionError):
+        first = f"[{e.section}] appears twice"
+    return UserError(f"cannot read: {first}", where, line)
+
+
+def _settings(root: str, s: Any, at: Callable[[str, Callable[[], Any]], Any]) -> Config:
     default = Config(root)
     policies = default.policies
     if "policy" in s:
@@ -135,19 +178,22 @@ def from_text(root: str, text: str, where: str) -> Config:
         for item in _lines(s["policy"]):
             glob, _, policy = item.rpartition("=") if "=" in item else ("*", "", item)
             if policy not in ("minimum", "latest"):
-                raise UserError(f"[release_hook] policy: unknown policy {policy!r}", where)
+                at("policy", _fail(f"[release_hook] policy: unknown policy {policy!r}: expected minimum or latest"))
             pairs.append((glob, policy))
         policies = tuple(pairs) + (("*", "minimum"),)
-    pythons = tuple((glob, checked_python(v, f"[release_hook] python {glob}={v}", where))
-                    for glob, v in _per_glob(s.get("python", "")))
-    platforms = tuple((glob, checked_platform(v, f"[release_hook] platform {glob}={v}", where))
-                      for glob, v in _per_glob(s.get("platform", "")))
+    pythons = at("python", lambda: tuple((glob, checked_python(v, f"[release_hook] python {glob}={v}"))
+                                         for glob, v in _per_glob(s.get("python", ""))))
+    platforms = at("platform", lambda: tuple((glob, checked_platform(v, f"[release_hook] platform {glob}={v}"))
+                                             for glob, v in _per_glob(s.get("platform", ""))))
     offline_push = s.get("offline_push", default.offline_push)
     if offline_push not in ("refuse", "allow"):
-        raise UserError("[release_hook] offline_push must be refuse or allow", where)
+        at("offline_push", _fail("[release_hook] offline_push must be refuse or allow"))
+    package = s.get("package", default.package).strip()
+    if not _NAME.fullmatch(package):
+        at("package", _fail(f"[release_hook] package: {package!r} is not a package name (like numpyro)"))
     return Config(
         root=root,
-        package=s.get("package", default.package).strip(),
+        package=package,
         dockerfiles=_lines(s.get("dockerfiles", "")) or DEFAULT_DOCKERFILES,
         requirements=s.get("requirements", "").strip() or None,
         policies=policies,
@@ -156,10 +202,29 @@ def from_text(root: str, text: str, where: str) -> Config:
         contexts=tuple(_per_glob(s.get("context", ""))),
         platforms=platforms,
         offline_push=offline_push,
-        trust_file_indexes=_flag(s, "trust_file_indexes", where),
-        smoke=_flag(s, "smoke", where),
-        smoke_python_downloads=_flag(s, "smoke_python_downloads", where),
+        trust_file_indexes=at("trust_file_indexes", lambda: _flag(s, "trust_file_indexes")),
+        smoke=at("smoke", lambda: _flag(s, "smoke")),
+        smoke_python_downloads=at("smoke_python_downloads", lambda: _flag(s, "smoke_python_downloads")),
     )
+
+
+def _fail(message: str) -> Callable[[], NoReturn]:
+    def fail() -> NoReturn:
+        raise UserError(message)
+    return fail
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """The line each key of the section starts on (configparser keeps no line numbers)."""
+    found: dict[str, int] = {}
+    inside = False
+    for n, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped == f"[{SECTION}]"
+        elif inside and stripped and line[0] not in " \t" and stripped[0] not in "#;":
+            found.setdefault(re.split(r"[=:]", stripped, maxsplit=1)[0].strip().lower(), n)
+    return found
 
 
 def find_root(start: str) -> str:

@@ -39,6 +39,24 @@ def test_bad_settings(tmp_path: Path, body: str, message: str) -> None:
         config.load(str(tmp_path))
 
 
+@pytest.mark.parametrize("body, line, message", [
+    ("package = numpyro\npolcy = docker/*=latest\n", 3, "[release_hook] unknown setting 'polcy': did you mean 'policy'?"),
+    ("colour = blue\n", 2, "[release_hook] unknown setting 'colour': known: package, dockerfiles, "),
+    ("package =\n", 2, "[release_hook] package: '' is not a package name (like numpyro)"),
+    ("package = numpyro==0.1\n", 2, "[release_hook] package: 'numpyro==0.1' is not a package name"),
+    ("package numpyro\n", 2, "cannot read: not a setting, a [section] or a comment: 'package numpyro'"),
+    ("package = a\n\npackage = b\n", 4, "cannot read: 'package' is set twice in [release_hook]"),
+    ("package = a\npolicy =\n    docker/*=latest\n    x=newest\n", 3, "[release_hook] policy: unknown policy 'newest'"),
+    ("smoke = perhaps\n", 2, "[release_hook] smoke: expected true or false, not 'perhaps'"),
+])
+def test_a_bad_setting_is_named_at_its_line(tmp_path: Path, body: str, line: int, message: str) -> None:
+    # a misspelt key once ran with the default it was meant to change, and committed
+    (tmp_path / "setup.cfg").write_text("[release_hook]\n" + body)
+    with pytest.raises(UserError) as e:
+        config.load(str(tmp_path))
+    assert str(e.value).startswith(f"{tmp_path / 'setup.cfg'}:{line}: {message}"), str(e.value)
+
+
 def test_current_version_files_in_order(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="no version"):
         config.current_version(str(tmp_path))

@@ -305,7 +305,7 @@ def test_config_per_glob_then_flag_override_the_file() -> None:
 def test_bad_settings_name_setup_cfg(setting: str, message: str) -> None:
     with pytest.raises(UserError) as e:
         cfg.from_text(ROOT, f"[release_hook]\n{setting}\n", f"{ROOT}/setup.cfg")
-    assert str(e.value).startswith(f"{ROOT}/setup.cfg: {message}")
+    assert str(e.value).startswith(f"{ROOT}/setup.cfg:2: {message}")
 
 
 # -- the scan cache keeps the facts --------------------------------------------------------------
@@ -409,5 +409,5 @@ def test_bad_setting_exits_2_naming_setup_cfg(cli, tmp_path: Path) -> None:  # t
     (tmp_path / "setup.cfg").write_text("[release_hook]\npython = 3.x\n")
     r = cli("sync", "Dockerfile", "--version", "1.0", "--dry-run")
     assert r.code == 2
-    assert r.err == (f"release-hook: {tmp_path}/setup.cfg: [release_hook] python *=3.x: Python version '3.x': "
+    assert r.err == (f"release-hook: {tmp_path}/setup.cfg:2: [release_hook] python *=3.x: Python version '3.x': "
                      "expected MAJOR.MINOR, like 3.11\n")
