@@ -277,11 +277,9 @@ def current_version_at(root: str) -> tuple[str, str, int | None]:
     for name in VERSION_FILES:
         path = os.path.join(root, name)
         if os.path.isfile(path):
-            from release_hook.files import decode
-
             try:
                 with open(path, "rb") as f:
-                    text = decode(f.read(), name)
+                    text = utf8(f.read(), name)
             except OSError as e:
                 raise UserError(f"cannot read: {e.strerror}", name) from None
             found = version_from_text(text, path)
@@ -290,6 +288,15 @@ def current_version_at(root: str) -> tuple[str, str, int | None]:
                              if t.lstrip().startswith("current_version") and found in t), None)
                 return found, name, line
     raise UserError("no version: give --version, or a .bumpversion.cfg with current_version")
+
+
+def utf8(data: bytes, path: str) -> str:
+    """The text of a file we read, or one line saying where it stops being UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise UserError(f"not UTF-8 text (byte 0x{data[e.start]:02x})", path, line) from None
 
 
 def checked_version(text: str, what: str) -> str:

@@ -7,6 +7,7 @@ import re
 from typing import Mapping, NamedTuple, Sequence
 
 from release_hook.errors import UserError
+from release_hook.config import utf8
 
 NAME_PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"}
@@ -92,11 +93,7 @@ def display(path: str, cwd: str | None = None) -> str:
 def decode(data: bytes, path: str) -> str:
     if b"\0" in data:
         raise UserError("binary file, not a Dockerfile", path)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise UserError(f"not UTF-8 text (byte 0x{data[e.start]:02x})", path, line) from None
+    text = utf8(data, path)
     refuse_conflict_markers(text, path)
     return text
 
