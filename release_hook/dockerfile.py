@@ -204,8 +204,10 @@ def _stages(path: str, text: str, escape: str, instructions: list[Instruction]) 
                 name = _plain(words[2]).lower()
             head = (ins, words[0], name)
         elif head is None:
-            if ins.keyword == "ARG":
-                global_args.append(ins)
+            if ins.keyword != "ARG":  # as BuildKit: only ARG may come before the first FROM
+                raise UserError(f"{ins.keyword} before the first FROM: a Dockerfile starts its first "
+                                "stage with FROM (only ARG may come before it)", path, ins.line)
+            global_args.append(ins)
         else:
             current.append(ins)
     close()

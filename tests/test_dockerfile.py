@@ -46,6 +46,15 @@ def test_trailing_escape_at_end_of_file_is_an_error() -> None:
     assert str(e.value).startswith("Dockerfile:2:")
 
 
+def test_only_arg_may_come_before_the_first_from() -> None:
+    # BuildKit refuses such a file; it once passed a --check with its pins never read
+    with pytest.raises(UserError, match=r"^Dockerfile:2: RUN before the first FROM: a Dockerfile starts its first stage "
+                                        r"with FROM \(only ARG may come before it\)$") as e:
+        parse("ARG V=1\nRUN pip install numpyro==0.13.2\nFROM a\n", "Dockerfile")
+    assert e.value.line == 2
+    assert parse("# syntax=docker/dockerfile:1\nARG V=1\n\nFROM a\n", "Dockerfile").global_args
+
+
 def test_heredocs_are_bodies_not_instructions() -> None:
     text = ("FROM a\nRUN <<EOT bash\nFROM b\nRUN x\nEOT\nRUN <<-'X' <<Y\n\tone\n\tX\ntwo\nY\n"
             "COPY <<EOF /f\nENV A=1\nEOF\nCMD z\n")
