@@ -113,13 +113,16 @@ def refuse_conflict_markers(text: str, path: str) -> None:
                         "resolve the conflict first (nothing written)", path, line)
 
 
-def refuse_links_outside(paths: Sequence[str], root: str) -> None:
-    """A Dockerfile that is a symlink to a file outside the repository is not ours to rewrite."""
+def _top(root: str) -> str:
     top = os.path.realpath(root)
     while not os.path.exists(os.path.join(top, ".git")) and os.path.dirname(top) != top:
         top = os.path.dirname(top)  # the repository's top, when root is a folder inside it
-    if not os.path.exists(os.path.join(top, ".git")):
-        top = os.path.realpath(root)
+    return top if os.path.exists(os.path.join(top, ".git")) else os.path.realpath(root)
+
+
+def refuse_links_outside(paths: Sequence[str], root: str) -> None:
+    """A Dockerfile that is a symlink to a file outside the repository is not ours to rewrite."""
+    top = _top(root)
     for path in paths:
         if not os.path.islink(path) and os.path.realpath(path) == os.path.abspath(path):
             continue
@@ -127,6 +130,17 @@ def refuse_links_outside(paths: Sequence[str], root: str) -> None:
         if os.path.commonpath([top, target]) != top:
             raise UserError(f"a symlink to {target}, outside the repository; not followed "
                             "(point it inside, or give the target's own path) (nothing written)", path)
+
+
+def refuse_outside(paths: Sequence[str], root: str) -> None:
+    """A requirements file found through a build context is rewritten only inside the repository:
+    one reached through a symlink, or a `context` setting, that leads out is another project's."""
+    refuse_links_outside(paths, root)
+    top = _top(root)
+    for path in paths:
+        if os.path.commonpath([top, os.path.realpath(path)]) != top:
+            raise UserError("outside the repository (through the build context's setting); not "
+                            "rewritten (nothing written)", os.path.normpath(path))
 
 
 def read_bytes(path: str) -> bytes:

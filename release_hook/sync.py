@@ -56,6 +56,7 @@ def read(config: Config, request: Request, dockerfiles: dict[str, bytes] | None 
 
     context = follow(scans, config, read_file, lambda p: relative(config, p),
                      lambda rel: files.display(os.path.join(config.root, rel)))
+    files.refuse_outside([req.path for req in context.scans()], config.root)
     for req in context.scans():
         originals[req.path] = files.read_bytes(req.path)
     _refuse_unknown_pins(request, [*scans, *context.scans()])

@@ -67,6 +67,24 @@ def test_the_build_context_from_the_settings(cli, tmp_path: Path, index: Package
     assert r.code == 1 and "docker/pins/requirements.txt:2: jax ==0.4.25, expected 0.6.1" in r.out, r.out + r.err
 
 
+def test_a_requirements_file_outside_the_repository_is_not_rewritten(cli, tmp_path: Path, index: PackageIndex) -> None:
+    outside = tmp_path / "elsewhere" / "requirements.txt"
+    outside.parent.mkdir()
+    outside.write_text(REQUIREMENTS)
+    root = repo(tmp_path, {"docker/Dockerfile": DOCKERFILE})
+    (root / "docker" / "requirements.txt").symlink_to(outside)
+    r = cli("sync", "--no-commit", "docker/Dockerfile", cwd=root)
+    assert (r.code, r.err) == (2, f"release-hook: docker/requirements.txt: a symlink to {outside}, outside the "
+                                  "repository; not followed (point it inside, or give the target's own path) "
+                                  "(nothing written)\n")
+    (root / "docker" / "requirements.txt").unlink()
+    (root / "setup.cfg").write_text((root / "setup.cfg").read_text() + "context = docker/*=../elsewhere\n")
+    r = cli("sync", "--no-commit", "docker/Dockerfile", cwd=root)
+    assert (r.code, r.err) == (2, f"release-hook: {outside}: outside the repository (through the build context's "
+                                  "setting); not rewritten (nothing written)\n")
+    assert outside.read_text() == REQUIREMENTS and (root / "docker/Dockerfile").read_text() == DOCKERFILE
+
+
 def test_a_bind_mount_and_nested_files_keep_every_other_byte(cli, tmp_path: Path, index: PackageIndex) -> None:
     text = ("FROM python:3.12-slim\nWORKDIR /src\n"
             "RUN --mount=type=bind,source=reqs,target=/src/reqs pip install -r reqs/main.txt\n")
