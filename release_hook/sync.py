@@ -263,10 +263,22 @@ def _fix(request: Request, version_from: str) -> str:
             args += [flag, value]
     if request.offline:
         args.append("--offline")
+    if not _in_git(os.getcwd()):  # a sync commits by default, and here it could not
+        args.append("--no-commit")
     if request.as_of is None:
         return f"; run: {command(*args)}"
     return (f" as of {request.as_of:%Y-%m-%d %H:%M:%S} UTC; a sync judges `latest` as of now: "
             f"see what it would write with: {command(*args, '--dry-run')}")
+
+
+def _in_git(path: str) -> bool:
+    from release_hook import gitops
+
+    try:
+        gitops.toplevel(path)
+    except UserError:
+        return False
+    return True
 
 
 def _written(changed: list[FilePlan], committing: bool) -> str:

@@ -519,3 +519,14 @@ def test_the_fix_a_check_prints_carries_its_options_and_runs_as_printed(cli, tmp
     assert done.returncode == 0, done.stderr
     assert cli("sync", "--check", *args, cwd=root).code == 0
     assert cli("sync", "--check", "docker/b/Dockerfile", "--version", "0.7.1", *OFFLINE, cwd=root).code == 1
+    # outside git, a sync cannot commit: the printed fix says --no-commit, and runs as printed
+    plain = tmp_path / "plain"
+    (plain / "docker").mkdir(parents=True)
+    (plain / "docker" / "Dockerfile").write_text(image(CUDA11))
+    r = cli("sync", "--check", "docker/Dockerfile", "--version", "0.7.1", *OFFLINE, cwd=plain)
+    fix = command("sync", "docker/Dockerfile", "--version", "0.7.1", "--pin=jax==0.4.13", "--pin=jaxlib==0.4.13",
+                  "--offline", "--no-commit")
+    assert (r.code, r.err) == (1, f"1 Dockerfile(s) out of step with numpyro 0.7.1; run: {fix}\n")
+    done = subprocess.run(["/bin/sh", "-c", fix], cwd=plain, text=True, capture_output=True,
+                          env={**os.environ, "PATH": path})
+    assert done.returncode == 0, done.stderr
