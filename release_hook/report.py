@@ -11,7 +11,7 @@ from release_hook import __version__
 from release_hook.config import Config
 from release_hook.errors import UserError
 from release_hook.names import normalize as canonicalize_name
-from release_hook.found import Note, Pin
+from release_hook.found import Note, Pin, Scan
 from release_hook.plan import FilePlan
 from release_hook.request import Request
 from release_hook.resolve.targets import PLUGINS, Because, Proof, Resolution, Targets
@@ -161,11 +161,20 @@ def unproved_warnings(plans: Sequence[FilePlan], resolution: Resolution) -> list
     for (path, stage), proof in sorted(resolution.proofs().items()):
         if proof.state != "unproved" or path not in paths:
             continue
-        line = next((pin.line for pin in paths[path].scan.pins if pin.stage == stage), 0)
+        line = next((pin.line for pin in paths[path].scan.pins if pin.stage == stage), 0) or _stage_line(
+            paths[path].scan, stage)
         why = "(same reason)" if proof.reason in said else proof.reason
         said.add(proof.reason)  # an unreachable host is named once, not per file
         out.append(f"{path}:{line}: stage {stage} not proved by a resolver: {why}; the rules decided")
     return out
+
+
+def _stage_line(scan: Scan, stage: int) -> int:
+    """Where a stage whose pins are all in requirements files installs them (else its FROM)."""
+    if not 0 <= stage < len(scan.stages):
+        return 0
+    facts = scan.stages[stage]
+    return next((pip.first for pip in facts.pips if pip.files), facts.line)
 
 
 def _images(p: FilePlan, config: Config, request: Request, out: TextIO) -> None:

@@ -242,6 +242,17 @@ def test_an_image_whose_python_is_unknown_is_not_proved_and_says_how_to_tell(
     assert "the Python of example/custom:1 is unknown" in r.err and "--python X.Y" in r.err
 
 
+def test_a_stage_whose_pins_are_all_in_a_requirements_file_is_named_at_its_pip_install(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = project(tmp_path, "FROM example/custom:1\nWORKDIR /app\nCOPY requirements.txt .\n"
+                             "RUN pip install -r requirements.txt\n")
+    (root / "requirements.txt").write_text("numpyro==0.13.0\njax==0.4.20\njaxlib==0.4.20\n")
+    r = sync(cli, root, "--version", "0.15.0", "--pin", "jax==0.4.25", "--pin", "jaxlib==0.4.25")
+    assert r.code == 0, r.err
+    warning = [line for line in r.err.splitlines() if "not proved by a resolver" in line]
+    assert warning and warning[0].startswith("warning: Dockerfile:4: stage 0 not proved"), r.err  # not :0
+
+
 def test_a_release_published_as_source_only_is_not_built_and_not_refused(
         cli, tmp_path: Path, index: PackageIndex, resolver: str) -> None:
     """jax 0.2.x exists only as a source archive: a resolver would have to run its setup.py."""
