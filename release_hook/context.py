@@ -55,7 +55,7 @@ class Context:
     def warnings(self) -> tuple[Note, ...]:
         """Files not read, and the locks that pin kept packages but are not rewritten."""
         locks = [Note(lock.path, held.line, text) for lock in self.locks
-                 for held, text in zip(lock.held, lock.lines())]
+                 for held, text in zip(lock.held, lock.messages())]
         return (*self.notes, *locks)
 
     def file_of(self, path: str) -> ReqFile | None:

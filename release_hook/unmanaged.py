@@ -48,8 +48,12 @@ class Unmanaged:
     def lines(self) -> list[str]:
         """One line per kept package it pins, for --check and --explain."""
         where = [f"{self.path}:{h.line}" if h.line else self.path for h in self.held]
-        return [f"{w}: {h.package} {h.version} is pinned in a {self.kind}, which the tool does not "
-                f"rewrite; update it with: {self.command}" for w, h in zip(where, self.held)]
+        return [f"{w}: {m}" for w, m in zip(where, self.messages())]
+
+    def messages(self) -> list[str]:
+        """The same, without the place (a warning's Note carries it)."""
+        return [f"{h.package} {h.version} is pinned in a {self.kind}, which the tool does not rewrite; "
+                f"update it with: {self.command}" for h in self.held]
 
 
 def kind_of(name: str, text: str) -> str | None:

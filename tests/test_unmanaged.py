@@ -154,3 +154,16 @@ def test_a_lock_without_kept_packages_holds_nothing() -> None:
     found = unmanaged("uv.lock", '[[package]]\nname = "scipy"\nversion = "1.11.4"\n', KEPT)
     assert found is not None and found.held == ()
     assert unmanaged("requirements.txt", "jax==0.4.25\n", KEPT) is None
+
+
+def test_a_copied_conda_environment_is_warned_once_at_its_line(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "environment.yml").write_text(CONDA_ENV)
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11\nCOPY environment.yml /tmp/\n"
+                                         "RUN conda env update -n base -f /tmp/environment.yml\n"
+                                         "RUN pip install numpyro==0.13.2\n")
+    r = cli("sync", "Dockerfile", "--no-commit", "--offline", "--version", "0.13.3")
+    assert r.code == 0, r.err
+    assert r.err.splitlines()[0] == (
+        "warning: environment.yml:6: jaxlib =0.4.25 is pinned in a conda environment, which the tool does not "
+        "rewrite; update it with: edit the pins in environment.yml, then conda env update --file environment.yml "
+        "--prune"), r.err  # the place once, not `environment.yml:6: environment.yml:6:`
