@@ -12,6 +12,7 @@ from release_hook.walk.commands import CONDA, SHELLS, WRAPPERS, Head, basename, 
 from release_hook.walk.files import absolute, mount_placements
 from release_hook.walk.findings import Findings
 from release_hook.walk.interpreters import setup_command
+from release_hook.walk.kept import kept_name
 from release_hook.walk.pip import Invocation, pip_command
 from release_hook.walk.python import RunPython, Words
 from release_hook.walk.scopes import expand, via
@@ -153,8 +154,32 @@ class RunReader:
             if len(texts) > at + 1 and not texts[at + 1].startswith("-") and "\0" not in texts[at + 1]:
                 self.cwd = absolute(texts[at + 1], self.cwd)
             return []
+        if name in CONDA and len(texts) > at + 1 and texts[at + 1] in ("install", "create"):
+            self._conda_pins(words, texts, at, name)
         setup_command(self.python, expanded)
         return []
+
+    def _conda_pins(self, words: tuple[Word, ...], texts: list[str], at: int, tool: str) -> None:
+        """`mamba install "jax==0.4.23" "jaxlib==0.4.23=*cuda*"`: kept packages conda installs
+        are not rewritten (a conda spec is not pip's), so each is said at its line, as a copied
+        environment.yml is."""
+        j = at + 2
+        while j < len(texts):
+            t = texts[j]
+            if t in _CONDA_VALUED:
+                j += 2
+                continue
+            name = None if t.startswith("-") else kept_name(self.found, t)
+            if name is not None and t[len(name):].strip(" =<>!~*"):  # a version, not the bare name
+                self.found.warn(self.found.line(word_offset(words[j]), self.ins.line),
+                                f"{t} is pinned by `{tool} {texts[at + 1]}`, which the tool does not rewrite "
+                                "(a conda spec, not pip's); update it by hand, or install it with pip")
+            j += 1
+
+
+# conda / mamba / micromamba install options that take a value
+_CONDA_VALUED = frozenset({"-c", "--channel", "-n", "--name", "-p", "--prefix", "--file",
+                           "-r", "--root-prefix", "--platform", "--subdir"})
 
 
 def _foreign_shebang(body: str) -> bool:
