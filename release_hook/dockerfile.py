@@ -328,6 +328,10 @@ def assignments(ins: Instruction, escape: str) -> list[Assignment]:
         return [Assignment(name, value_word(ins.args[m.end() :], escape))]
     for w in words:
         name, value = _split_assignment(w)
+        if name.startswith("#"):  # `ARG V=1  # bumped at release`: Docker reads `#` as more words
+            raise UserError(f"{ins.keyword}: a comment must have its own line in a Dockerfile (here "
+                            f"{name!r} and what follows are read as more {ins.keyword} words); move it "
+                            "above this line", None, ins.line)
         if not _NAME.fullmatch(name):
             raise UserError(f"{ins.keyword}: invalid variable name {name!r}", None, ins.line)
         if value is None and ins.keyword == "ENV":
