@@ -240,6 +240,24 @@ def test_old_jaxlib_with_unpinned_numpy_is_warned_at_the_pin(cli, tmp_path: Path
     assert traps.numpy_trap(Version("0.4.26"), (3, 9), [pin], "") == []  # type: ignore[list-item]
 
 
+def test_an_extra_that_brings_an_old_jaxlib_is_warned_like_a_pinned_one(cli, tmp_path: Path) -> None:
+    # `jax[cuda12_pip]==0.4.13` with no jaxlib pin: the extra brings jaxlib 0.4.13 (NumPy 1's)
+    (tmp_path / "Dockerfile").write_text('FROM python:3.11-slim\nRUN pip install "jax[cuda12_pip]==0.4.8" '
+                                         'numpyro==0.12.0\n')
+    r = cli("sync", "Dockerfile", "--no-commit", "--offline", "--pin", "jax==0.4.13", "--version", "0.13.0",
+            cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert ("warning: Dockerfile:2: jax[cuda12_pip] 0.4.13 brings jaxlib 0.4.13 or older, and jaxlib before 0.4.26 "
+            "cannot import NumPy 2, which pip installs when numpy is not pinned: add numpy<2 to this pip "
+            "install") in r.err.splitlines(), r.err
+    # numpy bounded, or jaxlib pinned beside it (then its own warning speaks): no warning of the extra
+    (tmp_path / "Dockerfile").write_text('FROM python:3.11-slim\nRUN pip install "jax[cuda12_pip]==0.4.13" '
+                                         '"numpy<2" numpyro==0.13.0\n')
+    r = cli("sync", "Dockerfile", "--no-commit", "--offline", "--pin", "jax==0.4.13", "--version", "0.13.0",
+            cwd=tmp_path)
+    assert "NumPy 2" not in r.err, r.err
+
+
 # -- rules as plain values -------------------------------------------------------------------------
 
 def test_pairing_rules_from_metadata() -> None:

@@ -139,6 +139,9 @@ class Decision(DecisionState):
             text = self.texts.get(path, "")
             if package == "jax" and "jax" in versions:
                 warnings += traps.scipy_trap(_public(versions["jax"]), python, mine, text)
+                extra = [p for p in mine if p.extras]  # its jaxlib unpinned here: from the extra
+                if extra and (path, "jaxlib") not in by_path:
+                    warnings += traps.numpy_trap_by_extra(_public(versions["jax"]), python, extra, text)
             if package == "jaxlib" and "jaxlib" in versions:
                 warnings += traps.numpy_trap(_public(versions["jaxlib"]), python, mine, text)
         return tuple(warnings)

@@ -42,6 +42,19 @@ def numpy_trap(jaxlib: Version, python: tuple[int, int] | None, pins: Iterable[P
                        "pinned: add numpy<2 to this pip install")
 
 
+def numpy_trap_by_extra(jax: Version, python: tuple[int, int] | None, pins: Iterable[Pin],
+                        text: str) -> list[Note]:
+    """The same trap where jaxlib comes from an extra of jax (`jax[cuda12_pip]==0.4.13`), unpinned:
+    the jaxlib it brings is never newer than jax (jax's own bound), so below 0.4.26 it is NumPy 1's."""
+    if jax >= NUMPY2_JAXLIB or (python is not None and python < (3, 9)) or _NUMPY_BOUND.search(text):
+        return []
+    pins = list(pins)
+    extras = ",".join(sorted(pins[0].extras)) if pins else ""
+    return _once(pins, f"jax[{extras}] {jax} brings jaxlib {jax} or older, and jaxlib before {NUMPY2_JAXLIB} "
+                       "cannot import NumPy 2, which pip installs when numpy is not pinned: add numpy<2 to "
+                       "this pip install")
+
+
 def scipy_trap(jax: Version, python: tuple[int, int] | None, pins: Iterable[Pin], text: str) -> list[Note]:
     """A note at each jax pin that imports scipy.linalg.tril, gone from SciPy 1.13."""
     if jax >= SCIPY113_JAX or (python is not None and python < (3, 9)) or _SCIPY_BOUND.search(text):
