@@ -88,9 +88,13 @@ def _directives(text: str, lines: list[Line]) -> tuple[str, int]:
     i = 0
     for i, line in enumerate(lines):
         m = _DIRECTIVE.match(line.content(text))
-        if not m or m.group(1).lower() in seen:
+        if not m:
             return escape, i
         name = m.group(1).lower()
+        if name in seen and name in ("escape", "syntax", "check"):  # BuildKit: "only one ... can be used"
+            raise UserError(f"the parser directive {name!r} is given twice; keep one", None, line.number)
+        if name in seen:  # an unknown one is a comment, and ends the directives
+            return escape, i
         seen.add(name)
         if name == "escape":
             if m.group(2) not in ("\\", "`"):
@@ -317,6 +321,9 @@ class Assignment(NamedTuple):
 def assignments(ins: Instruction, escape: str) -> list[Assignment]:
     if ins.keyword not in ("ENV", "ARG"):
         return []
+    open_quote = _unclosed(ins.args.text, escape)
+    if open_quote:  # BuildKit refuses it; read on, the value would run to the end of the line
+        raise UserError(f"{ins.keyword}: the {open_quote} quote is not closed", None, ins.line)
     words = split_words(ins.args, escape)
     out: list[Assignment] = []
     if ins.keyword == "ENV" and words and "=" not in _plain(words[0]):
@@ -338,6 +345,22 @@ def assignments(ins: Instruction, escape: str) -> list[Assignment]:
             raise UserError(f"ENV {name} has no value", None, ins.line)
         out.append(Assignment(name, value))
     return out
+
+
+def _unclosed(text: str, escape: str) -> str:
+    """The quote character left open at the end of `text` ("" when every quote closes)."""
+    quote = ""
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == quote:
+            quote = ""
+        elif not quote and c in "'\"":
+            quote = c
+        elif c == escape and quote != "'":
+            i += 1
+        i += 1
+    return quote
 
 
 def _split_assignment(word: Word) -> tuple[str, Word | None]:

@@ -230,6 +230,9 @@ def test_bad_arguments(cli, tmp_path: Path, args: tuple[str, ...], message: str)
     (b"FROM a\n# caf\xe9\nRUN pip install numpyro==0.6.0\n", r"bad:2: not UTF-8 text \(byte 0xe9\)"),
     (b"FROM a\nRUN pip install 'numpyro==0.6.0)'\n", "bad:2: cannot parse requirement"),
     (b"FROM a\nRUN pip install numpyro==$NOPE\n", r"bad:2: numpyro pin uses \$\{NOPE\}"),
+    (b"FROM a\nENV V=\"0.6.0\nRUN pip install numpyro==$V\n", r"bad:2: ENV: the \" quote is not closed"),
+    (b"# escape=`\n# escape=\\\nFROM a\nRUN pip install numpyro==0.6.0\n",
+     r"bad:2: the parser directive 'escape' is given twice; keep one"),
     (b"FROM a\nARG V=0.6.0   # bumped at release\nRUN pip install numpyro==$V\n",
      r"bad:2: ARG: a comment must have its own line in a Dockerfile \(here '#' and what follows are read as "
      r"more ARG words\); move it above this line"),
