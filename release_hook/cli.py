@@ -206,6 +206,8 @@ def _run_sync(args: argparse.Namespace, known: dict[str, str | None] | None = No
         if pins.get(pinned, to) != to:
             raise UserError(f"--pin {given!r}: {pinned} is already pinned to {pins[pinned]}; give one version")
         pins[pinned] = to
+    if args.cuda:  # checked here, as the image's name may never ask for it
+        cfg.checked_cuda(args.cuda, "--cuda: ")
     mode = "check" if args.check else "dry-run" if args.dry_run else "write"
     if args.as_of and mode == "write":
         raise UserError("--as-of judges, it does not write: use it with --check or --dry-run")

@@ -78,6 +78,14 @@ def checked_python(text: str, what: str, where: str | None = None) -> str:
     return f"{int(m.group(1))}.{int(m.group(2))}"
 
 
+def checked_cuda(text: str, what: str) -> tuple[int, int]:
+    """`12.2` or `12.2.2` as (12, 2)."""
+    m = re.fullmatch(r"(\d+)\.(\d+)(?:\.\d+)?", text.strip())
+    if m is None:
+        raise UserError(f"{what}CUDA version {text!r}: expected MAJOR.MINOR, like 12.2")
+    return int(m.group(1)), int(m.group(2))
+
+
 _FLAGS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False,
           "0": False, "": False}
 
@@ -188,6 +196,9 @@ def _settings(root: str, s: Any, at: Callable[[str, Callable[[], Any]], Any]) ->
     offline_push = s.get("offline_push", default.offline_push)
     if offline_push not in ("refuse", "allow"):
         at("offline_push", _fail("[release_hook] offline_push must be refuse or allow"))
+    cuda = s.get("cuda", "").strip() or None
+    if cuda is not None:
+        at("cuda", lambda: checked_cuda(cuda, "[release_hook] cuda: "))
     package = s.get("package", default.package).strip()
     if not _NAME.fullmatch(package):
         at("package", _fail(f"[release_hook] package: {package!r} is not a package name (like numpyro)"))
@@ -197,7 +208,7 @@ def _settings(root: str, s: Any, at: Callable[[str, Callable[[], Any]], Any]) ->
         dockerfiles=_lines(s.get("dockerfiles", "")) or DEFAULT_DOCKERFILES,
         requirements=s.get("requirements", "").strip() or None,
         policies=policies,
-        cuda=s.get("cuda", "").strip() or None,
+        cuda=cuda,
         pythons=pythons,
         contexts=tuple(_per_glob(s.get("context", ""))),
         platforms=platforms,

@@ -48,6 +48,7 @@ def test_bad_settings(tmp_path: Path, body: str, message: str) -> None:
     ("package = a\n\npackage = b\n", 4, "cannot read: 'package' is set twice in [release_hook]"),
     ("package = a\npolicy =\n    docker/*=latest\n    x=newest\n", 3, "[release_hook] policy: unknown policy 'newest'"),
     ("smoke = perhaps\n", 2, "[release_hook] smoke: expected true or false, not 'perhaps'"),
+    ("cuda = abc\n", 2, "[release_hook] cuda: CUDA version 'abc': expected MAJOR.MINOR, like 12.2"),
 ])
 def test_a_bad_setting_is_named_at_its_line(tmp_path: Path, body: str, line: int, message: str) -> None:
     # a misspelt key once ran with the default it was meant to change, and committed

@@ -211,6 +211,7 @@ def test_version_from_bumpversion_env(cli, tmp_path: Path, monkeypatch: pytest.M
     (("--pin", "jax==0.4.x"), "--pin 'jax==0.4.x': '0.4.x' is not a valid PEP 440 version"),
     (("--pin", "jax>=0.4"), "--pin 'jax>=0.4': expected NAME==VERSION"),
     (("--version", " 1.0"), "--version: ' 1.0' has spaces around it; give the version alone"),
+    (("--cuda", "twelve"), "--cuda: CUDA version 'twelve': expected MAJOR.MINOR, like 12.2"),
     (("--pin", "jax==0.4.30", "--pin", "JAX==0.4.31"),
      "--pin 'JAX==0.4.31': jax is already pinned to 0.4.30; give one version"),
 ])

@@ -39,10 +39,9 @@ def image_cuda(image: str) -> Cuda | None:
 
 
 def parse_cuda(text: str) -> Cuda:
-    m = re.fullmatch(r"(\d+)\.(\d+)(?:\.\d+)?", text.strip())
-    if m is None:
-        raise UserError(f"CUDA version {text!r}: expected MAJOR.MINOR, like 12.2")
-    return Cuda(int(m.group(1)), int(m.group(2)))
+    from release_hook.config import checked_cuda
+
+    return Cuda(*checked_cuda(text, ""))
 
 
 class Need(NamedTuple):
