@@ -15,10 +15,11 @@ from pkgindex import PackageIndex, served_as_pips_index
 
 
 def jax_sdist(index: PackageIndex, version: str, minimum_jaxlib: str, yanked: bool = False,
-              requires_python: str | None = None) -> None:
-    index.sdist("jax", version, {"jax/version.py": f'_version = "{version}"\n'
-                                 f'_minimum_jaxlib_version = "{minimum_jaxlib}"\n'}, yanked=yanked,
-                requires_python=requires_python)
+              requires_python: str | None = None, requires_txt: str | None = None) -> None:
+    files = {"jax/version.py": f'_version = "{version}"\n_minimum_jaxlib_version = "{minimum_jaxlib}"\n'}
+    if requires_txt is not None:  # setuptools' egg-info, in the sdists of jax 0.1.x to 0.3.x
+        files["jax.egg-info/requires.txt"] = requires_txt
+    index.sdist("jax", version, files, yanked=yanked, requires_python=requires_python)
 
 
 def cuda_wheels(version: str, tags: list[str], pythons: tuple[str, ...] = ("cp36", "cp37", "cp38", "cp39")) -> list[str]:
@@ -323,6 +324,22 @@ def test_setup_py_that_computes_its_requirements_is_refused(cli, tmp_path: Path,
 
 
 # -- errors and faults -------------------------------------------------------------------------------
+
+def test_an_old_sdist_jax_extra_pins_the_jaxlib_its_egg_info_names(cli, tmp_path: Path, index: PackageIndex) -> None:
+    # jax 0.3.16's sdist has no Requires-Dist; its egg-info says `[cuda]` wants jaxlib 0.3.15 exactly
+    jax_sdist(index, "0.3.16", "0.3.14", requires_python=">=3.7", requires_txt=(
+        "absl-py\nnumpy>=1.19\n\n[:python_version < \"3.8\"]\ntyping_extensions\n\n[cpu]\njaxlib==0.3.15\n\n"
+        "[cuda]\njaxlib==0.3.15+cuda11.cudnn82\n\n[minimum-jaxlib]\njaxlib==0.3.14\n"))
+    index.find_links_page("old_cuda.html", [*cuda_wheels("0.3.14", ["cuda11.cudnn82"]),
+                                             *cuda_wheels("0.3.15", ["cuda11.cudnn82"])])
+    root = project(tmp_path, "FROM nvidia/cuda:11.4.3-cudnn8-runtime-ubuntu20.04\n"
+                   f"RUN pip install 'jax[cuda]==0.3.15' jaxlib==0.3.14+cuda11.cudnn82 -f {index.link_url('old_cuda.html')} "
+                   "numpyro==0.9.0\n")
+    r = sync(cli, root, "--version", "0.9.0", "--pin", "jax==0.3.16", "--no-verify")
+    assert r.code == 0, r.err
+    # the minimum pair would be 0.3.14; the extra asks 0.3.15, and pip would refuse anything else
+    assert "'jax[cuda]==0.3.16' jaxlib==0.3.15+cuda11.cudnn82 -f" in (root / "Dockerfile").read_text()
+
 
 def test_a_release_that_puts_jax_behind_an_extra_is_held_to_that_extras_bound(
         cli, tmp_path: Path, index: PackageIndex) -> None:

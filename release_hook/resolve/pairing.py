@@ -70,6 +70,29 @@ def read_jax(version: Version, requires_dist: Iterable[str], provides_extra: Ite
     return JaxRelease(version, tuple(requires), frozenset(extras), minimum)
 
 
+def requires_txt(text: str) -> tuple[list[str], list[str]]:
+    """Requires-Dist lines and extras from an sdist's `jax.egg-info/requires.txt` (setuptools'
+    form: bare lines, then `[extra]`, `[extra:marker]` or `[:marker]` sections), for the releases
+    whose PKG-INFO has none: jax 0.3.16's `[cuda11_cudnn82]` asks `jaxlib==0.3.15+cuda11.cudnn82`."""
+    lines: list[str] = []
+    extras: list[str] = []
+    extra, marker = "", ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            extra, _, marker = line[1:-1].partition(":")
+            extra = extra.strip()
+            if extra and extra not in extras:
+                extras.append(extra)
+            continue
+        conditions = [f'extra == "{extra}"'] if extra else []
+        conditions += [f"({marker.strip()})"] if marker.strip() else []
+        lines.append(f"{line}; {' and '.join(conditions)}" if conditions else line)
+    return lines, extras
+
+
 def _applies(req: Requirement, extras: Iterable[str]) -> bool:
     if req.marker is None:
         return True

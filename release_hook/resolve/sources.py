@@ -154,7 +154,11 @@ class Sources:
         if version not in self._jax:
             meta = self.index.metadata("jax", version)
             version_py = None
-            if not meta.requires_dist:  # old sdists: the minimum jaxlib is in jax/version.py
-                version_py = self.index.sdist_member("jax", version, "jax/version.py")
-            self._jax[version] = pairing.read_jax(version, meta.requires_dist, meta.provides_extra, version_py)
+            requires, extras = meta.requires_dist, meta.provides_extra
+            if not requires:  # old sdists: the minimum jaxlib is in jax/version.py, the extras
+                version_py = self.index.sdist_member("jax", version, "jax/version.py")  # in egg-info
+                listed = self.index.sdist_member("jax", version, "jax.egg-info/requires.txt")
+                if listed:
+                    requires, extras = pairing.requires_txt(listed)
+            self._jax[version] = pairing.read_jax(version, requires, extras, version_py)
         return self._jax[version]
