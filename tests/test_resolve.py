@@ -325,6 +325,19 @@ def test_setup_py_that_computes_its_requirements_is_refused(cli, tmp_path: Path,
 
 # -- errors and faults -------------------------------------------------------------------------------
 
+def test_a_skipped_jax_is_explained_by_a_jaxlib_it_accepts(cli, tmp_path: Path, index: PackageIndex) -> None:
+    binary_wheels(index, "jaxlib", "0.4.1", cp(11), ">=3.8")  # older than any jax 0.4.14 accepts
+    root = project(tmp_path, "FROM nvidia/cuda:12.2.2-cudnn8-runtime-ubuntu22.04\nRUN pip install numpyro==0.10.0 "
+                   "jax==0.4.25 jaxlib==0.4.25 jax-cuda12-plugin==0.4.25\n",
+                   setup_cfg="[release_hook]\nrequirements = index\npython = 3.11\n")
+    r = sync(cli, root, "--version", "0.11.0", "--explain", "--no-verify")  # needs jaxlib>=0.4.1 only
+    assert r.code == 0, r.err
+    skipped = [line.strip() for line in r.out.splitlines() if line.strip().startswith("skipped jax 0.4.14")]
+    # not `jax 0.4.14 needs jaxlib>=0.4.11, not 0.4.1`: why its own jaxlibs would not do
+    assert skipped == ["skipped jax 0.4.14: jax's rules: jax-cuda12-plugin==0.4.11 is not on the index for "
+                       "Python 3.11 on linux/amd64"], r.out
+
+
 def test_an_old_sdist_jax_extra_pins_the_jaxlib_its_egg_info_names(cli, tmp_path: Path, index: PackageIndex) -> None:
     # jax 0.3.16's sdist has no Requires-Dist; its egg-info says `[cuda]` wants jaxlib 0.3.15 exactly
     jax_sdist(index, "0.3.16", "0.3.14", requires_python=">=3.7", requires_txt=(

@@ -146,16 +146,22 @@ class Candidates:
             return None, refused
         order: list[Version | None] = [*sorted((v for v in jaxlibs if v is not None), reverse=policy == "latest")]
         order = order or [None]
-        reasons = []
+        reasons: list[tuple[Version | None, str]] = []
         for lib in order:
             if jax is not None and lib is not None and not pairing.runtime_allows(jax, lib):
                 continue
             why = self.problem(jax, lib)
             if why is None:
                 return lib, ""
-            reasons.append(why)
+            reasons.append((lib, why))
         if reasons:
-            return None, reasons[0]
+            # said of a jaxlib jax accepts, when one was tried: `jax 0.4.13 needs jaxlib>=0.4.11,
+            # not 0.1.52` (the lowest on the index) says nothing of why 0.4.11 to 0.4.13 failed
+            release = self.release(jax)
+            bounds = pairing.jaxlib_bounds(release, self.extras) if release is not None else None
+            fitting = [why for lib, why in reasons
+                       if bounds is None or lib is None or bounds.contains(lib, prereleases=True)]
+            return None, (fitting or [reasons[0][1]])[0]
         low = min((v for v in order if v is not None), default=None)
         return None, (f"every jaxlib it could take (from {low}) is newer than jax {jax}, which jax refuses "
                       "at import" if low is not None else f"no jaxlib in range for jax {jax}")
