@@ -14,7 +14,13 @@ SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache_
 
 
 def is_dockerfile_name(name: str) -> bool:
-    return any(fnmatch.fnmatchcase(name, p) for p in NAME_PATTERNS) and not name.startswith(".")
+    return (any(fnmatch.fnmatchcase(name, p) for p in NAME_PATTERNS) and not name.startswith(".")
+            and not _is_ignore_file(name))
+
+
+def _is_ignore_file(name: str) -> bool:
+    # BuildKit's per-Dockerfile ignore file (`Dockerfile.dockerignore`) is named like a Dockerfile
+    return name.endswith(".dockerignore")
 
 
 _MAGIC = re.compile(r"[*?]")
@@ -180,7 +186,7 @@ def matching(paths: Sequence[str], globs: Sequence[str]) -> list[str]:
     """Repository-relative `/` paths that a glob selects; hidden files and folders never are."""
     regexes = [glob_regex(g) for g in globs]
     return [p for p in paths if any(r.fullmatch(p) for r in regexes)
-            and not any(part.startswith(".") for part in p.split("/"))]
+            and not any(part.startswith(".") for part in p.split("/")) and not _is_ignore_file(p)]
 
 
 def refuse_unmatched(paths: Sequence[str], globs: Sequence[str]) -> None:

@@ -174,6 +174,9 @@ def test_folders_and_config_globs(cli, tmp_path: Path) -> None:
     for rel in ("docker/release/Dockerfile", "images/gpu.Dockerfile", "images/Dockerfile.cpu",
                 "images/x.dockerfile", "images/notes.txt"):
         (tmp_path / rel).write_text(pinned)
+    # BuildKit's ignore file for one Dockerfile is named like one, and is never read as one
+    for rel in ("docker/release/Dockerfile.dockerignore", "images/Dockerfile.cpu.dockerignore"):
+        (tmp_path / rel).write_text("# ignore\n*.pyc\n.git\n")
     r = cli("sync", "images", "--version", "0.7.0", "--no-commit")
     assert r.code == 0, r.err
     assert sorted(p.name for p in (tmp_path / "images").iterdir()
