@@ -121,7 +121,7 @@ def load(root: str) -> Config:
     if not os.path.isfile(path):
         return Config(root)
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:  # an editor's byte-order mark is no section header
             text = f.read()
     except (OSError, UnicodeDecodeError) as e:
         raise UserError(f"cannot read: {e}", path) from None
@@ -146,7 +146,7 @@ def from_text(root: str, text: str, where: str) -> Config:
     s = parser[SECTION]
     lines = _key_lines(text)
     for key in s:
-        if key not in KEYS:
+        if key not in KEYS and key not in parser.defaults():  # [DEFAULT]'s keys are in every section
             close = difflib.get_close_matches(key, KEYS, 1)
             raise UserError(f"[release_hook] unknown setting {key!r}: "
                             + (f"did you mean {close[0]!r}?" if close else f"known: {', '.join(KEYS)}"),
@@ -165,8 +165,9 @@ def from_text(root: str, text: str, where: str) -> Config:
 
 def _unreadable(e: configparser.Error, where: str, text: str) -> UserError:
     """configparser's error at its line: `[line  3]` and `, line 3` folded into the place."""
-    if isinstance(e, configparser.ParsingError) and e.errors:
-        line = e.errors[0][0]
+    errors = getattr(e, "errors", None)  # MissingSectionHeaderError is a ParsingError without them
+    if isinstance(e, configparser.ParsingError) and errors:
+        line = errors[0][0]
         bad = text.splitlines()[line - 1].strip() if 0 < line <= len(text.splitlines()) else ""
         return UserError(f"cannot read: not a setting, a [section] or a comment: {bad!r}", where, line)
     line = getattr(e, "lineno", None)

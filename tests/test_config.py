@@ -58,6 +58,21 @@ def test_a_bad_setting_is_named_at_its_line(tmp_path: Path, body: str, line: int
     assert str(e.value).startswith(f"{tmp_path / 'setup.cfg'}:{line}: {message}"), str(e.value)
 
 
+@pytest.mark.parametrize("text, line, message", [
+    ("name = x\n[release_hook]\npackage = numpyro\n", 1, "cannot read: File contains no section headers."),
+])
+def test_a_setup_cfg_configparser_cannot_read_is_one_line(tmp_path: Path, text: str, line: int, message: str) -> None:
+    (tmp_path / "setup.cfg").write_text(text)
+    with pytest.raises(UserError) as e:
+        config.load(str(tmp_path))
+    assert str(e.value).startswith(f"{tmp_path / 'setup.cfg'}:{line}: {message}"), str(e.value)
+
+
+def test_a_byte_order_mark_and_default_keys_are_read_as_configparser_reads_them(tmp_path: Path) -> None:
+    (tmp_path / "setup.cfg").write_bytes(b"\xef\xbb\xbf[DEFAULT]\nfoo = 1\n[release_hook]\npackage = numpyro\n")
+    assert config.load(str(tmp_path)).package == "numpyro"
+
+
 def test_current_version_files_in_order(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="no version"):
         config.current_version(str(tmp_path))
