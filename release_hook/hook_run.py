@@ -2,7 +2,6 @@
 pushed commit, and the pre-commit framework's hook."""
 from __future__ import annotations
 
-import fnmatch
 import os
 import shlex
 import sys
@@ -69,8 +68,14 @@ def _undo_hint(top: str, staged: bool) -> str:
     except UserError:
         edited = []
     # only what the bump tool writes: a restore of anything else would throw away the user's work
-    bumped = _bump_files(top)
-    edited = [p for p in edited if any(fnmatch.fnmatchcase(p, b) for b in bumped)]
+    import glob
+    import re
+
+    from release_hook.files import glob_regex
+
+    # a `*` stays within one folder, as glob's; a name without one is itself
+    bumped = [glob_regex(b) if glob.has_magic(b) else re.compile(re.escape(b)) for b in _bump_files(top)]
+    edited = [p for p in edited if any(b.fullmatch(p) for b in bumped)]
     if not edited:
         return "release-hook: the bump was not committed or tagged"
     paths = " ".join(shlex.quote(p) for p in edited)
@@ -83,10 +88,9 @@ def _undo_hint(top: str, staged: bool) -> str:
 
 
 def _bump_files(top: str) -> set[str]:
-    """The files a bump tool rewrites, as fnmatch patterns: its configuration file and the files
-    (and globs) it names there."""
+    """The files a bump tool rewrites, as globs: its configuration file and the files (and globs)
+    it names there."""
     import configparser
-    import glob
 
     from release_hook import config as cfg
 
@@ -116,7 +120,7 @@ def _bump_files(top: str) -> set[str]:
             found.update(section.split(":", 2)[2] for section in parser.sections()
                          if section.startswith(("bumpversion:file", "bumpversion:glob"))
                          and section.count(":") >= 2)
-    return {glob.escape(f) if not glob.has_magic(f) else f for f in found}  # fnmatch patterns
+    return {os.path.normpath(f).replace(os.sep, "/") for f in found}  # `./setup.py` is git's `setup.py`
 
 
 def pre_push(stdin: str, remote: str = "origin") -> int:

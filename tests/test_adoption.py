@@ -498,24 +498,28 @@ def test_a_failed_bump_says_how_to_undo_what_bump2version_staged(cli, repo: Path
 
 def test_a_failed_bump_never_offers_to_restore_the_users_own_staged_work(cli, repo: Path) -> None:
     cfg = repo / ".bumpversion.cfg"
-    cfg.write_text(BUMPVERSION.format(v="0.6.0") + "\n[bumpversion:glob:docs/*.txt]\n")
+    cfg.write_text(BUMPVERSION.format(v="0.6.0") + "\n[bumpversion:glob:docs/*.txt]\n[bumpversion:file:./setup.py]\n")
     (repo / "docs").mkdir()
     (repo / "docs" / "version.txt").write_text("0.6.0\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "docs")
     assert cli("install", cwd=repo).code == 0
     (repo / "notes.txt").write_text("my own staged work\n")
-    git(repo, "add", "notes.txt")
+    (repo / "docs" / "more").mkdir()
+    (repo / "docs" / "more" / "mine.txt").write_text("mine too\n")  # not docs/*.txt: a `*` is one folder
+    git(repo, "add", "notes.txt", "docs/more/mine.txt")
     # a commit that is no bump's (the version is not one): nothing the bump tool writes is staged
     r = git(repo, "commit", "-qm", "t", check=False, env=clean_env(BUMPVERSION_NEW_VERSION="abc"))
     assert r.returncode != 0
     assert release_hook_lines(r.stderr)[-1] == "release-hook: the bump was not committed or tagged", r.stderr
     # a glob section's files are the bump tool's own: named, and the user's work is not
     (repo / "docs" / "version.txt").write_text("0.7.0\n")
-    git(repo, "add", "docs/version.txt")
+    (repo / "setup.py").write_text("version = '0.7.0'\n")
+    git(repo, "add", "docs/version.txt", "setup.py")
     r = git(repo, "commit", "-qm", "t", check=False, env=clean_env(BUMPVERSION_NEW_VERSION="abc"))
-    assert release_hook_lines(r.stderr)[-1].endswith("git restore --staged --worktree -- docs/version.txt"), r.stderr
-    assert git(repo, "status", "--porcelain").stdout == "M  docs/version.txt\nA  notes.txt\n"
+    assert release_hook_lines(r.stderr)[-1].endswith(
+        "git restore --staged --worktree -- docs/version.txt setup.py"), r.stderr
+    assert git(repo, "status", "--porcelain").stdout == "A  docs/more/mine.txt\nM  docs/version.txt\nA  notes.txt\nA  setup.py\n"
 
 
 def test_the_readme_lines_for_tracked_hooks_work(repo: Path, tmp_path: Path) -> None:
