@@ -59,15 +59,15 @@ def test_xargs_arguments_are_known_only_to_the_build() -> None:
 def test_kept_packages_a_conda_install_pins_are_said_at_their_lines() -> None:
     s = scan_text('FROM condaforge/miniforge3\nRUN CONDA_OVERRIDE_CUDA="12.2" mamba install -y -c jax \\\n'
                   '    python=3.11 "jax==0.4.23" \\\n    "jaxlib==0.4.23=*cuda*" jax-cuda12-plugin numpy=1.26 \\\n'
-                  '  && micromamba create -n app numpyro=0.13.2 && conda install -n jax jaxlib\n')
+                  '  && micromamba create -n app conda-forge::numpyro=0.13.2 && conda install -n jax jaxlib\n'
+                  'RUN mamba install "jaxlib=*=cuda*" jax\n')
     assert s.pins == ()  # a conda spec is not pip's: nothing is rewritten
+    tail = "(a conda spec, not pip's), which the tool does not rewrite; update it by hand, or install it with pip"
     assert [str(w) for w in s.warnings] == [
-        "Dockerfile:3: jax==0.4.23 is pinned by `mamba install`, which the tool does not rewrite (a conda spec, "
-        "not pip's); update it by hand, or install it with pip",
-        "Dockerfile:4: jaxlib==0.4.23=*cuda* is pinned by `mamba install`, which the tool does not rewrite (a "
-        "conda spec, not pip's); update it by hand, or install it with pip",
-        "Dockerfile:5: numpyro=0.13.2 is pinned by `micromamba create`, which the tool does not rewrite (a conda "
-        "spec, not pip's); update it by hand, or install it with pip"]  # `-c jax`, `-n jax`: channel, env
+        f"Dockerfile:3: jax==0.4.23: the version is set by `mamba install` {tail}",
+        f"Dockerfile:4: jaxlib==0.4.23=*cuda*: the version is set by `mamba install` {tail}",
+        f"Dockerfile:5: conda-forge::numpyro=0.13.2: the version is set by `micromamba create` {tail}",
+    ]  # `-c jax`, `-n jax`: a channel and an environment; `jaxlib=*=cuda*`: a build, no version
 
 
 def test_command_v_runs_nothing() -> None:

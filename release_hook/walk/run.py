@@ -169,14 +169,17 @@ class RunReader:
             if t in _CONDA_VALUED:
                 j += 2
                 continue
-            name = None if t.startswith("-") else kept_name(self.found, t)
-            if name is not None and t[len(name):].strip(" =<>!~*"):  # a version, not the bare name
+            spec = t.rpartition("::")[2]  # `conda-forge::jax==0.4.23`
+            name = None if t.startswith("-") else kept_name(self.found, spec)
+            named = _CONDA_NAME.match(spec)
+            if name is not None and named and re.search(r"\d", spec[named.end():]):  # not `jaxlib=*=cuda*`
                 self.found.warn(self.found.line(word_offset(words[j]), self.ins.line),
-                                f"{t} is pinned by `{tool} {texts[at + 1]}`, which the tool does not rewrite "
-                                "(a conda spec, not pip's); update it by hand, or install it with pip")
+                                f"{t}: the version is set by `{tool} {texts[at + 1]}` (a conda spec, not pip's), "
+                                "which the tool does not rewrite; update it by hand, or install it with pip")
             j += 1
 
 
+_CONDA_NAME = re.compile(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*")
 # conda / mamba / micromamba install options that take a value
 _CONDA_VALUED = frozenset({"-c", "--channel", "-n", "--name", "-p", "--prefix", "--file",
                            "-r", "--root-prefix", "--platform", "--subdir"})
