@@ -91,10 +91,10 @@ def _directives(text: str, lines: list[Line]) -> tuple[str, int]:
         if not m:
             return escape, i
         name = m.group(1).lower()
-        if name in seen and name in ("escape", "syntax", "check"):  # BuildKit: "only one ... can be used"
+        if name not in ("escape", "syntax", "check"):  # as BuildKit: an unknown one is a comment,
+            return escape, i  # and a comment ends the directives
+        if name in seen:  # BuildKit: "only one escape parser directive can be used"
             raise UserError(f"the parser directive {name!r} is given twice; keep one", None, line.number)
-        if name in seen:  # an unknown one is a comment, and ends the directives
-            return escape, i
         seen.add(name)
         if name == "escape":
             if m.group(2) not in ("\\", "`"):
@@ -321,9 +321,14 @@ class Assignment(NamedTuple):
 def assignments(ins: Instruction, escape: str) -> list[Assignment]:
     if ins.keyword not in ("ENV", "ARG"):
         return []
-    open_quote = _unclosed(ins.args.text, escape)
-    if open_quote:  # BuildKit refuses it; read on, the value would run to the end of the line
-        raise UserError(f"{ins.keyword}: the {open_quote} quote is not closed", None, ins.line)
+    head = ins.args.text.split(None, 1)
+    legacy = ins.keyword == "ENV" and bool(head) and "=" not in head[0]  # `ENV KEY the rest`, `#` and all
+    trouble = _unclosed(ins.args.text, escape, comments=not legacy)
+    if trouble == "#":  # `ARG V=1  # don't bump`: Docker reads `#` and the rest as more words
+        raise UserError(f"{ins.keyword}: a comment must have its own line in a Dockerfile (here '#' and what "
+                        f"follows are read as more {ins.keyword} words); move it above this line", None, ins.line)
+    if trouble:  # BuildKit refuses it; read on, the value would run to the end of the line
+        raise UserError(f"{ins.keyword}: the {trouble} quote is not closed", None, ins.line)
     words = split_words(ins.args, escape)
     out: list[Assignment] = []
     if ins.keyword == "ENV" and words and "=" not in _plain(words[0]):
@@ -335,10 +340,6 @@ def assignments(ins: Instruction, escape: str) -> list[Assignment]:
         return [Assignment(name, value_word(ins.args[m.end() :], escape))]
     for w in words:
         name, value = _split_assignment(w)
-        if name.startswith("#"):  # `ARG V=1  # bumped at release`: Docker reads `#` as more words
-            raise UserError(f"{ins.keyword}: a comment must have its own line in a Dockerfile (here "
-                            f"{name!r} and what follows are read as more {ins.keyword} words); move it "
-                            "above this line", None, ins.line)
         if not _NAME.fullmatch(name):
             raise UserError(f"{ins.keyword}: invalid variable name {name!r}", None, ins.line)
         if value is None and ins.keyword == "ENV":
@@ -347,8 +348,9 @@ def assignments(ins: Instruction, escape: str) -> list[Assignment]:
     return out
 
 
-def _unclosed(text: str, escape: str) -> str:
-    """The quote character left open at the end of `text` ("" when every quote closes)."""
+def _unclosed(text: str, escape: str, comments: bool) -> str:
+    """The quote character left open at the end of `text`; with `comments`, "#" where a word
+    starts with an unquoted `#` first; "" when neither."""
     quote = ""
     i = 0
     while i < len(text):
@@ -357,6 +359,8 @@ def _unclosed(text: str, escape: str) -> str:
             quote = ""
         elif not quote and c in "'\"":
             quote = c
+        elif not quote and comments and c == "#" and (i == 0 or text[i - 1] in " \t"):
+            return "#"
         elif c == escape and quote != "'":
             i += 1
         i += 1

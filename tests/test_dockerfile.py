@@ -38,6 +38,9 @@ def test_escape_directive_backtick() -> None:
 def test_directive_only_at_the_top() -> None:
     text = "FROM a\n# escape=`\nRUN a `\nRUN b\n"
     assert keywords(text) == [("FROM", 1, 1), ("RUN", 3, 3), ("RUN", 4, 4)]
+    # an unknown directive is a comment, and a comment ends them (BuildKit's parser): the escape stays `\`
+    text = "# foo=1\n# escape=`\n# escape=`\nFROM a\nRUN a \\\n  b\n"
+    assert keywords(text) == [("FROM", 4, 4), ("RUN", 5, 6)]
 
 
 def test_trailing_escape_at_end_of_file_is_an_error() -> None:

@@ -237,7 +237,7 @@ def test_bad_arguments(cli, tmp_path: Path, args: tuple[str, ...], message: str)
     (b"FROM a\nENV V=\"0.6.0\nRUN pip install numpyro==$V\n", r"bad:2: ENV: the \" quote is not closed"),
     (b"# escape=`\n# escape=\\\nFROM a\nRUN pip install numpyro==0.6.0\n",
      r"bad:2: the parser directive 'escape' is given twice; keep one"),
-    (b"FROM a\nARG V=0.6.0   # bumped at release\nRUN pip install numpyro==$V\n",
+    (b"FROM a\nARG V=0.6.0   # don't bump by hand\nRUN pip install numpyro==$V\n",
      r"bad:2: ARG: a comment must have its own line in a Dockerfile \(here '#' and what follows are read as "
      r"more ARG words\); move it above this line"),
 ])
