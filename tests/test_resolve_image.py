@@ -256,6 +256,19 @@ def test_an_extra_that_brings_an_old_jaxlib_is_warned_like_a_pinned_one(cli, tmp
     r = cli("sync", "Dockerfile", "--no-commit", "--offline", "--pin", "jax==0.4.13", "--version", "0.13.0",
             cwd=tmp_path)
     assert "NumPy 2" not in r.err, r.err
+    # what the same install reads from a -r file counts: numpy bounded there, or jaxlib pinned there
+    (tmp_path / "requirements.txt").write_text("numpy<2\n")
+    (tmp_path / "Dockerfile").write_text('FROM python:3.11-slim\nCOPY requirements.txt /tmp/r.txt\n'
+                                         'RUN pip install -r /tmp/r.txt "jax[cpu]==0.4.13" numpyro==0.13.0\n')
+    r = cli("sync", "Dockerfile", "--no-commit", "--offline", "--pin", "jax==0.4.13", "--version", "0.13.0",
+            cwd=tmp_path)
+    assert r.code == 0 and "NumPy 2" not in r.err, r.err
+    (tmp_path / "requirements.txt").write_text("jaxlib==0.4.13\n")
+    r = cli("sync", "Dockerfile", "--no-commit", "--offline", "--pin", "jax==0.4.13", "--pin", "jaxlib==0.4.13",
+            "--version", "0.13.0", cwd=tmp_path)
+    assert [line for line in r.err.splitlines() if "NumPy 2" in line] == [
+        "warning: requirements.txt:1: jaxlib 0.4.13 cannot import NumPy 2, which pip installs when numpy is not "
+        "pinned: add numpy<2 to this pip install"], r.err
 
 
 # -- rules as plain values -------------------------------------------------------------------------

@@ -136,11 +136,14 @@ class Decision(DecisionState):
         pythons = {i.python for i in self.images.values()}
         python = min((p for p in pythons if p is not None), default=None)
         for (path, package), mine in sorted(by_path.items()):
-            text = self.texts.get(path, "")
+            installs = [c.install for c in self.cases if any(p in c.install.pins for p in mine)]
+            # the file, and what the same installs take from -r / -c files (`numpy<2` there counts)
+            text = "\n".join([self.texts.get(path, ""), *(r.text for i in installs
+                                                          for r in (*i.requirements, *i.constraints))])
             if package == "jax" and "jax" in versions:
                 warnings += traps.scipy_trap(_public(versions["jax"]), python, mine, text)
-                extra = [p for p in mine if p.extras]  # its jaxlib unpinned here: from the extra
-                if extra and (path, "jaxlib") not in by_path:
+                extra = [p for p in mine if p.extras]  # its jaxlib unpinned in the install: from the extra
+                if extra and not any(q.package == "jaxlib" for i in installs for q in i.pins):
                     warnings += traps.numpy_trap_by_extra(_public(versions["jax"]), python, extra, text)
             if package == "jaxlib" and "jaxlib" in versions:
                 warnings += traps.numpy_trap(_public(versions["jaxlib"]), python, mine, text)
