@@ -179,6 +179,8 @@ def _run_sync(args: argparse.Namespace, known: dict[str, str | None] | None = No
     """`known`: filled in as the run learns the package and the version, for an error's document."""
     from release_hook import config as cfg
     from release_hook.report import Output
+    from packaging.version import Version
+
     from release_hook.resolve.targets import parse_pin
     from release_hook.request import Request
     from release_hook.sync import run
@@ -203,9 +205,9 @@ def _run_sync(args: argparse.Namespace, known: dict[str, str | None] | None = No
     pins: dict[str, str] = {}
     for given in args.pin:
         pinned, to = parse_pin(given)
-        if pins.get(pinned, to) != to:
+        if pinned in pins and Version(pins[pinned]) != Version(to):  # 0.4.23 and 0.4.23.0 agree
             raise UserError(f"--pin {given!r}: {pinned} is already pinned to {pins[pinned]}; give one version")
-        pins[pinned] = to
+        pins.setdefault(pinned, to)  # the first spelling is the one written
     if args.cuda:  # checked here, as the image's name may never ask for it
         cfg.checked_cuda(args.cuda, "--cuda: ")
     mode = "check" if args.check else "dry-run" if args.dry_run else "write"
