@@ -154,11 +154,12 @@ class Sources:
         if version not in self._jax:
             meta = self.index.metadata("jax", version)
             version_py = None
-            requires, extras = meta.requires_dist, meta.provides_extra
+            requires, extras = tuple(meta.requires_dist), tuple(meta.provides_extra)
             if not requires:  # old sdists: the minimum jaxlib is in jax/version.py, the extras
                 version_py = self.index.sdist_member("jax", version, "jax/version.py")  # in egg-info
                 listed = self.index.sdist_member("jax", version, "jax.egg-info/requires.txt")
                 if listed:
-                    requires, extras = pairing.requires_txt(listed)
+                    lines, named = pairing.requires_txt(listed)
+                    requires, extras = tuple(lines), tuple(named)
             self._jax[version] = pairing.read_jax(version, requires, extras, version_py)
         return self._jax[version]
