@@ -271,6 +271,22 @@ def test_an_extra_that_brings_an_old_jaxlib_is_warned_like_a_pinned_one(cli, tmp
         "pinned: add numpy<2 to this pip install"], r.err
 
 
+def test_a_local_cuda_extra_on_an_image_of_unknown_cuda_is_said(cli, tmp_path: Path) -> None:
+    # an NGC image: its name says no CUDA, and jax[cuda12_local] takes the image's own
+    (tmp_path / "Dockerfile").write_text('FROM nvcr.io/nvidia/jax:23.10-py3\n'
+                                         'RUN pip install "jax[cuda12_local]==0.4.30" numpyro==0.15.0\n')
+    args = ("sync", "Dockerfile", "--no-commit", "--offline", "--pin", "jax==0.4.30", "--version", "0.16.0",
+            "--python", "3.10")
+    r = cli(*args, cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert r.err.splitlines() == [
+        "warning: Dockerfile:2: jax[cuda12_local] uses the CUDA installed in the image, and nothing says which "
+        "CUDA nvcr.io/nvidia/jax:23.10-py3 has, so its fit is not judged; name it with [release_hook] cuda in "
+        "setup.cfg or --cuda X.Y"], r.err
+    r = cli(*args, "--cuda", "12.2", cwd=tmp_path)
+    assert (r.code, r.err) == (0, ""), r.err
+
+
 # -- rules as plain values -------------------------------------------------------------------------
 
 def test_pairing_rules_from_metadata() -> None:

@@ -127,7 +127,7 @@ class Decision(DecisionState):
         """Where no resolver answered, the runtime traps of the chosen versions are warnings at
         each pin (never cached: lines move); an answer replaces the guess."""
         if targets.proofs and all(p.state == "installs" for p in targets.proofs.values()):
-            return ()
+            return tuple(self.local_cuda_warnings())  # what no resolver can see
         versions = targets.versions
         by_path: dict[tuple[str, str], list[Pin]] = {}
         for pin in self.pins:
@@ -147,7 +147,20 @@ class Decision(DecisionState):
                     warnings += traps.numpy_trap_by_extra(_public(versions["jax"]), python, extra, text)
             if package == "jaxlib" and "jaxlib" in versions:
                 warnings += traps.numpy_trap(_public(versions["jaxlib"]), python, mine, text)
-        return tuple(warnings)
+        return (*warnings, *self.local_cuda_warnings())
+
+    def local_cuda_warnings(self) -> list[Note]:
+        """A jax extra that uses the image's own CUDA (`jax[cuda12_local]`) where nothing says
+        which CUDA the image has (an NGC image, a base of one's own): no build can be checked."""
+        out = []
+        for pin in self.pins:
+            image = self.images.get(pin.image)
+            local = sorted(e for e in pin.extras if "local" in e)
+            if pin.package == "jax" and local and image is not None and image.cuda is None:
+                out.append(Note(pin.path, pin.line, f"jax[{','.join(local)}] uses the CUDA installed in the image, "
+                                f"and nothing says which CUDA {image.name} has, so its fit is not judged; name "
+                                "it with [release_hook] cuda in setup.cfg or --cuda X.Y"))
+        return out
 
 
 def _public(version: str) -> Version:
