@@ -61,19 +61,18 @@ def _undo_hint(top: str, staged: bool) -> str:
     its files and stages them before `git commit` runs the pre-commit hook; bump-my-version
     writes them and runs its own hooks before staging anything. Either way nothing is committed
     or tagged."""
+    import glob
+    import re
+
     from release_hook import gitops
+    from release_hook.files import glob_regex
 
     try:
         edited = gitops.staged_paths(top) if staged else gitops.edited_paths(top)
     except UserError:
         edited = []
-    # only what the bump tool writes: a restore of anything else would throw away the user's work
-    import glob
-    import re
-
-    from release_hook.files import glob_regex
-
-    # a `*` stays within one folder, as glob's; a name without one is itself
+    # Only what the bump tool writes: a restore of anything else would throw away the user's
+    # work. A glob's `*` stays within one folder, as glob's does; a name is matched as itself.
     bumped = [glob_regex(b) if glob.has_magic(b) else re.compile(re.escape(b)) for b in _bump_files(top)]
     edited = [p for p in edited if any(b.fullmatch(p) for b in bumped)]
     if not edited:

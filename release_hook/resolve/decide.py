@@ -125,7 +125,8 @@ class Decision(DecisionState):
 
     def trap_warnings(self, targets: Targets) -> tuple[Note, ...]:
         """Where no resolver answered, the runtime traps of the chosen versions are warnings at
-        each pin (never cached: lines move); an answer replaces the guess."""
+        each pin (never cached: lines move); an answer replaces the guess. A local-CUDA extra on
+        an image of unknown CUDA is said either way."""
         if targets.proofs and all(p.state == "installs" for p in targets.proofs.values()):
             return tuple(self.local_cuda_warnings())  # what no resolver can see
         versions = targets.versions
