@@ -235,6 +235,8 @@ def test_bad_arguments(cli, tmp_path: Path, args: tuple[str, ...], message: str)
     (b"FROM a\nRUN pip install 'numpyro==0.6.0)'\n", "bad:2: cannot parse requirement"),
     (b"FROM a\nRUN pip install numpyro==$NOPE\n", r"bad:2: numpyro pin uses \$\{NOPE\}"),
     (b"FROM a\nENV V=\"0.6.0\nRUN pip install numpyro==$V\n", r"bad:2: ENV: the \" quote is not closed"),
+    (b"FROM a\nRUN pip install \"numpyro==0.6.0 scipy\n",  # a check that read no pin would pass
+     r"bad:2: shell syntax error \(an unclosed quote\?\): numpyro==0.6.0 after it cannot be read; fix this RUN"),
     (b"# escape=`\n# escape=\\\nFROM a\nRUN pip install numpyro==0.6.0\n",
      r"bad:2: the parser directive 'escape' is given twice; keep one"),
     (b"FROM a\nARG V=0.6.0   # don't bump by hand\nRUN pip install numpyro==$V\n",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from packaging.utils import canonicalize_name
+
 from release_hook.dockerfile import Instruction, run_flags_end
 from release_hook.found import Chars, Evidence
 from release_hook.shell import parse_exec_form, parse_script
@@ -23,6 +25,7 @@ from release_hook.walk.state import UNSET, StageState
 _RELEVANT = re.compile(r"pip|uv|git|conda|mamba|pyenv|alternatives|\bln\b|venv|activate"
                        r"|python(?:[0-9.]*\b(?!-)|\$)")
 _MAY_PIN = re.compile(r"pip|uv|git")  # pins are only on pip, uv pip and git clone
+_PINNED = re.compile(r"(?<![\w.-])([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:===|==|~=)\s*[0-9$][^\s\"']*")
 # The commands read (after their wrappers); any other command is skipped unread.
 _NAMES = frozenset({"uv", "git", "cd", "pyenv", "update-alternatives", "ln", ".", "source", "virtualenv",
                     "apt-get", "apt", "aptitude"}) | CONDA | SHELLS | frozenset(WRAPPERS)
@@ -82,8 +85,14 @@ class RunReader:
                 self.python.active = active
             parsed = parse_script(script)
             if parsed.syntax_error_at is not None and _MAY_PIN.search(script.text):
-                self.found.warn(self.found.line(parsed.syntax_error_at, ins.line),
-                                "shell syntax error: pins after this point may be missed")
+                line = self.found.line(parsed.syntax_error_at, ins.line)
+                after = next((i for i, o in enumerate(script.origin) if o >= parsed.syntax_error_at), 0)
+                pinned = [m.group(0) for m in _PINNED.finditer(script.text, after)
+                          if canonicalize_name(m.group(1)) in self.found.kept]
+                if pinned:  # pins the build installs that no check could read: a pass would be false
+                    raise self.found.error(f"shell syntax error (an unclosed quote?): {', '.join(pinned)} after "
+                                           "it cannot be read; fix this RUN", line)
+                self.found.warn(line, "shell syntax error: pins after this point may be missed")
             local = self.python.local
             for name, value in parsed.assignments:
                 local[name] = (expand(value, state.scope, local), via(value, state.scope, local))
