@@ -43,6 +43,13 @@ def adopted(repo: Objects) -> bool:
                                                                  *repo.branch_tips()]))
 
 
+def adopted_ancestor(repo: Objects, sha: str) -> str | None:
+    """A branch tip holding the settings that `sha` descends from: then a commit without them
+    was not made before the adoption; its settings were removed."""
+    return next((tip for tip in dict.fromkeys(repo.branch_tips())
+                 if has_settings(repo, tip) and repo.is_ancestor(tip, sha)), None)
+
+
 def declared_version(repo: Objects, sha: str) -> str | None:
     """current_version of the commit's bump configuration, as committed."""
     for name in cfg.VERSION_FILES:

@@ -273,6 +273,11 @@ class Objects:
                 break  # the message begins
         raise UserError(f"commit {sha} has no committer date")
 
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        """Whether `older` is `newer` or one of its ancestors."""
+        return subprocess.run(["git", "merge-base", "--is-ancestor", older, newer], cwd=self.top, env=self._env,
+                              capture_output=True).returncode == 0
+
     def branch_tips(self) -> list[str]:
         """The commits at the tips of local and remote-tracking branches."""
         listed = subprocess.run(["git", "for-each-ref", "--format=%(objectname)", "refs/heads", "refs/remotes"],
@@ -305,6 +310,11 @@ def tracked(top: str, paths: Sequence[str]) -> list[str]:
 
 def staged_paths(top: str) -> list[str]:
     return _git(top, "diff", "--cached", "--name-only").splitlines()
+
+
+def diff_lines(top: str, paths: Sequence[str], staged: bool) -> list[str]:
+    """The changes to `paths` without context, staged or in the work tree."""
+    return _git(top, "diff", *(["--cached"] if staged else []), "--no-color", "-U0", "--", *paths).splitlines()
 
 
 def edited_paths(top: str) -> list[str]:

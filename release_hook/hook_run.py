@@ -78,12 +78,40 @@ def _undo_hint(top: str, staged: bool) -> str:
     if not edited:
         return "release-hook: the bump was not committed or tagged"
     paths = " ".join(shlex.quote(p) for p in edited)
+    others = _other_edits(top, edited, staged)
+    careful = (f" (careful: {', '.join(others)} also hold edits that are not the version's, which this "
+               "discards too)" if others else "")
     if staged:
         return ("release-hook: the bump was not committed or tagged; its version edits are still "
                 "staged. Fix the above and commit them, or undo them with: git restore --staged "
-                f"--worktree -- {paths}")
+                f"--worktree -- {paths}{careful}")
     return ("release-hook: the bump was not committed or tagged; its version edits are left in "
-            f"the work tree. Fix the above and bump again after undoing them with: git restore -- {paths}")
+            f"the work tree. Fix the above and bump again after undoing them with: git restore -- {paths}"
+            f"{careful}")
+
+
+def _other_edits(top: str, paths: list[str], staged: bool) -> list[str]:
+    """The files among `paths` whose changes are more than the version's: a bump tool stages
+    whole files, so the user's own edits in them (allow_dirty) would go with a restore."""
+    from release_hook import gitops
+
+    new = os.environ.get("BUMPVERSION_NEW_VERSION") or os.environ.get("BVHOOK_NEW_VERSION") or ""
+    old = os.environ.get("BUMPVERSION_CURRENT_VERSION") or os.environ.get("BVHOOK_CURRENT_VERSION") or ""
+    try:
+        diff = gitops.diff_lines(top, paths, staged)
+    except UserError:
+        return []
+    found: list[str] = []
+    current = None
+    for line in diff:
+        if line.startswith("+++ "):
+            current = line[6:] if line.startswith("+++ b/") else None
+        elif line.startswith(("--- ", "@@", "diff ", "index ", "new file", "deleted file")):
+            continue
+        elif current and current not in found and (
+                (line.startswith("+") and new not in line) or (line.startswith("-") and old and old not in line)):
+            found.append(current)
+    return found
 
 
 def _bump_files(top: str) -> set[str]:

@@ -47,7 +47,8 @@ class Outcome:
 
 
 def parse(stdin: str) -> list[tuple[str, str]]:
-    """(remote ref, local object) of each pushed branch tip or tag; deletions left out."""
+    """(remote ref, local object) of each pushed branch tip or tag; deletions left out, and
+    other refs (`refs/for/main` of a review server) named as not checked."""
     pushed = []
     for line in stdin.splitlines():
         parts = line.split()
@@ -58,6 +59,8 @@ def parse(stdin: str) -> list[tuple[str, str]]:
             continue  # a deletion
         if remote_ref.startswith(("refs/heads/", "refs/tags/")):
             pushed.append((remote_ref, local_sha))
+        else:
+            say(f"{remote_ref}: not checked: neither a branch nor a tag")
     return pushed
 
 
@@ -87,6 +90,14 @@ def run(stdin: str, remote: str = "origin") -> int:
     reported: set[str] = set()  # refs whose commit's verdict printed lines
     for p in pushed:
         if p not in judged:
+            with gitops.Objects.open(".") as repo:
+                removed = check_commit.adopted_ancestor(repo, p.sha)
+            if removed is not None:  # not made before the adoption: its settings were taken out
+                say(f"{p.ref}: its setup.cfg has no [release_hook], which {removed[:12]} (an ancestor) has: "
+                    "without it nothing would be checked. Put the section back; to stop using the "
+                    "tool, run: release-hook uninstall")
+                outcome.errors += 1
+                continue
             say(f"{p.ref}: not checked: made before release-hook was adopted" + (
                 "" if p.is_tag else " (no [release_hook] in its setup.cfg: it is checked once it "
                 "merges the commit that adopted it)"))
@@ -144,7 +155,7 @@ def _verdict(outcome: Outcome, remote: str, pushed: Sequence[Pushed], head: str 
     branches = [p for p in outcome.stale if not p.is_tag]
     tags = [p for p in outcome.stale if p.is_tag]
     if branches:
-        say(f"push refused. Fix with: {command('sync')}, then push again{index}")
+        say(f"push refused. Fix with: {_sync()}, then push again{index}")
     elif not tags:
         say("push refused: the package index could not be reached; push again when it answers, "
             "or set [release_hook] offline_push = allow")
@@ -159,9 +170,16 @@ def _tag_routes(tags: Sequence[Pushed], remote: str, pushed: Sequence[Pushed], h
     names = ", ".join(t.ref for t in tags)
     text = ("" if branches_stale else "push refused: ") + (
         f"{names} cannot be synced (a sync makes a new commit; a tag keeps naming its own): ")
-    branch = next((p.name for p in pushed if not p.is_tag), None) or _current_branch()
-    text += "once the branch is synced, push it without the tag" if branches_stale \
-        else "push the branch without it"
+    named = next((p.name for p in pushed if not p.is_tag), None)
+    branch = named or _current_branch()
+    # the checked-out branch at the tag's own commit is as stale as the tag: it needs the sync too
+    stale_here = named is None and branch is not None and any(t.sha == head for t in tags)
+    if branches_stale:
+        text += "once the branch is synced, push it without the tag"
+    elif stale_here:
+        text += f"sync the branch, which is at the same commit ({_sync()}), then push it without the tag"
+    else:
+        text += "push the branch without it"
     if branch is not None:
         text += f": git push {shlex.quote(remote)} {shlex.quote(branch)}"
     movable = [t for t in tags if t.sha == head]
@@ -169,9 +187,14 @@ def _tag_routes(tags: Sequence[Pushed], remote: str, pushed: Sequence[Pushed], h
         t = movable[0]
         retag = (f"git tag -f -a {shlex.quote(t.name)} -m {shlex.quote(t.name)}" if t.annotated
                  else f"git tag -f {shlex.quote(t.name)}")
-        return (text + f"; or move the tag, deliberately, to a synced commit: {command('sync')}, then "
+        return (text + f"; or move the tag, deliberately, to a synced commit: {_sync()}, then "
                 f"{retag}, then git push --force {shlex.quote(remote)} {shlex.quote(t.ref)}")
     return text + "; or move the tag, deliberately, to a commit that is in step (git tag -f)"
+
+
+def _sync() -> str:
+    """The sync a refused push names: on a detached HEAD a sync must be told it may commit there."""
+    return command("sync") if _current_branch() is not None else command("sync", "--allow-detached")
 
 
 def say(text: str) -> None:

@@ -512,13 +512,25 @@ def test_a_failed_bump_never_offers_to_restore_the_users_own_staged_work(cli, re
     r = git(repo, "commit", "-qm", "t", check=False, env=clean_env(BUMPVERSION_NEW_VERSION="abc"))
     assert r.returncode != 0
     assert release_hook_lines(r.stderr)[-1] == "release-hook: the bump was not committed or tagged", r.stderr
+    # a bump to 0.7.0 that cannot be synced (a pin of an undefined variable)
+    df = repo / "docker" / "release" / "Dockerfile"
+    df.write_text(df.read_text() + "RUN pip install numpyro==$UNDEFINED_VERSION\n")
+    git(repo, "commit", "-qm", "broken pin", "--no-verify", "--", str(df))
+    bump = clean_env(BUMPVERSION_NEW_VERSION="0.7.0", BUMPVERSION_CURRENT_VERSION="0.6.0")
     # a glob section's files are the bump tool's own: named, and the user's work is not
     (repo / "docs" / "version.txt").write_text("0.7.0\n")
     (repo / "setup.py").write_text("version = '0.7.0'\n")
     git(repo, "add", "docs/version.txt", "setup.py")
-    r = git(repo, "commit", "-qm", "t", check=False, env=clean_env(BUMPVERSION_NEW_VERSION="abc"))
+    r = git(repo, "commit", "-qm", "t", check=False, env=bump)
     assert release_hook_lines(r.stderr)[-1].endswith(
-        "git restore --staged --worktree -- docs/version.txt setup.py"), r.stderr
+        "git restore --staged --worktree -- docs/version.txt setup.py"), r.stderr  # only version edits: no caution
+    # a bump file that also holds the user's own staged edit (allow_dirty): the restore is said to take it too
+    (repo / "docs" / "version.txt").write_text("0.7.0\nmy own line\n")
+    git(repo, "add", "docs/version.txt")
+    r = git(repo, "commit", "-qm", "t", check=False, env=bump)
+    assert release_hook_lines(r.stderr)[-1].endswith(
+        "git restore --staged --worktree -- docs/version.txt setup.py (careful: docs/version.txt also hold edits "
+        "that are not the version's, which this discards too)"), r.stderr
     assert git(repo, "status", "--porcelain").stdout == "A  docs/more/mine.txt\nM  docs/version.txt\nA  notes.txt\nA  setup.py\n"
 
 
@@ -665,18 +677,59 @@ def test_a_stale_tag_gets_the_routes_a_tag_has_each_runnable_as_printed(
     assert r.returncode == 1
     sync = f"{sys.executable} -m release_hook sync"
     routes = [x for x in r.stderr.splitlines() if "cannot be synced" in x]
+    # main is at the tag's commit, as stale: pushing it alone would be refused too, so it is synced first
     assert routes == [
         "release-hook: push refused: refs/tags/0.17.0 cannot be synced (a sync makes a new commit; a "
-        "tag keeps naming its own): push the branch without it: git push origin main; or move the tag, "
+        f"tag keeps naming its own): sync the branch, which is at the same commit ({sync}), then push it "
+        "without the tag: git push origin main; or move the tag, "
         f"deliberately, to a synced commit: {sync}, then git tag -f -a 0.17.0 -m 0.17.0, then git push "
         "--force origin refs/tags/0.17.0"], r.stderr
     assert "Fix with" not in r.stderr  # a sync cannot change the tag
-    # the second route, each step as printed
-    for step in (sync, "git tag -f -a 0.17.0 -m 0.17.0", "git push --force origin refs/tags/0.17.0"):
+    # the first route, then the rest of the second, each step as printed
+    for step in (sync, "git push origin main", "git tag -f -a 0.17.0 -m 0.17.0",
+                 "git push --force origin refs/tags/0.17.0"):
         done = run_printed(step, adopted, env)
         assert done.returncode == 0, (step, done.stderr)
     assert git(adopted.parent / "remote.git", "rev-parse", "0.17.0^{commit}").stdout == \
         git(adopted, "rev-parse", "HEAD").stdout
+
+
+def test_a_push_that_drops_the_settings_is_refused_not_waved_through_as_before_adoption(
+        adopted: Path, tmp_path: Path) -> None:
+    env = off_path(tmp_path)
+    assert subprocess.run([sys.executable, "-m", "release_hook", "install"], cwd=adopted, env=env).returncode == 0
+    assert push(adopted, "main", env=env).returncode == 0
+    adopted_at = git(adopted, "rev-parse", "HEAD").stdout.strip()
+    # the settings go (a move to pyproject.toml, say) with a stale pin: not "made before adoption"
+    git(adopted, "rm", "-q", "setup.cfg")
+    dev = adopted / "docker" / "dev" / "Dockerfile"
+    dev.write_text(dev.read_text().replace("jax==0.4.31", "jax==0.4.30"))
+    git(adopted, "commit", "-qam", "settings gone; stale pin", "--no-verify")
+    r = push(adopted, "main", env=env)
+    assert r.returncode != 0, r.stderr
+    assert release_hook_lines(r.stderr) == [
+        f"release-hook: refs/heads/main: its setup.cfg has no [release_hook], which {adopted_at[:12]} (an "
+        "ancestor) has: without it nothing would be checked. Put the section back; to stop using the tool, "
+        "run: release-hook uninstall"], r.stderr
+    # a review server's ref is named, not passed in silence
+    git(adopted, "revert", "--no-edit", "HEAD")
+    r = push(adopted, "HEAD:refs/for/main", env=env)
+    assert "release-hook: refs/for/main: not checked: neither a branch nor a tag" in r.stderr, r.stderr
+
+
+def test_on_a_detached_head_the_printed_fix_may_commit_there(adopted: Path, tmp_path: Path) -> None:
+    env = off_path(tmp_path)
+    assert subprocess.run([sys.executable, "-m", "release_hook", "install"], cwd=adopted, env=env).returncode == 0
+    git(adopted, "checkout", "-q", "--detach", "main")
+    dev = adopted / "docker" / "dev" / "Dockerfile"
+    dev.write_text(dev.read_text().replace("jax==0.4.31", "jax==0.4.30"))
+    git(adopted, "commit", "-qam", "stale dev pin", "--no-verify")
+    r = push(adopted, "HEAD:refs/heads/detached", env=env)
+    assert r.returncode == 1, r.stderr
+    fix = printed_fix(r.stderr)
+    assert fix == f"{sys.executable} -m release_hook sync --allow-detached"
+    assert run_printed(fix, adopted, env).returncode == 0
+    assert push(adopted, "HEAD:refs/heads/detached", env=env).returncode == 0
 
 
 def test_a_check_as_of_a_moment_prints_no_sync_that_judges_as_of_now(cli, history: Path,
