@@ -359,3 +359,13 @@ def test_the_python_of_a_pip_install_is_evidence_as_values() -> None:
     assert made_by is not None and (made_by.said, made_by.line, made_by.via) == ("python3.11", 3, ("PY=3.11 at line 2",))
     assert python.how == ("venv /opt/venv made by python3.11 at line 3 [PY=3.11 at line 2], "
                           "copied to /opt/venv at line 5")
+
+
+def test_lines_of_one_package_for_other_environments_are_all_asked() -> None:
+    from release_hook.resolve.install import installs_of
+
+    s = scan_text("FROM python:3.11\nRUN pip install 'jax==0.4.20; python_version >= \"3.9\"' "
+                  "'jax==0.4.13; python_version < \"3.9\"' jaxlib==0.4.20\nRUN pip install jaxlib==0.4.21\n")
+    lines, _ = installs_of(s)[0].lines(lambda pin: None, "numpyro")
+    # both jax lines (the resolver keeps the one for the image); a later jaxlib replaces the earlier
+    assert lines == ('jax==0.4.20; python_version >= "3.9"', 'jax==0.4.13; python_version < "3.9"', "jaxlib==0.4.21")

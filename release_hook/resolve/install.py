@@ -52,7 +52,7 @@ class Install(NamedTuple):
         or None (as written). The released package is left out while it is not on the index
         yet (the bump commit comes before the upload); a source checkout of it cannot be asked
         about without building it."""
-        chosen: dict[str, str] = {}
+        chosen: dict[tuple[str, str], str] = {}  # (package, marker): a later pin replaces an earlier one
         left: list[str] = []
         release = canonicalize_name(package)
         for pin in self.pins:
@@ -63,8 +63,12 @@ class Install(NamedTuple):
             if pin.package == release and spec[0].isdigit() and published(pin.package, spec) is False:
                 left.append(f"{pin.package} {spec} (not on the index yet)")
                 continue
-            chosen.pop(pin.package, None)
-            chosen[pin.package] = with_version(pin, spec)
+            # lines of one file for other environments (`; python_version < "3.9"`) are all asked:
+            # the resolver keeps those that apply to the image. One without a marker replaces all.
+            marker = pin.requirement.partition(";")[2].strip() if pin.kind == "requirement" else ""
+            for key in [k for k in chosen if k[0] == pin.package and (not marker or k[1] == marker)]:
+                del chosen[key]
+            chosen[(pin.package, marker)] = with_version(pin, spec)
         lines = list(chosen.values())
         lines += [r.text for r in self.requirements if not r.computed]
         return tuple(dict.fromkeys(lines)), tuple(dict.fromkeys(left))
