@@ -145,7 +145,9 @@ def test_uv_is_given_the_same_settings(files: dict[str, Path], monkeypatch: pyte
         "--index-url", "https://mirror.example.invalid/simple",
         "--extra-index-url", "https://extra.example.invalid/simple",
         "--find-links", "https://links.example.invalid/page.html",
-        "--allow-insecure-host", "mirror.example.invalid"]
+        "--allow-insecure-host", "mirror.example.invalid",
+        # the user's own indexes, best match across all as pip does: the proof and a re-lock alike
+        "--index-strategy", "unsafe-best-match"]
     env = uvcli.environment()
     assert {k: env.get(k) for k in ("SSL_CERT_FILE", "SSL_CLIENT_CERT", "HTTPS_PROXY", "UV_HTTP_RETRIES",
                                     "UV_HTTP_TIMEOUT", "UV_INDEX_URL")} == {

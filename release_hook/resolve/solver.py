@@ -228,10 +228,6 @@ class Uv:
                "--python", sys.executable, "--no-config", "--no-build", "--no-header",
                "--no-annotate", "--color", "never",
                "--resolution", "lowest-direct" if question.lowest else "highest"]
-        if len(pipconf.index_urls()) > 1 or pipconf.setting("extra-index-url"):
-            # the user's own indexes searched as pip searches them (the best match across all);
-            # an address taken from a Dockerfile is never among them unless the user trusts it
-            cmd += ["--index-strategy", "unsafe-best-match"]
         if question.exclude_newer is not None:
             cmd += ["--exclude-newer", question.exclude_newer.astimezone(datetime.timezone.utc)
                     .strftime("%Y-%m-%dT%H:%M:%SZ")]

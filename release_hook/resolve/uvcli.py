@@ -42,6 +42,10 @@ def index_options() -> list[str]:
     args += [arg for host in conf.trusted_hosts for arg in ("--allow-insecure-host", host)]
     if conf.no_index:
         args.append("--no-index")
+    if conf.extra_index_urls and not conf.no_index:
+        # the user's own indexes searched as pip searches them (the best match across all); an
+        # address taken from a Dockerfile is never among them unless the user trusts it
+        args += ["--index-strategy", "unsafe-best-match"]
     return args
 
 
