@@ -271,6 +271,19 @@ def test_an_extra_that_brings_an_old_jaxlib_is_warned_like_a_pinned_one(cli, tmp
         "pinned: add numpy<2 to this pip install"], r.err
 
 
+def test_an_untagged_jaxlib_takes_a_cuda_build_only_where_its_pip_reads_jax_s_page(cli, tmp_path: Path) -> None:
+    # the index has no `+cuda` wheels: without jax's page pip would find no such version
+    line = "RUN pip install numpyro==0.13.2 jax==0.4.20 jaxlib==0.4.20"
+    page = " -f https://example.invalid/jax-releases/jax_cuda_releases.html"
+    args = ("--no-commit", "--offline", "--pin", "jax==0.4.25", "--pin", "jaxlib==0.4.25", "--version", "0.13.2")
+    for name, text, written in (("plain", line, "jaxlib==0.4.25\n"),
+                                ("paged", line + page, "jaxlib==0.4.25+cuda11.cudnn86 -f ")):
+        (tmp_path / name).write_text(f"FROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04\n{text}\n")
+        r = cli("sync", name, *args, cwd=tmp_path)
+        assert r.code == 0, r.err
+        assert written in (tmp_path / name).read_text(), (tmp_path / name).read_text()
+
+
 def test_a_local_cuda_extra_on_an_image_of_unknown_cuda_is_said(cli, tmp_path: Path) -> None:
     # an NGC image: its name says no CUDA, and jax[cuda12_local] takes the image's own
     (tmp_path / "Dockerfile").write_text('FROM nvcr.io/nvidia/jax:23.10-py3\n'

@@ -195,7 +195,9 @@ def jaxlib_build(version: Version, stage: Stage, uses_plugin: bool, builds: Buil
         return "", "", why
 
     plugin_why = "plugin"
-    if not tagged_pin and (uses_plugin or image.cuda is None):
+    # an untagged jaxlib takes a CUDA build only where its pip command reads jax's own page:
+    # the index has no `+cuda` wheels, and pip would find no such version
+    if not tagged_pin and (uses_plugin or image.cuda is None or not _reads_jax_page(stage)):
         return untagged(plugin_why if uses_plugin else "")
     published, source = builds.tagged(version, answered)
     if not published:
@@ -213,6 +215,11 @@ def jaxlib_build(version: Version, stage: Stage, uses_plugin: bool, builds: Buil
     tag = cuda.choose(version, [b.tag for b in fitting], image.cuda, image.name)
     page = next(b.page for b in fitting if b.tag == tag)
     return tag, page, source
+
+
+def _reads_jax_page(stage: Stage) -> bool:
+    return any(chars.text.rstrip("/").rsplit("/", 1)[-1] in cuda.PAGES
+               for pin in stage.jaxlib_pins for _, chars in pin.addresses)
 
 
 def plugin_problem(release: pairing.JaxRelease, extras: Sequence[str], pinned: Mapping[str, frozenset[str]],
