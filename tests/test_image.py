@@ -268,6 +268,15 @@ def test_base_image_table_matches_the_distributions_python3() -> None:
         assert base_image(unknown).python is None, unknown
 
 
+def test_a_python_the_tag_names_wins_over_its_distribution_s_python3() -> None:
+    # uv's images are built on python:3.X images: the tag says the Python, not Debian 12's 3.11
+    for name, python in (("ghcr.io/astral-sh/uv:python3.12-bookworm-slim", (3, 12)),
+                         ("ghcr.io/astral-sh/uv:0.5.25-python3.13-alpine", (3, 13))):
+        assert base_image(name).python == python, name
+    image = images("FROM ghcr.io/astral-sh/uv:python3.12-bookworm-slim\nRUN pip install jax==0.4.30\n")[0]
+    assert said(image, "python") == "base image ghcr.io/astral-sh/uv:python3.12-bookworm-slim", said(image, "python")
+
+
 # -- the user's word: setup.cfg per glob, then the flag ------------------------------------------
 
 FILE = "FROM nvidia/cuda:12.3.2-cudnn9-runtime-ubuntu22.04\nRUN pip install jax==0.4.30\n"

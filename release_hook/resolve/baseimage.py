@@ -125,6 +125,9 @@ def _platform(name: str) -> str | None:
     return None
 
 
+_PYTHON_IN_TAG = re.compile(r"(?:^|[-_.])python(3)\.(\d+)(?=$|[-_.])")
+
+
 @lru_cache(maxsize=4096)
 def read(name: str) -> BaseImage:
     """What `name` says. An image of unknown Python has python None (the user is asked)."""
@@ -135,6 +138,8 @@ def read(name: str) -> BaseImage:
         m = re.match(r"(\d+)\.(\d+)", tag)
         if m:
             python = int(m.group(1)), int(m.group(2))
+    elif repo not in ("pypy", "jython") and (m := _PYTHON_IN_TAG.search(tag)):
+        python = int(m.group(1)), int(m.group(2))  # uv's `python3.12-bookworm-slim`: built on python:3.12
     elif repo not in ("pypy", "jython") and release is not None and release.python is not None:
         python = release.python
     return BaseImage(name, repo, tag, release, python, _platform(name))

@@ -106,7 +106,8 @@ class Origin(NamedTuple):
                                           "unknown": ": not a platform this tool knows"}.get(self.problem, "")
         elif self.by == "base":
             base = baseimage.read(name)
-            said = f"base image {name}" if key != "python" or base.repo == "python" and base.python else \
+            said = f"base image {name}" if key != "python" or base.python and (
+                base.repo == "python" or base.release is None or base.python != base.release.python) else \
                 f"base image {name}, {base.release}'s python3" if base.python else "the base image's python3"
         elif self.by == "default":
             said = "default: nothing in the file says otherwise"
