@@ -195,6 +195,15 @@ def test_folders_and_config_globs(cli, tmp_path: Path) -> None:
     assert "numpyro==0.8.0" in (tmp_path / "docker/release/Dockerfile").read_text()
 
 
+def test_two_spellings_of_one_pinned_version_are_one_pin(cli, tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM python:3.11\nRUN pip install numpyro==0.13.2 jax==0.4.20 jaxlib==0.4.20\n")
+    r = cli("sync", "Dockerfile", "--no-commit", "--offline", "--version", "0.13.2", "--pin", "jax==0.4.30",
+            "--pin", "jax==0.4.30.0", "--pin", "jaxlib==0.4.30", cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert "jax==0.4.30 jaxlib==0.4.30\n" in path.read_text()  # the first spelling is written
+
+
 def test_version_from_bumpversion_env(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "Dockerfile"
     path.write_text("FROM a\nRUN pip install numpyro==0.6.0\n")
