@@ -22,7 +22,8 @@ Target = Callable[[Pin], "str | None"]
 
 
 def plan(scan: Scan, req: ReqFile, target: Target, page: Target, root: str, package: str,
-         index: Callable[[], Index], python: str | None = None, platform: str | None = None) -> list[FilePlan]:
+         index: Callable[[], Index], python: str | None = None, platform: str | None = None,
+         offline: bool = False) -> list[FilePlan]:
     """The plans of a requirements file (and of the compile's inputs, when it is re-locked).
     `scan` holds the file's pins as each reading stage stamped them; `req` the file as read."""
     from release_hook import lockhashes, relock
@@ -44,7 +45,7 @@ def plan(scan: Scan, req: ReqFile, target: Target, page: Target, root: str, pack
               and of_file(req.pins[e.pin]) not in (None, req.pins[e.pin].version)]
     if req.header is not None and (hashed or req.header.inputs):
         path = os.path.join(root, scan.path) if not os.path.isabs(scan.path) else scan.path
-        done = relock.relock(req, path, of_file, package, (package, *JAX_PACKAGES), python, platform)
+        done = relock.relock(req, path, of_file, package, (package, *JAX_PACKAGES), python, platform, offline)
         out = [FilePlan(written.scan, written.changes, (), done.text, written.pages)]
         for where, text in done.inputs:
             with open(where, encoding="utf-8", newline="") as f:

@@ -50,10 +50,10 @@ class Relocked:
 
 
 def relock(req: ReqFile, lock_path: str, target: Target, package: str, kept: Iterable[str],
-           python: str | None = None, platform: str | None = None) -> Relocked:
+           python: str | None = None, platform: str | None = None, offline: bool = False) -> Relocked:
     """The lock re-compiled for the new versions. `lock_path` is where the file is on disk;
     `python` (X.Y) and `platform` (uv's --python-platform) say the image, where the recorded
-    command does not."""
+    command does not; `offline`: uv reads only its cache, as the rest of an --offline run."""
     kept = tuple(kept)
     header, versions = _header(req), _versions(req, target)
     cwd = _where_it_ran(req, header, lock_path, target)
@@ -69,6 +69,7 @@ def relock(req: ReqFile, lock_path: str, target: Target, package: str, kept: Ite
         argv = [binary, "pip", "compile", *_options(header, req, python, platform), *inputs,
                 "--no-header", "--quiet", "-o", str(out)]
         argv += [a for p, v in versions.items() for a in ("--upgrade-package", f"{p}=={v}")]
+        argv += ["--offline"] if offline else []
         try:
             done = subprocess.run(argv, cwd=run_in, env=uvcli.environment(), capture_output=True,
                                   text=True, timeout=max(uvcli.timeout() * 6, 60))

@@ -77,7 +77,7 @@ def plan(config: Config, request: Request, done: Read | None = None
         found = context.file_of(req.path)
         assert found is not None
         more = locks.plan(req, found, resolution.for_pin, resolution.page_for, os.getcwd(), config.package,
-                          lambda: _index(request))
+                          lambda: _index(request), offline=request.offline)
         for p in more[1:]:  # a re-lock's input files, rewritten too
             originals[p.path] = files.read_bytes(p.path)
         plans += more
