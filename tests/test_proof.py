@@ -253,6 +253,17 @@ def test_a_stage_whose_pins_are_all_in_a_requirements_file_is_named_at_its_pip_i
     assert warning and warning[0].startswith("warning: Dockerfile:4: stage 0 not proved"), r.err  # not :0
 
 
+def test_what_only_an_untrusted_index_serves_does_not_refuse_jax(cli, tmp_path: Path, index: PackageIndex) -> None:
+    # torch's +cpu build lives only on the index the Dockerfile names, which is left out untrusted
+    root = project(tmp_path, "FROM python:3.10-slim\nRUN pip install --extra-index-url "
+                   "http://wheels.example.invalid/simple torch==2.3.1+cpu numpyro==0.13.0 jax==0.4.20 jaxlib==0.4.20\n")
+    r = sync(cli, root, "--version", "0.15.0")
+    assert r.code == 0, r.err  # not "no jax installs beside torch==2.3.1+cpu"
+    assert ("not proved by a resolver: asked without --extra-index-url http://wheels.example.invalid/simple (an "
+            "index the Dockerfile names: read only with [release_hook] trust_file_indexes = true)") in r.err, r.err
+    assert "jax==0.4.25 jaxlib==0.4.25" in (root / "Dockerfile").read_text()
+
+
 def test_a_release_published_as_source_only_is_not_built_and_not_refused(
         cli, tmp_path: Path, index: PackageIndex, resolver: str) -> None:
     """jax 0.2.x exists only as a source archive: a resolver would have to run its setup.py."""
