@@ -91,6 +91,11 @@ def plan_file(scan: Scan, target: Target, page: Target | None = None) -> FilePla
             key = (edit.start, edit.end)
             if key in by_span and by_span[key][0] != edit.new:
                 other = by_span[key][1]
+                if (other.package, other.line) == (pin.package, pin.line):  # one text, two readers
+                    raise UserError(
+                        f"{pin.package} here is read by two images that need different versions "
+                        f"({other.image}: {by_span[key][0]!r}; {pin.image}: {edit.new!r}), and one line "
+                        "cannot hold both: give each image a file (or variable) of its own", pin.path, pin.line)
                 raise UserError(
                     f"{pin.package} needs {edit.new!r} where {other.package} (line {other.line}) "
                     f"needs {by_span[key][0]!r}: give them separate variables", pin.path, pin.line)

@@ -67,6 +67,26 @@ def test_the_build_context_from_the_settings(cli, tmp_path: Path, index: Package
     assert r.code == 1 and "docker/pins/requirements.txt:2: jax ==0.4.25, expected 0.6.1" in r.out, r.out + r.err
 
 
+def test_one_line_two_images_need_differently_is_refused_with_advice_that_fits(cli, tmp_path: Path) -> None:
+    root = tmp_path / "shared"
+    (root / "docker" / "cpu").mkdir(parents=True)
+    (root / "docker" / "cuda").mkdir(parents=True)
+    (root / "requirements").mkdir()
+    (root / "setup.cfg").write_text("[release_hook]\ncontext = docker/*/Dockerfile=.\n")
+    (root / "requirements" / "jax.txt").write_text("numpyro==0.13.2\njax==0.4.20\njaxlib==0.4.20\n")
+    (root / "docker" / "cpu" / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nCOPY requirements/jax.txt /tmp/jax.txt\nRUN pip install -r /tmp/jax.txt\n")
+    (root / "docker" / "cuda" / "Dockerfile").write_text(
+        "FROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04\nCOPY requirements/jax.txt /tmp/jax.txt\n"
+        "RUN pip install -r /tmp/jax.txt -f https://example.invalid/jax-releases/jax_cuda_releases.html\n")
+    r = cli("sync", "docker", "--no-commit", "--offline", "--pin", "jax==0.4.25", "--pin", "jaxlib==0.4.25",
+            "--version", "0.13.2", cwd=root)
+    assert (r.code, r.err) == (2, "release-hook: requirements/jax.txt:3: jaxlib here is read by two images that need "
+                                  "different versions (python:3.12-slim: '0.4.25'; nvidia/cuda:11.8.0-cudnn8-runtime-"
+                                  "ubuntu22.04: '0.4.25+cuda11.cudnn86'), and one line cannot hold both: give each "
+                                  "image a file (or variable) of its own\n"), r.err  # not "separate variables"
+
+
 def test_a_requirements_file_outside_the_repository_is_not_rewritten(cli, tmp_path: Path, index: PackageIndex) -> None:
     outside = tmp_path / "elsewhere" / "requirements.txt"
     outside.parent.mkdir()

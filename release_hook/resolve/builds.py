@@ -218,8 +218,14 @@ def jaxlib_build(version: Version, stage: Stage, uses_plugin: bool, builds: Buil
 
 
 def _reads_jax_page(stage: Stage) -> bool:
-    return any(chars.text.rstrip("/").rsplit("/", 1)[-1] in cuda.PAGES
-               for pin in stage.jaxlib_pins for _, chars in pin.addresses)
+    for pin in stage.jaxlib_pins:
+        if pin.path != stage.image.path:
+            # a pin of a requirements file: the pip command reading it may name the page, and
+            # that command's options are not the pin's, so a build is not ruled out here
+            return True
+        if any(chars.text.rstrip("/").rsplit("/", 1)[-1] in cuda.PAGES for _, chars in pin.addresses):
+            return True
+    return False
 
 
 def plugin_problem(release: pairing.JaxRelease, extras: Sequence[str], pinned: Mapping[str, frozenset[str]],
