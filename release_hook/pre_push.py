@@ -82,6 +82,8 @@ def run(stdin: str, remote: str = "origin") -> int:
         adopted = {p.sha: check_commit.has_settings(repo, p.sha) for p in pushed}
         repo_adopted = any(adopted.values()) or check_commit.adopted(repo)
         judged = [p for p in pushed if adopted[p.sha] or not repo_adopted]
+        # without the settings yet descended from a tip that has them: they were removed
+        removed = {p.sha: check_commit.adopted_ancestor(repo, p.sha) for p in pushed if p not in judged}
         versions = {p.sha: _version_of(repo, p.sha) for p in judged}
         known = [v for v in (*versions.values(), _version_of(repo, head)) if v is not None]
     newest = max(known) if known else None
@@ -90,10 +92,9 @@ def run(stdin: str, remote: str = "origin") -> int:
     reported: set[str] = set()  # refs whose commit's verdict printed lines
     for p in pushed:
         if p not in judged:
-            with gitops.Objects.open(".") as repo:
-                removed = check_commit.adopted_ancestor(repo, p.sha)
-            if removed is not None:  # not made before the adoption: its settings were taken out
-                say(f"{p.ref}: its setup.cfg has no [release_hook], which {removed[:12]} (an ancestor) has: "
+            ancestor = removed[p.sha]
+            if ancestor is not None:  # not made before the adoption: its settings were taken out
+                say(f"{p.ref}: its setup.cfg has no [release_hook], which {ancestor[:12]} (an ancestor) has: "
                     "without it nothing would be checked. Put the section back; to stop using the "
                     "tool, run: release-hook uninstall")
                 outcome.errors += 1

@@ -44,6 +44,7 @@ class Install(NamedTuple):
     options: tuple[tuple[str, str], ...] = ()  # index options the question may use
     left_out: tuple[str, ...] = ()  # what the question cannot include, and why
     no_deps: bool = False  # every command of the stage installs without dependencies
+    untrusted: tuple[str, ...] = ()  # of left_out: the index addresses left out for want of trust
 
     def lines(self, spec_of: Callable[[Pin], str | None], package: str,
               published: Callable[[str, str], bool | None] = lambda p, v: True) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -134,6 +135,7 @@ def _install(scan: Scan, stage: int, commands: Sequence[tuple[int, PipInstall]],
     constraints: list[Requirement] = []
     options: dict[tuple[str, str], None] = {}
     left: list[str] = []
+    untrusted: list[str] = []
     for at, pip in commands:
         for r in pip.requirements:
             if r.computed:
@@ -155,6 +157,7 @@ def _install(scan: Scan, stage: int, commands: Sequence[tuple[int, PipInstall]],
                 if kept is None:
                     left.append(f"{option} {url} (an index {arg.how} names: read only with "
                                 "[release_hook] trust_file_indexes = true)")
+                    untrusted.append(left[-1])
                 else:
                     options[kept] = None
     addresses = [(o, c, pip.first) for _, pip in commands for o, c in pip.options]
@@ -167,13 +170,14 @@ def _install(scan: Scan, stage: int, commands: Sequence[tuple[int, PipInstall]],
         if kept is None:
             left.append(f"{option} {chars.text} (an index the Dockerfile names: "
                         "read only with [release_hook] trust_file_indexes = true)")
+            untrusted.append(left[-1])
         else:
             options[kept] = None
     first = min((p.line for p in pins if p.stage == stage and p.path == scan.path),
                 default=min((pip.first for s, pip in commands if s == stage), default=scan.stages[stage].line))
     everyone_no_deps = bool(commands) and all(pip.no_deps for _, pip in commands)
     return Install(scan.path, stage, first, tuple(pins), tuple(requirements), tuple(constraints),
-                   tuple(options), tuple(dict.fromkeys(left)), everyone_no_deps)
+                   tuple(options), tuple(dict.fromkeys(left)), everyone_no_deps, tuple(dict.fromkeys(untrusted)))
 
 
 def _trusted_option(option: str, url: str, trusted: bool) -> tuple[str, str] | None:

@@ -28,6 +28,11 @@ RUNTIME_CHECK_FROM = Version("0.3.0")  # the first jax with check_jaxlib_version
 _EXTRA_IN_MARKER = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]""")
 
 
+def extras_in(marker: object) -> list[str]:
+    """The extras a requirement's marker names (`extra == "cuda12"`), as written."""
+    return _EXTRA_IN_MARKER.findall(str(marker))
+
+
 def normalize_extra(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
@@ -59,7 +64,7 @@ def read_jax(version: Version, requires_dist: Iterable[str], provides_extra: Ite
             continue
         requires.append(req)
         if req.marker is not None:
-            extras.update(normalize_extra(e) for e in _EXTRA_IN_MARKER.findall(str(req.marker)))
+            extras.update(normalize_extra(e) for e in extras_in(req.marker))
             if canonicalize_name(req.name) == "jaxlib" and req.marker.evaluate({"extra": "minimum-jaxlib"}):
                 exact = next((s.version for s in req.specifier if s.operator == "=="), None)
                 minimum = Version(exact) if exact else None

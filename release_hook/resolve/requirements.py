@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import configparser
-import re
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -64,14 +63,14 @@ def _select(lines: list[str], where: str) -> dict[str, SpecifierSet]:
             continue
         # jax behind an extra (dm-haiku: `jax>=0.4.28; extra == "jax"`): installed beside the
         # release, that jax is what the release was built for, so the extra's bound applies
-        for extra in _EXTRA.findall(str(req.marker)):
+        from release_hook.resolve.pairing import extras_in
+
+        for extra in extras_in(req.marker):
             if req.marker.evaluate({"extra": extra}):
                 optional[name] = optional.get(name, SpecifierSet()) & req.specifier
                 break
     return {**optional, **found}
 
-
-_EXTRA = re.compile(r"""\bextra\s*==\s*['"]([^'"]+)['"]""")
 
 
 def declared(read: ReadFile, package: str) -> RawRequirements | None:

@@ -73,9 +73,8 @@ class Trial:
                     answer = solver.Answer("unproved", blind, answer.tool)
                 # an index the Dockerfile names, left out for want of trust: what it alone serves
                 # (`torch==2.3.1+cpu`) cannot install without it, which says nothing of jax
-                untrusted = next((why for why in case.install.left_out if "trust_file_indexes" in why), "")
-                if untrusted and not blind:
-                    answer = solver.Answer("unproved", f"asked without {untrusted}", answer.tool)
+                if case.install.untrusted and not blind:
+                    answer = solver.Answer("unproved", f"asked without {case.install.untrusted[0]}", answer.tool)
             answers.append(answer)
             if answer.state == "refused":
                 self.refused_case = case

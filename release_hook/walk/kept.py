@@ -14,7 +14,7 @@ from release_hook.walk.findings import Findings
 from release_hook.walk.sources import jaxlib_wheel_url, source_url
 
 PIN_OPERATORS = ("===", "==", "~=")
-_NAME_PREFIX = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+NAME_PREFIX = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 # The common `name[extra]==1.2.3` needs no full PEP 508 parse; anything else gets one.
 _SIMPLE_PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([A-Za-z0-9._,-]*)\])?(===|==|~=)"
                          r"([0-9][A-Za-z0-9.+!_-]*)")
@@ -26,7 +26,7 @@ Addresses = tuple[tuple[str, Chars], ...]
 
 def kept_name(found: Findings, text: str) -> str | None:
     """The canonical name a requirement starts with, when it is a kept package."""
-    m = _NAME_PREFIX.match(text)
+    m = NAME_PREFIX.match(text)
     if m and canonicalize_name(m.group(1)) in found.kept:
         rest = text[m.end():].lstrip()
         if not rest or rest[0] in "[=~<>!@;,( " or rest.startswith("${"):

@@ -14,7 +14,7 @@ from release_hook.walk.commands import CONDA, SHELLS, WRAPPERS, Head, basename, 
 from release_hook.walk.files import absolute, mount_placements
 from release_hook.walk.findings import Findings
 from release_hook.walk.interpreters import setup_command
-from release_hook.walk.kept import kept_name
+from release_hook.walk.kept import NAME_PREFIX, kept_name
 from release_hook.walk.pip import Invocation, pip_command
 from release_hook.walk.python import RunPython, Words
 from release_hook.walk.scopes import expand, via
@@ -180,7 +180,7 @@ class RunReader:
                 continue
             spec = t.rpartition("::")[2]  # `conda-forge::jax==0.4.23`
             name = None if t.startswith("-") else kept_name(self.found, spec)
-            named = _CONDA_NAME.match(spec)
+            named = NAME_PREFIX.match(spec)
             if name is not None and named and re.search(r"\d", spec[named.end():]):  # not `jaxlib=*=cuda*`
                 self.found.warn(self.found.line(word_offset(words[j]), self.ins.line),
                                 f"{t}: the version is set by `{tool} {texts[at + 1]}` (a conda spec, not pip's), "
@@ -188,7 +188,6 @@ class RunReader:
             j += 1
 
 
-_CONDA_NAME = re.compile(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*")
 # conda / mamba / micromamba install options that take a value
 _CONDA_VALUED = frozenset({"-c", "--channel", "-n", "--name", "-p", "--prefix", "--file",
                            "-r", "--root-prefix", "--platform", "--subdir"})
