@@ -102,6 +102,6 @@ def test_pip_index_from_config_files_then_environment(tmp_path: Path, monkeypatc
     assert pipconf.index_urls() == ["http://127.0.0.1:1/simple/"]
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.delenv("PIP_INDEX_URL")
-    from pypi_simple import PYPI_SIMPLE_ENDPOINT
+    from pip._internal.models.index import PyPI
 
-    assert pipconf.index_urls() == [PYPI_SIMPLE_ENDPOINT]  # no config at all: the library's default
+    assert pipconf.index_urls() == [PyPI.simple_url.rstrip("/") + "/"]  # no config at all: pip's own default

@@ -80,9 +80,9 @@ def test_devnull_reads_no_file_but_the_variables_still_count(files: dict[str, Pa
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     conf = pipconf.settings()
     assert conf.cert is None
-    from pypi_simple import PYPI_SIMPLE_ENDPOINT
+    from pip._internal.models.index import PyPI
 
-    assert conf.index_urls() == [PYPI_SIMPLE_ENDPOINT]
+    assert conf.index_urls() == [PyPI.simple_url.rstrip("/") + "/"]
     monkeypatch.setenv("PIP_CERT", "/tmp/ca.pem")
     assert pipconf.settings().cert == "/tmp/ca.pem"
 

@@ -93,9 +93,6 @@ class Client:
             from requests.adapters import HTTPAdapter
             from urllib3.util.retry import Retry
 
-            from release_hook.resolve.index_errors import quiet_parsers
-
-            quiet_parsers()
             # pip's retries when it has them; ours retry a refused or reset connection and a
             # failing status once, not a read that timed out (a slow server is waited for once)
             retries = self.conf.retries if self.conf.retries is not None else DEFAULT_RETRIES

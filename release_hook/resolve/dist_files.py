@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Mapping, Optional
 
 from release_hook.errors import UserError
 from release_hook.resolve import remote_zip
 from release_hook.resolve.index_errors import RangesIgnored, TooLarge
 
 if TYPE_CHECKING:
-    from pypi_simple import DistributionPackage
-
     from release_hook.resolve.client import Client
+    from release_hook.resolve.pages import File
 
 SDIST_LIMIT = 32 * 1024 * 1024  # jax's 0.2.x source archives are about 1 MB
 SMALL_WHEEL = 2 * 1024 * 1024  # read whole when the server will not send a range
@@ -48,7 +47,7 @@ class Metadata:
         return Metadata(tuple(map(str, rd)), rp, tuple(map(str, pe)))
 
 
-def check_digest(data: bytes, digests: dict[str, str] | None, what: str) -> None:
+def check_digest(data: bytes, digests: Mapping[str, str] | None, what: str) -> None:
     """The data must match every digest the index gives that hashlib knows (sha256 for PyPI)."""
     for name, expected in (digests or {}).items():
         if name.lower() in hashlib.algorithms_guaranteed:
@@ -57,7 +56,7 @@ def check_digest(data: bytes, digests: dict[str, str] | None, what: str) -> None
                                 "not trusted")
 
 
-def metadata(client: Client, pkg: DistributionPackage) -> Metadata:
+def metadata(client: Client, pkg: File) -> Metadata:
     """The core metadata of one release file (a wheel, or a source archive)."""
     if pkg.has_metadata:
         import requests
@@ -78,7 +77,7 @@ def metadata(client: Client, pkg: DistributionPackage) -> Metadata:
     return parse_metadata(_text(data, pkg.filename))
 
 
-def sdist_member(client: Client, pkg: DistributionPackage, suffix: str) -> Optional[str]:
+def sdist_member(client: Client, pkg: File, suffix: str) -> Optional[str]:
     """A text file of a source archive (`jax/version.py`), None when it has none."""
     def wanted(name: str) -> bool:
         return name.endswith("/" + suffix) and name.count("/") == suffix.count("/") + 1
@@ -87,7 +86,7 @@ def sdist_member(client: Client, pkg: DistributionPackage, suffix: str) -> Optio
     return None if data is None else _text(data, pkg.filename)
 
 
-def _wheel_metadata(client: Client, pkg: DistributionPackage) -> bytes:
+def _wheel_metadata(client: Client, pkg: File) -> bytes:
     def choose(names: list[str]) -> Optional[str]:
         return next((n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")), None)
 
@@ -116,7 +115,7 @@ def _slice(data: bytes, start: Optional[int], length: int) -> tuple[bytes, int]:
     return (data[-length:] if start is None else data[start:start + length]), len(data)
 
 
-def _sdist_member(client: Client, pkg: DistributionPackage, wanted: Callable[[str], bool]) -> Optional[bytes]:
+def _sdist_member(client: Client, pkg: File, wanted: Callable[[str], bool]) -> Optional[bytes]:
     import io
     import tarfile  # old sdists only: imported when one is read
 

@@ -1,6 +1,6 @@
 """The package index and find-links pages as this tool reads them: each project's files, a
 release's metadata, a source archive's member, whether an address answers. Read with the one
-client (client.py, pip's settings), parsed by pypi-simple (PEP 503 HTML, PEP 691 JSON, PEP 592
+client (client.py, pip's settings), parsed by pages.py (PEP 503 HTML, PEP 691 JSON, PEP 592
 yanking, PEP 658/714 metadata, PEP 700 upload times), kept in the shared cache.
 
 Only the network's and the index's failures become IndexUnavailable: a bug of ours (an
@@ -25,6 +25,7 @@ from release_hook.resolve import index_errors as said
 from release_hook.resolve.client import Client, network_errors
 from release_hook.resolve.dist_files import Metadata
 from release_hook.resolve.listing import Listing, Source, version_of
+from release_hook.resolve.pages import File
 
 __all__ = ["Dist", "Index", "IndexUnavailable", "Metadata", "NotOnIndex"]
 
@@ -173,7 +174,7 @@ class Index:
     def _key(self) -> str:
         return " ".join(s.url for s in self.listing.sources)
 
-    def _files(self, project: str, source: Source, version: Optional[Version] = None) -> Optional[list[Any]]:
+    def _files(self, project: str, source: Source, version: Optional[Version] = None) -> Optional[list[File]]:
         with _progress(f"{project} from {source.where()}"):
             return self.listing.releases(project, source, version)
 

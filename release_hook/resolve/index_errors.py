@@ -87,14 +87,3 @@ def reason(error: BaseException, project: str | None, timeout: float) -> str:
     if names & {"ContentDecodingError", "ChunkedEncodingError", "JSONDecodeError"}:
         return NOT_A_PAGE
     return type(error).__name__
-
-
-def quiet_parsers() -> None:
-    """Page parsers must not add lines to stderr: bs4 warns about odd markup and logs
-    undecodable bytes; a page that is not a package page is reported in our one line."""
-    import logging
-    import warnings
-
-    warnings.filterwarnings("ignore", module=r"pypi_simple|bs4")
-    logging.getLogger("bs4").addHandler(logging.NullHandler())
-    logging.getLogger("bs4").propagate = False

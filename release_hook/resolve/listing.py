@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from release_hook.resolve import pages
+from release_hook.resolve.pages import File
 
 if TYPE_CHECKING:
-    from pypi_simple import DistributionPackage
-
     from release_hook.resolve.client import Client
 
 
@@ -50,14 +49,14 @@ class Source:
 class Listing:
     client: Client
     sources: list[Source]
-    _read: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _read: dict[tuple[str, str], Optional[list[File]]] = field(default_factory=dict)
 
     @staticmethod
     def of(client: Client, index_urls: list[str], link_urls: list[str]) -> Listing:
         return Listing(client, [Source(u, False) for u in index_urls] + [Source(u, True) for u in link_urls])
 
     def releases(self, project: str, source: Source,
-                 version: Optional[Version] = None) -> Optional[list[DistributionPackage]]:
+                 version: Optional[Version] = None) -> Optional[list[File]]:
         """`project`'s release files on `source` (only `version`'s, if given), wheels first;
         None when an index has no page for it."""
         listed = self.files(project, source)
@@ -72,32 +71,31 @@ class Listing:
         return sorted((p for p, v in files if v is not None and (version is None or v == version)),
                       key=lambda p: not p.filename.endswith(".whl"))
 
-    def files(self, project: str, source: Source) -> Optional[list[DistributionPackage]]:
+    def files(self, project: str, source: Source) -> Optional[list[File]]:
         """The files `source` lists for `project` (a find-links page: all its files); None when an
         index has no page for it (404). Raises the client's errors and pages.Unparsable."""
         if source.links:
             return self._links_page(source.url)
-        page = self._project_page(project, source.url)
-        return None if page is None else list(page.packages)
+        return self._project_page(project, source.url)
 
-    def _project_page(self, project: str, url: str) -> Any:
+    def _project_page(self, project: str, url: str) -> Optional[list[File]]:
         key = (project, url)
         if key not in self._read:
-            from pypi_simple import ACCEPT_ANY
-
-            # JSON (PEP 691) is asked for first: only it carries upload times (PEP 700).
-            response = self.client.get(url + canonicalize_name(project) + "/", {"Accept": ACCEPT_ANY})
+            response = self.client.get(url + canonicalize_name(project) + "/", {"Accept": pages.ACCEPT})
             if response.status_code == 404:
                 self._read[key] = None
             else:
                 response.raise_for_status()
-                self._read[key] = pages.project_page(response, project)
+                self._read[key] = pages.project_page(
+                    response.content, response.headers.get("Content-Type", "text/html"), response.url)
         return self._read[key]
 
-    def _links_page(self, url: str) -> list[DistributionPackage]:
+    def _links_page(self, url: str) -> list[File]:
         key = ("", url)
         if key not in self._read:
             response = self.client.get(url)
             response.raise_for_status()
             self._read[key] = pages.packages_on(response.content, url)
-        return self._read[key]  # type: ignore[no-any-return]
+        found = self._read[key]
+        assert found is not None  # a find-links page is read whole or raises
+        return found

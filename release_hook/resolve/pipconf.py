@@ -142,16 +142,17 @@ class PipSettings:
 
 
 def default_index() -> str:
-    """The index pip reads when nothing names one: pip's own default (a small module to import),
-    else the index client's; importing the client costs a third of a second, on every run."""
+    """The index pip reads when nothing names one: pip's own default, read from the pip beside
+    this tool (every virtualenv that `python -m venv` makes has one)."""
     try:
         from pip._internal.models.index import PyPI
 
         return str(PyPI.simple_url)
     except (ImportError, AttributeError):
-        from pypi_simple import PYPI_SIMPLE_ENDPOINT
+        from release_hook.errors import UserError
 
-        return str(PYPI_SIMPLE_ENDPOINT)
+        raise UserError("no package index is configured and no pip is installed beside release-hook "
+                        "to name its default: set PIP_INDEX_URL, or index-url in pip's configuration") from None
 
 
 def settings() -> PipSettings:
