@@ -97,6 +97,9 @@ def test_json_as_pep_691_writes_it() -> None:
     only, = pages.project_page(json.dumps(offset).encode(), JSON, BASE)
     assert only.upload_time == datetime(2024, 1, 2, 1, 4, 5, tzinfo=timezone.utc) and \
         only.upload_time.utcoffset() == timedelta(hours=2)
+    naive = dict(page, files=[dict(page["files"][0], **{"upload-time": "2024-01-02T03:04:05"})])
+    only, = pages.project_page(json.dumps(naive).encode(), JSON, BASE)
+    assert only.upload_time == datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 
 
 @pytest.mark.parametrize("kind, body", [

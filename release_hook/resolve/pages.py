@@ -14,7 +14,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from html.parser import HTMLParser
 from typing import Any, Mapping, Optional
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
@@ -135,9 +135,11 @@ def _instant(value: object) -> Optional[datetime]:
         digits = re.match(r"\d*", rest).group()  # type: ignore[union-attr]
         text = f"{whole}.{(digits + '000000')[:6]}{rest[len(digits):]}"
     try:
-        return datetime.fromisoformat(text)
+        found = datetime.fromisoformat(text)
     except ValueError:
         raise Unparsable(f"upload time {value!r}") from None
+    # PEP 700 writes UTC; a time without a zone is taken as UTC, never compared naive
+    return found if found.tzinfo is not None else found.replace(tzinfo=timezone.utc)
 
 
 # -- PEP 503 -----------------------------------------------------------------------------------
