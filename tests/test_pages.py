@@ -77,6 +77,17 @@ def test_html_as_pep_503_writes_it() -> None:
     assert pages.links(page, BASE) == [f.filename for f in files]
 
 
+def test_a_web_servers_folder_listing_is_read_by_address_as_pip_reads_it() -> None:
+    """A find-links folder listed by a web server: the text of long names is cut short, and the
+    parent folder is linked too."""
+    page = b"""<html><head><title>Index of /wheels/</title></head><body><h1>Index of /wheels/</h1><hr><pre>
+<a href="../">../</a>
+<a href="jaxlib-0.4.20%2Bcuda11.cudnn86-cp311-cp311-manylinux2014_x86_64.whl">jaxlib-0.4.20+cuda11.cudnn86-cp311-cp311-manyl..&gt;</a> 01-Dec-2023 17:00  160M
+</pre><hr></body></html>"""
+    assert pages.links(page, "https://host.example.invalid/wheels/") == [
+        "jaxlib-0.4.20+cuda11.cudnn86-cp311-cp311-manylinux2014_x86_64.whl"]
+
+
 def test_json_as_pep_691_writes_it() -> None:
     page = {"meta": {"api-version": "1.3", "_last-serial": 7}, "name": "demo", "versions": ["1.0"],
             "files": [

@@ -155,14 +155,16 @@ def _from_html(body: bytes, url: str, charset: Optional[str]) -> list[File]:
     if reader.version is not None:
         _check_version(reader.version)
     base = urljoin(url, reader.base) if reader.base else url
-    return [_html_file(href, name, attrs, base) for href, name, attrs in reader.anchors]
+    files = (_html_file(href, attrs, base) for href, attrs in reader.anchors)
+    return [f for f in files if f.filename]  # a link to a folder names no file
 
 
-def _html_file(href: str, name: str, attrs: Mapping[str, Optional[str]], base: str) -> File:
+def _html_file(href: str, attrs: Mapping[str, Optional[str]], base: str) -> File:
     address, fragment = urldefrag(urljoin(base, href))
     algorithm, _, digest = fragment.partition("=")
-    # PEP 503: the anchor's text is the file's name; pip takes the URL's, which is the same
-    filename = name.strip() or unquote(os.path.basename(urlsplit(address).path))
+    # the name pip takes: the address's, not the anchor's text (PEP 503 makes them the same on
+    # an index; a web server's listing of a find-links folder may shorten the text)
+    filename = unquote(os.path.basename(urlsplit(address).path))
     metadata = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
     python = attrs.get("data-requires-python")
     return File(
@@ -184,42 +186,21 @@ def _metadata_attribute(value: Optional[str]) -> Optional[Mapping[str, str]]:
 
 
 class _Anchors(HTMLParser):
-    """Each <a href>'s address, text and attributes; the first <base href>; the repository
-    version of a <meta name="pypi:repository-version">. Attribute values come unescaped."""
+    """Each <a href>'s address and attributes; the first <base href>; the repository version of
+    a <meta name="pypi:repository-version">. Attribute values come unescaped."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.anchors: list[tuple[str, str, dict[str, Optional[str]]]] = []
+        self.anchors: list[tuple[str, dict[str, Optional[str]]]] = []
         self.base: Optional[str] = None
         self.version: Optional[str] = None
-        self._open: Optional[tuple[str, list[str], dict[str, Optional[str]]]] = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, Optional[str]]]) -> None:
         values = dict(attrs)
-        if tag == "a":
-            self._finish()
-            href = values.get("href")
-            if href is not None:
-                self._open = (href, [], values)
-        elif tag == "base" and self.base is None and values.get("href"):
-            self.base = values["href"]
+        href = values.get("href")
+        if tag == "a" and href is not None:
+            self.anchors.append((href, values))
+        elif tag == "base" and self.base is None and href:
+            self.base = href
         elif tag == "meta" and (values.get("name") or "").lower() == "pypi:repository-version":
             self.version = values.get("content") or ""
-
-    def handle_data(self, data: str) -> None:
-        if self._open is not None:
-            self._open[1].append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self._finish()
-
-    def close(self) -> None:
-        super().close()
-        self._finish()
-
-    def _finish(self) -> None:
-        if self._open is not None:
-            href, text, values = self._open
-            self.anchors.append((href, "".join(text), values))
-            self._open = None
