@@ -74,7 +74,7 @@ def test_html_as_pep_503_writes_it() -> None:
     assert second.url == "https://files.example.invalid/d/demo-1.1%2Blocal-py3-none-any.whl"
     assert second.is_yanked and second.digests == {} and second.metadata_digests == {}  # "true": no digest
     assert third.metadata_digests == {"sha256": "00ff"}  # PEP 714's name before the old one
-    assert pages.links(page, BASE) == [f.filename for f in files]
+    assert pages.links(page, "text/html", BASE) == [f.filename for f in files]
 
 
 def test_a_web_servers_folder_listing_is_read_by_address_as_pip_reads_it() -> None:
@@ -84,7 +84,7 @@ def test_a_web_servers_folder_listing_is_read_by_address_as_pip_reads_it() -> No
 <a href="../">../</a>
 <a href="jaxlib-0.4.20%2Bcuda11.cudnn86-cp311-cp311-manylinux2014_x86_64.whl">jaxlib-0.4.20+cuda11.cudnn86-cp311-cp311-manyl..&gt;</a> 01-Dec-2023 17:00  160M
 </pre><hr></body></html>"""
-    assert pages.links(page, "https://host.example.invalid/wheels/") == [
+    assert pages.links(page, "text/html", "https://host.example.invalid/wheels/") == [
         "jaxlib-0.4.20+cuda11.cudnn86-cp311-cp311-manylinux2014_x86_64.whl"]
 
 
@@ -100,7 +100,7 @@ def test_json_as_pep_691_writes_it() -> None:
     whl, sdist = pages.project_page(json.dumps(page).encode(), f"{JSON}; charset=utf-8", BASE)
     assert whl.url == "https://mirror.example.invalid/files/demo-1.0-py3-none-any.whl"
     assert whl.digests == {"sha256": "aa", "blake2b": "bb"} and whl.requires_python is None
-    assert whl.is_yanked  # PEP 691: a string, even empty, is a reason: the file is yanked
+    assert whl.is_yanked  # a string is a reason; an empty one (which PEP 691 forbids) as uv reads it
     assert whl.metadata_digests == {"sha256": "cc"}
     assert whl.upload_time == datetime(2024, 1, 2, 3, 4, 5, 123400, tzinfo=timezone.utc)
     assert not sdist.is_yanked and sdist.metadata_digests == {} and sdist.upload_time is None  # core-metadata first
@@ -120,9 +120,9 @@ def test_json_as_pep_691_writes_it() -> None:
     (JSON, b'{"meta": {"api-version": "1.0"}}'),
     (JSON, b'{"meta": {"api-version": "2.0"}, "files": []}'),  # a major version we do not know
     (JSON, b'{"meta": {"api-version": "1.0"}, "files": [{"filename": "a.whl"}]}'),
-    (JSON, b'{"meta": {"api-version": "1.0"}, "files": [{"filename": "a.whl", "url": "a.whl", '
-           b'"hashes": {}, "upload-time": "yesterday"}]}'),
+    (JSON, b'{"files": [{"filename": "a.whl", "url": "http://[::1/a.whl"}]}'),
     ("text/html", b'<meta name="pypi:repository-version" content="2.0"><a href="a.whl">a.whl</a>'),
+    ("text/html", b'<a href="http://[::1/a-1.0.tar.gz">a-1.0.tar.gz</a>'),  # urllib: "Invalid IPv6 URL"
     ("application/octet-stream", b"PK\x03\x04"),
 ])
 def test_what_is_not_a_project_page_is_unparsable(kind: str, body: bytes) -> None:
@@ -130,11 +130,31 @@ def test_what_is_not_a_project_page_is_unparsable(kind: str, body: bytes) -> Non
         pages.project_page(body, kind, BASE)
 
 
+def test_what_pip_reads_of_an_odd_page_is_read_the_same() -> None:
+    """Shapes where pip's reading is the guide: fragments with other fields, a commented-out
+    link left unterminated, optional JSON fields absent or unreadable."""
+    page = b"""<a href="a-1.0.tar.gz#egg=a&amp;sha256=AA&amp;subdirectory=x">a</a>
+<a href="a-1.1.tar.gz#SHA256=BB">a</a> <a href="a-1.2.tar.gz#blake2b=CC&amp;md5=DD">a</a>
+<!-- withdrawn: <a href="a-1.3.tar.gz">a</a>
+<a href="a-1.4.tar.gz">a</a>"""
+    files = pages.project_page(page, "text/html", BASE)
+    assert [(f.filename, dict(f.digests)) for f in files] == [
+        ("a-1.0.tar.gz", {"sha256": "AA"}), ("a-1.1.tar.gz", {}), ("a-1.2.tar.gz", {"md5": "DD"})]
+    lenient = {"files": [{"filename": "a-1.0.tar.gz", "url": "a-1.0.tar.gz", "upload-time": "yesterday"},
+                         {"filename": "a-1.1.tar.gz", "url": "a-1.1.tar.gz", "hashes": {"sha256": None}}]}
+    first, second = pages.project_page(json.dumps(lenient).encode(), JSON, BASE)
+    assert first.digests == {} and first.upload_time is None and second.digests == {}
+
+
 def test_a_page_in_another_charset_is_decoded_as_it_says() -> None:
     page = "<a href='x/caf\u00e9-1.0.tar.gz'>caf\u00e9-1.0.tar.gz</a>".encode("latin-1")
     assert [f.filename for f in pages.project_page(page, "text/html; charset=latin-1", BASE)] == ["caf\u00e9-1.0.tar.gz"]
     assert [f.filename for f in pages.project_page(page, 'text/html; charset="no-such"', BASE)] == [
         "caf\ufffd-1.0.tar.gz"]  # an unknown charset: UTF-8, what does not decode replaced
+    for odd in ("idna", "base64"):  # codecs that fail on a page, or are no text encoding
+        assert len(pages.project_page(b"<a href='a-1.0.tar.gz'>", f"text/html; charset={odd}", BASE)) == 1
+    served_as = pages.packages_on(page, "application/octet-stream; charset=latin-1", BASE)
+    assert [f.filename for f in served_as] == ["caf\u00e9-1.0.tar.gz"]  # a find-links page, any type
 
 
 def test_reading_pages_imports_no_heavy_parser() -> None:

@@ -259,7 +259,7 @@ class Index:
             with self._reading("the find-links page", Source(url, True)), _progress(url):
                 response = self.client.get(url)
                 response.raise_for_status()
-                names = pages.links(response.content, url)
+                names = pages.links(response.content, response.headers.get("Content-Type", ""), url)
         except IndexUnavailable as e:
             cache.put(f"unreachable {url}", e.message)
             raise

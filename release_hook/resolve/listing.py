@@ -95,7 +95,7 @@ class Listing:
         if key not in self._read:
             response = self.client.get(url)
             response.raise_for_status()
-            self._read[key] = pages.packages_on(response.content, url)
+            self._read[key] = pages.packages_on(response.content, response.headers.get("Content-Type", ""), url)
         found = self._read[key]
         assert found is not None  # a find-links page is read whole or raises
         return found

@@ -59,14 +59,15 @@ def project_page(body: bytes, content_type: str, url: str) -> list[File]:
     raise Unparsable(f"Content-Type {kind}")
 
 
-def packages_on(html: bytes, url: str) -> list[File]:
-    """The files a flat find-links page links to, of any project."""
-    return _from_html(html, url, None)
+def packages_on(html: bytes, content_type: str, url: str) -> list[File]:
+    """The files a flat find-links page links to, of any project. Its Content-Type gives only
+    the charset: a page served as another type is still read (as uv reads it)."""
+    return _from_html(html, url, _charset(content_type.partition(";")[2]))
 
 
-def links(html: bytes, url: str) -> list[str]:
+def links(html: bytes, content_type: str, url: str) -> list[str]:
     """The file names (without folders) a flat find-links page links to."""
-    return [os.path.basename(f.filename) for f in packages_on(html, url)]
+    return [os.path.basename(f.filename) for f in packages_on(html, content_type, url)]
 
 
 def _charset(params: str) -> Optional[str]:
@@ -90,42 +91,54 @@ def _from_json(body: bytes, url: str) -> list[File]:
         page = json.loads(body)
     except (ValueError, RecursionError):  # JSONDecodeError and undecodable bytes are ValueErrors
         raise Unparsable("not JSON") from None
-    if not isinstance(page, dict) or not isinstance(page.get("meta"), dict) \
-            or not isinstance(page.get("files"), list):
+    if not isinstance(page, dict) or not isinstance(page.get("files"), list):
         raise Unparsable("not a project page")
-    _check_version(page["meta"].get("api-version"))
+    meta = page.get("meta")
+    _check_version(meta.get("api-version", "1.0") if isinstance(meta, dict) else "1.0")
     return [_json_file(f, url) for f in page["files"]]
 
 
 def _json_file(entry: Any, base: str) -> File:
     if not isinstance(entry, dict):
         raise Unparsable("a file that is not an object")
-    filename, href, hashes = entry.get("filename"), entry.get("url"), _digests(entry.get("hashes"))
-    if not isinstance(filename, str) or not isinstance(href, str) or hashes is None:
-        raise Unparsable("a file without filename, url and hashes")
+    filename, href = entry.get("filename"), entry.get("url")
+    if not isinstance(filename, str) or not isinstance(href, str):
+        raise Unparsable("a file without filename and url")
     python = entry.get("requires-python")
     yanked = entry.get("yanked", False)
     # PEP 714: "core-metadata", formerly "dist-info-metadata"; pip reads either, the new first
     metadata = entry.get("core-metadata", entry.get("dist-info-metadata", False))
     return File(
         filename=filename,
-        url=urldefrag(urljoin(base, href))[0],
-        digests=hashes,
+        url=_address(base, href)[0],
+        # PEP 691 makes hashes required; pip reads a file without them, and so do we
+        digests=_digests(entry.get("hashes")) or {},
         requires_python=python if isinstance(python, str) and python.strip() else None,
+        # a string is a reason, so yanked; PEP 691 allows no empty one, which uv (the resolver
+        # that proves the pins) reads as yanked too
         is_yanked=yanked is True or isinstance(yanked, str),
         upload_time=_instant(entry.get("upload-time")),
         metadata_digests={} if metadata is True else _digests(metadata))
 
 
 def _digests(value: object) -> Optional[dict[str, str]]:
-    """A JSON object of hash names to hex digests, else None."""
-    if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        return dict(value)
+    """A JSON object's string entries (hash names to hex digests), else None."""
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
     return None
 
 
+def _address(base: str, href: str) -> tuple[str, str]:
+    """The absolute address of a link, without its fragment, and the fragment."""
+    try:
+        return urldefrag(urljoin(base, href))
+    except ValueError:  # what urllib cannot parse (a broken IPv6 host, say)
+        raise Unparsable(f"a link to {href!r}") from None
+
+
 def _instant(value: object) -> Optional[datetime]:
-    """PEP 700's ISO 8601 upload time (`Z` for UTC; Python before 3.11 reads only `+00:00`)."""
+    """PEP 700's ISO 8601 upload time (`Z` for UTC; Python before 3.11 reads only `+00:00`);
+    None when there is none, or none that reads: an informational field, as pip treats it."""
     if not isinstance(value, str):
         return None
     text = value.strip()
@@ -137,7 +150,7 @@ def _instant(value: object) -> Optional[datetime]:
     try:
         found = datetime.fromisoformat(text)
     except ValueError:
-        raise Unparsable(f"upload time {value!r}") from None
+        return None
     # PEP 700 writes UTC; a time without a zone is taken as UTC, never compared naive
     return found if found.tzinfo is not None else found.replace(tzinfo=timezone.utc)
 
@@ -147,21 +160,21 @@ def _instant(value: object) -> Optional[datetime]:
 def _from_html(body: bytes, url: str, charset: Optional[str]) -> list[File]:
     try:
         text = body.decode(charset or "utf-8", errors="replace")
-    except LookupError:  # a charset Python does not know
+    except (LookupError, ValueError):  # a charset Python does not know, or no text encoding
         text = body.decode("utf-8", errors="replace")
     reader = _Anchors()
+    # no close(): what an unterminated comment or tag leaves unread stays unread, as pip and
+    # uv leave it (close() would read a commented-out link)
     reader.feed(text)
-    reader.close()
     if reader.version is not None:
         _check_version(reader.version)
-    base = urljoin(url, reader.base) if reader.base else url
+    base = _address(url, reader.base)[0] if reader.base else url
     files = (_html_file(href, attrs, base) for href, attrs in reader.anchors)
     return [f for f in files if f.filename]  # a link to a folder names no file
 
 
 def _html_file(href: str, attrs: Mapping[str, Optional[str]], base: str) -> File:
-    address, fragment = urldefrag(urljoin(base, href))
-    algorithm, _, digest = fragment.partition("=")
+    address, fragment = _address(base, href)
     # the name pip takes: the address's, not the anchor's text (PEP 503 makes them the same on
     # an index; a web server's listing of a find-links folder may shorten the text)
     filename = unquote(os.path.basename(urlsplit(address).path))
@@ -170,10 +183,20 @@ def _html_file(href: str, attrs: Mapping[str, Optional[str]], base: str) -> File
     return File(
         filename=filename,
         url=address,
-        digests={algorithm: digest} if algorithm and digest else {},
+        digests=_fragment_digests(fragment),
         requires_python=python if python and python.strip() else None,
         is_yanked="data-yanked" in attrs,
         metadata_digests=_metadata_attribute(metadata))
+
+
+def _fragment_digests(fragment: str) -> dict[str, str]:
+    """The digests a link's fragment gives (`sha256=...`, among other `&`-joined fields such as
+    `egg=`), of the hashes pip reads there."""
+    pairs = (field.partition("=") for field in fragment.split("&"))
+    return {name: value for name, _, value in pairs if name in _FRAGMENT_HASHES and value}
+
+
+_FRAGMENT_HASHES = ("sha512", "sha384", "sha256", "sha224", "sha1", "md5")
 
 
 def _metadata_attribute(value: Optional[str]) -> Optional[Mapping[str, str]]:
