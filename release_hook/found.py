@@ -110,6 +110,9 @@ class FileArg(NamedTuple):
     how: str  # as written, for messages: "-r requirements.txt", "ENV PIP_CONSTRAINT=/c.txt at line 3"
     source: str | None = None  # the build-context file put at `path` (context-relative, "/"-separated)
     why: str = ""  # when source is None: why it cannot be placed ("COPY --from=build at line 5", ...)
+    # what pip's environment holds for the file's `${NAME}`: the stage's ENV and ARG values, the
+    # RUN's exported variables and the command's own NAME=value, each with its offsets in the file
+    env: tuple[tuple[str, Chars], ...] = ()
 
 
 class Placement(NamedTuple):

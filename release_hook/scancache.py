@@ -102,7 +102,8 @@ def _flags(via: str) -> tuple[bool, ...]:
 
 
 def _encode(s: Scan) -> dict[str, Any]:
-    addresses: list[Any] = []  # shared by the pins of one pip command and the command: stored once
+    # shared by the pins of one pip command and the command (and its files' variables): stored once
+    addresses: list[Any] = []
     index: dict[int, int] = {}
 
     def shared(group: tuple[tuple[str, Chars], ...]) -> int:
@@ -131,8 +132,13 @@ def _encode(s: Scan) -> dict[str, Any]:
 def _pip(r: PipInstall, shared: Any) -> list[Any]:
     return [r.first, r.last, _evidence(r.python), r.tool, list(r.pins),
             [[q.text, q.line, q.computed] for q in r.requirements],
-            [[f.option, f.path, f.line, f.how, f.source, f.why] for f in r.files],
+            [[f.option, f.path, f.line, f.how, f.source, f.why, shared(f.env)] for f in r.files],
             r.no_deps, shared(r.options), list(r.flags)]
+
+
+def _file(v: list[Any], shared: list[tuple[tuple[str, Chars], ...]]) -> FileArg:
+    option, path, line, how, source, why, env = v
+    return FileArg(option, path, line, how, source, why, shared[env] if env >= 0 else ())
 
 
 def _evidence(e: Evidence | None) -> list[Any] | None:
@@ -169,5 +175,6 @@ def _unpip(v: list[Any], shared: list[tuple[tuple[str, Chars], ...]], pins: int)
     if held and (min(held) < 0 or max(held) >= pins):
         raise IndexError("a pip install holds a pin the entry does not have")
     return PipInstall(first, last, _unevidence(python), tool, tuple(held),
-                      tuple(Requirement(*r) for r in requirements), tuple(FileArg(*f) for f in files),
+                      tuple(Requirement(*r) for r in requirements),
+                      tuple(_file(f, shared) for f in files),
                       no_deps, shared[options] if options >= 0 else (), tuple(flags))

@@ -3,6 +3,7 @@ neighbours), the requirements and constraints files it reads and where they come
 `--no-deps`, its index options and the other options that change what is chosen."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from release_hook.found import Chars, FileArg, Pin, Requirement
@@ -15,6 +16,7 @@ from release_hook.walk.scopes import Bound, expand, known
 from release_hook.walk.state import Install
 
 _CONSTRAINT_VARIABLE = {"uv pip": "UV_CONSTRAINT"}  # every other tool is pip
+_EXPANDED = re.compile(r"[A-Z0-9_]+")  # the names pip expands in a requirements file (`${NAME}`)
 
 
 @dataclass
@@ -79,26 +81,47 @@ def _computed(chars: Chars) -> str:
 
 
 def _files(ctx: RunPython, cmd: Invocation, args: PipArgs, tool: str) -> list[FileArg]:
+    name = _CONSTRAINT_VARIABLE.get(tool, "PIP_CONSTRAINT")
+    given = _constraint_variable(ctx, cmd, name)
+    if not args.files and given is None:
+        return []
+    env = _environment(ctx, cmd)  # one for all the command's files
     out = []
     for option, i, skip, written in args.files:
         chars = cmd.chars[i][skip:]
-        out.append(_file(ctx, option, chars, written, cmd.cwd))
-    name = _CONSTRAINT_VARIABLE.get(tool, "PIP_CONSTRAINT")
-    given = _constraint_variable(ctx, cmd, name)
+        out.append(_file(ctx, option, chars, written, cmd.cwd, env))
     if given is not None:
         value, how = given
         for chars in _split(value):
-            out.append(_file(ctx, "-c", chars, how, cmd.cwd))
+            out.append(_file(ctx, "-c", chars, how, cmd.cwd, env))
     return out
 
 
-def _file(ctx: RunPython, option: str, chars: Chars, how: str, cwd: str) -> FileArg:
+def _file(ctx: RunPython, option: str, chars: Chars, how: str, cwd: str,
+          env: tuple[tuple[str, Chars], ...]) -> FileArg:
     line = ctx.found.line_of_chars(chars, 0, ctx.line)
     if not known(chars):
         return FileArg(option, "", line, how, None, "computed at build time")
     path = absolute(chars.text, cwd)
     source, why = place(ctx.state.placements, path, ctx.line)
-    return FileArg(option, path, line, how, source, why)
+    return FileArg(option, path, line, how, source, why, env)
+
+
+def _environment(ctx: RunPython, cmd: Invocation) -> tuple[tuple[str, Chars], ...]:
+    """The variables pip runs with that a requirements file can read: the stage's ARG values
+    (an ENV of the same name wins, as in the build), the RUN's exported shell variables, and
+    the command's own `NAME=value`, each with its characters' offsets in this file."""
+    scope = ctx.state.scope
+    values: dict[str, Chars] = {}
+    for name, bound in (*scope.args.items(), *scope.env.items()):
+        if bound is not None:
+            values[name] = bound[0]
+    for name in ctx.exported:
+        if name in ctx.local:
+            values[name] = ctx.local[name][0]
+    for name, (value, _) in cmd.env.items():
+        values[name] = value
+    return tuple((name, value) for name, value in values.items() if _EXPANDED.fullmatch(name))
 
 
 def _constraint_variable(ctx: RunPython, cmd: Invocation, name: str) -> tuple[Chars, str] | None:
