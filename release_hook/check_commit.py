@@ -107,6 +107,7 @@ def _check(repo: Objects, sha: str) -> Verdict:
     blob = lambda p: repo.blob(sha, p)  # noqa: E731
     context = follow(scans, conf, blob, lambda p: p, lambda p: p)  # the tree's paths are the root's
     targets = resolve(conf, request, scans, partial=True, root_files=blob, context=context)
+    scans = [context.carrying(scan) for scan in scans]  # with the pins of files their variables set
     problems = [line for scan in [*scans, *context.scans()]
                 for line in plan_file(scan, targets.for_pin, targets.page_for).lines()]
     unchecked: list[str] = []

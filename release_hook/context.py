@@ -6,7 +6,9 @@ not rewrite (`uv.lock`, `poetry.lock`, a conda environment), named with the comm
 Which folder is the build context: the Dockerfile's own, unless `[release_hook] context` says
 otherwise for its glob (`docker build -f docker/Dockerfile .` sends the repository's root). The
 files come through `read` (the work tree, or a commit's objects); a file the text does not place
-is named at its line, never guessed.
+is named at its line, never guessed. pip expands a file's `${NAME}` from its environment: each file
+is read with the variables of the RUN that reads it, and a version such a variable gives is the
+Dockerfile's to write (`Context.carrying`), at its ENV or ARG.
 """
 from __future__ import annotations
 
@@ -18,13 +20,14 @@ from typing import TYPE_CHECKING, Callable, Iterable, NamedTuple, Optional, Sequ
 from release_hook.config import Config
 from release_hook.errors import UserError
 from release_hook.files import decode
-from release_hook.found import JAX_PACKAGES, FileArg, Note, Pin, Requirement, Scan
+from release_hook.found import JAX_PACKAGES, Chars, FileArg, Note, Pin, Requirement, Scan
 
 if TYPE_CHECKING:  # read only where a stage reads a requirements file or copies a lock in
     from release_hook.reqfile import ReqFile
     from release_hook.unmanaged import Unmanaged
 
 Read = Callable[[str], Optional[bytes]]  # a repository-relative path -> its bytes, or None
+Run = tuple[dict[str, Chars], str, int]  # the reading RUN's variables, its Dockerfile and line
 MAX_DEPTH = 8  # nested -r / -c files followed
 _LOCKS = (".lock", ".yml", ".yaml", ".whl")  # names of what unmanaged.py recognises
 
@@ -44,6 +47,12 @@ class Context:
     # (Dockerfile, stage, FileArg line, image path) -> what the file brings, or why it brings nothing
     brought: dict[tuple[str, int, int, str], Followed | str] = field(default_factory=dict)
     stamped: dict[str, list[Pin]] = field(default_factory=dict)  # file -> its pins, per reading stage
+    # Dockerfile -> the pins of files it reads whose versions its variables set, per reading stage
+    carried: dict[str, list[Pin]] = field(default_factory=dict)
+    # a file as each reader's variables make it (most files have none: read once)
+    parsed: dict[tuple[object, ...], ReqFile] = field(default_factory=dict)
+    # (file, line, package) -> the version a carried pin reads, and the first RUN reading it
+    values: dict[tuple[str, int, str], tuple[str, str]] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)  # files not placed or not read, at their lines
     locks: list[Unmanaged] = field(default_factory=list)  # files pinning kept packages, not rewritten
 
@@ -61,6 +70,12 @@ class Context:
     def file_of(self, path: str) -> ReqFile | None:
         """The file as read, by the path it is shown with."""
         return next((self.files[rel] for rel, shown in self.display.items() if shown == path), None)
+
+    def carrying(self, scan: Scan) -> Scan:
+        """A Dockerfile's scan with the requirements files' pins whose versions its ENV or ARG
+        values give: its plan rewrites those values, and reads every pin again through them."""
+        pins = self.carried.get(scan.path)
+        return scan._replace(pins=scan.pins + tuple(pins)) if pins else scan
 
     def scans(self) -> list[Scan]:
         """Each file whose pins follow the release, with a pin per stage that reads it: a file
@@ -101,8 +116,9 @@ def follow(scans: Sequence[Scan], config: Config, read: Read, relative: Callable
                         ctx.notes.append(Note(scan.path, arg.line, f"{arg.how}: not read ({arg.why})"))
                         continue
                     rel = posixpath.normpath(posixpath.join(home, arg.source))
+                    run = (dict(arg.env), scan.path, arg.line)
                     ctx.brought[key] = _bring(ctx, rel, arg.option, stage, image, read, display, config,
-                                              kept, scan.path, arg.line, 0)
+                                              kept, scan.path, arg.line, 0, run)
             for placed in facts.placements:
                 if placed.source is not None and not placed.folder:
                     _lock(ctx, posixpath.normpath(posixpath.join(home, placed.source)), read, display,
@@ -112,7 +128,7 @@ def follow(scans: Sequence[Scan], config: Config, read: Read, relative: Callable
 
 def _bring(ctx: Context, rel: str, option: str, stage: int, image: str, read: Read,
            display: Callable[[str], str], config: Config, kept: tuple[str, ...], where: str, line: int,
-           depth: int) -> Followed | str:
+           depth: int, run: Run) -> Followed | str:
     req = ctx.files.get(rel)
     if req is None:
         data = read(rel)
@@ -122,17 +138,14 @@ def _bring(ctx: Context, rel: str, option: str, stage: int, image: str, read: Re
             return why
         ctx.display[rel] = display(rel)
         text = decode(data, ctx.display[rel])  # a BOM stays: the file is written back byte for byte
-        try:
-            from release_hook.reqfile import parse
-
-            req = parse(ctx.display[rel], text, config.package, kept, constraints=option == "-c")
-        except UserError as e:
-            raise e if e.path else UserError(e.message, ctx.display[rel], e.line) from None
-        ctx.files[rel] = req
+        req = ctx.files[rel] = _parse(ctx, rel, text, option, config, kept, run)
+    elif "${" in req.text:  # as this RUN's variables make it
+        req = _parse(ctx, rel, req.text, option, config, kept, run)
     pins = tuple(p._replace(stage=stage, image=image) for p in req.pins)
     mine = ctx.stamped.setdefault(rel, [])
     have = {(p.chars.origin[:1], p.stage, p.image) for p in mine}
-    mine.extend(p for p in pins if (p.chars.origin[:1], p.stage, p.image) not in have)
+    mine.extend(p for p in pins if not p.set_in and (p.chars.origin[:1], p.stage, p.image) not in have)
+    _carry(ctx, [p for p in pins if p.set_in], f"{run[1]}:{run[2]}")
     # a compiled lock's other pins are the compile's output: they move when it is re-locked
     # (locks.py), so they do not hold the kept versions back
     compiled = req.header is not None and bool(req.header.inputs)
@@ -144,12 +157,44 @@ def _bring(ctx: Context, rel: str, option: str, stage: int, image: str, read: Re
             break
         nested = posixpath.normpath(include.beside(rel))
         found = _bring(ctx, nested, include.option, stage, image, read, display, config, kept,
-                       ctx.display[rel], include.line, depth + 1)
+                       ctx.display[rel], include.line, depth + 1, run)
         if isinstance(found, Followed):
             requirements += found.requirements
             pins += found.pins
             options += found.options
     return Followed(tuple(requirements), pins, tuple(dict.fromkeys(options)))
+
+
+def _parse(ctx: Context, rel: str, text: str, option: str, config: Config, kept: tuple[str, ...],
+           run: Run) -> ReqFile:
+    """The file as pip reads it in this RUN: with the values of the variables it names."""
+    env, dockerfile, line = run
+    used = tuple((name, v.text, v.origin, v.computed, v.undefined) for name, v in sorted(env.items())
+                 if "${" + name + "}" in text)
+    key = (rel, option, dockerfile, used)
+    if key not in ctx.parsed:
+        from release_hook.reqfile import ReadingRun, parse
+
+        try:
+            ctx.parsed[key] = parse(ctx.display[rel], text, config.package, kept, env, constraints=option == "-c",
+                                    run=ReadingRun(dockerfile, line))
+        except UserError as e:
+            raise e if e.path else UserError(e.message, ctx.display[rel], e.line) from None
+    return ctx.parsed[key]
+
+
+def _carry(ctx: Context, pins: list[Pin], reader: str) -> None:
+    """Pins whose versions the reading Dockerfile's variables give go to its plan; one line
+    that two RUNs read with different values cannot follow both."""
+    for pin in pins:
+        version, first = ctx.values.setdefault((pin.path, pin.line, pin.package), (pin.version, reader))
+        if version != pin.version:
+            raise UserError(f"{pin.package} reads {version} where {first} reads this file and {pin.version} where "
+                            f"{reader} does: one line cannot follow both; give each its own file, or the variable "
+                            "one value", pin.path, pin.line)
+        mine = ctx.carried.setdefault(pin.set_in, [])
+        if pin not in mine:
+            mine.append(pin)
 
 
 def _lock(ctx: Context, rel: str, read: Read, display: Callable[[str], str], config: Config,

@@ -47,10 +47,22 @@ class Pin(NamedTuple):
     stage: int
     image: str  # the stage's base image, variables resolved (for the CUDA build)
     addresses: tuple[tuple[str, Chars], ...] = ()  # -f / -i of the same pip command
+    # The file `chars` are offsets of when it is not `path`: a requirements file's `${NAME}`
+    # that the Dockerfile reading it sets (ENV, ARG), whose value a sync moves there.
+    set_in: str = ""
+
+    @property
+    def written_in(self) -> str:
+        """The file that holds the version's characters: where a sync writes it."""
+        return self.set_in or self.path
 
     def defined_at(self, text: str) -> str:
-        """` (set at line N)` when the version is written on another line than its use."""
-        lines = sorted({line_of(text, o) for o in self.chars.origin if o >= 0} - {self.line})
+        """` (set at line N)` when the version is written on another line than its use, or
+        ` (set at Dockerfile:N)` in another file; `text` is the text of `written_in`."""
+        lines = sorted({line_of(text, o) for o in self.chars.origin if o >= 0})
+        if self.set_in:
+            return f" (set at {self.set_in}:{', '.join(map(str, lines))})" if lines else ""
+        lines = [n for n in lines if n != self.line]
         return f" (set at line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))})" if lines else ""
 
 

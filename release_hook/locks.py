@@ -34,6 +34,8 @@ def plan(scan: Scan, req: ReqFile, target: Target, page: Target, root: str, pack
     stamped = {p.chars.origin[0]: p for p in scan.pins if p.chars.origin}
 
     def of_file(pin: Pin) -> str | None:  # the file's own pins answer as their stamped copies do
+        if pin.set_in:  # its version is another file's (a Dockerfile's ENV): not this plan's
+            return None
         found = stamped.get(pin.chars.origin[0]) if pin.chars.origin else None
         return target(found) if found is not None else None
 

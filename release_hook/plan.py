@@ -71,18 +71,22 @@ def plan_file(scan: Scan, target: Target, page: Target | None = None) -> FilePla
     changes: list[Change] = []
     moves: list[PageMove] = []
     by_span: dict[tuple[int, int], tuple[str, Pin]] = {}
-    said: set[tuple[int, str, str | None]] = set()
+    said: set[tuple[str, int, int, str, str]] = set()
     for pin in scan.pins:
         new = target(pin)
         wanted_page = page(pin) if page is not None else None
         edits = []
         if wanted_page:
             for move, edit in _page_edits(pin, wanted_page):
+                if pin.set_in:  # the address is in the requirements file, the version in this one
+                    raise UserError(f"the find-links address must move to {wanted_page}, but the version it "
+                                    f"lists is set in {pin.set_in}: move the address by hand", pin.path, pin.line)
                 moves.append(move)
                 edits.append(edit)
         if new is not None and new != pin.version:
             # a requirements file read by two stages holds one pin per reader: one change
-            seen = (pin.chars.origin[0] if pin.chars.origin else pin.line, pin.package, new)
+            written = next((o for o in pin.chars.origin if o != NOWHERE), pin.line)
+            seen = (pin.path, pin.line, written, pin.package, new)
             if seen not in said:
                 said.add(seen)
                 changes.append(Change(pin, new))
@@ -200,7 +204,9 @@ def edits_for(pin: Pin, new: str) -> list[Edit]:
     the literal pieces stay and the variables change, so the new version must fit that shape.
     """
     runs = _runs(pin.chars)
-    if any(r.start == NOWHERE for r in runs):
+    # a literal part written in another file (a requirements file's, beside the ENV value that
+    # makes the rest) may stay as it is, never change
+    if any(r.start == NOWHERE and (r.via_var or not pin.set_in) for r in runs):
         raise UserError(f"{pin.package} version {pin.version!r} is not written in this file",
                         pin.path, pin.line)
     if len(runs) == 1:
@@ -211,6 +217,10 @@ def edits_for(pin: Pin, new: str) -> list[Edit]:
         pieces = _cut(runs, a, b)
         if not pieces:
             if new_text:
+                raise _no_fit(pin, new, runs)
+            continue
+        if len(pieces) == 1 and pieces[0].start == NOWHERE:
+            if new_text != pieces[0].text:
                 raise _no_fit(pin, new, runs)
             continue
         if len(pieces) == 1:

@@ -101,9 +101,10 @@ def explain(plans: Sequence[FilePlan], resolution: Resolution, out: TextIO,
         for pin in p.scan.pins:
             new = moves.get(id(pin))
             state = f"-> {new}" if new else "in step"
-            targets = resolution.targets_for(pin) if (pin.path, pin.stage) in resolution.group_of else None
+            targets = resolution.targets_for(pin) if (pin.written_in, pin.stage) in resolution.group_of else None
             reason = why(pin, targets, version_from)
-            out.write(f"  line {pin.line}: {pin.package} {pin.operator}{pin.version}"
+            at = f"line {pin.line}" if pin.path == p.path else f"{pin.path}:{pin.line}"  # a file it reads
+            out.write(f"  {at}: {pin.package} {pin.operator}{pin.version}"
                       f"{pin.defined_at(p.old_text)} {state}"
                       + (f" [{reason}]" if reason else "") + "\n")
         for move in p.pages:
@@ -161,8 +162,8 @@ def unproved_warnings(plans: Sequence[FilePlan], resolution: Resolution) -> list
     for (path, stage), proof in sorted(resolution.proofs().items()):
         if proof.state != "unproved" or path not in paths:
             continue
-        line = next((pin.line for pin in paths[path].scan.pins if pin.stage == stage), 0) or _stage_line(
-            paths[path].scan, stage)
+        own = (pin.line for pin in paths[path].scan.pins if pin.stage == stage and pin.path == path)
+        line = next(own, 0) or _stage_line(paths[path].scan, stage)
         why = "(same reason)" if proof.reason in said else proof.reason
         said.add(proof.reason)  # an unreachable host is named once, not per file
         out.append(f"{path}:{line}: stage {stage} not proved by a resolver: {why}; the rules decided")
@@ -203,11 +204,12 @@ def document(plans: Sequence[FilePlan], resolution: Resolution, package: str, ve
         moves = {id(c.pin): c.new_version for c in p.changes}
         pins = []
         for pin in p.scan.pins:
-            grouped = (pin.path, pin.stage) in resolution.group_of
+            grouped = (pin.written_in, pin.stage) in resolution.group_of
             pin_targets = resolution.targets_for(pin) if grouped else None
             target = moves.get(id(pin)) or (pin_targets.for_pin(pin) if pin_targets is not None else None)
             set_at = sorted({line_of(p.old_text, o) for o in pin.chars.origin if o >= 0})
             pins.append({
+                "file": pin.path,
                 "line": pin.line,
                 "package": pin.package,
                 "kind": pin.kind,

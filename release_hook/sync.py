@@ -59,7 +59,7 @@ def read(config: Config, request: Request, dockerfiles: dict[str, bytes] | None 
     files.refuse_outside([req.path for req in context.scans()], config.root)
     for req in context.scans():
         originals[req.path] = files.read_bytes(req.path)
-    _refuse_unknown_pins(request, [*scans, *context.scans()])
+    _refuse_unknown_pins(request, [*map(context.carrying, scans), *context.scans()])
     return Read(scans, originals, context, asked)
 
 
@@ -72,7 +72,7 @@ def plan(config: Config, request: Request, done: Read | None = None
     scans, originals, context = done.scans, done.originals, done.context
     resolution = resolve(config, request, scans, context=context)
     resolution = replace(resolution, warnings=resolution.warnings + context.warnings())
-    plans = [plan_file(scan, resolution.for_pin, resolution.page_for) for scan in scans]
+    plans = [plan_file(context.carrying(scan), resolution.for_pin, resolution.page_for) for scan in scans]
     for req in context.scans():
         found = context.file_of(req.path)
         assert found is not None

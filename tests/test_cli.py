@@ -112,7 +112,7 @@ def test_json_for_check_and_dry_run(cli, tmp_path: Path) -> None:
     a, b = doc["files"]
     assert (a["path"], a["in_step"], b["in_step"]) == ("docker/a/Dockerfile", False, True)
     jax, jaxlib, numpyro = a["pins"]
-    assert jax == {"line": 3, "package": "jax", "kind": "requirement", "operator": "==", "current": "0.4.1",
+    assert jax == {"file": "docker/a/Dockerfile", "line": 3, "package": "jax", "kind": "requirement", "operator": "==", "current": "0.4.1",
                    "target": "0.4.13", "in_step": False, "policy": "minimum", "source": "--pin",
                    "set_at": [2], "stage": 0, "image": CUDA11}
     assert (jaxlib["current"], jaxlib["target"]) == ("0.4.1+cuda11.cudnn86", "0.4.13+cuda11.cudnn86")

@@ -183,6 +183,95 @@ def test_the_bump_carries_the_requirements_file_and_a_stale_one_is_refused_at_pu
     assert "refs/heads/main: docker/requirements.txt:2: jax ==0.7.0, expected 0.10.2" in pushed.stderr, pushed.stderr
 
 
+# -- versions a Dockerfile's variable gives (`jax==${JAX_VERSION}`) ------------------------------
+
+ENV_DOCKERFILE = ("FROM python:3.12-slim\r\nENV JAX_VERSION=\"0.4.25\" \\\r\n    OTHER=0.4.25\r\n"
+                  "COPY requirements.txt /tmp/requirements.txt\r\nRUN pip install -r /tmp/requirements.txt\r\n")
+ENV_REQUIREMENTS = "numpyro==0.15.0\njax==${JAX_VERSION}\njaxlib==${JAX_VERSION}  # the image's ENV\nscipy==1.11.4\n"
+
+
+def test_a_version_the_dockerfiles_env_gives_is_judged_and_moved_where_it_is_set(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    """pip expands `${JAX_VERSION}` from the RUN's environment, which the ENV line sets: the
+    pin was left alone with a warning, and numpyro moved without its jax."""
+    root = repo(tmp_path, {"docker/Dockerfile": ENV_DOCKERFILE, "docker/requirements.txt": ENV_REQUIREMENTS})
+    r = cli("sync", "--check", "docker/Dockerfile", cwd=root)
+    assert (r.code, r.out) == (1, "docker/requirements.txt:2: jax ==0.4.25, expected 0.6.1 (set at docker/Dockerfile:2)\n"
+                                  "docker/requirements.txt:3: jaxlib ==0.4.25, expected 0.6.1 (set at docker/Dockerfile:2)\n"
+                                  "docker/requirements.txt:1: numpyro ==0.15.0, expected 0.19.0\n"), r.out + r.err
+    assert "warning" not in r.err, r.err
+    r = cli("sync", "--dry-run", "docker/Dockerfile", cwd=root)
+    assert r.code == 0, r.err
+    assert "  docker/requirements.txt:2: jax ==0.4.25 (set at docker/Dockerfile:2) -> 0.6.1 [release needs" in r.out
+    assert '-ENV JAX_VERSION="0.4.25" \\\r\n+ENV JAX_VERSION="0.6.1" \\\r\n' in r.out, r.out
+    assert "-jax==${JAX_VERSION}" not in r.out
+    r = cli("sync", "docker/Dockerfile", cwd=root)
+    assert r.code == 0, r.err
+    assert "docker/requirements.txt:2: jax 0.4.25 -> 0.6.1 (set at docker/Dockerfile:2)\n" in r.out
+    assert (root / "docker/Dockerfile").read_bytes() == ENV_DOCKERFILE.replace('"0.4.25"', '"0.6.1"').encode()
+    assert (root / "docker/requirements.txt").read_text() == ENV_REQUIREMENTS.replace("0.15.0", "0.19.0")
+    assert sorted(git(root, "show", "--name-only", "--format=", "HEAD").stdout.split()) == [
+        "docker/Dockerfile", "docker/requirements.txt"]
+    assert cli("sync", "--check", "docker/Dockerfile", cwd=root).code == 0
+
+
+def test_a_stale_env_value_is_refused_at_push(cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = repo(tmp_path, {"docker/Dockerfile": ENV_DOCKERFILE.replace("0.4.25", "0.6.1"),
+                           "docker/requirements.txt": ENV_REQUIREMENTS.replace("0.15.0", "0.19.0")})
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(root, "remote", "add", "origin", str(bare))
+    assert cli("install", cwd=root).code == 0
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("BUMPVERSION_")}
+    assert git(root, "push", "-q", "origin", "HEAD:refs/heads/main", check=False, env=env).returncode == 0
+    (root / "docker/Dockerfile").write_text(ENV_DOCKERFILE.replace('"0.4.25"', '"0.4.26"').replace("0.4.25", "0.6.1"),
+                                            newline="")
+    git(root, "commit", "-qam", "hand-edited")
+    pushed = git(root, "push", "origin", "HEAD:refs/heads/main", check=False, env=env)
+    assert pushed.returncode != 0
+    assert ("refs/heads/main: docker/requirements.txt:2: jax ==0.4.26, expected 0.6.1 (set at docker/Dockerfile:2)"
+            in pushed.stderr), pushed.stderr
+
+
+@pytest.mark.parametrize("dockerfile, error", [
+    ("FROM python:3.12-slim AS cpu\nENV JAX_VERSION=0.4.25\nCOPY requirements.txt /tmp/\n"
+     "RUN pip install -r /tmp/requirements.txt\nFROM python:3.11-slim\nARG JAX_VERSION=0.4.26\n"
+     "COPY requirements.txt /tmp/\nRUN pip install -r /tmp/requirements.txt\n",
+     "docker/requirements.txt:2: jax reads 0.4.25 where docker/Dockerfile:4 reads this file and 0.4.26 where "
+     "docker/Dockerfile:8 does: one line cannot follow both; give each its own file, or the variable one value"),
+    ("FROM python:3.12-slim\nARG JAX_VERSION\nCOPY requirements.txt /tmp/\nRUN pip install -r /tmp/requirements.txt\n",
+     "docker/requirements.txt:2: jax==${JAX_VERSION}: JAX_VERSION has no value where docker/Dockerfile:4 reads "
+     "this file (no ENV, or ARG with a value, sets it before), so pip would read the line as written and refuse it"),
+])
+def test_a_variable_two_runs_read_differently_or_that_is_unset_is_refused_at_its_line(
+        cli, tmp_path: Path, index: PackageIndex, dockerfile: str, error: str) -> None:
+    root = repo(tmp_path, {"docker/Dockerfile": dockerfile, "docker/requirements.txt": ENV_REQUIREMENTS})
+    for mode in ("--check", "--dry-run", "--no-commit"):
+        r = cli("sync", mode, "docker/Dockerfile", cwd=root)
+        assert (r.code, r.out, r.err) == (2, "", f"release-hook: {error}\n"), (mode, r.err)
+    assert (root / "docker/Dockerfile").read_text() == dockerfile
+    assert (root / "docker/requirements.txt").read_text() == ENV_REQUIREMENTS
+
+
+def test_an_env_edit_for_one_pin_must_not_move_another_that_reads_it(cli, tmp_path: Path) -> None:
+    """The plan reads every pin again through the edits, those of the files the RUN reads too."""
+    text = ("FROM python:3.12-slim\nARG MAJ=0.4\nARG MIN=20\nCOPY requirements.txt /tmp/\n"
+            "RUN pip install -r /tmp/requirements.txt\n")
+    pins = "numpyro==0.6.0\njax==${MAJ}.${MIN}\njaxlib==${MAJ}.20\n"
+    root = repo(tmp_path, {"docker/Dockerfile": text, "docker/requirements.txt": pins})
+    r = cli("sync", "docker/Dockerfile", "--version", "1", "--pin", "jax==0.5.0", "--pin", "jaxlib==0.4.20",
+            "--no-commit", cwd=root)
+    assert (r.code, r.err) == (2, "release-hook: docker/requirements.txt:3: jaxlib would read '0.5.20' instead of "
+                                  "'0.4.20': its version shares characters with another pin's; give them separate "
+                                  "variables\n")
+    assert (root / "docker/Dockerfile").read_text() == text and (root / "docker/requirements.txt").read_text() == pins
+    r = cli("sync", "docker/Dockerfile", "--version", "1", "--pin", "jax==0.4.30", "--pin", "jaxlib==0.4.20",
+            "--no-commit", cwd=root)
+    assert r.code == 0, r.err
+    assert (root / "docker/Dockerfile").read_text() == text.replace("MIN=20", "MIN=30")
+    assert (root / "docker/requirements.txt").read_text() == pins.replace("0.6.0", "1")
+
+
 # -- hash locks -----------------------------------------------------------------------------------
 
 HASHED = ("FROM python:3.11-slim\nCOPY requirements.txt /tmp/requirements.txt\n"

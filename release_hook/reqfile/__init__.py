@@ -2,7 +2,9 @@
 option and hash (pip's "Requirements File Format"; the facts are from pip's own parser).
 
 `parse` returns a `ReqFile`: the kept pins as `found.Pin`s whose characters are offsets into
-this file's text (so `plan.plan_file` rewrites them as it rewrites a Dockerfile's), the other
+this file's text (so `plan.plan_file` rewrites them as it rewrites a Dockerfile's), or, for a
+version a Dockerfile's variable gives (`jax==${JAX_VERSION}` read by a RUN after `ENV
+JAX_VERSION=...`), into that Dockerfile's text (`Pin.set_in`), where its plan rewrites it; the other
 requirements, the option lines, the nested `-r` / `-c` files, each requirement's hashes, and the
 header of a compiled lock. Nothing here touches the file system, git or the network.
 """
@@ -10,20 +12,29 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Iterable, NamedTuple
 
 from release_hook.errors import UserError
 from release_hook.found import Chars, Note, Pin, Requirement, Scan
 from release_hook.names import normalize as canonicalize_name
 from release_hook.reqfile.header import Header, read_header
-from release_hook.reqfile.lines import Logical, logical_lines
+from release_hook.reqfile.lines import Env, Logical, logical_lines
 from release_hook.reqfile.options import Given, OptionError, Word, parse as parse_options
 from release_hook.reqfile.options import split, written_span
 from release_hook.reqfile.requirement import Named, read_requirement
+from release_hook.spans import NOWHERE
 
-__all__ = ["Entry", "Hash", "Header", "Include", "Option", "ReqFile", "parse"]
+__all__ = ["Entry", "Hash", "Header", "Include", "Option", "ReadingRun", "ReqFile", "parse"]
 
 _ADDRESS_OPTIONS = ("--index-url", "--extra-index-url", "--find-links")
+
+
+class ReadingRun(NamedTuple):
+    """The Dockerfile RUN whose pip reads the file: `env`'s Chars values hold offsets into
+    `path`, and a kept pin's `${NAME}` it leaves unset is an error (pip would refuse the line)."""
+
+    path: str
+    line: int
 
 
 @dataclass(frozen=True)
@@ -98,23 +109,25 @@ class ReqFile:
         return next(e for e in self.entries if e.pin == index)
 
 
-def parse(path: str, text: str, package: str, kept: Iterable[str],
-          env: Mapping[str, str] | None = None, constraints: bool = False) -> ReqFile:
+def parse(path: str, text: str, package: str, kept: Iterable[str], env: Env | None = None,
+          constraints: bool = False, run: ReadingRun | None = None) -> ReqFile:
     """Read `text` (the file's decoded text, a byte-order mark left in place) as pip would.
 
     `package` is the released package and `kept` the others whose pins are kept; `env` the
-    variables the build gives pip (pip expands `${NAME}` from its environment); `constraints`
-    when pip reads it as a constraints file (`-c`), which takes named requirements only."""
-    reader = _Reader(path, text, frozenset(canonicalize_name(k) for k in (*kept, package)), constraints)
+    variables the build gives pip (pip expands `${NAME}` from its environment), as text or,
+    from `run`, with their offsets in its Dockerfile; `constraints` when pip reads it as a
+    constraints file (`-c`), which takes named requirements only."""
+    reader = _Reader(path, text, frozenset(canonicalize_name(k) for k in (*kept, package)), constraints, run)
     for logical in logical_lines(text, env or {}):
         reader.line(logical)
     return reader.result()
 
 
 class _Reader:
-    def __init__(self, path: str, text: str, kept: frozenset[str], constraints: bool) -> None:
-        self.path, self.text, self.kept, self.constraints = path, text, kept, constraints
-        self.pending: list[tuple[Named, Chars, int, str]] = []  # kept pins, until the addresses are known
+    def __init__(self, path: str, text: str, kept: frozenset[str], constraints: bool, run: ReadingRun | None) -> None:
+        self.path, self.text, self.kept, self.constraints, self.run = path, text, kept, constraints, run
+        # kept pins, until the addresses are known: and the file their version is set in, if not this
+        self.pending: list[tuple[Named, Chars, int, str, str]] = []
         self.requirements: list[Requirement] = []
         self.entries: list[Entry] = []
         self.options: list[Option] = []
@@ -139,12 +152,12 @@ class _Reader:
             end -= 1
         args = chars[:end]
         if args.text:
-            self.requirement(logical, args, False, given, words)
+            self.requirement(logical, args, False, given, words, logical.carried[:end])
             return
         editables = [g for g in given if g.name == "--editable"]
         if editables:
             assert editables[0].value is not None
-            self.requirement(logical, editables[0].value, True, given, words)
+            self.requirement(logical, editables[0].value, True, given, words, ())
             return
         self.option_line(logical, given)
 
@@ -164,11 +177,13 @@ class _Reader:
                                              logical.line))
 
     def requirement(self, logical: Logical, chars: Chars, editable: bool, given: list[Given],
-                    words: list[Word]) -> None:
+                    words: list[Word], carried: tuple[int, ...]) -> None:
+        """`carried`: where the Dockerfile sets each character a variable gave, if it does."""
         line = logical.line
         for g in given:
             if not g.spec.per_requirement and not (editable and g.name == "--editable"):
                 self.warn(line, f"{g.name} on a requirement's line: pip ignores it there")
+        refused = False  # by pip, as written: only a variable's value could mend it
         try:
             named = read_requirement(chars.text, editable)
         except ValueError as e:
@@ -176,6 +191,7 @@ class _Reader:
                 raise self.error(f"invalid requirement {_short(chars.text.strip())!r}: {_short(str(e))}",
                                  line) from None
             named = Named(_leading_name(chars.text), "specifier")  # the build may define it
+            refused = True
         if self.constraints:
             self.constraint(named, editable, line)
         hashes = self.hashes(logical, given, words)
@@ -183,7 +199,10 @@ class _Reader:
                         if g.spec.per_requirement and g.name != "--hash")
         pin = -1
         if named.name in self.kept:
-            pin = self.kept_requirement(named, chars, line)
+            pin = self.kept_requirement(named, chars, line, carried, refused)
+        if pin >= 0 and hashes and self.pending[pin][4]:
+            raise self.error(f"{named.name} version is set in {self.pending[pin][4]} but its --hash values are "
+                             "here: they cannot move together; write the version in this file", line)
         if pin < 0:
             computed = "".join("${" + n + "}" for n in chars.undefined)
             self.requirements.append(Requirement(chars.text.strip(), line, computed))
@@ -197,18 +216,30 @@ class _Reader:
         if problem:
             raise self.error(f"{problem} (a constraints file)", line)
 
-    def kept_requirement(self, named: Named, chars: Chars, line: int) -> int:
+    def kept_requirement(self, named: Named, chars: Chars, line: int, carried: tuple[int, ...],
+                         refused: bool) -> int:
         """The index its pin will have, or -1 when it is no pin the tool can keep."""
+        if chars.undefined and refused and self.run is not None and not chars.computed:
+            name = chars.undefined[0]
+            raise self.error(f"{_short(chars.text.strip())}: {name} has no value where {self.run.path}:{self.run.line} "
+                             "reads this file (no ENV, or ARG with a value, sets it before), so pip would read "
+                             "the line as written and refuse it", line)
         if chars.undefined:
-            self.warn(line, f"{named.name} version uses ${{{chars.undefined[0]}}}, which the tool "
-                      "cannot see: left alone")
+            name = chars.computed[0] if chars.computed else f"${{{chars.undefined[0]}}}"
+            self.warn(line, f"{named.name} version uses {name}, which the tool cannot see: left alone")
             return -1
         if named.version is None:
             self.mention(line, f"{named.what(chars.text.strip())}: listed, not changed")
             return -1
         a, b = named.version
         version = chars[a:b]
-        self.pending.append((named, version, line, chars.text.strip()))
+        set_in = ""
+        if self.run is not None and carried and any(version.via_var):
+            # its characters as the Dockerfile holds them: the variable's value there, the rest nowhere
+            set_in = self.run.path
+            version = Chars(version.text, tuple(o if v else NOWHERE for o, v in zip(carried[a:b], version.via_var)),
+                            version.via_var)
+        self.pending.append((named, version, line, chars.text.strip(), set_in))
         return len(self.pending) - 1
 
     def hashes(self, logical: Logical, given: list[Given], words: list[Word]) -> tuple[Hash, ...]:
@@ -241,8 +272,8 @@ class _Reader:
         addresses = tuple((o.name, o.value) for o in self.options
                           if o.name in _ADDRESS_OPTIONS and o.value is not None)
         pins = tuple(Pin(self.path, line, named.name, "requirement", named.operator, version.text,
-                         version, requirement, named.extras, -1, "", addresses)
-                     for named, version, line, requirement in self.pending)
+                         version, requirement, named.extras, -1, "", addresses, set_in)
+                     for named, version, line, requirement, set_in in self.pending)
         header = read_header(self.text) if self.text.lstrip("\ufeff").startswith("#") else None
         return ReqFile(self.path, self.text, pins, tuple(self.requirements), tuple(self.entries),
                        tuple(self.options), tuple(self.includes),

@@ -6,11 +6,14 @@ line starts with a comment), strips every backslash at either end of a joined pi
 comment (`#` at the start or after whitespace), strips the line and drops it when empty, then
 expands `${NAME}` (upper-case letters, digits, `_`) where the environment gives a non-empty
 value. Each step here is one linear pass, with no regular expression that could backtrack.
+
+A value may come with the offsets of its characters in another file (the Dockerfile's ENV or
+ARG that sets it): those are kept beside the line's own (`Logical.carried`), never mixed in.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Mapping
+from typing import Iterator, Mapping, Union
 
 from release_hook.found import Chars
 from release_hook.spans import NOWHERE, line_of
@@ -18,6 +21,7 @@ from release_hook.spans import NOWHERE, line_of
 BOM = "\ufeff"
 _BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")  # where str.splitlines splits
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+Env = Mapping[str, Union[str, Chars]]  # a Chars value: its characters' offsets in the file that sets it
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,9 @@ class Logical:
     line: int  # of its first physical line, counted as an editor counts them (by "\n")
     start: int  # file offset where its first physical line starts
     end: int  # file offset where its last physical line's text ends (before the line break)
+    # per character of `chars`: its offset in the file that set the variable giving it, else
+    # NOWHERE; () when no value came with offsets
+    carried: tuple[int, ...] = ()
 
 
 def physical(text: str) -> Iterator[tuple[int, int, int]]:
@@ -40,7 +47,7 @@ def physical(text: str) -> Iterator[tuple[int, int, int]]:
         pos = full
 
 
-def logical_lines(text: str, env: Mapping[str, str]) -> Iterator[Logical]:
+def logical_lines(text: str, env: Env) -> Iterator[Logical]:
     pieces: list[tuple[int, int]] = []  # file spans joined so far; (NOWHERE, 0) is pip's added space
     first = 0
     last_end = 0
@@ -77,7 +84,7 @@ def _starts_comment(text: str, start: int, end: int) -> bool:
 
 
 def _finish(text: str, pieces: list[tuple[int, int]], first: int, end: int,
-            env: Mapping[str, str]) -> Logical | None:
+            env: Env) -> Logical | None:
     chars: list[str] = []
     origin: list[int] = []
     for a, b in pieces:
@@ -96,8 +103,8 @@ def _finish(text: str, pieces: list[tuple[int, int]], first: int, end: int,
         hi -= 1
     if lo == hi:
         return None
-    expanded = _expand(joined[lo:hi], origin[lo:hi], env)
-    return Logical(expanded, line_of(text, first), first, end)
+    expanded, carried = _expand(joined[lo:hi], origin[lo:hi], env)
+    return Logical(expanded, line_of(text, first), first, end, carried)
 
 
 def _comment_start(s: str) -> int:
@@ -113,15 +120,19 @@ def _comment_start(s: str) -> int:
     return len(s)
 
 
-def _expand(s: str, origin: list[int], env: Mapping[str, str]) -> Chars:
+def _expand(s: str, origin: list[int], env: Env) -> tuple[Chars, tuple[int, ...]]:
     """`${NAME}` replaced by its value where `env` gives a non-empty one; the others stay as
-    written and are listed as undefined (the build may still define them)."""
+    written and are listed as undefined (the build may still define them). A value only the
+    build knows (computed, or reading an undefined variable) stays as written too, listed as
+    computed as well. With each character's offset where its value was set, when one was."""
     if "${" not in s:
-        return Chars(s, tuple(origin), (False,) * len(s))
+        return Chars(s, tuple(origin), (False,) * len(s)), ()
     text: list[str] = []
     out_origin: list[int] = []
     via: list[bool] = []
+    carried: list[int] = []
     undefined: list[str] = []
+    computed: list[str] = []
     pos = 0
     i = s.find("${")
     while i >= 0:
@@ -136,18 +147,27 @@ def _expand(s: str, origin: list[int], env: Mapping[str, str]) -> Chars:
         text.append(s[pos:i])
         out_origin.extend(origin[pos:i])
         via.extend([False] * (i - pos))
-        if value:
-            text.append(value)
-            out_origin.extend([NOWHERE] * len(value))
-            via.extend([True] * len(value))
+        carried.extend([NOWHERE] * (i - pos))
+        shown = value.text if isinstance(value, Chars) else value
+        if isinstance(value, Chars) and (value.computed or value.undefined):
+            computed.append(s[i:j + 1])
+            shown = None
+        if shown:
+            text.append(shown)
+            out_origin.extend([NOWHERE] * len(shown))
+            via.extend([True] * len(shown))
+            carried.extend(value.origin if isinstance(value, Chars) else [NOWHERE] * len(shown))
         else:
             undefined.append(name)
             text.append(s[i:j + 1])
             out_origin.extend(origin[i:j + 1])
             via.extend([False] * (j + 1 - i))
+            carried.extend([NOWHERE] * (j + 1 - i))
         pos = j + 1
         i = s.find("${", pos)
     text.append(s[pos:])
     out_origin.extend(origin[pos:])
     via.extend([False] * (len(s) - pos))
-    return Chars("".join(text), tuple(out_origin), tuple(via), (), tuple(undefined))
+    carried.extend([NOWHERE] * (len(s) - pos))
+    chars = Chars("".join(text), tuple(out_origin), tuple(via), tuple(computed), tuple(undefined))
+    return chars, tuple(carried) if any(o != NOWHERE for o in carried) else ()

@@ -72,7 +72,7 @@ def resolve(config: Config, request: Request, scans: Sequence[Scan], partial: bo
             for pin in install.pins:
                 for origin in pin.chars.origin:
                     if origin >= 0:
-                        units.join(node, ("bytes", pin.path, origin))
+                        units.join(node, ("bytes", pin.written_in, origin))
                         break
                 if pin.path != scan.path:  # a requirements file's pin, stamped with this stage
                     pins_of.setdefault(node, []).append(pin)

@@ -141,7 +141,7 @@ class Resolution:
     as_of: datetime.datetime | None = None  # the moment `latest` was judged at
 
     def targets_for(self, pin: Pin) -> Targets:
-        return self.groups[self.group_of[(pin.path, pin.stage)]]
+        return self.groups[self.group_of[(pin.written_in, pin.stage)]]
 
     def targets(self, path: str) -> Targets | None:
         """The targets of the file's first stage that pins something."""
