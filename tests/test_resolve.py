@@ -99,12 +99,15 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PackageIn
                                ("0.4.30", cp(9, 10, 11, 12), ">=3.9"), ("0.4.31", cp(10, 11, 12), ">=3.10"),
                                ("0.7.0", cp(11, 12, 13), ">=3.11"), ("0.7.2", cp(11, 12, 13), ">=3.11"),
                                ("0.10.2", cp(11, 12, 13), ">=3.11"), ("0.11.0", cp(12, 13), ">=3.12")):
-        # each plugin requires the PJRT package of its own version, which began at 0.4.23
+        # each plugin requires the PJRT package of its own version, which began at 0.4.23; the
+        # `with-cuda` extra that jax[cuda12] asks of it from 0.4.30 is there from 0.4.30 only
         binary_wheels(idx, "jax-cuda12-plugin", v, pythons, python, arches=("x86_64",),
-                      requires=[f"jax-cuda12-pjrt =={v}"])
+                      requires=[f"jax-cuda12-pjrt =={v}"],
+                      extras=["with-cuda"] if Version(v) >= Version("0.4.30") else [])
         if Version(v) >= Version("0.4.23"):
             idx.wheel("jax-cuda12-pjrt", v, tag="py3-none-manylinux2014_x86_64")
-    binary_wheels(idx, "jax-cuda13-plugin", "0.7.2", cp(11, 12, 13), ">=3.11", arches=("x86_64",))
+    binary_wheels(idx, "jax-cuda13-plugin", "0.7.2", cp(11, 12, 13), ">=3.11", arches=("x86_64",),
+                  extras=["with-cuda"])
     idx.wheel("jax-cuda13-pjrt", "0.7.2", tag="py3-none-manylinux2014_x86_64")
     for v, jax, jaxlib, python in (
             ("0.6.0", "==0.2.10", "==0.1.62", ">=3.6"), ("0.7.0", ">=0.2.13", ">=0.1.65", ">=3.6"),

@@ -300,3 +300,67 @@ def test_an_earlier_pip_command_of_the_stage_is_part_of_the_install(cli, tmp_pat
     r = sync(cli, root, "--version", "0.19.0", "--policy", "latest")
     assert r.code == 0, r.err
     assert "jax==0.6.1 jaxlib==0.6.1" in (root / "Dockerfile").read_text()
+
+
+# -- jax's CUDA plugin and the extra the file asks of it ------------------------------------------
+
+PLUGIN_JAXES = ("0.4.25", "0.4.26", "0.4.30", "0.4.31")
+
+
+def plugin_index(root: Path, with_cuda: tuple[str, ...]) -> PackageIndex:
+    """jax and its CUDA 12 plugin for Python 3.12: the plugin's `with_cuda` extra only in the
+    releases `with_cuda` names (it came with 0.4.30), no plugin 0.4.26 at all; jax 0.4.30 alone
+    refuses SciPy 1.12."""
+    idx = PackageIndex(root)
+    for v in PLUGIN_JAXES:
+        scipy = "scipy<1.12" if v == "0.4.30" else "scipy>=1.9"
+        idx.wheel("jax", v, [f"jaxlib<={v},>=0.4.25", scipy, f"jaxlib=={v}; extra == 'cuda12'",
+                             f"jax-cuda12-plugin=={v}; extra == 'cuda12'"], requires_python=">=3.9")
+        idx.wheel("jaxlib", v, tag="cp312-cp312-manylinux2014_x86_64")
+        idx.wheel("jax-cuda12-pjrt", v, tag="py3-none-manylinux2014_x86_64")
+        if v != "0.4.26":
+            idx.wheel("jax-cuda12-plugin", v, [f"jax-cuda12-pjrt=={v}"], tag="cp312-cp312-manylinux2014_x86_64",
+                      extras=["with_cuda"] if v in with_cuda else [])
+    for v in ("1.11.4", "1.12.0"):
+        idx.wheel("scipy", v)
+    idx.wheel("numpyro", "0.15.0", ["jax>=0.4.25", "jaxlib>=0.4.25"])
+    idx.wheel("numpyro", "0.19.0", ["jax>=0.4.25", "jaxlib>=0.4.25"])
+    return idx
+
+
+def plugin_file(jax: str, extra: str, neighbours: str = "") -> str:
+    return ("FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04\n"
+            f"RUN pip install {neighbours}numpyro==0.15.0 '{jax}==0.4.25' jaxlib==0.4.25 "
+            f"'jax-cuda12-plugin[{extra}]==0.4.25' jax-cuda12-pjrt==0.4.25\n")
+
+
+@pytest.mark.parametrize("jax, extra", [("jax", "with_cuda"), ("jax[cuda12]", "with-cuda")])
+def test_minimum_passes_over_a_plugin_without_the_extra_the_file_asks(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jax: str, extra: str) -> None:
+    """The plugin 0.4.25 has no `with_cuda` (the resolver installs it without, and only warns:
+    an image without its CUDA libraries) and 0.4.26 has no plugin at all: both are passed over,
+    as any candidate that does not install is, and --explain says why."""
+    monkeypatch.delenv("RELEASE_HOOK_VERIFY", raising=False)
+    with served_as_pips_index(plugin_index(tmp_path / "index", ("0.4.30", "0.4.31")), monkeypatch):
+        root = project(tmp_path, plugin_file(jax, extra))
+        r = sync(cli, root, "--version", "0.19.0", "--policy", "minimum", "--explain")
+    assert r.code == 0, r.err
+    assert (root / "Dockerfile").read_text() == plugin_file(jax, extra).replace("0.4.25", "0.4.30").replace(
+        "numpyro==0.15.0", "numpyro==0.19.0")
+    assert f"skipped jax 0.4.25: jax's rules: jax-cuda12-plugin 0.4.25 has no extra {extra}\n" in r.out, r.out
+    assert "skipped jax 0.4.26: jax's rules: jax-cuda12-" in r.out, r.out
+    assert "stage 0 proof: uv " in r.out and " installs it for Python 3.12" in r.out, r.out
+
+
+@pytest.mark.parametrize("policy", ["minimum", "latest"])
+def test_an_extra_no_plugin_release_has_is_one_line_naming_it_and_the_releases_tried(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: str) -> None:
+    monkeypatch.delenv("RELEASE_HOOK_VERIFY", raising=False)
+    with served_as_pips_index(plugin_index(tmp_path / "index", ()), monkeypatch):
+        root = project(tmp_path, plugin_file("jax", "with_cuda"))
+        r = sync(cli, root, "--version", "0.19.0", "--policy", policy)
+    assert (r.code, r.err) == (2, "release-hook: Dockerfile:2: no jax/jaxlib pair satisfies the release (jax>=0.4.25, "
+                                  "jaxlib>=0.4.25) and jax's rules for nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04 "
+                                  "(Python 3.12, linux/amd64): the file asks jax-cuda12-plugin[with_cuda], and no "
+                                  "release of it tried has that extra (0.4.25, 0.4.30, 0.4.31)\n")
+    assert (root / "Dockerfile").read_text() == plugin_file("jax", "with_cuda")

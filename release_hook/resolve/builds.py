@@ -25,6 +25,7 @@ from release_hook.resolve.view import wheel_fits
 
 if TYPE_CHECKING:
     from release_hook.pins import Pin
+    from release_hook.resolve.dist_files import Metadata
     from release_hook.resolve.image import Image
 
 PLUGIN_MAJORS = (12, 13)  # jax-cudaNN-plugin packages ever published
@@ -230,11 +231,12 @@ def _reads_jax_page(stage: Stage) -> bool:
 
 def plugin_problem(release: pairing.JaxRelease, extras: Sequence[str], pinned: Mapping[str, frozenset[str]],
                    jaxlib: Version, versions: Callable[[str, SpecifierSet | None], list[Version]],
-                   requires_of: Callable[[str, Version], Sequence[str]], where: str) -> str | None:
+                   metadata_of: Callable[[str, Version], Metadata], where: str) -> str | None:
     """Why the plugin packages pinned (at the jaxlib version) or installed by jax's extra cannot
     install with what their own metadata requires (jax-cuda12-plugin 0.4.22 needs a
-    jax-cuda12-pjrt 0.4.22 that was never published); None when they can. `versions` lists a
-    project's releases that fit the image; `requires_of` reads a release's Requires-Dist."""
+    jax-cuda12-pjrt 0.4.22 that was never published), or lack an extra the file asks of them
+    (`jax-cuda12-plugin[with_cuda]` before the plugin had it); None when they can. `versions`
+    lists a project's releases that fit the image; `metadata_of` reads a release's metadata."""
     from release_hook.resolve.index import IndexUnavailable
 
     wanted: dict[str, tuple[SpecifierSet, frozenset[str]]] = {}
@@ -247,7 +249,11 @@ def plugin_problem(release: pairing.JaxRelease, extras: Sequence[str], pinned: M
             found = [v for v in versions(name, spec) if v == jaxlib] or versions(name, spec)
             if not found:
                 return f"{name}{spec} is not {where}"
-            for dep, dep_spec in pairing.plugin_requirements(requires_of(name, found[-1]), plugin_extras):
+            meta = metadata_of(name, found[-1])
+            lacking = pairing.lacks_extras(meta.requires_dist, meta.provides_extra, plugin_extras)
+            if lacking:
+                return f"{name} {found[-1]} has no extra {', '.join(lacking)}"
+            for dep, dep_spec in pairing.plugin_requirements(meta.requires_dist, plugin_extras):
                 if not versions(dep, dep_spec or None):
                     return f"{name} {found[-1]} needs {dep}{dep_spec}, which is not {where}"
         except IndexUnavailable:

@@ -22,6 +22,7 @@ from release_hook.resolve.offered import Offered
 if TYPE_CHECKING:
     import datetime
 
+    from release_hook.resolve.dist_files import Metadata
     from release_hook.resolve.sources import Sources
 
 MAX_JAX_READS = 40  # jax releases whose metadata is read before giving up
@@ -38,6 +39,8 @@ class Candidates:
         self.offered = Offered(shared, self.pins, images, fetch, as_of)
         self.images = self.offered.images
         self.read: set[Version] = set()  # jax releases whose metadata was read
+        # (plugin, extra the file asks of it) -> each plugin release read: whether it has the extra
+        self.extras_read: dict[tuple[str, str], dict[Version, bool]] = {}
 
     # -- the rules for a pair -----------------------------------------------------------------
 
@@ -114,8 +117,24 @@ class Candidates:
         pinned = {p.package: p.extras for p in self.pins if p.package in PLUGINS and p.package not in self.explicit}
         first = self.images[0]
         return jaxlib_builds.plugin_problem(release, self.extras, pinned, jaxlib, self.offered.versions,
-                                            lambda name, v: self.shared.index.metadata(name, v).requires_dist,
+                                            self.plugin_metadata,
                                             f"on the index for Python {first.python_text} on {first.platform}")
+
+    def plugin_metadata(self, name: str, version: Version) -> Metadata:
+        """A plugin release's metadata, noting whether it has each extra the file asks of it."""
+        meta = self.shared.index.metadata(name, version)
+        for extra in sorted({e for p in self.pins if p.package == name for e in p.extras}):
+            has = not pairing.lacks_extras(meta.requires_dist, meta.provides_extra, [extra])
+            self.extras_read.setdefault((name, extra), {})[version] = has
+        return meta
+
+    def extra_nowhere(self) -> tuple[str, str, list[Version]] | None:
+        """(plugin, extra, releases read) for an extra the file asks of a plugin that no release
+        read has: then no candidate can be right, whatever else refused it."""
+        for (name, extra), seen in sorted(self.extras_read.items()):
+            if seen and not any(seen.values()):
+                return name, extra, sorted(seen)
+        return None
 
     def build(self, jaxlib: Version, stage: jaxlib_builds.Stage,
               release: pairing.JaxRelease | None) -> tuple[str | None, str, str]:

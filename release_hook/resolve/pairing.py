@@ -195,6 +195,16 @@ def plugin_requirements(requires_dist: Iterable[str], extras: Iterable[str]) -> 
     return out
 
 
+def lacks_extras(requires_dist: Iterable[str], provides_extra: Iterable[str], extras: Iterable[str]) -> list[str]:
+    """The extras asked of a release that its metadata does not name (in Provides-Extra or a
+    Requires-Dist marker): pip and uv install it without them and only warn, so an old
+    jax-cuda12-plugin pinned `[with_cuda]` would install without its CUDA libraries."""
+    named = {normalize_extra(e) for e in provides_extra}
+    for line in requires_dist:
+        named.update(normalize_extra(e) for e in extras_in(line.partition(";")[2]))
+    return sorted(e for e in extras if normalize_extra(e) not in named)
+
+
 def extra_plugins(jax: JaxRelease, extras: Iterable[str]) -> list[str]:
     """The plugin packages an extra of this jax release installs (`jax-cuda12-plugin`...)."""
     extras = list(extras)

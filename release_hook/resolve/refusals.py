@@ -69,9 +69,18 @@ class Refusals(DecisionState):
                                  f"{blocker.because}", self.pins[0].path, blocker.line)
             return UserError(f"no {what} for {fits} installs with the rest of this install: {tried[0].why}")
         reasons = [s.why for s in outcome.skipped] or [outcome.exhausted or "jax refuses every jaxlib in range"]
+        at: tuple[str | None, int | None] = (None, None)
+        nowhere = self.rules.extra_nowhere()
+        if nowhere is not None:  # said of every release read, not of the first candidate alone
+            name, extra, read = nowhere
+            reasons = [f"the file asks {name}[{extra}], and no release of it tried has that extra "
+                       f"({', '.join(map(str, read))})"]
+            pin = next(p for p in self.pins if p.package == name and extra in p.extras)
+            at = (pin.path, pin.line)
         names = self.names_of_images()
         return UserError(f"no {what} satisfies the release ({self.requirement_text.get('jax')}, "
-                         f"{self.requirement_text.get('jaxlib')}) and jax's rules for {names} ({fits}): {reasons[0]}")
+                         f"{self.requirement_text.get('jaxlib')}) and jax's rules for {names} ({fits}): {reasons[0]}",
+                         *at)
 
     def names_of_images(self) -> str:
         return ", ".join(sorted(self.images))
