@@ -352,6 +352,20 @@ def test_minimum_passes_over_a_plugin_without_the_extra_the_file_asks(
     assert "stage 0 proof: uv " in r.out and " installs it for Python 3.12" in r.out, r.out
 
 
+def test_the_resolvers_own_pick_keeps_to_plugins_with_the_extra(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """jax 0.4.30 is refused beside SciPy 1.12; the resolver, asked for the lowest pair above it,
+    must not take the oldest plugin (which lacks the extra, and so refuses everything)."""
+    monkeypatch.delenv("RELEASE_HOOK_VERIFY", raising=False)
+    with served_as_pips_index(plugin_index(tmp_path / "index", ("0.4.30", "0.4.31")), monkeypatch):
+        root = project(tmp_path, plugin_file("jax", "with_cuda", "scipy==1.12.0 "))
+        r = sync(cli, root, "--version", "0.19.0", "--policy", "minimum", "--explain")
+    assert r.code == 0, r.err
+    assert "numpyro==0.19.0 'jax==0.4.31' jaxlib==0.4.30 'jax-cuda12-plugin[with_cuda]==0.4.30' " \
+           "jax-cuda12-pjrt==0.4.30\n" in (root / "Dockerfile").read_text()
+    assert "skipped jax 0.4.30, jaxlib 0.4.30: the resolver: " in r.out, r.out
+
+
 @pytest.mark.parametrize("policy", ["minimum", "latest"])
 def test_an_extra_no_plugin_release_has_is_one_line_naming_it_and_the_releases_tried(
         cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: str) -> None:

@@ -128,8 +128,12 @@ class Trial:
                 return _join(floor("jax"), f"<={pair.jax}" if latest else f">={pair.jax}")
             if pin.package == "jaxlib" and pair.jaxlib is not None:
                 return _join(floor("jaxlib"), f"<={pair.jaxlib}" if latest else f">={pair.jaxlib}")
+            if pin.package in PLUGINS and pair.jaxlib is not None:
+                # written at jaxlib's version, so held to jaxlib's side of the range: an older
+                # plugin may lack an extra the file asks of it (`[with_cuda]`), which refuses all
+                return _join(floor("jaxlib"), f"<={pair.jaxlib}" if latest else f">={pair.jaxlib}")
             if pin.package in PLUGINS:
-                return ANY  # the plugins follow jaxlib by their own metadata
+                return ANY
             return self.targets_for(pair).for_pin(pin)
 
         answer = solver.ask(self.question(case, spec_of, lowest=not latest), self.resolver)
