@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, NamedTuple, Optional, Sequ
 from release_hook.config import Config
 from release_hook.errors import UserError
 from release_hook.files import decode
-from release_hook.found import JAX_PACKAGES, Chars, FileArg, Note, Pin, Requirement, Scan
+from release_hook.found import JAX_PACKAGES, Chars, FileArg, Note, Pin, PipInstall, Reader, Requirement, Scan
 
 if TYPE_CHECKING:  # read only where a stage reads a requirements file or copies a lock in
     from release_hook.reqfile import ReqFile
@@ -109,6 +109,7 @@ def follow(scans: Sequence[Scan], config: Config, read: Read, relative: Callable
         for stage, facts in enumerate(scan.stages):
             image = scan.images[stage] if stage < len(scan.images) else ""
             for pip in facts.pips:
+                keys = []
                 for arg in pip.files:
                     key = (scan.path, stage, arg.line, arg.path)
                     if arg.source is None:
@@ -119,11 +120,25 @@ def follow(scans: Sequence[Scan], config: Config, read: Read, relative: Callable
                     run = (dict(arg.env), scan.path, arg.line)
                     ctx.brought[key] = _bring(ctx, rel, arg.option, stage, image, read, display, config,
                                               kept, scan.path, arg.line, 0, run)
+                    keys.append(key)
+                _stamp_reader(ctx, keys, scan.path, pip)
             for placed in facts.placements:
                 if placed.source is not None and not placed.folder:
                     _lock(ctx, posixpath.normpath(posixpath.join(home, placed.source)), read, display,
                           config, kept)
     return ctx
+
+
+def _stamp_reader(ctx: Context, keys: Sequence[tuple[str, int, int, str]], path: str, pip: PipInstall) -> None:
+    """The pins the command's files bring, each with the command and the index options in force
+    where pip reads it (the command's, and every file's it reads): a jaxlib build tag is only
+    installable where jax's CUDA page is among them."""
+    brought = [(key, found) for key in keys if isinstance(found := ctx.brought[key], Followed)]
+    options = [(o, chars.text) for o, chars in pip.options if not chars.computed and not chars.undefined]
+    options += [o for _, found in brought for o in found.options]
+    reader = Reader(path, pip.first, tuple(dict.fromkeys(options)))
+    for key, found in brought:
+        ctx.brought[key] = found._replace(pins=tuple(p._replace(read_by=reader) for p in found.pins))
 
 
 def _bring(ctx: Context, rel: str, option: str, stage: int, image: str, read: Read,

@@ -34,6 +34,16 @@ class Chars:
         return Chars(self.text[s], self.origin[s], self.via_var[s], self.computed, self.undefined)
 
 
+class Reader(NamedTuple):
+    """The pip command that reads a requirements file's pin, and the index options in force
+    there: the command's own and those of every file it reads, nested ones too (pip takes a
+    file's -f / -i for the whole command)."""
+
+    path: str  # the Dockerfile
+    line: int  # the pip command's first line
+    options: tuple[tuple[str, str], ...]  # (option, address as written, variables expanded)
+
+
 class Pin(NamedTuple):
     path: str
     line: int
@@ -50,6 +60,7 @@ class Pin(NamedTuple):
     # The file `chars` are offsets of when it is not `path`: a requirements file's `${NAME}`
     # that the Dockerfile reading it sets (ENV, ARG), whose value a sync moves there.
     set_in: str = ""
+    read_by: Reader | None = None  # a requirements file's pin: the pip command reading it there
 
     @property
     def written_in(self) -> str:

@@ -280,6 +280,84 @@ def test_pin_jaxlib_without_tag_chooses_the_build_per_image(cli, tmp_path: Path,
     assert "snapshot" in r.out
 
 
+# -- an untagged jaxlib in a requirements file: the options in force where pip reads it ------------
+
+CUDA11_COPY = "FROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04\nCOPY requirements.txt /tmp/requirements.txt\n"
+REQUIREMENTS = "numpyro==0.13.2\njax==0.4.1\njaxlib=={jaxlib}\n"
+
+
+def requirements_project(tmp_path: Path, index: PackageIndex, where: str, jaxlib: str = "0.4.1") -> Path:
+    """A CUDA 11.8 image whose pip command reads jaxlib from requirements.txt; jax's CUDA page
+    named `where`: nowhere, in that file, on the command, in a file that reads it (`-r`), or in
+    another file the same command reads."""
+    page = index.link_url("jax_cuda_releases.html")
+    run = {"command": f"RUN pip install -f {page} -r /tmp/requirements.txt\n",
+           "nested": "COPY outer.txt /tmp/outer.txt\nRUN pip install -r /tmp/outer.txt\n",
+           "sibling": "COPY pages.txt /tmp/pages.txt\nRUN pip install -r /tmp/pages.txt -r /tmp/requirements.txt\n",
+           }.get(where, "RUN pip install -r /tmp/requirements.txt\n")
+    root = project(tmp_path, CUDA11_COPY + run)
+    (root / "requirements.txt").write_text(("-f " + page + "\n" if where == "file" else "")
+                                           + REQUIREMENTS.format(jaxlib=jaxlib))
+    (root / "outer.txt").write_text(f"--find-links {page}\n-r requirements.txt\n")
+    (root / "pages.txt").write_text(f"--find-links={page}\n")
+    return root
+
+
+@pytest.mark.parametrize("where, pinned, written", [
+    ("nowhere", "0.4.1", "0.4.14"), ("file", "0.4.1", "0.4.14+cuda11.cudnn86"),
+    ("command", "0.4.1", "0.4.14+cuda11.cudnn86"), ("nested", "0.4.1", "0.4.14+cuda11.cudnn86"),
+    ("sibling", "0.4.1", "0.4.14+cuda11.cudnn86"),
+    ("nowhere", "0.4.1+cuda11.cudnn86", "0.4.14+cuda11.cudnn86")])  # a tag written stays a tag
+def test_a_requirements_file_jaxlib_takes_a_build_only_where_pip_reads_jaxs_page(
+        cli, tmp_path: Path, index: PackageIndex, where: str, pinned: str, written: str) -> None:
+    """pip finds a `+cuda` jaxlib only on jax's own page: the options in force are the command's
+    and those of every file it reads (pip takes a file's -f for the whole command)."""
+    root = requirements_project(tmp_path, index, where, pinned)
+    r = sync(cli, root, "--version", "0.15.0")
+    assert r.code == 0, r.err
+    assert (root / "requirements.txt").read_text().endswith(f"\njax==0.4.14\njaxlib=={written}\n")
+    if where != "nowhere":  # the page the image's pip reads is the one asked which builds exist
+        assert "/jax-releases/jax_cuda_releases.html" in index.hits, index.hits
+
+
+def test_a_requirements_file_jaxlib_read_without_the_page_is_proved_untagged(
+        cli, tmp_path: Path, index: PackageIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It was written `+cuda11.cudnn86`, which no index has: the resolver refused every pair."""
+    monkeypatch.delenv("RELEASE_HOOK_VERIFY", raising=False)
+    index.wheel("tqdm", "4.66.0")  # numpyro's other requirement
+    root = requirements_project(tmp_path, index, "nowhere")
+    r = sync(cli, root, "--version", "0.15.0", "--explain")
+    assert r.code == 0, r.err
+    assert "  asked: numpyro==0.15.0 jax==0.4.14 jaxlib==0.4.14\n" in r.out, r.out
+    assert (root / "requirements.txt").read_text() == "numpyro==0.15.0\njax==0.4.14\njaxlib==0.4.14\n"
+
+
+def test_a_remembered_decision_is_not_one_made_without_the_page(cli, tmp_path: Path, index: PackageIndex) -> None:
+    """The page the command reads decides the build: a decision made before the Dockerfile named
+    it (remembered for ten minutes) does not answer for it."""
+    root = requirements_project(tmp_path, index, "nowhere")
+    assert sync(cli, root, "--version", "0.15.0", "--dry-run").code == 0
+    (root / "Dockerfile").write_text(requirements_project(tmp_path, index, "command").joinpath("Dockerfile").read_text())
+    r = sync(cli, root, "--version", "0.15.0")
+    assert r.code == 0, r.err
+    assert (root / "requirements.txt").read_text().endswith("\njaxlib==0.4.14+cuda11.cudnn86\n")
+
+
+def test_a_requirements_file_jaxlib_read_with_and_without_the_page_is_refused(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = requirements_project(tmp_path, index, "command")
+    dockerfile = (root / "Dockerfile").read_text() + "RUN pip install -r /tmp/requirements.txt\n"
+    (root / "Dockerfile").write_text(dockerfile)
+    r = sync(cli, root, "--version", "0.15.0")
+    assert (r.code, r.err) == (2, "release-hook: requirements.txt:3: jaxlib here is read by pip with jax's CUDA page "
+                                  "(Dockerfile:3) and without it (Dockerfile:4): a +cuda build does not install "
+                                  "without the page, and an untagged pin read with it may get another CUDA's build; "
+                                  "give the pip command at Dockerfile:4 the page's -f, or each command a file of its "
+                                  "own\n")
+    assert (root / "requirements.txt").read_text() == REQUIREMENTS.format(jaxlib="0.4.1")
+    assert (root / "Dockerfile").read_text() == dockerfile
+
+
 # -- where the release's requirements come from ------------------------------------------------------
 
 NUMPYRO_SETUP_PY = '''

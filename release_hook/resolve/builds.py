@@ -219,14 +219,26 @@ def jaxlib_build(version: Version, stage: Stage, uses_plugin: bool, builds: Buil
 
 
 def _reads_jax_page(stage: Stage) -> bool:
+    """Whether pip reads jax's CUDA page where it reads the stage's jaxlib pins: a Dockerfile
+    pin's own command, or for a requirements file's pin the command that reads the file, with
+    every file it reads. Pins of one build that some read with the page and some without are
+    refused: a tag does not install without the page, and an untagged pin read with it may get
+    another CUDA's build (pip takes the highest local version)."""
+    read: dict[bool, list[tuple[Pin, str]]] = {True: [], False: []}
     for pin in stage.jaxlib_pins:
-        if pin.path != stage.image.path:
-            # a pin of a requirements file: the pip command reading it may name the page, and
-            # that command's options are not the pin's, so a build is not ruled out here
-            return True
-        if any(chars.text.rstrip("/").rsplit("/", 1)[-1] in cuda.PAGES for _, chars in pin.addresses):
-            return True
-    return False
+        if pin.read_by is not None:
+            texts, where = [t for _, t in pin.read_by.options], f"{pin.read_by.path}:{pin.read_by.line}"
+        else:
+            texts, where = [chars.text for _, chars in pin.addresses], f"{pin.path}:{pin.line}"
+        read[any(t.rstrip("/").rsplit("/", 1)[-1] in cuda.PAGES for t in texts)].append((pin, where))
+    if read[True] and read[False]:
+        pin, without = read[False][0]
+        with_page = read[True][0][1]
+        raise UserError(f"jaxlib here is read by pip with jax's CUDA page ({with_page}) and without it ({without}): "
+                        "a +cuda build does not install without the page, and an untagged pin read with it may "
+                        f"get another CUDA's build; give the pip command at {without} the page's -f, or each "
+                        "command a file of its own", pin.path, pin.line)
+    return bool(read[True])
 
 
 def plugin_problem(release: pairing.JaxRelease, extras: Sequence[str], pinned: Mapping[str, frozenset[str]],

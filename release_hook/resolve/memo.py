@@ -30,7 +30,8 @@ def key(package: str, policy: str, raw: RawRequirements, explicit: Mapping[str, 
         as_of: datetime.datetime | None, cuda: str | None, index_urls: Sequence[str],
         installs: Sequence[object], not_asked: str) -> str:
     shape = sorted({(p.package, tuple(sorted(p.extras)), p.image, "+" in p.version,
-                     tuple(c.text for _, c in p.addresses)) for p in pins})
+                     tuple(c.text for _, c in p.addresses),
+                     tuple(t for _, t in p.read_by.options) if p.read_by is not None else ()) for p in pins})
     return json.dumps(["pair", 5, package, policy, raw.source, raw.lines, raw.requires_python,
                        sorted(explicit.items()), shape, sorted(images), [str(t) for t in targets],
                        as_of.isoformat() if as_of else None, cuda, list(index_urls), installs,

@@ -62,11 +62,13 @@ class Offered:
     def page_urls(self) -> list[str]:
         urls: list[str] = []
         for pin in self.pins:
-            for _, chars in pin.addresses:
-                base = chars.text.rsplit("/", 1)[-1]
-                if base in cuda.PAGES and not chars.computed and not chars.undefined:
-                    head = chars.text[: -len(base)]
-                    urls.extend(head + page for page in cuda.PAGES)
+            texts = [c.text for _, c in pin.addresses if not c.computed and not c.undefined]
+            if pin.read_by is not None:  # a requirements file's pin: the pages its reader reads
+                texts += [t for _, t in pin.read_by.options]
+            for text in texts:
+                base = text.rsplit("/", 1)[-1]
+                if base in cuda.PAGES:
+                    urls.extend(text[: -len(base)] + page for page in cuda.PAGES)
         return sorted(set(urls))
 
     def read_page(self, url: str) -> tuple[str, ...] | None:
