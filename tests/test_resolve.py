@@ -706,3 +706,18 @@ def test_a_remembered_check_follows_the_requirements_files_that_pin_no_kept_pack
     (root / "extra.txt").unlink()
     sync(cli, root, "--version", "0.16.0", "--check")
     assert len(decided) == 3
+
+
+@pytest.mark.parametrize("where, written", [("command", "0.4.14+cuda11.cudnn86"), ("nowhere", "0.4.14")])
+def test_a_requirements_file_jaxlib_the_dockerfiles_env_sets_takes_the_build_its_reader_reads(
+        cli, tmp_path: Path, index: PackageIndex, where: str, written: str) -> None:
+    """The version in the Dockerfile's ENV, the line in the file, the page on the command that
+    reads it: the tag follows the reading command, and the ENV is what moves."""
+    root = requirements_project(tmp_path, index, where)
+    dockerfile = (root / "Dockerfile").read_text().replace("COPY", "ENV JAXLIB=0.4.1\nCOPY", 1)
+    (root / "Dockerfile").write_text(dockerfile)
+    (root / "requirements.txt").write_text(REQUIREMENTS.format(jaxlib="${JAXLIB}"))
+    r = sync(cli, root, "--version", "0.15.0")
+    assert r.code == 0, r.err
+    assert f"\nENV JAXLIB={written}\n" in (root / "Dockerfile").read_text()
+    assert (root / "requirements.txt").read_text() == "numpyro==0.15.0\njax==0.4.14\njaxlib==${JAXLIB}\n"
