@@ -42,7 +42,7 @@ LONG_FIRST = ("test_tools.py",)  # tens of seconds each: started first, they end
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests first, so that the two workers finish together instead of one running a
+    """The longest tests first, so that the workers finish together instead of one running a
     long test alone at the end (the order is the same in every worker, as pytest-xdist needs)."""
     items.sort(key=lambda item: item.path.name not in LONG_FIRST)
 

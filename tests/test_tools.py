@@ -41,7 +41,7 @@ class Tools:
 @contextlib.contextmanager
 def once(scratch: Path, name: str) -> Iterator[bool]:
     """Held while `name` is made in the shared folder; yields whether it is still to be made
-    (the other worker of `pytest -n 2` may have made it). What a failed attempt left is removed
+    (another worker of `pytest -n 3` may have made it). What a failed attempt left is removed
     first, so that a second attempt fails for the first one's reason, not "already exists"."""
     with open(scratch / f".{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -54,7 +54,7 @@ def once(scratch: Path, name: str) -> Iterator[bool]:
 
 @pytest.fixture(scope="session")
 def tools(tmp_path_factory: pytest.TempPathFactory) -> Tools:
-    # One folder for both workers of the suite (the parent of each worker's own basetemp): the
+    # One folder for all workers of the suite (the parent of each worker's own basetemp): the
     # tools' virtualenvs and the framework's store are built once, not once per worker; the
     # framework's store takes its own lock while it installs.
     base = tmp_path_factory.getbasetemp()
