@@ -140,7 +140,8 @@ def loopback_index(root: Path) -> tuple[object, str]:
         idx.wheel("jax", v, [f"jaxlib<={v},>={v}", f'jaxlib<={v},>={v}; extra == "cuda12"',
                              f'jax-cuda12-plugin[with-cuda]<={v},>={v}; extra == "cuda12"'])
         idx.wheel("jaxlib", v, tag="cp312-cp312-manylinux2014_x86_64")  # Ubuntu 24.04: 3.12
-        idx.wheel("jax-cuda12-plugin", v, tag="cp312-cp312-manylinux2014_x86_64")
+        # the extra the images ask of it (its CUDA libraries), as the real plugin declares it
+        idx.wheel("jax-cuda12-plugin", v, tag="cp312-cp312-manylinux2014_x86_64", extras=["with-cuda"])
         idx.wheel("jax-cuda12-pjrt", v, tag="py3-none-manylinux2014_x86_64")
     idx.wheel("numpyro", "0.22.0", ["jax>=0.7.0", "jaxlib>=0.7.0"])  # released, as on the real index
     server, _ = serve(idx)
