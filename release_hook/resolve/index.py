@@ -22,6 +22,7 @@ from release_hook import cache
 from release_hook.errors import UserError
 from release_hook.resolve import dist_files, pages
 from release_hook.resolve import index_errors as said
+from release_hook.resolve.index_errors import IndexUnavailable, NotOnIndex
 from release_hook.resolve.client import Client, network_errors
 from release_hook.resolve.dist_files import Metadata
 from release_hook.resolve.listing import Listing, Source, version_of
@@ -33,14 +34,6 @@ PAGE_TTL = 600.0  # a project's list of releases changes with each release
 LINKS_TTL = 86400.0  # jax's find-links pages stopped changing with jaxlib 0.4.29
 UNREACHABLE_TTL = 600.0  # a page that did not answer is not waited for again this soon
 T = TypeVar("T")
-
-
-class IndexUnavailable(UserError):
-    """The index or page could not be read (down, offline, timed out)."""
-
-
-class NotOnIndex(UserError):
-    """The index answered, and has no such release (not uploaded yet, or a typo)."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from release_hook.errors import UserError
+
 NOT_A_PAGE = "answered something that is not a package page"
+
+
+class IndexUnavailable(UserError):
+    """The index or page could not be read (down, offline, timed out)."""
+
+
+class NotOnIndex(UserError):
+    """The index answered, and has no such release (not uploaded yet, or a typo)."""
 
 
 class Unparsable(ValueError):

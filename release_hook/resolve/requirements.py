@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from release_hook.config import read_toml
 from release_hook.errors import UserError
-from release_hook.resolve.index import IndexUnavailable, NotOnIndex
+from release_hook.resolve.index_errors import IndexUnavailable, NotOnIndex
 from release_hook.names import normalize as canonicalize_name
 
 if TYPE_CHECKING:
