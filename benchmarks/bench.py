@@ -248,8 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         a, b = side_by_side(sync_cmd("--no-commit"), bump_cmd, mine, theirs, env, repeats)
         row(f"sync --no-commit, {count:,} file(s) / bump2version", a, b, "<= 1.0")
         if count == 1:
-            # Under any run that reads a requirement: Python starting and importing packaging's
-            # parser (a dependency the project names). The bump hook's row adds this to a bump.
+            # Under any run that parses a requirement, as this one does: Python starting and
+            # importing packaging's parser (a dependency the project names).
             a, b = side_by_side(lambda i: [sys.executable, "-c", "import packaging.requirements"], bump_cmd,
                                 mine, theirs, env, repeats)
             row("  Python importing packaging.requirements alone, same", a, b, "(floor)")
