@@ -721,3 +721,19 @@ def test_a_requirements_file_jaxlib_the_dockerfiles_env_sets_takes_the_build_its
     assert r.code == 0, r.err
     assert f"\nENV JAXLIB={written}\n" in (root / "Dockerfile").read_text()
     assert (root / "requirements.txt").read_text() == "numpyro==0.15.0\njax==0.4.14\njaxlib==${JAXLIB}\n"
+
+
+def test_two_images_alike_but_for_the_page_their_pip_reads_get_their_own_builds(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    """With every version given (--pin), alike decisions of one run are shared: whether pip
+    reads jax's page is part of what makes them alike."""
+    root = requirements_project(tmp_path, index, "command")
+    other = root / "other"
+    other.mkdir()
+    (other / "Dockerfile").write_text(CUDA11_COPY + "RUN pip install -r /tmp/requirements.txt\n")
+    (other / "requirements.txt").write_text(REQUIREMENTS.format(jaxlib="0.4.1"))
+    r = cli("sync", "Dockerfile", "other/Dockerfile", "--no-commit", "--no-verify", "--version", "0.15.0",
+            "--pin", "jax==0.4.14", "--pin", "jaxlib==0.4.14", cwd=root)
+    assert r.code == 0, r.err
+    assert (root / "requirements.txt").read_text().endswith("\njaxlib==0.4.14+cuda11.cudnn86\n")
+    assert (other / "requirements.txt").read_text().endswith("\njaxlib==0.4.14\n")

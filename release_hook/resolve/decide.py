@@ -100,7 +100,7 @@ class Decision(DecisionState):
         files of one shape): the memo's key, or without reading anything when --pin gives all."""
         if self.fetch:
             return self.memo_key()
-        shape = sorted({(p.package, tuple(sorted(p.extras)), p.image, "+" in p.version) for p in self.pins})
+        shape = sorted({memo.pin_shape(p) for p in self.pins})  # the pages its pip reads among them
         cases = self.case_shapes()
         return json.dumps(["given", self.policy, sorted(self.explicit.items()), shape, cases,
                            sorted((i.name, str(i.cuda)) for i in self.images.values()), self.not_asked,

@@ -25,13 +25,20 @@ def install_shape(install: Install) -> list[object]:
             sorted(install.options), install.no_deps]
 
 
+def pin_shape(pin: Pin) -> tuple[object, ...]:
+    """What of a pin decides its answer beyond its version: the package, its extras, the image,
+    whether it is written with a build tag, and the addresses its pip reads (jax's CUDA page
+    among them decides whether a tag can install)."""
+    read = tuple(t for _, t in pin.read_by.options) if pin.read_by is not None else ()
+    return (pin.package, tuple(sorted(pin.extras)), pin.image, "+" in pin.version,
+            tuple(c.text for _, c in pin.addresses), read)
+
+
 def key(package: str, policy: str, raw: RawRequirements, explicit: Mapping[str, str], pins: Sequence[Pin],
         images: Sequence[tuple[str, str]], targets: Sequence[object],
         as_of: datetime.datetime | None, cuda: str | None, index_urls: Sequence[str],
         installs: Sequence[object], not_asked: str) -> str:
-    shape = sorted({(p.package, tuple(sorted(p.extras)), p.image, "+" in p.version,
-                     tuple(c.text for _, c in p.addresses),
-                     tuple(t for _, t in p.read_by.options) if p.read_by is not None else ()) for p in pins})
+    shape = sorted({pin_shape(p) for p in pins})
     return json.dumps(["pair", 5, package, policy, raw.source, raw.lines, raw.requires_python,
                        sorted(explicit.items()), shape, sorted(images), [str(t) for t in targets],
                        as_of.isoformat() if as_of else None, cuda, list(index_urls), installs,
