@@ -304,6 +304,13 @@ def _reference(m: Mapped, i: int) -> tuple[Piece, int]:
         inner = text[i + 2 : close]
         if _NAME.fullmatch(inner):
             return Var(inner, m.offset(i)), close + 1
+        name = _NAME.match(inner)
+        if name and inner[name.end():name.end() + 2] in (":-", ":+"):
+            word = inner[name.end() + 2:]
+            if not any(c in word for c in "$'\"\\`"):  # a literal word: its characters stay spans
+                start = i + 2 + name.end() + 2
+                lit = Lit(word, tuple(m.offset(k) for k in range(start, start + len(word))))
+                return Var(name.group(), m.offset(i), inner[name.end():name.end() + 2], lit), close + 1
         return Computed(text[i : close + 1], m.offset(i)), close + 1
     nm = _NAME.match(text, i + 1)
     if nm:

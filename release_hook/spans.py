@@ -9,7 +9,7 @@ import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Union
+from typing import Optional, Union
 
 NOWHERE = -1  # a character that is not in the file (a separator the tool put there)
 
@@ -55,10 +55,14 @@ class Lit:
 
 @dataclass(frozen=True)
 class Var:
-    """A plain `$NAME` or `${NAME}` reference."""
+    """A plain `$NAME` or `${NAME}` reference; or `${NAME:-word}` (`word` when NAME is unset or
+    empty) and `${NAME:+word}` (`word` when it is set and not empty), as the Dockerfile reference
+    documents them, `word` literal characters."""
 
     name: str
     offset: int
+    modifier: str = ""  # "", ":-" or ":+"
+    word: Optional[Lit] = None
 
 
 @dataclass(frozen=True)

@@ -331,3 +331,36 @@ def test_a_lock_that_cannot_be_compiled_again_is_refused_with_the_command(cli, t
                             "not beside it; run in .: uv pip compile requirements.in -o requirements.txt "
                             "--generate-hashes --upgrade-package numpyro==0.19.0 --upgrade-package jax=="), r.err
     assert (root / "requirements.txt").read_text() == text
+
+
+DEFAULTED = ("FROM python:3.12-slim\nARG JAX_VERSION\nENV JAX_VERSION=${JAX_VERSION:-0.4.25}\n"
+             "COPY requirements.txt /tmp/requirements.txt\nRUN pip install -r /tmp/requirements.txt\n")
+
+
+def test_a_version_an_env_takes_from_its_default_word_is_judged_and_moved_there(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    """`${NAME:-word}`: with no --build-arg the ARG has no value and the ENV takes the word. The
+    pin was left alone as unseen ("which the tool cannot see") and --check passed with numpyro
+    moved alone."""
+    root = repo(tmp_path, {"docker/Dockerfile": DEFAULTED, "docker/requirements.txt": ENV_REQUIREMENTS})
+    r = cli("sync", "--check", "docker/Dockerfile", cwd=root)
+    assert r.code == 1 and "docker/requirements.txt:2: jax ==0.4.25, expected 0.6.1 (set at docker/Dockerfile:3)\n" \
+        in r.out, r.out + r.err
+    assert cli("sync", "docker/Dockerfile", cwd=root).code == 0
+    assert (root / "docker/Dockerfile").read_text() == DEFAULTED.replace(":-0.4.25}", ":-0.6.1}")
+    assert cli("sync", "--check", "docker/Dockerfile", cwd=root).code == 0
+
+
+def test_one_env_line_reads_its_variables_as_they_were_before_it(cli, tmp_path: Path, index: PackageIndex) -> None:
+    """`ENV A=v B=${A}` gives B the A of before the line: here none the file sets (the base
+    image may), so the pin is not judged as 0.4.25 and moved, but named as unseen."""
+    dockerfile = ("FROM python:3.12-slim\nENV V=0.4.25 JAX_VERSION=${V}\n"
+                  "COPY requirements.txt /tmp/requirements.txt\nRUN pip install -r /tmp/requirements.txt\n")
+    root = repo(tmp_path, {"docker/Dockerfile": dockerfile, "docker/requirements.txt": ENV_REQUIREMENTS})
+    r = cli("sync", "--check", "docker/Dockerfile", cwd=root)
+    assert r.code == 1 and "jax ==" not in r.out, r.out + r.err
+    assert "warning: docker/requirements.txt:2: jax version uses ${JAX_VERSION}, which the tool cannot see" in r.err
+    later = dockerfile.replace("ENV V=0.4.25 JAX", "ENV V=0.4.25\nENV JAX")  # two lines: B reads the new A
+    (root / "docker/Dockerfile").write_text(later)
+    r = cli("sync", "--check", "docker/Dockerfile", cwd=root)
+    assert "docker/requirements.txt:2: jax ==0.4.25, expected 0.6.1 (set at docker/Dockerfile:2)\n" in r.out, r.out

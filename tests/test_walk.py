@@ -369,3 +369,26 @@ def test_lines_of_one_package_for_other_environments_are_all_asked() -> None:
     lines, _ = installs_of(s)[0].lines(lambda pin: None, "numpyro")
     # both jax lines (the resolver keeps the one for the image); a later jaxlib replaces the earlier
     assert lines == ('jax==0.4.20; python_version >= "3.9"', 'jax==0.4.13; python_version < "3.9"', "jaxlib==0.4.21")
+
+
+# -- ENV and ARG values as the Dockerfile reference expands them ----------------------------------
+
+@pytest.mark.parametrize("lines, version, set_at", [
+    ("ARG V\nENV J=${V:-0.4.25}", "0.4.25", 3),  # no value: the word, movable where it is written
+    ("ARG V=\nENV J=${V:-0.4.25}", "0.4.25", 3),  # empty: the word too
+    ("ARG V=0.4.30\nENV J=${V:-0.4.25}", "0.4.30", 2),  # a value: the value
+    ("ARG V=1\nENV J=${V:+0.4.26}", "0.4.26", 3),  # a value: the word
+    ("ENV V=0.4.30\nENV V=0.4.25 J=${V}", "0.4.30", 2),  # one ENV reads the values of before it
+    ("ARG V=0.4.30\nARG V=0.4.25 J=${V}", "0.4.25", 3),  # an ARG's pairs one after another
+])
+def test_a_variables_value_as_buildkit_gives_it(lines: str, version: str, set_at: int) -> None:
+    s = scan_text(f"FROM python:3.12\n{lines}\nRUN pip install jax==${{J}}\n")
+    (pin,) = s.pins
+    text = f"FROM python:3.12\n{lines}\nRUN pip install jax==${{J}}\n"
+    assert (pin.version, pin.defined_at(text)) == (version, f" (set at line {set_at})")
+
+
+def test_a_variable_only_the_build_knows_leaves_the_default_to_the_build() -> None:
+    s = scan_text("FROM python:3.12\nENV V=${W/x/y}\nENV J=${V:-0.4.25}\nRUN pip install jax==${J}\n")
+    assert s.pins == () and any("computed" in str(w) or "cannot see" in str(w) or "left alone" in str(w)
+                                for w in s.warnings), s.warnings

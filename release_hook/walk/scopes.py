@@ -48,6 +48,19 @@ def expand(word: Word, scope: Scope, local: dict[str, Bound] | None = None) -> C
             via.extend([False] * len(p.text))
         elif isinstance(p, Var):
             bound = local[p.name] if local and p.name in local else scope.lookup(p.name)
+            if p.modifier:
+                chosen = _modified(p, bound)
+                if chosen is None:  # the build decides: as any computed part
+                    source = "${" + p.name + p.modifier + (p.word.text if p.word else "") + "}"
+                    computed.append(source)
+                    text.append(source)
+                    origin.extend([NOWHERE] * len(source))
+                    via.extend([False] * len(source))
+                else:
+                    text.append(chosen.text)
+                    origin.extend(chosen.origin)
+                    via.extend([True] * len(chosen.text))
+                continue
             if bound is None:
                 undefined.append(p.name)
                 placeholder = "${" + p.name + "}"
@@ -69,6 +82,21 @@ def expand(word: Word, scope: Scope, local: dict[str, Bound] | None = None) -> C
     return Chars("".join(text), tuple(origin), tuple(via), tuple(computed), tuple(undefined))
 
 
+def _modified(p: Var, bound: Bound | None) -> Chars | None:
+    """`${NAME:-word}` and `${NAME:+word}` as the variable's value decides them: the value, the
+    word (its characters where the instruction writes them), or nothing; None when the value is
+    one only the build knows, which leaves the choice to the build."""
+    value = bound[0] if bound is not None else None
+    if value is not None and not known(value):
+        return None
+    empty = value is None or not value.text
+    word = p.word or Lit("", ())
+    written = Chars(word.text, word.origin, (True,) * len(word.text))
+    if p.modifier == ":-":
+        return written if empty or value is None else value
+    return Chars("", (), ()) if empty else written
+
+
 def via(word: Word, scope: Scope, local: dict[str, Bound] | None = None) -> tuple[str, ...]:
     """Where the variables a word reads were set, for messages (`PY=3.11 at line 2`)."""
     out: list[str] = []
@@ -87,6 +115,9 @@ def define(ins: Instruction, escape: str, path: str, scope: Scope, global_scope:
     except UserError as e:
         raise UserError(e.message, path, ins.line) from None
     names = []
+    # an ENV reads every variable as it was before it: `ENV A=2 B=${A}` gives B the A of before
+    # (the Dockerfile reference's example); an ARG's pairs are read one after another
+    before = Scope(dict(scope.env), dict(scope.args)) if ins.keyword == "ENV" else scope
     for a in found:
         names.append(a.name)
         if a.value is None:  # `ARG NAME`: re-declares a global, or has no value
@@ -95,7 +126,7 @@ def define(ins: Instruction, escape: str, path: str, scope: Scope, global_scope:
             else:
                 scope.args[a.name] = None
             continue
-        value = expand(a.value, scope)
+        value = expand(a.value, before)
         shown = value.text if known(value) else "(computed)"
         bound = (value, (f"{a.name}={shown} at line {ins.line}",))
         if ins.keyword == "ENV":
