@@ -109,7 +109,8 @@ def _check(repo: Objects, sha: str) -> Verdict:
     targets = resolve(conf, request, scans, partial=True, root_files=blob, context=context)
     scans = [context.carrying(scan) for scan in scans]  # with the pins of files their variables set
     problems = [line for scan in [*scans, *context.scans()]
-                for line in plan_file(scan, targets.for_pin, targets.page_for).lines()]
+                for line in plan_file(scan, targets.for_pin, targets.page_for,
+                                      context.neighbours.get(scan.path, ())).lines()]
     unchecked: list[str] = []
     said: set[str] = set()  # an unreachable index is said once, not once per pin
     for pin in (pin for scan in scans for pin in scan.pins if pin.package in targets.unresolved):

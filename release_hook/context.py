@@ -51,6 +51,9 @@ class Context:
     carried: dict[str, list[Pin]] = field(default_factory=dict)
     # a file as each reader's variables make it (most files have none: read once)
     parsed: dict[tuple[object, ...], ReqFile] = field(default_factory=dict)
+    # Dockerfile -> the other requirements of files it reads that its variables give characters
+    # to (`mylib==${V}`), with the file each is in: an edit of those characters moves them too
+    neighbours: dict[str, list[tuple[str, Requirement]]] = field(default_factory=dict)
     # (file, line, package) -> the version a carried pin reads, and the first RUN reading it
     values: dict[tuple[str, int, str], tuple[str, str]] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)  # files not placed or not read, at their lines
@@ -157,6 +160,8 @@ def _bring(ctx: Context, rel: str, option: str, stage: int, image: str, read: Re
     elif "${" in req.text:  # as this RUN's variables make it
         req = _parse(ctx, rel, req.text, option, config, kept, run)
     pins = tuple(p._replace(stage=stage, image=image) for p in req.pins)
+    neighbours = ctx.neighbours.setdefault(run[1], [])
+    neighbours.extend((ctx.display[rel], r) for r in req.requirements if r.reads and (ctx.display[rel], r) not in neighbours)
     mine = ctx.stamped.setdefault(rel, [])
     have = {(p.chars.origin[:1], p.stage, p.image) for p in mine}
     mine.extend(p for p in pins if not p.set_in and (p.chars.origin[:1], p.stage, p.image) not in have)

@@ -122,6 +122,7 @@ class Requirement(NamedTuple):
     text: str  # as the shell passes it, variables expanded
     line: int
     computed: str = ""  # the part only the build knows (`$(...)`, `xargs -I{}`); "" when static
+    reads: tuple[int, ...] = ()  # file offsets of the characters a variable gave it (an ENV's value)
 
 
 class FileArg(NamedTuple):

@@ -7,6 +7,7 @@ from typing import Callable, NamedTuple, Sequence
 
 from release_hook.errors import UserError
 from release_hook.resolve.cuda import PAGES
+from release_hook.found import Requirement
 from release_hook.pins import Chars, Pin, Scan
 from release_hook.spans import NOWHERE, line_of
 
@@ -67,7 +68,10 @@ class FilePlan(NamedTuple):
 Target = Callable[[Pin], "str | None"]
 
 
-def plan_file(scan: Scan, target: Target, page: Target | None = None) -> FilePlan:
+def plan_file(scan: Scan, target: Target, page: Target | None = None,
+              neighbours: Sequence[tuple[str, Requirement]] = ()) -> FilePlan:
+    """The edits that give each pin its target. `neighbours`: requirements of other files (a
+    requirements file's `mylib==${V}`) that read characters of this one, with their files."""
     changes: list[Change] = []
     moves: list[PageMove] = []
     by_span: dict[tuple[int, int], tuple[str, Pin]] = {}
@@ -111,6 +115,7 @@ def plan_file(scan: Scan, target: Target, page: Target | None = None) -> FilePla
                             scan.path, _line(scan, after.start))
     if edits:
         _each_pin_reads_its_target(scan, target, edits)
+        _no_neighbour_reads_an_edit(scan, edits, {a: pin for (a, _), (_, pin) in by_span.items()}, neighbours)
     return FilePlan(scan, tuple(changes), tuple(edits), splice(scan.text, edits),
                     tuple(moves))
 
@@ -126,6 +131,21 @@ def _each_pin_reads_its_target(scan: Scan, target: Target, edits: list[Edit]) ->
             now = f"{reads!r}" if reads is not None else "a part of another pin's version"
             raise UserError(f"{pin.package} would read {now} instead of {wanted!r}: its version shares "
                             "characters with another pin's; give them separate variables", pin.path, pin.line)
+
+
+def _no_neighbour_reads_an_edit(scan: Scan, edits: list[Edit], owner: dict[int, Pin],
+                                neighbours: Sequence[tuple[str, Requirement]]) -> None:
+    """A requirement the tool does not keep (`mylib==${V}`) that reads characters a pin's edit
+    rewrites would move with it, to a version nobody chose: refused, naming both."""
+    own = [(scan.path, req) for stage in scan.stages for pip in stage.pips for req in pip.requirements]
+    for path, req in [*own, *neighbours]:
+        hit = next((e for e in edits for o in req.reads if e.start <= o < e.end), None)
+        if hit is not None:
+            pin = owner[hit.start]
+            where = f"line {req.line}" if path == scan.path else f"{path}:{req.line}"
+            raise UserError(f"{pin.package} moves to {hit.new!r} where {req.text!r} ({where}) reads the same "
+                            f"characters (line {_line(scan, hit.start)}): it would move too; give it a variable "
+                            "of its own", pin.path, pin.line)
 
 
 def _read_through(chars: Chars, edits: list[Edit], starts: list[int]) -> str | None:

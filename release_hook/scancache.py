@@ -131,7 +131,7 @@ def _encode(s: Scan) -> dict[str, Any]:
 
 def _pip(r: PipInstall, shared: Any) -> list[Any]:
     return [r.first, r.last, _evidence(r.python), r.tool, list(r.pins),
-            [[q.text, q.line, q.computed] for q in r.requirements],
+            [[q.text, q.line, q.computed, list(q.reads)] for q in r.requirements],
             [[f.option, f.path, f.line, f.how, f.source, f.why, shared(f.env)] for f in r.files],
             r.no_deps, shared(r.options), list(r.flags)]
 
@@ -175,6 +175,7 @@ def _unpip(v: list[Any], shared: list[tuple[tuple[str, Chars], ...]], pins: int)
     if held and (min(held) < 0 or max(held) >= pins):
         raise IndexError("a pip install holds a pin the entry does not have")
     return PipInstall(first, last, _unevidence(python), tool, tuple(held),
-                      tuple(Requirement(*r) for r in requirements),
+                      tuple(Requirement(text, line, computed, tuple(reads))
+                            for text, line, computed, reads in requirements),
                       tuple(_file(f, shared) for f in files),
                       no_deps, shared[options] if options >= 0 else (), tuple(flags))

@@ -72,7 +72,8 @@ def plan(config: Config, request: Request, done: Read | None = None
     scans, originals, context = done.scans, done.originals, done.context
     resolution = resolve(config, request, scans, context=context)
     resolution = replace(resolution, warnings=resolution.warnings + context.warnings())
-    plans = [plan_file(context.carrying(scan), resolution.for_pin, resolution.page_for) for scan in scans]
+    plans = [plan_file(context.carrying(scan), resolution.for_pin, resolution.page_for,
+                       context.neighbours.get(scan.path, ())) for scan in scans]
     for req in context.scans():
         found = context.file_of(req.path)
         assert found is not None

@@ -364,3 +364,38 @@ def test_one_env_line_reads_its_variables_as_they_were_before_it(cli, tmp_path: 
     (root / "docker/Dockerfile").write_text(later)
     r = cli("sync", "--check", "docker/Dockerfile", cwd=root)
     assert "docker/requirements.txt:2: jax ==0.4.25, expected 0.6.1 (set at docker/Dockerfile:2)\n" in r.out, r.out
+
+
+def test_a_variable_another_package_reads_too_is_not_moved_for_jax(cli, tmp_path: Path, index: PackageIndex) -> None:
+    """`mylib==${V}` beside `jax==${V}`: moving V for jax moved mylib too, to a release nobody
+    chose (and the proof had asked the old one)."""
+    dockerfile = ("FROM python:3.12-slim\nARG V=0.4.25\n"
+                  "RUN pip install numpyro==0.15.0 jax==${V} jaxlib==${V} mylib==${V}\n")
+    index.wheel("mylib", "0.4.25")
+    root = repo(tmp_path, {"docker/Dockerfile": dockerfile})
+    r = cli("sync", "docker/Dockerfile", cwd=root)
+    assert r.code == 2 and r.err.startswith("release-hook: docker/Dockerfile:3: jax"), r.err
+    assert r.err.splitlines()[0].endswith(" where 'mylib==0.4.25' (line 3) reads the same characters (line 2): "
+                                          "it would move too; give it a variable of its own"), r.err
+    assert (root / "docker/Dockerfile").read_text() == dockerfile
+    (root / "docker/Dockerfile").write_text(dockerfile.replace("mylib==${V}", "mylib==0.4.25"))
+    git(root, "commit", "-qam", "mylib's own version")
+    r = cli("sync", "docker/Dockerfile", cwd=root)
+    assert r.code == 0, r.err  # a variable of jax's own moves
+    assert "mylib==0.4.25\n" in (root / "docker/Dockerfile").read_text()
+
+
+def test_a_variable_a_requirements_files_other_package_reads_is_not_moved_for_jax(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    index.wheel("mylib", "0.4.25")
+    dockerfile = ("FROM python:3.12-slim\nARG V=0.4.25\nCOPY requirements.txt /tmp/requirements.txt\n"
+                  "RUN pip install -r /tmp/requirements.txt\n")
+    requirements = "numpyro==0.15.0\njax==${V}\njaxlib==${V}\nmylib==${V}\n"
+    root = repo(tmp_path, {"docker/Dockerfile": dockerfile, "docker/requirements.txt": requirements})
+    for args in (("--check",), ()):
+        r = cli("sync", *args, "docker/Dockerfile", cwd=root)
+        assert r.code == 2 and r.err.splitlines()[0].endswith(
+            " where 'mylib==0.4.25' (docker/requirements.txt:4) reads the same characters (line 2): it would "
+            "move too; give it a variable of its own"), r.err
+    assert (root / "docker/Dockerfile").read_text() == dockerfile
+    assert (root / "docker/requirements.txt").read_text() == requirements

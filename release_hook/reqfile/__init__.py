@@ -205,7 +205,9 @@ class _Reader:
                              "here: they cannot move together; write the version in this file", line)
         if pin < 0:
             computed = "".join("${" + n + "}" for n in chars.undefined)
-            self.requirements.append(Requirement(chars.text.strip(), line, computed))
+            # where its reading Dockerfile sets what a variable gave it (offsets into that file)
+            reads = tuple(o for o, v in zip(carried, chars.via_var) if v and o >= 0) if self.run else ()
+            self.requirements.append(Requirement(chars.text.strip(), line, computed, reads))
         self.entries.append(Entry(chars.text.strip(), line, named.name, editable, hashes, options, pin))
 
     def constraint(self, named: Named, editable: bool, line: int) -> None:

@@ -44,7 +44,8 @@ def pip_command(ctx: RunPython, cmd: Invocation, call: PipCall, stage: int, imag
         word, chars = cmd.words[i], cmd.chars[i]
         if editable:  # a project's source, not a pin
             chars = chars[skip:]
-            requirements.append(Requirement(chars.text, found.line_of_chars(chars, 0, ctx.line), _computed(chars)))
+            requirements.append(Requirement(chars.text, found.line_of_chars(chars, 0, ctx.line), _computed(chars),
+                                            _read_offsets(chars)))
             continue
         if cmd.head.replace and cmd.head.replace in word_text(word):
             word = xargs_computed(word, cmd.head.replace)
@@ -56,7 +57,7 @@ def pip_command(ctx: RunPython, cmd: Invocation, call: PipCall, stage: int, imag
         if pin is not None:
             pins.append(pin)
         else:
-            requirements.append(Requirement(chars.text, line, _computed(chars)))
+            requirements.append(Requirement(chars.text, line, _computed(chars), _read_offsets(chars)))
     tool = call.tool
     if cmd.head.xargs is not None:
         source = cmd.head.xargs or "standard input"
@@ -72,6 +73,12 @@ def pip_command(ctx: RunPython, cmd: Invocation, call: PipCall, stage: int, imag
     lines = [found.line(o, ctx.line) for o in cmd.expanded.offsets]
     state.pips.append(Install(min(lines), max(lines), python, tool, pins, tuple(requirements),
                               tuple(_files(ctx, cmd, args, tool)), args.no_deps, addresses, tuple(args.flags)))
+
+
+def _read_offsets(chars: Chars) -> tuple[int, ...]:
+    """Where the characters a variable gave a requirement are written: a kept pin's edit there
+    would change it too."""
+    return tuple(o for o, v in zip(chars.origin, chars.via_var) if v and o >= 0)
 
 
 def _computed(chars: Chars) -> str:
