@@ -105,7 +105,8 @@ def plan_file(scan: Scan, target: Target, page: Target | None = None,
                         f"({other.image}: {by_span[key][0]!r}; {pin.image}: {edit.new!r}), and one line "
                         "cannot hold both: give each image a file (or variable) of its own", pin.path, pin.line)
                 raise UserError(
-                    f"{pin.package} needs {edit.new!r} where {other.package} (line {other.line}) "
+                    f"{pin.package} needs {edit.new!r} where {other.package} "
+                    f"({'line ' if other.path == pin.path else other.path + ':'}{other.line}) "
                     f"needs {by_span[key][0]!r}: give them separate variables", pin.path, pin.line)
             by_span[key] = (edit.new, pin)
     edits = sorted(Edit(a, b, new) for (a, b), (new, _) in by_span.items())

@@ -241,7 +241,13 @@ def test_a_stale_env_value_is_refused_at_push(cli, tmp_path: Path, index: Packag
      "docker/Dockerfile:8 does: one line cannot follow both; give each its own file, or the variable one value"),
     ("FROM python:3.12-slim\nARG JAX_VERSION\nCOPY requirements.txt /tmp/\nRUN pip install -r /tmp/requirements.txt\n",
      "docker/requirements.txt:2: jax==${JAX_VERSION}: JAX_VERSION has no value where docker/Dockerfile:4 reads "
-     "this file (no ENV, or ARG with a value, sets it before), so pip would read the line as written and refuse it"),
+     "this file (no ENV, or ARG with a value, sets it before in that stage; an ARG before FROM counts only where "
+     "the stage declares it again), so pip would read the line as written and refuse it"),
+    ("ARG JAX_VERSION=0.4.25\nFROM python:3.12-slim\nCOPY requirements.txt /tmp/\n"
+     "RUN pip install -r /tmp/requirements.txt\n",
+     "docker/requirements.txt:2: jax==${JAX_VERSION}: JAX_VERSION has no value where docker/Dockerfile:4 reads "
+     "this file (no ENV, or ARG with a value, sets it before in that stage; an ARG before FROM counts only where "
+     "the stage declares it again), so pip would read the line as written and refuse it"),
 ])
 def test_a_variable_two_runs_read_differently_or_that_is_unset_is_refused_at_its_line(
         cli, tmp_path: Path, index: PackageIndex, dockerfile: str, error: str) -> None:

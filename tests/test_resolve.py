@@ -737,3 +737,17 @@ def test_two_images_alike_but_for_the_page_their_pip_reads_get_their_own_builds(
     assert r.code == 0, r.err
     assert (root / "requirements.txt").read_text().endswith("\njaxlib==0.4.14+cuda11.cudnn86\n")
     assert (other / "requirements.txt").read_text().endswith("\njaxlib==0.4.14\n")
+
+
+def test_two_pins_of_two_files_that_need_one_variable_differently_are_named_with_their_files(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    root = requirements_project(tmp_path, index, "command")
+    dockerfile = (root / "Dockerfile").read_text().replace("COPY", "ENV V=0.4.1\nCOPY", 1).replace(
+        "-r /tmp/requirements.txt", "-r /tmp/requirements.txt jax==${V}")
+    (root / "Dockerfile").write_text(dockerfile)
+    (root / "requirements.txt").write_text("numpyro==0.13.2\njaxlib==${V}\n")
+    r = sync(cli, root, "--version", "0.15.0")
+    assert r.code == 2, r.err
+    message = r.err.splitlines()[0]
+    assert "needs '0.4.14+cuda11.cudnn86' where jax (Dockerfile:4) needs '0.4.14'" in message or \
+        "needs '0.4.14' where jaxlib (requirements.txt:2) needs '0.4.14+cuda11.cudnn86'" in message, message

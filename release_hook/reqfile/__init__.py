@@ -224,7 +224,8 @@ class _Reader:
         if chars.undefined and refused and self.run is not None and not chars.computed:
             name = chars.undefined[0]
             raise self.error(f"{_short(chars.text.strip())}: {name} has no value where {self.run.path}:{self.run.line} "
-                             "reads this file (no ENV, or ARG with a value, sets it before), so pip would read "
+                             "reads this file (no ENV, or ARG with a value, sets it before in that stage; an ARG before "
+                             "FROM counts only where the stage declares it again), so pip would read "
                              "the line as written and refuse it", line)
         if chars.undefined:
             name = chars.computed[0] if chars.computed else f"${{{chars.undefined[0]}}}"
