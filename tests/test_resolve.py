@@ -288,12 +288,13 @@ REQUIREMENTS = "numpyro==0.13.2\njax==0.4.1\njaxlib=={jaxlib}\n"
 
 def requirements_project(tmp_path: Path, index: PackageIndex, where: str, jaxlib: str = "0.4.1") -> Path:
     """A CUDA 11.8 image whose pip command reads jaxlib from requirements.txt; jax's CUDA page
-    named `where`: nowhere, in that file, on the command, in a file that reads it (`-r`), or in
-    another file the same command reads."""
+    named `where`: nowhere, in that file, on the command, in a file that reads it (`-r`), in
+    another file the same command reads, or in pip's environment (PIP_FIND_LINKS)."""
     page = index.link_url("jax_cuda_releases.html")
     run = {"command": f"RUN pip install -f {page} -r /tmp/requirements.txt\n",
            "nested": "COPY outer.txt /tmp/outer.txt\nRUN pip install -r /tmp/outer.txt\n",
            "sibling": "COPY pages.txt /tmp/pages.txt\nRUN pip install -r /tmp/pages.txt -r /tmp/requirements.txt\n",
+           "env": f"ENV PIP_FIND_LINKS={page}\nRUN pip install -r /tmp/requirements.txt\n",
            }.get(where, "RUN pip install -r /tmp/requirements.txt\n")
     root = project(tmp_path, CUDA11_COPY + run)
     (root / "requirements.txt").write_text(("-f " + page + "\n" if where == "file" else "")
@@ -306,7 +307,7 @@ def requirements_project(tmp_path: Path, index: PackageIndex, where: str, jaxlib
 @pytest.mark.parametrize("where, pinned, written", [
     ("nowhere", "0.4.1", "0.4.14"), ("file", "0.4.1", "0.4.14+cuda11.cudnn86"),
     ("command", "0.4.1", "0.4.14+cuda11.cudnn86"), ("nested", "0.4.1", "0.4.14+cuda11.cudnn86"),
-    ("sibling", "0.4.1", "0.4.14+cuda11.cudnn86"),
+    ("sibling", "0.4.1", "0.4.14+cuda11.cudnn86"), ("env", "0.4.1", "0.4.14+cuda11.cudnn86"),
     ("nowhere", "0.4.1+cuda11.cudnn86", "0.4.14+cuda11.cudnn86")])  # a tag written stays a tag
 def test_a_requirements_file_jaxlib_takes_a_build_only_where_pip_reads_jaxs_page(
         cli, tmp_path: Path, index: PackageIndex, where: str, pinned: str, written: str) -> None:
@@ -356,6 +357,32 @@ def test_a_requirements_file_jaxlib_read_with_and_without_the_page_is_refused(
                                   "own\n")
     assert (root / "requirements.txt").read_text() == REQUIREMENTS.format(jaxlib="0.4.1")
     assert (root / "Dockerfile").read_text() == dockerfile
+
+
+CUDA11 = "FROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04\n"
+PINS = "numpyro==0.13.2 jax==0.4.1 jaxlib==0.4.1"
+
+
+@pytest.mark.parametrize("lines, written", [
+    ("ENV PIP_FIND_LINKS={page}\nRUN pip install {pins}\n", "0.4.14+cuda11.cudnn86"),
+    ('ENV PIP_FIND_LINKS="{empty} {page}"\nRUN pip install {pins}\n', "0.4.14+cuda11.cudnn86"),  # a list
+    ("ARG PIP_FIND_LINKS={page}\nRUN pip install {pins}\n", "0.4.14+cuda11.cudnn86"),  # a RUN sees ARGs
+    ("RUN export PIP_FIND_LINKS={page} && pip install {pins}\n", "0.4.14+cuda11.cudnn86"),
+    ("RUN PIP_FIND_LINKS={page} pip install {pins}\n", "0.4.14+cuda11.cudnn86"),
+    ("RUN PIP_FIND_LINKS={page}; pip install {pins}\n", "0.4.14"),  # not exported: pip never sees it
+], ids=["env", "env-list", "arg", "export", "prefix", "not-exported"])
+def test_a_dockerfile_jaxlib_takes_a_build_where_its_pip_reads_the_page_from_its_environment_or_files(
+        cli, tmp_path: Path, index: PackageIndex, lines: str, written: str) -> None:
+    """pip takes -f from PIP_FIND_LINKS as from its command line, and a -r file's -f for the
+    whole command: written untagged, pip would install the page's highest build, a `+cuda12`
+    on this CUDA 11.8 image."""
+    page = index.link_url("jax_cuda_releases.html")
+    root = project(tmp_path, CUDA11 + lines.format(page=page, empty=index.link_url("empty.html"), pins=PINS))
+    (root / "pages.txt").write_text(f"--find-links {page}\n")
+    (root / "empty.txt").write_text(f"--find-links {index.link_url('empty.html')}\n")
+    r = sync(cli, root, "--version", "0.15.0")
+    assert r.code == 0, r.err
+    assert f" jax==0.4.14 jaxlib=={written}\n" in (root / "Dockerfile").read_text()
 
 
 # -- where the release's requirements come from ------------------------------------------------------

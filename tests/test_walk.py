@@ -143,6 +143,26 @@ def test_no_deps_index_options_and_flags() -> None:
     assert [(o, c.text) for o, c in uv.options] == [("--extra-index-url", "https://x.invalid")]
 
 
+def test_index_options_pip_takes_from_its_environment() -> None:
+    """PIP_FIND_LINKS and PIP_EXTRA_INDEX_URL add to the command's own; its -i replaces
+    PIP_INDEX_URL; a variable pip is not given (not exported) and uv's commands take none."""
+    s = scan_text("FROM python:3.12\nENV PIP_FIND_LINKS='https://a.invalid/jax_cuda_releases.html  /wheels' "
+                  "PIP_INDEX_URL=https://b.invalid/simple\n"
+                  "RUN PIP_EXTRA_INDEX_URL=https://c.invalid pip install -f /more jax==0.4.30 \\\n"
+                  " && pip install -i https://d.invalid/simple jaxlib==0.4.30 \\\n"
+                  " && LOCAL=https://e.invalid; PIP_NO=1 uv pip install jax-cuda12-plugin==0.4.30\n")
+    one, two, uv = s.stages[0].pips
+    assert [(o, c.text) for o, c in one.options] == [
+        ("-f", "/more"), ("--index-url", "https://b.invalid/simple"), ("--extra-index-url", "https://c.invalid"),
+        ("--find-links", "https://a.invalid/jax_cuda_releases.html"), ("--find-links", "/wheels")]
+    assert [(o, c.text) for o, c in two.options] == [
+        ("-i", "https://d.invalid/simple"), ("--find-links", "https://a.invalid/jax_cuda_releases.html"),
+        ("--find-links", "/wheels")]
+    assert (uv.options, s.pins[1].addresses) == ((), two.options)
+    page = one.options[3][1]  # offsets in the ENV line, for a page a sync moves
+    assert s.text[page.origin[0]:page.origin[-1] + 1] == "https://a.invalid/jax_cuda_releases.html"
+
+
 @pytest.mark.parametrize("spelling, option", [
     ("-r /w/r.txt", "-r"), ("--requirement /w/r.txt", "-r"), ("--requirement=/w/r.txt", "-r"),
     ("-r/w/r.txt", "-r"), ("-qr /w/r.txt", "-r"), ("-c /w/r.txt", "-c"), ("--constraint /w/r.txt", "-c"),

@@ -16,6 +16,9 @@ from release_hook.walk.scopes import Bound, expand, known
 from release_hook.walk.state import Install
 
 _CONSTRAINT_VARIABLE = {"uv pip": "UV_CONSTRAINT"}  # every other tool is pip
+# pip's own environment variables for its index options (a space-separated list each)
+_ADDRESS_VARIABLES = (("PIP_INDEX_URL", "--index-url"), ("PIP_EXTRA_INDEX_URL", "--extra-index-url"),
+                      ("PIP_FIND_LINKS", "--find-links"))
 _EXPANDED = re.compile(r"[A-Z0-9_]+")  # the names pip expands in a requirements file (`${NAME}`)
 
 
@@ -38,6 +41,8 @@ def pip_command(ctx: RunPython, cmd: Invocation, call: PipCall, stage: int, imag
     found, state = ctx.found, ctx.state
     args = pip_arguments([c.text for c in cmd.chars], call)
     addresses = tuple((opt, cmd.chars[i][skip:]) for opt, i, skip in args.indexes)
+    if call.tool not in _CONSTRAINT_VARIABLE:  # pip reads them; uv has variables of its own
+        addresses += _environment_addresses(ctx, cmd, addresses)
     pins: list[Pin] = []
     requirements: list[Requirement] = []
     for i, skip, editable in args.requirements:
@@ -131,9 +136,23 @@ def _environment(ctx: RunPython, cmd: Invocation) -> tuple[tuple[str, Chars], ..
     return tuple((name, value) for name, value in values.items() if _EXPANDED.fullmatch(name))
 
 
+def _environment_addresses(ctx: RunPython, cmd: Invocation,
+                           given: tuple[tuple[str, Chars], ...]) -> tuple[tuple[str, Chars], ...]:
+    """The index addresses pip takes from its environment: as much in force as the command's
+    own -f / --extra-index-url (pip adds those to them); PIP_INDEX_URL unless the command's -i
+    replaces it."""
+    out: list[tuple[str, Chars]] = []
+    for name, option in _ADDRESS_VARIABLES:
+        found = _constraint_variable(ctx, cmd, name)
+        if found is None or option == "--index-url" and any(o in ("-i", "--index-url") for o, _ in given):
+            continue
+        out.extend((option, chars) for chars in _split(found[0]))
+    return tuple(out)
+
+
 def _constraint_variable(ctx: RunPython, cmd: Invocation, name: str) -> tuple[Chars, str] | None:
-    """PIP_CONSTRAINT / UV_CONSTRAINT in effect: given to the command, exported in the RUN, or
-    set by ENV / ARG."""
+    """A variable of pip's environment (PIP_CONSTRAINT, UV_CONSTRAINT...) in effect: given to the
+    command, exported in the RUN, or set by ENV / ARG."""
     if name in cmd.env:
         return cmd.env[name]
     local: Bound | None = ctx.local.get(name) if name in ctx.exported else None
