@@ -56,6 +56,8 @@ class Context:
     neighbours: dict[str, list[tuple[str, Requirement]]] = field(default_factory=dict)
     # (file, line, package) -> the version a carried pin reads, and the first RUN reading it
     values: dict[tuple[str, int, str], tuple[str, str]] = field(default_factory=dict)
+    # (Dockerfile, index into its pins) -> the command reading a pin, where its files add options
+    readers: dict[tuple[str, int], Reader] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)  # files not placed or not read, at their lines
     locks: list[Unmanaged] = field(default_factory=list)  # files pinning kept packages, not rewritten
 
@@ -79,6 +81,13 @@ class Context:
         values give: its plan rewrites those values, and reads every pin again through them."""
         pins = self.carried.get(scan.path)
         return scan._replace(pins=scan.pins + tuple(pins)) if pins else scan
+
+    def reading(self, scan: Scan) -> Scan:
+        """A Dockerfile's scan whose own pins know the index options of the files their command
+        reads: pip takes a file's -f / -i for the whole command."""
+        pins = tuple(p._replace(read_by=self.readers[(scan.path, i)]) if (scan.path, i) in self.readers else p
+                     for i, p in enumerate(scan.pins))
+        return scan._replace(pins=pins) if pins != scan.pins else scan
 
     def scans(self) -> list[Scan]:
         """Each file whose pins follow the release, with a pin per stage that reads it: a file
@@ -140,6 +149,8 @@ def _stamp_reader(ctx: Context, keys: Sequence[tuple[str, int, int, str]], path:
     options = [(o, chars.text) for o, chars in pip.options if not chars.computed and not chars.undefined]
     options += [o for _, found in brought for o in found.options]
     reader = Reader(path, pip.first, tuple(dict.fromkeys(options)))
+    if any(found.options for _, found in brought):  # the command's own pins read them too
+        ctx.readers.update(((path, i), reader) for i in pip.pins)
     for key, found in brought:
         ctx.brought[key] = found._replace(pins=tuple(p._replace(read_by=reader) for p in found.pins))
 

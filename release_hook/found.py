@@ -60,7 +60,9 @@ class Pin(NamedTuple):
     # The file `chars` are offsets of when it is not `path`: a requirements file's `${NAME}`
     # that the Dockerfile reading it sets (ENV, ARG), whose value a sync moves there.
     set_in: str = ""
-    read_by: Reader | None = None  # a requirements file's pin: the pip command reading it there
+    # a requirements file's pin: the pip command reading it there; a Dockerfile's own pin too
+    # where the files its command reads name index options
+    read_by: Reader | None = None
 
     @property
     def written_in(self) -> str:

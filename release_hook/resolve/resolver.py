@@ -61,6 +61,7 @@ def resolve(config: Config, request: Request, scans: Sequence[Scan], partial: bo
     for scan in scans:
         if not scan.pins and not any(pip.files for facts in scan.stages for pip in facts.pips):
             continue
+        scan = context.reading(scan) if context is not None else scan
         stage_images = images_of(scan, config, request)
         read = (lambda stage, scan=scan: context.read_arg(scan, stage)) if context is not None \
             else (lambda stage: no_files)
