@@ -54,8 +54,6 @@ class Context:
     # Dockerfile -> the other requirements of files it reads that its variables give characters
     # to (`mylib==${V}`), with the file each is in: an edit of those characters moves them too
     neighbours: dict[str, list[tuple[str, Requirement]]] = field(default_factory=dict)
-    # (file, line, package) -> the version a carried pin reads, and the first RUN reading it
-    values: dict[tuple[str, int, str], tuple[str, str]] = field(default_factory=dict)
     # (Dockerfile, index into its pins) -> the command reading a pin, where its files add options
     readers: dict[tuple[str, int], Reader] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)  # files not placed or not read, at their lines
@@ -176,7 +174,7 @@ def _bring(ctx: Context, rel: str, option: str, stage: int, image: str, read: Re
     mine = ctx.stamped.setdefault(rel, [])
     have = {(p.chars.origin[:1], p.stage, p.image) for p in mine}
     mine.extend(p for p in pins if not p.set_in and (p.chars.origin[:1], p.stage, p.image) not in have)
-    _carry(ctx, [p for p in pins if p.set_in], f"{run[1]}:{run[2]}")
+    _carry(ctx, [p for p in pins if p.set_in])
     # a compiled lock's other pins are the compile's output: they move when it is re-locked
     # (locks.py), so they do not hold the kept versions back
     compiled = req.header is not None and bool(req.header.inputs)
@@ -214,15 +212,11 @@ def _parse(ctx: Context, rel: str, text: str, option: str, config: Config, kept:
     return ctx.parsed[key]
 
 
-def _carry(ctx: Context, pins: list[Pin], reader: str) -> None:
-    """Pins whose versions the reading Dockerfile's variables give go to its plan; one line
-    that two RUNs read with different values cannot follow both."""
+def _carry(ctx: Context, pins: list[Pin]) -> None:
+    """Pins whose versions the reading Dockerfile's variables give go to its plan. Two RUNs
+    that give one line different values each hold their own characters (an ENV or ARG each):
+    each moves its own, for its image, and a part written in the file itself must fit both."""
     for pin in pins:
-        version, first = ctx.values.setdefault((pin.path, pin.line, pin.package), (pin.version, reader))
-        if version != pin.version:
-            raise UserError(f"{pin.package} reads {version} where {first} reads this file and {pin.version} where "
-                            f"{reader} does: one line cannot follow both; give each its own file, or the variable "
-                            "one value", pin.path, pin.line)
         mine = ctx.carried.setdefault(pin.set_in, [])
         if pin not in mine:
             mine.append(pin)
