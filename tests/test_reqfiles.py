@@ -421,3 +421,15 @@ def test_a_variable_a_requirements_files_other_package_reads_is_not_moved_for_ja
             "move too; give it a variable of its own"), r.err
     assert (root / "docker/Dockerfile").read_text() == dockerfile
     assert (root / "docker/requirements.txt").read_text() == requirements
+
+
+def test_a_variable_given_to_the_shell_that_runs_pip_is_the_files(cli, tmp_path: Path, index: PackageIndex) -> None:
+    """`JAX_VERSION=0.4.25 sh -c "pip install -r ..."`: pip runs with it (was refused as unset)."""
+    dockerfile = ("FROM python:3.12-slim\nCOPY requirements.txt /tmp/requirements.txt\n"
+                  'RUN JAX_VERSION=0.4.25 sh -c "pip install -r /tmp/requirements.txt"\n')
+    root = repo(tmp_path, {"docker/Dockerfile": dockerfile, "docker/requirements.txt": ENV_REQUIREMENTS})
+    r = cli("sync", "--check", "docker/Dockerfile", cwd=root)
+    assert r.code == 1 and "docker/requirements.txt:2: jax ==0.4.25, expected 0.6.1 (set at docker/Dockerfile:3)\n" \
+        in r.out, r.out + r.err
+    assert cli("sync", "docker/Dockerfile", cwd=root).code == 0
+    assert (root / "docker/Dockerfile").read_text() == dockerfile.replace("0.4.25", "0.6.1")

@@ -10,6 +10,7 @@ import pytest
 from conftest import FIXTURES, git
 
 from release_hook.dockerfile import parse
+from release_hook.errors import UserError
 from release_hook.found import FileArg, PipInstall, Placement, Scan
 from release_hook.scancache import ScanCache
 from release_hook.walk import walk
@@ -412,3 +413,12 @@ def test_a_variable_only_the_build_knows_leaves_the_default_to_the_build() -> No
     s = scan_text("FROM python:3.12\nENV V=${W/x/y}\nENV J=${V:-0.4.25}\nRUN pip install jax==${J}\n")
     assert s.pins == () and any("computed" in str(w) or "cannot see" in str(w) or "left alone" in str(w)
                                 for w in s.warnings), s.warnings
+
+
+def test_a_shell_given_a_variable_passes_it_to_its_commands_and_keeps_its_own() -> None:
+    text = "FROM python:3.12\nRUN J=0.4.22 sh -c 'pip install jax==$J'\n"
+    (inner,) = scan_text(text).pins
+    assert (inner.package, inner.version) == ("jax", "0.4.22")
+    assert text[inner.chars.origin[0]:inner.chars.origin[-1] + 1] == "0.4.22"  # moved in the prefix
+    with pytest.raises(UserError, match=r"jaxlib pin uses \$\{J\}, which no ENV or ARG defines"):
+        scan_text(text.replace("'\n", "' && pip install jaxlib==$J\n"))  # the outer shell never had J

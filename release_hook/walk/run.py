@@ -3,6 +3,7 @@ commands, read once for both the pins and the Python that runs them."""
 from __future__ import annotations
 
 import re
+from typing import Tuple, Union
 
 from packaging.utils import canonicalize_name
 
@@ -20,6 +21,10 @@ from release_hook.walk.python import RunPython, Words
 from release_hook.walk.scopes import expand, via
 from release_hook.walk.sources import clone
 from release_hook.walk.state import UNSET, StageState
+
+# A script to read: its text, the Python its commands run (UNSET: as before), and the
+# NAME=value its shell was given, which its commands inherit (`X=v sh -c '...'`).
+Script = Tuple[Mapped, Union[Evidence, None, bool], Tuple[Tuple[str, Word], ...]]
 
 # Only scripts with one of these words can pin, install with pip or change the Python.
 _RELEVANT = re.compile(r"pip|uv|git|conda|mamba|pyenv|alternatives|\bln\b|venv|activate"
@@ -63,20 +68,20 @@ class RunReader:
         state.placements.extend(mounts)
         args = ins.args[run_flags_end(ins.args):]
         exec_words = parse_exec_form(args)
-        scripts: list[tuple[Mapped, Evidence | None | bool]] = []
+        scripts: list[Script] = []
         if exec_words is not None:
             scripts.extend(self.command(tuple(exec_words), (), exec_form=True))
         elif ins.heredocs and args.text.lstrip().startswith("<<"):
-            scripts.extend((h.body, UNSET) for h in ins.heredocs if not _foreign_shebang(h.body.text))
+            scripts.extend((h.body, UNSET, ()) for h in ins.heredocs if not _foreign_shebang(h.body.text))
         elif ins.heredocs:
             parts = [args, Mapped("\n", (NOWHERE,))]
             for h in ins.heredocs:
                 parts.extend((h.body, Mapped(h.name + "\n", (NOWHERE,) * (len(h.name) + 1))))
-            scripts.append((Mapped.join(parts), UNSET))
+            scripts.append((Mapped.join(parts), UNSET, ()))
         else:
-            scripts.append((args, UNSET))
+            scripts.append((args, UNSET, ()))
         while scripts:
-            script, active = scripts.pop(0)
+            script, active, inherited = scripts.pop(0)
             if not _RELEVANT.search(script.text):
                 continue
             if "deadsnakes" in script.text:
@@ -94,14 +99,22 @@ class RunReader:
                                            "it cannot be read; fix this RUN", line)
                 self.found.warn(line, "shell syntax error: pins after this point may be missed")
             local = self.python.local
+            outer = (dict(local), set(self.python.exported)) if inherited else None
+            for name, value in inherited:  # exported to the shell: its commands see them
+                local[name] = (expand(value, state.scope, local), via(value, state.scope, local))
+                self.python.exported.add(name)
             for name, value in parsed.assignments:
                 local[name] = (expand(value, state.scope, local), via(value, state.scope, local))
             self.python.exported |= parsed.exported
             for cmd in parsed.commands:
                 scripts.extend(self.command(cmd.words, cmd.env))
+            if outer is not None:  # what the inner shell set does not reach the outer one
+                local.clear()
+                local.update(outer[0])
+                self.python.exported = outer[1]
 
     def command(self, words: tuple[Word, ...], env: tuple[tuple[str, Word], ...],
-                exec_form: bool = False) -> list[tuple[Mapped, Evidence | None | bool]]:
+                exec_form: bool = False) -> list[Script]:
         """Read one simple command; the scripts of `sh -c` to read after it, each with the
         environment it runs in (`conda run -n app bash -c '...'`)."""
         if not words:
@@ -130,7 +143,7 @@ class RunReader:
 
     def _command(self, words: tuple[Word, ...], chars: list[Chars], texts: list[str], head: Head,
                  name: str, env: tuple[tuple[str, Word], ...],
-                 exec_form: bool) -> list[tuple[Mapped, Evidence | None | bool]]:
+                 exec_form: bool) -> list[Script]:
         at = head.at
         scope, local = self.state.scope, self.python.local
         offsets = [word_offset(w) for w in words[at:]]
@@ -139,7 +152,8 @@ class RunReader:
         if name in SHELLS:
             i = dash_c(texts, at)
             lit = words[i][0] if i is not None and len(words[i]) == 1 else None
-            return [(Mapped(lit.text, lit.origin), self.python.active)] if isinstance(lit, Lit) else []
+            # `X=v sh -c '...'`: the shell's environment is its commands' (exported to them)
+            return [(Mapped(lit.text, lit.origin), self.python.active, env)] if isinstance(lit, Lit) else []
         call = pip_call(texts, at)
         if call is not None:
             given = {}
