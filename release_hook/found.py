@@ -63,6 +63,7 @@ class Pin(NamedTuple):
     # a requirements file's pin: the pip command reading it there; a Dockerfile's own pin too
     # where the files its command reads name index options
     read_by: Reader | None = None
+    hashed: bool = False  # a requirements file's line with --hash values, which move with the version
 
     @property
     def written_in(self) -> str:

@@ -88,6 +88,10 @@ def plan_file(scan: Scan, target: Target, page: Target | None = None,
                 moves.append(move)
                 edits.append(edit)
         if new is not None and new != pin.version:
+            if pin.set_in and pin.hashed:  # the hashes here would go stale where the version moves
+                raise UserError(f"{pin.package} must move to {new}, but its version is set in {pin.set_in} and its "
+                                "--hash values are here: they cannot move together; write the version in this file",
+                                pin.path, pin.line)
             # a requirements file read by two stages holds one pin per reader: one change
             written = next((o for o in pin.chars.origin if o != NOWHERE), pin.line)
             seen = (pin.path, pin.line, written, pin.package, new)

@@ -435,3 +435,23 @@ def test_a_variable_given_to_the_shell_that_runs_pip_is_the_files(cli, tmp_path:
                   'RUN JAX_VERSION=0.4.25 sh -c "pip install -r /tmp/requirements.txt"\n')
     root = repo(tmp_path, {"docker/Dockerfile": dockerfile, "docker/requirements.txt": ENV_REQUIREMENTS})
     judged_then_moved(cli, root, dockerfile.replace("0.4.25", "0.6.1"))
+
+
+def test_a_hash_locked_line_whose_version_an_env_sets_is_refused_only_when_it_must_move(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    """Its hashes cannot move with a version written in the Dockerfile: in step it is fine (it
+    was refused whatever its state), out of step it is refused at its line."""
+    dockerfile = ENV_DOCKERFILE.replace("0.4.25", "0.6.1")
+    locked = ("numpyro==0.19.0\njax==${JAX_VERSION} --hash=sha256:" + "a" * 64 + "\n"
+              "jaxlib==${JAX_VERSION}\nscipy==1.11.4\n")
+    root = repo(tmp_path, {"docker/Dockerfile": dockerfile, "docker/requirements.txt": locked})
+    r = cli("sync", "--check", "docker/Dockerfile", cwd=root)
+    assert r.code == 0, r.out + r.err
+    (root / "docker/Dockerfile").write_text(ENV_DOCKERFILE, newline="")
+    git(root, "commit", "-qam", "an older jax")
+    for mode in ("--check", "--no-commit"):
+        r = cli("sync", mode, "docker/Dockerfile", cwd=root)
+        assert (r.code, r.err) == (2, "release-hook: docker/requirements.txt:2: jax must move to 0.6.1, but its "
+                                      "version is set in docker/Dockerfile and its --hash values are here: they "
+                                      "cannot move together; write the version in this file\n"), (mode, r.out + r.err)
+    assert (root / "docker/Dockerfile").read_bytes() == ENV_DOCKERFILE.encode()

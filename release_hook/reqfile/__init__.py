@@ -134,6 +134,7 @@ class _Reader:
         self.includes: list[Include] = []
         self.mentions: list[Note] = []
         self.warnings: list[Note] = []
+        self.hashed: set[int] = set()  # the pins whose lines carry --hash values
 
     def error(self, message: str, line: int) -> UserError:
         return UserError(message, self.path, line)
@@ -200,9 +201,8 @@ class _Reader:
         pin = -1
         if named.name in self.kept:
             pin = self.kept_requirement(named, chars, line, carried, refused)
-        if pin >= 0 and hashes and self.pending[pin][4]:
-            raise self.error(f"{named.name} version is set in {self.pending[pin][4]} but its --hash values are "
-                             "here: they cannot move together; write the version in this file", line)
+        if pin >= 0 and hashes:
+            self.hashed.add(pin)
         if pin < 0:
             computed = "".join("${" + n + "}" for n in chars.undefined)
             # where its reading Dockerfile sets what a variable gave it (offsets into that file)
@@ -275,8 +275,8 @@ class _Reader:
         addresses = tuple((o.name, o.value) for o in self.options
                           if o.name in _ADDRESS_OPTIONS and o.value is not None)
         pins = tuple(Pin(self.path, line, named.name, "requirement", named.operator, version.text,
-                         version, requirement, named.extras, -1, "", addresses, set_in)
-                     for named, version, line, requirement, set_in in self.pending)
+                         version, requirement, named.extras, -1, "", addresses, set_in, hashed=i in self.hashed)
+                     for i, (named, version, line, requirement, set_in) in enumerate(self.pending))
         header = read_header(self.text) if self.text.lstrip("\ufeff").startswith("#") else None
         return ReqFile(self.path, self.text, pins, tuple(self.requirements), tuple(self.entries),
                        tuple(self.options), tuple(self.includes),
