@@ -52,11 +52,11 @@ def _sync_for_bump(version: str, what: str, staged: bool) -> int:
         return run(cfg.load(root), request)
     except UserError as e:
         print(f"release-hook: {e}", file=sys.stderr)
-        print(_undo_hint(root, staged), file=sys.stderr)
+        print(_undo_hint(root, staged, version, what), file=sys.stderr)
         return 2
 
 
-def _undo_hint(top: str, staged: bool) -> str:
+def _undo_hint(top: str, staged: bool, new: str, variable: str) -> str:
     """What the bump tool left behind, and the git command that undoes it. bump2version writes
     its files and stages them before `git commit` runs the pre-commit hook; bump-my-version
     writes them and runs its own hooks before staging anything. Either way nothing is committed
@@ -78,7 +78,8 @@ def _undo_hint(top: str, staged: bool) -> str:
     if not edited:
         return "release-hook: the bump was not committed or tagged"
     paths = " ".join(shlex.quote(p) for p in edited)
-    others = _other_edits(top, edited, staged)
+    # the tool that set BUMPVERSION_NEW_VERSION (or BVHOOK_...) sets its _CURRENT_VERSION too
+    others = _other_edits(top, edited, staged, new, os.environ.get(variable.replace("_NEW_", "_CURRENT_"), ""))
     careful = (f" (careful: {', '.join(others)} also hold edits that are not the version's, which this "
                "discards too)" if others else "")
     if staged:
@@ -90,13 +91,12 @@ def _undo_hint(top: str, staged: bool) -> str:
             f"{careful}")
 
 
-def _other_edits(top: str, paths: list[str], staged: bool) -> list[str]:
-    """The files among `paths` whose changes are more than the version's: a bump tool stages
-    whole files, so the user's own edits in them (allow_dirty) would go with a restore."""
+def _other_edits(top: str, paths: list[str], staged: bool, new: str, old: str) -> list[str]:
+    """The files among `paths` whose changes are more than the version's (`old` to `new`): a
+    bump tool stages whole files, so the user's own edits in them (allow_dirty) would go with a
+    restore."""
     from release_hook import gitops
 
-    new = os.environ.get("BUMPVERSION_NEW_VERSION") or os.environ.get("BVHOOK_NEW_VERSION") or ""
-    old = os.environ.get("BUMPVERSION_CURRENT_VERSION") or os.environ.get("BVHOOK_CURRENT_VERSION") or ""
     try:
         diff = gitops.diff_lines(top, paths, staged)
     except UserError:

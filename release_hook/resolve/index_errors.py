@@ -94,6 +94,6 @@ def reason(error: BaseException, project: str | None, timeout: float) -> str:
         return "connection reset"
     if names & {"ConnectionError", "NewConnectionError", "MaxRetryError"}:
         return "cannot connect"
-    if names & {"ContentDecodingError", "ChunkedEncodingError", "JSONDecodeError"}:
+    if names & {"ContentDecodingError", "ChunkedEncodingError"}:
         return NOT_A_PAGE
     return type(error).__name__

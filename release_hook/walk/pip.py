@@ -94,7 +94,7 @@ def _computed(chars: Chars) -> str:
 
 def _files(ctx: RunPython, cmd: Invocation, args: PipArgs, tool: str) -> list[FileArg]:
     name = _CONSTRAINT_VARIABLE.get(tool, "PIP_CONSTRAINT")
-    given = _constraint_variable(ctx, cmd, name)
+    given = _pip_variable(ctx, cmd, name)
     if not args.files and given is None:
         return []
     env = _environment(ctx, cmd)  # one for all the command's files
@@ -143,14 +143,14 @@ def _environment_addresses(ctx: RunPython, cmd: Invocation,
     replaces it."""
     out: list[tuple[str, Chars]] = []
     for name, option in _ADDRESS_VARIABLES:
-        found = _constraint_variable(ctx, cmd, name)
+        found = _pip_variable(ctx, cmd, name)
         if found is None or option == "--index-url" and any(o in ("-i", "--index-url") for o, _ in given):
             continue
         out.extend((option, chars) for chars in _split(found[0]))
     return tuple(out)
 
 
-def _constraint_variable(ctx: RunPython, cmd: Invocation, name: str) -> tuple[Chars, str] | None:
+def _pip_variable(ctx: RunPython, cmd: Invocation, name: str) -> tuple[Chars, str] | None:
     """A variable of pip's environment (PIP_CONSTRAINT, UV_CONSTRAINT...) in effect: given to the
     command, exported in the RUN, or set by ENV / ARG."""
     if name in cmd.env:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from release_hook.dockerfile import Instruction, assignments
 from release_hook.errors import UserError
 from release_hook.found import Chars
-from release_hook.spans import NOWHERE, Lit, Var, Word
+from release_hook.spans import NOWHERE, Computed, Lit, Var, Word
 
 # A variable's value, and where it was set (`NAME=value at line N`, for messages).
 Bound = tuple[Chars, tuple[str, ...]]
@@ -42,25 +42,21 @@ def expand(word: Word, scope: Scope, local: dict[str, Bound] | None = None) -> C
     computed: list[str] = []
     undefined: list[str] = []
     for p in word:
+        if isinstance(p, Var) and p.modifier:
+            chosen = _modified(p, local[p.name] if local and p.name in local else scope.lookup(p.name))
+            if chosen is not None:
+                text.append(chosen.text)
+                origin.extend(chosen.origin)
+                via.extend([True] * len(chosen.text))
+                continue
+            # the build decides: as any computed part
+            p = Computed("${" + p.name + p.modifier + (p.word.text if p.word else "") + "}", p.offset)
         if isinstance(p, Lit):
             text.append(p.text)
             origin.extend(p.origin)
             via.extend([False] * len(p.text))
         elif isinstance(p, Var):
             bound = local[p.name] if local and p.name in local else scope.lookup(p.name)
-            if p.modifier:
-                chosen = _modified(p, bound)
-                if chosen is None:  # the build decides: as any computed part
-                    source = "${" + p.name + p.modifier + (p.word.text if p.word else "") + "}"
-                    computed.append(source)
-                    text.append(source)
-                    origin.extend([NOWHERE] * len(source))
-                    via.extend([False] * len(source))
-                else:
-                    text.append(chosen.text)
-                    origin.extend(chosen.origin)
-                    via.extend([True] * len(chosen.text))
-                continue
             if bound is None:
                 undefined.append(p.name)
                 placeholder = "${" + p.name + "}"
