@@ -15,6 +15,9 @@ from pkgindex import PackageIndex, served_as_pips_index
 
 OLD = "FROM python:3.11\nARG V=0.6.0\nRUN pip install numpyro==${{V}} # {n}\n"
 NEW = "FROM python:3.11\nARG V=0.7.0\nRUN pip install numpyro==${{V}} # {n}\n"
+# A release that changes the files' length: written through temporary files, renamed over
+# (0.7.0, the same length, is written in place).
+LONGER = "0.10.0"
 
 
 def files(tmp_path: Path, count: int = 4) -> list[Path]:
@@ -26,13 +29,18 @@ def files(tmp_path: Path, count: int = 4) -> list[Path]:
     return out
 
 
+def new(n: int, version: str) -> str:
+    return NEW.format(n=n).replace("0.7.0", version)
+
+
 KILLER = """
 import os, sys
 target = sys.argv[1]
 count = {{"n": 0}}
 real = getattr(os, target)
 def dying(*args, **kwargs):
-    if any("Dockerfile" in str(a) for a in args):  # Dockerfiles and their temporaries only
+    # Dockerfiles and their temporaries only (every pwrite is to a Dockerfile)
+    if target == "pwrite" or any("Dockerfile" in str(a) for a in args):
         count["n"] += 1
         if count["n"] == {at}:
             os._exit(9)
@@ -43,27 +51,29 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
-@pytest.mark.parametrize("target, at", [("replace", 2), ("replace", 3), ("chmod", 2)])
+@pytest.mark.parametrize("target, at, version", [("replace", 2, LONGER), ("replace", 3, LONGER),
+                                                 ("chmod", 2, LONGER), ("pwrite", 2, "0.7.0"),
+                                                 ("pwrite", 4, "0.7.0")])
 def test_killed_between_files_leaves_each_file_whole_and_a_rerun_finishes(tmp_path: Path, target: str,
-                                                                          at: int) -> None:
+                                                                          at: int, version: str) -> None:
     paths = files(tmp_path)
     r = subprocess.run([sys.executable, "-c", KILLER.format(at=at), target, "sync",
-                        *map(str, paths), "--version", "0.7.0", "--no-commit"],
+                        *map(str, paths), "--version", version, "--no-commit"],
                        capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 9, r.stderr
     states = []
     for n, p in enumerate(paths):
         text = p.read_text()
-        assert text in (OLD.format(n=n), NEW.format(n=n))  # never truncated, never mixed
-        states.append(text == NEW.format(n=n))
-    if target == "replace":
+        assert text in (OLD.format(n=n), new(n, version))  # never truncated, never mixed
+        states.append(text == new(n, version))
+    if target in ("replace", "pwrite"):
         assert states == [True] * (at - 1) + [False] * (len(paths) - at + 1)
     else:
         assert states == [False] * len(paths)  # killed while writing the temporaries
     r = subprocess.run([sys.executable, "-m", "release_hook", "sync", *map(str, paths), "--version",
-                        "0.7.0", "--no-commit"], capture_output=True, text=True, cwd=tmp_path)
+                        version, "--no-commit"], capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert [p.read_text() for p in paths] == [NEW.format(n=n) for n in range(len(paths))]
+    assert [p.read_text() for p in paths] == [new(n, version) for n in range(len(paths))]
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == sorted(p.name for p in paths)
 
 
@@ -79,28 +89,54 @@ def test_full_disk_changes_nothing(cli, tmp_path: Path, monkeypatch: pytest.Monk
         real(path, mode)
 
     monkeypatch.setattr(os, "chmod", full)
-    r = cli("sync", *map(str, paths), "--version", "0.7.0", "--no-commit")
+    r = cli("sync", *map(str, paths), "--version", LONGER, "--no-commit")
     assert r.code == 2
     assert r.err == "release-hook: 2.Dockerfile: cannot write: No space left on device; nothing written\n"
     assert [p.read_text() for p in paths] == [OLD.format(n=n) for n in range(len(paths))]
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == sorted(p.name for p in paths)
 
 
-def test_file_edited_between_planning_and_writing_is_not_clobbered(cli, tmp_path: Path,
+def test_a_write_in_place_that_fails_part_way_puts_back_every_file(cli, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two files are written in place, the third takes one byte and then fails: all three are
+    put back (a same-length edit makes no temporary file to fall back on)."""
+    paths = files(tmp_path)
+    calls = {"n": 0}
+    real = os.pwrite
+
+    def full(fd: int, data: bytes, offset: int) -> int:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            return real(fd, data[:1], offset)
+        if calls["n"] == 4:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", full)
+    r = cli("sync", *map(str, paths), "--version", "1.7.1", "--no-commit")  # five bytes change
+    assert calls["n"] == 4 + 3  # the failed continuation, then the three put back
+    assert r.code == 2
+    assert r.err == "release-hook: 2.Dockerfile: cannot write: No space left on device; nothing written\n"
+    assert [p.read_text() for p in paths] == [OLD.format(n=n) for n in range(len(paths))]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == sorted(p.name for p in paths)
+
+
+@pytest.mark.parametrize("version", ["0.7.0", LONGER])  # in place, renamed over
+def test_file_edited_between_planning_and_writing_is_not_clobbered(cli, tmp_path: Path, version: str,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from release_hook import apply
 
     paths = files(tmp_path)
-    real = apply._temp_with
+    real = apply.check_instructions
 
-    def meanwhile(target: str, data: bytes) -> str:
-        if target.endswith("1.Dockerfile"):
-            with open(target, "a") as f:
+    def meanwhile(plan: apply.FilePlan) -> None:  # after the file was read, before it is written
+        if plan.path.endswith("1.Dockerfile"):
+            with open(plan.path, "a") as f:
                 f.write("# someone else's edit\n")
-        return real(target, data)
+        real(plan)
 
-    monkeypatch.setattr(apply, "_temp_with", meanwhile)
-    r = cli("sync", *map(str, paths), "--version", "0.7.0", "--no-commit")
+    monkeypatch.setattr(apply, "check_instructions", meanwhile)
+    r = cli("sync", *map(str, paths), "--version", version, "--no-commit")
     assert r.code == 2
     assert r.err == ("release-hook: 1.Dockerfile: file changed since it was read; not overwritten, "
                      "nothing written\n")
@@ -199,7 +235,7 @@ def test_a_sync_leaves_the_temporary_files_of_a_live_sync_alone(tmp_path: Path) 
     """Run A has written its temporary files and waits to rename them; run B syncs the same
     files meanwhile and must not remove A's files; then A finishes."""
     paths = files(tmp_path)
-    args = ["sync", *map(str, paths), "--version", "0.7.0", "--no-commit"]
+    args = ["sync", *map(str, paths), "--version", LONGER, "--no-commit"]
     gate, ready = tmp_path / "gate", tmp_path / "ready"
     a = subprocess.Popen([sys.executable, "-c", GATED, str(gate), str(ready), *args], cwd=tmp_path,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -217,7 +253,7 @@ def test_a_sync_leaves_the_temporary_files_of_a_live_sync_alone(tmp_path: Path) 
         gate.touch()
         out, err = a.communicate(timeout=60)
     assert a.returncode == 0, err
-    assert [p.read_text() for p in paths] == [NEW.format(n=n) for n in range(len(paths))]
+    assert [p.read_text() for p in paths] == [new(n, LONGER) for n in range(len(paths))]
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".release-hook")]
 
 
@@ -312,3 +348,30 @@ def test_a_cached_scan_is_not_trusted_by_a_changed_reader(tmp_path: Path) -> Non
         f.write(CHANGED_READER)
     second = subprocess.run(check, capture_output=True, text=True, env=env, cwd=tmp_path)
     assert (second.returncode, second.stderr.strip()) == (1, "the changed reader ran")
+
+
+@pytest.mark.parametrize("before, after, span", [
+    (b"abc", b"abc", None), (b"abc", b"abcd", None), (b"", b"", None),
+    (b"abc", b"xbc", (0, 1)), (b"abc", b"abx", (2, 3)), (b"a1b2c", b"a9b8c", (1, 4)),
+    (b"0.6.0 x 0.6.0", b"0.7.0 x 0.7.0", (2, 11)), (b"z" * 5000 + b"1", b"z" * 5000 + b"2", (5000, 5001)),
+])
+def test_the_span_written_in_place_is_from_the_first_change_to_the_last(before: bytes, after: bytes,
+                                                                        span: tuple[int, int] | None) -> None:
+    from release_hook.apply import changed_span
+
+    assert changed_span(before, after) == span
+    if span is not None:
+        assert before[:span[0]] + after[span[0]:span[1]] + before[span[1]:] == after
+
+
+def test_a_same_length_edit_keeps_the_file_itself(cli, tmp_path: Path) -> None:
+    """Written in place: the inode, a hard link to it and the mode stay, as an editor's save would."""
+    paths = files(tmp_path, 1)
+    twin = tmp_path / "twin"
+    os.link(paths[0], twin)
+    paths[0].chmod(0o640)
+    inode = paths[0].stat().st_ino
+    r = cli("sync", str(paths[0]), "--version", "0.7.0", "--no-commit")
+    assert r.code == 0, r.err
+    assert paths[0].stat().st_ino == inode and paths[0].stat().st_mode & 0o777 == 0o640
+    assert twin.read_text() == new(0, "0.7.0")
