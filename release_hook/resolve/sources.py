@@ -57,9 +57,9 @@ class Sources:
 
     @property
     def package(self) -> str:
-        from packaging.utils import canonicalize_name
+        from release_hook.names import normalize  # not packaging.utils: it imports packaging.tags
 
-        return canonicalize_name(self.config.package)
+        return normalize(self.config.package)
 
     def published(self, project: str, version: str) -> bool | None:
         """Whether a release is on the index (None: cannot tell, or not asked offline)."""
