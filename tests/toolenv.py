@@ -13,7 +13,6 @@ RELEASE_HOOK_ONLINE=1: then the wheels are downloaded into the test's temporary 
 """
 from __future__ import annotations
 
-import configparser
 import os
 import re
 import subprocess
@@ -28,13 +27,14 @@ TOOLS = {"pre-commit": "pre-commit>=3.2", "bump-my-version": "bump-my-version>=0
 
 
 def requirements() -> list[str]:
-    """The tools, this project's dependencies and its build backend (read from its files)."""
-    setup = configparser.RawConfigParser()
-    setup.read(ROOT / "setup.cfg", encoding="utf-8")
-    lines = [ln.split("#", 1)[0].strip() for ln in setup.get("options", "install_requires").splitlines()]
-    build = re.search(r"requires\s*=\s*\[([^\]]*)\]", (ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    backend = re.findall(r'"([^"]+)"', build.group(1)) if build else ["setuptools"]
-    return [*TOOLS.values(), *backend, "wheel", *(ln for ln in lines if ln)]
+    """The tools, this project's dependencies and its build backend (read from pyproject.toml)."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: the project depends on tomli there
+        import tomli as tomllib
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    backend = project["build-system"]["requires"]
+    return [*TOOLS.values(), *backend, *project["project"]["dependencies"]]
 
 
 def _name(requirement: str) -> str:
