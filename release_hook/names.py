@@ -2,7 +2,7 @@
 
 packaging.utils.canonicalize_name says the same, but importing packaging.utils imports
 packaging.tags (it probes the platform: about 8 ms); the modules of a hook's common path
-(the report, the release's requirements, requirements files) use this instead."""
+(the walker, the report, the release's requirements, requirements files) use this instead."""
 from __future__ import annotations
 
 import re

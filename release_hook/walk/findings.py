@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from packaging.utils import canonicalize_name
+from release_hook.names import normalize as canonicalize_name
 
 from release_hook.errors import UserError
 from release_hook.found import Chars, Note, Pin

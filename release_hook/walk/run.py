@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Tuple, Union
 
-from packaging.utils import canonicalize_name
+from release_hook.names import normalize as canonicalize_name
 
 from release_hook.dockerfile import Instruction, run_flags_end
 from release_hook.found import Chars, Evidence

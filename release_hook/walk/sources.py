@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from packaging.utils import canonicalize_name
+from release_hook.names import normalize as canonicalize_name
 
 from release_hook.found import Chars, Pin
 from release_hook.walk.findings import Findings
