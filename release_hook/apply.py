@@ -17,6 +17,7 @@ import time
 from typing import NamedTuple, Sequence
 
 from release_hook.errors import UserError
+from release_hook.files import realpaths
 from release_hook.plan import FilePlan
 
 
@@ -73,15 +74,13 @@ def check_requirements(plan: FilePlan) -> None:
 
 
 def prepare(plans: Sequence[FilePlan], originals: dict[str, bytes]) -> list[Prepared]:
+    plans = [plan for plan in plans if plan.changed]
     out = []
-    for plan in plans:
-        if not plan.changed:
-            continue
+    for plan, target in zip(plans, realpaths([plan.path for plan in plans])):
         if plan.scan.images:  # a Dockerfile
             check_instructions(plan)
         else:  # a requirements file: pip must still read it (a `~=` takes no local version)
             check_requirements(plan)
-        target = os.path.realpath(plan.path)
         st = os.stat(target)
         if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
             raise UserError("file is read-only; nothing written", plan.path)

@@ -79,10 +79,27 @@ def discover(paths: Sequence[str], root: str, globs: Sequence[str]) -> list[str]
         else:  # worded as for a glob of the settings: a typo either way
             raise UserError(f"no Dockerfile matches {path!r} (PATH of the command line)")
     unique: dict[str, str] = {}
-    for path in found:
-        unique.setdefault(os.path.realpath(path), path)
+    for real, path in zip(realpaths(found), found):
+        unique.setdefault(real, path)
     cwd = os.getcwd()
     return [display(p, cwd) for p in unique.values()]
+
+
+def realpaths(paths: Sequence[str]) -> list[str]:
+    """os.path.realpath of each path, with one lstat per file: each folder's is worked out once.
+    (realpath looks at every component of every path: three times per file in a sync of 1,000
+    files, 7,000 lstat calls.)"""
+    folders: dict[str, str] = {}
+    out = []
+    for path in paths:
+        folder, name = os.path.split(path)
+        if name in ("", ".", "..") or os.path.islink(path):
+            out.append(os.path.realpath(path))
+            continue
+        if folder not in folders:
+            folders[folder] = os.path.realpath(folder or ".")
+        out.append(os.path.join(folders[folder], name))
+    return out
 
 
 def display(path: str, cwd: str | None = None) -> str:
@@ -129,10 +146,9 @@ def _top(root: str) -> str:
 def refuse_links_outside(paths: Sequence[str], root: str) -> None:
     """A Dockerfile that is a symlink to a file outside the repository is not ours to rewrite."""
     top = _top(root)
-    for path in paths:
-        if not os.path.islink(path) and os.path.realpath(path) == os.path.abspath(path):
+    for path, target in zip(paths, realpaths(paths)):
+        if target == os.path.abspath(path):
             continue
-        target = os.path.realpath(path)
         if os.path.commonpath([top, target]) != top:
             raise UserError(f"a symlink to {target}, outside the repository; not followed "
                             "(point it inside, or give the target's own path) (nothing written)", path)
@@ -143,8 +159,8 @@ def refuse_outside(paths: Sequence[str], root: str) -> None:
     one reached through a symlink, or a `context` setting, that leads out is another project's."""
     refuse_links_outside(paths, root)
     top = _top(root)
-    for path in paths:
-        if os.path.commonpath([top, os.path.realpath(path)]) != top:
+    for path, real in zip(paths, realpaths(paths)):
+        if os.path.commonpath([top, real]) != top:
             raise UserError("outside the repository (through the build context's setting); not "
                             "rewritten (nothing written)", os.path.normpath(path))
 
