@@ -27,8 +27,19 @@ def _bound(package: str) -> re.Pattern[str]:
     return re.compile(rf"""(?<![\w.-]){package}\s*(\[[^\]]*\])?\s*(==|<|<=|~=|===)""", re.I)
 
 
-_NUMPY_BOUND = _bound("numpy")
-_SCIPY_BOUND = _bound("scipy")
+class _Bounded:
+    """Whether a text pins or bounds the package; the pattern (a case-blind search with a
+    look-behind, 20 us over a Dockerfile) runs only where the name occurs at all."""
+
+    def __init__(self, package: str) -> None:
+        self.package, self.pattern = package, _bound(package)
+
+    def search(self, text: str) -> bool:
+        return self.package in text.lower() and self.pattern.search(text) is not None
+
+
+_NUMPY_BOUND = _Bounded("numpy")
+_SCIPY_BOUND = _Bounded("scipy")
 
 
 def numpy_trap(jaxlib: Version, python: tuple[int, int] | None, pins: Iterable[Pin],
