@@ -375,3 +375,20 @@ def test_a_same_length_edit_keeps_the_file_itself(cli, tmp_path: Path) -> None:
     assert r.code == 0, r.err
     assert paths[0].stat().st_ino == inode and paths[0].stat().st_mode & 0o777 == 0o640
     assert twin.read_text() == new(0, "0.7.0")
+
+
+def test_realpaths_says_what_realpath_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-folder shortcut against os.path.realpath: linked folders, linked files, '..' through
+    a link, relative paths and a dangling link."""
+    from release_hook.files import realpaths
+
+    (tmp_path / "real" / "deep").mkdir(parents=True)
+    (tmp_path / "real" / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "real" / "deep" / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "dir-link").symlink_to(tmp_path / "real" / "deep")
+    (tmp_path / "file-link").symlink_to(tmp_path / "real" / "Dockerfile")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    monkeypatch.chdir(tmp_path)
+    paths = ["real/Dockerfile", "dir-link/Dockerfile", "dir-link/../Dockerfile", "file-link", "dangling",
+             str(tmp_path / "dir-link" / "Dockerfile"), "./real/deep/../Dockerfile", "real/..", "Dockerfile"]
+    assert realpaths(paths) == [os.path.realpath(p) for p in paths]
