@@ -75,8 +75,11 @@ class Context:
         return next((self.files[rel] for rel, shown in self.display.items() if shown == path), None)
 
     def carrying(self, scan: Scan) -> Scan:
-        """A Dockerfile's scan with the requirements files' pins whose versions its ENV or ARG
-        values give: its plan rewrites those values, and reads every pin again through them."""
+        """A Dockerfile's scan as its plan reads it: its own pins knowing the files their command
+        reads (`reading`: whether a jaxlib takes a `+cuda` tag depends on them), and the
+        requirements files' pins whose versions its ENV or ARG values give: its plan rewrites
+        those values, and reads every pin again through them."""
+        scan = self.reading(scan)
         pins = self.carried.get(scan.path)
         return scan._replace(pins=scan.pins + tuple(pins)) if pins else scan
 
@@ -151,6 +154,12 @@ def _stamp_reader(ctx: Context, keys: Sequence[tuple[str, int, int, str]], path:
         ctx.readers.update(((path, i), reader) for i in pip.pins)
     for key, found in brought:
         ctx.brought[key] = found._replace(pins=tuple(p._replace(read_by=reader) for p in found.pins))
+    # the files' own pins, as their plans read them, know the reader too (their `+cuda` tag)
+    read_here = {(p.path, p.chars.origin[:1], p.stage, p.image) for _, found in brought for p in found.pins}
+    for kept in (ctx.stamped, ctx.carried) if read_here else ():
+        for rel, mine in kept.items():
+            kept[rel] = [p._replace(read_by=reader) if (p.path, p.chars.origin[:1], p.stage, p.image) in read_here
+                         else p for p in mine]
 
 
 def _bring(ctx: Context, rel: str, option: str, stage: int, image: str, read: Read,

@@ -45,7 +45,9 @@ def why(pin: Pin, targets: Targets | None, version_from: str = "--version") -> s
     said = _because(pin.package, because, need) if because else ("follows jaxlib" if pin.package in PLUGINS else "")
     reason = "; ".join(x for x in (f"release needs {need}" if need else "", said) if x)
     build = targets.why.get(f"build for {pin.image}") if pin.package == "jaxlib" else None
-    if build is not None:
+    if build is not None and build.found_in != "plugin" and build.tag and "+" not in (targets.for_pin(pin) or ""):
+        reason += "; no tag: this pip command does not read jax's CUDA page"
+    elif build is not None:
         reason += "; build " + ("no tag: CUDA comes from the plugin packages" if build.found_in == "plugin"
                                 else f"+{build.tag} for {build.cuda} ({build.found_in})")
     if because is not None and because.cached:

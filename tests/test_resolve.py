@@ -387,6 +387,25 @@ def test_a_dockerfile_jaxlib_takes_a_build_where_its_pip_reads_the_page_from_its
     assert f" jax==0.4.14 jaxlib=={written}\n" in (root / "Dockerfile").read_text()
 
 
+
+def test_a_stage_built_on_one_that_reads_the_page_takes_no_tag_where_its_own_pip_does_not(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    """`FROM gpu` has gpu's base image, and so gpu's CUDA build was given to it too: a `+cuda`
+    jaxlib where its pip reads no page, which pip cannot find."""
+    page = index.link_url("jax_cuda_releases.html")
+    root = project(tmp_path, CUDA11.replace("\n", " AS gpu\n") +
+                   f"RUN pip install {PINS.replace('jaxlib==0.4.1', 'jaxlib==0.4.1+cuda11.cudnn86')} -f {page}\n"
+                   "FROM gpu AS app\nRUN pip install jax==0.4.1 jaxlib==0.4.1\n")
+    r = sync(cli, root, "--version", "0.15.0", "--dry-run")
+    assert r.code == 0, r.err
+    assert "jaxlib ==0.4.1 -> 0.4.14 [release needs" in r.out and "no tag: this pip command does not read jax's " \
+        "CUDA page]" in r.out, r.out
+    r = sync(cli, root, "--version", "0.15.0")
+    assert r.code == 0, r.err
+    text = (root / "Dockerfile").read_text()
+    assert f" jax==0.4.14 jaxlib==0.4.14+cuda11.cudnn86 -f {page}\n" in text
+    assert text.endswith("FROM gpu AS app\nRUN pip install jax==0.4.14 jaxlib==0.4.14\n")
+
 # -- where the release's requirements come from ------------------------------------------------------
 
 NUMPYRO_SETUP_PY = '''

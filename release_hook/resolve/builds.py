@@ -227,11 +227,7 @@ def _reads_jax_page(stage: Stage) -> bool:
     another CUDA's build (pip takes the highest local version)."""
     read: dict[bool, list[tuple[Pin, str]]] = {True: [], False: []}
     for pin in stage.jaxlib_pins:
-        if pin.read_by is not None:
-            texts, where = [t for _, t in pin.read_by.options], f"{pin.read_by.path}:{pin.read_by.line}"
-        else:
-            texts, where = [chars.text for _, chars in pin.addresses], f"{pin.path}:{pin.line}"
-        read[any(t.rstrip("/").rsplit("/", 1)[-1] in cuda.PAGES for t in texts)].append((pin, where))
+        read[cuda.reads_jax_page(pin)].append((pin, cuda.page_texts(pin)[1]))
     if read[True] and read[False]:
         pin, without = read[False][0]
         with_page = read[True][0][1]

@@ -6,13 +6,31 @@ Tag names changed with jax's eras (see scripts/build_cuda_snapshot.py): `+cuda11
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.version import Version
 
 from release_hook.errors import UserError
 
+if TYPE_CHECKING:
+    from release_hook.found import Pin
+
 PAGES = ("jax_releases.html", "jax_cuda_releases.html")
+
+
+def page_texts(pin: "Pin") -> tuple[list[str], str]:
+    """The addresses pip reads where it reads the pin (its command's options and pip's
+    variables; for a requirements file's pin, those of the command that reads the file), and
+    where that is."""
+    if pin.read_by is not None:
+        return [t for _, t in pin.read_by.options], f"{pin.read_by.path}:{pin.read_by.line}"
+    return [chars.text for _, chars in pin.addresses], f"{pin.path}:{pin.line}"
+
+
+def reads_jax_page(pin: "Pin") -> bool:
+    """Whether pip reads jax's own CUDA page where it reads this pin: only there does a
+    `+cuda` jaxlib install."""
+    return any(t.rstrip("/").rsplit("/", 1)[-1] in PAGES for t in page_texts(pin)[0])
 _IMAGE = re.compile(r"(?:^|/)cuda:(\d+)\.(\d+)(?:\.\d+)?(?:-cudnn(\d+)?)?")
 _TAG = re.compile(r"cuda(\d+)(?:\.cudnn(\d+))?$")
 

@@ -12,6 +12,7 @@ from packaging.version import InvalidVersion, Version
 from release_hook.errors import UserError
 from release_hook.names import normalize as canonicalize_name
 from release_hook.found import PLUGINS, Note, Pin  # noqa: F401 (PLUGINS re-exported)
+from release_hook.resolve.cuda import reads_jax_page
 
 if TYPE_CHECKING:
     from release_hook.resolve.image import Image
@@ -121,12 +122,14 @@ class Targets:
             tag = self.cuda_tags.get(pin.image)
             if tag is None and "+" in pin.version:
                 tag = pin.version.split("+", 1)[1]  # nothing chose a build: keep the file's
-            if tag:
+            # the build was chosen for the image; a stage of that image whose pip does not read
+            # jax's page (`FROM gpu` below the stage that does) installs from the index, untagged
+            if tag and ("+" in pin.version or reads_jax_page(pin)):
                 wanted = f"{wanted}+{tag}"
         return wanted
 
     def page_for(self, pin: Pin) -> str | None:
-        return self.pages.get(pin.image) if pin.package == "jaxlib" else None
+        return self.pages.get(pin.image) if pin.package == "jaxlib" and reads_jax_page(pin) else None
 
 
 @dataclass(frozen=True)
