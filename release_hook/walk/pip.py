@@ -16,9 +16,16 @@ from release_hook.walk.scopes import Bound, expand, known
 from release_hook.walk.state import Install
 
 _CONSTRAINT_VARIABLE = {"uv pip": "UV_CONSTRAINT"}  # every other tool is pip
-# pip's own environment variables for its index options (a space-separated list each)
-_ADDRESS_VARIABLES = (("PIP_INDEX_URL", "--index-url"), ("PIP_EXTRA_INDEX_URL", "--extra-index-url"),
-                      ("PIP_FIND_LINKS", "--find-links"))
+# The environment variables each tool reads for its index options: (name, option, separator of
+# a list; "" for one address). pip's are space-separated lists (pip's docs). uv reads none of
+# pip's: UV_FIND_LINKS is comma-separated (uv 0.13 reads "a b" as one path), UV_INDEX and
+# UV_EXTRA_INDEX_URL space-separated (`uv pip install --help`, uv's environment reference).
+_PIP_ADDRESSES = (("PIP_INDEX_URL", "--index-url", " "), ("PIP_EXTRA_INDEX_URL", "--extra-index-url", " "),
+                  ("PIP_FIND_LINKS", "--find-links", " "))
+_ADDRESS_VARIABLES = {"uv pip": (("UV_INDEX_URL", "--index-url", ""), ("UV_DEFAULT_INDEX", "--default-index", ""),
+                                 ("UV_EXTRA_INDEX_URL", "--extra-index-url", " "), ("UV_INDEX", "--index", " "),
+                                 ("UV_FIND_LINKS", "--find-links", ","))}  # every other tool is pip
+_DEFAULT_INDEX = ("-i", "--index-url", "--default-index")  # options that replace the default index
 _EXPANDED = re.compile(r"[A-Z0-9_]+")  # the names pip expands in a requirements file (`${NAME}`)
 
 
@@ -41,8 +48,7 @@ def pip_command(ctx: RunPython, cmd: Invocation, call: PipCall, stage: int, imag
     found, state = ctx.found, ctx.state
     args = pip_arguments([c.text for c in cmd.chars], call)
     addresses = tuple((opt, cmd.chars[i][skip:]) for opt, i, skip in args.indexes)
-    if call.tool not in _CONSTRAINT_VARIABLE:  # pip reads them; uv has variables of its own
-        addresses += _environment_addresses(ctx, cmd, addresses)
+    addresses += _environment_addresses(ctx, cmd, addresses, call.tool)
     pins: list[Pin] = []
     requirements: list[Requirement] = []
     for i, skip, editable in args.requirements:
@@ -136,17 +142,20 @@ def _environment(ctx: RunPython, cmd: Invocation) -> tuple[tuple[str, Chars], ..
     return tuple((name, value) for name, value in values.items() if _EXPANDED.fullmatch(name))
 
 
-def _environment_addresses(ctx: RunPython, cmd: Invocation,
-                           given: tuple[tuple[str, Chars], ...]) -> tuple[tuple[str, Chars], ...]:
-    """The index addresses pip takes from its environment: as much in force as the command's
-    own -f / --extra-index-url (pip adds those to them); PIP_INDEX_URL unless the command's -i
-    replaces it."""
+def _environment_addresses(ctx: RunPython, cmd: Invocation, given: tuple[tuple[str, Chars], ...],
+                           tool: str) -> tuple[tuple[str, Chars], ...]:
+    """The index addresses the tool takes from its environment: as much in force as the command's
+    own -f / --extra-index-url (both tools add those to them); the default index unless the
+    command's -i (--default-index) replaces it."""
     out: list[tuple[str, Chars]] = []
-    for name, option in _ADDRESS_VARIABLES:
+    for name, option, separator in _ADDRESS_VARIABLES.get(tool, _PIP_ADDRESSES):
         found = _pip_variable(ctx, cmd, name)
-        if found is None or option == "--index-url" and any(o in ("-i", "--index-url") for o, _ in given):
+        if found is None or option in _DEFAULT_INDEX and any(o in _DEFAULT_INDEX for o, _ in given):
             continue
-        out.extend((option, chars) for chars in _split(found[0]))
+        for chars in _split(found[0], separator):
+            if option == "--index" and "=" in chars.text and "/" not in chars.text.split("=", 1)[0]:
+                chars = chars[chars.text.index("=") + 1:]  # uv's `name=url`
+            out.append((option, chars))
     return tuple(out)
 
 
@@ -166,18 +175,26 @@ def _pip_variable(ctx: RunPython, cmd: Invocation, name: str) -> tuple[Chars, st
     return bound[0], f"{keyword} {bound[1][0]}" if bound[1] else f"{keyword} {name}"
 
 
-def _split(value: Chars) -> list[Chars]:
-    """A space-separated list, each item with its characters' offsets."""
+def _split(value: Chars, separator: str = " ") -> list[Chars]:
+    """A list in one variable (" ": by white space; ","; "": one item), each item with its
+    characters' offsets."""
     out = []
     text = value.text
+
+    def apart(c: str) -> bool:
+        return c.isspace() if separator == " " else c == separator != ""
+
     i = 0
     while i < len(text):
-        while i < len(text) and text[i].isspace():
+        while i < len(text) and (apart(text[i]) or text[i].isspace()):  # and the item's leading spaces
             i += 1
         j = i
-        while j < len(text) and not text[j].isspace():
+        while j < len(text) and not apart(text[j]):
             j += 1
-        if j > i:
-            out.append(value[i:j])
+        k = j
+        while k > i and text[k - 1].isspace():
+            k -= 1
+        if k > i:
+            out.append(value[i:k])
         i = j
     return out
