@@ -50,7 +50,7 @@ def why(pin: Pin, targets: Targets | None, version_from: str = "--version") -> s
     elif build is not None:
         reason += "; build " + ("no tag: CUDA comes from the plugin packages" if build.found_in == "plugin"
                                 else f"+{build.tag} for {build.cuda} ({build.found_in})")
-    if because is not None and because.cached:
+    if because is not None and because.cached and because.kind != "given":  # --pin decides it either way
         reason += " (decided earlier, cached)"
     return reason
 

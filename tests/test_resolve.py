@@ -805,3 +805,32 @@ def test_two_pins_of_two_files_that_need_one_variable_differently_are_named_with
     message = r.err.splitlines()[0]
     assert "needs '0.4.14+cuda11.cudnn86' where jax (Dockerfile:4) needs '0.4.14'" in message or \
         "needs '0.4.14' where jaxlib (requirements.txt:2) needs '0.4.14+cuda11.cudnn86'" in message, message
+
+
+def test_a_decision_of_given_versions_is_remembered_and_decided_again_when_what_it_read_changes(
+        cli, tmp_path: Path, index: PackageIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every version given by --pin: the build is still chosen (from jax's page, the image's
+    CUDA) and remembered; a run with another base image or other pins decides again."""
+    from release_hook.resolve import deciding
+
+    page = index.link_url("jax_cuda_releases.html")
+    root = project(tmp_path, CUDA11 + f"RUN pip install {PINS} -f {page}\n")
+    real, decided = deciding.Deciding.decide, []
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        decided.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(deciding.Deciding, "decide", counted)
+    given = ("--version", "0.15.0", "--pin", "jax==0.4.14", "--pin", "jaxlib==0.4.14", "--dry-run")
+    for _ in range(2):
+        r = sync(cli, root, *given)
+        assert r.code == 0 and "jaxlib ==0.4.1 -> 0.4.14+cuda11.cudnn86 [--pin; build +cuda11.cudnn86" in r.out, r.out
+    assert len(decided) == 1
+    dockerfile = root / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace("11.8.0-cudnn8", "12.2.2-cudnn8"))
+    r = sync(cli, root, *given)
+    assert r.code == 0 and "-> 0.4.14+cuda12.cudnn89" in r.out, r.out
+    r = sync(cli, root, "--version", "0.15.0", "--pin", "jax==0.4.13", "--pin", "jaxlib==0.4.13", "--dry-run")
+    assert r.code == 0 and "-> 0.4.13+cuda12.cudnn89" in r.out, r.out
+    assert len(decided) == 3
