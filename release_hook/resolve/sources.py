@@ -46,6 +46,7 @@ class Sources:
     _offers: dict[tuple[str, object, object, object], list[Offer]] = field(default_factory=dict)
     not_asked: str | None = None  # why the resolver is not asked in this run (decide.verifying)
     _smoke: object = None
+    _index_urls: list[str] | None = None
 
     def smoke_settings(self) -> smoke.Settings:
         """How this run proves an import (smoke.py), read once."""
@@ -106,9 +107,13 @@ class Sources:
         return as_of if dated else None
 
     def index_urls(self) -> list[str]:
-        from release_hook.resolve.pipconf import index_urls
+        """pip's indexes, read once per run: each read parses pip's configuration files, and a
+        run asks it of each decision (1.7 ms apiece)."""
+        if self._index_urls is None:
+            from release_hook.resolve.pipconf import index_urls
 
-        return index_urls()
+            self._index_urls = index_urls()
+        return list(self._index_urls)
 
     @property
     def index(self) -> Index:
