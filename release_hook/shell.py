@@ -199,9 +199,18 @@ class _Reader:
             yield Var(self.mapped(node.children[1]).text, self.script.offset(self.char(node.start_byte)))
         elif t == "expansion" and [c.type for c in node.children] == ["${", "variable_name", "}"]:
             yield Var(self.mapped(node.children[1]).text, self.script.offset(self.char(node.start_byte)))
+        elif t == "expansion" and [c.type for c in node.children] in _MODIFIED and \
+                "\\" not in (word := self.mapped(node.children[3])).text:
+            # `${NAME:-word}` / `${NAME:+word}` with a plain word: the shell's rule is the
+            # Dockerfile's (scopes._modified); the word's characters are where a version moves
+            yield Var(self.mapped(node.children[1]).text, self.script.offset(self.char(node.start_byte)),
+                      node.children[2].type, Lit(word.text, word.origin))
         else:
             m = self.mapped(node)
             yield Computed(m.text, m.offset(0))
+
+
+_MODIFIED = (["${", "variable_name", ":-", "word", "}"], ["${", "variable_name", ":+", "word", "}"])
 
 
 def _unescape(m: Mapped, escapable: str) -> Lit:

@@ -455,3 +455,22 @@ def test_a_hash_locked_line_whose_version_an_env_sets_is_refused_only_when_it_mu
                                       "version is set in docker/Dockerfile and its --hash values are here: they "
                                       "cannot move together; write the version in this file\n"), (mode, r.out + r.err)
     assert (root / "docker/Dockerfile").read_bytes() == ENV_DOCKERFILE.encode()
+
+
+@pytest.mark.parametrize("arg, written, after", [
+    ("ARG V\n", "${V:-0.4.25}", "${V:-0.6.1}"),  # no value: the shell takes the word
+    ("ARG V=0.4.25\n", "${V:-0.4.1}", "${V:-0.4.1}"),  # a value: the shell takes it, the ARG moves
+], ids=["default-word", "value"])
+def test_a_default_word_in_a_run_is_judged_and_moved_as_the_shell_reads_it(
+        cli, tmp_path: Path, index: PackageIndex, arg: str, written: str, after: str) -> None:
+    """`pip install "jax==${V:-0.4.25}"`: the shell gives the word when V is unset or empty,
+    else V. The pin was 'computed at build time', left alone, and --check passed."""
+    dockerfile = (f"FROM python:3.12-slim\n{arg}"  # scipy holds jax at 0.6.1, as above
+                  f'RUN pip install numpyro==0.19.0 "jax=={written}" "jaxlib=={written}" scipy==1.11.4\n')
+    root = repo(tmp_path, {"docker/Dockerfile": dockerfile})
+    r = cli("sync", "--check", "docker/Dockerfile", cwd=root)
+    assert r.code == 1 and "docker/Dockerfile:3: jax ==0.4.25, expected 0.6.1" in r.out, r.out + r.err
+    assert cli("sync", "docker/Dockerfile", cwd=root).code == 0
+    moved = dockerfile.replace(written, after).replace("ARG V=0.4.25", "ARG V=0.6.1")
+    assert (root / "docker/Dockerfile").read_text() == moved
+    assert cli("sync", "--check", "docker/Dockerfile", cwd=root).code == 0
