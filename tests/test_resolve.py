@@ -810,7 +810,8 @@ def test_two_pins_of_two_files_that_need_one_variable_differently_are_named_with
 def test_a_decision_of_given_versions_is_remembered_and_decided_again_when_what_it_read_changes(
         cli, tmp_path: Path, index: PackageIndex, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every version given by --pin: the build is still chosen (from jax's page, the image's
-    CUDA) and remembered; a run with another base image or other pins decides again."""
+    CUDA) and remembered; a run with another base image, other pins or other pip settings
+    decides again."""
     from release_hook.resolve import deciding
 
     page = index.link_url("jax_cuda_releases.html")
@@ -834,3 +835,6 @@ def test_a_decision_of_given_versions_is_remembered_and_decided_again_when_what_
     r = sync(cli, root, "--version", "0.15.0", "--pin", "jax==0.4.13", "--pin", "jaxlib==0.4.13", "--dry-run")
     assert r.code == 0 and "-> 0.4.13+cuda12.cudnn89" in r.out, r.out
     assert len(decided) == 3
+    monkeypatch.setenv("PIP_FIND_LINKS", page)  # pip's settings: what the build and proof read
+    assert sync(cli, root, "--version", "0.15.0", "--pin", "jax==0.4.13", "--pin", "jaxlib==0.4.13").code == 0
+    assert len(decided) == 4

@@ -117,8 +117,11 @@ class Decision(DecisionState):
         it a sync with every version given imported the search (packaging's requirement
         parser, the builds, the rules) on every run: 25 ms of a 1-file sync's 105 ms."""
         request = self.shared.request
+        # pip's settings as given (pip's own default unnamed: naming it imports pip, 6 ms)
+        conf = self.shared.pip_settings()
+        indexes = [conf.index_url, conf.extra_index_urls, conf.find_links, conf.no_index]
         return json.dumps(["given", 1, self.run_key(), request.cuda or self.shared.config.cuda,
-                           self.shared.index_urls(), self.smoke, self.as_of], default=str)
+                           indexes, self.smoke, self.as_of], default=str)
 
     def case_shapes(self) -> list[list[object]]:
         """Each stage's install as far as it decides the answer: without a resolver the rules

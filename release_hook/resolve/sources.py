@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from release_hook.resolve.index import Index
     from release_hook.resolve.requirements import RawRequirements, ReleaseRequirements
     from release_hook.request import Request
+    from release_hook.resolve.pipconf import PipSettings
 
 ReadFile = Callable[[str], Optional[bytes]]
 
@@ -46,7 +47,7 @@ class Sources:
     _offers: dict[tuple[str, object, object, object], list[Offer]] = field(default_factory=dict)
     not_asked: str | None = None  # why the resolver is not asked in this run (decide.verifying)
     _smoke: object = None
-    _index_urls: list[str] | None = None
+    _pip_settings: PipSettings | None = None
 
     def smoke_settings(self) -> smoke.Settings:
         """How this run proves an import (smoke.py), read once."""
@@ -106,14 +107,17 @@ class Sources:
             return None
         return as_of if dated else None
 
-    def index_urls(self) -> list[str]:
-        """pip's indexes, read once per run: each read parses pip's configuration files, and a
-        run asks it of each decision (1.7 ms apiece)."""
-        if self._index_urls is None:
-            from release_hook.resolve.pipconf import index_urls
+    def pip_settings(self) -> PipSettings:
+        """pip's settings, read once per run: each read parses pip's configuration files, and a
+        run asks them of each decision (1.7 ms apiece)."""
+        if self._pip_settings is None:
+            from release_hook.resolve.pipconf import settings
 
-            self._index_urls = index_urls()
-        return list(self._index_urls)
+            self._pip_settings = settings()
+        return self._pip_settings
+
+    def index_urls(self) -> list[str]:
+        return self.pip_settings().index_urls()
 
     @property
     def index(self) -> Index:
