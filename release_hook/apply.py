@@ -177,40 +177,28 @@ def write_all(prepared: Sequence[Prepared]) -> None:
     if renamed:
         _remove_stale_temps(renamed)
     temps: list[str | None] = [None] * len(prepared)
-    opened: list[io.FileIO | None] = [None] * len(prepared)
     current = prepared[0].plan.path if prepared else None
     try:
         for i, (p, span) in enumerate(zip(prepared, spans)):
             current = p.plan.path
             if span is None:
                 temps[i] = _temp_with(p.target, p.data)
-        for i, (p, span) in enumerate(zip(prepared, spans)):
+        for p in prepared:
             current = p.plan.path
-            if span is None:
-                with open(p.target, "rb") as f:
-                    now = f.read()
-            else:  # held open from this check to its write
-                opened[i] = handle = io.FileIO(p.target, "r+")
-                now = handle.readall()
-            if now != p.before:
-                raise UserError("file changed since it was read; not overwritten, nothing written",
-                                p.plan.path)
+            _unchanged(p)
         for i, (p, span) in enumerate(zip(prepared, spans)):
             current = p.plan.path
             try:
-                _put(p, span, temps[i], opened[i], p.data)
-            except OSError:
+                _put(p, span, temps[i], p.data)
+            except (OSError, UserError):  # a write failed, or a file changed since the check
                 for j in range(i, -1, -1):  # put back what was already written (this one may be partly)
                     if j < i or spans[j] is not None:
-                        _put(prepared[j], spans[j], None, opened[j], prepared[j].before)
+                        _put(prepared[j], spans[j], None, prepared[j].before, undo=True)
                 raise
             temps[i] = None
     except OSError as e:
         raise UserError(f"cannot write: {e.strerror or e}; nothing written", current) from None
     finally:
-        for still_open in opened:
-            if still_open is not None:
-                still_open.close()
         for tmp in temps:
             if tmp is not None:
                 try:
@@ -219,11 +207,25 @@ def write_all(prepared: Sequence[Prepared]) -> None:
                     pass
 
 
-def _put(p: Prepared, span: tuple[int, int] | None, temp: str | None, f: io.FileIO | None, data: bytes) -> None:
-    """`data` into the file: in place over `span`, or by renaming `temp` (made now when None)."""
+def _unchanged(p: Prepared, f: io.FileIO | None = None) -> None:
+    if f is not None:
+        f.seek(0)
+        now = f.readall()
+    else:
+        with open(p.target, "rb") as g:
+            now = g.read()
+    if now != p.before:
+        raise UserError("file changed since it was read; not overwritten, nothing written", p.plan.path)
+
+
+def _put(p: Prepared, span: tuple[int, int] | None, temp: str | None, data: bytes, undo: bool = False) -> None:
+    """`data` into the file: in place over `span` (checked unchanged once more, on the handle
+    that writes; one file open at a time), or by renaming `temp` (made now when None)."""
     if span is not None:
-        assert f is not None
-        _pwrite_all(f.fileno(), data[span[0]:span[1]], span[0])
+        with io.FileIO(p.target, "r+") as f:
+            if not undo:
+                _unchanged(p, f)
+            _pwrite_all(f.fileno(), data[span[0]:span[1]], span[0])
     else:
         os.replace(temp if temp is not None else _temp_with(p.target, data), p.target)
 

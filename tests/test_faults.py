@@ -144,6 +144,29 @@ def test_file_edited_between_planning_and_writing_is_not_clobbered(cli, tmp_path
     assert [paths[i].read_text() for i in (0, 2, 3)] == [OLD.format(n=i) for i in (0, 2, 3)]
 
 
+
+def test_a_file_edited_while_the_others_are_written_in_place_puts_them_back(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each file is checked once more on the handle that writes it: one edited after the
+    first check stops the writes, and those already done are put back."""
+    from release_hook import apply
+
+    paths = files(tmp_path)
+    real = apply._unchanged
+
+    def meanwhile(p: apply.Prepared, f: object = None) -> None:
+        if f is not None and p.plan.path.endswith("2.Dockerfile"):  # the check before its write
+            with open(p.target, "a") as g:
+                g.write("# someone else's edit\n")
+        real(p, f)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(apply, "_unchanged", meanwhile)
+    r = cli("sync", *map(str, paths), "--version", "0.7.0", "--no-commit")
+    assert (r.code, r.err) == (2, "release-hook: 2.Dockerfile: file changed since it was read; not overwritten, "
+                                  "nothing written\n")
+    assert paths[2].read_text() == OLD.format(n=2) + "# someone else's edit\n"
+    assert [paths[i].read_text() for i in (0, 1, 3)] == [OLD.format(n=i) for i in (0, 1, 3)]
+
 def test_symlinked_dockerfile_is_written_through(cli, tmp_path: Path) -> None:
     real = tmp_path / "images" / "Dockerfile"
     real.parent.mkdir()
