@@ -38,9 +38,16 @@ class Command:
 @dataclass(frozen=True)
 class Script:
     commands: tuple[Command, ...]
-    assignments: tuple[tuple[str, Word], ...]  # shell `NAME=value` before or between commands
+    assignments: tuple[Assignment, ...]  # shell `NAME=value` before, between or after commands
     syntax_error_at: int | None  # file offset of the first thing bash could not read
-    exported: frozenset[str] = frozenset()  # names of `export NAME=value`
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    value: Word
+    before: int  # how many of the script's commands come before it: `V=1 && pip ... && V=2`
+    exported: bool  # `export NAME=value`
 
 
 def parse_script(script: Mapped) -> Script:
@@ -63,8 +70,7 @@ def parse_script(script: Mapped) -> Script:
             reader.assignment(node)  # prefix assignments (`A=1 pip ...`) are read by command()
     if tree.root_node.has_error:
         reader.find_error(tree.root_node)
-    return Script(tuple(reader.commands), tuple(reader.assignments), reader.error_at,
-                  frozenset(reader.exported))
+    return Script(tuple(reader.commands), tuple(reader.assignments), reader.error_at)
 
 
 def parse_exec_form(args: Mapped) -> list[Word] | None:
@@ -128,8 +134,7 @@ class _Reader:
         self.data = data
         self.to_char = to_char
         self.commands: list[Command] = []
-        self.assignments: list[tuple[str, Word]] = []
-        self.exported: set[str] = set()
+        self.assignments: list[Assignment] = []
         self.error_at: int | None = None
 
     def char(self, byte: int) -> int:
@@ -151,10 +156,10 @@ class _Reader:
         value = node.child_by_field_name("value")
         if name is not None and name.type == "variable_name":
             word = self.word(value) if value is not None else ()
-            self.assignments.append((self.mapped(name).text, word))
             parent = node.parent
-            if parent is not None and parent.type == "declaration_command" and parent.children[0].type == "export":
-                self.exported.add(self.mapped(name).text)
+            exported = parent is not None and parent.type == "declaration_command" and \
+                parent.children[0].type == "export"
+            self.assignments.append(Assignment(self.mapped(name).text, word, len(self.commands), exported))
 
     def command(self, node: tree_sitter.Node) -> None:
         words: list[Word] = []

@@ -163,6 +163,16 @@ def test_shell_variables_set_in_the_same_run() -> None:
     assert pins(s) == [(2, "jax", "0.4.1")]
 
 
+def test_shell_variables_are_read_in_the_scripts_order() -> None:
+    """A value set after the pip command is not the one it installs: all assignments were
+    read before any command, so the pin read 0.4.2 and the sync moved `V=0.4.2`."""
+    s = scan_text("FROM a\nRUN V=0.4.1 && pip install jax==$V && V=0.4.2 && pip install jaxlib==$V\n"
+                  "RUN export W=1.0 && pip install numpyro==$W; export W=2.0\n")
+    assert pins(s) == [(2, "jax", "0.4.1"), (2, "jaxlib", "0.4.2"), (3, "numpyro", "1.0")]
+    assert [s.text.index("0.4.1"), s.text.index("0.4.2"), s.text.index("1.0")] == \
+        [p.chars.origin[0] for p in s.pins]
+
+
 def test_only_pip_install_download_wheel_carry_pins() -> None:
     assert pins(scan_text("FROM a\nRUN pip uninstall -y jax==0.4.1 && pip show jax && "
                           "echo pip install jax==0.4.1\n")) == []

@@ -103,11 +103,17 @@ class RunReader:
             for name, value in inherited:  # exported to the shell: its commands see them
                 local[name] = (expand(value, state.scope, local), via(value, state.scope, local))
                 self.python.exported.add(name)
-            for name, value in parsed.assignments:
-                local[name] = (expand(value, state.scope, local), via(value, state.scope, local))
-            self.python.exported |= parsed.exported
-            for cmd in parsed.commands:
-                scripts.extend(self.command(cmd.words, cmd.env))
+            # in the script's order: `V=0.4.1 && pip install jax==$V && V=0.4.2` installs 0.4.1
+            assignments = list(parsed.assignments)
+            for k in range(len(parsed.commands) + 1):
+                while assignments and assignments[0].before <= k:
+                    a = assignments.pop(0)
+                    local[a.name] = (expand(a.value, state.scope, local), via(a.value, state.scope, local))
+                    if a.exported:
+                        self.python.exported.add(a.name)
+                if k < len(parsed.commands):
+                    cmd = parsed.commands[k]
+                    scripts.extend(self.command(cmd.words, cmd.env))
             if outer is not None:  # what the inner shell set does not reach the outer one
                 local.clear()
                 local.update(outer[0])
