@@ -24,7 +24,8 @@ def _parser() -> tuple[tree_sitter.Parser, tree_sitter.QueryCursor]:
 
     language = tree_sitter.Language(tree_sitter_bash.language())
     # Finding the nodes in C is much faster than walking every node from Python.
-    query = tree_sitter.Query(language, "(command) @command (variable_assignment) @assignment")
+    query = tree_sitter.Query(language, "(command) @command (variable_assignment) @assignment "
+                                        "(unset_command) @unset")
     return tree_sitter.Parser(language), tree_sitter.QueryCursor(query)
 
 
@@ -64,7 +65,9 @@ def parse_script(script: Mapped) -> Script:
     nodes = [(n.start_byte, 0 if kind == "assignment" else 1, n)
              for kind, group in found.items() for n in group]
     for _, kind, node in sorted(nodes, key=lambda t: (t[0], t[1])):
-        if kind == 1:
+        if node.type == "unset_command":  # `unset NAME`: bash's grammar gives it a node of its own
+            reader.command(node, leading=1)
+        elif kind == 1:
             reader.command(node)
         elif node.parent is None or node.parent.type != "command":
             reader.assignment(node)  # prefix assignments (`A=1 pip ...`) are read by command()
@@ -161,11 +164,16 @@ class _Reader:
                 parent.children[0].type == "export"
             self.assignments.append(Assignment(self.mapped(name).text, word, len(self.commands), exported))
 
-    def command(self, node: tree_sitter.Node) -> None:
+    def command(self, node: tree_sitter.Node, leading: int = 0) -> None:
+        """`leading`: that many first children are the command's name, as plain words (with
+        it, so are the names it takes: `unset NAME`)."""
         words: list[Word] = []
         env: list[tuple[str, Word]] = []
-        for child in node.children:
-            if child.type == "command_name":
+        for i, child in enumerate(node.children):
+            if i < leading or leading and child.type == "variable_name":  # `unset NAME`'s names
+                m = self.mapped(child)
+                words.append((Lit(m.text, m.origin),))
+            elif child.type == "command_name":
                 words.append(self.word(child.children[0] if child.children else child))
             elif child.type == "variable_assignment":
                 name = child.child_by_field_name("name")

@@ -377,8 +377,14 @@ PINS = "numpyro==0.13.2 jax==0.4.1 jaxlib==0.4.1"
     ("RUN UV_FIND_LINKS={page} uv pip install --system {pins}\n", "0.4.14+cuda11.cudnn86"),
     ("ENV PIP_FIND_LINKS={page}\nRUN uv pip install --system {pins}\n", "0.4.14"),
     ("ENV UV_FIND_LINKS={page}\nRUN pip install {pins}\n", "0.4.14"),
+    # the shell's own rules: `set -a` exports what is set after it, `unset` takes it away
+    ("RUN set -a && PIP_FIND_LINKS={page} && pip install {pins}\n", "0.4.14+cuda11.cudnn86"),
+    ("RUN set -o allexport; PIP_FIND_LINKS={page}; set +a; pip install {pins}\n", "0.4.14+cuda11.cudnn86"),
+    ("RUN set -a; set +a; PIP_FIND_LINKS={page}; pip install {pins}\n", "0.4.14"),
+    ("RUN export PIP_FIND_LINKS={page} && unset PIP_FIND_LINKS && pip install {pins}\n", "0.4.14"),
 ], ids=["env", "env-list", "arg", "export", "prefix", "not-exported", "file", "file-without-the-page",
-        "uv-env-list", "uv-prefix", "uv-ignores-pips", "pip-ignores-uvs"])
+        "uv-env-list", "uv-prefix", "uv-ignores-pips", "pip-ignores-uvs", "set-a", "allexport-then-off",
+        "set-a-off-before", "unset"])
 def test_a_dockerfile_jaxlib_takes_a_build_where_its_pip_reads_the_page_from_its_environment_or_files(
         cli, tmp_path: Path, index: PackageIndex, lines: str, written: str) -> None:
     """pip takes -f from PIP_FIND_LINKS as from its command line, and a -r file's -f for the

@@ -43,6 +43,7 @@ class RunPython:
         self.line = line
         self.local: dict[str, Bound] = {}  # shell variables set in the RUN
         self.exported: set[str] = set()
+        self.allexport = False  # `set -a`
         self.active: Evidence | None | bool = UNSET
 
     def at(self, offset: int) -> int:

@@ -33,13 +33,29 @@ _MAY_PIN = re.compile(r"pip|uv|git")  # pins are only on pip, uv pip and git clo
 _PINNED = re.compile(r"(?<![\w.-])([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:===|==|~=)\s*[0-9$][^\s\"']*")
 # The commands read (after their wrappers); any other command is skipped unread.
 _NAMES = frozenset({"uv", "git", "cd", "pyenv", "update-alternatives", "ln", ".", "source", "virtualenv",
-                    "apt-get", "apt", "aptitude"}) | CONDA | SHELLS | frozenset(WRAPPERS)
+                    "apt-get", "apt", "aptitude", "set", "unset"}) | CONDA | SHELLS | frozenset(WRAPPERS)
 _PIP_OR_PYTHON = re.compile(r"(?:pip|python)[0-9.]*(?:[$\0].*)?", re.S)
 _SHEBANG_SHELL = re.compile(r"\b(sh|bash|dash|ash|zsh)\b")
 
 
 def _interesting(name: str) -> bool:
     return name in _NAMES or bool(_PIP_OR_PYTHON.fullmatch(name))
+
+
+def _shell_builtin(ctx: RunPython, name: str, args: list[str]) -> None:
+    """`set -a` (`-o allexport`): every later assignment is exported, until `set +a`; `unset
+    NAME`: the RUN's own variable is gone for the commands after it."""
+    if name == "unset":
+        for arg in args:
+            if not arg.startswith("-"):
+                ctx.local.pop(arg, None)
+                ctx.exported.discard(arg)
+        return
+    for i, arg in enumerate(args):
+        on = arg.startswith("-")
+        if arg[:1] in "-+" and arg[1:2] != "-" and "a" in arg[1:] or \
+                arg in ("-o", "+o") and args[i + 1:i + 2] == ["allexport"]:
+            ctx.allexport = on
 
 
 def _marked(chars: Chars) -> str:
@@ -109,7 +125,7 @@ class RunReader:
                 while assignments and assignments[0].before <= k:
                     a = assignments.pop(0)
                     local[a.name] = (expand(a.value, state.scope, local), via(a.value, state.scope, local))
-                    if a.exported:
+                    if a.exported or self.python.allexport:
                         self.python.exported.add(a.name)
                 if k < len(parsed.commands):
                     cmd = parsed.commands[k]
@@ -137,6 +153,9 @@ class RunReader:
             return []
         name = basename(texts[at])
         ctx = self.python
+        if name in ("set", "unset") and at == 0:
+            _shell_builtin(ctx, name, texts[1:])
+            return []
         if head.conda is not None:
             saved = ctx.active
             tool, a, b = head.conda
