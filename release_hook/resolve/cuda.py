@@ -31,6 +31,8 @@ def reads_jax_page(pin: "Pin") -> bool:
     """Whether pip reads jax's own CUDA page where it reads this pin: only there does a
     `+cuda` jaxlib install."""
     return any(t.rstrip("/").rsplit("/", 1)[-1] in PAGES for t in page_texts(pin)[0])
+
+
 _IMAGE = re.compile(r"(?:^|/)cuda:(\d+)\.(\d+)(?:\.\d+)?(?:-cudnn(\d+)?)?")
 _TAG = re.compile(r"cuda(\d+)(?:\.cudnn(\d+))?$")
 

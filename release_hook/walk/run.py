@@ -53,7 +53,7 @@ def _shell_builtin(ctx: RunPython, name: str, args: list[str]) -> None:
         return
     for i, arg in enumerate(args):
         on = arg.startswith("-")
-        if arg[:1] in "-+" and arg[1:2] != "-" and "a" in arg[1:] or \
+        if arg[:1] in ("-", "+") and arg[1:2] != "-" and "a" in arg[1:] or \
                 arg in ("-o", "+o") and args[i + 1:i + 2] == ["allexport"]:
             ctx.allexport = on
 
