@@ -76,6 +76,9 @@ def check_requirements(plan: FilePlan) -> None:
 def prepare(plans: Sequence[FilePlan], originals: dict[str, bytes]) -> list[Prepared]:
     plans = [plan for plan in plans if plan.changed]
     out = []
+    # One file reached by two paths (symlinks to it, hard links) is written once: written in
+    # place by the first, it would read as changed since it was read by the second.
+    seen: dict[tuple[int, int], Prepared] = {}
     for plan, target in zip(plans, realpaths([plan.path for plan in plans])):
         if plan.scan.images:  # a Dockerfile
             check_instructions(plan)
@@ -87,7 +90,14 @@ def prepare(plans: Sequence[FilePlan], originals: dict[str, bytes]) -> list[Prep
         data, before = encode(plan.new_text), originals[plan.path]
         if len(data) != len(before) and not os.access(os.path.dirname(target) or ".", os.W_OK):
             raise UserError("cannot write in the file's folder; nothing written", plan.path)
-        out.append(Prepared(plan, target, data, before))
+        twin = seen.get((st.st_dev, st.st_ino))
+        if twin is not None:
+            if (twin.before, twin.data) != (before, data):
+                raise UserError(f"the same file as {twin.plan.path} (linked), which its images need "
+                                "written otherwise: give each its own file; nothing written", plan.path)
+            continue
+        seen[(st.st_dev, st.st_ino)] = Prepared(plan, target, data, before)
+        out.append(seen[(st.st_dev, st.st_ino)])
     return out
 
 

@@ -415,3 +415,44 @@ def test_realpaths_says_what_realpath_says(tmp_path: Path, monkeypatch: pytest.M
     paths = ["real/Dockerfile", "dir-link/Dockerfile", "dir-link/../Dockerfile", "file-link", "dangling",
              str(tmp_path / "dir-link" / "Dockerfile"), "./real/deep/../Dockerfile", "real/..", "Dockerfile"]
     assert realpaths(paths) == [os.path.realpath(p) for p in paths]
+
+
+def test_hard_linked_dockerfiles_in_one_sync_are_written_once(cli, tmp_path: Path) -> None:
+    """Two names of one file: written in place through the first, the second must not read as a
+    file someone changed meanwhile."""
+    paths = files(tmp_path, 1)
+    twin = tmp_path / "twin.Dockerfile"
+    os.link(paths[0], twin)
+    r = cli("sync", str(paths[0]), str(twin), "--version", "0.7.0", "--no-commit")
+    assert r.code == 0, r.err
+    assert twin.read_text() == paths[0].read_text() == new(0, "0.7.0")
+    assert twin.stat().st_ino == paths[0].stat().st_ino
+
+
+CUDA_IMAGE = ("FROM nvidia/cuda:{cuda}-cudnn8-runtime-ubuntu22.04\nRUN apt-get install -y python3-pip\n"
+              "COPY req.txt /r.txt\nRUN pip install -r /r.txt\n")
+SHARED = "-f https://example.invalid/jax-releases/jax_cuda_releases.html\njaxlib==0.4.10+cuda11.cudnn86\n"
+
+
+@pytest.mark.parametrize("images", [("11.8.0", "11.8.0"), ("11.8.0", "12.2.0")])
+def test_one_requirements_file_through_two_symlinks(cli, tmp_path: Path, images: tuple[str, str]) -> None:
+    """Read by two images through two links: the same edits are written once; edits that
+    differ (a CUDA 11 and a CUDA 12 build) cannot both be, and nothing is written."""
+    (tmp_path / "common").mkdir()
+    shared = tmp_path / "common" / "req.txt"
+    shared.write_text(SHARED)
+    for name, cuda in zip("ab", images):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "req.txt").symlink_to("../common/req.txt")
+        (tmp_path / name / "Dockerfile").write_text(CUDA_IMAGE.format(cuda=cuda))
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    r = cli("sync", "a/Dockerfile", "b/Dockerfile", "--version", "0.7.0", "--pin", "jaxlib==0.4.13",
+            "--offline", "--no-commit")
+    if images[0] == images[1]:
+        assert r.code == 0, r.err
+        assert shared.read_text() == SHARED.replace("0.4.10", "0.4.13")
+    else:
+        assert (r.code, r.err.splitlines()[-1]) == (2, "release-hook: b/req.txt: the same file as a/req.txt "
+                                                       "(linked), which its images need written otherwise: "
+                                                       "give each its own file; nothing written")
+        assert shared.read_text() == SHARED
