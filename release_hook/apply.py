@@ -200,8 +200,11 @@ def write_all(prepared: Sequence[Prepared]) -> None:
             current = p.plan.path
             try:
                 _put(p, span, temps[i], p.data)
-            except (OSError, UserError):  # a write failed, or a file changed since the check
-                for j in range(i, -1, -1):  # put back what was already written (this one may be partly)
+            except (OSError, UserError) as e:  # a write failed, or a file changed since the check
+                # put back what was already written: this one too when its write failed (it may be
+                # partly written), not when someone else's edit was found in it (that edit stays)
+                last = i if isinstance(e, OSError) else i - 1
+                for j in range(last, -1, -1):
                     if j < i or spans[j] is not None:
                         _put(prepared[j], spans[j], None, prepared[j].before, undo=True)
                 raise

@@ -167,6 +167,28 @@ def test_a_file_edited_while_the_others_are_written_in_place_puts_them_back(
     assert paths[2].read_text() == OLD.format(n=2) + "# someone else's edit\n"
     assert [paths[i].read_text() for i in (0, 1, 3)] == [OLD.format(n=i) for i in (0, 1, 3)]
 
+
+def test_an_edit_of_the_version_found_before_the_write_in_place_stays(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user saves the file, version and all, just before it is written: the check on the
+    handle stops the write, and putting back the others must not write the old version into it."""
+    from release_hook import apply
+
+    paths = files(tmp_path, 2)
+    theirs = "FROM python:3.12\nARG V=0.5.1\n"
+    real = apply._unchanged
+
+    def meanwhile(p: apply.Prepared, f: object = None) -> None:
+        if f is not None and p.plan.path.endswith("1.Dockerfile"):
+            paths[1].write_text(theirs)
+        real(p, f)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(apply, "_unchanged", meanwhile)
+    r = cli("sync", *map(str, paths), "--version", "0.7.0", "--no-commit")
+    assert (r.code, r.err) == (2, "release-hook: 1.Dockerfile: file changed since it was read; not overwritten, "
+                                  "nothing written\n")
+    assert [p.read_text() for p in paths] == [OLD.format(n=0), theirs]
+
 def test_symlinked_dockerfile_is_written_through(cli, tmp_path: Path) -> None:
     real = tmp_path / "images" / "Dockerfile"
     real.parent.mkdir()
