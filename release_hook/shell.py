@@ -25,7 +25,7 @@ def _parser() -> tuple[tree_sitter.Parser, tree_sitter.QueryCursor]:
     language = tree_sitter.Language(tree_sitter_bash.language())
     # Finding the nodes in C is much faster than walking every node from Python.
     query = tree_sitter.Query(language, "(command) @command (variable_assignment) @assignment "
-                                        "(unset_command) @unset")
+                                        "(unset_command) @unset (declaration_command) @declaration")
     return tree_sitter.Parser(language), tree_sitter.QueryCursor(query)
 
 
@@ -46,7 +46,7 @@ class Script:
 @dataclass(frozen=True)
 class Assignment:
     name: str
-    value: Word
+    value: Word | None  # None: `export NAME`, which exports the value it has
     before: int  # how many of the script's commands come before it: `V=1 && pip ... && V=2`
     exported: bool  # `export NAME=value`
 
@@ -67,6 +67,8 @@ def parse_script(script: Mapped) -> Script:
     for _, kind, node in sorted(nodes, key=lambda t: (t[0], t[1])):
         if node.type == "unset_command":  # `unset NAME`: bash's grammar gives it a node of its own
             reader.command(node, leading=1)
+        elif node.type == "declaration_command":  # its `NAME=value` are read as assignments
+            reader.exports(node)
         elif kind == 1:
             reader.command(node)
         elif node.parent is None or node.parent.type != "command":
@@ -163,6 +165,13 @@ class _Reader:
             exported = parent is not None and parent.type == "declaration_command" and \
                 parent.children[0].type == "export"
             self.assignments.append(Assignment(self.mapped(name).text, word, len(self.commands), exported))
+
+    def exports(self, node: tree_sitter.Node) -> None:
+        """`export NAME`: the variable it has from here on is in its commands' environment."""
+        if node.children[0].type == "export":
+            for child in node.children[1:]:
+                if child.type == "variable_name":
+                    self.assignments.append(Assignment(self.mapped(child).text, None, len(self.commands), True))
 
     def command(self, node: tree_sitter.Node, leading: int = 0) -> None:
         """`leading`: that many first children are the command's name, as plain words (with

@@ -173,6 +173,34 @@ def test_shell_variables_are_read_in_the_scripts_order() -> None:
         [p.chars.origin[0] for p in s.pins]
 
 
+# What bash installs, checked by running each script with `pip` an echo (the value written
+# where the version is read, "where"; the others are set, then gone or not seen).
+@pytest.mark.parametrize("dockerfile, where", [
+    # `sh -c`'s script runs where the command is, with the exported variables only
+    ("FROM a\nRUN export V=0.6.0 && sh -c 'pip install jax==$V' && V=0.5.0\n", "0.6.0"),
+    ("FROM a\nRUN V=0.5.0 && sh -c 'pip install jax==${V:-0.6.0}'\n", "0.6.0"),
+    ("FROM a\nRUN V=0.5.0 && sh -c 'pip install jax==${V:-0.6.0}' && export V\n", "0.6.0"),
+    ("FROM a\nRUN W=0.6.0; V=$W sh -c 'pip install jax==$V'; W=0.5.0\n", "0.6.0"),
+    ("FROM a\nRUN sh -c 'set -a'; V=0.5.0; sh -c 'pip install jax==${V:-0.6.0}'\n", "0.6.0"),
+    # `export NAME` without a value exports the one it has
+    ("FROM a\nRUN V=0.6.0 && export V && sh -c 'pip install jax==$V'\n", "0.6.0"),
+    ("FROM a\nRUN export V; V=0.6.0; sh -c 'pip install jax==${V:-0.5.0}'\n", "0.6.0"),
+    # a variable of the environment: `unset` hides it, an assignment stays exported
+    ("FROM a\nENV V=0.5.0\nRUN unset V && pip install jax==${V:-0.6.0}\n", "0.6.0"),
+    ("FROM a\nENV V=0.6.0\nRUN unset -f V && pip install jax==${V:-0.5.0}\n", "0.6.0"),
+    ("FROM a\nENV V=0.5.0\nRUN V=0.6.0; sh -c 'pip install jax==$V'\n", "0.6.0"),
+    ("FROM a\nARG V=0.5.0\nRUN V=0.6.0; sh -c 'pip install jax==$V'\n", "0.6.0"),
+], ids=["sh-c-in-order", "sh-c-not-exported", "exported-after", "prefix-in-order", "inner-set-a",
+        "export-name", "export-before-value", "unset-env", "unset-function", "assigned-env", "assigned-arg"])
+def test_a_shell_variable_reaches_a_command_as_bash_passes_it(dockerfile: str, where: str) -> None:
+    """The pin read, and the characters a sync would move, are the ones bash installs: the
+    script of a `sh -c` was read after the whole RUN with every variable of it (the last
+    `V=0.5.0`, an unexported one), and an ENV that `unset` removed was still read."""
+    s = scan_text(dockerfile)
+    assert pins(s) == [(dockerfile.count("\n"), "jax", "0.6.0")]
+    assert s.pins[0].chars.origin[0] == dockerfile.index(where)
+
+
 def test_only_pip_install_download_wheel_carry_pins() -> None:
     assert pins(scan_text("FROM a\nRUN pip uninstall -y jax==0.4.1 && pip show jax && "
                           "echo pip install jax==0.4.1\n")) == []

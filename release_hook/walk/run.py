@@ -3,7 +3,7 @@ commands, read once for both the pins and the Python that runs them."""
 from __future__ import annotations
 
 import re
-from typing import Tuple, Union
+from typing import Dict, Tuple, Union
 
 from release_hook.names import normalize as canonicalize_name
 
@@ -18,13 +18,14 @@ from release_hook.walk.interpreters import setup_command
 from release_hook.walk.kept import NAME_PREFIX, kept_name
 from release_hook.walk.pip import Invocation, pip_command
 from release_hook.walk.python import RunPython, Words
-from release_hook.walk.scopes import expand, via
+from release_hook.walk.scopes import Bound, expand, via
 from release_hook.walk.sources import clone
 from release_hook.walk.state import UNSET, StageState
 
-# A script to read: its text, the Python its commands run (UNSET: as before), and the
-# NAME=value its shell was given, which its commands inherit (`X=v sh -c '...'`).
-Script = Tuple[Mapped, Union[Evidence, None, bool], Tuple[Tuple[str, Word], ...]]
+# A script to read: its text, the Python its commands run (UNSET: as before), and for the
+# script of a `sh -c`, the variables its shell starts with: those exported where it ran, and
+# the NAME=value it was given (`X=v sh -c '...'`); None for the RUN's own script.
+Script = Tuple[Mapped, Union[Evidence, None, bool], Union[Dict[str, Bound], None]]
 
 # Only scripts with one of these words can pin, install with pip or change the Python.
 _RELEVANT = re.compile(r"pip|uv|git|conda|mamba|pyenv|alternatives|\bln\b|venv|activate"
@@ -46,10 +47,15 @@ def _shell_builtin(ctx: RunPython, name: str, args: list[str]) -> None:
     """`set -a` (`-o allexport`): every later assignment is exported, until `set +a`; `unset
     NAME`: the RUN's own variable is gone for the commands after it."""
     if name == "unset":
+        if "-f" in args:  # functions, not variables
+            return
         for arg in args:
             if not arg.startswith("-"):
                 ctx.local.pop(arg, None)
                 ctx.exported.discard(arg)
+                if ctx.state.scope.lookup(arg) is not None:  # an ENV or ARG value: hidden from here on
+                    ctx.local[arg] = (Chars("", (), ()), ())
+                    ctx.exported.add(arg)
         return
     for i, arg in enumerate(args):
         on = arg.startswith("-")
@@ -88,14 +94,14 @@ class RunReader:
         if exec_words is not None:
             scripts.extend(self.command(tuple(exec_words), (), exec_form=True))
         elif ins.heredocs and args.text.lstrip().startswith("<<"):
-            scripts.extend((h.body, UNSET, ()) for h in ins.heredocs if not _foreign_shebang(h.body.text))
+            scripts.extend((h.body, UNSET, None) for h in ins.heredocs if not _foreign_shebang(h.body.text))
         elif ins.heredocs:
             parts = [args, Mapped("\n", (NOWHERE,))]
             for h in ins.heredocs:
                 parts.extend((h.body, Mapped(h.name + "\n", (NOWHERE,) * (len(h.name) + 1))))
-            scripts.append((Mapped.join(parts), UNSET, ()))
+            scripts.append((Mapped.join(parts), UNSET, None))
         else:
-            scripts.append((args, UNSET, ()))
+            scripts.append((args, UNSET, None))
         while scripts:
             script, active, inherited = scripts.pop(0)
             if not _RELEVANT.search(script.text):
@@ -115,25 +121,28 @@ class RunReader:
                                            "it cannot be read; fix this RUN", line)
                 self.found.warn(line, "shell syntax error: pins after this point may be missed")
             local = self.python.local
-            outer = (dict(local), set(self.python.exported)) if inherited else None
-            for name, value in inherited:  # exported to the shell: its commands see them
-                local[name] = (expand(value, state.scope, local), via(value, state.scope, local))
-                self.python.exported.add(name)
+            outer = (dict(local), set(self.python.exported), self.python.allexport)
+            if inherited is not None:  # a new shell: only its environment, options off
+                local.clear()
+                local.update(inherited)
+                self.python.exported, self.python.allexport = set(inherited), False
             # in the script's order: `V=0.4.1 && pip install jax==$V && V=0.4.2` installs 0.4.1
             assignments = list(parsed.assignments)
             for k in range(len(parsed.commands) + 1):
                 while assignments and assignments[0].before <= k:
                     a = assignments.pop(0)
-                    local[a.name] = (expand(a.value, state.scope, local), via(a.value, state.scope, local))
-                    if a.exported or self.python.allexport:
+                    if a.value is not None:
+                        local[a.name] = (expand(a.value, state.scope, local), via(a.value, state.scope, local))
+                    # a variable of the environment (ENV, ARG) stays in it when assigned
+                    if a.exported or self.python.allexport or state.scope.lookup(a.name) is not None:
                         self.python.exported.add(a.name)
                 if k < len(parsed.commands):
                     cmd = parsed.commands[k]
                     scripts.extend(self.command(cmd.words, cmd.env))
-            if outer is not None:  # what the inner shell set does not reach the outer one
+            if inherited is not None:  # what the inner shell set does not reach the outer one
                 local.clear()
                 local.update(outer[0])
-                self.python.exported = outer[1]
+                self.python.exported, self.python.allexport = outer[1], outer[2]
 
     def command(self, words: tuple[Word, ...], env: tuple[tuple[str, Word], ...],
                 exec_form: bool = False) -> list[Script]:
@@ -177,8 +186,14 @@ class RunReader:
         if name in SHELLS:
             i = dash_c(texts, at)
             lit = words[i][0] if i is not None and len(words[i]) == 1 else None
-            # `X=v sh -c '...'`: the shell's environment is its commands' (exported to them)
-            return [(Mapped(lit.text, lit.origin), self.python.active, env)] if isinstance(lit, Lit) else []
+            if not isinstance(lit, Lit):
+                return []
+            # its environment as it is here (its script is read after this one's end): the
+            # exported variables and `X=v sh -c '...'`; not the others
+            inner = {n: b for n, b in local.items() if n in self.python.exported}
+            for n, w in env:
+                inner[n] = (expand(w, scope, local), via(w, scope, local))
+            return [(Mapped(lit.text, lit.origin), self.python.active, inner)]
         call = pip_call(texts, at)
         if call is not None:
             given = {}
