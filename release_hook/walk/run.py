@@ -45,7 +45,7 @@ def _interesting(name: str) -> bool:
 
 def _shell_builtin(ctx: RunPython, name: str, args: list[str]) -> None:
     """`set -a` (`-o allexport`): every later assignment is exported, until `set +a`; `unset
-    NAME`: the RUN's own variable is gone for the commands after it."""
+    NAME`: the variable (the RUN's own, or an ENV or ARG value) is gone for the commands after it."""
     if name == "unset":
         if "-f" in args:  # functions, not variables
             return
