@@ -49,6 +49,7 @@ class Assignment:
     value: Word | None  # None: `export NAME`, which exports the value it has
     before: int  # how many of the script's commands come before it: `V=1 && pip ... && V=2`
     exported: bool  # `export NAME=value`
+    uncertain: bool = False  # in a subshell, a pipeline, a branch, a loop or after `||`
 
 
 def parse_script(script: Mapped) -> Script:
@@ -164,7 +165,8 @@ class _Reader:
             parent = node.parent
             exported = parent is not None and parent.type == "declaration_command" and \
                 parent.children[0].type == "export"
-            self.assignments.append(Assignment(self.mapped(name).text, word, len(self.commands), exported))
+            self.assignments.append(Assignment(self.mapped(name).text, word, len(self.commands), exported,
+                                               _uncertain(node)))
 
     def exports(self, node: tree_sitter.Node) -> None:
         """`export NAME`: the variable it has from here on is in its commands' environment."""
@@ -230,6 +232,25 @@ class _Reader:
         else:
             m = self.mapped(node)
             yield Computed(m.text, m.offset(0))
+
+
+# Where an assignment may not happen, or not reach the commands after it: a subshell and each
+# element of a pipeline run in a shell of their own; a branch, a loop body or a function may
+# not run at all.
+_UNCERTAIN = frozenset({"subshell", "pipeline", "if_statement", "elif_clause", "else_clause", "case_item",
+                        "do_group", "function_definition", "command_substitution", "process_substitution"})
+
+
+def _uncertain(node: tree_sitter.Node) -> bool:
+    child, parent = node, node.parent
+    while parent is not None:
+        if parent.type in _UNCERTAIN:
+            return True
+        before = child.prev_sibling
+        if parent.type == "list" and before is not None and before.type == "||":  # `cmd || V=1`
+            return True
+        child, parent = parent, parent.parent
+    return False
 
 
 _MODIFIED = (["${", "variable_name", ":-", "word", "}"], ["${", "variable_name", ":+", "word", "}"])

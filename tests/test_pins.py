@@ -250,3 +250,24 @@ def _nth_run(text: str, pin: object) -> int:
     line = pin.line  # type: ignore[attr-defined]
     starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
     return starts[line - 1]
+
+
+@pytest.mark.parametrize("run", [
+    "V=0.6.0; ( V=0.5.0 ); pip install jax==$V",  # bash: 0.6.0; the subshell's V was taken
+    "if true; then V=0.6.0; else V=0.5.0; fi && pip install jax==$V",  # the else branch was taken
+    "V=0.6.0 | true; pip install jax==$V",  # bash: empty; a pipeline element runs in a subshell
+    "for i in 1; do V=0.6.0; done; pip install jax==$V",
+    "true || V=0.5.0; pip install jax==${V:-0.6.0}",  # bash: 0.6.0; the word would not move
+], ids=["subshell", "branch", "pipeline", "loop", "after-or"])
+def test_a_variable_set_where_it_may_not_reach_the_command_is_the_builds_to_decide(run: str) -> None:
+    """An assignment that may not happen or not reach the pip command after it (found by the
+    audit: the tool took the last value seen and moved that assignment, so the image kept its
+    version while --check passed) makes the version one the build decides: warned, left alone."""
+    s = scan_text(f"FROM a\nRUN {run}\n")
+    assert s.pins == () or all(p.chars.computed for p in s.pins), pins(s)
+    assert any("version computed at build time" in n.message for n in s.warnings), s.warnings
+
+
+def test_a_variable_set_in_the_script_itself_is_still_read() -> None:
+    s = scan_text("FROM a\nRUN set -e; V=0.6.0 && { pip install jax==$V; }\n")
+    assert pins(s) == [(2, "jax", "0.6.0")]
