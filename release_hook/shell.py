@@ -49,7 +49,6 @@ class Assignment:
     value: Word | None  # None: `export NAME`, which exports the value it has
     before: int  # how many of the script's commands come before it: `V=1 && pip ... && V=2`
     exported: bool  # `export NAME=value`
-    uncertain: bool = False  # in a subshell, a pipeline, a branch, a loop or after `||`
 
 
 def parse_script(script: Mapped) -> Script:
@@ -161,12 +160,15 @@ class _Reader:
         name = node.child_by_field_name("name")
         value = node.child_by_field_name("value")
         if name is not None and name.type == "variable_name":
-            word = self.word(value) if value is not None else ()
+            text = self.mapped(name).text
+            if _uncertain(node):  # it may not run, or not reach later commands: the build decides
+                word: Word = (Computed("${" + text + "}", self.script.offset(self.char(node.start_byte))),)
+            else:
+                word = self.word(value) if value is not None else ()
             parent = node.parent
             exported = parent is not None and parent.type == "declaration_command" and \
                 parent.children[0].type == "export"
-            self.assignments.append(Assignment(self.mapped(name).text, word, len(self.commands), exported,
-                                               _uncertain(node)))
+            self.assignments.append(Assignment(text, word, len(self.commands), exported))
 
     def exports(self, node: tree_sitter.Node) -> None:
         """`export NAME`: the variable it has from here on is in its commands' environment."""

@@ -72,17 +72,17 @@ class Decision(DecisionState):
                     image.needs_platform(choosing)
             except UserError as e:
                 raise self.at_pin(e, ("jax", "jaxlib", *PLUGINS)) from None
-        key = None
+        key: str | None = None
+        keys: tuple[str, ...] = ()
         if self.fetch and (wants_jax or wants_jaxlib):
             key = self.memo_key(self.smoke)
             # a decision proved by import serves a run that does not ask for it, not the reverse
-            for k in (key,) if self.smoke else (self.memo_key(True), key):
-                known = memo.load(k, self.shared.request.offline, self.package, self.shared.request.version)
-                if known is not None:
-                    return self.rekeyed(known)
+            keys = (key,) if self.smoke else (self.memo_key(True), key)
         elif not self.fetch:  # every version given: the builds and the proof are still decided
             key = self.given_key()
-            known = memo.load(key, self.shared.request.offline, self.package, self.shared.request.version)
+            keys = (key,)
+        for k in keys:
+            known = memo.load(k, self.shared.request.offline, self.package, self.shared.request.version)
             if known is not None:
                 return self.rekeyed(known)
         from release_hook.resolve.deciding import Deciding  # the search: only when the memo does not know

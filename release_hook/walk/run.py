@@ -131,10 +131,7 @@ class RunReader:
             for k in range(len(parsed.commands) + 1):
                 while assignments and assignments[0].before <= k:
                     a = assignments.pop(0)
-                    if a.value is not None and a.uncertain:  # the build decides: never guessed
-                        said = "${" + a.name + "}"
-                        local[a.name] = (Chars(said, (NOWHERE,) * len(said), (True,) * len(said), (said,)), ())
-                    elif a.value is not None:
+                    if a.value is not None:
                         local[a.name] = (expand(a.value, state.scope, local), via(a.value, state.scope, local))
                     # a variable of the environment (ENV, ARG) stays in it when assigned
                     if a.exported or self.python.allexport or state.scope.lookup(a.name) is not None:
