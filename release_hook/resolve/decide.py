@@ -117,11 +117,8 @@ class Decision(DecisionState):
         it a sync with every version given imported the search (packaging's requirement
         parser, the builds, the rules) on every run: 25 ms of a 1-file sync's 105 ms."""
         request = self.shared.request
-        # pip's settings as given (pip's own default unnamed: naming it imports pip, 6 ms)
-        conf = self.shared.pip_settings()
-        indexes = [conf.index_url, conf.extra_index_urls, conf.find_links, conf.no_index]
         return json.dumps(["given", 1, self.run_key(), request.cuda or self.shared.config.cuda,
-                           indexes, self.smoke, self.as_of], default=str)
+                           self.shared.index_key(), self.smoke, self.as_of], default=str)
 
     def case_shapes(self) -> list[list[object]]:
         """Each stage's install as far as it decides the answer: without a resolver the rules
@@ -137,7 +134,7 @@ class Decision(DecisionState):
         return memo.key(self.package, self.policy, raw, self.explicit, self.pins,
                         [(i.name, str(i.cuda)) for i in self.images.values()],
                         sorted({(i.python, i.platform) for i in self.images.values()}, key=str),
-                        request.as_of, request.cuda or self.shared.config.cuda, self.shared.index_urls(),
+                        request.as_of, request.cuda or self.shared.config.cuda, self.shared.index_key(),
                         cases, self.not_asked + (" smoke" if (self.smoke if imported is None else imported) else ""))
 
     def trap_warnings(self, targets: Targets) -> tuple[Note, ...]:

@@ -36,12 +36,12 @@ def pin_shape(pin: Pin) -> tuple[object, ...]:
 
 def key(package: str, policy: str, raw: RawRequirements, explicit: Mapping[str, str], pins: Sequence[Pin],
         images: Sequence[tuple[str, str]], targets: Sequence[object],
-        as_of: datetime.datetime | None, cuda: str | None, index_urls: Sequence[str],
+        as_of: datetime.datetime | None, cuda: str | None, indexes: Sequence[object],
         installs: Sequence[object], not_asked: str) -> str:
     shape = sorted({pin_shape(p) for p in pins})
-    return json.dumps(["pair", 5, package, policy, raw.source, raw.lines, raw.requires_python,
+    return json.dumps(["pair", 6, package, policy, raw.source, raw.lines, raw.requires_python,
                        sorted(explicit.items()), shape, sorted(images), [str(t) for t in targets],
-                       as_of.isoformat() if as_of else None, cuda, list(index_urls), installs,
+                       as_of.isoformat() if as_of else None, cuda, list(indexes), installs,
                        not_asked], default=str)
 
 
