@@ -4,20 +4,23 @@ Exit 0 ok, 1 out of step, 2 error, 130 interrupted, 141 output pipe closed.
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
-import datetime
 import io
 import os
 import sys
-from typing import Iterator, Sequence, TextIO
+from typing import TYPE_CHECKING, Iterator, Sequence, TextIO
 
 from release_hook import __version__
 from release_hook.errors import UserError
 
+if TYPE_CHECKING:
+    import argparse
+    import datetime
+
 EXIT_ERROR = 2  # 0: done or in step, 1: out of step (sync --check, pre-push)
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 EXIT_PIPE = 141  # 128 + SIGPIPE, as shells report a writer whose reader went away
+HOOK_STAGES = ("pre-commit", "pre-push", "framework", "bump-my-version")
 
 
 DESCRIPTION = ("Keep the jax, jaxlib and CUDA pins of Dockerfiles in step with each release of a "
@@ -26,12 +29,13 @@ EPILOG = ("exit status: 0 done or in step, 1 out of step (sync --check, pre-push
           "130 interrupted, 141 output pipe closed early. `release-hook help COMMAND` for a command.")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UserError(f"usage: {message} (see: release-hook help)")
-
-
 def _parser() -> argparse.ArgumentParser:
+    import argparse  # not for the hooks' command: 3 ms of each bump
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # type: ignore[override]
+            raise UserError(f"usage: {message} (see: release-hook help)")
+
     parser = _Parser(prog="release-hook", description=DESCRIPTION, epilog=EPILOG,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-V", "--version", action="version", version=f"release-hook {__version__}")
@@ -87,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--repo", default=".", help="the repository (default: here)")
 
     hook = sub.add_parser("hook", help="what the installed git hooks run")
-    hook.add_argument("stage", choices=("pre-commit", "pre-push", "framework", "bump-my-version"))
+    hook.add_argument("stage", choices=HOOK_STAGES)
     hook.add_argument("args", nargs="*")
 
     helper = sub.add_parser("help", help="show this help, or a command's")
@@ -111,39 +115,49 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = _parser()
     try:
-        try:
-            args = parser.parse_args(argv)
-        except SystemExit as e:  # --version and --help print and stop
-            return e.code if isinstance(e.code, int) else 0
-        if args.command is None:
-            sys.stderr.write(parser.format_help())
-            return EXIT_ERROR
-        if args.command == "help":
-            sys.stdout.write(_help(parser, args.topic))
-            return 0
-        if args.command == "sync":
-            return _sync(args)
-        from release_hook import hooks
-
-        if args.command == "doctor" or (args.command == "install" and args.check):
-            from release_hook.doctor import doctor
-
-            return doctor(args.repo)
-        if args.command == "install" and args.print_bump_my_version:
-            return hooks.print_bump_my_version(args.repo)
-        if args.command == "install":
-            return hooks.install(args.repo, force=args.force)
-        if args.command == "uninstall":
-            return hooks.uninstall(args.repo)
-        return hooks.run(args.stage, args.args)
+        return _dispatch(sys.argv[1:] if argv is None else list(argv))
     except UserError as e:
         print(f"release-hook: {e}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt as e:  # a sync that had begun writing says what it wrote
         print(f"release-hook: {e.args[0] if e.args else 'interrupted; nothing written'}", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _dispatch(argv: list[str]) -> int:
+    if len(argv) >= 2 and argv[0] == "hook" and argv[1] in HOOK_STAGES:
+        # What the installed hooks run, their words as git gives them: importing argparse and
+        # building every command's parser took 10 ms of each bump's hook.
+        from release_hook import hooks
+
+        return hooks.run(argv[1], argv[2:])
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --version and --help print and stop
+        return e.code if isinstance(e.code, int) else 0
+    if args.command is None:
+        sys.stderr.write(parser.format_help())
+        return EXIT_ERROR
+    if args.command == "help":
+        sys.stdout.write(_help(parser, args.topic))
+        return 0
+    if args.command == "sync":
+        return _sync(args)
+    from release_hook import hooks
+
+    if args.command == "doctor" or (args.command == "install" and args.check):
+        from release_hook.doctor import doctor
+
+        return doctor(args.repo)
+    if args.command == "install" and args.print_bump_my_version:
+        return hooks.print_bump_my_version(args.repo)
+    if args.command == "install":
+        return hooks.install(args.repo, force=args.force)
+    if args.command == "uninstall":
+        return hooks.uninstall(args.repo)
+    return hooks.run(args.stage, args.args)
 
 
 def _help(parser: argparse.ArgumentParser, topic: str | None) -> str:
@@ -295,6 +309,7 @@ class _Guarded(io.TextIOBase):
 def _as_of(value: str, root: str) -> datetime.datetime:
     """An ISO date (midnight UTC) or date and time (UTC unless it says), else a commit-ish's
     committer date."""
+    import datetime
     import re
 
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ].*)?", value):
