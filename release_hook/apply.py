@@ -12,7 +12,6 @@ import io
 import re
 import os
 import stat
-import tempfile
 import time
 from typing import NamedTuple, Sequence
 
@@ -244,6 +243,8 @@ def _put(p: Prepared, span: tuple[int, int] | None, temp: str | None, data: byte
 
 
 def _temp_with(target: str, data: bytes) -> str:
+    import tempfile  # only where a length changes: most releases write in place
+
     folder, name = os.path.split(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=SUFFIX, dir=folder or ".")
     try:

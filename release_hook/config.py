@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import configparser
-import difflib
 import os
 import re
 import sys
@@ -147,6 +146,8 @@ def from_text(root: str, text: str, where: str) -> Config:
     lines = _key_lines(text)
     for key in s:
         if key not in KEYS and key not in parser.defaults():  # [DEFAULT]'s keys are in every section
+            import difflib
+
             close = difflib.get_close_matches(key, KEYS, 1)
             raise UserError(f"[release_hook] unknown setting {key!r}: "
                             + (f"did you mean {close[0]!r}?" if close else f"known: {', '.join(KEYS)}"),

@@ -1,7 +1,6 @@
 """`release-hook sync`: read, find pins, resolve targets, plan, apply, commit."""
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -317,6 +316,8 @@ def _refuse_unknown_pins(request: Request, scans: list[Scan]) -> None:
 
 def unified_diff(p: FilePlan) -> str:
     out = []
+    import difflib
+
     for line in difflib.unified_diff(p.old_text.splitlines(keepends=True),
                                      p.new_text.splitlines(keepends=True),
                                      f"a/{p.path}", f"b/{p.path}"):

@@ -2,8 +2,6 @@
 the reason (`package index 127.0.0.1:8080: HTTP 404 for jax`), never a library's exception text."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from release_hook.errors import UserError
 
 NOT_A_PAGE = "answered something that is not a package page"
@@ -39,6 +37,8 @@ class TooLarge(Exception):
 
 def host(url: str) -> str:
     """host[:port] of an address (never its user name or password)."""
+    from urllib.parse import urlsplit  # only on a failure: 3 ms of each hook run otherwise
+
     parts = urlsplit(url)
     name = parts.hostname or url
     try:
