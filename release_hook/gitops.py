@@ -27,12 +27,19 @@ def _git(top: str, *args: str) -> str:
     return result.stdout
 
 
+_TOPLEVELS: set[str] = set()  # found by git in this run: a bump's hook asks twice
+
+
 def toplevel(path: str) -> str:
+    if path in _TOPLEVELS:
+        return path
     result = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True,
                             text=True)
     if result.returncode != 0:
         raise UserError("not a git repository (use --no-commit to write without committing)")
-    return result.stdout.strip()
+    top = result.stdout.strip()
+    _TOPLEVELS.add(top)
+    return top
 
 
 def _relative(top: str, paths: Sequence[str]) -> list[str]:
