@@ -381,6 +381,9 @@ PINS = "numpyro==0.13.2 jax==0.4.1 jaxlib==0.4.1"
     ("RUN set -a && PIP_FIND_LINKS={page} && pip install {pins}\n", "0.4.14+cuda11.cudnn86"),
     ("RUN set -o allexport; PIP_FIND_LINKS={page}; set +a; pip install {pins}\n", "0.4.14+cuda11.cudnn86"),
     ("RUN set -a; set +a; PIP_FIND_LINKS={page}; pip install {pins}\n", "0.4.14"),
+    ("RUN set -euo pipefail -a; PIP_FIND_LINKS={page}; pip install {pins}\n", "0.4.14+cuda11.cudnn86"),
+    ("RUN set -- -a; PIP_FIND_LINKS={page}; pip install {pins}\n", "0.4.14"),  # $1 is "-a"
+    ("RUN set -e x -a; PIP_FIND_LINKS={page}; pip install {pins}\n", "0.4.14"),  # $1 is "x", $2 "-a"
     ("RUN export PIP_FIND_LINKS={page} && unset PIP_FIND_LINKS && pip install {pins}\n", "0.4.14"),
     ("ENV PIP_FIND_LINKS={page}\nRUN unset PIP_FIND_LINKS && pip install {pins}\n", "0.4.14"),
     ("RUN PIP_FIND_LINKS={page}; export PIP_FIND_LINKS; pip install {pins}\n", "0.4.14+cuda11.cudnn86"),
@@ -388,7 +391,7 @@ PINS = "numpyro==0.13.2 jax==0.4.1 jaxlib==0.4.1"
     ("ENV PIP_FIND_LINKS={empty}\nRUN PIP_FIND_LINKS={page}; pip install {pins}\n", "0.4.14+cuda11.cudnn86"),
 ], ids=["env", "env-list", "arg", "export", "prefix", "not-exported", "file", "file-without-the-page",
         "uv-env-list", "uv-prefix", "uv-ignores-pips", "pip-ignores-uvs", "set-a", "allexport-then-off",
-        "set-a-off-before", "unset", "unset-env", "export-name", "assigned-env"])
+        "set-a-off-before", "set-o-then-a", "set-positional", "set-positional-after-a-word", "unset", "unset-env", "export-name", "assigned-env"])
 def test_a_dockerfile_jaxlib_takes_a_build_where_its_pip_reads_the_page_from_its_environment_or_files(
         cli, tmp_path: Path, index: PackageIndex, lines: str, written: str) -> None:
     """pip takes -f from PIP_FIND_LINKS as from its command line, and a -r file's -f for the

@@ -57,11 +57,16 @@ def _shell_builtin(ctx: RunPython, name: str, args: list[str]) -> None:
                     ctx.local[arg] = (Chars("", (), ()), ())
                     ctx.exported.add(arg)
         return
-    for i, arg in enumerate(args):
-        on = arg.startswith("-")
-        if arg[:1] in ("-", "+") and arg[1:2] != "-" and "a" in arg[1:] or \
-                arg in ("-o", "+o") and args[i + 1:i + 2] == ["allexport"]:
-            ctx.allexport = on
+    words = iter(args)
+    for arg in words:
+        if arg in ("-", "--") or arg[:1] not in ("-", "+") or len(arg) < 2:
+            return  # the positional parameters: `set -- -a` sets $1, not allexport
+        on = arg[0] == "-"
+        for letter in arg[1:]:
+            if letter == "a":
+                ctx.allexport = on
+            elif letter == "o" and next(words, None) == "allexport":  # `-o` takes the next word
+                ctx.allexport = on
 
 
 def _marked(chars: Chars) -> str:
