@@ -225,12 +225,13 @@ class _Reader:
             yield Var(self.mapped(node.children[1]).text, self.script.offset(self.char(node.start_byte)))
         elif t == "expansion" and [c.type for c in node.children] == ["${", "variable_name", "}"]:
             yield Var(self.mapped(node.children[1]).text, self.script.offset(self.char(node.start_byte)))
-        elif t == "expansion" and [c.type for c in node.children] in _MODIFIED and \
-                "\\" not in (word := self.mapped(node.children[3])).text:
-            # `${NAME:-word}` / `${NAME:+word}` with a plain word: the shell's rule is the
-            # Dockerfile's (scopes._modified); the word's characters are where a version moves
+        elif t == "expansion" and (types := [c.type for c in node.children])[:2] == ["${", "variable_name"] \
+                and types[2:] in _MODIFIED and "\\" not in (word := self.mapped(node.children[3]) if
+                                                             len(types) == 5 else Mapped("", ())).text:
+            # `${NAME:-word}`, `${NAME+word}`, `${NAME:-}`... with a plain word or none: the rule
+            # is scopes._modified's; the word's characters are where a version moves
             yield Var(self.mapped(node.children[1]).text, self.script.offset(self.char(node.start_byte)),
-                      node.children[2].type, Lit(word.text, word.origin))
+                      node.children[2].type, Lit(word.text, word.origin) if word.text else None)
         else:
             m = self.mapped(node)
             yield Computed(m.text, m.offset(0))
@@ -255,7 +256,8 @@ def _uncertain(node: tree_sitter.Node) -> bool:
     return False
 
 
-_MODIFIED = (["${", "variable_name", ":-", "word", "}"], ["${", "variable_name", ":+", "word", "}"])
+# after `${NAME`: the shell's ":-" / ":+" (unset or empty) and "-" / "+" (unset), a word or none
+_MODIFIED = [[modifier, *word, "}"] for modifier in (":-", ":+", "-", "+") for word in (["word"], [])]
 
 
 def _unescape(m: Mapped, escapable: str) -> Lit:

@@ -61,7 +61,7 @@ class Var:
 
     name: str
     offset: int
-    modifier: str = ""  # "", ":-" or ":+"
+    modifier: str = ""  # "", ":-" or ":+"; in a RUN's shell also "-" or "+"
     word: Optional[Lit] = None
 
 

@@ -1,6 +1,7 @@
 """Finding pins: every pip spelling, variables through ENV/ARG scopes, what is left alone."""
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -199,6 +200,28 @@ def test_a_shell_variable_reaches_a_command_as_bash_passes_it(dockerfile: str, w
     s = scan_text(dockerfile)
     assert pins(s) == [(dockerfile.count("\n"), "jax", "0.6.0")]
     assert s.pins[0].chars.origin[0] == dockerfile.index(where)
+
+
+@pytest.mark.parametrize("run", [
+    "V=0.6.0; pip install jax==${V:-}",  # empty word: the value
+    "pip install jax==${V-0.6.0}",  # unset: the word
+    "V=0.5.0; pip install jax==${V+0.6.0}",  # set: the word
+    "V=; pip install jax==0.6.0${V+.1}",  # set, though empty: the word
+    "pip install jax==0.6.0${V+.1}",  # unset: nothing
+    "V=; pip install jax==0.6.0${V:+.1}",  # empty counts as unset here
+    "V=; W=0.6.0; pip install jax==${V:-$W}",  # a variable as the word: the build's to decide
+])
+def test_every_default_form_of_the_shell_is_read_as_bash_reads_it(run: str) -> None:
+    """`${V:-}`, `${V-word}` and `${V+word}` were "computed at build time": the pin was left
+    alone and --check passed on a stale version. What bash passes is the answer."""
+    said = subprocess.run(["bash", "-c", run.replace("pip install", "echo")], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    s = scan_text(f"FROM a\nRUN {run}\n")
+    if "$W" in run:  # the word's own expansion is not followed
+        assert pins(s) == [] and "computed at build time" in s.warnings[0].message
+        return
+    assert pins(s) == [(2, "jax", said.split("==")[1])]
+    assert "".join(s.text[o] for o in s.pins[0].chars.origin) == s.pins[0].version  # what a sync moves
 
 
 def test_only_pip_install_download_wheel_carry_pins() -> None:

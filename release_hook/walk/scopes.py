@@ -81,16 +81,17 @@ def expand(word: Word, scope: Scope, local: dict[str, Bound] | None = None) -> C
 def _modified(p: Var, bound: Bound | None) -> Chars | None:
     """`${NAME:-word}` and `${NAME:+word}` as the variable's value decides them: the value, the
     word (its characters where the instruction writes them), or nothing; None when the value is
-    one only the build knows, which leaves the choice to the build."""
+    one only the build knows, which leaves the choice to the build. A shell's `${NAME-word}` and
+    `${NAME+word}` count an empty value as set."""
     value = bound[0] if bound is not None else None
     if value is not None and not known(value):
         return None
-    empty = value is None or not value.text
+    absent = value is None or (not value.text and p.modifier.startswith(":"))
     word = p.word or Lit("", ())
     written = Chars(word.text, word.origin, (True,) * len(word.text))
-    if p.modifier == ":-":
-        return written if empty or value is None else value
-    return Chars("", (), ()) if empty else written
+    if p.modifier in (":-", "-"):
+        return written if absent or value is None else value
+    return Chars("", (), ()) if absent else written
 
 
 def via(word: Word, scope: Scope, local: dict[str, Bound] | None = None) -> tuple[str, ...]:
