@@ -73,30 +73,40 @@ def check_requirements(plan: FilePlan) -> None:
 
 
 def prepare(plans: Sequence[FilePlan], originals: dict[str, bytes]) -> list[Prepared]:
-    plans = [plan for plan in plans if plan.changed]
     out = []
-    # One file reached by two paths (symlinks to it, hard links) is written once: written in
-    # place by the first, it would read as changed since it was read by the second.
-    seen: dict[tuple[int, int], Prepared] = {}
-    for plan, target in zip(plans, realpaths([plan.path for plan in plans])):
+    for plan, target, st, data, before in once_per_file(plans, originals):
         if plan.scan.images:  # a Dockerfile
             check_instructions(plan)
         else:  # a requirements file: pip must still read it (a `~=` takes no local version)
             check_requirements(plan)
-        st = os.stat(target)
         if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
             raise UserError("file is read-only; nothing written", plan.path)
-        data, before = encode(plan.new_text), originals[plan.path]
         if len(data) != len(before) and not os.access(os.path.dirname(target) or ".", os.W_OK):
             raise UserError("cannot write in the file's folder; nothing written", plan.path)
+        out.append(Prepared(plan, target, data, before))
+    return out
+
+
+def once_per_file(plans: Sequence[FilePlan], originals: dict[str, bytes]
+                  ) -> list[tuple[FilePlan, str, os.stat_result, bytes, bytes]]:
+    """Each changed file once, with where it lives, its status, and its new and old bytes. One
+    file reached by two paths (symlinks to it, hard links) is written once: written in place by
+    the first, it would read as changed since it was read by the second. Two paths that need it
+    written two ways are refused (by --check and --dry-run too: their fix would be refused)."""
+    plans = [plan for plan in plans if plan.changed]
+    seen: dict[tuple[int, int], FilePlan] = {}
+    out = []
+    for plan, target in zip(plans, realpaths([plan.path for plan in plans])):
+        st = os.stat(target)
+        data, before = encode(plan.new_text), originals[plan.path]
         twin = seen.get((st.st_dev, st.st_ino))
         if twin is not None:
-            if (twin.before, twin.data) != (before, data):
-                raise UserError(f"the same file as {twin.plan.path} (linked), which its images need "
+            if (originals[twin.path], encode(twin.new_text)) != (before, data):
+                raise UserError(f"the same file as {twin.path} (linked), which its images need "
                                 "written otherwise: give each its own file; nothing written", plan.path)
             continue
-        seen[(st.st_dev, st.st_ino)] = Prepared(plan, target, data, before)
-        out.append(seen[(st.st_dev, st.st_ino)])
+        seen[(st.st_dev, st.st_ino)] = plan
+        out.append((plan, target, st, data, before))
     return out
 
 

@@ -185,6 +185,10 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
     verdicts = {p.path: proof_lines(resolution, p.path) for p in plans} \
         if request.explain or request.mode == "dry-run" else {}
     changed = [p for p in plans if p.changed]
+    if changed and request.mode != "write":  # what the sync would refuse, said now
+        from release_hook.apply import once_per_file
+
+        once_per_file(changed, originals)
     if output.format == "json":
         from release_hook.report import document, write_json
 

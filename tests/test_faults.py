@@ -468,13 +468,21 @@ def test_one_requirements_file_through_two_symlinks(cli, tmp_path: Path, images:
         (tmp_path / name / "req.txt").symlink_to("../common/req.txt")
         (tmp_path / name / "Dockerfile").write_text(CUDA_IMAGE.format(cuda=cuda))
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    refused = (2, "release-hook: b/req.txt: the same file as a/req.txt (linked), which its images need "
+                  "written otherwise: give each its own file; nothing written")
+    # --check and --dry-run say it too: their fix, the sync, would be refused
+    for mode in ("--check", "--dry-run"):
+        r = cli("sync", "a/Dockerfile", "b/Dockerfile", "--version", "0.7.0", "--pin", "jaxlib==0.4.13",
+                "--offline", mode)
+        if images[0] == images[1]:
+            assert r.code == (1 if mode == "--check" else 0), r.err
+        else:
+            assert (r.code, r.err.splitlines()[-1]) == refused, r.err
     r = cli("sync", "a/Dockerfile", "b/Dockerfile", "--version", "0.7.0", "--pin", "jaxlib==0.4.13",
             "--offline", "--no-commit")
     if images[0] == images[1]:
         assert r.code == 0, r.err
         assert shared.read_text() == SHARED.replace("0.4.10", "0.4.13")
     else:
-        assert (r.code, r.err.splitlines()[-1]) == (2, "release-hook: b/req.txt: the same file as a/req.txt "
-                                                       "(linked), which its images need written otherwise: "
-                                                       "give each its own file; nothing written")
+        assert (r.code, r.err.splitlines()[-1]) == refused
         assert shared.read_text() == SHARED
