@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from release_hook.spans import line_of
+from release_hook.spans import lines_of
 
 # The packages whose pins follow a release besides the released package itself: jax, jaxlib
 # and jax's CUDA plugin packages (the plugins follow jaxlib's version).
@@ -73,7 +73,7 @@ class Pin(NamedTuple):
     def defined_at(self, text: str) -> str:
         """` (set at line N)` when the version is written on another line than its use, or
         ` (set at Dockerfile:N)` in another file; `text` is the text of `written_in`."""
-        lines = sorted({line_of(text, o) for o in self.chars.origin if o >= 0})
+        lines = sorted(lines_of(text, self.chars.origin))
         if self.set_in:
             return f" (set at {self.set_in}:{', '.join(map(str, lines))})" if lines else ""
         lines = [n for n in lines if n != self.line]

@@ -210,13 +210,18 @@ class _Run(NamedTuple):
 
 
 def _runs(chars: Chars) -> list[_Run]:
+    """The pieces of the file the characters come from: each a stretch of adjacent offsets
+    carried alike (by a variable or not); a character from nowhere is a piece of its own."""
     runs: list[_Run] = []
-    for ch, at, via in zip(chars.text, chars.origin, chars.via_var):
-        last = runs[-1] if runs else None
-        if last is not None and at != NOWHERE and last.end == at and last.via_var == via:
-            runs[-1] = _Run(last.text + ch, last.start, at + 1, via)
-        else:
-            runs.append(_Run(ch, at, at + 1 if at != NOWHERE else NOWHERE, via))
+    text, origin, via = chars.text, chars.origin, chars.via_var
+    i = 0
+    while i < len(text):
+        j = i + 1
+        if origin[i] != NOWHERE:
+            while j < len(text) and origin[j] == origin[j - 1] + 1 and via[j] == via[i]:
+                j += 1
+        runs.append(_Run(text[i:j], origin[i], origin[j - 1] + 1 if origin[i] != NOWHERE else NOWHERE, via[i]))
+        i = j
     return runs
 
 

@@ -109,3 +109,16 @@ def line_starts(text: str) -> tuple[int, ...]:
 def line_of(text: str, offset: int) -> int:
     """1-based line of a character (a str caches its hash, so the lookup above is cheap)."""
     return bisect.bisect_right(line_starts(text), max(offset, 0))
+
+
+def lines_of(text: str, offsets: tuple[int, ...]) -> set[int]:
+    """The lines of the characters at `offsets` (NOWHERE ones left out): one lookup per piece
+    of the file, not per character (a sync asks it of every moved pin)."""
+    starts = line_starts(text)
+    out: set[int] = set()
+    previous = NOWHERE
+    for o in offsets:
+        if o >= 0 and not (previous >= 0 and o == previous + 1 and text[previous] != "\n"):
+            out.add(bisect.bisect_right(starts, o))
+        previous = o
+    return out

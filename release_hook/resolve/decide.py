@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from packaging.version import Version
@@ -178,6 +179,7 @@ class Decision(DecisionState):
         return out
 
 
+@lru_cache(maxsize=256)
 def _public(version: str) -> Version:
     """A version without its local tag (`0.4.25+cuda11.cudnn86` is jaxlib 0.4.25's build)."""
     return Version(Version(version).public)
