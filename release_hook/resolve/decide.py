@@ -98,8 +98,8 @@ class Decision(DecisionState):
         proofs placed at this decision's stages and the warnings at its pins."""
         proofs = dict(zip(sorted((c.install.path, c.install.stage) for c in self.cases),
                           (p for _, p in sorted(known.proofs.items()))))
-        known = replace(known, proofs=proofs)
-        return replace(known, warnings=self.trap_warnings(known))
+        # the warnings read the proofs' verdicts and the versions, which re-keying keeps
+        return replace(known, proofs=proofs, warnings=self.trap_warnings(known))
 
     def run_key(self) -> str:
         """What decides this decision, for decisions of one run that are alike (a thousand
