@@ -204,16 +204,18 @@ class Uv:
 
     name = "uv"
 
+    _versions: dict[str, str] = {}  # by binary: a run asks once, not once per decision
+
     def __init__(self, binary: str) -> None:
         self.binary = binary
-        self._version: str | None = None
 
     def version(self) -> str | None:
-        if self._version is None:
+        if self.binary not in Uv._versions:
             done = _run([self.binary, "--version"])
-            if not isinstance(done, str) and done.returncode == 0:
-                self._version = done.stdout.split()[1] if len(done.stdout.split()) > 1 else ""
-        return self._version
+            if isinstance(done, str) or done.returncode != 0:
+                return None
+            Uv._versions[self.binary] = done.stdout.split()[1] if len(done.stdout.split()) > 1 else ""
+        return Uv._versions[self.binary]
 
     def command(self, question: Ask, constraints: str | None) -> list[str]:
         target = question.target
