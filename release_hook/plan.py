@@ -8,7 +8,7 @@ from typing import Callable, NamedTuple, Sequence
 from release_hook.errors import UserError
 from release_hook.resolve.cuda import PAGES
 from release_hook.found import Requirement
-from release_hook.pins import Chars, Pin, Scan
+from release_hook.found import Chars, Pin, Scan
 from release_hook.spans import NOWHERE, line_of
 
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from release_hook import cache
 from release_hook.files import decode
-from release_hook.dockerfile import parse
 from release_hook.found import (Chars, Evidence, FileArg, Note, Pin, PipInstall, Placement, Requirement, Scan,
                                 StageFacts)
 
@@ -43,7 +42,8 @@ class ScanCache:
                 return _decode(entry, path, text)
             except (KeyError, TypeError, ValueError, IndexError):
                 pass  # not trusted: parsed again below
-        from release_hook.walk import walk  # only on a miss: a warm run never loads the walker
+        from release_hook.dockerfile import parse  # only on a miss: a warm run never loads the
+        from release_hook.walk import walk  # parser or the walker
 
         found = walk(parse(text, path), self.package)
         if self.enabled:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from release_hook import cache, scancache
+from release_hook import cache, dockerfile
 from release_hook.scancache import ScanCache
 
 TEXT = "FROM python:3.11\nRUN pip install numpyro==0.6.0 jax==0.2.10\n"
@@ -104,7 +104,7 @@ def test_scans_are_looked_up_one_by_one_and_no_cache_turns_them_off(tmp_path: Pa
             raise AssertionError("parsed again")
 
         with monkeypatch.context() as m:
-            m.setattr(scancache, "parse", no_parse)  # what a scan that misses calls first
+            m.setattr(dockerfile, "parse", no_parse)  # what a scan that misses calls first
             assert ScanCache("numpyro", str(tmp_path)).scan_all([(path, TEXT.encode())]) == [scanned]
     finally:
         db.set_trace_callback(None)
@@ -112,8 +112,8 @@ def test_scans_are_looked_up_one_by_one_and_no_cache_turns_them_off(tmp_path: Pa
     assert reads and all("WHERE key = " in s or "WHERE key IN (" in s for s in reads), reads  # by key, never all
     monkeypatch.setenv("RELEASE_HOOK_NO_CACHE", "1")
     calls = []
-    real = scancache.parse
-    monkeypatch.setattr(scancache, "parse", lambda *a: calls.append(1) or real(*a))  # type: ignore[func-returns-value]
+    real = dockerfile.parse
+    monkeypatch.setattr(dockerfile, "parse", lambda *a: calls.append(1) or real(*a))  # type: ignore[func-returns-value]
     off = ScanCache("numpyro", str(tmp_path))
     assert off.scan_all([(path, TEXT.encode())]) == [scanned] and calls == [1]
     off.save()

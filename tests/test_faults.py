@@ -347,12 +347,12 @@ def test_two_syncs_at_once_on_one_repository_and_one_cache_lose_nothing(
     expected = "RUN pip install jax==0.2.10 numpyro==0.6.0\n"
     assert all((root / p).read_text().endswith(expected) for h in halves.values() for p in h)
 
-    from release_hook import cache, scancache
+    from release_hook import cache, dockerfile
 
     def no_parse(*args: object) -> None:
         raise AssertionError("parsed again: a scan was lost")
 
-    monkeypatch.setattr(scancache, "parse", no_parse)  # what a scan that misses calls first
+    monkeypatch.setattr(dockerfile, "parse", no_parse)  # what a scan that misses calls first
     for half, paths in halves.items():  # the bytes both runs read, and scanned
         for n, p in enumerate(paths):
             (root / p).write_text(old.format(half, n))
