@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from release_hook.spans import lines_of
+from release_hook.textlines import lines_of
 
 # The packages whose pins follow a release besides the released package itself: jax, jaxlib
 # and jax's CUDA plugin packages (the plugins follow jaxlib's version).

@@ -9,7 +9,7 @@ from typing import Iterable
 
 from release_hook.dockerfile import Dockerfile
 from release_hook.found import Chars, Note, Pin, Scan
-from release_hook.spans import line_of
+from release_hook.textlines import line_of
 
 __all__ = ["Chars", "Note", "Pin", "Scan", "find_pins", "line_of"]
 

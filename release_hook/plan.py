@@ -9,7 +9,7 @@ from release_hook.errors import UserError
 from release_hook.resolve.cuda import PAGES
 from release_hook.found import Requirement
 from release_hook.found import Chars, Pin, Scan
-from release_hook.spans import NOWHERE, line_of
+from release_hook.textlines import NOWHERE, line_of
 
 
 class Edit(NamedTuple):

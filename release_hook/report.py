@@ -15,7 +15,7 @@ from release_hook.found import Note, Pin, Scan
 from release_hook.plan import FilePlan
 from release_hook.request import Request
 from release_hook.resolve.targets import PLUGINS, Because, Proof, Resolution, Targets
-from release_hook.spans import line_of
+from release_hook.textlines import line_of
 
 # Version of the JSON document's shape. Fields are only ever added within one version; a field
 # removed, renamed or given another meaning raises it (see README, "Machine-readable output").

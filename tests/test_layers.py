@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("stages", ("resolve.*", "plan", "apply", "gitops", "scancache", "lockhashes", "relock", "locks")),
     ("reading", ("context", "pins", "walk", "walk.*", "shell", "dockerfile", "files", "reqfile", "reqfile.*",
                  "unmanaged")),
-    ("bottom", ("found", "spans", "errors", "config", "request", "names", "cache", "invocation", "",
+    ("bottom", ("found", "spans", "textlines", "errors", "config", "request", "names", "cache", "invocation", "",
                 "resolve")),
 ]
 
@@ -168,7 +168,7 @@ def test_one_walker_reads_a_dockerfile() -> None:
         assert not [t for t in tells if t in text], f"release_hook.{name} reads commands: leave that to walk/"
     defines = {module_name(p) for p in PACKAGE.rglob("*.py") if '"-mpip"' in p.read_text(encoding="utf-8")}
     assert defines == {"walk.commands"}
-    assert graph["pins"] <= {"walk", "found", "spans", "dockerfile"}  # names only: it does not walk
+    assert graph["pins"] <= {"walk", "found", "spans", "textlines", "dockerfile"}  # names only: it does not walk
     assert "stages" not in graph and not any(m == "find" or m.startswith("find.") for m in graph)
 
 

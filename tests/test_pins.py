@@ -253,7 +253,7 @@ def test_a_bad_value_is_reported_at_the_line_that_holds_it() -> None:
 
 
 def test_line_numbers_of_many_pins_come_from_one_pass_over_the_text() -> None:
-    from release_hook.spans import line_starts
+    from release_hook.textlines import line_starts
 
     blocks = [f"ARG V{n}=0.4.{n}\nRUN pip install \\\n    jax==${{V{n}}} \\\n    numpyro==0.{n}.0\n"
               for n in range(3000)]

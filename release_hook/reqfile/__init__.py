@@ -22,7 +22,7 @@ from release_hook.reqfile.lines import Env, Logical, logical_lines
 from release_hook.reqfile.options import Given, OptionError, Word, parse as parse_options
 from release_hook.reqfile.options import split, written_span
 from release_hook.reqfile.requirement import Named, read_requirement
-from release_hook.spans import NOWHERE
+from release_hook.textlines import NOWHERE
 
 __all__ = ["Entry", "Hash", "Header", "Include", "Option", "ReadingRun", "ReqFile", "parse"]
 

@@ -16,7 +16,7 @@ import shlex
 from dataclasses import dataclass
 
 from release_hook.reqfile.lines import physical
-from release_hook.spans import line_of
+from release_hook.textlines import line_of
 
 PIP_COMPILE = "pip-compile"
 UV = "uv pip compile"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Iterator, Mapping, Union
 
 from release_hook.found import Chars
-from release_hook.spans import NOWHERE, line_of
+from release_hook.textlines import NOWHERE, line_of
 
 BOM = "\ufeff"
 _BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")  # where str.splitlines splits

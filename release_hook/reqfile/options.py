@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from release_hook.found import Chars
-from release_hook.spans import NOWHERE
+from release_hook.textlines import NOWHERE
 
 _BLANKS = " \t\r\n"  # shlex's whitespace
 _PLAIN = re.compile(r"[^ \t\r\n'\"\\\\]+")  # one character class: no backtracking

@@ -7,7 +7,7 @@ from release_hook.names import normalize as canonicalize_name
 
 from release_hook.errors import UserError
 from release_hook.found import Chars, Note, Pin
-from release_hook.spans import NOWHERE, line_of
+from release_hook.textlines import NOWHERE, line_of
 
 
 class Findings:

@@ -10,7 +10,8 @@ from release_hook.names import normalize as canonicalize_name
 from release_hook.dockerfile import Instruction, run_flags_end
 from release_hook.found import Chars, Evidence
 from release_hook.shell import parse_exec_form, parse_script
-from release_hook.spans import NOWHERE, Lit, Mapped, Var, Word, word_offset
+from release_hook.spans import Lit, Mapped, Var, Word, word_offset
+from release_hook.textlines import NOWHERE
 from release_hook.walk.commands import CONDA, SHELLS, WRAPPERS, Head, basename, dash_c, git_clone, pip_call, unwrap
 from release_hook.walk.files import absolute, mount_placements
 from release_hook.walk.findings import Findings

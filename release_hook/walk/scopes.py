@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from release_hook.dockerfile import Instruction, assignments
 from release_hook.errors import UserError
 from release_hook.found import Chars
-from release_hook.spans import NOWHERE, Computed, Lit, Var, Word
+from release_hook.spans import Computed, Lit, Var, Word
+from release_hook.textlines import NOWHERE
 
 # A variable's value, and where it was set (`NAME=value at line N`, for messages).
 Bound = tuple[Chars, tuple[str, ...]]
