@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -215,6 +217,25 @@ def online_search_rows(root: Path, env: dict[str, str], row: Callable[..., None]
         statistics.median(again), "(reference)")
 
 
+IMPORT_ONLY = """
+import importlib, sys
+for name in sys.argv[1:]:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        pass
+"""
+
+
+def outside_imports(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> list[str]:
+    """The modules not of this tool that a run of `cmd` (a Python script and its arguments)
+    imports, read from `python -X importtime`: what any implementation in Python pays."""
+    done = subprocess.run([sys.executable, "-X", "importtime", *cmd], cwd=cwd, env=env, check=True,
+                          capture_output=True, text=True)
+    names = [line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
+    return [n for n in names if " " not in n and not n.startswith("release_hook")]  # not the header
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--quick", action="store_true", help="fewer repeats, no 10,000-file run")
@@ -248,11 +269,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         a, b = side_by_side(sync_cmd("--no-commit"), bump_cmd, mine, theirs, env, repeats)
         row(f"sync --no-commit, {count:,} file(s) / bump2version", a, b, "<= 1.0")
         if count == 1:
-            # Under any run that parses a requirement, as this one does: Python starting and
-            # importing packaging's parser (a dependency the project names).
-            a, b = side_by_side(lambda i: [sys.executable, "-c", "import packaging.requirements"], bump_cmd,
+            # Under it: Python starting and importing what this run imports from outside the
+            # tool (the standard library's modules, packaging's versions), nothing of ours.
+            outside = outside_imports(sync_cmd("--no-commit")(0), mine, env)
+            a, b = side_by_side(lambda i: [sys.executable, "-c", IMPORT_ONLY, *outside], bump_cmd,
                                 mine, theirs, env, repeats)
-            row("  Python importing packaging.requirements alone, same", a, b, "(floor)")
+            row(f"  Python importing the {len(outside)} outside modules it imports, alone", a, b, "(floor)")
         if count == 1000:
             # What each file cost when every write went through a temporary file renamed over
             # it (new inodes on this disk): now only an edit that changes a file's length does.
@@ -295,11 +317,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # scan cache would otherwise answer the repeats.
     one_file = dict(env, RELEASE_HOOK_NO_CACHE="1")
     sizes = {}
-    for pins in (1500, 15000, 60000):
-        folder = root / f"pins{pins}"
+    for count in (1500, 15000, 60000):
+        folder = root / f"pins{count}"
         (folder / "files").mkdir(parents=True)
-        (folder / "files" / "many.Dockerfile").write_text(corpus.many_pins(pins))
-        sizes[pins] = folder
+        (folder / "files" / "many.Dockerfile").write_text(corpus.many_pins(count))
+        sizes[count] = folder
     check_one = sync_cmd("--check")
     a, b = side_by_side(lambda i: check_one(1), lambda i: check_one(1), sizes[15000], sizes[1500], one_file,
                         max(3, repeats // 2), 1)
@@ -320,6 +342,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     bump = [str(BIN / "bump2version"), "minor"]
     a, b = side_by_side(lambda i: bump, lambda i: bump, with_hook, without, unproved_env, repeats, warmup=1)
     row("bump2version minor, hook installed / not installed", a, b, "<= 2")
+    # Under it: a hook that starts Python and imports what the real one imports from outside
+    # the tool (read from an in-step run of it), then stops.
+    current = re.search(r"current_version = (\S+)", (with_hook / ".bumpversion.cfg").read_text())
+    outside = outside_imports(["-m", "release_hook", "hook", "pre-commit"], with_hook,
+                              dict(unproved_env, BUMPVERSION_NEW_VERSION=current.group(1) if current else ""))
+    floor = bump_repo(root, "floor-hook", unproved_env, hook=False)
+    (floor / ".git" / "hooks" / "pre-commit").write_text(
+        '#!/bin/sh\nif [ -n "${BUMPVERSION_NEW_VERSION:-}" ]; then\n'
+        f"    exec {shlex.quote(sys.executable)} -c {shlex.quote(IMPORT_ONLY)} {' '.join(outside)}\nfi\n")
+    (floor / ".git" / "hooks" / "pre-commit").chmod(0o755)
+    a, b = side_by_side(lambda i: bump, lambda i: bump, floor, without, unproved_env, repeats, warmup=1)
+    row(f"  a hook importing the {len(outside)} outside modules the hook imports, alone", a, b, "(floor)")
     image = "FROM python:3.12-slim\nRUN pip install numpyro==0.22.0 jax==0.7.0 jaxlib==0.7.0\n"
     with_hook = bump_repo(root, "with-hook-proof", hook_env, hook=True, dockerfile=image)
     without = bump_repo(root, "without-hook-proof", hook_env, hook=False, dockerfile=image)
