@@ -224,6 +224,24 @@ def test_every_default_form_of_the_shell_is_read_as_bash_reads_it(run: str) -> N
     assert "".join(s.text[o] for o in s.pins[0].chars.origin) == s.pins[0].version  # what a sync moves
 
 
+@pytest.mark.parametrize("dockerfile", [
+    "FROM a\nENV V=0.5.0\nRUN unset V && pip install jax==${V-0.6.0}\n",
+    "FROM a\nARG V=0.5.0\nRUN unset V; pip install jax==0.6.0${V+.1}\n",
+    "FROM a\nENV V=0.5.0\nRUN unset V; sh -c 'pip install jax==${V-0.6.0}'\n",
+    "FROM a\nARG V=0.5.0\nRUN unset V; export V; sh -c 'pip install jax==0.6.0${V+.1}'\n",
+    "FROM a\nENV V=\nRUN pip install jax==0.6.0${V+}${V-.1}\n",  # set, though empty
+])
+def test_an_env_or_arg_value_unset_in_the_run_is_unset_for_the_dash_and_plus_forms(dockerfile: str) -> None:
+    """`unset V` of an ENV or ARG value hid it as an empty value: `${V-0.6.0}` read "" (no pin
+    could be read) and `${V+.1}` added ".1", where bash takes the word and nothing."""
+    env, run = dockerfile.splitlines()[1:]
+    script = f"export {env[4:]}; {run[4:]}".replace("pip install", "echo")
+    said = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout.strip()
+    s = scan_text(dockerfile)
+    assert pins(s) == [(3, "jax", said.split("==")[1])]
+    assert "".join(s.text[o] for o in s.pins[0].chars.origin) == s.pins[0].version  # what a sync moves
+
+
 def test_only_pip_install_download_wheel_carry_pins() -> None:
     assert pins(scan_text("FROM a\nRUN pip uninstall -y jax==0.4.1 && pip show jax && "
                           "echo pip install jax==0.4.1\n")) == []

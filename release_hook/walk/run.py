@@ -19,7 +19,7 @@ from release_hook.walk.interpreters import setup_command
 from release_hook.walk.kept import NAME_PREFIX, kept_name
 from release_hook.walk.pip import Invocation, pip_command
 from release_hook.walk.python import RunPython, Words
-from release_hook.walk.scopes import Bound, expand, via
+from release_hook.walk.scopes import UNSET_BOUND, Bound, expand, via
 from release_hook.walk.sources import clone
 from release_hook.walk.state import UNSET, StageState
 
@@ -55,7 +55,7 @@ def _shell_builtin(ctx: RunPython, name: str, args: list[str]) -> None:
                 ctx.local.pop(arg, None)
                 ctx.exported.discard(arg)
                 if ctx.state.scope.lookup(arg) is not None:  # an ENV or ARG value: hidden from here on
-                    ctx.local[arg] = (Chars("", (), ()), ())
+                    ctx.local[arg] = UNSET_BOUND
                     ctx.exported.add(arg)
         return
     words = iter(args)

@@ -13,6 +13,10 @@ from release_hook.textlines import NOWHERE
 # A variable's value, and where it was set (`NAME=value at line N`, for messages).
 Bound = tuple[Chars, tuple[str, ...]]
 
+# What a RUN's `unset NAME` leaves of an ENV or ARG value: it hides the value (`$NAME` is
+# empty), and `${NAME-word}` / `${NAME+word}` read it as unset, not as set and empty.
+UNSET_BOUND: Bound = (Chars("", (), ()), ())
+
 
 @dataclass
 class Scope:
@@ -84,7 +88,7 @@ def _modified(p: Var, bound: Bound | None) -> Chars | None:
     word (its characters where the instruction writes them), or nothing; None when the value is
     one only the build knows, which leaves the choice to the build. A shell's `${NAME-word}` and
     `${NAME+word}` count an empty value as set."""
-    value = bound[0] if bound is not None else None
+    value = bound[0] if bound is not None and bound is not UNSET_BOUND else None
     if value is not None and not known(value):
         return None
     absent = value is None or (not value.text and p.modifier.startswith(":"))
