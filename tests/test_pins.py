@@ -242,6 +242,27 @@ def test_an_env_or_arg_value_unset_in_the_run_is_unset_for_the_dash_and_plus_for
     assert "".join(s.text[o] for o in s.pins[0].chars.origin) == s.pins[0].version  # what a sync moves
 
 
+@pytest.mark.parametrize("options", [
+    "-o -a",  # -o lists the options: the next word is no name when it looks like an option
+    "+ -a",  # a lone + sets nothing, and the options go on
+    "-o '' -a",  # an empty word after -o ends the options
+    "-a -o +a",
+    "-aZ", "-Za", "-o allexport -Z", "--a", "-a --help",  # an unknown letter: nothing changes
+    "-o nosuch -a", "-a -o nosuch",  # an unknown name: what came before it stays
+    "-oallexport",  # `-o` lists, then -a, -l (unknown): allexport stays on
+    "-ao allexport -- x", "-euo pipefail -a",
+])
+def test_set_options_export_as_bash_reads_them(options: str) -> None:
+    """`set`'s words read as bash reads them (an unknown option makes the whole command do
+    nothing; -o takes the next word only when it is not an option): an assignment after it is
+    passed to `sh -c` only when bash exports it."""
+    run = f"set {options}; V=0.5.0; sh -c 'pip install jax==${{V:-0.6.0}}'"
+    said = subprocess.run(["bash", "-c", run.replace("pip install", "echo")], capture_output=True,
+                          text=True).stdout.split()[-1]
+    s = scan_text(f"FROM a\nRUN {run}\n")
+    assert pins(s) == [(2, "jax", said.split("==")[1])]
+
+
 def test_only_pip_install_download_wheel_carry_pins() -> None:
     assert pins(scan_text("FROM a\nRUN pip uninstall -y jax==0.4.1 && pip show jax && "
                           "echo pip install jax==0.4.1\n")) == []

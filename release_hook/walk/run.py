@@ -58,16 +58,61 @@ def _shell_builtin(ctx: RunPython, name: str, args: list[str]) -> None:
                     ctx.local[arg] = UNSET_BOUND
                     ctx.exported.add(arg)
         return
-    words = iter(args)
-    for arg in words:
-        if arg in ("-", "--") or arg[:1] not in ("-", "+") or len(arg) < 2:
+    if not _set_options_valid(args):
+        return  # bash refuses the whole command: nothing changes
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in ("-", "--") or arg[:1] not in ("-", "+"):
             return  # the positional parameters: `set -- -a` sets $1, not allexport
         on = arg[0] == "-"
-        for letter in arg[1:]:
-            if letter == "a":
+        for letter in arg[1:]:  # a lone `+` sets nothing and goes on
+            if letter == "o":
+                after = args[i + 1] if i + 1 < len(args) else ""
+                if after[:1] in ("", "-", "+"):
+                    continue  # `set -o` alone lists the options; `set -o -a` then sets -a
+                i += 1  # `-o` takes the next word
+                if after not in _SET_OPTION_NAMES:
+                    return  # bash stops at an unknown name: what came before stays
+                if after == "allexport":
+                    ctx.allexport = on
+            elif letter == "a":
                 ctx.allexport = on
-            elif letter == "o" and next(words, None) == "allexport":  # `-o` takes the next word
-                ctx.allexport = on
+            elif letter not in _SET_LETTERS and letter != "i":
+                return  # bash stops at an unknown letter: what came before stays
+        i += 1
+
+
+# bash's `set` (5.x): its one-letter options, and the names -o takes
+_SET_LETTERS = frozenset("abefhkmnprtuvxBCEHPT")
+_SET_OPTION_NAMES = frozenset({
+    "allexport", "braceexpand", "emacs", "errexit", "errtrace", "functrace", "hashall", "histexpand",
+    "history", "ignoreeof", "interactive-comments", "keyword", "monitor", "noclobber", "noexec",
+    "noglob", "nolog", "notify", "nounset", "onecmd", "physical", "pipefail", "posix", "privileged",
+    "verbose", "vi", "xtrace"})
+
+
+def _set_options_valid(args: list[str]) -> bool:
+    """bash's first look at `set`'s words (its getopt): up to `-`, `+`, `--` or a word that is no
+    option, every letter must be one of set's, and no word `--help`. The name after -o is
+    skipped here (`-oNAME` and `-o NAME`, unless the next word looks like an option)."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg[:1] not in ("-", "+") or len(arg) == 1 or arg == "--":
+            return True
+        if arg == "--help":
+            return False
+        for k, letter in enumerate(arg[1:], 1):
+            if letter == "o":
+                after = args[i + 1] if i + 1 < len(args) else None
+                if k + 1 == len(arg) and after is not None and (after[:1] not in ("-", "+") or len(after) == 1):
+                    i += 1
+                break  # the rest of the word, or the next one, is its argument
+            if letter not in _SET_LETTERS:
+                return False
+        i += 1
+    return True
 
 
 def _marked(chars: Chars) -> str:
