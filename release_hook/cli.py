@@ -126,9 +126,11 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
-    if len(argv) >= 2 and argv[0] == "hook" and argv[1] in HOOK_STAGES:
+    if len(argv) >= 2 and argv[0] == "hook" and argv[1] in HOOK_STAGES and \
+            not any(a.startswith("-") for a in argv[2:]):
         # What the installed hooks run, their words as git gives them: importing argparse and
-        # building every command's parser took 10 ms of each bump's hook.
+        # building every command's parser took 10 ms of each bump's hook. A word like an option
+        # (-h, --help, --) is argparse's, as before.
         from release_hook import hooks
 
         return hooks.run(argv[1], argv[2:])

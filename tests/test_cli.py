@@ -441,6 +441,20 @@ def test_help_knows_every_command(cli) -> None:
         assert shown.code == 0 and shown.out.startswith(f"usage: release-hook {name}"), name
 
 
+@pytest.mark.parametrize("stage", ["pre-commit", "pre-push", "framework", "bump-my-version"])
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_a_hooks_command_asked_for_help_prints_it_and_runs_nothing(tmp_path: Path, stage: str, flag: str) -> None:
+    """The hooks' command skips argparse for speed; asked for help it must still print help,
+    not run the stage: `hook pre-push --help` waited for refs on standard input, `hook framework
+    -h` checked the work tree, `hook bump-my-version --help` failed on a missing variable."""
+    root = project(tmp_path, {"docker/Dockerfile": image(CUDA11)})
+    done = subprocess.run([CONSOLE, "hook", stage, flag], cwd=root, capture_output=True, text=True,
+                          input="", timeout=120)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("usage: release-hook hook")
+    assert git(root, "status", "--porcelain").stdout == ""
+
+
 def test_json_is_printed_also_when_the_sync_stops_with_an_error(cli, tmp_path: Path,
                                                                  index: PackageIndex) -> None:
     index.wheel("numpyro", "0.8.0", ["jax>=0.4.1", "jaxlib>=0.4.1"], requires_python=">=3.12")
