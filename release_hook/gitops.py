@@ -27,11 +27,14 @@ def _git(top: str, *args: str) -> str:
     return result.stdout
 
 
-_TOPLEVELS: set[str] = set()  # found by git in this run: a bump's hook asks twice
+_TOPLEVELS: set[str] = set()  # found by git in this process: a bump's hook asks twice
 
 
 def toplevel(path: str) -> str:
-    if path in _TOPLEVELS:
+    # A remembered top-level is trusted while its `.git` (a folder, or a worktree's or a
+    # submodule's file) is still there: a caller in the same process may have removed it. One
+    # that git found through GIT_DIR / GIT_WORK_TREE has none, and git is asked again.
+    if path in _TOPLEVELS and os.path.lexists(os.path.join(path, ".git")):
         return path
     result = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True,
                             text=True)

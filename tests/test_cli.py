@@ -544,3 +544,20 @@ def test_the_fix_a_check_prints_carries_its_options_and_runs_as_printed(cli, tmp
     done = subprocess.run(["/bin/sh", "-c", fix], cwd=plain, text=True, capture_output=True,
                           env={**os.environ, "PATH": path})
     assert done.returncode == 0, done.stderr
+
+
+def test_a_folder_that_stops_being_a_repository_is_not_one_for_the_next_run(cli, tmp_path: Path) -> None:
+    """The top-level folders git names are remembered for the process (a bump's hook asks
+    twice): a run in the same process after `.git` is gone must not take it for a repository
+    still, or its printed fix lacks --no-commit and fails as printed."""
+    import shutil
+
+    root = project(tmp_path, {"docker/Dockerfile": image(CUDA11)})
+    args = ("docker/Dockerfile", "--version", "0.7.1", *OFFLINE)
+    fix = command("sync", *args[:3], "--pin=jax==0.4.13", "--pin=jaxlib==0.4.13", "--offline")
+    assert cli("sync", "--check", *args, cwd=root).err.endswith(f"run: {fix}\n")
+    shutil.rmtree(root / ".git")
+    r = cli("sync", "--check", *args, cwd=root)
+    assert (r.code, r.err) == (1, f"1 Dockerfile(s) out of step with numpyro 0.7.1; run: {fix} --no-commit\n")
+    r = cli("sync", *args, cwd=root)
+    assert r.code == 2 and "not a git repository (use --no-commit" in r.err, r.err
