@@ -342,3 +342,25 @@ def test_online_the_repository_images_are_proved_and_a_too_new_release_refused(
     old = Target((3, 10), "linux/amd64", "x86_64", 35)
     answer = solver.ask(solver.Ask(("numpyro==0.20.1", "jax==0.4.30", "jaxlib==0.4.30"), old), uv)
     assert answer.state == "refused" and "3.11" in answer.reason, answer
+
+
+def test_a_decision_shared_by_files_of_one_shape_proves_each_stage_with_its_own_answer(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    """Two files whose stages share one ARG, their Pythons in the other order: the second file
+    is decided as the first was, and each stage must keep the proof of its own Python (the
+    proofs were placed by stage number: 3.11's stage said "installs it for Python 3.10")."""
+    root = project(tmp_path, "")
+    stages = {"3.10": "FROM python:3.10-slim\nARG JAX\nRUN pip install jax==$JAX jaxlib==$JAX\n",
+              "3.11": "FROM python:3.11-slim\nARG JAX\nRUN pip install jax==$JAX jaxlib==$JAX\n"}
+    (root / "a.Dockerfile").write_text("ARG JAX=0.4.20\n" + stages["3.10"] + stages["3.11"])
+    (root / "b.Dockerfile").write_text("ARG JAX=0.4.20\n" + stages["3.11"] + stages["3.10"])
+    for files in (["a.Dockerfile", "b.Dockerfile"], ["b.Dockerfile"]):  # then from the memo
+        r = cli("sync", *files, "--version", "0.15.0", "--dry-run", cwd=root)
+        assert r.code == 0, r.err
+        for name, order in (("a.Dockerfile", ("3.10", "3.11")), ("b.Dockerfile", ("3.11", "3.10"))):
+            if name not in files:
+                continue
+            part = r.out.split(f"{name} (policy")[1].split(".Dockerfile (policy")[0]
+            for stage, python in enumerate(order):
+                proof = part.split(f"stage {stage} proof: ")[1].splitlines()[0]
+                assert f"installs it for Python {python} " in proof, (name, stage, proof)

@@ -89,15 +89,25 @@ class Decision(DecisionState):
         from release_hook.resolve.deciding import Deciding  # the search: only when the memo does not know
 
         targets = Deciding(self).decide(versions, wants_jax, wants_jaxlib)
+        order = self.stage_order()
+        proofs = sorted(targets.proofs.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+        targets = replace(targets, proofs=dict(proofs))  # the memo keeps them in this order
         if key is not None:
             memo.store(key, targets)
         return replace(targets, warnings=self.trap_warnings(targets))
 
+    def stage_order(self) -> dict[tuple[str, int], int]:
+        """The decision's stages by what their question was (its shape), then by place: the
+        order its proofs are kept in, so that another decision of the same shape, whose stages
+        may come in another order, gives each stage the answer to its own question."""
+        shaped = sorted((json.dumps(shape, default=str), c.install.path, c.install.stage)
+                        for c, shape in zip(self.cases, self.case_shapes(sort=False)))
+        return {(path, stage): i for i, (_, path, stage) in enumerate(shaped)}
+
     def rekeyed(self, known: Targets) -> Targets:
         """A decision made for pins of the same shape (earlier, or in another file), with its
         proofs placed at this decision's stages and the warnings at its pins."""
-        proofs = dict(zip(sorted((c.install.path, c.install.stage) for c in self.cases),
-                          (p for _, p in sorted(known.proofs.items()))))
+        proofs = dict(zip(self.stage_order(), known.proofs.values()))
         # the warnings read the proofs' verdicts and the versions, which re-keying keeps
         return replace(known, proofs=proofs, warnings=self.trap_warnings(known))
 
@@ -118,14 +128,15 @@ class Decision(DecisionState):
         it a sync with every version given imported the search (packaging's requirement
         parser, the builds, the rules) on every run: 25 ms of a 1-file sync's 105 ms."""
         request = self.shared.request
-        return json.dumps(["given", 1, self.run_key(), request.cuda or self.shared.config.cuda,
+        return json.dumps(["given", 2, self.run_key(), request.cuda or self.shared.config.cuda,
                            self.shared.index_key(), self.smoke, self.as_of], default=str)
 
-    def case_shapes(self) -> list[list[object]]:
+    def case_shapes(self, sort: bool = True) -> list[list[object]]:
         """Each stage's install as far as it decides the answer: without a resolver the rules
         alone decide, and the neighbours then change nothing."""
-        return sorted(([] if self.not_asked else memo.install_shape(c.install))
-                      + [c.image.name, str(c.image.cuda), str(c.target)] for c in self.cases)
+        shapes = [([] if self.not_asked else memo.install_shape(c.install))
+                  + [c.image.name, str(c.image.cuda), str(c.target)] for c in self.cases]
+        return sorted(shapes) if sort else shapes
 
     def memo_key(self, imported: bool | None = None) -> str:
         """Everything the decision depends on; `imported`: whether the import was proved."""

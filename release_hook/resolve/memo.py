@@ -39,7 +39,7 @@ def key(package: str, policy: str, raw: RawRequirements, explicit: Mapping[str, 
         as_of: datetime.datetime | None, cuda: str | None, indexes: Sequence[object],
         installs: Sequence[object], not_asked: str) -> str:
     shape = sorted({pin_shape(p) for p in pins})
-    return json.dumps(["pair", 6, package, policy, raw.source, raw.lines, raw.requires_python,
+    return json.dumps(["pair", 7, package, policy, raw.source, raw.lines, raw.requires_python,
                        sorted(explicit.items()), shape, sorted(images), [str(t) for t in targets],
                        as_of.isoformat() if as_of else None, cuda, list(indexes), installs,
                        not_asked], default=str)
@@ -51,7 +51,7 @@ def load(memo_key: str, offline: bool, package: str, version: str) -> Targets | 
         return None
     try:
         known["why"] = {k: Because.from_json(v) for k, v in known["why"].items()}
-        # in the order of the decision's installs: a file of the same content elsewhere shares it
+        # in the decision's stage order (Decision.stage_order): another of the same shape shares them
         known["proofs"] = {("", i): Proof.from_json(p) for i, p in enumerate(known.get("proofs", []))}
         known["skipped"] = tuple(tuple(map(str, s)) for s in known.get("skipped", []))
         return Targets(package, version, **known)
@@ -64,5 +64,5 @@ def store(memo_key: str, targets: Targets) -> None:
                          "pages": dict(targets.pages), "why": {k: v.to_json() for k, v in targets.why.items()},
                          "requirements": dict(targets.requirements), "policy": targets.policy,
                          "requirements_from": targets.requirements_from,
-                         "proofs": [p.to_json() for _, p in sorted(targets.proofs.items())],
+                         "proofs": [p.to_json() for p in targets.proofs.values()],  # the decision's order
                          "skipped": [list(s) for s in targets.skipped]})
