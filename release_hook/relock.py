@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,6 +213,10 @@ def _options(header: Header, req: ReqFile, python: str | None, platform: str | N
         out += ["--python-version", header.python]
     if platform and "--python-platform" not in given:
         out += ["--python-platform", platform]
+    if "--python-version" in out and not given & {"-p", "--python"}:
+        # the version says the answer; an interpreter named, uv does not look for one on PATH
+        # (every python3.X there, each a bash script of pyenv's: 0.1 s apiece here)
+        out += ["--python", sys.executable]
     return out
 
 

@@ -4,6 +4,7 @@ header and every other pin that still fits; where it cannot be, the refusal name
 that would re-lock, and nothing is written."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -190,3 +191,23 @@ def test_an_offline_relock_asks_no_index(tmp_path: Path, index: PackageIndex,
     with pytest.raises(UserError, match="cannot re-lock"):
         relock(read(lock), str(lock), lambda p: NEW.get(p.package), "numpyro", KEPT, python=PYTHON, offline=True)
     assert len(index.accepts) == asked  # --offline: uv read no index page
+
+
+def test_uv_is_given_an_interpreter_and_looks_for_none_on_path(tmp_path: Path, index: PackageIndex,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lock says its Python version; uv, given none to use, ran every `python3.X` on PATH
+    to learn their versions (on a machine of pyenv's, a bash script each)."""
+    folder = tmp_path / "docker"
+    folder.mkdir()
+    compile_lock(folder, "jax\njaxlib\n", "jax==0.6.1", "jaxlib==0.6.1", "scipy==1.11.4")
+    probe = tmp_path / "bin"
+    probe.mkdir()
+    ran = tmp_path / "ran"
+    for name in ("python3", f"python{PYTHON}", "python"):  # what uv looks for: each says it ran
+        (probe / name).write_text(f"#!/bin/sh\necho {name} >> {ran}\nexec {sys.executable} \"$@\"\n")
+        (probe / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{probe}:{os.environ['PATH']}")
+    lock = folder / "requirements.txt"
+    done = relock(read(lock), str(lock), lambda p: NEW.get(p.package), "numpyro", KEPT, python=PYTHON)
+    assert pins_of(done.text)["jax"] == "0.6.2"
+    assert not ran.exists(), ran.read_text()
