@@ -301,17 +301,11 @@ def test_line_numbers_of_many_pins_come_from_one_pass_over_the_text() -> None:
     s = scan_text(text)
     assert line_starts.cache_info().misses == 1  # the file's lines were counted once
     assert len(s.pins) == 6000
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]  # counted here, not by the tool
     for p in s.pins[::97]:
-        assert p.line == text.count("\n", 0, text.index(f"{p.package}==", _nth_run(text, p))) + 1
+        assert p.line == text.count("\n", 0, text.index(f"{p.package}==", starts[p.line - 1])) + 1
         assert p.defined_at(text) == ("" if p.package == "numpyro" else
                                       f" (set at line {text.count(chr(10), 0, p.chars.origin[0]) + 1})")
-
-
-def _nth_run(text: str, pin: object) -> int:
-    """Offset of the RUN whose continuation line holds this pin's line."""
-    line = pin.line  # type: ignore[attr-defined]
-    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
-    return starts[line - 1]
 
 
 @pytest.mark.parametrize("run", [
