@@ -364,3 +364,31 @@ def test_a_decision_shared_by_files_of_one_shape_proves_each_stage_with_its_own_
             for stage, python in enumerate(order):
                 proof = part.split(f"stage {stage} proof: ")[1].splitlines()[0]
                 assert f"installs it for Python {python} " in proof, (name, stage, proof)
+
+
+def test_a_stage_no_resolver_can_be_asked_about_says_so_in_every_file_and_every_run(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    """A stage of an image whose Python nothing says is not proved, and the run says so: for the
+    second file decided as the first was, and in a later run from the memo (its proof was
+    dropped there, and with it the warning that the rules alone decided that stage)."""
+    import json
+
+    root = project(tmp_path, "")
+    text = ("ARG JAX=0.4.20\nFROM python:3.10-slim\nARG JAX\nRUN pip install numpyro==0.13.0 jax==$JAX jaxlib==$JAX\n"
+            "FROM myorg/base:1\nARG JAX\nRUN pip install numpyro==0.13.0 jax==$JAX jaxlib==$JAX\n")
+    (root / "a.Dockerfile").write_text(text)
+    (root / "b.Dockerfile").write_text(text)
+    pins = ("--version", "0.15.0", "--pin", "jax==0.4.25", "--pin", "jaxlib==0.4.25", "--dry-run")
+    for files in (["a.Dockerfile", "b.Dockerfile"], ["a.Dockerfile"]):  # then from the memo
+        r = cli("sync", *files, *pins, cwd=root)
+        assert r.code == 0, r.err
+        for name in files:
+            part = r.out.split(f"{name} (policy")[1].split(".Dockerfile (policy")[0]
+            assert "stage 0 proof: uv " in part and "installs it for Python 3.10" in part, (files, name, part)
+            assert "stage 1 proof: not proved: the Python of myorg/base:1 is unknown" in part, (files, name, part)
+            assert f"warning: {name}:7: stage 1 not proved by a resolver" in r.err, (files, name, r.err)
+        r = cli("sync", *files, *pins, "--format", "json", cwd=root)
+        assert r.code == 0, r.err
+        for f in json.loads(r.out)["files"]:
+            assert [(s["stage"], s["proof"]) for s in f["stages"]] == [(0, "installs"), (1, "unproved")], \
+                (files, f["path"], f["stages"])

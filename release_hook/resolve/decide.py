@@ -108,6 +108,9 @@ class Decision(DecisionState):
         """A decision made for pins of the same shape (earlier, or in another file), with its
         proofs placed at this decision's stages and the warnings at its pins."""
         proofs = dict(zip(self.stage_order(), known.proofs.values()))
+        # the stages no resolver is asked about are not among the questions: their proofs are
+        # this decision's own (the memo keeps them after the others, and zip left them out)
+        proofs.update(self.blind_proofs())
         # the warnings read the proofs' verdicts and the versions, which re-keying keeps
         return replace(known, proofs=proofs, warnings=self.trap_warnings(known))
 

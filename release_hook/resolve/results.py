@@ -105,8 +105,7 @@ class Results(DecisionState):
                 why = self.not_asked or (verdict.why if verdict is not None else "") or "no version was chosen here"
                 out[node] = Proof("not asked", "", (), why, False, str(case.target), case.target.libc, left,
                                   asked, constraints, imported)
-        for node, why in self.blind.items():
-            out[node] = Proof("unproved", "", (), why, False, "", "")
+        out.update(self.blind_proofs())
         return out
 
 

@@ -10,6 +10,7 @@ from packaging.version import Version
 from release_hook.errors import UserError
 from release_hook.found import Pin
 from release_hook.resolve.image import Image
+from release_hook.resolve.targets import Proof
 
 if TYPE_CHECKING:
     from release_hook.resolve.candidates import Candidates
@@ -52,3 +53,8 @@ class DecisionState:
             first = next((p for p in self.pins if p.package in packages), self.pins[0])
             e.path, e.line = first.path, first.line
         return e
+
+    def blind_proofs(self) -> dict[tuple[str, int], Proof]:
+        """The proof of each stage no resolver can be asked about: why, from this decision's
+        own images (a decision shared from another file or from the memo has the same)."""
+        return {node: Proof("unproved", "", (), why, False, "", "") for node, why in self.blind.items()}
