@@ -366,6 +366,37 @@ def test_a_decision_shared_by_files_of_one_shape_proves_each_stage_with_its_own_
                 assert f"installs it for Python {python} " in proof, (name, stage, proof)
 
 
+def test_stages_of_one_shape_whose_pins_differ_each_keep_the_proof_of_their_own_pins(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    """Two stages of one Python and one install but for their kept pins (one pins jaxlib, the
+    other not), in the other order in the second file: what each stage asked is its own, in
+    the run that decides both files and in a later run from the memo, in text and in JSON
+    (the stages were told apart by everything but their pins: the stage without jaxlib said it
+    asked `jaxlib==0.4.25`)."""
+    import json
+
+    root = project(tmp_path, "")
+    stages = {"both": "FROM python:3.10-slim\nARG JAX\nRUN pip install numpyro==0.13.0 jax==$JAX jaxlib==$JAX\n",
+              "jax": "FROM python:3.10-slim\nARG JAX\nRUN pip install numpyro==0.13.0 jax==$JAX\n"}
+    (root / "a.Dockerfile").write_text("ARG JAX=0.4.20\n" + stages["both"] + stages["jax"])
+    (root / "b.Dockerfile").write_text("ARG JAX=0.4.20\n" + stages["jax"] + stages["both"])
+    asks = {"both": ["numpyro==0.15.0", "jax==0.4.25", "jaxlib==0.4.25"], "jax": ["numpyro==0.15.0", "jax==0.4.25"]}
+    order = {"a.Dockerfile": ("both", "jax"), "b.Dockerfile": ("jax", "both")}
+    for files in (["a.Dockerfile", "b.Dockerfile"], ["b.Dockerfile"]):  # then from the memo
+        r = cli("sync", *files, "--version", "0.15.0", "--dry-run", cwd=root)
+        assert r.code == 0, r.err
+        for name in files:
+            part = r.out.split(f"{name} (policy")[1].split(".Dockerfile (policy")[0]
+            for stage, pins in enumerate(order[name]):
+                asked = part.split(f"stage {stage} proof: ")[1].splitlines()[1]
+                assert asked == "    asked: " + " ".join(asks[pins]), (files, name, stage, asked)
+        r = cli("sync", *files, "--version", "0.15.0", "--dry-run", "--format", "json", cwd=root)
+        assert r.code == 0, r.err
+        for f in json.loads(r.out)["files"]:
+            got = [s["asked"] for s in f["stages"]]
+            assert got == [asks[pins] for pins in order[f["path"]]], (files, f["path"], got)
+
+
 def test_a_stage_no_resolver_can_be_asked_about_says_so_in_every_file_and_every_run(
         cli, tmp_path: Path, index: PackageIndex) -> None:
     """A stage of an image whose Python nothing says is not proved, and the run says so: for the

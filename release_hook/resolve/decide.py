@@ -131,7 +131,7 @@ class Decision(DecisionState):
         it a sync with every version given imported the search (packaging's requirement
         parser, the builds, the rules) on every run: 25 ms of a 1-file sync's 105 ms."""
         request = self.shared.request
-        return json.dumps(["given", 2, self.run_key(), request.cuda or self.shared.config.cuda,
+        return json.dumps(["given", 3, self.run_key(), request.cuda or self.shared.config.cuda,
                            self.shared.index_key(), self.smoke, self.as_of], default=str)
 
     def case_shapes(self, sort: bool = True) -> list[list[object]]:

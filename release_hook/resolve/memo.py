@@ -20,9 +20,13 @@ PAIR_TTL = 600.0  # as long as the index's release lists are trusted (see index.
 
 
 def install_shape(install: Install) -> list[object]:
-    """What of an install decides its answer: every requirement but the kept versions."""
+    """What of an install decides its answer: every requirement but the kept versions, and
+    the kept pins it asks about (which packages, their extras, markers and kind): two stages
+    alike but for these ask different questions, and each must keep the proof of its own."""
+    pins = [(*pin_shape(p), p.kind, p.requirement.partition(";")[2].strip() if p.kind == "requirement" else "")
+            for p in install.pins]
     return [sorted(r.text for r in install.requirements), sorted(r.text for r in install.constraints),
-            sorted(install.options), install.no_deps]
+            sorted(install.options), install.no_deps, pins]
 
 
 def pin_shape(pin: Pin) -> tuple[object, ...]:
@@ -39,7 +43,7 @@ def key(package: str, policy: str, raw: RawRequirements, explicit: Mapping[str, 
         as_of: datetime.datetime | None, cuda: str | None, indexes: Sequence[object],
         installs: Sequence[object], not_asked: str) -> str:
     shape = sorted({pin_shape(p) for p in pins})
-    return json.dumps(["pair", 7, package, policy, raw.source, raw.lines, raw.requires_python,
+    return json.dumps(["pair", 8, package, policy, raw.source, raw.lines, raw.requires_python,
                        sorted(explicit.items()), shape, sorted(images), [str(t) for t in targets],
                        as_of.isoformat() if as_of else None, cuda, list(indexes), installs,
                        not_asked], default=str)
