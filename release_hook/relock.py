@@ -202,7 +202,7 @@ def _options(header: Header, req: ReqFile, python: str | None, platform: str | N
             out.append(words[i + 1])
             i += 1
         i += 1
-    given = {w.partition("=")[0] for w in out}
+    given = _named(out)
     if any(e.hashes for e in req.entries) and "--generate-hashes" not in given:
         out.append("--generate-hashes")
     if not given & _INDEX:
@@ -218,6 +218,12 @@ def _options(header: Header, req: ReqFile, python: str | None, platform: str | N
         # (every python3.X there, each a bash script of pyenv's: 0.1 s apiece here)
         out += ["--python", sys.executable]
     return out
+
+
+def _named(words: list[str]) -> set[str]:
+    """The options among `words`, each by its name: `--python-version=3.11` and `-p3.11` (a
+    short option's value written on it, as uv takes it) name `--python-version` and `-p`."""
+    return {w.partition("=")[0] if w.startswith("--") else w[:2] for w in words if w.startswith("-")}
 
 
 def _reason(stderr: str) -> str:

@@ -211,3 +211,19 @@ def test_uv_is_given_an_interpreter_and_looks_for_none_on_path(tmp_path: Path, i
     done = relock(read(lock), str(lock), lambda p: NEW.get(p.package), "numpyro", KEPT, python=PYTHON)
     assert pins_of(done.text)["jax"] == "0.6.2"
     assert not ran.exists(), ran.read_text()
+
+
+def test_a_command_that_names_its_interpreter_as_p3_x_is_relocked_with_it(tmp_path: Path,
+                                                                         index: PackageIndex) -> None:
+    """`-p3.11` (the value written on the option, as uv takes it) names the interpreter: the
+    re-lock must not name another one too (uv refuses `--python` given twice)."""
+    folder = tmp_path / "docker"
+    folder.mkdir()
+    compile_lock(folder, "jax\njaxlib\n", "jax==0.6.1", "jaxlib==0.6.1", "scipy==1.11.4")
+    lock = folder / "requirements.txt"
+    text = lock.read_text().replace(f"--generate-hashes --python-version {PYTHON}", f"--generate-hashes -p{PYTHON}", 1)
+    assert f" -p{PYTHON}\n" in text
+    lock.write_text(text)
+    done = relock(read(lock), str(lock), lambda p: NEW.get(p.package), "numpyro", KEPT, python=PYTHON)
+    assert pins_of(done.text)["jax"] == "0.6.2"
+    assert done.text.startswith(text.split("\n", 2)[0] + "\n" + text.split("\n", 2)[1] + "\n")
