@@ -213,7 +213,7 @@ def _options(header: Header, req: ReqFile, python: str | None, platform: str | N
         out += ["--python-version", header.python]
     if platform and "--python-platform" not in given:
         out += ["--python-platform", platform]
-    if "--python-version" in out and not given & {"-p", "--python"}:
+    if "--python-version" in _named(out) and not given & {"-p", "--python"}:
         # the version says the answer; an interpreter named, uv does not look for one on PATH
         # (every python3.X there, each a bash script of pyenv's: 0.1 s apiece here)
         out += ["--python", sys.executable]

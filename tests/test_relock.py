@@ -227,3 +227,25 @@ def test_a_command_that_names_its_interpreter_as_p3_x_is_relocked_with_it(tmp_pa
     done = relock(read(lock), str(lock), lambda p: NEW.get(p.package), "numpyro", KEPT, python=PYTHON)
     assert pins_of(done.text)["jax"] == "0.6.2"
     assert done.text.startswith(text.split("\n", 2)[0] + "\n" + text.split("\n", 2)[1] + "\n")
+
+
+def test_a_command_that_says_python_version_with_an_equals_sign_looks_for_no_interpreter(
+        tmp_path: Path, index: PackageIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--python-version=3.11` is the version as much as `--python-version 3.11`: uv is named an
+    interpreter either way, and runs no `python3.X` on PATH to learn its version."""
+    folder = tmp_path / "docker"
+    folder.mkdir()
+    compile_lock(folder, "jax\njaxlib\n", "jax==0.6.1", "jaxlib==0.6.1", "scipy==1.11.4")
+    lock = folder / "requirements.txt"
+    lock.write_text(lock.read_text().replace(f"--python-version {PYTHON}", f"--python-version={PYTHON}", 1))
+    assert f"--python-version={PYTHON}\n" in lock.read_text()
+    probe = tmp_path / "bin"
+    probe.mkdir()
+    ran = tmp_path / "ran"
+    for name in ("python3", f"python{PYTHON}", "python"):  # what uv looks for: each says it ran
+        (probe / name).write_text(f"#!/bin/sh\necho {name} >> {ran}\nexec {sys.executable} \"$@\"\n")
+        (probe / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{probe}:{os.environ['PATH']}")
+    done = relock(read(lock), str(lock), lambda p: NEW.get(p.package), "numpyro", KEPT)
+    assert pins_of(done.text)["jax"] == "0.6.2"
+    assert not ran.exists(), ran.read_text()
