@@ -423,3 +423,20 @@ def test_a_stage_no_resolver_can_be_asked_about_says_so_in_every_file_and_every_
         for f in json.loads(r.out)["files"]:
             assert [(s["stage"], s["proof"]) for s in f["stages"]] == [(0, "installs"), (1, "unproved")], \
                 (files, f["path"], f["stages"])
+
+
+def test_a_refusal_in_a_decision_of_two_files_names_the_file_of_the_line_it_names(
+        cli, tmp_path: Path, index: PackageIndex) -> None:
+    """Two Dockerfiles read one requirements file, so one decision covers both; the resolver's
+    reason names numpyro, pinned in the Dockerfile: the refusal is at that Dockerfile's line
+    (it was put at that line number in the decision's first file, requirements.txt:3 of two)."""
+    root = project(tmp_path, "")
+    (root / "requirements.txt").write_text("jax==0.4.20\njaxlib==0.4.20\n")
+    (root / "a.Dockerfile").write_text("FROM python:3.10-slim\nCOPY requirements.txt .\n"
+                                       "RUN pip install numpyro==0.13.0 -r requirements.txt\n")
+    (root / "b.Dockerfile").write_text("FROM python:3.10-slim\n# the same image\nCOPY requirements.txt .\n"
+                                       "RUN pip install numpyro==0.13.0 -r requirements.txt\n")
+    r = cli("sync", "a.Dockerfile", "b.Dockerfile", "--version", "0.15.0", "--pin", "jax==0.4.20",
+            "--pin", "jaxlib==0.4.20", "--dry-run", cwd=root)
+    assert r.code == 2
+    assert r.err.startswith("release-hook: a.Dockerfile:3: uv cannot install numpyro==0.15.0 "), r.err

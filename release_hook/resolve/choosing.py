@@ -83,14 +83,14 @@ class Choosing(Refusals):
                     _public(self.explicit["jaxlib"]) if "jaxlib" in self.explicit else None)
         verdict = self.verify(pair)
         if not verdict.ok:
-            message, line = self.trial.refusal(pair, verdict)
+            message, path, line = self.trial.refusal(pair, verdict)
             if "jax" in self.explicit:  # a jax that installs there, with what it needs
                 from release_hook.resolve import hints
 
                 case = self.trial.refused_case or self.cases[0]
                 message += hints.suggestion("jax", self.explicit["jax"], case.target, self.trial.resolver,
                                             lambda: None)
-            raise UserError(message, self.pins[0].path, line)
+            raise UserError(message, path, line)
         return search.Outcome(pair, verdict)
 
 

@@ -100,21 +100,22 @@ class Trial:
         self.answers[pair] = tuple(answers)
         return Verdict(True, "unproved" if unproved else "installs", unproved, "", tuple(answers), notes=tuple(notes))
 
-    def refusal(self, pair: Pair, verdict: Verdict) -> tuple[str, int]:
-        """`uv cannot install A B C for Python 3.10 linux/amd64: <its reason>`, and the line of
-        the pin the reason names first (else the install's first pin)."""
+    def refusal(self, pair: Pair, verdict: Verdict) -> tuple[str, str, int]:
+        """`uv cannot install A B C for Python 3.10 linux/amd64: <its reason>`, and the file and
+        line of the pin the reason names first (else the install's first pin): a pin of a
+        requirements file, or of the Dockerfile that reads it."""
         case = self.refused_case or self.cases[0]
         targets = self.targets_for(pair)
         lines = self.question(case, targets.for_pin, targets=targets).requirements
         answer = verdict.answers[-1] if verdict.answers else None
         tool = getattr(answer, "tool", "") or "the resolver"
-        best: tuple[int, int] | None = None
+        best: tuple[int, str, int] | None = None
         for pin in case.install.pins:
             m = re.search(rf"(?<![\w.-]){re.escape(pin.package)}(?![\w-])", verdict.why, re.IGNORECASE)
             if m is not None and (best is None or m.start() < best[0]):
-                best = (m.start(), pin.line)
-        line = best[1] if best else case.install.line
-        return f"{tool.split()[0]} cannot install {' '.join(lines)} for {case.target}: {verdict.why}", line
+                best = (m.start(), pin.path, pin.line)
+        _, path, line = best if best else (0, case.install.path, case.install.line)
+        return f"{tool.split()[0]} cannot install {' '.join(lines)} for {case.target}: {verdict.why}", path, line
 
     def steer(self, policy: str, pair: Pair, floor: Callable[[str], str]) -> Pair | str:
         """The jax and jaxlib the resolver itself picks for the install that refused `pair`,
