@@ -440,3 +440,21 @@ def test_a_refusal_in_a_decision_of_two_files_names_the_file_of_the_line_it_name
             "--pin", "jaxlib==0.4.20", "--dry-run", cwd=root)
     assert r.code == 2
     assert r.err.startswith("release-hook: a.Dockerfile:3: uv cannot install numpyro==0.15.0 "), r.err
+
+
+def test_what_a_shared_decision_left_out_is_said_at_this_files_own_lines(cli, tmp_path: Path,
+                                                                          index: PackageIndex) -> None:
+    """Files of one shape share a decision; what its question left out is said with line
+    numbers, which were the first file's: b.Dockerfile said `line 2` of a line 4."""
+    root = project(tmp_path, "")
+    run = "RUN pip install jax==0.4.20 jaxlib==0.4.20 $(cat /extra.txt)\n"
+    (root / "a.Dockerfile").write_text("FROM python:3.10-slim\n" + run)
+    (root / "b.Dockerfile").write_text("FROM python:3.10-slim\n# one\n# two\n" + run)
+    for files in (["a.Dockerfile", "b.Dockerfile"], ["b.Dockerfile"]):  # then from the memo
+        r = cli("sync", *files, "--version", "0.15.0", "--dry-run", cwd=root)
+        assert r.code == 0, r.err
+        for name, line in (("a.Dockerfile", 2), ("b.Dockerfile", 4)):
+            if name in files:
+                part = r.out.split(f"{name} (policy")[1].split(".Dockerfile (policy")[0]
+                proof = part.split("stage 0 proof: ")[1].splitlines()[0]
+                assert f"left out: line {line}: " in proof, (name, proof)

@@ -17,10 +17,10 @@ from release_hook.errors import UserError
 from release_hook.found import Note, Pin
 from release_hook.resolve import memo, traps
 from release_hook.resolve.image import Image
-from release_hook.resolve.install import Case
+from release_hook.resolve.install import Case, Install
 from release_hook.resolve.state import DecisionState
 from release_hook.request import resolver_left_out
-from release_hook.resolve.targets import PLUGINS, Targets
+from release_hook.resolve.targets import PLUGINS, Proof, Targets
 
 if TYPE_CHECKING:
     from release_hook.resolve.sources import Sources
@@ -96,6 +96,15 @@ class Decision(DecisionState):
             memo.store(key, targets)
         return replace(targets, warnings=self.trap_warnings(targets))
 
+    def left_out_here(self, install: Install, proof: Proof, known: Targets) -> Proof:
+        """The proof with what its question left out said at this install's own lines (the
+        decision's first file had its own); whether the release was on the index is the
+        decision's answer, not asked again."""
+        late = {e for e in proof.left_out if e.endswith(" (not on the index yet)")}
+        _, left = install.lines(known.for_pin, self.package,
+                                lambda project, version: f"{project} {version} (not on the index yet)" not in late)
+        return proof._replace(left_out=tuple(install.left_out) + left)
+
     def stage_order(self) -> dict[tuple[str, int], int]:
         """The decision's stages by what their question was (its shape), then by place: the
         order its proofs are kept in, so that another decision of the same shape, whose stages
@@ -107,7 +116,9 @@ class Decision(DecisionState):
     def rekeyed(self, known: Targets) -> Targets:
         """A decision made for pins of the same shape (earlier, or in another file), with its
         proofs placed at this decision's stages and the warnings at its pins."""
-        proofs = dict(zip(self.stage_order(), known.proofs.values()))
+        installs = {(c.install.path, c.install.stage): c.install for c in self.cases}
+        proofs = {node: self.left_out_here(installs[node], proof, known)
+                  for node, proof in zip(self.stage_order(), known.proofs.values())}
         # the stages no resolver is asked about are not among the questions: their proofs are
         # this decision's own (the memo keeps them after the others, and zip left them out)
         proofs.update(self.blind_proofs())
