@@ -96,14 +96,15 @@ class Decision(DecisionState):
             memo.store(key, targets)
         return replace(targets, warnings=self.trap_warnings(targets))
 
-    def left_out_here(self, install: Install, proof: Proof, known: Targets) -> Proof:
-        """The proof with what its question left out said at this install's own lines (the
-        decision's first file had its own); whether the release was on the index is the
-        decision's answer, not asked again."""
+    def asked_here(self, install: Install, proof: Proof, known: Targets) -> Proof:
+        """The proof with its question as this install asks it, and what it left out said at
+        this install's own lines (the decision's first file had its own); whether the release
+        was on the index is the decision's answer, not asked again."""
         late = {e for e in proof.left_out if e.endswith(" (not on the index yet)")}
-        _, left = install.lines(known.for_pin, self.package,
-                                lambda project, version: f"{project} {version} (not on the index yet)" not in late)
-        return proof._replace(left_out=tuple(install.left_out) + left)
+        asked, left = install.lines(known.for_pin, self.package,
+                                    lambda project, version: f"{project} {version} (not on the index yet)" not in late)
+        return proof._replace(asked=asked, left_out=tuple(install.left_out) + left,
+                              constraints=tuple(r.text for r in install.constraints))
 
     def stage_order(self) -> dict[tuple[str, int], int]:
         """The decision's stages by what their question was (its shape), then by place: the
@@ -117,7 +118,7 @@ class Decision(DecisionState):
         """A decision made for pins of the same shape (earlier, or in another file), with its
         proofs placed at this decision's stages and the warnings at its pins."""
         installs = {(c.install.path, c.install.stage): c.install for c in self.cases}
-        proofs = {node: self.left_out_here(installs[node], proof, known)
+        proofs = {node: self.asked_here(installs[node], proof, known)
                   for node, proof in zip(self.stage_order(), known.proofs.values())}
         # the stages no resolver is asked about are not among the questions: their proofs are
         # this decision's own (the memo keeps them after the others, and zip left them out)
