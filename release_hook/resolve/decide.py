@@ -117,9 +117,11 @@ class Decision(DecisionState):
     def rekeyed(self, known: Targets) -> Targets:
         """A decision made for pins of the same shape (earlier, or in another file), with its
         proofs placed at this decision's stages and the warnings at its pins."""
-        installs = {(c.install.path, c.install.stage): c.install for c in self.cases}
-        proofs = {node: self.asked_here(installs[node], proof, known)
-                  for node, proof in zip(self.stage_order(), known.proofs.values())}
+        proofs = dict(zip(self.stage_order(), known.proofs.values()))
+        request = self.shared.request
+        if request.mode != "write" or request.explain:  # only shown there: a write of 1,000 files
+            installs = {(c.install.path, c.install.stage): c.install for c in self.cases}  # pays 6%
+            proofs = {node: self.asked_here(installs[node], proof, known) for node, proof in proofs.items()}
         # the stages no resolver is asked about are not among the questions: their proofs are
         # this decision's own (the memo keeps them after the others, and zip left them out)
         proofs.update(self.blind_proofs())
