@@ -193,6 +193,19 @@ def test_an_offline_relock_asks_no_index(tmp_path: Path, index: PackageIndex,
     assert len(index.accepts) == asked  # --offline: uv read no index page
 
 
+def python_probes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Pythons first on PATH, each noting in the returned file that it ran (uv asks each one
+    it finds for its version)."""
+    probe = tmp_path / "bin"
+    probe.mkdir()
+    ran = tmp_path / "ran"
+    for name in ("python3", f"python{PYTHON}", "python"):
+        (probe / name).write_text(f"#!/bin/sh\necho {name} >> {ran}\nexec {sys.executable} \"$@\"\n")
+        (probe / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{probe}:{os.environ['PATH']}")
+    return ran
+
+
 @pytest.mark.parametrize("ours", [True, False])
 def test_uv_is_given_our_interpreter_when_it_is_the_locks_python(tmp_path: Path, index: PackageIndex,
                                                                 monkeypatch: pytest.MonkeyPatch, ours: bool) -> None:
@@ -207,13 +220,7 @@ def test_uv_is_given_our_interpreter_when_it_is_the_locks_python(tmp_path: Path,
         other = f"3.{sys.version_info[1] + 1}"
         lock = folder / "requirements.txt"
         lock.write_text(lock.read_text().replace(f"--python-version {PYTHON}", f"--python-version {other}"))
-    probe = tmp_path / "bin"
-    probe.mkdir()
-    ran = tmp_path / "ran"
-    for name in ("python3", f"python{PYTHON}", "python"):  # what uv looks for: each says it ran
-        (probe / name).write_text(f"#!/bin/sh\necho {name} >> {ran}\nexec {sys.executable} \"$@\"\n")
-        (probe / name).chmod(0o755)
-    monkeypatch.setenv("PATH", f"{probe}:{os.environ['PATH']}")
+    ran = python_probes(tmp_path, monkeypatch)
     lock = folder / "requirements.txt"
     done = relock(read(lock), str(lock), lambda p: NEW.get(p.package), "numpyro", KEPT)
     assert pins_of(done.text)["jax"] == "0.6.2"
@@ -246,13 +253,7 @@ def test_a_command_that_says_python_version_with_an_equals_sign_looks_for_no_int
     lock = folder / "requirements.txt"
     lock.write_text(lock.read_text().replace(f"--python-version {PYTHON}", f"--python-version={PYTHON}", 1))
     assert f"--python-version={PYTHON}\n" in lock.read_text()
-    probe = tmp_path / "bin"
-    probe.mkdir()
-    ran = tmp_path / "ran"
-    for name in ("python3", f"python{PYTHON}", "python"):  # what uv looks for: each says it ran
-        (probe / name).write_text(f"#!/bin/sh\necho {name} >> {ran}\nexec {sys.executable} \"$@\"\n")
-        (probe / name).chmod(0o755)
-    monkeypatch.setenv("PATH", f"{probe}:{os.environ['PATH']}")
+    ran = python_probes(tmp_path, monkeypatch)
     done = relock(read(lock), str(lock), lambda p: NEW.get(p.package), "numpyro", KEPT)
     assert pins_of(done.text)["jax"] == "0.6.2"
     assert not ran.exists(), ran.read_text()
