@@ -94,20 +94,15 @@ def once_per_file(plans: Sequence[FilePlan], originals: dict[str, bytes]
     the first, it would read as changed since it was read by the second. Two paths that need it
     written two ways are refused (by --check and --dry-run too: their fix would be refused)."""
     plans = [plan for plan in plans if plan.changed]
-    seen: dict[tuple[int, int], FilePlan] = {}
-    out = []
+    seen: dict[tuple[int, int], tuple[FilePlan, str, os.stat_result, bytes, bytes]] = {}
     for plan, target in zip(plans, realpaths([plan.path for plan in plans])):
         st = os.stat(target)
         data, before = encode(plan.new_text), originals[plan.path]
-        twin = seen.get((st.st_dev, st.st_ino))
-        if twin is not None:
-            if (originals[twin.path], encode(twin.new_text)) != (before, data):
-                raise UserError(f"the same file as {twin.path} (linked), which its images need "
-                                "written otherwise: give each its own file; nothing written", plan.path)
-            continue
-        seen[(st.st_dev, st.st_ino)] = plan
-        out.append((plan, target, st, data, before))
-    return out
+        twin = seen.setdefault((st.st_dev, st.st_ino), (plan, target, st, data, before))
+        if twin[3:] != (data, before):
+            raise UserError(f"the same file as {twin[0].path} (linked), which its images need "
+                            "written otherwise: give each its own file; nothing written", plan.path)
+    return list(seen.values())
 
 
 def _remove_stale_temps(targets: Sequence[str]) -> None:

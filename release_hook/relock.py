@@ -207,31 +207,19 @@ def _options(header: Header, req: ReqFile, python: str | None, platform: str | N
         out.append("--generate-hashes")
     if not given & _INDEX:
         out += uvcli.index_options()
-    if python and not given & {"--python-version", "-p", "--python"}:
-        out += ["--python-version", python]
-    elif header.python and not given & {"--python-version", "-p", "--python"}:
-        out += ["--python-version", header.python]
+    # the lock's Python: the command's own --python-version (the header read it), else the image's
+    version = header.python if "--python-version" in given else python or header.python
+    if version and not given & {"--python-version", "-p", "--python"}:
+        out += ["--python-version", version]
     if platform and "--python-platform" not in given:
         out += ["--python-platform", platform]
     ours = "{}.{}".format(*sys.version_info[:2])
-    if _value(out, "--python-version") in (ours, f"{ours}.{sys.version_info[2]}") and \
-            not given & {"-p", "--python"}:
+    if version in (ours, f"{ours}.{sys.version_info[2]}") and not given & {"-p", "--python"}:
         # Ours is the lock's Python: named, uv does not run every python3.X on PATH to find one
         # (each a bash script of pyenv's: 0.1 s apiece here). Another version is left to uv to
         # find, as the lock's own command did: an sdist is built by that Python.
         out += ["--python", sys.executable]
     return out
-
-
-def _value(words: list[str], option: str) -> str | None:
-    """The last value given to a long option (`--opt value` or `--opt=value`)."""
-    found = None
-    for i, w in enumerate(words):
-        if w == option and i + 1 < len(words):
-            found = words[i + 1]
-        elif w.startswith(option + "="):
-            found = w[len(option) + 1:]
-    return found
 
 
 def _named(words: list[str]) -> set[str]:

@@ -319,9 +319,9 @@ def _refuse_unknown_pins(request: Request, scans: list[Scan]) -> None:
 
 
 def unified_diff(p: FilePlan) -> str:
-    out = []
     import difflib
 
+    out = []
     for line in difflib.unified_diff(p.old_text.splitlines(keepends=True),
                                      p.new_text.splitlines(keepends=True),
                                      f"a/{p.path}", f"b/{p.path}"):
