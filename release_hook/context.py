@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, NamedTuple, Optional, Sequence
 
 from release_hook.config import Config
@@ -40,24 +39,27 @@ class Followed(NamedTuple):
     options: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass
 class Context:
-    files: dict[str, ReqFile] = field(default_factory=dict)  # repository-relative path -> the file
-    display: dict[str, str] = field(default_factory=dict)  # repository-relative path -> as shown
-    # (Dockerfile, stage, FileArg line, image path) -> what the file brings, or why it brings nothing
-    brought: dict[tuple[str, int, int, str], Followed | str] = field(default_factory=dict)
-    stamped: dict[str, list[Pin]] = field(default_factory=dict)  # file -> its pins, per reading stage
-    # Dockerfile -> the pins of files it reads whose versions its variables set, per reading stage
-    carried: dict[str, list[Pin]] = field(default_factory=dict)
-    # a file as each reader's variables make it (most files have none: read once)
-    parsed: dict[tuple[object, ...], ReqFile] = field(default_factory=dict)
-    # Dockerfile -> the other requirements of files it reads that its variables give characters
-    # to (`mylib==${V}`), with the file each is in: an edit of those characters moves them too
-    neighbours: dict[str, list[tuple[str, Requirement]]] = field(default_factory=dict)
-    # (Dockerfile, index into its pins) -> the command reading a pin, where its files add options
-    readers: dict[tuple[str, int], Reader] = field(default_factory=dict)
-    notes: list[Note] = field(default_factory=list)  # files not placed or not read, at their lines
-    locks: list[Unmanaged] = field(default_factory=list)  # files pinning kept packages, not rewritten
+    """What the pip commands of the scans read, filled as `follow` goes (see found.Chars on
+    dataclasses)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, ReqFile] = {}  # repository-relative path -> the file
+        self.display: dict[str, str] = {}  # repository-relative path -> as shown
+        # (Dockerfile, stage, FileArg line, image path) -> what the file brings, or why it brings nothing
+        self.brought: dict[tuple[str, int, int, str], Followed | str] = {}
+        self.stamped: dict[str, list[Pin]] = {}  # file -> its pins, per reading stage
+        # Dockerfile -> the pins of files it reads whose versions its variables set, per reading stage
+        self.carried: dict[str, list[Pin]] = {}
+        # a file as each reader's variables make it (most files have none: read once)
+        self.parsed: dict[tuple[object, ...], ReqFile] = {}
+        # Dockerfile -> the other requirements of files it reads that its variables give characters
+        # to (`mylib==${V}`), with the file each is in: an edit of those characters moves them too
+        self.neighbours: dict[str, list[tuple[str, Requirement]]] = {}
+        # (Dockerfile, index into its pins) -> the command reading a pin, where its files add options
+        self.readers: dict[tuple[str, int], Reader] = {}
+        self.notes: list[Note] = []  # files not placed or not read, at their lines
+        self.locks: list[Unmanaged] = []  # files pinning kept packages, not rewritten
 
     def read_arg(self, scan: Scan, stage: int) -> Callable[[FileArg], "Followed | str"]:
         def read(arg: FileArg) -> Followed | str:

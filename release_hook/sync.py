@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from release_hook import files
@@ -70,7 +69,7 @@ def plan(config: Config, request: Request, done: Read | None = None
     done = done or read(config, request)
     scans, originals, context = done.scans, done.originals, done.context
     resolution = resolve(config, request, scans, context=context)
-    resolution = replace(resolution, warnings=resolution.warnings + context.warnings())
+    resolution = resolution.warning_also(context.warnings())
     plans = [plan_file(context.carrying(scan), resolution.for_pin, resolution.page_for,
                        context.neighbours.get(scan.path, ())) for scan in scans]
     for req in context.scans():

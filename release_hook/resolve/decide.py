@@ -7,7 +7,6 @@ depends on; and where no resolver answered, the runtime traps are warnings at th
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Mapping, Sequence
 
@@ -91,10 +90,10 @@ class Decision(DecisionState):
         targets = Deciding(self).decide(versions, wants_jax, wants_jaxlib)
         order = self.stage_order()
         proofs = sorted(targets.proofs.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
-        targets = replace(targets, proofs=dict(proofs))  # the memo keeps them in this order
+        targets = targets._replace(proofs=dict(proofs))  # the memo keeps them in this order
         if key is not None:
             memo.store(key, targets)
-        return replace(targets, warnings=self.trap_warnings(targets))
+        return targets._replace(warnings=self.trap_warnings(targets))
 
     def asked_here(self, install: Install, proof: Proof, known: Targets) -> Proof:
         """The proof with its question as this install asks it, and what it left out said at
@@ -126,7 +125,7 @@ class Decision(DecisionState):
         # this decision's own (the memo keeps them after the others, and zip left them out)
         proofs.update(self.blind_proofs())
         # the warnings read the proofs' verdicts and the versions, which re-keying keeps
-        return replace(known, proofs=proofs, warnings=self.trap_warnings(known))
+        return known._replace(proofs=proofs, warnings=self.trap_warnings(known))
 
     def run_key(self) -> str:
         """What decides this decision, for decisions of one run that are alike (a thousand

@@ -18,8 +18,8 @@ Each stage built `FROM` an earlier one starts from what that stage did (done at 
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Mapping, NamedTuple
 
 from release_hook.config import PLATFORMS, checked_platform, checked_python, platform_name
@@ -127,15 +127,14 @@ class Origin(NamedTuple):
         return said
 
 
-@dataclass(frozen=True)
-class Image:
+class Image(NamedTuple):
     """One build stage's base, as the resolver needs it."""
 
     name: str  # the stage's root base image, variables resolved
     python: tuple[int, int] | None = None
     platform: str | None = DEFAULT_PLATFORM  # None: decided by the build (`$TARGETPLATFORM`)
     cuda: cuda_builds.Cuda | None = None
-    origins: Mapping[str, Origin] = field(default_factory=dict)  # "python" / "platform" / "cuda"
+    origins: Mapping[str, Origin] = MappingProxyType({})  # shared: never written  # "python" / "platform" / "cuda"
     path: str = ""  # the Dockerfile and its FROM line, for messages
     line: int = 0
     glob: str = "*"  # the file as a `[release_hook]` glob names it (relative to the root)

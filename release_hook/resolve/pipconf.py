@@ -13,8 +13,7 @@ from __future__ import annotations
 import configparser
 import os
 import sys
-from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from release_hook.errors import UserError
 
@@ -117,8 +116,7 @@ def _number(name: str, value: str | None, kind: type[float] | type[int]) -> floa
     return number
 
 
-@dataclass(frozen=True)
-class PipSettings:
+class PipSettings(NamedTuple):
     """What of pip's configuration decides where and how packages are read."""
 
     index_url: str | None  # None: the client library's default index

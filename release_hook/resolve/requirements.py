@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import ast
 import configparser
-from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 from typing import TYPE_CHECKING
 
@@ -22,8 +21,7 @@ METADATA_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 WANTED = ("jax", "jaxlib")
 
 
-@dataclass(frozen=True)
-class RawRequirements:
+class RawRequirements(NamedTuple):
     """The release's requirement lines as written, before parsing."""
 
     lines: tuple[str, ...]
@@ -34,8 +32,7 @@ class RawRequirements:
         return ReleaseRequirements(_select(list(self.lines), self.source), self.source)
 
 
-@dataclass(frozen=True)
-class ReleaseRequirements:
+class ReleaseRequirements(NamedTuple):
     specifiers: dict[str, SpecifierSet]  # jax / jaxlib -> what the release needs
     source: str  # where they were read, for the plan
 

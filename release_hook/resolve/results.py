@@ -2,7 +2,6 @@
 build of each image, the reasons as values (targets.Because), and each stage's proof."""
 from __future__ import annotations
 
-from dataclasses import replace
 
 from packaging.version import Version
 
@@ -64,7 +63,7 @@ class Results(DecisionState):
                           policy=self.policy, requirements=self.requirement_text,
                           requirements_from=raw.source if raw is not None and self.requirement_text else "",
                           skipped=tuple((str(s.pair), s.kind, s.why) for s in outcome.skipped) if outcome else ())
-        return replace(targets, proofs=self.proofs(outcome, targets)) if record else targets
+        return targets._replace(proofs=self.proofs(outcome, targets)) if record else targets
 
     def because(self, outcome: search.Outcome) -> dict[str, Because]:
         pair = outcome.pair

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
 from packaging.version import InvalidVersion, Version
@@ -33,21 +32,22 @@ def disk_reader(root: str) -> ReadFile:
     return read
 
 
-@dataclass
 class Sources:
-    """What every group reads once: the index, the release's requirements, jax's metadata."""
+    """What every group reads once: the index, the release's requirements, jax's metadata.
+    A plain class, read and filled as the run goes (see found.Chars on dataclasses)."""
 
-    config: Config
-    request: Request
-    read: ReadFile
-    _index: Index | None = None
-    _raw: RawRequirements | None = None
-    _requirements: ReleaseRequirements | None = None
-    _jax: dict[Version, pairing.JaxRelease] = field(default_factory=dict)
-    _offers: dict[tuple[str, object, object, object], list[Offer]] = field(default_factory=dict)
-    not_asked: str | None = None  # why the resolver is not asked in this run (decide.verifying)
-    _smoke: object = None
-    _pip_settings: PipSettings | None = None
+    def __init__(self, config: Config, request: Request, read: ReadFile) -> None:
+        self.config = config
+        self.request = request
+        self.read = read
+        self._index: Index | None = None
+        self._raw: RawRequirements | None = None
+        self._requirements: ReleaseRequirements | None = None
+        self._jax: dict[Version, pairing.JaxRelease] = {}
+        self._offers: dict[tuple[str, object, object, object], list[Offer]] = {}
+        self.not_asked: str | None = None  # why the resolver is not asked in this run (decide.verifying)
+        self._smoke: object = None
+        self._pip_settings: PipSettings | None = None
 
     def smoke_settings(self) -> smoke.Settings:
         """How this run proves an import (smoke.py), read once."""

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, Mapping, NamedTuple
 
 from packaging.version import InvalidVersion, Version
 
@@ -16,6 +16,8 @@ from release_hook.resolve.cuda import reads_jax_page
 
 if TYPE_CHECKING:
     from release_hook.resolve.image import Image
+
+EMPTY: Mapping[Any, Any] = MappingProxyType({})  # the default of a mapping field: shared, so never written
 
 _PIN = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(\S+)\s*")
 
@@ -85,8 +87,7 @@ class Proof(NamedTuple):
                      tuple(map(str, asked)), tuple(map(str, constraints)), str(imported))
 
 
-@dataclass(frozen=True)
-class Targets:
+class Targets(NamedTuple):
     """What each pin should read under one policy.
 
     `versions` holds whole versions (a jaxlib with a tag was pinned with it); `cuda_tags` the
@@ -97,15 +98,15 @@ class Targets:
     package: str
     version: str
     versions: Mapping[str, str]
-    cuda_tags: Mapping[str, str] = field(default_factory=dict)
-    pages: Mapping[str, str] = field(default_factory=dict)
-    why: Mapping[str, Because] = field(default_factory=dict)  # package, or "build for IMAGE" -> what decided it
-    unresolved: Mapping[str, str] = field(default_factory=dict)  # package -> why not decided
-    requirements: Mapping[str, str] = field(default_factory=dict)  # package -> the release's need
+    cuda_tags: Mapping[str, str] = EMPTY
+    pages: Mapping[str, str] = EMPTY
+    why: Mapping[str, Because] = EMPTY  # package, or "build for IMAGE" -> what decided it
+    unresolved: Mapping[str, str] = EMPTY  # package -> why not decided
+    requirements: Mapping[str, str] = EMPTY  # package -> the release's need
     requirements_from: str = ""  # where the release's needs were read (its metadata on the index, setup.py)
     policy: str = ""
     warnings: tuple[Note, ...] = ()  # runtime traps of the chosen versions, at their pins
-    proofs: Mapping[tuple[str, int], Proof] = field(default_factory=dict)  # (path, stage) -> answer
+    proofs: Mapping[tuple[str, int], Proof] = EMPTY  # (path, stage) -> answer
     skipped: tuple[tuple[str, str, str], ...] = ()  # (candidate, what rejected it, why), in order tried
 
     def for_pin(self, pin: Pin) -> str | None:
@@ -132,16 +133,22 @@ class Targets:
         return self.pages.get(pin.image) if pin.package == "jaxlib" and reads_jax_page(pin) else None
 
 
-@dataclass(frozen=True)
 class Resolution:
     """Targets per group of images (same policy, Python and platform), and which group each
-    build stage belongs to."""
+    build stage belongs to. Made once per run and read after; its derived tables are made on
+    first use."""
 
-    groups: Mapping[object, Targets]
-    group_of: Mapping[tuple[str, int], object]  # (path, stage) -> key in groups
-    images: Mapping[tuple[str, int], Image] = field(default_factory=dict)  # (path, stage) -> image
-    warnings: tuple[Note, ...] = ()  # runtime traps, at their pins
-    as_of: datetime.datetime | None = None  # the moment `latest` was judged at
+    def __init__(self, groups: Mapping[object, Targets], group_of: Mapping[tuple[str, int], object],
+                 images: Mapping[tuple[str, int], Image] = EMPTY, warnings: tuple[Note, ...] = (),
+                 as_of: datetime.datetime | None = None) -> None:
+        self.groups: Final = groups
+        self.group_of: Final = group_of  # (path, stage) -> key in groups
+        self.images: Final = images  # (path, stage) -> image
+        self.warnings: Final = warnings  # runtime traps, at their pins
+        self.as_of: Final = as_of  # the moment `latest` was judged at
+
+    def warning_also(self, more: tuple[Note, ...]) -> Resolution:
+        return Resolution(self.groups, self.group_of, self.images, self.warnings + more, self.as_of)
 
     def targets_for(self, pin: Pin) -> Targets:
         return self.groups[self.group_of[(pin.written_in, pin.stage)]]
