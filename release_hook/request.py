@@ -5,13 +5,14 @@ back from the command that builds it.
 """
 from __future__ import annotations
 
-import datetime
 import fnmatch
 import os
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple
 
 if TYPE_CHECKING:
+    import datetime
+
     from release_hook.config import Config
 
 

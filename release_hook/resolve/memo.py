@@ -4,7 +4,6 @@ The key holds everything the decision depends on; the runtime traps are not kept
 """
 from __future__ import annotations
 
-import datetime
 import json
 from typing import TYPE_CHECKING, Mapping, Sequence
 
@@ -12,6 +11,7 @@ from release_hook import cache
 from release_hook.resolve.targets import Because, Proof, Targets
 
 if TYPE_CHECKING:
+    import datetime
     from release_hook.found import Pin
     from release_hook.resolve.install import Install
     from release_hook.resolve.requirements import RawRequirements

@@ -2,13 +2,13 @@
 each jax release's metadata, and each project's releases as an image sees them."""
 from __future__ import annotations
 
-import datetime
 import os
 from typing import TYPE_CHECKING, Callable, Optional
 
 from packaging.version import InvalidVersion, Version
 
 if TYPE_CHECKING:
+    import datetime
     from release_hook.resolve import pairing, smoke
     from release_hook.resolve.view import Offer
     from release_hook.config import Config

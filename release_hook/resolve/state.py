@@ -2,7 +2,6 @@
 deciding.Deciding that read it (results.py, refusals.py, choosing.py)."""
 from __future__ import annotations
 
-import datetime
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from packaging.version import Version
@@ -13,6 +12,7 @@ from release_hook.resolve.image import Image
 from release_hook.resolve.targets import Proof
 
 if TYPE_CHECKING:
+    import datetime
     from release_hook.resolve.candidates import Candidates
     from release_hook.resolve.importing import Imports
     from release_hook.resolve.install import Case

@@ -1,7 +1,6 @@
 """Targets: the version each kept package should carry, and what decided it."""
 from __future__ import annotations
 
-import datetime
 import re
 from types import MappingProxyType
 from functools import cached_property
@@ -15,6 +14,7 @@ from release_hook.found import PLUGINS, Note, Pin  # noqa: F401 (PLUGINS re-expo
 from release_hook.resolve.cuda import reads_jax_page
 
 if TYPE_CHECKING:
+    import datetime
     from release_hook.resolve.image import Image
 
 EMPTY: Mapping[Any, Any] = MappingProxyType({})  # the default of a mapping field: shared, so never written
