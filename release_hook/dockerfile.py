@@ -7,7 +7,6 @@ with Docker's own rules and dockerfile-parse checks each rewrite instead (see `a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from release_hook.errors import UserError
@@ -46,9 +45,8 @@ class Instruction(NamedTuple):
     heredocs: tuple[Heredoc, ...]
 
 
-@dataclass(frozen=True)
-class Stage:
-    index: int
+class Stage(NamedTuple):
+    number: int  # 0 for the first FROM
     name: str | None  # the `AS name`, lower-cased as Docker does
     from_: Instruction
     image: Word  # the base image reference, variables unresolved

@@ -7,9 +7,8 @@ without a parser of our own.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 from release_hook.spans import Computed, Lit, Mapped, Piece, Var, Word, word_offset
 
@@ -29,22 +28,19 @@ def _parser() -> tuple[tree_sitter.Parser, tree_sitter.QueryCursor]:
     return tree_sitter.Parser(language), tree_sitter.QueryCursor(query)
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     words: tuple[Word, ...]
     offset: int  # file offset of the first word, for line numbers
     env: tuple[tuple[str, Word], ...] = ()  # `NAME=value` in front of it, for this command alone
 
 
-@dataclass(frozen=True)
-class Script:
+class Script(NamedTuple):
     commands: tuple[Command, ...]
     assignments: tuple[Assignment, ...]  # shell `NAME=value` before, between or after commands
     syntax_error_at: int | None  # file offset of the first thing bash could not read
 
 
-@dataclass(frozen=True)
-class Assignment:
+class Assignment(NamedTuple):
     name: str
     value: Word | None  # None: `export NAME`, which exports the value it has
     before: int  # how many of the script's commands come before it: `V=1 && pip ... && V=2`

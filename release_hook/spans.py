@@ -5,19 +5,30 @@ characters and nothing else.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Final, NamedTuple, Optional, Union
 
 from release_hook.textlines import NOWHERE
 
 
 
-@dataclass(frozen=True)
 class Mapped:
-    """A string assembled from pieces of the file, with each character's file offset."""
+    """A string assembled from pieces of the file, with each character's file offset. A value,
+    written out rather than a dataclass (see found.Chars)."""
 
-    text: str
-    origin: tuple[int, ...]
+    __slots__ = ("text", "origin")
+
+    def __init__(self, text: str, origin: tuple[int, ...]) -> None:
+        self.text: Final = text
+        self.origin: Final = origin
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapped) and (self.text, self.origin) == (other.text, other.origin)
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.origin))
+
+    def __repr__(self) -> str:
+        return f"Mapped({self.text!r}, {self.origin!r})"
 
     @classmethod
     def contiguous(cls, text: str, start: int) -> Mapped:
@@ -43,16 +54,14 @@ class Mapped:
         return self.origin[-1] + 1 if self.origin else NOWHERE
 
 
-@dataclass(frozen=True)
-class Lit:
+class Lit(NamedTuple):
     """Literal characters of a word, quotes and escapes already removed."""
 
     text: str
     origin: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class Var:
+class Var(NamedTuple):
     """A plain `$NAME` or `${NAME}` reference; or `${NAME:-word}` (`word` when NAME is unset or
     empty) and `${NAME:+word}` (`word` when it is set and not empty), as the Dockerfile reference
     documents them, `word` literal characters."""
@@ -63,8 +72,7 @@ class Var:
     word: Optional[Lit] = None
 
 
-@dataclass(frozen=True)
-class Computed:
+class Computed(NamedTuple):
     """Something only the build can know: `$(...)`, `${X/./}`, `{}` of xargs, and the like."""
 
     source: str

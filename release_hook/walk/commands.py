@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
 CONDA = frozenset({"conda", "mamba", "micromamba"})
@@ -82,8 +82,7 @@ def basename(text: str) -> str:
     return os.path.basename(text.rstrip("/"))
 
 
-@dataclass(frozen=True)
-class Head:
+class Head(NamedTuple):
     """A command with its wrappers read off: where the real command starts, and what the
     wrappers said (variables they set, xargs feeding it, a conda environment it runs in)."""
 
@@ -150,8 +149,7 @@ def unwrap(texts: list[str], i: int = 0) -> Head:
     return Head(i, tuple(assigns), xargs, replace, conda)
 
 
-@dataclass(frozen=True)
-class PipCall:
+class PipCall(NamedTuple):
     """`pip install` in any spelling: how it was called and where its own words start."""
 
     tool: str  # for messages: "pip3", "python3.11 -m pip", "uv pip"
@@ -197,21 +195,22 @@ def pip_call(texts: list[str], at: int) -> PipCall | None:
     return PipCall(tool, texts[i], first)
 
 
-@dataclass
 class PipArgs:
-    """A pip command's words by role, each as (index of its word, characters to skip)."""
+    """A pip command's words by role, each as (index of its word, characters to skip); filled
+    as `pip_arguments` reads them (a plain class: see found.Chars on dataclasses)."""
 
-    requirements: list[tuple[int, int, bool]]  # (index, skip, editable), in order
-    files: list[tuple[str, int, int, str]]  # ("-r" or "-c", index, skip, as written)
-    indexes: list[tuple[str, int, int]]  # (option, index, skip)
-    flags: list[str]
-    python: tuple[int, int, str] | None = None  # `--python X`: (index, skip, as written)
-    no_deps: bool = False
+    def __init__(self) -> None:
+        self.requirements: list[tuple[int, int, bool]] = []  # (index, skip, editable), in order
+        self.files: list[tuple[str, int, int, str]] = []  # ("-r" or "-c", index, skip, as written)
+        self.indexes: list[tuple[str, int, int]] = []  # (option, index, skip)
+        self.flags: list[str] = []
+        self.python: tuple[int, int, str] | None = None  # `--python X`: (index, skip, as written)
+        self.no_deps = False
 
 
 def pip_arguments(texts: list[str], call: PipCall) -> PipArgs:
     """pip's options the way optparse reads them: `--opt=V`, `--opt V`, `-oV`, `-o V`, `-qU`."""
-    out = PipArgs([], [], [], [])
+    out = PipArgs()
     i = call.first
     n = len(texts)
     seen_subcommand = False

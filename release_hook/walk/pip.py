@@ -4,7 +4,7 @@ neighbours), the requirements and constraints files it reads and where they come
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from release_hook.found import Chars, FileArg, Pin, Requirement
 from release_hook.spans import Word, word_offset, word_text
@@ -29,8 +29,7 @@ _DEFAULT_INDEX = ("-i", "--index-url", "--default-index")  # options that replac
 _EXPANDED = re.compile(r"[A-Z0-9_]+")  # the names pip expands in a requirements file (`${NAME}`)
 
 
-@dataclass
-class Invocation:
+class Invocation(NamedTuple):
     """A command of a RUN, its wrappers read (indexes count from its first word, wrappers too)."""
 
     words: tuple[Word, ...]

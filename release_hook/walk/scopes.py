@@ -2,8 +2,6 @@
 file offset kept: one expansion serves both the pins' spans and the Python's evidence."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from release_hook.dockerfile import Instruction, assignments
 from release_hook.errors import UserError
 from release_hook.found import Chars
@@ -18,10 +16,12 @@ Bound = tuple[Chars, tuple[str, ...]]
 UNSET_BOUND: Bound = (Chars("", (), ()), ())
 
 
-@dataclass
 class Scope:
-    env: dict[str, Bound] = field(default_factory=dict)
-    args: dict[str, Bound | None] = field(default_factory=dict)
+    """The ENV and ARG values in force, changed as the walk goes (a plain class: see found.Chars)."""
+
+    def __init__(self, env: dict[str, Bound] | None = None, args: dict[str, Bound | None] | None = None) -> None:
+        self.env: dict[str, Bound] = {} if env is None else env
+        self.args: dict[str, Bound | None] = {} if args is None else args
 
     def lookup(self, name: str) -> Bound | None:
         if name in self.env:

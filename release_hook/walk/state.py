@@ -6,7 +6,7 @@ A stage built FROM an earlier one starts from a copy of that stage's state.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from release_hook.found import Chars, Evidence, FileArg, Pin, Placement, Requirement
 from release_hook.walk.scopes import Scope
@@ -16,8 +16,7 @@ _VERSION = re.compile(r"(?:cpython-?|python)?(\d+)\.(\d+)(?:\.[0-9*]+)*(?:[-+.][
 UNSET = False  # a `Evidence | None | bool` field not set (None: the base image's own Python)
 
 
-@dataclass
-class Install:
+class Install(NamedTuple):
     """A pip install being recorded: its kept pins are `Pin`s until the file's pins are sorted."""
 
     first: int
@@ -32,31 +31,36 @@ class Install:
     flags: tuple[str, ...]
 
 
-@dataclass
 class StageState:
-    scope: Scope = field(default_factory=Scope)
-    workdir: str = "/"
-    placements: list[Placement] = field(default_factory=list)
-    path: tuple[str, ...] = ()  # folders put in front of PATH by ENV, first first
-    python: Evidence | None = None  # what `python3` / `python` runs when no venv is on PATH
-    pip: Evidence | None = None  # what bare `pip` / `pip3` runs when no venv is on PATH
-    envs: dict[str, Evidence | None] = field(default_factory=dict)  # venv / conda prefix -> Python
-    conda_envs: dict[str, Evidence | None] = field(default_factory=dict)  # conda env name -> Python
-    conda_base: Evidence | None = None
-    alternatives: dict[str, list[tuple[float, Evidence]]] = field(default_factory=dict)
-    shell: Evidence | None | bool = UNSET  # SHELL ["conda", "run", "-n", ENV, ...]
-    uv_venv: Evidence | None | bool = UNSET  # the last `uv venv`, for `uv pip install`
-    deadsnakes: bool = False
-    installs: list[Evidence] = field(default_factory=list)
-    pips: list[Install] = field(default_factory=list)
+    """Changed as the walk reads the stage's instructions (a plain class: see found.Chars)."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.workdir = "/"
+        self.placements: list[Placement] = []
+        self.path: tuple[str, ...] = ()  # folders put in front of PATH by ENV, first first
+        self.python: Evidence | None = None  # what `python3` / `python` runs when no venv is on PATH
+        self.pip: Evidence | None = None  # what bare `pip` / `pip3` runs when no venv is on PATH
+        self.envs: dict[str, Evidence | None] = {}  # venv / conda prefix -> Python
+        self.conda_envs: dict[str, Evidence | None] = {}  # conda env name -> Python
+        self.conda_base: Evidence | None = None
+        self.alternatives: dict[str, list[tuple[float, Evidence]]] = {}
+        self.shell: Evidence | None | bool = UNSET  # SHELL ["conda", "run", "-n", ENV, ...]
+        self.uv_venv: Evidence | None | bool = UNSET  # the last `uv venv`, for `uv pip install`
+        self.deadsnakes = False
+        self.installs: list[Evidence] = []
+        self.pips: list[Install] = []
 
     def child(self) -> StageState:
-        mounts_end_with_their_run = [p for p in self.placements if not p.until]
-        return StageState(scope=self.scope.child(), workdir=self.workdir, placements=mounts_end_with_their_run,
-                          path=self.path, python=self.python, pip=self.pip, envs=dict(self.envs),
-                          conda_envs=dict(self.conda_envs), conda_base=self.conda_base,
-                          alternatives={k: list(v) for k, v in self.alternatives.items()},
-                          shell=self.shell, uv_venv=self.uv_venv, deadsnakes=self.deadsnakes)
+        """A stage built FROM this one: what its image holds carries over, its own installs do not."""
+        out = StageState(self.scope.child())
+        out.workdir = self.workdir
+        out.placements = [p for p in self.placements if not p.until]  # mounts end with their RUN
+        out.path, out.python, out.pip = self.path, self.python, self.pip
+        out.envs, out.conda_envs, out.conda_base = dict(self.envs), dict(self.conda_envs), self.conda_base
+        out.alternatives = {k: list(v) for k, v in self.alternatives.items()}
+        out.shell, out.uv_venv, out.deadsnakes = self.shell, self.uv_venv, self.deadsnakes
+        return out
 
     def known_prefix(self, prefix: str) -> bool:
         m = _CONDA_ENV.search(prefix)

@@ -63,11 +63,11 @@ class _Walker:
             if platform is None and parent is not None:
                 platform = stages[parent[0]][2]
             for ins in stage.instructions:
-                self.instruction(ins, state, global_scope, finals, stage.index, root)
+                self.instruction(ins, state, global_scope, finals, stage.number, root)
             stages.append((stage.from_.line, parent[0] if parent else None, platform, state))
-            finals[str(stage.index)] = (stage.index, state)
+            finals[str(stage.number)] = (stage.number, state)
             if stage.name:
-                finals[stage.name] = (stage.index, state)
+                finals[stage.name] = (stage.number, state)
                 roots[stage.name] = root
         found.pins.sort(key=lambda p: p.line)
         index = {id(p): i for i, p in enumerate(found.pins)}
