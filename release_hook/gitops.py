@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime
 import os
 import subprocess
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Collection, Sequence
 
 from release_hook.errors import UserError
 from release_hook.files import Tree
@@ -49,17 +49,28 @@ def _relative(top: str, paths: Sequence[str]) -> list[str]:
     return [os.path.relpath(os.path.realpath(p), os.path.realpath(top)) for p in paths]
 
 
-def refuse_dirty_paths(top: str, paths: Sequence[str]) -> None:
-    """A Dockerfile with edits of the user's own is not rewritten: they would be mixed in."""
+def refuse_dirty_paths(top: str, paths: Sequence[str]) -> frozenset[str]:
+    """A Dockerfile with edits of the user's own is not rewritten: they would be mixed in.
+    Returns those git ignores, for `stage_paths`: one git status answers both (a process less
+    in each bump's hook)."""
     rel = _relative(top, paths)
-    for line in _git(top, "status", "--porcelain", "--untracked-files=all", "--", *rel).splitlines():
-        raise UserError("has uncommitted edits; commit or stash them, or pass --allow-dirty "
-                        "(nothing written)", line[3:])
+    entries = iter(_git(top, "status", "--porcelain", "-z", "--ignored", "--untracked-files=all", "--",
+                        *rel).split("\0"))
+    ignored = set()
+    for entry in entries:
+        if entry.startswith("!! "):
+            ignored.add(entry[3:])
+        elif entry:
+            raise UserError("has uncommitted edits; commit or stash them, or pass --allow-dirty "
+                            "(nothing written)", entry[3:])
+    return frozenset(ignored)
 
 
-def stage_paths(top: str, paths: Sequence[str]) -> None:
+def stage_paths(top: str, paths: Sequence[str], ignored: Collection[str] | None = None) -> None:
+    """`git add` the paths, but not those git ignores (`ignored`, when already known)."""
     rel = _relative(top, paths)
-    ignored = set(_git(top, "check-ignore", "--", *rel).splitlines())
+    if ignored is None:
+        ignored = set(_git(top, "check-ignore", "--", *rel).splitlines())
     wanted = [r for r in rel if r not in ignored]
     if wanted:
         _git(top, "add", "--", *wanted)

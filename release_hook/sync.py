@@ -217,14 +217,14 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
         for p in changed:
             sys.stdout.write(unified_diff(p))
         return 0
-    repo, top = None, None
+    repo, top, ignored = None, None, None
     if changed and (request.commit or request.stage):
         from release_hook import gitops
 
         if request.stage:
             top = gitops.toplevel(config.root)
             if not request.allow_dirty:
-                gitops.refuse_dirty_paths(top, [p.path for p in changed])
+                ignored = gitops.refuse_dirty_paths(top, [p.path for p in changed])
         else:
             repo = gitops.open_for_sync(config.root, [p.path for p in changed], request)
     from release_hook.apply import prepare, write_all
@@ -234,7 +234,7 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
         write_all(prepared)
         paths = [os.path.abspath(p.path) for p in changed]
         if top is not None:
-            gitops.stage_paths(top, paths)
+            gitops.stage_paths(top, paths, ignored)
         sha, message = "", ""
         if repo is not None:
             message = gitops.commit_message(config.package, request.version, changed)

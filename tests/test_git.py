@@ -367,6 +367,34 @@ def test_stage_writes_and_stages_without_committing(cli, repo: Path) -> None:
     assert git(repo, "status", "--porcelain").stdout == "M  docker/release/Dockerfile\n"
 
 
+@pytest.mark.parametrize("allow_dirty", [False, True])
+def test_stage_adds_what_it_wrote_but_not_what_git_ignores(cli, repo: Path, allow_dirty: bool) -> None:
+    """One git status says both whether a file has edits of the user's own and whether git
+    ignores it (with --allow-dirty, git is asked which it ignores); a name with a space and a
+    non-ASCII letter is read as git writes it."""
+    (repo / ".gitignore").write_text("local/\n")
+    (repo / "docker" / "gpu é").mkdir()
+    (repo / "docker" / "gpu é" / "Dockerfile").write_text(DOCKERFILE)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "more images")
+    (repo / "local").mkdir()
+    (repo / "local" / "Dockerfile").write_text(DOCKERFILE)
+    paths = ("docker/release/Dockerfile", "docker/gpu é/Dockerfile", "local/Dockerfile")
+    r = cli("sync", "--stage", "--version", "0.7.0", *paths, *(["--allow-dirty"] if allow_dirty else []), cwd=repo)
+    assert r.code == 0, r.err
+    for path in paths:
+        assert "ARG NUMPYRO_VERSION=0.7.0" in (repo / path).read_text()
+    staged = git(repo, "diff", "--cached", "--name-only", "-z").stdout.split("\0")
+    assert sorted(filter(None, staged)) == ["docker/gpu é/Dockerfile", "docker/release/Dockerfile"]
+    assert git(repo, "status", "--porcelain", "-z", "--ignored").stdout.split("\0")[-2] == "!! local/"
+    # an edit of the user's own in the file with the odd name is named as it is, nothing written
+    (repo / "docker" / "gpu é" / "Dockerfile").write_text(DOCKERFILE + "# mine\n")
+    r = cli("sync", "--stage", "--version", "0.8.0", *paths, cwd=repo)
+    assert (r.code, r.err) == (2, "release-hook: docker/gpu é/Dockerfile: has uncommitted edits; commit "
+                                  "or stash them, or pass --allow-dirty (nothing written)\n")
+    assert "ARG NUMPYRO_VERSION=0.7.0" in (repo / "docker/release/Dockerfile").read_text()
+
+
 def test_version_from_bump_my_version_hook_environment(cli, repo: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BVHOOK_NEW_VERSION", "0.8.0")
