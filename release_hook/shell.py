@@ -7,6 +7,7 @@ without a parser of our own.
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator, NamedTuple
 
@@ -16,12 +17,32 @@ if TYPE_CHECKING:
     import tree_sitter
 
 
+def _bash_grammar() -> object:
+    """tree-sitter-bash's grammar, loaded from its compiled module alone where it can be: the
+    package's `__init__` imports importlib.resources (with pathlib, tempfile, shutil, urllib),
+    8 ms of every run that parses a RUN, for a query file this tool never reads."""
+    import importlib.machinery
+    import importlib.util
+
+    package = importlib.util.find_spec("tree_sitter_bash")  # found, not run
+    for folder in (package.submodule_search_locations or []) if package is not None else []:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            spec = importlib.util.spec_from_file_location("tree_sitter_bash._binding",
+                                                          os.path.join(folder, "_binding" + suffix))
+            if spec is not None and spec.loader is not None and os.path.isfile(spec.origin or ""):
+                binding = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(binding)
+                return binding.language()  # type: ignore[attr-defined, no-any-return]
+    import tree_sitter_bash  # laid out otherwise: the package's own way
+
+    return tree_sitter_bash.language()
+
+
 @lru_cache(maxsize=1)
 def _parser() -> tuple[tree_sitter.Parser, tree_sitter.QueryCursor]:
     import tree_sitter
-    import tree_sitter_bash
 
-    language = tree_sitter.Language(tree_sitter_bash.language())
+    language = tree_sitter.Language(_bash_grammar())
     # Finding the nodes in C is much faster than walking every node from Python.
     query = tree_sitter.Query(language, "(command) @command (variable_assignment) @assignment "
                                         "(unset_command) @unset (declaration_command) @declaration")

@@ -422,3 +422,24 @@ def test_a_shell_given_a_variable_passes_it_to_its_commands_and_keeps_its_own() 
     assert text[inner.chars.origin[0]:inner.chars.origin[-1] + 1] == "0.4.22"  # moved in the prefix
     with pytest.raises(UserError, match=r"jaxlib pin uses \$\{J\}, which no ENV or ARG defines"):
         scan_text(text.replace("'\n", "' && pip install jaxlib==$J\n"))  # the outer shell never had J
+
+
+def test_the_bash_grammar_loaded_alone_is_the_packages_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """shell.py loads tree-sitter-bash's compiled grammar without the package's `__init__` (it
+    imports importlib.resources, 8 ms a run); it must be the same grammar, and a package laid
+    out otherwise (no `_binding` beside it) is imported the package's own way."""
+    import importlib.util
+
+    import tree_sitter
+    import tree_sitter_bash
+
+    from release_hook import shell
+
+    alone = tree_sitter.Language(shell._bash_grammar())
+    own = tree_sitter.Language(tree_sitter_bash.language())
+    assert (alone.abi_version, alone.node_kind_count, alone.field_count) == \
+        (own.abi_version, own.node_kind_count, own.field_count)
+    assert [alone.node_kind_for_id(i) for i in range(alone.node_kind_count)] == \
+        [own.node_kind_for_id(i) for i in range(own.node_kind_count)]
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert tree_sitter.Language(shell._bash_grammar()).node_kind_count == own.node_kind_count
