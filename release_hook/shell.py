@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Iterator, NamedTuple, Union
 
 from release_hook.spans import Computed, Lit, Mapped, Piece, Var, Word, word_offset
 
@@ -45,7 +45,8 @@ def _parser() -> tuple[tree_sitter.Parser, tree_sitter.QueryCursor]:
     language = tree_sitter.Language(_bash_grammar())
     # Finding the nodes in C is much faster than walking every node from Python.
     query = tree_sitter.Query(language, "(command) @command (variable_assignment) @assignment "
-                                        "(unset_command) @unset (declaration_command) @declaration")
+                                        "(unset_command) @unset (declaration_command) @declaration "
+                                        "(subshell) @subshell")
     return tree_sitter.Parser(language), tree_sitter.QueryCursor(query)
 
 
@@ -55,17 +56,31 @@ class Command(NamedTuple):
     env: tuple[tuple[str, Word], ...] = ()  # `NAME=value` in front of it, for this command alone
 
 
-class Script(NamedTuple):
-    commands: tuple[Command, ...]
-    assignments: tuple[Assignment, ...]  # shell `NAME=value` before, between or after commands
-    syntax_error_at: int | None  # file offset of the first thing bash could not read
-
-
 class Assignment(NamedTuple):
     name: str
     value: Word | None  # None: `export NAME`, which exports the value it has
-    before: int  # how many of the script's commands come before it: `V=1 && pip ... && V=2`
     exported: bool  # `export NAME=value`
+
+
+class Subshell(NamedTuple):
+    """Where a `( ... )` opens or closes: what its commands set, export, activate or `cd` to
+    ends with it; what they make on disk (a venv, a link) stays."""
+
+    opens: bool
+
+
+Step = Union[Command, Assignment, Subshell]
+
+
+class Script(NamedTuple):
+    # the simple commands at any depth, the shell's `NAME=value` and the subshells' bounds, in
+    # the script's order: `V=1 && pip ... && V=2` installs with 1
+    steps: tuple[Step, ...]
+    syntax_error_at: int | None  # file offset of the first thing bash could not read
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        return tuple(s for s in self.steps if isinstance(s, Command))
 
 
 def parse_script(script: Mapped) -> Script:
@@ -81,8 +96,12 @@ def parse_script(script: Mapped) -> Script:
     found = cursor.captures(tree.root_node)
     nodes = [(n.start_byte, 0 if kind == "assignment" else 1, n)
              for kind, group in found.items() for n in group]
+    # a subshell's close sorts before whatever starts where it ends
+    nodes += [(n.end_byte, -1, n) for n in found.get("subshell", [])]
     for _, kind, node in sorted(nodes, key=lambda t: (t[0], t[1])):
-        if node.type == "unset_command":  # `unset NAME`: bash's grammar gives it a node of its own
+        if node.type == "subshell":
+            reader.steps.append(Subshell(opens=kind == 1))
+        elif node.type == "unset_command":  # `unset NAME`: bash's grammar gives it a node of its own
             reader.command(node, leading=1)
         elif node.type == "declaration_command":  # its `NAME=value` are read as assignments
             reader.exports(node)
@@ -92,7 +111,7 @@ def parse_script(script: Mapped) -> Script:
             reader.assignment(node)  # prefix assignments (`A=1 pip ...`) are read by command()
     if tree.root_node.has_error:
         reader.find_error(tree.root_node)
-    return Script(tuple(reader.commands), tuple(reader.assignments), reader.error_at)
+    return Script(tuple(reader.steps), reader.error_at)
 
 
 def parse_exec_form(args: Mapped) -> list[Word] | None:
@@ -155,8 +174,7 @@ class _Reader:
         self.script = script
         self.data = data
         self.to_char = to_char
-        self.commands: list[Command] = []
-        self.assignments: list[Assignment] = []
+        self.steps: list[Step] = []
         self.error_at: int | None = None
 
     def char(self, byte: int) -> int:
@@ -185,14 +203,14 @@ class _Reader:
             parent = node.parent
             exported = parent is not None and parent.type == "declaration_command" and \
                 parent.children[0].type == "export"
-            self.assignments.append(Assignment(text, word, len(self.commands), exported))
+            self.steps.append(Assignment(text, word, exported))
 
     def exports(self, node: tree_sitter.Node) -> None:
         """`export NAME`: the variable it has from here on is in its commands' environment."""
         if node.children[0].type == "export":
             for child in node.children[1:]:
                 if child.type == "variable_name":
-                    self.assignments.append(Assignment(self.mapped(child).text, None, len(self.commands), True))
+                    self.steps.append(Assignment(self.mapped(child).text, None, True))
 
     def command(self, node: tree_sitter.Node, leading: int = 0) -> None:
         """`leading`: that many first children are the command's name, as plain words (with
@@ -215,7 +233,7 @@ class _Reader:
             elif words:
                 words.append(self.word(child))
         if words:
-            self.commands.append(Command(tuple(words), word_offset(words[0]), tuple(env)))
+            self.steps.append(Command(tuple(words), word_offset(words[0]), tuple(env)))
 
     def word(self, node: tree_sitter.Node) -> Word:
         return tuple(self.pieces(node))
@@ -254,10 +272,10 @@ class _Reader:
             yield Computed(m.text, m.offset(0))
 
 
-# Where an assignment may not happen, or not reach the commands after it: a subshell and each
-# element of a pipeline run in a shell of their own; a branch, a loop body or a function may
-# not run at all.
-_UNCERTAIN = frozenset({"subshell", "pipeline", "if_statement", "elif_clause", "else_clause", "case_item",
+# Where an assignment may not happen, or not reach the commands after it: each element of a
+# pipeline runs in a shell of its own; a branch, a loop body or a function may not run at all.
+# (A subshell's assignments are certain inside it, and end with it: `Subshell` steps.)
+_UNCERTAIN = frozenset({"pipeline", "if_statement", "elif_clause", "else_clause", "case_item",
                         "do_group", "function_definition", "command_substitution", "process_substitution"})
 
 

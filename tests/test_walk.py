@@ -281,6 +281,27 @@ def test_placements_are_inherited_and_later_ones_win() -> None:
         ("-r", "/app/r.txt", None, "no COPY, ADD or bind mount puts a file at /app/r.txt")]
 
 
+def test_a_cd_in_a_subshell_ends_with_it() -> None:
+    """`(cd /app && pip install -r a.txt) && pip install -r b.txt` reads b.txt where the RUN
+    started: the subshell's `cd` ended with it, and the file the COPY put there is followed
+    (it was looked for in /app, not found, and its pins not kept in step)."""
+    s = scan_text("FROM python:3.12\nWORKDIR /w\nCOPY b.txt ./\n"
+                  "RUN (cd /app && pip install -r a.txt) && pip install -r b.txt\n")
+    first, second = s.stages[0].pips
+    assert files(first) == [("-r", "/app/a.txt", None, "no COPY, ADD or bind mount puts a file at /app/a.txt")]
+    assert files(second) == [("-r", "/w/b.txt", "b.txt", "")]
+
+
+def test_a_venv_activated_in_a_subshell_ends_with_it() -> None:
+    """The pip after the subshell is the base image's (Python 3.12), not the venv's 3.11: the
+    activation had leaked, and the second install was judged for the wrong Python's wheels."""
+    s = scan_text("FROM python:3.12\nRUN python3.11 -m venv /opt/v\n"
+                  "RUN (. /opt/v/bin/activate && pip install jax==0.4.30) && pip install jaxlib==0.4.30\n")
+    first, second = s.stages[0].pips
+    assert first.python is not None and (first.python.value, first.python.said) == ("3.11", "/opt/v")
+    assert second.python is None  # the base image's own Python
+
+
 def test_a_copy_after_the_command_does_not_place_its_file() -> None:
     s = scan_text("FROM python:3.12\nRUN pip install -r /r.txt jax==0.4.30\nCOPY r.txt /r.txt\n")
     assert files(only_install(s))[0][2] is None

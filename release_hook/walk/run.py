@@ -9,7 +9,7 @@ from release_hook.names import normalize as canonicalize_name
 
 from release_hook.dockerfile import Instruction, run_flags_end
 from release_hook.found import Chars, Evidence
-from release_hook.shell import parse_exec_form, parse_script
+from release_hook.shell import Assignment, Subshell, parse_exec_form, parse_script
 from release_hook.spans import Lit, Mapped, Var, Word, word_offset
 from release_hook.textlines import NOWHERE
 from release_hook.walk.commands import CONDA, SHELLS, WRAPPERS, Head, basename, dash_c, git_clone, pip_call, unwrap
@@ -178,18 +178,27 @@ class RunReader:
                 local.update(inherited)
                 self.python.exported, self.python.allexport = set(inherited), False
             # in the script's order: `V=0.4.1 && pip install jax==$V && V=0.4.2` installs 0.4.1
-            assignments = list(parsed.assignments)
-            for k in range(len(parsed.commands) + 1):
-                while assignments and assignments[0].before <= k:
-                    a = assignments.pop(0)
-                    if a.value is not None:
-                        local[a.name] = (expand(a.value, state.scope, local), via(a.value, state.scope, local))
+            shells: list[tuple[dict[str, Bound], set[str], bool, Evidence | None | bool, str]] = []
+            for step in parsed.steps:
+                if isinstance(step, Subshell):
+                    if step.opens:  # what the shell had when it opened, put back when it closes
+                        shells.append((dict(local), set(self.python.exported), self.python.allexport,
+                                       self.python.active, self.cwd))
+                    elif shells:
+                        saved = shells.pop()
+                        local.clear()
+                        local.update(saved[0])
+                        self.python.exported, self.python.allexport = saved[1], saved[2]
+                        self.python.active, self.cwd = saved[3], saved[4]
+                elif isinstance(step, Assignment):
+                    if step.value is not None:
+                        local[step.name] = (expand(step.value, state.scope, local),
+                                            via(step.value, state.scope, local))
                     # a variable of the environment (ENV, ARG) stays in it when assigned
-                    if a.exported or self.python.allexport or state.scope.lookup(a.name) is not None:
-                        self.python.exported.add(a.name)
-                if k < len(parsed.commands):
-                    cmd = parsed.commands[k]
-                    scripts.extend(self.command(cmd.words, cmd.env))
+                    if step.exported or self.python.allexport or state.scope.lookup(step.name) is not None:
+                        self.python.exported.add(step.name)
+                else:
+                    scripts.extend(self.command(step.words, step.env))
             if inherited is not None:  # what the inner shell set does not reach the outer one
                 local.clear()
                 local.update(outer[0])
