@@ -145,6 +145,8 @@ def _proof_words(proof: Proof) -> str:
         more = len(proof.installs) - len(named)
         chose = " ".join(named) + (f" and {more} more" if more else "")
         text = f"{proof.tool} installs it for {proof.target} ({proof.libc}){' [cached]' if proof.cached else ''}: {chose}"
+        if proof.reason:  # how it was asked, where that needs saying (an index without dates)
+            text += f" ({proof.reason})"
     elif proof.state == "refused":
         text = f"refused by {proof.tool}: {proof.reason}"
     elif proof.state == "unproved":

@@ -80,3 +80,41 @@ def test_a_latest_commit_in_step_yesterday_stays_in_step(cli, tmp_path: Path, in
     r = git(root, "push", "origin", "main", check=False)
     assert r.returncode == 1
     assert "refs/heads/main: docker/dev/Dockerfile:2: jax ==0.4.30, expected 0.4.31" in r.stderr
+
+
+def test_a_mirror_that_dates_some_projects_only_is_judged_with_all_releases_of_the_others(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mirror with PEP 700 dates for jax but none for scipy: uv, asked as of the commit with
+    --exclude-newer, leaves out every file without a date, so the pins that install were
+    refused ("no jax/jaxlib pair ... installs") at --as-of and at every push of a `latest`
+    image. When the index cannot say when scipy was published, all its releases are
+    considered (as the tool's own view of the index does), and the proof says so."""
+    monkeypatch.setenv("RELEASE_HOOK_VERIFY", "1")
+    idx = PackageIndex(tmp_path / "index")
+    long_ago = datetime.datetime(2024, 7, 1, tzinfo=UTC)
+    dated(idx, "jax", "0.4.30", long_ago, ["jaxlib<=0.4.30,>=0.4.30", "scipy>=1.9", "opt-einsum"])
+    dated(idx, "jaxlib", "0.4.30", long_ago, tag="cp311-cp311-manylinux2014_x86_64")
+    dated(idx, "numpyro", "0.16.0", long_ago, ["jax>=0.4.30", "jaxlib>=0.4.30"])
+    idx.wheel("scipy", "1.11.4", [])  # no upload-time
+    idx.sdist("opt-einsum", "3.3.0", {})  # a name with a dash, as a source archive
+    idx.wheel("opt-einsum", "3.3.0", [])
+    with served_as_pips_index(idx, monkeypatch, "5"):
+        root = tmp_path / "project"
+        (root / "docker" / "dev").mkdir(parents=True)
+        (root / "docker" / "dev" / "Dockerfile").write_text(DEV.replace("jaxlib==0.4.30", "jaxlib==0.4.30 scipy==1.11.4"))
+        (root / ".bumpversion.cfg").write_text("[bumpversion]\ncurrent_version = 0.16.0\n")
+        git(root, "init", "-q")
+        git(root, "add", "-A")
+        git(root, "commit", "-qm", "in step")
+        r = cli("sync", "--check", "--explain", "--as-of", "HEAD", cwd=root)
+        assert r.code == 0, r.out + r.err
+        proof = next(line for line in r.out.splitlines() if "proof:" in line)
+        assert "installs it for Python 3.11" in proof, r.out
+        assert ("(the index gives no date for files of opt-einsum, scipy: all their releases were "
+                "considered)") in proof, proof
+        bare = tmp_path / "remote.git"
+        git(tmp_path, "init", "-q", "--bare", str(bare))
+        git(root, "remote", "add", "origin", str(bare))
+        assert cli("install", cwd=root).code == 0
+        r = git(root, "push", "origin", "main", check=False)
+        assert r.returncode == 0, r.stderr

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from packaging.utils import canonicalize_name
@@ -242,13 +242,39 @@ class Uv:
         return cmd + [arg for option in question.options for arg in option]
 
     def run(self, question: Ask) -> Answer:
+        answer, said = self._once(question)
+        if question.exclude_newer is None:
+            return answer
+        # An index that dates some projects' files and not others (a mirror): under
+        # --exclude-newer uv leaves out every file without a date, and refuses what installs.
+        # The index cannot say when those were published: all their releases are considered,
+        # as our own view of the index does (resolve/view.py), and the proof says so.
+        exempt = set(question.settled)
+        while answer.state != "installs":
+            undated = undated_projects(said) - exempt
+            if not undated:
+                break
+            exempt |= undated
+            answer, said = self._once(replace(question, settled=tuple(sorted(exempt))))
+        named = sorted(exempt - set(question.settled))
+        if not named:
+            return answer
+        note = f"the index gives no date for files of {', '.join(named)}: all " \
+               f"{'its' if len(named) == 1 else 'their'} releases were considered"
+        return replace(answer, reason=f"{answer.reason} ({note})" if answer.reason else note)
+
+    def _once(self, question: Ask) -> tuple[Answer, str]:
+        """The answer, and what uv printed on its standard error."""
         tool = f"uv {self.version() or ''}".strip()
         with tempfile.TemporaryDirectory(prefix="release-hook-ask-") as folder:
             constraints = _constraints_file(folder, question)
             done = _run(self.command(question, constraints), uvcli.environment(),
                         "\n".join(question.requirements) + "\n", _what(question))
         if isinstance(done, str):
-            return Answer("unproved", done, tool)
+            return Answer("unproved", done, tool), ""
+        return self._answer(done, tool), done.stderr
+
+    def _answer(self, done: subprocess.CompletedProcess[str], tool: str) -> Answer:
         if done.returncode == 2 and "unexpected argument" in done.stderr:
             return Answer("unproved", f"{tool} is too old: {_last_line(done.stderr)}", tool)
         if done.returncode != 0:
@@ -264,6 +290,19 @@ class Uv:
             if eq and not line.startswith("#"):
                 installs.append((name.strip(), version.split(";")[0].strip()))
         return Answer("installs", "", tool, tuple(installs))
+
+
+def undated_projects(stderr: str) -> set[str]:
+    """The projects of the files uv left out for having no upload date (`warning: `scipy-1.11.4-
+    py3-none-any.whl` is missing an upload date, but user provided: ...`)."""
+    names: set[str] = set()
+    for filename in re.findall(r"`([^`\s]+)` is missing an upload date", stderr):
+        if filename.endswith(".whl"):
+            names.add(canonicalize_name(filename.split("-", 1)[0]))
+        else:  # an sdist, `name-version.tar.gz`: the name may hold dashes, the version none
+            stem = re.sub(r"\.(tar\.gz|zip|tar\.bz2|tgz)$", "", filename)
+            names.add(canonicalize_name(stem.rpartition("-")[0] or stem))
+    return names
 
 
 _UV_GLIBC = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)  # uv's --python-platform targets
