@@ -78,10 +78,6 @@ class Script(NamedTuple):
     steps: tuple[Step, ...]
     syntax_error_at: int | None  # file offset of the first thing bash could not read
 
-    @property
-    def commands(self) -> tuple[Command, ...]:
-        return tuple(s for s in self.steps if isinstance(s, Command))
-
 
 def parse_script(script: Mapped) -> Script:
     """Every simple command in a shell script, at any depth (lists, pipes, subshells, `sh -c`)."""
