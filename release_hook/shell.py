@@ -234,7 +234,8 @@ class _Reader:
     def word(self, node: tree_sitter.Node) -> Word:
         return tuple(self.pieces(node))
 
-    def pieces(self, node: tree_sitter.Node) -> Iterator[Piece]:
+    def pieces(self, node: tree_sitter.Node, quoted: bool = False) -> Iterator[Piece]:
+        """`quoted`: inside double quotes, where an expansion's value stays one word."""
         t = node.type
         if t in _LITERAL_LEAVES:
             yield _unescape(self.mapped(node), "\\")
@@ -248,21 +249,23 @@ class _Reader:
                 if child.type == "string_content":
                     yield _unescape(self.mapped(child), '\\"$`')
                 else:
-                    yield from self.pieces(child)
+                    yield from self.pieces(child, quoted=True)
         elif t == "concatenation":
             for child in node.children:
-                yield from self.pieces(child)
+                yield from self.pieces(child, quoted)
         elif t == "simple_expansion" and len(node.children) == 2 and node.children[1].type == "variable_name":
-            yield Var(self.mapped(node.children[1]).text, self.script.offset(self.char(node.start_byte)))
+            yield Var(self.mapped(node.children[1]).text, self.script.offset(self.char(node.start_byte)),
+                      split=not quoted)
         elif t == "expansion" and [c.type for c in node.children] == ["${", "variable_name", "}"]:
-            yield Var(self.mapped(node.children[1]).text, self.script.offset(self.char(node.start_byte)))
+            yield Var(self.mapped(node.children[1]).text, self.script.offset(self.char(node.start_byte)),
+                      split=not quoted)
         elif t == "expansion" and (types := [c.type for c in node.children])[:2] == ["${", "variable_name"] \
                 and types[2:] in _MODIFIED and "\\" not in (word := self.mapped(node.children[3]) if
                                                              len(types) == 5 else Mapped("", ())).text:
             # `${NAME:-word}`, `${NAME+word}`, `${NAME:-}`... with a plain word or none: the rule
             # is scopes._modified's; the word's characters are where a version moves
             yield Var(self.mapped(node.children[1]).text, self.script.offset(self.char(node.start_byte)),
-                      node.children[2].type, Lit(word.text, word.origin) if word.text else None)
+                      node.children[2].type, Lit(word.text, word.origin) if word.text else None, not quoted)
         else:
             m = self.mapped(node)
             yield Computed(m.text, m.offset(0))

@@ -70,6 +70,7 @@ class Var(NamedTuple):
     offset: int
     modifier: str = ""  # "", ":-" or ":+"; in a RUN's shell also "-" or "+"
     word: Optional[Lit] = None
+    split: bool = False  # unquoted in a RUN's shell: its value is split into words at blanks
 
 
 class Computed(NamedTuple):

@@ -348,6 +348,43 @@ def test_a_subshell_sets_its_variables_for_itself_as_bash_does(run: str) -> None
         assert "".join(s.text[o] for o in p.chars.origin) == p.version  # what a sync moves
 
 
+# What the RUN's ENV gives, as (name, value): bash gets them in its environment below.
+SPLIT_ENV = (("PKGS", "jax==0.4.30 jaxlib==0.4.30"), ("PIP", "python3.11 -m pip"), ("EMPTY", ""))
+
+
+@pytest.mark.parametrize("run", [
+    "pip install $PKGS",
+    "pip install ${PKGS} numpyro==0.16.0",
+    "$PIP install jax==0.4.30",
+    "sudo $PIP install $PKGS",
+    "pip install $EMPTY jax==0.4.30 $EMPTY",
+    "V='0.4.30 scipy<1.13'; pip install jax==$V",
+    "V='0.4.30   '; pip install jax==$V jaxlib==0.4.30",
+    "pip install \"jax==${EMPTY:-0.4.30}\" $PKGS",
+])
+def test_an_unquoted_expansion_is_split_into_words_as_bash_splits_it(run: str) -> None:
+    """`ENV PKGS="jax==0.4.30 jaxlib==0.4.30"` then `RUN pip install $PKGS` was refused as one
+    requirement ("cannot parse requirement 'jax==0.4.30 jaxlib==0.4.30'"), and `$PIP install`
+    with PIP="python3.11 -m pip" was not read at all. bash splits an unquoted expansion's value
+    at blanks: the words pip gets are bash's, and each pin's characters are in the ENV line."""
+    env = "".join(f'ENV {name}="{value}"\n' for name, value in SPLIT_ENV)
+    shown = "show() { printf '%s\\n' \"$@\"; }; pip() { show \"$@\"; }; python3.11() { show \"$@\"; }; sudo() { \"$@\"; }; "
+    said = subprocess.run(["bash", "-c", shown + run], capture_output=True, text=True, check=True,
+                          env={"PATH": "/usr/bin:/bin", **dict(SPLIT_ENV)}).stdout.split("\n")
+    kept = [tuple(w.split("==")) for w in said if w.split("==")[0] in ("jax", "jaxlib", "numpyro")]
+    s = scan_text(f"FROM python:3.12\n{env}RUN {run}\n")
+    assert [(p.package, p.version) for p in s.pins] == kept, said
+    for p in s.pins:
+        assert "".join(s.text[o] for o in p.chars.origin) == p.version  # what a sync moves
+    if "$PIP" in run:  # the Python that runs it is the one the variable names
+        assert [i.python.value if i.python else None for i in s.stages[0].pips] == ["3.11"]
+
+
+def test_a_quoted_expansion_stays_one_word_as_bash_passes_it() -> None:
+    with pytest.raises(UserError, match=r"cannot parse requirement 'jax==0\.4\.30 jaxlib==0\.4\.30'"):
+        scan_text('FROM a\nENV PKGS="jax==0.4.30 jaxlib==0.4.30"\nRUN pip install "$PKGS"\n')
+
+
 def test_a_variable_set_in_the_script_itself_is_still_read() -> None:
     s = scan_text("FROM a\nRUN set -e; V=0.6.0 && { pip install jax==$V; }\n")
     assert pins(s) == [(2, "jax", "0.6.0")]

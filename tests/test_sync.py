@@ -45,6 +45,20 @@ def test_rewrites_only_version_bytes(cli, tmp_path: Path) -> None:
     assert "variables.Dockerfile:11: jaxlib 0.4.1+cuda11.cudnn86 -> 0.4.13+cuda12.cudnn89 (set at lines 6, 8)\n" in r.out
 
 
+def test_a_list_of_packages_in_an_env_is_rewritten_where_it_is_set(cli, tmp_path: Path) -> None:
+    """`RUN pip install $PKGS` installs each word of the ENV value: the versions move there,
+    and the check names the line they are set at."""
+    path = tmp_path / "Dockerfile"
+    text = ('FROM python:3.11\nENV PKGS="jax==0.4.1 jaxlib==0.4.1" PIP="python3.11 -m pip"\n'
+            "RUN $PIP install $PKGS 'numpy<2' 'scipy<1.13' numpyro==0.6.0\n")
+    path.write_text(text)
+    r = cli("sync", str(path), "--version", "0.6.0", *PINS, "--offline", "--check")
+    assert r.code == 1 and "Dockerfile:3: jax ==0.4.1, expected 0.4.2 (set at line 2)" in r.out, r.out + r.err
+    r = cli("sync", str(path), "--version", "0.6.0", *PINS, "--offline", "--no-commit")
+    assert r.code == 0, r.err
+    assert path.read_text() == text.replace("jax==0.4.1 jaxlib==0.4.1", "jax==0.4.2 jaxlib==0.4.2")
+
+
 def test_crlf_bom_no_final_newline_and_escape_directive(cli, tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
     original = (b"\xef\xbb\xbf# escape=`\r\nFROM python:3.11\r\nENV JAX_VERSION 0.4.1\r\n"

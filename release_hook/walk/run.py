@@ -19,7 +19,7 @@ from release_hook.walk.interpreters import setup_command
 from release_hook.walk.kept import NAME_PREFIX, kept_name
 from release_hook.walk.pip import Invocation, pip_command
 from release_hook.walk.python import RunPython, Words
-from release_hook.walk.scopes import UNSET_BOUND, Bound, expand, via
+from release_hook.walk.scopes import UNSET_BOUND, Bound, expand, fields, via
 from release_hook.walk.sources import clone
 from release_hook.walk.state import UNSET, StageState
 
@@ -29,7 +29,8 @@ from release_hook.walk.state import UNSET, StageState
 Script = Tuple[Mapped, Union[Evidence, None, bool], Union[Dict[str, Bound], None]]
 
 # Only scripts with one of these words can pin, install with pip or change the Python.
-_RELEVANT = re.compile(r"pip|uv|git|conda|mamba|pyenv|alternatives|\bln\b|venv|activate"
+# A script none of these can run is not parsed; `$` can stand for any of them (`$PIP install`).
+_RELEVANT = re.compile(r"pip|uv|git|conda|mamba|pyenv|alternatives|\bln\b|venv|activate|\$"
                        r"|python(?:[0-9.]*\b(?!-)|\$)")
 _MAY_PIN = re.compile(r"pip|uv|git")  # pins are only on pip, uv pip and git clone
 _PINNED = re.compile(r"(?<![\w.-])([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:===|==|~=)\s*[0-9$][^\s\"']*")
@@ -211,10 +212,15 @@ class RunReader:
         if not words:
             return []
         scope, local = self.state.scope, self.python.local
-        first = expand(words[0], scope, local)
-        if not _interesting(basename(_marked(first))):
+        first = fields(words[0], scope, local)
+        if first and not _interesting(basename(_marked(first[0]))):
             return []
-        chars = [first, *(expand(w, scope, local) for w in words[1:])]
+        # each word as the words the shell splits it into, beside the word it came from
+        split = [(words[0], c) for c in first] + [(w, c) for w in words[1:] for c in fields(w, scope, local)]
+        if not first and (not split or not _interesting(basename(_marked(split[0][1])))):
+            return []
+        words = tuple(w for w, _ in split)
+        chars = [c for _, c in split]
         texts = [_marked(c) for c in chars]
         head = unwrap(texts)
         at = head.at

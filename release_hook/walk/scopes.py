@@ -83,6 +83,37 @@ def expand(word: Word, scope: Scope, local: dict[str, Bound] | None = None) -> C
     return Chars("".join(text), tuple(origin), tuple(via), tuple(computed), tuple(undefined))
 
 
+_BLANKS = frozenset(" \t\n")  # bash's default IFS
+
+
+def fields(word: Word, scope: Scope, local: dict[str, Bound] | None = None) -> list[Chars]:
+    """The words a shell word becomes: the value of an unquoted expansion is split at blanks
+    (`ENV PKGS="jax==0.4.30 jaxlib==0.4.30"` then `RUN pip install $PKGS` passes two words;
+    `$PIP install` with PIP="python3 -m pip" runs python3), and one that gives nothing is no
+    word at all. A value only the build knows is not split: its words are the build's."""
+    if not any(type(p) is Var and p.split for p in word):
+        return [expand(word, scope, local)]
+    whole = expand(word, scope, local)
+    blank: list[bool] = []  # per character of whole: a blank that splits
+    for p in word:
+        part = expand((p,), scope, local)  # the piece's own characters of whole, in order
+        splits = type(p) is Var and p.split and known(part)
+        blank.extend(splits and c in _BLANKS for c in part.text)
+    out: list[Chars] = []
+    start: int | None = None
+    for i, b in enumerate(blank):
+        if b and start is not None:
+            out.append(whole[start:i])
+            start = None
+        elif not b and start is None:
+            start = i
+    if start is not None:
+        out.append(whole[start:])
+    if not out and not all(type(p) is Var and p.split for p in word):
+        return [whole[0:0]]  # a quoted or literal part stays a word, though empty: `""$EMPTY`
+    return out
+
+
 def _modified(p: Var, bound: Bound | None) -> Chars | None:
     """`${NAME:-word}` and `${NAME:+word}` as the variable's value decides them: the value, the
     word (its characters where the instruction writes them), or nothing; None when the value is
