@@ -281,6 +281,8 @@ _UNCERTAIN = frozenset({"pipeline", "if_statement", "elif_clause", "else_clause"
 def _uncertain(node: tree_sitter.Node) -> bool:
     child, parent = node, node.parent
     while parent is not None:
+        if parent.type == "subshell":  # what it sets ends with it: its commands run after it or not at all
+            return False
         if parent.type in _UNCERTAIN:
             return True
         before = child.prev_sibling

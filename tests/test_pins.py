@@ -385,6 +385,25 @@ def test_a_quoted_expansion_stays_one_word_as_bash_passes_it() -> None:
         scan_text('FROM a\nENV PKGS="jax==0.4.30 jaxlib==0.4.30"\nRUN pip install "$PKGS"\n')
 
 
+@pytest.mark.parametrize("run", [
+    "( V=0.6.0; pip install jax==$V ) | tee /tmp/log",
+    "false || ( V=0.6.0; pip install jax==$V )",
+    "if true; then ( V=0.6.0; pip install jax==$V ); fi",
+    "for i in 1; do ( V=0.6.0 && pip install jax==$V ); done",
+], ids=["pipeline", "after-or", "branch", "loop"])
+def test_a_subshell_where_it_may_not_run_still_sets_its_variables_for_itself(run: str) -> None:
+    """A subshell inside a pipeline, after `||`, in a branch or a loop: its assignments were
+    taken as uncertain (the walk up from them went past the subshell), so the pin was left alone
+    as computed at build time and `--check` passed on a stale version. What it sets reaches only
+    its own commands, which run after it or not at all."""
+    said = subprocess.run(["bash", "-c", run.replace("pip install", "echo")], capture_output=True, text=True,
+                          check=True).stdout.split()
+    s = scan_text(f"FROM a\nRUN {run}\n")
+    assert [(p.package, p.version) for p in s.pins] == [tuple(w.split("==")) for w in said], s.warnings
+    assert not s.warnings
+    assert "".join(s.text[o] for o in s.pins[0].chars.origin) == "0.6.0"  # what a sync moves
+
+
 def test_a_variable_set_in_the_script_itself_is_still_read() -> None:
     s = scan_text("FROM a\nRUN set -e; V=0.6.0 && { pip install jax==$V; }\n")
     assert pins(s) == [(2, "jax", "0.6.0")]
