@@ -46,7 +46,8 @@ def _parser() -> tuple[tree_sitter.Parser, tree_sitter.QueryCursor]:
     # Finding the nodes in C is much faster than walking every node from Python.
     query = tree_sitter.Query(language, "(command) @command (variable_assignment) @assignment "
                                         "(unset_command) @unset (declaration_command) @declaration "
-                                        "(subshell) @subshell")
+                                        "(subshell) @subshell (command_substitution) @subshell "
+                                        "(process_substitution) @subshell")
     return tree_sitter.Parser(language), tree_sitter.QueryCursor(query)
 
 
@@ -63,8 +64,8 @@ class Assignment(NamedTuple):
 
 
 class Subshell(NamedTuple):
-    """Where a `( ... )` opens or closes: what its commands set, export, activate or `cd` to
-    ends with it; what they make on disk (a venv, a link) stays."""
+    """Where a `( ... )`, `$( ... )` or `<( ... )` opens or closes: what its commands set,
+    export, activate or `cd` to ends with it; what they make on disk (a venv, a link) stays."""
 
     opens: bool
 
@@ -95,7 +96,7 @@ def parse_script(script: Mapped) -> Script:
     # a subshell's close sorts before whatever starts where it ends
     nodes += [(n.end_byte, -1, n) for n in found.get("subshell", [])]
     for _, kind, node in sorted(nodes, key=lambda t: (t[0], t[1])):
-        if node.type == "subshell":
+        if node.type in _SUBSHELLS:
             reader.steps.append(Subshell(opens=kind == 1))
         elif node.type == "unset_command":  # `unset NAME`: bash's grammar gives it a node of its own
             reader.command(node, leading=1)
@@ -271,17 +272,20 @@ class _Reader:
             yield Computed(m.text, m.offset(0))
 
 
+# A shell of its own: `( ... )`, and the command and process substitutions (`$(cd /a && pwd)`)
+_SUBSHELLS = frozenset({"subshell", "command_substitution", "process_substitution"})
+
 # Where an assignment may not happen, or not reach the commands after it: each element of a
 # pipeline runs in a shell of its own; a branch, a loop body or a function may not run at all.
 # (A subshell's assignments are certain inside it, and end with it: `Subshell` steps.)
 _UNCERTAIN = frozenset({"pipeline", "if_statement", "elif_clause", "else_clause", "case_item",
-                        "do_group", "function_definition", "command_substitution", "process_substitution"})
+                        "do_group", "function_definition"})
 
 
 def _uncertain(node: tree_sitter.Node) -> bool:
     child, parent = node, node.parent
     while parent is not None:
-        if parent.type == "subshell":  # what it sets ends with it: its commands run after it or not at all
+        if parent.type in _SUBSHELLS:  # what it sets ends with it: its commands run after it or not at all
             return False
         if parent.type in _UNCERTAIN:
             return True

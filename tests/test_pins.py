@@ -333,6 +333,7 @@ def test_a_variable_set_where_it_may_not_reach_the_command_is_the_builds_to_deci
     "( set -a; V=0.5.0 ); V=0.4.0; sh -c 'pip install jax==${V:-0.6.0}'",
     "V=0.6.0; ( unset V ); pip install jax==$V",
     "V=0.6.0; (pip install jax==$V; V=0.5.0); pip install jaxlib==$V",
+    "V=0.6.0; X=$(V=0.5.0; unset V); pip install jax==$V",  # a command substitution's shell is its own
 ])
 def test_a_subshell_sets_its_variables_for_itself_as_bash_does(run: str) -> None:
     """`( V=0.6.0; pip install jax==$V )` was left alone as computed at build time (an

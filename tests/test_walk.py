@@ -292,6 +292,17 @@ def test_a_cd_in_a_subshell_ends_with_it() -> None:
     assert files(second) == [("-r", "/w/b.txt", "b.txt", "")]
 
 
+@pytest.mark.parametrize("run", ["D=$(cd /app && pwd) && pip install -r b.txt",
+                                 "D=`cd /app && pwd` && pip install -r b.txt",
+                                 "cat <(cd /app && cat a.txt) && pip install -r b.txt"])
+def test_a_cd_in_a_command_substitution_ends_with_it(run: str) -> None:
+    """`$( ... )`, backquotes and `<( ... )` run in a shell of their own, as `( ... )` does: the
+    `cd` of `D=$(cd /app && pwd)` had leaked, b.txt was looked for in /app, and the pins of the
+    file the COPY put in /w were not kept in step."""
+    s = scan_text(f"FROM python:3.12\nWORKDIR /w\nCOPY b.txt ./\nRUN {run}\n")
+    assert files(only_install(s)) == [("-r", "/w/b.txt", "b.txt", "")]
+
+
 def test_a_venv_activated_in_a_subshell_ends_with_it() -> None:
     """The pip after the subshell is the base image's (Python 3.12), not the venv's 3.11: the
     activation had leaked, and the second install was judged for the wrong Python's wheels."""
