@@ -7,6 +7,7 @@ End to end: real git, the real pre-push hook, a loopback index serving the JSON 
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import shutil
 from pathlib import Path
@@ -118,3 +119,33 @@ def test_a_mirror_that_dates_some_projects_only_is_judged_with_all_releases_of_t
         assert cli("install", cwd=root).code == 0
         r = git(root, "push", "origin", "main", check=False)
         assert r.returncode == 0, r.stderr
+
+
+def test_an_answer_that_took_all_releases_of_an_undated_project_is_not_kept_as_settled(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer as of a past moment is kept 30 days: the index's files up to then do not change.
+    One for which a project without upload dates was judged with all its releases is not of that
+    kind (its next release changes it), and was kept as long; it is kept as an answer as of now."""
+    import time
+
+    from release_hook import cache
+    from release_hook.resolve import solver
+    from release_hook.resolve.image import Target
+
+    monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(tmp_path / "cache"))
+    idx = PackageIndex(tmp_path / "index")
+    long_ago = datetime.datetime(2024, 7, 1, tzinfo=UTC)
+    dated(idx, "jax", "0.4.30", long_ago, ["scipy>=1.9"])
+    dated(idx, "jaxlib", "0.4.30", long_ago)
+    idx.wheel("scipy", "1.11.4", [])  # no upload-time
+    target = Target((3, 11), "linux/amd64", "x86_64", 35)
+    uv = solver.choose()
+    with served_as_pips_index(idx, monkeypatch, "5"):
+        for requirement, undated in (("jaxlib==0.4.30", False), ("jax==0.4.30", True)):
+            question = solver.Ask((requirement,), target, exclude_newer=long_ago + datetime.timedelta(days=1))
+            answer = solver.ask(question, uv)
+            assert answer.state == "installs", answer
+            assert ("no date for files of scipy" in answer.reason) == undated, answer
+            key = "answer " + json.dumps([question.key(), uv.name, solver.index_settings()])
+            kept = cache.get(key, None)["until"] - time.time()
+            assert kept <= solver.ANSWER_TTL if undated else kept > solver.ANSWER_TTL, (requirement, kept)

@@ -61,6 +61,8 @@ class Answer:
     tool: str = ""  # "uv 0.13.9", "pip 23.2.1"
     installs: tuple[tuple[str, str], ...] = ()  # (name, version) chosen
     cached: bool = False
+    # asked with all their releases: the index gives their files no date (not settled by the moment)
+    undated: tuple[str, ...] = ()
 
     def version_of(self, name: str) -> Version | None:
         wanted = canonicalize_name(name)
@@ -114,7 +116,9 @@ def ask(question: Ask, resolver: Resolver) -> Answer:
         if source:
             answer = Answer("unproved", source, answer.tool)
     if answer.state in ("installs", "refused") or answer.reason.endswith(SOURCE_ONLY):
-        settled = question.exclude_newer is not None and answer.state == "installs"
+        # as of a past moment the answer stays, unless a project without dates was taken whole:
+        # its next release changes it
+        settled = question.exclude_newer is not None and answer.state == "installs" and not answer.undated
         ttl = SETTLED_TTL if settled else ANSWER_TTL
         cache.put(key, {"state": answer.state, "reason": answer.reason, "tool": answer.tool,
                         "installs": [list(i) for i in answer.installs], "until": time.time() + ttl})
@@ -261,7 +265,8 @@ class Uv:
             return answer
         note = f"the index gives no date for files of {', '.join(named)}: all " \
                f"{'its' if len(named) == 1 else 'their'} releases were considered"
-        return replace(answer, reason=f"{answer.reason} ({note})" if answer.reason else note)
+        return replace(answer, reason=f"{answer.reason} ({note})" if answer.reason else note,
+                       undated=tuple(named))
 
     def _once(self, question: Ask) -> tuple[Answer, str]:
         """The answer, and what uv printed on its standard error."""
