@@ -303,6 +303,18 @@ def test_a_cd_in_a_command_substitution_ends_with_it(run: str) -> None:
     assert files(only_install(s)) == [("-r", "/w/b.txt", "b.txt", "")]
 
 
+def test_a_sh_c_in_a_subshell_starts_in_the_subshells_folder() -> None:
+    """`(cd /app && sh -c 'pip install -r b.txt')`: the `sh -c` script is read after the RUN's
+    own, when the subshell's `cd` has been undone; it was read in the WORKDIR, the file the COPY
+    put in /app was not found and its pins were not kept in step. Each `sh -c` starts where it
+    ran."""
+    s = scan_text("FROM python:3.12\nWORKDIR /w\nCOPY b.txt /app/\n"
+                  "RUN (cd /app && sh -c 'pip install -r b.txt') && sh -c 'pip install -r c.txt'\n")
+    first, second = s.stages[0].pips
+    assert files(first) == [("-r", "/app/b.txt", "b.txt", "")]
+    assert files(second) == [("-r", "/w/c.txt", None, "no COPY, ADD or bind mount puts a file at /w/c.txt")]
+
+
 def test_a_venv_activated_in_a_subshell_ends_with_it() -> None:
     """The pip after the subshell is the base image's (Python 3.12), not the venv's 3.11: the
     activation had leaked, and the second install was judged for the wrong Python's wheels."""

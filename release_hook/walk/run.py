@@ -25,8 +25,9 @@ from release_hook.walk.state import UNSET, StageState
 
 # A script to read: its text, the Python its commands run (UNSET: as before), and for the
 # script of a `sh -c`, the variables its shell starts with: those exported where it ran, and
-# the NAME=value it was given (`X=v sh -c '...'`); None for the RUN's own script.
-Script = Tuple[Mapped, Union[Evidence, None, bool], Union[Dict[str, Bound], None]]
+# the NAME=value it was given (`X=v sh -c '...'`), and the folder it starts in (it is read
+# after the script that ran it has ended, its subshells' `cd` undone); None for the RUN's own.
+Script = Tuple[Mapped, Union[Evidence, None, bool], Union[Dict[str, Bound], None], Union[str, None]]
 
 # Only scripts with one of these words can pin, install with pip or change the Python.
 # A script none of these can run is not parsed; `$` can stand for any of them (`$PIP install`).
@@ -146,16 +147,18 @@ class RunReader:
         if exec_words is not None:
             scripts.extend(self.command(tuple(exec_words), (), exec_form=True))
         elif ins.heredocs and args.text.lstrip().startswith("<<"):
-            scripts.extend((h.body, UNSET, None) for h in ins.heredocs if not _foreign_shebang(h.body.text))
+            scripts.extend((h.body, UNSET, None, None) for h in ins.heredocs if not _foreign_shebang(h.body.text))
         elif ins.heredocs:
             parts = [args, Mapped("\n", (NOWHERE,))]
             for h in ins.heredocs:
                 parts.extend((h.body, Mapped(h.name + "\n", (NOWHERE,) * (len(h.name) + 1))))
-            scripts.append((Mapped.join(parts), UNSET, None))
+            scripts.append((Mapped.join(parts), UNSET, None, None))
         else:
-            scripts.append((args, UNSET, None))
+            scripts.append((args, UNSET, None, None))
         while scripts:
-            script, active, inherited = scripts.pop(0)
+            script, active, inherited, cwd = scripts.pop(0)
+            if cwd is not None:
+                self.cwd = cwd
             if not _RELEVANT.search(script.text):
                 continue
             if "deadsnakes" in script.text:
@@ -259,7 +262,7 @@ class RunReader:
             inner = {n: b for n, b in local.items() if n in self.python.exported}
             for n, w in env:
                 inner[n] = (expand(w, scope, local), via(w, scope, local))
-            return [(Mapped(lit.text, lit.origin), self.python.active, inner)]
+            return [(Mapped(lit.text, lit.origin), self.python.active, inner, self.cwd)]
         call = pip_call(texts, at)
         if call is not None:
             given = {}
