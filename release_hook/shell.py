@@ -99,7 +99,10 @@ def parse_script(script: Mapped) -> Script:
         if node.type in _SUBSHELLS:
             reader.steps.append(Subshell(opens=kind == 1))
         elif node.type == "unset_command":  # `unset NAME`: bash's grammar gives it a node of its own
-            reader.command(node, leading=1)
+            if _uncertain(node):
+                reader.maybe_unset(node)
+            else:
+                reader.command(node, leading=1)
         elif node.type == "declaration_command":  # its `NAME=value` are read as assignments
             reader.exports(node)
         elif kind == 1:
@@ -194,7 +197,7 @@ class _Reader:
         if name is not None and name.type == "variable_name":
             text = self.mapped(name).text
             if _uncertain(node):  # it may not run, or not reach later commands: the build decides
-                word: Word = (Computed("${" + text + "}", self.script.offset(self.char(node.start_byte))),)
+                word = self._unknown(text, node)
             else:
                 word = self.word(value) if value is not None else ()
             parent = node.parent
@@ -205,9 +208,24 @@ class _Reader:
     def exports(self, node: tree_sitter.Node) -> None:
         """`export NAME`: the variable it has from here on is in its commands' environment."""
         if node.children[0].type == "export":
+            maybe = _uncertain(node)  # it may not run: whether a `sh -c` gets it is the build's
             for child in node.children[1:]:
                 if child.type == "variable_name":
-                    self.steps.append(Assignment(self.mapped(child).text, None, True))
+                    name = self.mapped(child).text
+                    self.steps.append(Assignment(name, self._unknown(name, child) if maybe else None, True))
+
+    def maybe_unset(self, node: tree_sitter.Node) -> None:
+        """`unset NAME` where it may not run (after `||`, in a branch): whether NAME is still
+        set is the build's to know, as for an assignment there."""
+        if any(c.type == "word" and self.mapped(c).text.startswith("-f") for c in node.children):
+            return  # functions, not variables
+        for child in node.children:
+            if child.type == "variable_name":
+                name = self.mapped(child).text
+                self.steps.append(Assignment(name, self._unknown(name, child), False))
+
+    def _unknown(self, name: str, node: tree_sitter.Node) -> Word:
+        return (Computed("${" + name + "}", self.script.offset(self.char(node.start_byte))),)
 
     def command(self, node: tree_sitter.Node, leading: int = 0) -> None:
         """`leading`: that many first children are the command's name, as plain words (with
