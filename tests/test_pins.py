@@ -384,6 +384,42 @@ def test_an_unquoted_expansion_is_split_into_words_as_bash_splits_it(run: str) -
         assert [i.python.value if i.python else None for i in s.stages[0].pips] == ["3.11"]
 
 
+def bash_pins(env: dict[str, str], run: str) -> list[tuple[str, ...]]:
+    """The kept pins `pip install` gets when bash runs `run` with `env` in its environment."""
+    shown = ("show() { printf '%s\\n' \"$@\"; }; pip() { show \"$@\"; }; python3.11() { show \"$@\"; }; "
+             "export -f show pip python3.11; ")  # a `bash -c` inside gets them too
+    said = subprocess.run(["bash", "-c", shown + run], capture_output=True, text=True, check=True,
+                          env={"PATH": "/usr/bin:/bin", **env}).stdout.split("\n")
+    return [tuple(w.split("==")) for w in said if w.split("==")[0] in ("jax", "jaxlib", "numpyro")]
+
+
+@pytest.mark.parametrize("run, read", [
+    ("IFS=.; pip install jax==$V", []),  # bash passes jax==0, 4 and 30
+    ("IFS=,; pip install $PKGS jaxlib==0.4.30", [("jaxlib", "0.4.30")]),  # one word "jax==0.4.30 jaxlib..."
+    ("export IFS=; pip install jax==$V $PKGS", []),
+    ("true || IFS=.; pip install jax==$V", []),
+    ("IFS=.; (IFS=' '; pip install jax==$V)", []),
+    # where IFS is bash's again: read as before
+    ("(IFS=.); pip install jax==$V", [("jax", "0.4.30")]),
+    ("IFS=.; unset IFS; pip install $PKGS", [("jax", "0.4.30"), ("jaxlib", "0.4.30")]),
+    ("IFS=. pip install jax==$V", [("jax", "0.4.30")]),  # the command's own IFS: its words are split before
+    ("export IFS=.; bash -c 'pip install jax==$V'", [("jax", "0.4.30")]),  # a new shell starts with bash's IFS
+])
+def test_a_script_that_sets_ifs_leaves_its_unquoted_expansions_to_the_build(run: str,
+                                                                             read: list[tuple[str, str]]) -> None:
+    """`IFS=.; pip install jax==$V` passes pip jax==0, 4 and 30: bash splits an unquoted
+    expansion at the characters of IFS, which the tool read as blanks whatever the script set,
+    claiming jax==0.4.30. Where the script sets IFS, its unquoted expansions are computed."""
+    env = {"V": "0.4.30", "PKGS": "jax==0.4.30 jaxlib==0.4.30"}
+    s = scan_text("FROM python:3.12\n" + "".join(f'ENV {k}="{v}"\n' for k, v in env.items()) + f"RUN {run}\n")
+    assert [(p.package, p.version) for p in s.pins] == read
+    bash = bash_pins(env, run)
+    assert all(pin in bash for pin in read), bash
+    if "jax==$V" in run and ("jax", "0.4.30") not in read:
+        assert [w.message for w in s.warnings] == ["jax: version computed at build time (${V} split at the "
+                                                   "IFS the RUN sets), left alone"]
+
+
 def test_a_quoted_expansion_stays_one_word_as_bash_passes_it() -> None:
     with pytest.raises(UserError, match=r"cannot parse requirement 'jax==0\.4\.30 jaxlib==0\.4\.30'"):
         scan_text('FROM a\nENV PKGS="jax==0.4.30 jaxlib==0.4.30"\nRUN pip install "$PKGS"\n')

@@ -262,6 +262,7 @@ class RunReader:
             inner = {n: b for n, b in local.items() if n in self.python.exported}
             for n, w in env:
                 inner[n] = (expand(w, scope, local), via(w, scope, local))
+            inner.pop("IFS", None)  # bash and dash start with their own, whatever the environment says
             return [(Mapped(lit.text, lit.origin), self.python.active, inner, self.cwd)]
         call = pip_call(texts, at)
         if call is not None:

@@ -93,6 +93,12 @@ def fields(word: Word, scope: Scope, local: dict[str, Bound] | None = None) -> l
     word at all. A value only the build knows is not split: its words are the build's."""
     if not any(type(p) is Var and p.split for p in word):
         return [expand(word, scope, local)]
+    if local is not None and local.get("IFS", UNSET_BOUND) is not UNSET_BOUND:
+        # the script set IFS (`IFS=.` splits 0.4.30 into three words): not followed here, the
+        # words of its unquoted expansions are the build's
+        word = tuple(Computed("${" + p.name + "} split at the IFS the RUN sets", p.offset)
+                     if type(p) is Var and p.split else p for p in word)
+        return [expand(word, scope, local)]
     whole = expand(word, scope, local)
     blank: list[bool] = []  # per character of whole: a blank that splits
     for p in word:
