@@ -47,7 +47,7 @@ def _parser() -> tuple[tree_sitter.Parser, tree_sitter.QueryCursor]:
     query = tree_sitter.Query(language, "(command) @command (variable_assignment) @assignment "
                                         "(unset_command) @unset (declaration_command) @declaration "
                                         "(subshell) @subshell (command_substitution) @subshell "
-                                        "(process_substitution) @subshell")
+                                        "(process_substitution) @subshell (for_statement) @loop")
     return tree_sitter.Parser(language), tree_sitter.QueryCursor(query)
 
 
@@ -105,6 +105,8 @@ def parse_script(script: Mapped) -> Script:
                 reader.command(node, leading=1)
         elif node.type == "declaration_command":  # its `NAME=value` are read as assignments
             reader.exports(node)
+        elif node.type == "for_statement":  # `for V in ...` (and `select`) sets V on each run of its body
+            reader.loop(node)
         elif kind == 1:
             reader.command(node)
         elif node.parent is None or node.parent.type != "command":
@@ -223,6 +225,14 @@ class _Reader:
             if child.type == "variable_name":
                 name = self.mapped(child).text
                 self.steps.append(Assignment(name, self._unknown(name, child), False))
+
+    def loop(self, node: tree_sitter.Node) -> None:
+        """The variable of `for V in ...; do ...; done`: each run of the body gets a value of its
+        own, and the last stays after it; the build's to know, as a branch's assignment is."""
+        variable = node.child_by_field_name("variable")
+        if variable is not None and variable.type == "variable_name":
+            name = self.mapped(variable).text
+            self.steps.append(Assignment(name, self._unknown(name, variable), False))
 
     def _unknown(self, name: str, node: tree_sitter.Node) -> Word:
         return (Computed("${" + name + "}", self.script.offset(self.char(node.start_byte))),)

@@ -420,6 +420,24 @@ def test_a_script_that_sets_ifs_leaves_its_unquoted_expansions_to_the_build(run:
                                                    "IFS the RUN sets), left alone"]
 
 
+@pytest.mark.parametrize("run", [
+    "for V in 0.4.1; do pip install jax==$V; done",
+    "for V in 0.4.1; do :; done; pip install jax==$V",
+    "set -- 0.4.2; for V; do pip install jax==$V; done",
+    "for V in 0.4.1; do pip install jax==0.4.1; done; pip install jax==${V:-0.4.30}",
+])
+def test_a_loop_variable_is_the_loops_to_set(run: str) -> None:
+    """`for V in 0.4.1; do pip install jax==$V; done` installs 0.4.1, and V is still 0.4.1
+    after it; the tool read ENV V=0.4.30 there (a loop's variable was no assignment to it). Its
+    values are each run's: a pin that reads it is computed; one that does not is read."""
+    s = scan_text(f'FROM python:3.12\nENV V="0.4.30"\nRUN {run}\n')
+    bash = bash_pins({"V": "0.4.30"}, run)
+    assert ("jax", "0.4.30") not in bash
+    assert [(p.package, p.version) for p in s.pins] == ([("jax", "0.4.1")] if "jax==0.4.1" in run else [])
+    assert all((p.package, p.version) in bash for p in s.pins)
+    assert [w.message for w in s.warnings][-1].startswith("jax: version computed at build time (${V")
+
+
 def test_a_quoted_expansion_stays_one_word_as_bash_passes_it() -> None:
     with pytest.raises(UserError, match=r"cannot parse requirement 'jax==0\.4\.30 jaxlib==0\.4\.30'"):
         scan_text('FROM a\nENV PKGS="jax==0.4.30 jaxlib==0.4.30"\nRUN pip install "$PKGS"\n')
