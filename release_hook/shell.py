@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator, NamedTuple, Union
 
@@ -167,6 +168,7 @@ def _byte_to_char(text: str) -> list[int]:
     return table
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLAIN_EXPANSION = frozenset({"${", "variable_name", "}"})
 _LITERAL_LEAVES = frozenset({"word", "number"})
 
@@ -259,6 +261,8 @@ class _Reader:
                 words.append(self.word(child))
         if words:
             self.steps.append(Command(tuple(words), word_offset(words[0]), tuple(env)))
+            for variable, at in _set_by_builtin(words):  # after the command: its words are read before
+                self.steps.append(Assignment(variable, (Computed("${" + variable + "}", at),), False))
 
     def word(self, node: tree_sitter.Node) -> Word:
         return tuple(self.pieces(node))
@@ -298,6 +302,49 @@ class _Reader:
         else:
             m = self.mapped(node)
             yield Computed(m.text, m.offset(0))
+
+
+# bash builtins that set the variables they name, and their options that take a value
+_SETTING_BUILTINS = {"read": "adinNptu", "mapfile": "dnOsuCc", "readarray": "dnOsuCc", "printf": "v",
+                     "getopts": "", "let": ""}
+_LET_NAME = re.compile(r"\s*(?:\+\+|--)?\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:[-+*/%&^|]|<<|>>)?=(?!=)"
+                       r"|\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\+\+|--)|\s*(?:\+\+|--)\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _set_by_builtin(words: list[Word]) -> list[tuple[str, int]]:
+    """The variables `read V`, `read -a V`, `printf -v V`, `getopts OPTS V`, `mapfile V`, `let V=1`
+    set, each with its word's offset: values only the build knows."""
+    texts = ["".join(p.text for p in w if isinstance(p, Lit)) if all(type(p) is Lit for p in w) else ""
+             for w in words]
+    builtin = texts[0]
+    if builtin not in _SETTING_BUILTINS:
+        return []
+    offsets = [word_offset(w) for w in words]
+    if builtin == "getopts":
+        return [(texts[2], offsets[2])] if len(texts) > 2 and _NAME.fullmatch(texts[2]) else []
+    if builtin == "let":
+        return [(m.group(m.lastindex or 1), offsets[i]) for i, t in enumerate(texts[1:], 1)
+                if (m := _LET_NAME.match(t)) is not None]
+    valued = _SETTING_BUILTINS[builtin]
+    out: list[tuple[str, int]] = []
+    i = 1
+    while i < len(texts) and texts[i].startswith("-") and texts[i] != "-":
+        if texts[i] == "--":
+            i += 1
+            break
+        for k, letter in enumerate(texts[i][1:], 2):
+            if letter in valued:  # its value is the rest of the word, or the next word
+                value, at = (texts[i][k:], i) if k < len(texts[i]) else \
+                    (texts[i + 1] if i + 1 < len(texts) else "", i + 1)
+                if letter in "av" and _NAME.fullmatch(value):  # read -a NAME, printf -v NAME
+                    out.append((value, offsets[min(at, len(offsets) - 1)]))
+                i = at
+                break
+        i += 1
+    if builtin in ("read", "mapfile", "readarray"):
+        names = [(t, offsets[j]) for j, t in enumerate(texts[i:], i) if _NAME.fullmatch(t)]
+        out.extend(names[-1:] if builtin != "read" else names)
+    return out
 
 
 # A shell of its own: `( ... )`, and the command and process substitutions (`$(cd /a && pwd)`)

@@ -438,6 +438,28 @@ def test_a_loop_variable_is_the_loops_to_set(run: str) -> None:
     assert [w.message for w in s.warnings][-1].startswith("jax: version computed at build time (${V")
 
 
+@pytest.mark.parametrize("run", [
+    "read V <<< 0.4.1; pip install jax==$V",
+    "read -r -p '' A V <<< 'x 0.4.1'; pip install jax==$V",
+    "read -a V <<< 0.4.1; pip install jax==$V",
+    "printf -v V %s 0.4.1; pip install jax==$V",
+    "printf -vV %s 0.4.1; pip install jax==$V",
+    "getopts a V; pip install jax==$V",
+    "mapfile -t V <<< 0.4.1; pip install jax==$V",
+    "readarray V <<< 0.4.1; pip install jax==$V",
+    "let V=5; pip install jax==$V",
+    "let 'V = 7'; pip install jax==$V",
+])
+def test_a_variable_a_builtin_sets_is_the_builds(run: str) -> None:
+    """`read V`, `printf -v V`, `getopts a V`, `mapfile V`, `let V=5` set V in the RUN's shell;
+    the tool read the ENV value of V after them (jax==0.4.30, which bash does not pass). What
+    they set is the build's to know: the pin is warned about and left alone."""
+    s = scan_text(f'FROM python:3.12\nENV V="0.4.30"\nRUN {run}\n')
+    assert ("jax", "0.4.30") not in bash_pins({"V": "0.4.30"}, run)
+    assert list(s.pins) == []
+    assert [w.message for w in s.warnings] == ["jax: version computed at build time (${V}), left alone"]
+
+
 def test_a_quoted_expansion_stays_one_word_as_bash_passes_it() -> None:
     with pytest.raises(UserError, match=r"cannot parse requirement 'jax==0\.4\.30 jaxlib==0\.4\.30'"):
         scan_text('FROM a\nENV PKGS="jax==0.4.30 jaxlib==0.4.30"\nRUN pip install "$PKGS"\n')
