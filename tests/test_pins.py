@@ -393,6 +393,33 @@ def bash_pins(env: dict[str, str], run: str) -> list[tuple[str, ...]]:
     return [tuple(w.split("==")) for w in said if w.split("==")[0] in ("jax", "jaxlib", "numpyro")]
 
 
+@pytest.mark.parametrize("run", [
+    'bash -c "pip install jax==$V"',
+    'bash -c "pip install $PKGS"',
+    'bash -c "pip install \\"jax==$V\\" numpyro==0.16.0"',
+    'bash -c "V=0.4.1; pip install jax==\\$V"',
+    "bash -c 'pip install '$PKGS",
+])
+def test_a_shell_script_built_with_variables_is_read_as_the_inner_shell_gets_it(run: str) -> None:
+    """`sh -c "pip install jax==$V"` was not read at all (only a script of plain characters
+    was), and said nothing: --check passed on a stale pin. The outer shell expands the script
+    first; the inner one reads what it is given, and a version that came from an ENV value is
+    moved there."""
+    env = {"V": "0.4.30", "PKGS": "jax==0.4.30 jaxlib==0.4.30"}
+    s = scan_text(f'FROM python:3.12\nENV V=0.4.30 PKGS="jax==0.4.30 jaxlib==0.4.30"\nRUN {run}\n')
+    assert [(p.package, p.version) for p in s.pins] == bash_pins(env, run), s.warnings
+    assert not s.warnings
+    for p in s.pins:
+        assert "".join(s.text[o] for o in p.chars.origin) == p.version  # what a sync moves
+
+
+def test_a_shell_script_computed_at_build_time_is_said_not_passed_over() -> None:
+    s = scan_text('FROM python:3.12\nRUN sh -c "pip install jax==$(cat /v)"\n')
+    assert s.pins == ()
+    assert [(w.line, w.message) for w in s.warnings] == [
+        (2, "the script of `sh -c` is computed at build time: pins in it are not read")]
+
+
 @pytest.mark.parametrize("run, read", [
     ("IFS=.; pip install jax==$V", []),  # bash passes jax==0, 4 and 30
     ("IFS=,; pip install $PKGS jaxlib==0.4.30", [("jaxlib", "0.4.30")]),  # one word "jax==0.4.30 jaxlib..."

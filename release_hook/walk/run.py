@@ -19,7 +19,7 @@ from release_hook.walk.interpreters import setup_command
 from release_hook.walk.kept import NAME_PREFIX, kept_name
 from release_hook.walk.pip import Invocation, pip_command
 from release_hook.walk.python import RunPython, Words
-from release_hook.walk.scopes import UNSET_BOUND, Bound, expand, fields, via
+from release_hook.walk.scopes import UNSET_BOUND, Bound, expand, fields, known, via
 from release_hook.walk.sources import clone
 from release_hook.walk.state import UNSET, StageState
 
@@ -254,8 +254,13 @@ class RunReader:
         expanded = Words(texts[at:], vias, offsets)
         if name in SHELLS:
             i = dash_c(texts, at)
-            lit = words[i][0] if i is not None and len(words[i]) == 1 else None
-            if not isinstance(lit, Lit):
+            if i is None:
+                return []
+            script = chars[i]  # as this shell passes it: `sh -c "pip install jax==$V"` gets V's value
+            if not known(script):
+                if _MAY_PIN.search(script.text):  # not a silent pass: what it installs is unread
+                    self.found.warn(self.python.at(offsets[i - at]), f"the script of `{name} -c` is "
+                                    "computed at build time: pins in it are not read")
                 return []
             # its environment as it is here (its script is read after this one's end): the
             # exported variables and `X=v sh -c '...'`; not the others
@@ -263,7 +268,7 @@ class RunReader:
             for n, w in env:
                 inner[n] = (expand(w, scope, local), via(w, scope, local))
             inner.pop("IFS", None)  # bash and dash start with their own, whatever the environment says
-            return [(Mapped(lit.text, lit.origin), self.python.active, inner, self.cwd)]
+            return [(Mapped(script.text, script.origin), self.python.active, inner, self.cwd)]
         call = pip_call(texts, at)
         if call is not None:
             given = {}
