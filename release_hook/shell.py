@@ -264,6 +264,23 @@ class _Reader:
             for variable, at in _set_by_builtin(words):  # after the command: its words are read before
                 self.steps.append(Assignment(variable, (Computed("${" + variable + "}", at),), False))
 
+    def modified(self, node: tree_sitter.Node) -> tuple[str, Mapped] | None:
+        """`${NAME:-word}` (`:+`, `-`, `+`) with a plain word or none: the modifier and the word's
+        characters; None for anything else (`${NAME:-$W}`, a quoted or escaped word)."""
+        kids = node.children
+        types = [c.type for c in kids]
+        if len(kids) not in (4, 5) or types[:2] != ["${", "variable_name"] or types[2] not in _MODIFIERS \
+                or types[-1] != "}":
+            return None
+        if len(kids) == 4:
+            return types[2], Mapped("", ())
+        word = kids[3]
+        if word.type not in _PLAIN and not (word.type == "concatenation"
+                                            and all(c.type in _PLAIN for c in word.children)):
+            return None
+        text = self.mapped(word)
+        return (types[2], text) if "\\" not in text.text else None
+
     def word(self, node: tree_sitter.Node) -> Word:
         return tuple(self.pieces(node))
 
@@ -292,13 +309,12 @@ class _Reader:
         elif t == "expansion" and [c.type for c in node.children] == ["${", "variable_name", "}"]:
             yield Var(self.mapped(node.children[1]).text, self.script.offset(self.char(node.start_byte)),
                       split=not quoted)
-        elif t == "expansion" and (types := [c.type for c in node.children])[:2] == ["${", "variable_name"] \
-                and types[2:] in _MODIFIED and "\\" not in (word := self.mapped(node.children[3]) if
-                                                             len(types) == 5 else Mapped("", ())).text:
+        elif t == "expansion" and (modified := self.modified(node)) is not None:
             # `${NAME:-word}`, `${NAME+word}`, `${NAME:-}`... with a plain word or none: the rule
             # is scopes._modified's; the word's characters are where a version moves
+            modifier, word = modified
             yield Var(self.mapped(node.children[1]).text, self.script.offset(self.char(node.start_byte)),
-                      node.children[2].type, Lit(word.text, word.origin) if word.text else None, not quoted)
+                      modifier, Lit(word.text, word.origin) if word.text else None, not quoted)
         else:
             m = self.mapped(node)
             yield Computed(m.text, m.offset(0))
@@ -372,7 +388,10 @@ def _uncertain(node: tree_sitter.Node) -> bool:
 
 
 # after `${NAME`: the shell's ":-" / ":+" (unset or empty) and "-" / "+" (unset), a word or none
-_MODIFIED = [[modifier, *word, "}"] for modifier in (":-", ":+", "-", "+") for word in (["word"], [])]
+_MODIFIERS = frozenset({":-", ":+", "-", "+"})
+# a default word of plain characters, as the grammar gives it: `0.4.28`, and also `jax==0.4.28`
+# (a name, then the rest) and `a b`, which it reads as pieces one after another
+_PLAIN = frozenset({"word", "variable_name"})
 
 
 def _unescape(m: Mapped, escapable: str) -> Lit:

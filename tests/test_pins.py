@@ -413,6 +413,25 @@ def test_a_shell_script_built_with_variables_is_read_as_the_inner_shell_gets_it(
         assert "".join(s.text[o] for o in p.chars.origin) == p.version  # what a sync moves
 
 
+@pytest.mark.parametrize("run", [
+    "pip install ${A:-jax==0.4.28}",
+    'pip install "${A:-jax==0.4.28}"',
+    "pip install ${B:+jaxlib==0.4.28} numpyro==0.16.0",
+    "B=1; pip install ${B:+jaxlib==0.4.28}",
+    "pip install ${A:-jax==0.4.28 jaxlib==0.4.28}",
+    "A=; pip install ${A-jax==0.4.27} ${A:-jaxlib==0.4.28}",
+])
+def test_a_default_that_is_a_whole_requirement_is_read_as_bash_passes_it(run: str) -> None:
+    """`pip install ${A:-jax==0.4.28}` was passed over without a word: the grammar reads the
+    default `jax==0.4.28` as pieces (a name, then the rest), which was taken as something only
+    the build knows, and --check passed on a stale pin."""
+    s = scan_text(f"FROM python:3.12\nRUN {run}\n")
+    assert [(p.package, p.version) for p in s.pins] == bash_pins({}, run), s.warnings
+    assert not s.warnings
+    for p in s.pins:
+        assert "".join(s.text[o] for o in p.chars.origin) == p.version  # what a sync moves
+
+
 def test_a_shell_script_computed_at_build_time_is_said_not_passed_over() -> None:
     s = scan_text('FROM python:3.12\nRUN sh -c "pip install jax==$(cat /v)"\n')
     assert s.pins == ()
