@@ -303,6 +303,9 @@ class _Reader:
         elif t == "concatenation":
             for child in node.children:
                 yield from self.pieces(child, quoted)
+        elif t in ("simple_expansion", "expansion") and not _named(node):
+            m = self.mapped(node)  # `$1`, `${10}`: positional parameters, set by the build's `set --`
+            yield Computed(m.text, m.offset(0))
         elif t == "simple_expansion" and len(node.children) == 2 and node.children[1].type == "variable_name":
             yield Var(self.mapped(node.children[1]).text, self.script.offset(self.char(node.start_byte)),
                       split=not quoted)
@@ -388,6 +391,11 @@ def _uncertain(node: tree_sitter.Node) -> bool:
 
 
 # after `${NAME`: the shell's ":-" / ":+" (unset or empty) and "-" / "+" (unset), a word or none
+def _named(node: tree_sitter.Node) -> bool:
+    """Whether an expansion's variable is a name (`V`), not a positional parameter (`1`)."""
+    return not any(c.type == "variable_name" and c.text is not None and c.text.isdigit() for c in node.children)
+
+
 _MODIFIERS = frozenset({":-", ":+", "-", "+"})
 # a default word of plain characters, as the grammar gives it: `0.4.28`, and also `jax==0.4.28`
 # (a name, then the rest) and `a b`, which it reads as pieces one after another

@@ -316,7 +316,10 @@ def test_line_numbers_of_many_pins_come_from_one_pass_over_the_text() -> None:
     "V=0.6.0; true || unset V; pip install jax==${V:-0.5.0}",  # bash: 0.6.0; the unset did not run
     "V=0.6.0; if false; then unset V; fi; pip install jax==${V:-0.5.0}",
     "V=0.6.0; true || export V; sh -c 'pip install jax==${V:-0.5.0}'",  # bash: 0.5.0, not exported
-], ids=["branch", "pipeline", "loop", "after-or", "unset-after-or", "unset-in-branch", "export-after-or"])
+    "set -- 0.6.0; pip install jax==$1",  # a positional parameter: refused as an undefined ENV before
+    "pip install jax==${1:-0.6.0}",
+], ids=["branch", "pipeline", "loop", "after-or", "unset-after-or", "unset-in-branch", "export-after-or",
+        "positional", "positional-default"])
 def test_a_variable_set_where_it_may_not_reach_the_command_is_the_builds_to_decide(run: str) -> None:
     """An assignment that may not happen or not reach the pip command after it (found by the
     audit: the tool took the last value seen and moved that assignment, so the image kept its
