@@ -100,6 +100,8 @@ def fields(word: Word, scope: Scope, local: dict[str, Bound] | None = None) -> l
                      if type(p) is Var and p.split else p for p in word)
         return [expand(word, scope, local)]
     whole = expand(word, scope, local)
+    if whole.text and _BLANKS.isdisjoint(whole.text):
+        return [whole]  # nothing to split at (most words): one expansion, not one per piece
     blank: list[bool] = []  # per character of whole: a blank that splits
     for p in word:
         part = expand((p,), scope, local)  # the piece's own characters of whole, in order
