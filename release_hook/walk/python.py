@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Dict, Set, Tuple, Union
 
 from release_hook.found import Evidence
 from release_hook.walk.commands import PYTHON, basename
@@ -33,6 +34,10 @@ class Words:
         return Words(self.texts[s], self.vias[s], self.offsets[s])
 
 
+# a shell's variables, the exported names, `set -a`, and the venv or conda environment active
+Saved = Tuple[Dict[str, Bound], Set[str], bool, Union[Evidence, None, bool]]
+
+
 class RunPython:
     """One RUN's view of the Python: its stage's state, its shell variables, and the venv or
     conda environment it activated (activations last only as long as the RUN)."""
@@ -48,6 +53,15 @@ class RunPython:
 
     def at(self, offset: int) -> int:
         return self.found.line(offset, self.line)
+
+    def saved(self) -> Saved:
+        """What a shell has here: a subshell or a `sh -c` that starts from it gives it back."""
+        return dict(self.local), set(self.exported), self.allexport, self.active
+
+    def restore(self, saved: Saved) -> None:
+        self.local.clear()  # the same dict: the readers of this RUN hold it
+        self.local.update(saved[0])
+        self.exported, self.allexport, self.active = set(saved[1]), saved[2], saved[3]
 
     def ev(self, value: str, how: str, offset: int, via: tuple[str, ...] = (), why: str = "") -> Evidence:
         """`how at line N [VAR=value at line M] (why)`."""

@@ -18,7 +18,7 @@ from release_hook.walk.findings import Findings
 from release_hook.walk.interpreters import setup_command
 from release_hook.walk.kept import NAME_PREFIX, kept_name
 from release_hook.walk.pip import Invocation, pip_command
-from release_hook.walk.python import RunPython, Words
+from release_hook.walk.python import RunPython, Saved, Words
 from release_hook.walk.scopes import UNSET_BOUND, Bound, expand, fields, known, via
 from release_hook.walk.sources import clone
 from release_hook.walk.state import UNSET, StageState
@@ -125,6 +125,32 @@ def _marked(chars: Chars) -> str:
     return text
 
 
+def _syntax_error(found: Findings, script: Mapped, at: int, first_line: int) -> None:
+    """Where bash cannot read on: a pin after it that no check could read is refused (a pass
+    would be false); otherwise a warning that pins may be missed."""
+    line = found.line(at, first_line)
+    after = next((i for i, o in enumerate(script.origin) if o >= at), 0)
+    pinned = [m.group(0) for m in _PINNED.finditer(script.text, after) if canonicalize_name(m.group(1)) in found.kept]
+    if pinned:
+        raise found.error(f"shell syntax error (an unclosed quote?): {', '.join(pinned)} after it cannot be "
+                          "read; fix this RUN", line)
+    found.warn(line, "shell syntax error: pins after this point may be missed")
+
+
+def _scripts(ins: Instruction, args: Mapped) -> list[Script]:
+    """The shell scripts of a RUN in shell form: its line (with the heredocs it feeds, after
+    it), or the heredocs themselves when the RUN is one (`RUN <<EOF`), not those of another
+    interpreter (`#!/usr/bin/env python3`)."""
+    if ins.heredocs and args.text.lstrip().startswith("<<"):
+        return [(h.body, UNSET, None, None) for h in ins.heredocs if not _foreign_shebang(h.body.text)]
+    if ins.heredocs:
+        parts = [args, Mapped("\n", (NOWHERE,))]
+        for h in ins.heredocs:
+            parts.extend((h.body, Mapped(h.name + "\n", (NOWHERE,) * (len(h.name) + 1))))
+        return [(Mapped.join(parts), UNSET, None, None)]
+    return [(args, UNSET, None, None)]
+
+
 class RunReader:
     def __init__(self, found: Findings, state: StageState, ins: Instruction, escape: str,
                  stage: int, image: str) -> None:
@@ -143,18 +169,8 @@ class RunReader:
         state.placements.extend(mounts)
         args = ins.args[run_flags_end(ins.args):]
         exec_words = parse_exec_form(args)
-        scripts: list[Script] = []
-        if exec_words is not None:
-            scripts.extend(self.command(tuple(exec_words), (), exec_form=True))
-        elif ins.heredocs and args.text.lstrip().startswith("<<"):
-            scripts.extend((h.body, UNSET, None, None) for h in ins.heredocs if not _foreign_shebang(h.body.text))
-        elif ins.heredocs:
-            parts = [args, Mapped("\n", (NOWHERE,))]
-            for h in ins.heredocs:
-                parts.extend((h.body, Mapped(h.name + "\n", (NOWHERE,) * (len(h.name) + 1))))
-            scripts.append((Mapped.join(parts), UNSET, None, None))
-        else:
-            scripts.append((args, UNSET, None, None))
+        scripts = self.command(tuple(exec_words), (), exec_form=True) if exec_words is not None \
+            else _scripts(ins, args)
         while scripts:
             script, active, inherited, cwd = scripts.pop(0)
             if cwd is not None:
@@ -167,33 +183,20 @@ class RunReader:
                 self.python.active = active
             parsed = parse_script(script)
             if parsed.syntax_error_at is not None and _MAY_PIN.search(script.text):
-                line = self.found.line(parsed.syntax_error_at, ins.line)
-                after = next((i for i, o in enumerate(script.origin) if o >= parsed.syntax_error_at), 0)
-                pinned = [m.group(0) for m in _PINNED.finditer(script.text, after)
-                          if canonicalize_name(m.group(1)) in self.found.kept]
-                if pinned:  # pins the build installs that no check could read: a pass would be false
-                    raise self.found.error(f"shell syntax error (an unclosed quote?): {', '.join(pinned)} after "
-                                           "it cannot be read; fix this RUN", line)
-                self.found.warn(line, "shell syntax error: pins after this point may be missed")
+                _syntax_error(self.found, script, parsed.syntax_error_at, ins.line)
             local = self.python.local
-            outer = (dict(local), set(self.python.exported), self.python.allexport)
+            outer = self.python.saved()
             if inherited is not None:  # a new shell: only its environment, options off
-                local.clear()
-                local.update(inherited)
-                self.python.exported, self.python.allexport = set(inherited), False
+                self.python.restore((inherited, set(inherited), False, self.python.active))
             # in the script's order: `V=0.4.1 && pip install jax==$V && V=0.4.2` installs 0.4.1
-            shells: list[tuple[dict[str, Bound], set[str], bool, Evidence | None | bool, str]] = []
+            shells: list[tuple[Saved, str]] = []  # the open subshells: what each opened with
             for step in parsed.steps:
                 if isinstance(step, Subshell):
-                    if step.opens:  # what the shell had when it opened, put back when it closes
-                        shells.append((dict(local), set(self.python.exported), self.python.allexport,
-                                       self.python.active, self.cwd))
+                    if step.opens:
+                        shells.append((self.python.saved(), self.cwd))
                     elif shells:
-                        saved = shells.pop()
-                        local.clear()
-                        local.update(saved[0])
-                        self.python.exported, self.python.allexport = saved[1], saved[2]
-                        self.python.active, self.cwd = saved[3], saved[4]
+                        saved, self.cwd = shells.pop()
+                        self.python.restore(saved)
                 elif isinstance(step, Assignment):
                     if step.value is not None:
                         local[step.name] = (expand(step.value, state.scope, local),
@@ -204,9 +207,7 @@ class RunReader:
                 else:
                     scripts.extend(self.command(step.words, step.env))
             if inherited is not None:  # what the inner shell set does not reach the outer one
-                local.clear()
-                local.update(outer[0])
-                self.python.exported, self.python.allexport = outer[1], outer[2]
+                self.python.restore(outer)
 
     def command(self, words: tuple[Word, ...], env: tuple[tuple[str, Word], ...],
                 exec_form: bool = False) -> list[Script]:
