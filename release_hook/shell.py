@@ -293,13 +293,29 @@ class _Reader:
             m = self.mapped(node, 1, 1)
             yield Lit(m.text, m.origin)
         elif t == "string":
-            for child in node.children:
+            at = self.char(node.start_byte)
+            for k, child in enumerate(node.children):
+                start = self.char(child.start_byte)
+                if child.type == "string_content":
+                    yield _unescape(self.script[at:self.char(child.end_byte)] if k else self.mapped(child),
+                                    '\\"$`\n')
+                    at = self.char(child.end_byte)
+                    continue
+                # the grammar leaves out the blanks before an expansion or the closing quote, or
+                # gives them to that token (`"$A $B"`, `" "`): they are the string's all the same
+                m = self.mapped(child)
+                blank = len(m.text) - len(m.text.lstrip(" \t\n")) if k else 0
+                if k and start + blank > at:
+                    yield _unescape(self.script[at:start + blank], '\\"$`\n')
+                at = self.char(child.end_byte)
                 if child.type == '"':
                     continue
-                if child.type == "string_content":
-                    yield _unescape(self.mapped(child), '\\"$`')
-                else:
-                    yield from self.pieces(child, quoted=True)
+                for i, piece in enumerate(self.pieces(child, quoted=True)):
+                    if i == 0 and blank and isinstance(piece, Computed):
+                        piece = Computed(piece.source[blank:], m.offset(blank))
+                    elif i == 0 and blank and isinstance(piece, Var):
+                        piece = piece._replace(offset=m.offset(blank))
+                    yield piece
         elif t == "concatenation":
             for child in node.children:
                 yield from self.pieces(child, quoted)

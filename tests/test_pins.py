@@ -536,3 +536,22 @@ def test_a_subshell_where_it_may_not_run_still_sets_its_variables_for_itself(run
 def test_a_variable_set_in_the_script_itself_is_still_read() -> None:
     s = scan_text("FROM a\nRUN set -e; V=0.6.0 && { pip install jax==$V; }\n")
     assert pins(s) == [(2, "jax", "0.6.0")]
+
+
+@pytest.mark.parametrize("run", [
+    'PKGS="$A $B"; pip install $PKGS',
+    'bash -c "$PIP $A"',
+    "bash -c 'pip install'\" \"'jax==0.4.30'",
+    'PKGS="$A\t$B"; pip install $PKGS',
+])
+def test_the_blanks_of_a_double_quoted_string_are_its_characters(run: str) -> None:
+    """`"$A $B"` is A's value, a blank, B's: the grammar gives the blank before `$B` (or before
+    the closing quote of `" "`) to that token, and the tool dropped it, so PKGS was read as
+    `jax==0.4.30jaxlib==0.4.30` (refused) and `bash -c "$PIP $A"` as `pip installjax==0.4.30`
+    (passed over without a word, though bash installs jax==0.4.30)."""
+    env = {"A": "jax==0.4.30", "B": "jaxlib==0.4.30", "PIP": "pip install"}
+    s = scan_text("FROM python:3.12\n" + "".join(f'ENV {k}="{v}"\n' for k, v in env.items()) + f"RUN {run}\n")
+    assert [(p.package, p.version) for p in s.pins] == bash_pins(env, run), s.warnings
+    assert not s.warnings
+    for p in s.pins:
+        assert "".join(s.text[o] for o in p.chars.origin) == p.version
