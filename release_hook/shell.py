@@ -244,21 +244,28 @@ class _Reader:
         it, so are the names it takes: `unset NAME`)."""
         words: list[Word] = []
         env: list[tuple[str, Word]] = []
+        end = -1  # where the last word ends
         for i, child in enumerate(node.children):
             if i < leading or leading and child.type == "variable_name":  # `unset NAME`'s names
                 m = self.mapped(child)
                 words.append((Lit(m.text, m.origin),))
             elif child.type == "command_name":
                 words.append(self.word(child.children[0] if child.children else child))
+            elif words and child.type not in _NOT_WORDS and child.type != "variable_assignment" and \
+                    _JOINED.fullmatch((gap := self.script[self.char(end):self.char(child.start_byte)]).text):
+                # the grammar ends a word at an escape after an expansion: `${PKG}\[cuda\]==0.4.30`
+                # and `$V\ x` are one word each, as bash reads them
+                words[-1] += ((_unescape(gap, "\\"),) if gap.text else ()) + self.word(child)
             elif child.type == "variable_assignment":
                 name = child.child_by_field_name("name")
                 value = child.child_by_field_name("value")
                 if name is not None and not words:
                     env.append((self.mapped(name).text, self.word(value) if value is not None else ()))
-            elif child.type in ("file_redirect", "heredoc_redirect", "herestring_redirect", "comment"):
+            elif child.type in _NOT_WORDS:
                 continue
             elif words:
                 words.append(self.word(child))
+            end = child.end_byte
         if words:
             self.steps.append(Command(tuple(words), word_offset(words[0]), tuple(env)))
             for variable, at in _set_by_builtin(words):  # after the command: its words are read before
@@ -416,6 +423,11 @@ _MODIFIERS = frozenset({":-", ":+", "-", "+"})
 # a default word of plain characters, as the grammar gives it: `0.4.28`, and also `jax==0.4.28`
 # (a name, then the rest) and `a b`, which it reads as pieces one after another
 _PLAIN = frozenset({"word", "variable_name"})
+
+
+# what the grammar may leave between the nodes of one word: nothing, or escaped blanks
+_JOINED = re.compile(r"(?:\\[ \t\n])*")
+_NOT_WORDS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect", "comment"})
 
 
 def _unescape(m: Mapped, escapable: str) -> Lit:

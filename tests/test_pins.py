@@ -555,3 +555,24 @@ def test_the_blanks_of_a_double_quoted_string_are_its_characters(run: str) -> No
     assert not s.warnings
     for p in s.pins:
         assert "".join(s.text[o] for o in p.chars.origin) == p.version
+
+
+@pytest.mark.parametrize("run", [
+    "pip install ${PKG}\\[cuda\\]==0.4.30",
+    'pip install "$PKG"\\[cuda\\]==$V',
+    "pip install $PKG\\[cuda\\]==$V numpyro==0.16.0",
+])
+def test_an_escape_after_an_expansion_stays_in_its_word(run: str) -> None:
+    """`pip install ${PKG}\\[cuda\\]==0.4.30` passes pip one word, jax[cuda]==0.4.30; the grammar
+    ends a word at a backslash after an expansion, and the tool read two (`jax` and
+    `[cuda]==0.4.30`), passing the pin over without a word."""
+    env = {"PKG": "jax", "V": "0.4.30"}
+    s = scan_text("FROM python:3.12\n" + "".join(f'ENV {k}="{v}"\n' for k, v in env.items()) + f"RUN {run}\n")
+    shown = ("pip() { printf '%s\\n' \"$@\"; }; ")
+    said = subprocess.run(["bash", "-c", shown + run], capture_output=True, text=True, check=True,
+                          env={"PATH": "/usr/bin:/bin", **env}).stdout.split("\n")
+    assert [(p.package + "".join(f"[{e}]" for e in sorted(p.extras)) + "==" + p.version) for p in s.pins] == \
+        [w for w in said if "==" in w]
+    assert not s.warnings
+    for p in s.pins:
+        assert "".join(s.text[o] for o in p.chars.origin) == p.version
