@@ -576,3 +576,18 @@ def test_an_escape_after_an_expansion_stays_in_its_word(run: str) -> None:
     assert not s.warnings
     for p in s.pins:
         assert "".join(s.text[o] for o in p.chars.origin) == p.version
+
+
+@pytest.mark.parametrize("run", [
+    'bash -c -- "pip install jax==$V"',
+    'bash -c -e "pip install jax==$V"',
+    'bash -c - "pip install jax==$V"',
+    'bash -o pipefail -c "pip install jax==$V"',
+])
+def test_the_script_of_dash_c_is_the_first_word_after_the_options(run: str) -> None:
+    """`bash -c -- "pip install jax==$V"` runs the script after `--` (the options go on after
+    -c); the tool took the word right after -c, `--`, as the script and passed the pin over
+    without a word."""
+    s = scan_text(f'FROM python:3.12\nENV V=0.4.30\nRUN {run}\n')
+    assert [(p.package, p.version) for p in s.pins] == bash_pins({"V": "0.4.30"}, run) == [("jax", "0.4.30")]
+    assert not s.warnings

@@ -302,9 +302,19 @@ def git_clone(texts: list[str], at: int) -> tuple[int, int, str] | None:
 
 
 def dash_c(texts: list[str], at: int) -> int | None:
-    """`sh -c SCRIPT` (also `-ec`, `-xc`): the index of the script's word."""
-    for i in range(at + 1, len(texts)):
+    """`sh -c SCRIPT` (also `-ec`, `sh -c -e SCRIPT`, `sh -c -- SCRIPT`): the index of the
+    script's word, the first after the options, when one of them is -c."""
+    seen, i = False, at + 1
+    while i < len(texts):
         s = texts[i]
-        if s.startswith("-") and "c" in s[1:] and not s.startswith("--"):
-            return i + 1 if i + 1 < len(texts) else None
-    return None
+        if s in ("-", "--"):  # the end of the options
+            i += 1
+            break
+        if len(s) < 2 or s[0] not in "-+":
+            break
+        if not s.startswith("--"):  # not `--norc`
+            seen = seen or (s[0] == "-" and "c" in s)
+            if "o" in s or "O" in s:  # `-o pipefail`, `-O extglob`: the next word is the option's
+                i += 1
+        i += 1
+    return i if seen and i < len(texts) else None
