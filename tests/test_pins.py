@@ -591,3 +591,20 @@ def test_the_script_of_dash_c_is_the_first_word_after_the_options(run: str) -> N
     s = scan_text(f'FROM python:3.12\nENV V=0.4.30\nRUN {run}\n')
     assert [(p.package, p.version) for p in s.pins] == bash_pins({"V": "0.4.30"}, run) == [("jax", "0.4.30")]
     assert not s.warnings
+
+
+@pytest.mark.parametrize("run", [
+    "bash -c 'pip install $1' _ jax==0.4.30",
+    "bash -c 'pip install \"$@\"' bash jax==$V",
+    "sh -c 'pip install $0' jax==0.4.30",
+])
+def test_a_pin_given_to_a_dash_c_script_as_an_argument_is_said_not_passed_over(run: str) -> None:
+    """`bash -c 'pip install $1' _ jax==0.4.30` installs jax==0.4.30 (bash sets $1 to the word
+    after the script's name); the tool read the script, found `pip install $1`, and said
+    nothing: --check passed on a stale pin. The arguments are not followed: such a pin is warned
+    about and left alone."""
+    s = scan_text(f'FROM python:3.12\nENV V=0.4.30\nRUN {run}\n')
+    assert ("jax", "0.4.30") in bash_pins({"V": "0.4.30"}, run if run.startswith("bash") else "ba" + run)
+    assert s.pins == ()
+    assert [(w.line, w.message) for w in s.warnings] == [
+        (3, f"jax==0.4.30: an argument of `{run.split()[0]} -c` (its script's $0, $1...) is not read, left alone")]

@@ -34,6 +34,8 @@ Script = Tuple[Mapped, Union[Evidence, None, bool], Union[Dict[str, Bound], None
 _RELEVANT = re.compile(r"pip|uv|git|conda|mamba|pyenv|alternatives|\bln\b|venv|activate|\$"
                        r"|python(?:[0-9.]*\b(?!-)|\$)")
 _MAY_PIN = re.compile(r"pip|uv|git")  # pins are only on pip, uv pip and git clone
+# a script that may read the words after it: `sh -c 'pip install "$@"' _ jax==0.4.30`
+_READS_ARGUMENTS = re.compile(r"\$\{?[0-9@*]|\bshift\b|\bgetopts\b|\bfor\s+\w+\s*(?:;|\n|do\b)")
 _PINNED = re.compile(r"(?<![\w.-])([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:===|==|~=)\s*[0-9$][^\s\"']*")
 # The commands read (after their wrappers); any other command is skipped unread.
 _NAMES = frozenset({"uv", "git", "cd", "pyenv", "update-alternatives", "ln", ".", "source", "virtualenv",
@@ -258,6 +260,11 @@ class RunReader:
             if i is None:
                 return []
             script = chars[i]  # as this shell passes it: `sh -c "pip install jax==$V"` gets V's value
+            # `sh -c 'pip install $1' _ jax==0.4.30`: what the script reads as $0, $1... is not followed
+            for j in range(i + 1, len(texts)) if _READS_ARGUMENTS.search(script.text) else ():
+                if kept_name(self.found, texts[j]) is not None and ("==" in texts[j] or "~=" in texts[j]):
+                    self.found.warn(self.python.at(offsets[j - at]), f"{texts[j]}: an argument of `{name} -c` "
+                                    "(its script's $0, $1...) is not read, left alone")
             if not known(script):
                 if _MAY_PIN.search(script.text):  # not a silent pass: what it installs is unread
                     self.found.warn(self.python.at(offsets[i - at]), f"the script of `{name} -c` is "
