@@ -608,3 +608,22 @@ def test_a_pin_given_to_a_dash_c_script_as_an_argument_is_said_not_passed_over(r
     assert s.pins == ()
     assert [(w.line, w.message) for w in s.warnings] == [
         (3, f"jax==0.4.30: an argument of `{run.split()[0]} -c` (its script's $0, $1...) is not read, left alone")]
+
+
+@pytest.mark.parametrize("run", [
+    'pip install ${A:-"jax==0.4.28"}',
+    "pip install ${A:-'jax==0.4.28'}",
+    "pip install ${A:-jax==$V}",
+    "pip install ${A:-jax==0.4.28$B}",
+    "pip install ${V:+jax==$V}",
+])
+def test_a_default_the_tool_cannot_read_that_names_a_pin_is_said(run: str) -> None:
+    """`pip install ${A:-"jax==0.4.28"}` installs jax==0.4.28; a default that is not plain
+    characters (quoted, or with an expansion) is the build's to know, and the tool passed it
+    over without a word (the word's text starts with `$`, no package name): --check passed on a
+    stale pin. It is warned about and left alone."""
+    s = scan_text(f"FROM python:3.12\nENV V=0.4.30\nRUN {run}\n")
+    assert bash_pins({"V": "0.4.30"}, run) in ([("jax", "0.4.28")], [("jax", "0.4.30")])
+    assert s.pins == ()
+    assert [(w.line, w.message) for w in s.warnings] == [
+        (3, f"jax: version computed at build time ({run.split()[-1]}), left alone")]

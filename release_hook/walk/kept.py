@@ -18,6 +18,8 @@ NAME_PREFIX = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 # The common `name[extra]==1.2.3` needs no full PEP 508 parse; anything else gets one.
 _SIMPLE_PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([A-Za-z0-9._,-]*)\])?(===|==|~=)"
                          r"([0-9][A-Za-z0-9.+!_-]*)")
+# a kept package's name before a pin's operator, inside what only the build knows
+_NAMED = re.compile(r"(?<![\w.])([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:===|==|~=)")
 # packaging marks where a requirement stops parsing with a caret under a copy of it.
 _CARET = re.compile(r"^( *)(~*)\^$", re.MULTILINE)
 
@@ -46,6 +48,11 @@ def kept_pin(found: Findings, chars: Chars, line: int, stage: int, image: str,
         return None
     name = kept_name(found, text)
     if name is None:
+        for source in chars.computed:  # `${A:-"jax==0.4.28"}`, `${A:-jax==$V}`: a pin the build may pass
+            named = next((n for n in map(canonicalize_name, _NAMED.findall(source)) if n in found.kept), None)
+            if named is not None:
+                found.warn(line, f"{named}: version computed at build time ({source}), left alone")
+                break
         return None
     if chars.undefined:
         raise found.error(f"{name} pin uses ${{{chars.undefined[0]}}}, which no ENV or ARG "
