@@ -387,6 +387,18 @@ def test_an_unquoted_expansion_is_split_into_words_as_bash_splits_it(run: str) -
         assert [i.python.value if i.python else None for i in s.stages[0].pips] == ["3.11"]
 
 
+def scan_with(env: dict[str, str], run: str) -> Scan:
+    """A RUN after one ENV line per variable of `env`."""
+    return scan_text("FROM python:3.12\n" + "".join(f'ENV {k}="{v}"\n' for k, v in env.items()) + f"RUN {run}\n")
+
+
+def assert_moves_only_versions(s: Scan) -> None:
+    """Nothing said, and each pin's characters in the file spell its version: what a sync moves."""
+    assert not s.warnings, s.warnings
+    for p in s.pins:
+        assert "".join(s.text[o] for o in p.chars.origin) == p.version
+
+
 def bash_pins(env: dict[str, str], run: str) -> list[tuple[str, ...]]:
     """The kept pins `pip install` gets when bash runs `run` with `env` in its environment."""
     shown = ("show() { printf '%s\\n' \"$@\"; }; pip() { show \"$@\"; }; python3.11() { show \"$@\"; }; "
@@ -460,7 +472,7 @@ def test_a_script_that_sets_ifs_leaves_its_unquoted_expansions_to_the_build(run:
     expansion at the characters of IFS, which the tool read as blanks whatever the script set,
     claiming jax==0.4.30. Where the script sets IFS, its unquoted expansions are computed."""
     env = {"V": "0.4.30", "PKGS": "jax==0.4.30 jaxlib==0.4.30"}
-    s = scan_text("FROM python:3.12\n" + "".join(f'ENV {k}="{v}"\n' for k, v in env.items()) + f"RUN {run}\n")
+    s = scan_with(env, run)
     assert [(p.package, p.version) for p in s.pins] == read
     bash = bash_pins(env, run)
     assert all(pin in bash for pin in read), bash
@@ -550,11 +562,9 @@ def test_the_blanks_of_a_double_quoted_string_are_its_characters(run: str) -> No
     `jax==0.4.30jaxlib==0.4.30` (refused) and `bash -c "$PIP $A"` as `pip installjax==0.4.30`
     (passed over without a word, though bash installs jax==0.4.30)."""
     env = {"A": "jax==0.4.30", "B": "jaxlib==0.4.30", "PIP": "pip install"}
-    s = scan_text("FROM python:3.12\n" + "".join(f'ENV {k}="{v}"\n' for k, v in env.items()) + f"RUN {run}\n")
+    s = scan_with(env, run)
     assert [(p.package, p.version) for p in s.pins] == bash_pins(env, run), s.warnings
-    assert not s.warnings
-    for p in s.pins:
-        assert "".join(s.text[o] for o in p.chars.origin) == p.version
+    assert_moves_only_versions(s)
 
 
 @pytest.mark.parametrize("run", [
@@ -567,15 +577,13 @@ def test_an_escape_after_an_expansion_stays_in_its_word(run: str) -> None:
     ends a word at a backslash after an expansion, and the tool read two (`jax` and
     `[cuda]==0.4.30`), passing the pin over without a word."""
     env = {"PKG": "jax", "V": "0.4.30"}
-    s = scan_text("FROM python:3.12\n" + "".join(f'ENV {k}="{v}"\n' for k, v in env.items()) + f"RUN {run}\n")
+    s = scan_with(env, run)
     shown = ("pip() { printf '%s\\n' \"$@\"; }; ")
     said = subprocess.run(["bash", "-c", shown + run], capture_output=True, text=True, check=True,
                           env={"PATH": "/usr/bin:/bin", **env}).stdout.split("\n")
     assert [(p.package + "".join(f"[{e}]" for e in sorted(p.extras)) + "==" + p.version) for p in s.pins] == \
         [w for w in said if "==" in w]
-    assert not s.warnings
-    for p in s.pins:
-        assert "".join(s.text[o] for o in p.chars.origin) == p.version
+    assert_moves_only_versions(s)
 
 
 @pytest.mark.parametrize("run", [
