@@ -179,6 +179,7 @@ class _Reader:
         self.data = data
         self.to_char = to_char
         self.steps: list[Step] = []
+        self.assigning: list[Var] = []  # `${NAME:=word}` read in the words of the current step
         self.error_at: int | None = None
 
     def char(self, byte: int) -> int:
@@ -207,6 +208,7 @@ class _Reader:
             parent = node.parent
             exported = parent is not None and parent.type == "declaration_command" and \
                 parent.children[0].type == "export"
+            self.flush(node)
             self.steps.append(Assignment(text, word, exported))
 
     def exports(self, node: tree_sitter.Node) -> None:
@@ -266,6 +268,7 @@ class _Reader:
             elif words:
                 words.append(self.word(child))
             end = child.end_byte
+        self.flush(node)
         if words:
             self.steps.append(Command(tuple(words), word_offset(words[0]), tuple(env)))
             for variable, at in _set_by_builtin(words):  # after the command: its words are read before
@@ -287,6 +290,14 @@ class _Reader:
             return None
         text = self.mapped(word)
         return (types[2], text) if "\\" not in text.text else None
+
+    def flush(self, node: tree_sitter.Node) -> None:
+        """The variables `${NAME:=word}` in the words just read set: assigned before the command or
+        assignment that holds them runs (its own words read them the same way)."""
+        for var in self.assigning:
+            value = self._unknown(var.name, node) if _uncertain(node) else (var,)
+            self.steps.append(Assignment(var.name, value, False))
+        self.assigning.clear()
 
     def word(self, node: tree_sitter.Node) -> Word:
         return tuple(self.pieces(node))
@@ -339,8 +350,12 @@ class _Reader:
             # `${NAME:-word}`, `${NAME+word}`, `${NAME:-}`... with a plain word or none: the rule
             # is scopes._modified's; the word's characters are where a version moves
             modifier, word = modified
-            yield Var(self.mapped(node.children[1]).text, self.script.offset(self.char(node.start_byte)),
-                      modifier, Lit(word.text, word.origin) if word.text else None, not quoted)
+            var = Var(self.mapped(node.children[1]).text, self.script.offset(self.char(node.start_byte)),
+                      _ASSIGNING.get(modifier, modifier), Lit(word.text, word.origin) if word.text else None,
+                      not quoted)
+            if modifier in _ASSIGNING:
+                self.assigning.append(var._replace(split=False))  # the value assigned is not split
+            yield var
         else:
             m = self.mapped(node)
             yield Computed(m.text, m.offset(0))
@@ -419,7 +434,9 @@ def _named(node: tree_sitter.Node) -> bool:
     return not any(c.type == "variable_name" and c.text is not None and c.text.isdigit() for c in node.children)
 
 
-_MODIFIERS = frozenset({":-", ":+", "-", "+"})
+_MODIFIERS = frozenset({":-", ":+", "-", "+", ":=", "="})
+# `${NAME:=word}` gives what `${NAME:-word}` gives, and sets NAME to it (`=`: as `-`)
+_ASSIGNING = {":=": ":-", "=": "-"}
 # a default word of plain characters, as the grammar gives it: `0.4.28`, and also `jax==0.4.28`
 # (a name, then the rest) and `a b`, which it reads as pieces one after another
 _PLAIN = frozenset({"word", "variable_name"})

@@ -318,8 +318,9 @@ def test_line_numbers_of_many_pins_come_from_one_pass_over_the_text() -> None:
     "V=0.6.0; true || export V; sh -c 'pip install jax==${V:-0.5.0}'",  # bash: 0.5.0, not exported
     "set -- 0.6.0; pip install jax==$1",  # a positional parameter: refused as an undefined ENV before
     "pip install jax==${1:-0.6.0}",
+    "true || : ${A:=0.5.0}; pip install jax==${A:-0.6.0}",  # bash: 0.6.0; the := did not run
 ], ids=["branch", "pipeline", "loop", "after-or", "unset-after-or", "unset-in-branch", "export-after-or",
-        "positional", "positional-default"])
+        "positional", "positional-default", "assigning-default-after-or"])
 def test_a_variable_set_where_it_may_not_reach_the_command_is_the_builds_to_decide(run: str) -> None:
     """An assignment that may not happen or not reach the pip command after it (found by the
     audit: the tool took the last value seen and moved that assignment, so the image kept its
@@ -445,6 +446,22 @@ def test_a_default_that_is_a_whole_requirement_is_read_as_bash_passes_it(run: st
     assert not s.warnings
     for p in s.pins:
         assert "".join(s.text[o] for o in p.chars.origin) == p.version  # what a sync moves
+
+
+@pytest.mark.parametrize("run", [
+    ": ${A:=0.4.1}; pip install jax==$A",
+    "pip install jax==${A:=0.4.1} jaxlib==$A",
+    "A=0.4.2; : ${A:=0.4.1}; pip install jax==$A",
+    "A=; : ${A=0.4.1}; pip install jax==${A:-0.4.3}",
+    "V=${A:=0.4.1}; pip install jax==$A jaxlib==$V",
+])
+def test_an_assigning_default_sets_its_variable_as_bash_does(run: str) -> None:
+    """`: ${A:=0.4.1}; pip install jax==$A` installs 0.4.1; the tool refused it (exit 2) as a
+    variable no ENV or ARG defines. `${A:=word}` gives what `${A:-word}` gives and sets A to
+    it; the version moves in the default's word."""
+    s = scan_with({}, run)
+    assert [(p.package, p.version) for p in s.pins] == bash_pins({}, run)
+    assert_moves_only_versions(s)
 
 
 def test_a_shell_script_computed_at_build_time_is_said_not_passed_over() -> None:
