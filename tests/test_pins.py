@@ -351,9 +351,7 @@ def test_a_subshell_sets_its_variables_for_itself_as_bash_does(run: str) -> None
                           check=True).stdout.split()
     s = scan_text(f"FROM a\nRUN {run}\n")
     assert [(p.package, p.version) for p in s.pins] == [tuple(w.split("==")) for w in said], s.warnings
-    assert not s.warnings
-    for p in s.pins:
-        assert "".join(s.text[o] for o in p.chars.origin) == p.version  # what a sync moves
+    assert_moves_only_versions(s)
 
 
 # What the RUN's ENV gives, as (name, value): bash gets them in its environment below.
@@ -422,11 +420,9 @@ def test_a_shell_script_built_with_variables_is_read_as_the_inner_shell_gets_it(
     first; the inner one reads what it is given, and a version that came from an ENV value is
     moved there."""
     env = {"V": "0.4.30", "PKGS": "jax==0.4.30 jaxlib==0.4.30"}
-    s = scan_text(f'FROM python:3.12\nENV V=0.4.30 PKGS="jax==0.4.30 jaxlib==0.4.30"\nRUN {run}\n')
+    s = scan_with(env, run)
     assert [(p.package, p.version) for p in s.pins] == bash_pins(env, run), s.warnings
-    assert not s.warnings
-    for p in s.pins:
-        assert "".join(s.text[o] for o in p.chars.origin) == p.version  # what a sync moves
+    assert_moves_only_versions(s)
 
 
 @pytest.mark.parametrize("run", [
@@ -441,11 +437,9 @@ def test_a_default_that_is_a_whole_requirement_is_read_as_bash_passes_it(run: st
     """`pip install ${A:-jax==0.4.28}` was passed over without a word: the grammar reads the
     default `jax==0.4.28` as pieces (a name, then the rest), which was taken as something only
     the build knows, and --check passed on a stale pin."""
-    s = scan_text(f"FROM python:3.12\nRUN {run}\n")
+    s = scan_with({}, run)
     assert [(p.package, p.version) for p in s.pins] == bash_pins({}, run), s.warnings
-    assert not s.warnings
-    for p in s.pins:
-        assert "".join(s.text[o] for o in p.chars.origin) == p.version  # what a sync moves
+    assert_moves_only_versions(s)
 
 
 @pytest.mark.parametrize("run", [
