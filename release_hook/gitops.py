@@ -54,10 +54,9 @@ def refuse_dirty_paths(top: str, paths: Sequence[str]) -> frozenset[str]:
     Returns those git ignores, for `stage_paths`: one git status answers both (a process less
     in each bump's hook)."""
     rel = _relative(top, paths)
-    entries = iter(_git(top, "status", "--porcelain", "-z", "--ignored", "--untracked-files=all", "--",
-                        *rel).split("\0"))
+    entries = _git(top, "status", "--porcelain", "-z", "--ignored", "--untracked-files=all", "--", *rel)
     ignored = set()
-    for entry in entries:
+    for entry in entries.split("\0"):
         if entry.startswith("!! "):
             ignored.add(entry[3:])
         elif entry:

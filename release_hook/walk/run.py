@@ -223,7 +223,7 @@ class RunReader:
             return []
         # each word as the words the shell splits it into, beside the word it came from
         split = [(words[0], c) for c in first] + [(w, c) for w in words[1:] for c in fields(w, scope, local)]
-        if not first and (not split or not _interesting(basename(_marked(split[0][1])))):
+        if not split or not _interesting(basename(_marked(split[0][1]))):  # `$EMPTY pip ...`: the next word
             return []
         words = tuple(w for w, _ in split)
         chars = [c for _, c in split]
