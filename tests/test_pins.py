@@ -391,6 +391,13 @@ def scan_with(env: dict[str, str], run: str) -> Scan:
     return scan_text("FROM python:3.12\n" + "".join(f'ENV {k}="{v}"\n' for k, v in env.items()) + f"RUN {run}\n")
 
 
+def assert_read_as_bash(env: dict[str, str], run: str) -> None:
+    """The RUN (after `env`'s ENV lines) is read as bash passes its pins, and says nothing."""
+    s = scan_with(env, run)
+    assert [(p.package, p.version) for p in s.pins] == bash_pins(env, run), s.warnings
+    assert_moves_only_versions(s)
+
+
 def assert_moves_only_versions(s: Scan) -> None:
     """Nothing said, and each pin's characters in the file spell its version: what a sync moves."""
     assert not s.warnings, s.warnings
@@ -420,9 +427,7 @@ def test_a_shell_script_built_with_variables_is_read_as_the_inner_shell_gets_it(
     first; the inner one reads what it is given, and a version that came from an ENV value is
     moved there."""
     env = {"V": "0.4.30", "PKGS": "jax==0.4.30 jaxlib==0.4.30"}
-    s = scan_with(env, run)
-    assert [(p.package, p.version) for p in s.pins] == bash_pins(env, run), s.warnings
-    assert_moves_only_versions(s)
+    assert_read_as_bash(env, run)
 
 
 @pytest.mark.parametrize("run", [
@@ -437,9 +442,7 @@ def test_a_default_that_is_a_whole_requirement_is_read_as_bash_passes_it(run: st
     """`pip install ${A:-jax==0.4.28}` was passed over without a word: the grammar reads the
     default `jax==0.4.28` as pieces (a name, then the rest), which was taken as something only
     the build knows, and --check passed on a stale pin."""
-    s = scan_with({}, run)
-    assert [(p.package, p.version) for p in s.pins] == bash_pins({}, run), s.warnings
-    assert_moves_only_versions(s)
+    assert_read_as_bash({}, run)
 
 
 @pytest.mark.parametrize("run", [
@@ -453,9 +456,7 @@ def test_an_assigning_default_sets_its_variable_as_bash_does(run: str) -> None:
     """`: ${A:=0.4.1}; pip install jax==$A` installs 0.4.1; the tool refused it (exit 2) as a
     variable no ENV or ARG defines. `${A:=word}` gives what `${A:-word}` gives and sets A to
     it; the version moves in the default's word."""
-    s = scan_with({}, run)
-    assert [(p.package, p.version) for p in s.pins] == bash_pins({}, run)
-    assert_moves_only_versions(s)
+    assert_read_as_bash({}, run)
 
 
 def test_a_shell_script_computed_at_build_time_is_said_not_passed_over() -> None:
@@ -573,9 +574,7 @@ def test_the_blanks_of_a_double_quoted_string_are_its_characters(run: str) -> No
     `jax==0.4.30jaxlib==0.4.30` (refused) and `bash -c "$PIP $A"` as `pip installjax==0.4.30`
     (passed over without a word, though bash installs jax==0.4.30)."""
     env = {"A": "jax==0.4.30", "B": "jaxlib==0.4.30", "PIP": "pip install"}
-    s = scan_with(env, run)
-    assert [(p.package, p.version) for p in s.pins] == bash_pins(env, run), s.warnings
-    assert_moves_only_versions(s)
+    assert_read_as_bash(env, run)
 
 
 @pytest.mark.parametrize("run", [
