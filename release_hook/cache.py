@@ -10,12 +10,13 @@ a miss, and a database that is not one is replaced. Past MAX_ENTRIES the oldest 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sqlite3
 import time
 from typing import Any, Iterable, Iterator, Mapping
+
+from release_hook import digests
 
 MAX_ENTRIES = 60_000  # scans are most of them: about 1 KB each
 TOUCH_AFTER = 86400.0  # an entry read is marked recent again at most once a day (a write)
@@ -273,7 +274,7 @@ def code_digest() -> str:
                     full = os.path.join(top, name)
                     st = os.stat(full)
                     files.append((os.path.relpath(full, root), st.st_size, st.st_mtime_ns))
-        signature = "code " + hashlib.sha256(repr(files).encode()).hexdigest()
+        signature = "code " + digests.hexdigest(repr(files).encode())
         _digest = _code_digest_by_signature(signature, root, [f[0] for f in files])
     return _digest
 
@@ -286,7 +287,7 @@ def _code_digest_by_signature(signature: str, root: str, files: list[str]) -> st
             return str(json.loads(row[0]))
     except (sqlite3.Error, ValueError):
         pass
-    h = hashlib.sha256()
+    h = digests.hasher()
     for rel in files:
         with open(os.path.join(root, rel), "rb") as f:
             h.update(rel.encode() + b"\0" + f.read() + b"\0")

@@ -8,7 +8,7 @@ import contextlib
 import io
 import os
 import sys
-from typing import TYPE_CHECKING, Iterator, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Iterator, Sequence, TextIO
 
 from release_hook import __version__
 from release_hook.errors import UserError
@@ -32,12 +32,26 @@ EPILOG = ("exit status: 0 done or in step, 1 out of step (sync --check, pre-push
 def _parser() -> argparse.ArgumentParser:
     import argparse  # not for the hooks' command: 3 ms of each bump
 
+    # argparse makes a formatter to check each argument, and a formatter without a width
+    # imports shutil for the terminal's: with bz2, lzma and fnmatch, 2.5 ms of every command.
+    class _Wrapped(argparse.HelpFormatter):
+        def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                     width: int | None = None) -> None:
+            super().__init__(prog, indent_increment, max_help_position,
+                             _columns() - 2 if width is None else width)
+
+    class _Raw(_Wrapped, argparse.RawDescriptionHelpFormatter):
+        pass
+
     class _Parser(argparse.ArgumentParser):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("formatter_class", _Wrapped)
+            super().__init__(*args, **kwargs)
+
         def error(self, message: str) -> None:  # type: ignore[override]
             raise UserError(f"usage: {message} (see: release-hook help)")
 
-    parser = _Parser(prog="release-hook", description=DESCRIPTION, epilog=EPILOG,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="release-hook", description=DESCRIPTION, epilog=EPILOG, formatter_class=_Raw)
     parser.add_argument("-V", "--version", action="version", version=f"release-hook {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -97,6 +111,21 @@ def _parser() -> argparse.ArgumentParser:
     helper = sub.add_parser("help", help="show this help, or a command's")
     helper.add_argument("topic", nargs="?", choices=tuple(sub.choices))  # every command above
     return parser
+
+
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size gives it: $COLUMNS, else the width of
+    the terminal on standard output, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
 
 
 def main(argv: Sequence[str] | None = None) -> int:

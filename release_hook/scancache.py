@@ -8,12 +8,11 @@ and the file is parsed again. `RELEASE_HOOK_NO_CACHE=1` turns it off.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from functools import lru_cache
 from typing import Any
 
-from release_hook import cache
+from release_hook import cache, digests
 from release_hook.files import decode
 from release_hook.found import (Chars, Evidence, FileArg, Note, Pin, PipInstall, Placement, Requirement, Scan,
                                 StageFacts)
@@ -28,7 +27,7 @@ class ScanCache:
 
     def _key(self, path: str, data: bytes) -> str:
         # the digest has a fixed length and the package no space: the path, last, is all the rest
-        return f"scan {self.package} {hashlib.sha256(data).hexdigest()} {path}"
+        return f"scan {self.package} {digests.hexdigest(data)} {path}"
 
     def scan_all(self, read: list[tuple[str, bytes]]) -> list[Scan]:
         """Each file's scan; the store is asked in one query per 500 files, not one per file."""

@@ -88,9 +88,9 @@ _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
 def _digest(data: bytes | None) -> str:
-    import hashlib
+    from release_hook import digests
 
-    return hashlib.sha256(data).hexdigest() if data is not None else "absent"
+    return digests.hexdigest(data) if data is not None else "absent"
 
 
 def in_step_key(config: Config, request: Request, output: Output, dockerfiles: dict[str, bytes]) -> str | None:
@@ -101,8 +101,9 @@ def in_step_key(config: Config, request: Request, output: Output, dockerfiles: d
     if request.mode != "check" or request.explain or output.format == "json" \
             or os.environ.get("RELEASE_HOOK_NO_CACHE"):  # nothing read before is trusted then
         return None
-    import hashlib
     import json
+
+    from release_hook.digests import hexdigest
 
     # The Dockerfiles, and the files the release's requirements, version and settings may come from.
     digests = {path: _digest(data) for path, data in dockerfiles.items()}
@@ -123,7 +124,7 @@ def in_step_key(config: Config, request: Request, output: Output, dockerfiles: d
         return None  # the run itself says what is wrong with them, where it reads them
     what = json.dumps(["in step", repr(config), repr(request), os.getcwd(), sorted(digests.items()),
                        sorted(said.items()), pip])
-    return "check in step " + hashlib.sha256(what.encode()).hexdigest()
+    return "check in step " + hexdigest(what.encode())
 
 
 def _remembered(config: Config, key: str) -> list[Note] | None:

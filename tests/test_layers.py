@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("stages", ("resolve.*", "plan", "apply", "gitops", "scancache", "lockhashes", "relock", "locks")),
     ("reading", ("context", "pins", "walk", "walk.*", "shell", "dockerfile", "files", "reqfile", "reqfile.*",
                  "unmanaged")),
-    ("bottom", ("found", "spans", "textlines", "errors", "config", "request", "names", "cache", "invocation", "",
+    ("bottom", ("found", "spans", "textlines", "errors", "config", "request", "names", "cache", "digests", "invocation", "",
                 "resolve")),
 ]
 
