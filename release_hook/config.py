@@ -1,5 +1,4 @@
 """Settings from `setup.cfg` `[release_hook]` and the version from `.bumpversion.cfg`."""
-from __future__ import annotations
 
 import configparser
 import os

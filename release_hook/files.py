@@ -1,5 +1,4 @@
 """Which files to read, and reading them as text (never running anything in them)."""
-from __future__ import annotations
 
 import fnmatch
 import os

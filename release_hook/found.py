@@ -6,8 +6,9 @@ stage runs (`PipInstall`): the kept pins it carries, its other requirements (the
 pin must install beside), the requirements and constraints files it reads and where the build
 context puts them, and the Python that runs it.
 """
-from __future__ import annotations
-
+# Annotations are evaluated here, not kept as strings (no `from __future__ import annotations`),
+# as in the other modules a run imports whose NamedTuples have many fields: typing compiles each
+# string annotation of a NamedTuple, 2 ms of every run.
 from typing import Final, NamedTuple
 
 from release_hook.textlines import lines_of
@@ -39,7 +40,7 @@ class Chars:
     def _fields(self) -> tuple[object, ...]:
         return (self.text, self.origin, self.via_var, self.computed, self.undefined)
 
-    def __getitem__(self, s: slice) -> Chars:
+    def __getitem__(self, s: slice) -> "Chars":
         return Chars(self.text[s], self.origin[s], self.via_var[s], self.computed, self.undefined)
 
     def __eq__(self, other: object) -> bool:
@@ -117,7 +118,7 @@ class Evidence(NamedTuple):
     via: tuple[str, ...] = ()  # the variables that carried the words, each `NAME=value at line N`
     why: str = ""  # why its value cannot be read (`computed at build time`)
     made: str = ""  # "venv" (a virtualenv at `said`), "pip" (pip put in place), "copy" (a venv copied to `said`)
-    by: Evidence | None = None  # for `made`: the Python that made it, or the copied venv's evidence
+    by: "Evidence | None" = None  # for `made`: the Python that made it, or the copied venv's evidence
     on_path: bool = False  # found through PATH
 
     @property

@@ -1,5 +1,4 @@
 """From pins and their target versions to edits: exact spans of the file and their new text."""
-from __future__ import annotations
 
 import bisect
 import re

@@ -1,6 +1,5 @@
 """The plan as a reader wants it: per Dockerfile, each pin, where it goes and what decided it;
 as text for people (`--explain`, `--dry-run`) or as one JSON document for CI and bots."""
-from __future__ import annotations
 
 import datetime
 import json

@@ -5,7 +5,6 @@ load, the resolver's target).
 Nothing is pulled or run: `nvidia/cuda:12.3.2-cudnn9-runtime-ubuntu22.04`, `ubuntu:jammy`,
 `python:3.11-slim-bookworm`, `arm64v8/python:3.12-alpine` are read as text.
 """
-from __future__ import annotations
 
 import re
 from functools import lru_cache

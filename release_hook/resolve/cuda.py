@@ -3,7 +3,6 @@
 Tag names changed with jax's eras (see scripts/build_cuda_snapshot.py): `+cuda112`, then
 `+cuda11.cudnn82`; which builds exist is `builds.py`'s question.
 """
-from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, NamedTuple

@@ -7,7 +7,6 @@ PIP_CONSTRAINT / UV_CONSTRAINT, and what the stage's other pip commands (and tho
 it is built FROM) put into the same environment. One `Install` per build stage holds all of it;
 the search asks the resolver whether it installs with a candidate's versions written in.
 """
-from __future__ import annotations
 
 import re
 from typing import Callable, NamedTuple, Sequence

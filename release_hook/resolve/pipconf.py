@@ -8,7 +8,6 @@ when it is `os.devnull`, no file is read. Within the merged files `[install]` ov
 `[global]`; a `PIP_<NAME>` variable overrides both. Option names are pip's long options (either
 alias: `timeout` or `default-timeout`), `_` and `-` alike; an empty value counts as unset.
 """
-from __future__ import annotations
 
 import configparser
 import os
