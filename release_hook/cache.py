@@ -226,6 +226,24 @@ def get_many(keys: Iterable[str], max_age: float | None = None) -> dict[str, Any
     return out
 
 
+def present(keys: Iterable[str]) -> set[str]:
+    """Which of these keys the store holds, their values unread."""
+    db = _store.connection()
+    keys = list(keys)
+    if db is None or not keys:
+        return set()
+    found: set[str] = set()
+    try:
+        for start in range(0, len(keys), 500):
+            chunk = [_namespaced(k) for k in keys[start:start + 500]]
+            rows = db.execute(f"SELECT key FROM entries WHERE key IN ({','.join('?' * len(chunk))})",
+                              chunk).fetchall()
+            found.update(stored.split(" ", 1)[1] for (stored,) in rows)
+    except sqlite3.Error as e:
+        _store.failed(e)
+    return found
+
+
 def put(key: str, value: Any) -> None:
     put_many({key: value})
 

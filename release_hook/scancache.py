@@ -9,8 +9,10 @@ and the file is parsed again. `RELEASE_HOOK_NO_CACHE=1` turns it off.
 from __future__ import annotations
 
 import os
+from bisect import bisect_right
 from functools import lru_cache
-from typing import Any
+from itertools import accumulate
+from typing import Any, Iterable, Sequence
 
 from release_hook import cache, digests
 from release_hook.files import decode
@@ -22,6 +24,7 @@ class ScanCache:
     def __init__(self, package: str, root: str) -> None:
         self.package = package
         self.added: dict[str, Any] = {}  # new entries, stored together by save()
+        self.entries: dict[str, Any] = {}  # path -> the entry its scan was read from or stored as
         self.enabled = not os.environ.get("RELEASE_HOOK_NO_CACHE")
         cache.begin_run()
 
@@ -38,7 +41,9 @@ class ScanCache:
     def _scan(self, path: str, text: str, key: str, entry: Any) -> Scan:
         if entry is not None:  # whatever JSON _encode made; _decode refuses what does not fit
             try:
-                return _decode(entry, path, text)
+                found = _decode(entry, path, text)
+                self.entries[path] = entry
+                return found
             except (KeyError, TypeError, ValueError, IndexError):
                 pass  # not trusted: parsed again below
         from release_hook.dockerfile import parse  # only on a miss: a warm run never loads the
@@ -46,8 +51,29 @@ class ScanCache:
 
         found = walk(parse(text, path), self.package)
         if self.enabled:
-            self.added[key] = _encode(found)
+            self.added[key] = self.entries[path] = _encode(found)
         return found
+
+    def written(self, files: Iterable[tuple[str, str, bytes, str, Sequence[tuple[int, int, str]]]]) -> None:
+        """Entries for the files a sync wrote (path, text before, bytes and text written, edits):
+        each the entry its scan came from, moved by the edits. The run after a sync (the push
+        after a bump, the next release) then finds the files without parsing them, as a first
+        read costs the parser's start-up. An entry the edits do not move cleanly is left out."""
+        if not self.enabled:
+            return
+        wanted = {self._key(path, data): (path, before, after, edits) for path, before, data, after, edits in files
+                  if path in self.entries}
+        known = cache.present(wanted)
+        for key, (path, before, after, edits) in wanted.items():
+            if key in known:
+                continue
+            try:
+                entry = _moved(self.entries[path], before, edits)
+                _decode(entry, path, after)  # each character sits where the entry says
+            except (_Unmoved, KeyError, TypeError, ValueError, IndexError):
+                continue
+            self.added[key] = entry
+        self.save()
 
     def save(self) -> None:
         if self.added:
@@ -178,3 +204,101 @@ def _unpip(v: list[Any], shared: list[tuple[tuple[str, Chars], ...]], pins: int)
                             for text, line, computed, reads in requirements),
                       tuple(_file(f, shared) for f in files),
                       no_deps, shared[options] if options >= 0 else (), tuple(flags))
+
+
+class _Unmoved(Exception):
+    """Edits that an entry cannot follow without parsing the file again."""
+
+
+def _moved(entry: dict[str, Any], text: str, edits: Sequence[tuple[int, int, str]]) -> dict[str, Any]:
+    """The entry of `text` with `edits` made, without parsing it.
+
+    A sync's edits swap version tokens for others on the same lines. A character's offset moves
+    by what the edits before it added; a character inside an edit must be one of a whole run of
+    that edit's characters, in order, which the new ones replace. A pin's version and its
+    requirement's text follow its characters. Any other text the entry holds (messages, the
+    Python's words, paths, a neighbour's requirement) must not contain what an edit replaced,
+    or the entry is not moved: the next run parses the file."""
+    edits = sorted(edits)
+    olds = [text[start:end] for start, end, _ in edits]
+    if not all(olds) or any(any(c in t for c in "\r\n") for t in olds + [new for _, _, new in edits]):
+        raise _Unmoved  # an insertion has no characters to follow; a new line moves lines
+    starts = [start for start, _, _ in edits]
+    after = list(accumulate(len(new) - (end - start) for start, end, new in edits))  # shift past edit i
+
+    def plain(value: Any) -> None:
+        if isinstance(value, str):
+            if any(old in value for old in olds):
+                raise _Unmoved
+        elif isinstance(value, list):
+            for v in value:
+                plain(v)
+
+    def offset(o: int) -> int:
+        i = bisect_right(starts, o) - 1
+        if i >= 0 and o < edits[i][1]:
+            raise _Unmoved
+        return o + after[i] if i >= 0 else o
+
+    def chars(v: list[Any]) -> list[Any]:
+        text_, runs, via, computed, undefined = v
+        origin: list[int] = []
+        for start, length in runs:
+            origin.extend(range(start, start + length) if start >= 0 else [start] * length)
+        if len(origin) != len(text_) or len(via) != len(text_):
+            raise _Unmoved
+        out: list[str] = []
+        moved: list[int] = []
+        flags: list[str] = []
+        i = 0
+        while i < len(origin):
+            o = origin[i]
+            k = bisect_right(starts, o) - 1 if o >= 0 else -1
+            if k >= 0 and o < edits[k][1]:
+                start, end, new = edits[k]
+                n = end - start
+                if o != start or origin[i:i + n] != list(range(start, end)) or len(set(via[i:i + n])) != 1:
+                    raise _Unmoved
+                at = start + (after[k - 1] if k > 0 else 0)
+                out.append(new)
+                moved.extend(range(at, at + len(new)))
+                flags.append(via[i] * len(new))
+                i += n
+            else:
+                out.append(text_[i])
+                moved.append(o + after[k] if k >= 0 else o)
+                flags.append(via[i])
+                i += 1
+        return ["".join(out), _runs(tuple(moved)), "".join(flags), computed, undefined]
+
+    pins = []
+    for line, package, kind, operator, version, ch, requirement, extras, stage, image, at in entry["pins"]:
+        new_chars = chars(ch)
+        if new_chars[0] != ch[0]:
+            if version != ch[0] or requirement.count(version) != 1:
+                raise _Unmoved
+            requirement = requirement.replace(version, new_chars[0])
+            version = new_chars[0]
+        else:
+            plain(requirement)
+        plain([package, kind, operator, extras, image])
+        pins.append([line, package, kind, operator, version, new_chars, requirement, extras, stage, image, at])
+    plain([entry["mentions"], entry["warnings"], entry["images"]])
+    stages = []
+    for line, parent, platform, pips, installs, default, placements in entry["stages"]:
+        plain([platform, installs, default, placements])
+        moved_pips = []
+        for first, last, python, tool, held, requirements, files, no_deps, options, flags in pips:
+            plain([python, tool, files, flags])
+            for q_text, _, computed, _ in requirements:
+                plain([q_text, computed])
+            requirements = [[q_text, q_line, computed, [offset(o) for o in reads]]
+                            for q_text, q_line, computed, reads in requirements]
+            moved_pips.append([first, last, python, tool, held, requirements, files, no_deps, options, flags])
+        stages.append([line, parent, platform, moved_pips, installs, default, placements])
+    addresses = []
+    for group in entry["addresses"]:
+        plain([o for o, _ in group])
+        addresses.append([[o, chars(c)] for o, c in group])
+    return {"pins": pins, "mentions": entry["mentions"], "warnings": entry["warnings"], "images": entry["images"],
+            "stages": stages, "addresses": addresses}

@@ -29,6 +29,7 @@ class Read(NamedTuple):
     originals: dict[str, bytes]  # path -> bytes as read
     context: Context
     asked: dict[str, bytes | None]  # every file the build context was asked for (None: absent)
+    cache: ScanCache  # the scans' store, told what a write makes of them
 
 
 def read_dockerfiles(config: Config, request: Request) -> dict[str, bytes]:
@@ -58,7 +59,7 @@ def read(config: Config, request: Request, dockerfiles: dict[str, bytes] | None 
     for req in context.scans():
         originals[req.path] = files.read_bytes(req.path)
     _refuse_unknown_pins(request, [*map(context.carrying, scans), *context.scans()])
-    return Read(scans, originals, context, asked)
+    return Read(scans, originals, context, asked, cache)
 
 
 def plan(config: Config, request: Request, done: Read | None = None
@@ -243,6 +244,7 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
     except KeyboardInterrupt:
         # said by the command line, which exits 130 as for any Ctrl-C
         raise KeyboardInterrupt(f"interrupted; {_written(changed, repo is not None)}") from None
+    done.cache.written((p.plan.path, p.plan.old_text, p.data, p.plan.new_text, p.plan.edits) for p in prepared)
     for p in changed:
         print("\n".join(p.lines(arrow="->")))
     if sha:

@@ -130,3 +130,58 @@ def test_reader_never_crashes(parts: list[str]) -> None:
         return
     assert skeleton(out) == skeleton(text)
     assert len(s.pins) == len(scan(out).pins)
+
+
+def moved_entry(text: str, new: dict[str, str]) -> tuple[dict[str, object] | None, str]:
+    """The scan cache's entry of `text` moved by a sync's edits (None where it declines), and
+    the text the sync writes."""
+    from release_hook import scancache
+
+    targets = Targets("numpyro", new["numpyro"], {k: v for k, v in new.items() if k != "numpyro"})
+    plan = plan_file(scan(text), targets.for_pin)
+    try:
+        return scancache._moved(scancache._encode(scan(text)), text, plan.edits), plan.new_text
+    except scancache._Unmoved:
+        return None, plan.new_text
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dockerfiles(), targets_st)
+def test_a_written_files_scan_moved_by_the_edits_is_the_scan_of_what_was_written(
+        case: tuple[str, dict[str, str]], new: dict[str, str]) -> None:
+    """The scan cache keeps a written file's entry without parsing it (the next run reads what
+    the sync wrote): it must be exactly what parsing the written text gives."""
+    from release_hook import scancache
+
+    text, _ = case
+    moved, written = moved_entry(text, new)
+    if moved is not None:
+        assert moved == scancache._encode(scan(written))
+
+
+def test_the_entries_of_real_images_move_with_a_release() -> None:
+    """The repository's own images and the benchmark's generated ones: each entry moves (none
+    declined) and is what parsing the written file gives. The test fixtures, whose messages quote
+    versions (`pip wheel jax==0.4.1`), may be declined, never wrong."""
+    import random
+    import sys
+    from pathlib import Path
+
+    from release_hook import scancache
+
+    root = Path(__file__).parent.parent
+    sys.path.insert(0, str(root / "benchmarks"))
+    import corpus
+
+    rng = random.Random(0)
+    images = [p.read_text() for p in root.glob("docker/*/Dockerfile")]
+    images += [corpus.dockerfile(i, rng, numpyro="0.13.0", jax="0.4.14", jaxlib="0.4.14") for i in range(12)]
+    fixtures = [p.read_text() for p in root.glob("tests/fixtures/*.Dockerfile")]
+    moves = 0
+    for text in images + fixtures:
+        for version in ("0.4.13", "0.4.140", "1.0.0"):
+            moved, written = moved_entry(text, {"numpyro": "0.99.0", **{p: version for p in PACKAGES[1:]}})
+            if written != text and (moved is not None or text not in fixtures):
+                assert moved == scancache._encode(scan(written)), text
+                moves += 1
+    assert moves >= 3 * 14
