@@ -194,13 +194,15 @@ def get(key: str, max_age: float | None) -> Any | None:
         return None
 
 
-def get_many(keys: Iterable[str], max_age: float | None = None) -> dict[str, Any]:
-    """The cached values of these keys that are present, whole and young enough."""
+def get_many(keys: Iterable[str], max_age: float | None = None) -> dict[str, str]:
+    """The cached values of these keys that are present and young enough, as their JSON text:
+    the caller loads them, and keeps a text (no objects for the collector to walk) where it
+    may need one again. A text that does not load is a miss for the caller."""
     db = _store.connection()
     keys = list(keys)
     if db is None or not keys:
         return {}
-    out: dict[str, Any] = {}
+    out: dict[str, str] = {}
     stale: list[str] = []
     now = time.time()
     try:
@@ -211,10 +213,7 @@ def get_many(keys: Iterable[str], max_age: float | None = None) -> dict[str, Any
             for stored, written, used, text in rows:
                 if max_age is not None and now - written > max_age:
                     continue
-                try:
-                    out[stored.split(" ", 1)[1]] = json.loads(text)
-                except ValueError:
-                    continue  # not trusted: read again and overwritten
+                out[stored.split(" ", 1)[1]] = text
                 if now - used > TOUCH_AFTER:
                     stale.append(stored)
         if stale:  # in use: not the oldest to evict

@@ -8,6 +8,7 @@ and the file is parsed again. `RELEASE_HOOK_NO_CACHE=1` turns it off.
 """
 from __future__ import annotations
 
+import json
 import os
 from bisect import bisect_right
 from functools import lru_cache
@@ -24,7 +25,8 @@ class ScanCache:
     def __init__(self, package: str, root: str) -> None:
         self.package = package
         self.added: dict[str, Any] = {}  # new entries, stored together by save()
-        self.entries: dict[str, Any] = {}  # path -> the entry its scan was read from or stored as
+        # path -> the entry its scan was read from (its JSON text) or stored as, for written()
+        self.entries: dict[str, str | dict[str, Any]] = {}
         self.enabled = not os.environ.get("RELEASE_HOOK_NO_CACHE")
         cache.begin_run()
 
@@ -38,11 +40,11 @@ class ScanCache:
         known = cache.get_many(keys) if self.enabled else {}
         return [self._scan(path, decode(data, path), key, known.get(key)) for (path, data), key in zip(read, keys)]
 
-    def _scan(self, path: str, text: str, key: str, entry: Any) -> Scan:
-        if entry is not None:  # whatever JSON _encode made; _decode refuses what does not fit
+    def _scan(self, path: str, text: str, key: str, stored: str | None) -> Scan:
+        if stored is not None:  # whatever JSON _encode made; _decode refuses what does not fit
             try:
-                found = _decode(entry, path, text)
-                self.entries[path] = entry
+                found = _decode(json.loads(stored), path, text)
+                self.entries[path] = stored
                 return found
             except (KeyError, TypeError, ValueError, IndexError):
                 pass  # not trusted: parsed again below
@@ -68,7 +70,8 @@ class ScanCache:
             if key in known:
                 continue
             try:
-                entry = _moved(self.entries[path], before, edits)
+                read = self.entries[path]
+                entry = _moved(json.loads(read) if isinstance(read, str) else read, before, edits)
                 _decode(entry, path, after)  # each character sits where the entry says
             except (_Unmoved, KeyError, TypeError, ValueError, IndexError):
                 continue
