@@ -3,6 +3,7 @@
 - rewriting to the versions already present changes no byte;
 - any rewrite changes only characters inside version spans;
 - rewriting back restores the original exactly;
+- the scan cache's entry of a rewritten file, moved by the edits, is the entry of parsing it;
 - random Dockerfile-like text never crashes the reader (a UserError is a clean refusal).
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from release_hook import scancache
 from release_hook.dockerfile import parse
 from release_hook.errors import UserError
 from release_hook.pins import Scan, find_pins
@@ -82,6 +84,18 @@ def rewrite(text: str, wanted: dict[str, str]) -> str:
     return plan_file(scan(text), targets.for_pin).new_text
 
 
+def moved_entry(text: str, new: dict[str, str]) -> tuple[dict[str, object] | None, str]:
+    """The scan cache's entry of `text` moved by a sync's edits (None where it declines), and
+    the text the sync writes."""
+    targets = Targets("numpyro", new["numpyro"], {k: v for k, v in new.items() if k != "numpyro"})
+    found = scan(text)
+    plan = plan_file(found, targets.for_pin)
+    try:
+        return scancache._moved(scancache._encode(found), text, plan.edits), plan.new_text
+    except scancache._Unmoved:
+        return None, plan.new_text
+
+
 def skeleton(text: str) -> str:
     """The text without the characters of any pin's version."""
     drop = {o for pin in scan(text).pins for o in pin.chars.origin}
@@ -99,6 +113,12 @@ def test_rewrite_touches_only_versions_and_round_trips(case: tuple[str, dict[str
     assert rewrite(changed, current) == text
     for pin in scan(changed).pins:
         assert pin.version == new[pin.package]
+    # the scan cache keeps the written file's entry without parsing it (the next run reads
+    # what the sync wrote): it must be exactly what parsing the written text gives
+    moved, written = moved_entry(text, new)
+    assert written == changed
+    if moved is not None:
+        assert moved == scancache._encode(scan(changed))
 
 
 fragments = st.sampled_from([
@@ -132,33 +152,6 @@ def test_reader_never_crashes(parts: list[str]) -> None:
     assert len(s.pins) == len(scan(out).pins)
 
 
-def moved_entry(text: str, new: dict[str, str]) -> tuple[dict[str, object] | None, str]:
-    """The scan cache's entry of `text` moved by a sync's edits (None where it declines), and
-    the text the sync writes."""
-    from release_hook import scancache
-
-    targets = Targets("numpyro", new["numpyro"], {k: v for k, v in new.items() if k != "numpyro"})
-    plan = plan_file(scan(text), targets.for_pin)
-    try:
-        return scancache._moved(scancache._encode(scan(text)), text, plan.edits), plan.new_text
-    except scancache._Unmoved:
-        return None, plan.new_text
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(dockerfiles(), targets_st)
-def test_a_written_files_scan_moved_by_the_edits_is_the_scan_of_what_was_written(
-        case: tuple[str, dict[str, str]], new: dict[str, str]) -> None:
-    """The scan cache keeps a written file's entry without parsing it (the next run reads what
-    the sync wrote): it must be exactly what parsing the written text gives."""
-    from release_hook import scancache
-
-    text, _ = case
-    moved, written = moved_entry(text, new)
-    if moved is not None:
-        assert moved == scancache._encode(scan(written))
-
-
 def test_the_entries_of_real_images_move_with_a_release() -> None:
     """The repository's own images and the benchmark's generated ones: each entry moves (none
     declined) and is what parsing the written file gives. The test fixtures, whose messages quote
@@ -166,8 +159,6 @@ def test_the_entries_of_real_images_move_with_a_release() -> None:
     import random
     import sys
     from pathlib import Path
-
-    from release_hook import scancache
 
     root = Path(__file__).parent.parent
     sys.path.insert(0, str(root / "benchmarks"))
