@@ -3,28 +3,90 @@ from __future__ import annotations
 
 import datetime
 import os
-import subprocess
-from typing import TYPE_CHECKING, Collection, Sequence
+from typing import TYPE_CHECKING, Collection, Mapping, NamedTuple, Sequence
 
 from release_hook.errors import UserError
 from release_hook.files import Tree
 
 if TYPE_CHECKING:
+    import subprocess
+
     import git
 
     from release_hook.plan import FilePlan
     from release_hook.request import Request
 
 
+class Ran(NamedTuple):
+    code: int
+    out: bytes
+    err: bytes
+
+    @property
+    def text(self) -> str:  # paths as the file system names them, as os.fsdecode reads them
+        return os.fsdecode(self.out)
+
+
+def _run(args: Sequence[str], cwd: str, env: Mapping[str, str] | None = None) -> Ran:
+    """Run git in `cwd` and wait: its status and both outputs.
+
+    The pre-commit hook runs inside every bump's commit and calls git twice or three times:
+    importing subprocess (with threading, selectors, signal and locale) cost it 4 ms, so where
+    the platform has posix_spawn the process is started with it and its two pipes polled."""
+    if not hasattr(os, "posix_spawnp"):
+        import subprocess
+
+        done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True)
+        return Ran(done.returncode, done.stdout, done.stderr)
+    import select
+
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    try:  # `-C`: posix_spawn cannot change the child's folder
+        pid = os.posix_spawnp("git", ["git", "-C", cwd, *args], os.environ if env is None else env,
+                              file_actions=[(os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)])
+    except BaseException:
+        for fd in (out_r, out_w, err_r, err_w):
+            os.close(fd)
+        raise
+    os.close(out_w)
+    os.close(err_w)
+    read: dict[int, list[bytes]] = {out_r: [], err_r: []}
+    try:
+        poll = select.poll()
+        for fd in read:
+            poll.register(fd, select.POLLIN)
+        open_fds = len(read)
+        while open_fds:
+            for fd, _ in poll.poll():
+                chunk = os.read(fd, 65536)
+                if chunk:
+                    read[fd].append(chunk)
+                else:
+                    poll.unregister(fd)
+                    open_fds -= 1
+        _, status = os.waitpid(pid, 0)
+    except BaseException:  # Ctrl-C: git goes too, and is waited for
+        import signal
+
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
+    finally:
+        os.close(out_r)
+        os.close(err_r)
+    return Ran(os.waitstatus_to_exitcode(status), b"".join(read[out_r]), b"".join(read[err_r]))
+
+
 # The pre-commit hook runs inside every bump's commit: importing GitPython there costs about
 # 0.1 s, so the two things it does (check for edits, stage files) call git directly.
 
 def _git(top: str, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=top, capture_output=True, text=True)
-    if result.returncode not in (0, 1):  # check-ignore answers 1 when nothing is ignored
-        detail = result.stderr.strip().splitlines()
-        raise UserError(f"git {args[0]} failed: {detail[-1] if detail else result.returncode}")
-    return result.stdout
+    result = _run(args, top)
+    if result.code not in (0, 1):  # check-ignore answers 1 when nothing is ignored
+        detail = os.fsdecode(result.err).strip().splitlines()
+        raise UserError(f"git {args[0]} failed: {detail[-1] if detail else result.code}")
+    return result.text
 
 
 _TOPLEVELS: set[str] = set()  # found by git in this process: a bump's hook asks twice
@@ -36,11 +98,10 @@ def toplevel(path: str) -> str:
     # that git found through GIT_DIR / GIT_WORK_TREE has none, and git is asked again.
     if path in _TOPLEVELS and os.path.lexists(os.path.join(path, ".git")):
         return path
-    result = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True,
-                            text=True)
-    if result.returncode != 0:
+    result = _run(["rev-parse", "--show-toplevel"], path)
+    if result.code != 0:
         raise UserError("not a git repository (use --no-commit to write without committing)")
-    top = result.stdout.strip()
+    top = result.text.strip()
     _TOPLEVELS.add(top)
     return top
 
@@ -165,16 +226,15 @@ class Objects:
 
     @staticmethod
     def open(path: str) -> Objects:
-        where = subprocess.run(["git", "rev-parse", "--is-bare-repository", "--absolute-git-dir"],
-                               cwd=path, capture_output=True, text=True)
-        if where.returncode != 0:
+        where = _run(["rev-parse", "--is-bare-repository", "--absolute-git-dir"], path)
+        if where.code != 0:
             raise UserError("not a git repository (use --no-commit to write without committing)")
-        bare, git_dir = where.stdout.splitlines()[:2]
+        bare, git_dir = where.text.splitlines()[:2]
         if bare == "true":
             return Objects(git_dir, git_dir)
-        work = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, text=True)
-        if work.returncode == 0:
-            return Objects(work.stdout.strip(), git_dir)
+        work = _run(["rev-parse", "--show-toplevel"], path)
+        if work.code == 0:
+            return Objects(work.text.strip(), git_dir)
         # inside the git folder itself (`git -C .git push` runs the hook there): no work tree
         return Objects(os.path.dirname(git_dir) if os.path.basename(git_dir) == ".git" else git_dir, git_dir)
 
@@ -198,12 +258,13 @@ class Objects:
         """(object id, type, content) of what `name` names, or None when it names nothing."""
         if "\n" in name or name.endswith("\r"):  # the batch reads a name a line, and drops
             # a CR before its LF: ask for such a path's id alone
-            found = subprocess.run(["git", "rev-parse", "--verify", "--quiet", name], cwd=self.top,
-                                   env=self._env, capture_output=True, text=True)
-            if found.returncode != 0:
+            found = _run(["rev-parse", "--verify", "--quiet", name], self.top, self._env)
+            if found.code != 0:
                 return None
-            name = found.stdout.strip()
+            name = found.text.strip()
         if self._batch is None:
+            import subprocess
+
             # git's own complaints (a tag of a blob is not a commit) become our one-line errors
             self._batch = subprocess.Popen(["git", "cat-file", "--batch"], cwd=self.top, env=self._env,
                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -257,14 +318,13 @@ class Objects:
     def tree(self, sha: str) -> Tree:
         """The commit's files, symlinks (with the path each one stores) and folders. A link's
         blob is its target's name, not a Dockerfile: files.Tree.follow says what it names."""
-        listed = subprocess.run(["git", "ls-tree", "-r", "-t", "-z", "--full-tree", f"{sha}^{{commit}}"],
-                                cwd=self.top, env=self._env, capture_output=True)
-        if listed.returncode != 0:
+        listed = _run(["ls-tree", "-r", "-t", "-z", "--full-tree", f"{sha}^{{commit}}"], self.top, self._env)
+        if listed.code != 0:
             raise UserError(f"{sha} names no commit")
         files: set[str] = set()
         links: dict[str, str] = {}
         folders: set[str] = set()
-        for entry in listed.stdout.split(b"\0"):
+        for entry in listed.out.split(b"\0"):
             if not entry:
                 continue
             meta, _, raw = entry.partition(b"\t")
@@ -295,16 +355,14 @@ class Objects:
 
     def is_ancestor(self, older: str, newer: str) -> bool:
         """Whether `older` is `newer` or one of its ancestors."""
-        return subprocess.run(["git", "merge-base", "--is-ancestor", older, newer], cwd=self.top, env=self._env,
-                              capture_output=True).returncode == 0
+        return _run(["merge-base", "--is-ancestor", older, newer], self.top, self._env).code == 0
 
     def branch_tips(self) -> list[str]:
         """The commits at the tips of local and remote-tracking branches."""
-        listed = subprocess.run(["git", "for-each-ref", "--format=%(objectname)", "refs/heads", "refs/remotes"],
-                                cwd=self.top, env=self._env, capture_output=True, text=True)
-        if listed.returncode != 0:
-            raise UserError(f"git for-each-ref failed: {listed.stderr.strip() or listed.returncode}")
-        return listed.stdout.split()
+        listed = _run(["for-each-ref", "--format=%(objectname)", "refs/heads", "refs/remotes"], self.top, self._env)
+        if listed.code != 0:
+            raise UserError(f"git for-each-ref failed: {os.fsdecode(listed.err).strip() or listed.code}")
+        return listed.text.split()
 
 
 SYMLINK_MODE = 0o120000
@@ -312,11 +370,10 @@ SYMLINK_MODE = 0o120000
 
 def resolve_date(top: str, rev: str) -> datetime.datetime | None:
     """The committer date of a commit-ish, or None when `rev` names no commit."""
-    result = subprocess.run(["git", "log", "-1", "--format=%cI", f"{rev}^{{commit}}", "--"], cwd=top,
-                            capture_output=True, text=True)
-    if result.returncode != 0 or not result.stdout.strip():
+    result = _run(["log", "-1", "--format=%cI", f"{rev}^{{commit}}", "--"], top)
+    if result.code != 0 or not result.text.strip():
         return None
-    return datetime.datetime.fromisoformat(result.stdout.strip()).astimezone(datetime.timezone.utc)
+    return datetime.datetime.fromisoformat(result.text.strip()).astimezone(datetime.timezone.utc)
 
 
 def tracked(top: str, paths: Sequence[str]) -> list[str]:
@@ -324,8 +381,8 @@ def tracked(top: str, paths: Sequence[str]) -> list[str]:
     rel = [r for r in _relative(top, paths) if not r.startswith("..")]
     if not rel:
         return []
-    result = subprocess.run(["git", "ls-files", "--", *rel], cwd=top, capture_output=True, text=True)
-    return result.stdout.splitlines() if result.returncode == 0 else []
+    result = _run(["ls-files", "--", *rel], top)
+    return result.text.splitlines() if result.code == 0 else []
 
 
 def staged_paths(top: str) -> list[str]:

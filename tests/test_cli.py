@@ -609,3 +609,26 @@ def test_a_run_that_reads_what_it_read_before_imports_nothing_it_does_not_use(tm
             else:
                 assert imported == "[]", (first, args, done.stderr)
     assert "numpyro==0.7.0" in (root / "docker" / "Dockerfile").read_text()
+
+
+def test_a_bumps_hook_calls_git_without_importing_subprocess(cli, tmp_path: Path) -> None:
+    """A bump's hook stages what it writes (`sync --stage`, as `hook pre-commit` runs it): its
+    git calls start git themselves, without subprocess's 4 ms of imports, and git's answers
+    (the top-level, what is dirty or ignored) are read as before."""
+    root = project(tmp_path, {"docker/Dockerfile": image(CUDA11, numpyro="0.7.0"), ".gitignore": "ignored/\n",
+                              "ignored/Dockerfile": image(CUDA11, numpyro="0.7.0")})
+    probe = ("import sys, runpy\nsys.argv = ['release-hook', *sys.argv[1:]]\ntry:\n"
+             "    runpy.run_module('release_hook', run_name='__main__')\nfinally:\n"
+             "    print('subprocess' in sys.modules, file=sys.stderr)\n")
+    pins = ("--offline", "--pin", "jax==0.4.1", "--pin", "jaxlib==0.4.1")
+    paths = ("docker/Dockerfile", "ignored/Dockerfile")
+    args = ("sync", *paths, "--stage", "--version", "0.8.0", *pins)
+    assert cli("sync", *paths, "--check", "--version", "0.7.0", *pins, cwd=root).code == 0  # as a bump's were, read once
+    done = subprocess.run([sys.executable, "-c", probe, *args], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr.splitlines()[-1] == "False", done.stderr
+    staged = subprocess.run(["git", "diff", "--cached", "--name-only"], cwd=root, capture_output=True, text=True)
+    assert staged.stdout == "docker/Dockerfile\n"  # written and staged; the ignored one written only
+    assert "numpyro==0.8.0" in (root / "ignored" / "Dockerfile").read_text()
+    (root / "docker" / "Dockerfile").write_text(image(CUDA11, numpyro="0.7.1"))
+    done = subprocess.run([sys.executable, "-c", probe, *args], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 2 and "docker/Dockerfile: has uncommitted edits" in done.stderr, done.stderr
