@@ -462,6 +462,33 @@ def test_requirements_from_the_repository_metadata(cli, tmp_path: Path, index: P
     assert "jax==0.2.13 jaxlib==0.1.66+cuda111 numpyro==0.7.1" in (root / "Dockerfile").read_text()
 
 
+@pytest.mark.parametrize("name, content, parser", [
+    ("pyproject.toml", '[project]\nname = "numpyro"\ndependencies = ["jax>=0.2.13", "jaxlib>=0.1.66"]\n', "tomllib"),
+    ("setup.py", NUMPYRO_SETUP_PY, "ast"),
+])
+def test_the_release_metadata_is_parsed_once_per_content(tmp_path: Path, name: str, content: str,
+                                                         parser: str) -> None:
+    """A bump's hook reads the release's metadata every time: kept by its content, a file read
+    before costs neither tomllib's (or ast's) import nor a parse; an edited one is read anew."""
+    import subprocess
+    import sys
+
+    (tmp_path / name).write_bytes(content.encode())
+    probe = ("import os, sys\nfrom release_hook.resolve.requirements import declared\n"
+             "found = declared(lambda n: open(n, 'rb').read() if os.path.exists(n) else None, 'numpyro')\n"
+             f"print(found.lines, found.source, {parser!r} in sys.modules)\n")
+
+    def read() -> str:
+        return subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    first = read()
+    assert first.endswith("True") and "'jax>=0.2.13'" in first, first
+    assert read() == first[:-len("True")] + "False"
+    (tmp_path / name).write_bytes(content.replace("0.2.13", "0.2.14").encode())
+    assert "'jax>=0.2.14'" in read()
+
+
 def test_setup_py_that_computes_its_requirements_is_refused(cli, tmp_path: Path, index: PackageIndex) -> None:
     root = project(tmp_path, "FROM python:3.11\nRUN pip install jax==0.2.10\n", setup_cfg="")
     (root / "setup.py").write_text("from setuptools import setup\nimport os\n"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import configparser
+import os
 from typing import TYPE_CHECKING, Callable, NamedTuple, Optional
 
+from release_hook import cache
 from release_hook.config import read_toml
+from release_hook.digests import hexdigest
 from release_hook.errors import UserError
 from release_hook.resolve.index_errors import IndexUnavailable, NotOnIndex
 from release_hook.names import normalize as canonicalize_name
@@ -73,11 +76,24 @@ def declared(read: ReadFile, package: str) -> RawRequirements | None:
         data = read(name)
         if data is None:
             continue
-        text = data.decode("utf-8", "replace")
-        project, lines, python = _READERS[name](text, name)
+        project, lines, python = _read_kept(name, data, name)
         if project is not None and canonicalize_name(project) == canonicalize_name(package):
             return RawRequirements(tuple(lines), name, python)
     return None
+
+
+def _read_kept(kind: str, data: bytes, where: str) -> tuple[str | None, list[str], str | None]:
+    """What a metadata file declares, kept by its content: a bump's hook reads the release's
+    metadata each time, and importing tomllib (or ast, for a setup.py) and parsing cost it 3 ms."""
+    key = f"metadata {kind} {hexdigest(data)}"
+    enabled = not os.environ.get("RELEASE_HOOK_NO_CACHE")
+    known = cache.get(key, None) if enabled else None
+    if isinstance(known, list) and len(known) == 3 and isinstance(known[1], list):
+        return known[0], [str(line) for line in known[1]], known[2]
+    found = _READERS[kind](data.decode("utf-8", "replace"), where)
+    if enabled:
+        cache.put(key, list(found))
+    return found
 
 
 def from_file(read: ReadFile, path: str, package: str) -> RawRequirements:
@@ -87,7 +103,7 @@ def from_file(read: ReadFile, path: str, package: str) -> RawRequirements:
     kind = next((k for k in METADATA_FILES if path.endswith(k)), None)
     if kind is None:
         raise UserError("requirements must be a pyproject.toml, setup.cfg or setup.py, or 'index'", path)
-    _, lines, python = _READERS[kind](data.decode("utf-8", "replace"), path)
+    _, lines, python = _read_kept(kind, data, path)
     return RawRequirements(tuple(lines), path, python)
 
 
