@@ -1,6 +1,7 @@
 """`release-hook sync`: read, find pins, resolve targets, plan, apply, commit."""
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
@@ -165,6 +166,17 @@ def run(config: Config, request: Request, output: Output = Output()) -> int:
             print(f"warning: {note}", file=sys.stderr)
         return 0
     done = read(config, request, dockerfiles)
+    # What was read lives to the end of the run: the cycle collector need not walk it again in
+    # every collection the planning's garbage sets off (10,000 files took 10.1-11.5 times as
+    # long as 1,000; 8.7 with this).
+    gc.freeze()
+    try:
+        return _decide_and_write(config, request, output, done, key)
+    finally:
+        gc.unfreeze()
+
+
+def _decide_and_write(config: Config, request: Request, output: Output, done: Read, key: str | None) -> int:
     plans, originals, resolution = plan(config, request, done)
     warned: list[Note] = []
     for p in plans:
