@@ -214,8 +214,12 @@ def test_a_real_sigint_exits_130_with_one_line(tmp_path: Path) -> None:
     listener.listen(1)
     env = {**os.environ, "PIP_INDEX_URL": f"http://127.0.0.1:{listener.getsockname()[1]}/simple/",
            "PIP_CONFIG_FILE": os.devnull, "RELEASE_HOOK_TIMEOUT": "30"}
+    # Ctrl-C as a terminal delivers it, wherever the suite runs: a shell without job control
+    # starts a background job with SIGINT ignored, and a child keeps that (Python then never
+    # raises KeyboardInterrupt)
     p = subprocess.Popen([CONSOLE, "sync", "--no-commit", "--requirements", "index"], cwd=root, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     conn, _ = listener.accept()  # it is waiting for the index now
     time.sleep(0.2)
     p.send_signal(signal.SIGINT)
