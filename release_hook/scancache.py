@@ -244,11 +244,11 @@ def _moved(entry: dict[str, Any], text: str, edits: Sequence[tuple[int, int, str
         return o + after[i] if i >= 0 else o
 
     def chars(v: list[Any]) -> list[Any]:
-        text_, runs, via, computed, undefined = v
+        value, runs, via, computed, undefined = v
         origin: list[int] = []
         for start, length in runs:
             origin.extend(range(start, start + length) if start >= 0 else [start] * length)
-        if len(origin) != len(text_) or len(via) != len(text_):
+        if len(origin) != len(value) or len(via) != len(value):
             raise _Unmoved
         out: list[str] = []
         moved: list[int] = []
@@ -268,7 +268,7 @@ def _moved(entry: dict[str, Any], text: str, edits: Sequence[tuple[int, int, str
                 flags.append(via[i] * len(new))
                 i += n
             else:
-                out.append(text_[i])
+                out.append(value[i])
                 moved.append(o + after[k] if k >= 0 else o)
                 flags.append(via[i])
                 i += 1
