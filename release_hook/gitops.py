@@ -98,6 +98,13 @@ def toplevel(path: str) -> str:
     # that git found through GIT_DIR / GIT_WORK_TREE has none, and git is asked again.
     if path in _TOPLEVELS and os.path.lexists(os.path.join(path, ".git")):
         return path
+    # Git runs its hooks in the top-level: a folder that holds `.git` is its work tree's top,
+    # unless GIT_DIR or GIT_WORK_TREE say otherwise (a git process less in each bump's hook).
+    if not (os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE")) and \
+            os.path.lexists(os.path.join(path, ".git")):
+        top = os.path.realpath(path)  # as git gives it: absolute, symbolic links resolved
+        _TOPLEVELS.add(top)
+        return top
     result = _run(["rev-parse", "--show-toplevel"], path)
     if result.code != 0:
         raise UserError("not a git repository (use --no-commit to write without committing)")

@@ -359,6 +359,31 @@ def test_the_pre_push_reader_reads_commits_as_gitpython_does(tmp_path: Path) -> 
         Objects.open(str(tmp_path / "plain"))
 
 
+def test_the_top_level_is_where_git_says_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder holding `.git` is its own top-level without asking git (as git runs its hooks
+    there), a linked one too; GIT_DIR and GIT_WORK_TREE, which git obeys over any `.git`, are
+    obeyed too."""
+    from release_hook import gitops
+    from release_hook.errors import UserError
+
+    outer, other = tmp_path / "outer", tmp_path / "other"
+    for folder in (outer, other):
+        folder.mkdir()
+        git(folder, "init", "-q")
+    (tmp_path / "link").symlink_to(outer)
+    assert gitops.toplevel(str(outer)) == str(outer)
+    assert gitops.toplevel(str(tmp_path / "link")) == str(outer)  # as git says it: links resolved
+    (outer / "sub").mkdir()
+    assert gitops.toplevel(str(outer / "sub")) == str(outer)  # asked of git
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(other))
+    assert gitops.toplevel(str(tmp_path / "link")) == str(other)
+    monkeypatch.delenv("GIT_DIR")
+    monkeypatch.delenv("GIT_WORK_TREE")
+    with pytest.raises(UserError, match="not a git repository"):
+        gitops.toplevel(str(tmp_path))
+
+
 def test_stage_writes_and_stages_without_committing(cli, repo: Path) -> None:
     before = head(repo)
     r = cli("sync", "--stage", "--version", "0.7.0", cwd=repo)
