@@ -628,6 +628,27 @@ def test_a_pin_given_to_a_dash_c_script_as_an_argument_is_said_not_passed_over(r
         (3, f"jax==0.4.30: an argument of `{run.split()[0]} -c` (its script's $0, $1...) is not read, left alone")]
 
 
+@pytest.mark.parametrize("run, source", [
+    ("$(echo pip) install jax==0.4.30", "$(echo pip)"),
+    ("$(echo)pip install jax==$V", "$(echo)"),
+    ("`echo pip` install 'jax==0.4.30' numpy", "`echo pip`"),
+])
+def test_a_pin_given_to_a_command_computed_at_build_time_is_said(run: str, source: str) -> None:
+    """`$(echo pip) install jax==0.4.30` installs jax==0.4.30, as bash runs it; what runs is
+    the build's to know, and the tool passed the command over without a word: --check passed
+    on a stale pin. Its arguments are not read; a pin among them is warned about."""
+    s = scan_with({"V": "0.4.30"}, run)
+    assert ("jax", "0.4.30") in bash_pins({"V": "0.4.30"}, run)
+    assert s.pins == ()
+    assert [(w.line, w.message) for w in s.warnings] == [
+        (3, f"jax==0.4.30: an argument of `{source}`, a command computed at build time, is not read, left alone")]
+
+
+def test_a_computed_command_without_pins_is_not_said() -> None:
+    s = scan_with({}, "$(command -v apt-get) install -y git && $(echo pip) install numpy scipy")
+    assert s.pins == () and s.warnings == ()
+
+
 @pytest.mark.parametrize("run", [
     'pip install ${A:-"jax==0.4.28"}',
     "pip install ${A:-'jax==0.4.28'}",

@@ -220,10 +220,13 @@ class RunReader:
         scope, local = self.state.scope, self.python.local
         first = fields(words[0], scope, local)
         if first and not _interesting(basename(_marked(first[0]))):
+            self._computed_name(first[0], words[1:])
             return []
         # each word as the words the shell splits it into, beside the word it came from
         split = [(words[0], c) for c in first] + [(w, c) for w in words[1:] for c in fields(w, scope, local)]
         if not split or not _interesting(basename(_marked(split[0][1]))):  # `$EMPTY pip ...`: the next word
+            if split:
+                self._computed_name(split[0][1], tuple(w for w, _ in split[1:]))
             return []
         words = tuple(w for w, _ in split)
         chars = [c for _, c in split]
@@ -246,6 +249,19 @@ class RunReader:
             finally:
                 ctx.active = saved
         return self._command(words, chars, texts, head, name, env, exec_form)
+
+    def _computed_name(self, name: Chars, args: tuple[Word, ...]) -> None:
+        """`$(echo pip) install jax==0.4.30`: what runs is the build's to know, so its arguments
+        are not read; a pin among them is said, not passed over in silence."""
+        if "\0" not in _marked(name):
+            return  # a command of its own (apt-get, curl...), nothing of pip's
+        scope, local = self.state.scope, self.python.local
+        source = name.computed[0] if name.computed else name.text
+        for word in args:
+            for arg in fields(word, scope, local):
+                if kept_name(self.found, arg.text) is not None and ("==" in arg.text or "~=" in arg.text):
+                    self.found.warn(self.python.at(word_offset(word)), f"{arg.text}: an argument of `{source}`, "
+                                    "a command computed at build time, is not read, left alone")
 
     def _command(self, words: tuple[Word, ...], chars: list[Chars], texts: list[str], head: Head,
                  name: str, env: tuple[tuple[str, Word], ...],
