@@ -48,7 +48,8 @@ def _parser() -> tuple[tree_sitter.Parser, tree_sitter.QueryCursor]:
     query = tree_sitter.Query(language, "(command) @command (variable_assignment) @assignment "
                                         "(unset_command) @unset (declaration_command) @declaration "
                                         "(subshell) @subshell (command_substitution) @subshell "
-                                        "(process_substitution) @subshell (for_statement) @loop")
+                                        "(process_substitution) @subshell (for_statement) @loop "
+                                        '(pipeline (_) @apart) ((_) @apart . "&")')
     return tree_sitter.Parser(language), tree_sitter.QueryCursor(query)
 
 
@@ -65,8 +66,9 @@ class Assignment(NamedTuple):
 
 
 class Subshell(NamedTuple):
-    """Where a `( ... )`, `$( ... )` or `<( ... )` opens or closes: what its commands set,
-    export, activate or `cd` to ends with it; what they make on disk (a venv, a link) stays."""
+    """Where a `( ... )`, `$( ... )` or `<( ... )`, a pipeline's element or a command run with
+    `&` opens or closes: what its commands set, export, activate or `cd` to ends with it; what
+    they make on disk (a venv, a link) stays."""
 
     opens: bool
 
@@ -92,13 +94,17 @@ def parse_script(script: Mapped) -> Script:
     tree = parser.parse(data)
     reader = _Reader(script, data, to_char)
     found = cursor.captures(tree.root_node)
+    # Each element of a pipeline, and a command run with `&`, runs in a shell of its own, as
+    # a subshell does: `cd /app | tee log` and `cd /app &` leave the next command where it was.
+    apart = [n for n in found.pop("apart", []) if not _misread_list(n)]
     nodes = [(n.start_byte, 0 if kind == "assignment" else 1, n)
              for kind, group in found.items() for n in group]
-    # a subshell's close sorts before whatever starts where it ends
-    nodes += [(n.end_byte, -1, n) for n in found.get("subshell", [])]
+    # a close sorts before whatever starts where it ends; such a shell opens before its command
+    nodes += [(n.end_byte, -2, n) for n in (*found.get("subshell", []), *apart)]
+    nodes += [(n.start_byte, -1, n) for n in apart]
     for _, kind, node in sorted(nodes, key=lambda t: (t[0], t[1])):
-        if node.type in _SUBSHELLS:
-            reader.steps.append(Subshell(opens=kind == 1))
+        if kind < 0 or node.type in _SUBSHELLS:
+            reader.steps.append(Subshell(opens=kind != -2))
         elif node.type == "unset_command":  # `unset NAME`: bash's grammar gives it a node of its own
             if _uncertain(node):
                 reader.maybe_unset(node)
@@ -402,6 +408,17 @@ def _set_by_builtin(words: list[Word]) -> list[tuple[str, int]]:
         names = [(t, offsets[j]) for j, t in enumerate(texts[i:], i) if _NAME.fullmatch(t)]
         out.extend(names[-1:] if builtin != "read" else names)
     return out
+
+
+def _misread_list(node: tree_sitter.Node) -> bool:
+    """A pipeline's element that the grammar made of a whole `a && b`: from `a && b <file | c`
+    (or `x | a=1 | b && c`, which it nests the other way round). Bash pipes no such list: `a`
+    runs in the shell itself. It is not taken for a shell of its own (an assignment in a
+    pipeline is the build's to decide all the same)."""
+    if node.parent is None or node.parent.type != "pipeline":
+        return False
+    body = node.child_by_field_name("body") if node.type == "redirected_statement" else node
+    return body is not None and body.type == "list"
 
 
 # A shell of its own: `( ... )`, and the command and process substitutions (`$(cd /a && pwd)`)
