@@ -57,6 +57,7 @@ class Command(NamedTuple):
     words: tuple[Word, ...]
     offset: int  # file offset of the first word, for line numbers
     env: tuple[tuple[str, Word], ...] = ()  # `NAME=value` in front of it, for this command alone
+    maybe: bool = False  # it may not run: in a branch, a loop or a function, or after `||`
 
 
 class Assignment(NamedTuple):
@@ -96,12 +97,13 @@ def parse_script(script: Mapped) -> Script:
     found = cursor.captures(tree.root_node)
     # Each element of a pipeline, and a command run with `&`, runs in a shell of its own, as
     # a subshell does: `cd /app | tee log` and `cd /app &` leave the next command where it was.
-    apart = [n for n in found.pop("apart", []) if not _misread_list(n)]
+    apart = [_piped(n) for n in found.pop("apart", [])]
     nodes = [(n.start_byte, 0 if kind == "assignment" else 1, n)
              for kind, group in found.items() for n in group]
     # a close sorts before whatever starts where it ends; such a shell opens before its command
-    nodes += [(n.end_byte, -2, n) for n in (*found.get("subshell", []), *apart)]
-    nodes += [(n.start_byte, -1, n) for n in apart]
+    shells = [n for n in apart if n is not None]
+    nodes += [(n.end_byte, -2, n) for n in (*found.get("subshell", []), *shells)]
+    nodes += [(n.start_byte, -1, n) for n in shells]
     for _, kind, node in sorted(nodes, key=lambda t: (t[0], t[1])):
         if kind < 0 or node.type in _SUBSHELLS:
             reader.steps.append(Subshell(opens=kind != -2))
@@ -276,7 +278,7 @@ class _Reader:
             end = child.end_byte
         self.flush(node)
         if words:
-            self.steps.append(Command(tuple(words), word_offset(words[0]), tuple(env)))
+            self.steps.append(Command(tuple(words), word_offset(words[0]), tuple(env), _may_not_run(node)))
             for variable, at in _set_by_builtin(words):  # after the command: its words are read before
                 self.steps.append(Assignment(variable, (Computed("${" + variable + "}", at),), False))
 
@@ -410,15 +412,22 @@ def _set_by_builtin(words: list[Word]) -> list[tuple[str, int]]:
     return out
 
 
-def _misread_list(node: tree_sitter.Node) -> bool:
-    """A pipeline's element that the grammar made of a whole `a && b`: from `a && b <file | c`
-    (or `x | a=1 | b && c`, which it nests the other way round). Bash pipes no such list: `a`
-    runs in the shell itself. It is not taken for a shell of its own (an assignment in a
-    pipeline is the build's to decide all the same)."""
+def _piped(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """What of a pipeline's element (or a command run with `&`) runs in a shell of its own.
+
+    The grammar reads `a && b <file | c` as a pipeline of `a && b <file` and `c`, and nests
+    `x | a=1 | b && c` the other way round (`c` piped with the rest). Bash pipes no such list:
+    `b` alone runs apart, and `a` (and `c`) in the shell itself. An assignment in such a list
+    is the build's to decide all the same (it is under a pipeline)."""
     if node.parent is None or node.parent.type != "pipeline":
-        return False
+        return node
     body = node.child_by_field_name("body") if node.type == "redirected_statement" else node
-    return body is not None and body.type == "list"
+    if body is None or body.type != "list":
+        return node
+    if body is node:  # `x | a=1 | b && c`: the pipeline inside holds the elements
+        return None
+    last = body.named_children[-1] if body.named_children else None
+    return last
 
 
 # A shell of its own: `( ... )`, and the command and process substitutions (`$(cd /a && pwd)`)
@@ -440,6 +449,20 @@ def _uncertain(node: tree_sitter.Node) -> bool:
             return True
         before = child.prev_sibling
         if parent.type == "list" and before is not None and before.type == "||":  # `cmd || V=1`
+            return True
+        child, parent = parent, parent.parent
+    return False
+
+
+def _may_not_run(node: tree_sitter.Node) -> bool:
+    """Whether a command may not run: in a branch, a loop or a function, or after `||`. (A
+    pipeline's element runs, in a shell of its own: a `Subshell` step.)"""
+    child, parent = node, node.parent
+    while parent is not None and parent.type not in _SUBSHELLS:
+        if parent.type in _UNCERTAIN and parent.type != "pipeline":
+            return True
+        before = child.prev_sibling
+        if parent.type == "list" and before is not None and before.type == "||":
             return True
         child, parent = parent, parent.parent
     return False

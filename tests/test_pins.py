@@ -357,6 +357,41 @@ def test_a_list_the_grammar_puts_inside_a_pipeline_is_not_taken_for_a_shell_of_i
     assert s.pins == () and [w.message for w in s.warnings] == ["jax: version computed at build time (${V}), left alone"]
 
 
+@pytest.mark.parametrize("cd, where", [
+    ("cd {app}; cd sub", "{app}/sub"),
+    ("( cd {app} )", "{work}"),
+    ("{{ cd {app}; }} && cat </dev/null | true", "{app}"),  # the grammar pipes the whole list
+    ("{{ cd {app}; }} && cd sub 2>/dev/null | cat", "{app}"),  # ...and bash only the cd with the redirect
+    ("cd {app} && cat </dev/null | true", "{app}"),
+    ("cd {app} 2>/dev/null | cat", "{work}"),
+    ("true || cd {app}", None),
+    ("if [ -d {app} ]; then cd {app}; fi", None),
+    ("for d in {app}; do cd $d; done", None),
+    ("cd $(mktemp -d)", None),
+    ("cd", None),
+    ("cd {app} && cd -", None),
+])
+def test_where_a_cd_leaves_the_next_pip_is_read_as_bash_goes_or_left_to_the_build(
+        tmp_path: Path, cd: str, where: str | None) -> None:
+    """A `cd` that may not run (a branch, a loop, after `||`) or goes where only the build knows
+    (`$(mktemp -d)`, $HOME, `-`) leaves the folder of the commands after it to the build: their
+    relative -r files are not read, and said so. Before, such a cd was taken as done (`true ||
+    cd /app` read /app's file) or passed over (`cd $(mktemp -d)` read the old folder's). Where
+    the folder is known it is the one bash runs the next pip in."""
+    work, app = tmp_path / "work", tmp_path / "app"
+    (app / "sub").mkdir(parents=True)
+    work.mkdir()
+    script = cd.format(app=app, work=work) + "; pip install -r r.txt"
+    s = scan_text(f"FROM python:3.12\nWORKDIR {work}\nRUN {script}\n")
+    (arg,) = [f for st in s.stages for pip in st.pips for f in pip.files]
+    bash = subprocess.run(["bash", "-c", 'pip() { printf %s "$PWD"; }; ' + script], cwd=work, capture_output=True,
+                          text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}).stdout
+    if where is None:
+        assert arg.path == "" and arg.why.startswith("the folder it is read in is the build's to decide"), arg
+    else:
+        assert arg.path == f"{where.format(app=app, work=work)}/r.txt" == f"{bash}/r.txt"
+
+
 def test_a_cd_in_a_pipeline_or_in_the_background_leaves_the_next_pip_where_it_was(cli, tmp_path: Path) -> None:
     """`cd /app | tee log; pip install -r requirements.txt` reads /work's file, as bash runs it
     (the `cd` runs in a shell of its own); the walk had followed the `cd` and read /app's."""

@@ -20,6 +20,10 @@ _ARCHIVES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", 
 _URL_PREFIXES = ("http://", "https://", "git@", "git://", "ssh://")
 
 
+# the folder after a `cd` that may not run, or to where only the build knows
+UNKNOWN_FOLDER = ""
+
+
 def absolute(path: str, cwd: str) -> str:
     """An image path, absolute and normalised (a relative one is read against `cwd`)."""
     return posixpath.normpath(posixpath.join(cwd, path)).replace("//", "/")

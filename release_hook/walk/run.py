@@ -13,7 +13,7 @@ from release_hook.shell import Assignment, Subshell, parse_exec_form, parse_scri
 from release_hook.spans import Lit, Mapped, Var, Word, word_offset
 from release_hook.textlines import NOWHERE
 from release_hook.walk.commands import CONDA, SHELLS, WRAPPERS, Head, basename, dash_c, git_clone, pip_call, unwrap
-from release_hook.walk.files import absolute, mount_placements
+from release_hook.walk.files import UNKNOWN_FOLDER, absolute, mount_placements
 from release_hook.walk.findings import Findings
 from release_hook.walk.interpreters import setup_command
 from release_hook.walk.kept import NAME_PREFIX, kept_name
@@ -207,12 +207,12 @@ class RunReader:
                     if step.exported or self.python.allexport or state.scope.lookup(step.name) is not None:
                         self.python.exported.add(step.name)
                 else:
-                    scripts.extend(self.command(step.words, step.env))
+                    scripts.extend(self.command(step.words, step.env, maybe=step.maybe))
             if inherited is not None:  # what the inner shell set does not reach the outer one
                 self.python.restore(outer)
 
     def command(self, words: tuple[Word, ...], env: tuple[tuple[str, Word], ...],
-                exec_form: bool = False) -> list[Script]:
+                exec_form: bool = False, maybe: bool = False) -> list[Script]:
         """Read one simple command; the scripts of `sh -c` to read after it, each with the
         environment it runs in (`conda run -n app bash -c '...'`)."""
         if not words:
@@ -237,6 +237,15 @@ class RunReader:
             return []
         name = basename(texts[at])
         ctx = self.python
+        if name == "cd":
+            # where the commands after it run: the build's to know when the cd may not run, or
+            # goes where only the build knows (`$(mktemp -d)`, $HOME, `-`)
+            target = texts[at + 1] if len(texts) > at + 1 else ""
+            if maybe or not target or target.startswith(("-", "~")) or "\0" in target:
+                self.cwd = UNKNOWN_FOLDER
+            elif target.startswith("/") or self.cwd != UNKNOWN_FOLDER:
+                self.cwd = absolute(target, self.cwd)
+            return []
         if name in ("set", "unset") and at == 0:
             _shell_builtin(ctx, name, texts[1:])
             return []
@@ -311,10 +320,6 @@ class RunReader:
                 i, skip, url = found
                 line = self.found.line(word_offset(words[i]), self.ins.line)
                 clone(self.found, chars[i][skip:], url, line, self.stage, self.image)
-            return []
-        if name == "cd":
-            if len(texts) > at + 1 and not texts[at + 1].startswith("-") and "\0" not in texts[at + 1]:
-                self.cwd = absolute(texts[at + 1], self.cwd)
             return []
         if name in CONDA and len(texts) > at + 1 and texts[at + 1] in ("install", "create"):
             self._conda_pins(words, texts, at, name)
