@@ -370,6 +370,8 @@ def test_a_list_the_grammar_puts_inside_a_pipeline_is_not_taken_for_a_shell_of_i
     ("cd $(mktemp -d)", None),
     ("cd", None),
     ("cd {app} && cd -", None),
+    ("pushd {app} >/dev/null", "{app}"),
+    ("pushd {app} >/dev/null && popd >/dev/null", None),
 ])
 def test_where_a_cd_leaves_the_next_pip_is_read_as_bash_goes_or_left_to_the_build(
         tmp_path: Path, cd: str, where: str | None) -> None:

@@ -38,8 +38,8 @@ _MAY_PIN = re.compile(r"pip|uv|git")  # pins are only on pip, uv pip and git clo
 _READS_ARGUMENTS = re.compile(r"\$\{?[0-9@*]|\bshift\b|\bgetopts\b|\bfor\s+\w+\s*(?:;|\n|do\b)")
 _PINNED = re.compile(r"(?<![\w.-])([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:===|==|~=)\s*[0-9$][^\s\"']*")
 # The commands read (after their wrappers); any other command is skipped unread.
-_NAMES = frozenset({"uv", "git", "cd", "pyenv", "update-alternatives", "ln", ".", "source", "virtualenv",
-                    "apt-get", "apt", "aptitude", "set", "unset"}) | CONDA | SHELLS | frozenset(WRAPPERS)
+_NAMES = frozenset({"uv", "git", "cd", "pushd", "popd", "pyenv", "update-alternatives", "ln", ".", "source",
+                    "virtualenv", "apt-get", "apt", "aptitude", "set", "unset"}) | CONDA | SHELLS | frozenset(WRAPPERS)
 _PIP_OR_PYTHON = re.compile(r"(?:pip|python)[0-9.]*(?:[$\0].*)?", re.S)
 _SHEBANG_SHELL = re.compile(r"\b(sh|bash|dash|ash|zsh)\b")
 
@@ -237,10 +237,10 @@ class RunReader:
             return []
         name = basename(texts[at])
         ctx = self.python
-        if name == "cd":
+        if name in ("cd", "pushd", "popd"):
             # where the commands after it run: the build's to know when the cd may not run, or
-            # goes where only the build knows (`$(mktemp -d)`, $HOME, `-`)
-            target = texts[at + 1] if len(texts) > at + 1 else ""
+            # goes where only the build knows (`$(mktemp -d)`, $HOME, `-`, back with popd)
+            target = texts[at + 1] if len(texts) > at + 1 and name != "popd" else ""
             if maybe or not target or target.startswith(("-", "~")) or "\0" in target:
                 self.cwd = UNKNOWN_FOLDER
             elif target.startswith("/") or self.cwd != UNKNOWN_FOLDER:
