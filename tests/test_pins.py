@@ -369,6 +369,8 @@ def test_a_list_the_grammar_puts_inside_a_pipeline_is_not_taken_for_a_shell_of_i
     ("for d in {app}; do cd $d; done", None),
     ("cd $(mktemp -d)", None),
     ("cd", None),
+    ("cd $HOME", None),  # no ENV defines it: the build's (was read as the folder `{work}/${{HOME}}`)
+    ("cd $HOME; cd {app}", "{app}"),
     ("cd {app} && cd -", None),
     ("pushd {app} >/dev/null", "{app}"),
     ("pushd {app} >/dev/null && popd >/dev/null", None),

@@ -241,7 +241,9 @@ class RunReader:
             # where the commands after it run: the build's to know when the cd may not run, or
             # goes where only the build knows (`$(mktemp -d)`, $HOME, `-`, back with popd)
             target = texts[at + 1] if len(texts) > at + 1 and name != "popd" else ""
-            if maybe or not target or target.startswith(("-", "~")) or "\0" in target:
+            # a variable no ENV, ARG or assignment defines (`cd $HOME`) is the build's too
+            undefined = len(chars) > at + 1 and bool(chars[at + 1].undefined)
+            if maybe or not target or target.startswith(("-", "~")) or "\0" in target or undefined:
                 self.cwd = UNKNOWN_FOLDER
             elif target.startswith("/") or self.cwd != UNKNOWN_FOLDER:
                 self.cwd = absolute(target, self.cwd)
