@@ -308,7 +308,17 @@ class _Reader:
         self.assigning.clear()
 
     def word(self, node: tree_sitter.Node) -> Word:
-        return tuple(self.pieces(node))
+        pieces = tuple(self.pieces(node))
+        first = node.children[0] if node.type == "concatenation" and node.children else node
+        if first.type == "word" and self.mapped(first).text.startswith("~") and pieces and \
+                isinstance(pieces[0], Lit):
+            # bash's tilde expansion: an unquoted `~` (`~user`) at a word's start, up to its
+            # first `/`, is a home folder, the build's to know (`-r ~/r.txt`, `V=~/x`)
+            lit = pieces[0]
+            end = lit.text.find("/") if "/" in lit.text else len(lit.text)
+            rest = (Lit(lit.text[end:], lit.origin[end:]),) if end < len(lit.text) else ()
+            return (Computed(lit.text[:end], lit.origin[0]), *rest, *pieces[1:])
+        return pieces
 
     def pieces(self, node: tree_sitter.Node, quoted: bool = False) -> Iterator[Piece]:
         """`quoted`: inside double quotes, where an expansion's value stays one word."""

@@ -411,6 +411,27 @@ def test_a_cd_in_a_pipeline_or_in_the_background_leaves_the_next_pip_where_it_wa
         assert r.code == 1 and r.out == "requirements.txt:1: jax ==0.4.30, expected 0.4.31\n", (cd, r.out, r.err)
 
 
+@pytest.mark.parametrize("run, home", [
+    ("pip install -r ~/r.txt", True),
+    ("D=~/app; pip install -r $D/r.txt", True),
+    ("pip install -r ~root/r.txt", True),
+    ('pip install -r "~/r.txt"', False),  # quoted: the characters as written
+    ("pip install -r \\~/r.txt", False),
+    ("pip install --requirement=~/r.txt", False),  # not at the word's start
+])
+def test_a_file_under_a_tilde_is_in_the_home_folder_the_build_sets(tmp_path: Path, run: str, home: bool) -> None:
+    """`pip install -r ~/requirements.txt` read `/work/~/requirements.txt` (the `~` as a folder
+    name), where bash passes the file in $HOME, which the build sets: left to it, and said."""
+    s = scan_text(f"FROM python:3.12\nWORKDIR {tmp_path}\nRUN {run}\n")
+    (arg,) = [f for st in s.stages for pip in st.pips for f in pip.files]
+    bash = subprocess.run(["bash", "-c", 'pip() { printf %s "${@: -1}"; }; ' + run], cwd=tmp_path, capture_output=True,
+                          text=True, env={"PATH": "/usr/bin:/bin", "HOME": "/home/x"}).stdout.split("=")[-1]
+    if home:
+        assert not bash.startswith("~") and (arg.path, arg.why) == ("", "computed at build time"), arg
+    else:
+        assert arg.path == f"{tmp_path}/{bash}"
+
+
 @pytest.mark.parametrize("run", [
     "V=0.6.0; ( V=0.5.0 ); pip install jax==$V",
     "( V=0.6.0; pip install jax==$V )",
