@@ -212,12 +212,19 @@ class _Reader:
             if _uncertain(node):  # it may not run, or not reach later commands: the build decides
                 word = self._unknown(text, node)
             else:
-                word = self.word(value) if value is not None else ()
+                word = self.appended(node, self.word(value) if value is not None else ())
             parent = node.parent
             exported = parent is not None and parent.type == "declaration_command" and \
                 parent.children[0].type == "export"
             self.flush(node)
             self.steps.append(Assignment(text, word, exported))
+
+    def appended(self, node: tree_sitter.Node, word: Word) -> Word:
+        """`NAME+=word` gives NAME its value (none if unset) with the word after it."""
+        if not any(c.type == "+=" for c in node.children):
+            return word
+        name = node.children[0]
+        return (Var(self.mapped(name).text, self.script.offset(self.char(node.start_byte)), "-"), *word)
 
     def exports(self, node: tree_sitter.Node) -> None:
         """`export NAME`: the variable it has from here on is in its commands' environment."""
@@ -270,7 +277,8 @@ class _Reader:
                 name = child.child_by_field_name("name")
                 value = child.child_by_field_name("value")
                 if name is not None and not words:
-                    env.append((self.mapped(name).text, self.word(value) if value is not None else ()))
+                    env.append((self.mapped(name).text,
+                                self.appended(child, self.word(value) if value is not None else ())))
             elif child.type in _NOT_WORDS:
                 continue
             elif words:

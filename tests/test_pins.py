@@ -561,6 +561,19 @@ def test_an_assigning_default_sets_its_variable_as_bash_does(run: str) -> None:
     assert_read_as_bash({}, run)
 
 
+@pytest.mark.parametrize("run", [
+    "V=0.4; V+=.30; pip install jax==$V",
+    "V+=0.4.30; pip install jax==$V",  # unset before: the word alone
+    "V=0.4; V+=.30 bash -c 'pip install jax==$V'",
+    "export V=0.4; export V+=.30; bash -c 'pip install jax==$V'",
+    "P=jax==0.4.30; P+=' numpyro==0.16.0'; pip install $P",
+])
+def test_an_appending_assignment_adds_to_the_value_as_bash_does(run: str) -> None:
+    """`V=0.4; V+=.30` gave V the value `.30` (the `+=` read as `=`): pip refused `jax==.30`,
+    or a pin read a value bash never passes. Its characters stay where each part is written."""
+    assert_read_as_bash({}, run)
+
+
 def test_a_shell_script_computed_at_build_time_is_said_not_passed_over() -> None:
     s = scan_text('FROM python:3.12\nRUN sh -c "pip install jax==$(cat /v)"\n')
     assert s.pins == ()
