@@ -574,6 +574,25 @@ def test_an_appending_assignment_adds_to_the_value_as_bash_does(run: str) -> Non
     assert_read_as_bash({}, run)
 
 
+@pytest.mark.parametrize("run", [
+    "V=0.5.0; V=0.6.0 W=$V bash -c 'pip install jax==$W'",
+    "V=0.6.0 W=$V bash -c 'pip install jax==$W'",
+    "V=0.4; V=$V.30 W=$V bash -c 'pip install jax==$W'",
+])
+def test_a_commands_own_assignments_are_read_one_after_another_as_bash_does(run: str) -> None:
+    """`V=0.6.0 W=$V sh -c '...'`: bash gives W the V just before it; W was read with the V of
+    before (0.5.0, or refused as no ENV defining it)."""
+    assert_read_as_bash({}, run)
+
+
+def test_a_constraint_given_with_a_variable_of_the_same_command_is_the_one_bash_passes() -> None:
+    run = "C=/c.txt; C=/d.txt PIP_CONSTRAINT=$C pip install x"
+    said = subprocess.run(["bash", "-c", 'pip() { printf %s "$PIP_CONSTRAINT"; }; ' + run], capture_output=True,
+                          text=True).stdout
+    s = scan_with({}, run)
+    assert [f.path for pip in s.stages[0].pips for f in pip.files] == [said] == ["/d.txt"]
+
+
 def test_a_shell_script_computed_at_build_time_is_said_not_passed_over() -> None:
     s = scan_text('FROM python:3.12\nRUN sh -c "pip install jax==$(cat /v)"\n')
     assert s.pins == ()

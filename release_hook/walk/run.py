@@ -300,15 +300,13 @@ class RunReader:
             # its environment as it is here (its script is read after this one's end): the
             # exported variables and `X=v sh -c '...'`; not the others
             inner = {n: b for n, b in local.items() if n in self.python.exported}
-            for n, w in env:
-                inner[n] = (expand(w, scope, local), via(w, scope, local))
+            inner.update(self._own_env(env))
             inner.pop("IFS", None)  # bash and dash start with their own, whatever the environment says
             return [(Mapped(script.text, script.origin), self.python.active, inner, self.cwd)]
         call = pip_call(texts, at)
         if call is not None:
             given = {}
-            for n, w in env:  # `PIP_CONSTRAINT=/c.txt pip install ...`
-                value = expand(w, scope, local)
+            for (n, w), (_, (value, _)) in zip(env, self._own_env(env)):  # `PIP_CONSTRAINT=/c.txt pip install ...`
                 given[n] = (value, f"{n}={value.text} at line {self.python.at(word_offset(w))}")
             for i in head.assigns:
                 n, _, _ = texts[i].partition("=")
@@ -327,6 +325,16 @@ class RunReader:
             self._conda_pins(words, texts, at, name)
         setup_command(self.python, expanded)
         return []
+
+    def _own_env(self, env: tuple[tuple[str, Word], ...]) -> list[tuple[str, Bound]]:
+        """A command's own `NAME=value` words, each read with those before it set: bash gives
+        `V=1 W=$V cmd` a W of 1, whatever V was before."""
+        scope, local = self.state.scope, dict(self.python.local)
+        out = []
+        for n, w in env:
+            local[n] = (expand(w, scope, local), via(w, scope, local))
+            out.append((n, local[n]))
+        return out
 
     def _conda_pins(self, words: tuple[Word, ...], texts: list[str], at: int, tool: str) -> None:
         """`mamba install "jax==0.4.23" "jaxlib==0.4.23=*cuda*"`: kept packages conda installs
