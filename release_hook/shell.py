@@ -57,7 +57,7 @@ class Command(NamedTuple):
     words: tuple[Word, ...]
     offset: int  # file offset of the first word, for line numbers
     env: tuple[tuple[str, Word], ...] = ()  # `NAME=value` in front of it, for this command alone
-    maybe: bool = False  # it may not run: in a branch, a loop or a function, or after `||`
+    maybe: bool = False  # it may not run: in a branch, a loop or a function, after `||` or a test's `&&`
 
 
 class Assignment(NamedTuple):
@@ -465,22 +465,44 @@ def _uncertain(node: tree_sitter.Node) -> bool:
             return False
         if parent.type in _UNCERTAIN:
             return True
-        before = child.prev_sibling
-        if parent.type == "list" and before is not None and before.type == "||":  # `cmd || V=1`
+        if _conditional(parent, child):  # `cmd || V=1`, `[ -d /a ] && V=1`
             return True
         child, parent = parent, parent.parent
     return False
 
 
+def _conditional(parent: tree_sitter.Node, child: tree_sitter.Node) -> bool:
+    """Whether `child` runs or not as the build finds: after `||`, or after `&&` behind a test
+    (`[ -d /app ] && cd /app`: as `if`). After `&&` behind any other command it runs; a
+    command that fails there fails the build."""
+    before = child.prev_sibling
+    if parent.type != "list" or before is None:
+        return False
+    return before.type == "||" or before.type == "&&" and _a_test(parent.children[0])
+
+
+def _a_test(node: tree_sitter.Node) -> bool:
+    """`[ ... ]`, `[[ ... ]]`, `(( ... ))`, `test ...`, `false`, `! cmd`, or an and-or list
+    that holds one: a command whose outcome is a condition, not a step."""
+    if node.type in ("test_command", "negated_command"):
+        return True
+    if node.type == "compound_statement":  # the grammar's `(( ... ))`
+        return bool(node.children) and node.children[0].type == "(("
+    if node.type == "command":
+        name = node.child_by_field_name("name")
+        return name is not None and name.text in (b"test", b"[", b"false")
+    return node.type == "list" and any(_a_test(c) for c in node.named_children)
+
+
 def _may_not_run(node: tree_sitter.Node) -> bool:
-    """Whether a command may not run: in a branch, a loop or a function, or after `||`. (A
+    """Whether a command may not run: in a branch, a loop or a function, after `||` or after a
+    test's `&&`. (A
     pipeline's element runs, in a shell of its own: a `Subshell` step.)"""
     child, parent = node, node.parent
     while parent is not None and parent.type not in _SUBSHELLS:
         if parent.type in _UNCERTAIN and parent.type != "pipeline":
             return True
-        before = child.prev_sibling
-        if parent.type == "list" and before is not None and before.type == "||":
+        if _conditional(parent, child):
             return True
         child, parent = parent, parent.parent
     return False

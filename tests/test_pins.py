@@ -318,8 +318,10 @@ def test_line_numbers_of_many_pins_come_from_one_pass_over_the_text() -> None:
     "set -- 0.6.0; pip install jax==$1",  # a positional parameter: refused as an undefined ENV before
     "pip install jax==${1:-0.6.0}",
     "true || : ${A:=0.5.0}; pip install jax==${A:-0.6.0}",  # bash: 0.6.0; the := did not run
+    "[ -f /nonexistent ] && V=0.5.0; pip install jax==${V:-0.6.0}",  # bash: 0.6.0; was read 0.5.0
+    "V=0.6.0; test -n \"$CI\" && export V=0.5.0; sh -c 'pip install jax==${V:-0.5.0}'",
 ], ids=["branch", "loop", "after-or", "unset-after-or", "unset-in-branch", "export-after-or",
-        "positional", "positional-default", "assigning-default-after-or"])
+        "positional", "positional-default", "assigning-default-after-or", "after-a-test", "export-after-a-test"])
 def test_a_variable_set_where_it_may_not_reach_the_command_is_the_builds_to_decide(run: str) -> None:
     """An assignment that may not happen or not reach the pip command after it (found by the
     audit: the tool took the last value seen and moved that assignment, so the image kept its
@@ -365,6 +367,11 @@ def test_a_list_the_grammar_puts_inside_a_pipeline_is_not_taken_for_a_shell_of_i
     ("cd {app} && cat </dev/null | true", "{app}"),
     ("cd {app} 2>/dev/null | cat", "{work}"),
     ("true || cd {app}", None),
+    ("[ -d {work}/nope ] && cd {app}", None),  # a test's `&&` is an `if`: was read as {app}
+    ("[[ -d {app} ]] && cd {app}", None),
+    ("test -d {work}/nope && cd {app}", None),
+    ("(( 0 )) && cd {app}", None),
+    ("mkdir -p {app} && cd {app}", "{app}"),  # after a step, not a test: it runs
     ("if [ -d {app} ]; then cd {app}; fi", None),
     ("for d in {app}; do cd $d; done", None),
     ("cd $(mktemp -d)", None),
@@ -377,7 +384,7 @@ def test_a_list_the_grammar_puts_inside_a_pipeline_is_not_taken_for_a_shell_of_i
 ])
 def test_where_a_cd_leaves_the_next_pip_is_read_as_bash_goes_or_left_to_the_build(
         tmp_path: Path, cd: str, where: str | None) -> None:
-    """A `cd` that may not run (a branch, a loop, after `||`) or goes where only the build knows
+    """A `cd` that may not run (a branch, a loop, after `||` or a test's `&&`) or goes where only the build knows
     (`$(mktemp -d)`, $HOME, `-`) leaves the folder of the commands after it to the build: their
     relative -r files are not read, and said so. Before, such a cd was taken as done (`true ||
     cd /app` read /app's file) or passed over (`cd $(mktemp -d)` read the old folder's). Where
