@@ -372,6 +372,11 @@ def test_a_list_the_grammar_puts_inside_a_pipeline_is_not_taken_for_a_shell_of_i
     ("test -d {work}/nope && cd {app}", None),
     ("(( 0 )) && cd {app}", None),
     ("mkdir -p {app} && cd {app}", "{app}"),  # after a step, not a test: it runs
+    ("nice cd {app}", "{work}"),  # a program named cd, not the shell's: was read as {app}
+    ("env cd {app}", "{work}"),
+    ("timeout 5 pushd {app}", "{work}"),
+    ("builtin cd {app}", "{app}"),  # bash's own wrappers run the builtin in the shell
+    ("time -p command cd {app} 2>/dev/null", "{app}"),
     ("if [ -d {app} ]; then cd {app}; fi", None),
     ("for d in {app}; do cd $d; done", None),
     ("cd $(mktemp -d)", None),

@@ -33,6 +33,7 @@ WRAPPERS: dict[str, frozenset[str]] = {
     "nohup": frozenset(),
     "exec": frozenset({"-a"}),
     "command": frozenset(),
+    "builtin": frozenset(),
     "stdbuf": frozenset({"-i", "-o", "-e"}),
 }
 # Options of `conda run` / `mamba run` / `micromamba run` that take a value.

@@ -48,6 +48,22 @@ def _interesting(name: str) -> bool:
     return name in _NAMES or bool(_PIP_OR_PYTHON.fullmatch(name))
 
 
+# the wrappers that run a builtin in the shell itself: bash's `command`, `builtin` and `time`
+_IN_THIS_SHELL = frozenset({"command", "builtin", "time"})
+
+
+def _in_this_shell(texts: list[str], at: int) -> bool:
+    """Whether the command at `at` runs in the shell, its wrappers (`texts[:at]`) all bash's own."""
+    i = 0
+    while i < at:
+        if texts[i] not in _IN_THIS_SHELL:
+            return False
+        i += 1
+        while i < at and texts[i].startswith("-"):  # `time -p`, `command -p`
+            i += 1
+    return True
+
+
 def _shell_builtin(ctx: RunPython, name: str, args: list[str]) -> None:
     """`set -a` (`-o allexport`): every later assignment is exported, until `set +a`; `unset
     NAME`: the variable (the RUN's own, or an ENV or ARG value) is gone for the commands after it."""
@@ -237,6 +253,8 @@ class RunReader:
             return []
         name = basename(texts[at])
         ctx = self.python
+        if name in ("cd", "pushd", "popd") and not _in_this_shell(texts, at):
+            return []  # `sudo cd /app`, `env cd /app`: a program of that name, elsewhere, or none
         if name in ("cd", "pushd", "popd"):
             # where the commands after it run: the build's to know when the cd may not run, or
             # goes where only the build knows (`$(mktemp -d)`, $HOME, `-`, back with popd)
