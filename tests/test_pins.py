@@ -423,6 +423,43 @@ def test_a_cd_in_a_pipeline_or_in_the_background_leaves_the_next_pip_where_it_wa
         assert r.code == 1 and r.out == "requirements.txt:1: jax ==0.4.30, expected 0.4.31\n", (cd, r.out, r.err)
 
 
+@pytest.mark.parametrize("run, where", [
+    ("env -C {app} pip install -r r.txt", "{app}"),
+    ("env --chdir=sub pip install -r r.txt", "{work}/sub"),
+    ("cd {app} && env -C.. pip install -r r.txt", "{tmp}"),
+    ("env -C {app} sh -c 'pip install -r r.txt'", "{app}"),
+    ("env -C {app} env -C sub pip install -r r.txt", "{app}/sub"),
+])
+def test_a_command_run_in_another_folder_reads_its_files_there(tmp_path: Path, run: str, where: str) -> None:
+    """`env -C /app pip install -r r.txt` reads /app/r.txt, as the pip that env runs there does;
+    the walk read the shell's folder's file."""
+    work, app = tmp_path / "work", tmp_path / "app"
+    for d in (work / "sub", app / "sub", tmp_path / "bin"):
+        d.mkdir(parents=True)
+    (tmp_path / "bin" / "pip").write_text('#!/bin/sh\nprintf %s "$PWD"\n')
+    (tmp_path / "bin" / "pip").chmod(0o755)
+    script = run.format(app=app)
+    s = scan_text(f"FROM python:3.12\nWORKDIR {work}\nRUN {script}\n")
+    (arg,) = [f for st in s.stages for pip in st.pips for f in pip.files]
+    bash = subprocess.run(["bash", "-c", script], cwd=work, capture_output=True, text=True,
+                          env={"PATH": f"{tmp_path}/bin:/usr/bin:/bin"}).stdout
+    assert arg.path == f"{where.format(app=app, work=work, tmp=tmp_path)}/r.txt" == f"{bash}/r.txt"
+
+
+@pytest.mark.parametrize("run, where", [
+    ("uv --directory /app pip install -r r.txt", "/app/r.txt"),  # uv 0.13: a global option anywhere
+    ("uv pip install --directory /app -r r.txt", "/app/r.txt"),
+    ("conda run --cwd /app -n base pip install -r r.txt", "/app/r.txt"),
+    ("sudo -D /app pip install -r r.txt", "/app/r.txt"),  # if sudo lets it, there; or not at all
+    ("sudo -i pip install -r r.txt", ""),  # the target user's home
+    ("env -C $NOWHERE pip install -r r.txt", ""),
+])
+def test_a_folder_given_to_uv_conda_or_sudo_is_where_their_command_reads_its_files(run: str, where: str) -> None:
+    s = scan_text(f"FROM python:3.12\nWORKDIR /work\nRUN {run}\n")
+    assert [f.path for st in s.stages for pip in st.pips for f in pip.files] == [where]
+    assert [r.text for st in s.stages for pip in st.pips for r in pip.requirements] == []
+
+
 @pytest.mark.parametrize("run, home", [
     ("pip install -r ~/r.txt", True),
     ("D=~/app; pip install -r $D/r.txt", True),

@@ -59,6 +59,7 @@ PIP_VALUES = PIP_GLOBAL_VALUES | {
     "--exclude-newer", "--index", "--default-index", "-b", "--build-constraint", "--build-constraints",
     "-P", "--upgrade-package", "--reinstall-package", "--no-build-package", "--no-binary-package",
     "--link-mode", "--refresh-package", "--torch-backend", "--fork-strategy",
+    "--directory",  # uv's global option, also after `pip install`: not a requirement
 }
 _SHORT_VALUES = frozenset(o[1] for o in PIP_VALUES if len(o) == 2)
 INDEX_OPTIONS = frozenset({"-f", "--find-links", "-i", "--index-url", "--extra-index-url", "--index",
@@ -92,6 +93,9 @@ class Head(NamedTuple):
     xargs: str | None = None  # None; "" when xargs feeds it standard input; else xargs -a's file
     replace: str | None = None  # xargs -I: this string stands for each input line
     conda: tuple[str, int, int] | None = None  # `conda run`: (tool, first, end) of its options
+    # the folders `env -C DIR`, `sudo -D DIR`, `conda run --cwd DIR` run the command in, in
+    # order, as (index of the word, characters to skip); index -1: `sudo -i`'s home folder
+    chdir: tuple[tuple[int, int], ...] = ()
 
 
 def unwrap(texts: list[str], i: int = 0) -> Head:
@@ -100,12 +104,15 @@ def unwrap(texts: list[str], i: int = 0) -> Head:
     xargs: str | None = None
     replace: str | None = None
     conda: tuple[str, int, int] | None = None
+    chdir: list[tuple[int, int]] = []
     n = len(texts)
     while i < n:
         name = basename(texts[i])
         if name in CONDA and i + 1 < n and texts[i + 1] == "run":
             j = i + 2
             while j < n and texts[j].startswith("-"):
+                if texts[j] == "--cwd" and j + 1 < n or texts[j].startswith("--cwd="):
+                    chdir.append((j + 1, 0) if texts[j] == "--cwd" else (j, len("--cwd=")))
                 j += 2 if texts[j] in _CONDA_RUN_VALUES else 1
             conda, i = (name, i + 2, min(j, n)), j
             continue
@@ -136,6 +143,9 @@ def unwrap(texts: list[str], i: int = 0) -> Head:
             if w == "--":
                 j += 1
                 break
+            folder = _chdir(name, w, j, n)
+            if folder is not None:
+                chdir.append(folder)
             if name in ("env", "sudo") and _ASSIGNMENT.match(w):
                 assigns.append(j)
                 j += 1
@@ -147,7 +157,27 @@ def unwrap(texts: list[str], i: int = 0) -> Head:
             else:
                 break
         i = j
-    return Head(i, tuple(assigns), xargs, replace, conda)
+    return Head(i, tuple(assigns), xargs, replace, conda, tuple(chdir))
+
+
+# the options with which env and sudo run their command in another folder
+_CHDIR = {"env": ("-C", "--chdir"), "sudo": ("-D", "--chdir")}
+
+
+def _chdir(wrapper: str, w: str, j: int, n: int) -> tuple[int, int] | None:
+    """Where the option `w` (at `j`) of `env` or `sudo` names a folder to run in, as Head.chdir."""
+    short, long = _CHDIR.get(wrapper, ("", ""))
+    if not short:
+        return None
+    if w in (short, long):
+        return (j + 1, 0) if j + 1 < n else None
+    if w.startswith(long + "="):
+        return j, len(long) + 1
+    if w.startswith(short):  # `env -C/app`
+        return j, 2
+    if wrapper == "sudo" and w in ("-i", "--login"):  # the target user's home, the build's
+        return -1, 0
+    return None
 
 
 class PipCall(NamedTuple):

@@ -300,6 +300,7 @@ class RunReader:
         offsets = [word_offset(w) for w in words[at:]]
         vias = [via(w, scope, local) if any(isinstance(p, Var) for p in w) else () for w in words[at:]]
         expanded = Words(texts[at:], vias, offsets)
+        cwd = self._folder(chars, texts, head)
         if name in SHELLS:
             i = dash_c(texts, at)
             if i is None:
@@ -320,7 +321,7 @@ class RunReader:
             inner = {n: b for n, b in local.items() if n in self.python.exported}
             inner.update(self._own_env(env))
             inner.pop("IFS", None)  # bash and dash start with their own, whatever the environment says
-            return [(Mapped(script.text, script.origin), self.python.active, inner, self.cwd)]
+            return [(Mapped(script.text, script.origin), self.python.active, inner, cwd)]
         call = pip_call(texts, at)
         if call is not None:
             given = {}
@@ -329,7 +330,7 @@ class RunReader:
             for i in head.assigns:
                 n, _, _ = texts[i].partition("=")
                 given[n] = (chars[i][len(n) + 1:], f"{texts[i]} at line {self.python.at(offsets[0])}")
-            cmd = Invocation(words, chars, texts, expanded, head, given, self.cwd, exec_form)
+            cmd = Invocation(words, chars, texts, expanded, head, given, cwd, exec_form)
             pip_command(self.python, cmd, call, self.stage, self.image)
             return []
         if name == "git":
@@ -343,6 +344,23 @@ class RunReader:
             self._conda_pins(words, texts, at, name)
         setup_command(self.python, expanded)
         return []
+
+    def _folder(self, chars: list[Chars], texts: list[str], head: Head) -> str:
+        """The folder a command runs in: the shell's, or the one `env -C DIR`, `sudo -D DIR`,
+        `conda run --cwd DIR` or `uv --directory DIR` give it (relative to the shell's)."""
+        folders = list(head.chdir)
+        if basename(texts[head.at]) == "uv":  # a global option, before `pip` or after it
+            for k in range(head.at + 1, len(texts)):
+                if texts[k] == "--directory" and k + 1 < len(texts) or texts[k].startswith("--directory="):
+                    folders.append((k + 1, 0) if texts[k] == "--directory" else (k, len("--directory=")))
+        cwd = self.cwd
+        for i, skip in folders:
+            folder = chars[i][skip:] if i >= 0 else None  # None: `sudo -i`'s home
+            if folder is None or not known(folder) or folder.text.startswith("~") or not folder.text:
+                cwd = UNKNOWN_FOLDER
+            elif folder.text.startswith("/") or cwd != UNKNOWN_FOLDER:
+                cwd = absolute(folder.text, cwd)
+        return cwd
 
     def _own_env(self, env: tuple[tuple[str, Word], ...]) -> list[tuple[str, Bound]]:
         """A command's own `NAME=value` words, each read with those before it set: bash gives
