@@ -372,6 +372,7 @@ def test_a_list_the_grammar_puts_inside_a_pipeline_is_not_taken_for_a_shell_of_i
     ("test -d {work}/nope && cd {app}", None),
     ("(( 0 )) && cd {app}", None),
     ("mkdir -p {app} && cd {app}", "{app}"),  # after a step, not a test: it runs
+    ("cd {app} {work}/sub", None),  # bash: too many arguments, stays; dash goes: was read as {app}
     ("nice cd {app}", "{work}"),  # a program named cd, not the shell's: was read as {app}
     ("env cd {app}", "{work}"),
     ("timeout 5 pushd {app}", "{work}"),

@@ -261,7 +261,8 @@ class RunReader:
             target = texts[at + 1] if len(texts) > at + 1 and name != "popd" else ""
             # a variable no ENV, ARG or assignment defines (`cd $HOME`) is the build's too
             undefined = len(chars) > at + 1 and bool(chars[at + 1].undefined)
-            if maybe or not target or target.startswith(("-", "~")) or "\0" in target or undefined:
+            many = len(texts) > at + 2  # `cd /a /b`: bash refuses it and stays, dash goes to /a
+            if maybe or not target or target.startswith(("-", "~")) or "\0" in target or undefined or many:
                 self.cwd = UNKNOWN_FOLDER
             elif target.startswith("/") or self.cwd != UNKNOWN_FOLDER:
                 self.cwd = absolute(target, self.cwd)
