@@ -372,6 +372,9 @@ def test_a_list_the_grammar_puts_inside_a_pipeline_is_not_taken_for_a_shell_of_i
     ("test -d {work}/nope && cd {app}", None),
     ("(( 0 )) && cd {app}", None),
     ("mkdir -p {app} && cd {app}", "{app}"),  # after a step, not a test: it runs
+    ("CDPATH={app}; cd sub", None),  # bash goes to {app}/sub: was read as {work}/sub
+    ("CDPATH={app}; cd ./sub", "{work}/sub"),
+    ("CDPATH={app}; unset CDPATH; cd sub", "{work}/sub"),
     ("cd {app} {work}/sub", None),  # bash: too many arguments, stays; dash goes: was read as {app}
     ("nice cd {app}", "{work}"),  # a program named cd, not the shell's: was read as {app}
     ("env cd {app}", "{work}"),
@@ -397,7 +400,7 @@ def test_where_a_cd_leaves_the_next_pip_is_read_as_bash_goes_or_left_to_the_buil
     the folder is known it is the one bash runs the next pip in."""
     work, app = tmp_path / "work", tmp_path / "app"
     (app / "sub").mkdir(parents=True)
-    work.mkdir()
+    (work / "sub").mkdir(parents=True)
     script = cd.format(app=app, work=work) + "; pip install -r r.txt"
     s = scan_text(f"FROM python:3.12\nWORKDIR {work}\nRUN {script}\n")
     (arg,) = [f for st in s.stages for pip in st.pips for f in pip.files]

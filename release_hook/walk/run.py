@@ -262,7 +262,11 @@ class RunReader:
             # a variable no ENV, ARG or assignment defines (`cd $HOME`) is the build's too
             undefined = len(chars) > at + 1 and bool(chars[at + 1].undefined)
             many = len(texts) > at + 2  # `cd /a /b`: bash refuses it and stays, dash goes to /a
-            if maybe or not target or target.startswith(("-", "~")) or "\0" in target or undefined or many:
+            # with CDPATH set, `cd sub` goes to the first of its folders that holds a `sub`
+            searched = name != "popd" and not target.startswith(("/", "./", "../")) and \
+                target not in (".", "..") and self._cdpath()
+            if maybe or not target or target.startswith(("-", "~")) or "\0" in target or undefined or many \
+                    or searched:
                 self.cwd = UNKNOWN_FOLDER
             elif target.startswith("/") or self.cwd != UNKNOWN_FOLDER:
                 self.cwd = absolute(target, self.cwd)
@@ -345,6 +349,12 @@ class RunReader:
             self._conda_pins(words, texts, at, name)
         setup_command(self.python, expanded)
         return []
+
+    def _cdpath(self) -> bool:
+        """Whether CDPATH (the RUN's, or an ENV or ARG) is set and not empty, or only the build knows."""
+        local = self.python.local
+        bound = local["CDPATH"] if "CDPATH" in local else self.state.scope.lookup("CDPATH")
+        return bound is not None and bound is not UNSET_BOUND and (bool(bound[0].text) or not known(bound[0]))
 
     def _folder(self, chars: list[Chars], texts: list[str], head: Head) -> str:
         """The folder a command runs in: the shell's, or the one `env -C DIR`, `sudo -D DIR`,
