@@ -262,6 +262,7 @@ class _Reader:
         words: list[Word] = []
         env: list[tuple[str, Word]] = []
         end = -1  # where the last word ends
+        alone = _assignments_alone(node, self.data)
         for i, child in enumerate(node.children):
             if i < leading or leading and child.type == "variable_name":  # `unset NAME`'s names
                 m = self.mapped(child)
@@ -273,6 +274,8 @@ class _Reader:
                 # the grammar ends a word at an escape after an expansion: `${PKG}\[cuda\]==0.4.30`
                 # and `$V\ x` are one word each, as bash reads them
                 words[-1] += ((_unescape(gap, "\\"),) if gap.text else ()) + self.word(child)
+            elif child.type == "variable_assignment" and alone:
+                self.assignment(child)
             elif child.type == "variable_assignment":
                 name = child.child_by_field_name("name")
                 value = child.child_by_field_name("value")
@@ -428,6 +431,20 @@ def _set_by_builtin(words: list[Word]) -> list[tuple[str, int]]:
         names = [(t, offsets[j]) for j, t in enumerate(texts[i:], i) if _NAME.fullmatch(t)]
         out.extend(names[-1:] if builtin != "read" else names)
     return out
+
+
+def _assignments_alone(node: tree_sitter.Node, data: bytes) -> bool:
+    """Whether a command's leading `NAME=value` words end their own line: the grammar reads
+    `A=1 B=2<newline>pip install ...` (two or more) as one command with A and B its own, where
+    bash sets them in the shell, then runs pip."""
+    name = node.child_by_field_name("name")
+    if name is None:
+        return False
+    before = [c for c in node.children if c.type == "variable_assignment" and c.end_byte <= name.start_byte]
+    if not before:
+        return False
+    gap = data[before[-1].end_byte:name.start_byte].replace(b"\\\n", b"")  # not a line continuation
+    return b"\n" in gap
 
 
 def _piped(node: tree_sitter.Node) -> tree_sitter.Node | None:

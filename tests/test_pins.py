@@ -646,6 +646,22 @@ def test_a_constraint_given_with_a_variable_of_the_same_command_is_the_one_bash_
     assert [f.path for pip in s.stages[0].pips for f in pip.files] == [said] == ["/d.txt"]
 
 
+@pytest.mark.parametrize("run", [
+    "JAX=0.4.30 JAXLIB=0.4.30\npip install jax==$JAX jaxlib==$JAXLIB",
+    "V=0.4.20\nV=0.4.30 W=1\npip install jax==$V",
+    "V=0.4.20\nV=0.4.30 W=1  # the version\n\npip install jax==$V",
+    "V=0.4.30; V=0.4.20 W=1 \\\n  pip install jax==$V",  # a line continuation: V is pip's own
+])
+def test_assignments_on_a_line_of_their_own_are_the_shells_as_bash_reads_them(run: str) -> None:
+    """tree-sitter-bash reads `A=1 B=2<newline>pip install ...` as one command with A and B
+    its own: in a heredoc RUN, `JAX=0.4.30 JAXLIB=0.4.30` then `pip install jax==$JAX` was
+    refused (no ENV defines JAX), or read the value of before (0.4.20 where bash installs
+    0.4.30). Found comparing random scripts with bash."""
+    s = scan_text(f"FROM python:3.12\nRUN <<EOF\n{run}\nEOF\n")
+    assert [(p.package, p.version) for p in s.pins] == bash_pins({}, run), s.warnings
+    assert_moves_only_versions(s)
+
+
 def test_a_shell_script_computed_at_build_time_is_said_not_passed_over() -> None:
     s = scan_text('FROM python:3.12\nRUN sh -c "pip install jax==$(cat /v)"\n')
     assert s.pins == ()
