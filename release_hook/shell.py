@@ -320,9 +320,11 @@ class _Reader:
 
     def word(self, node: tree_sitter.Node) -> Word:
         pieces = tuple(self.pieces(node))
+        # the byte first: a word seldom starts with `~`, and the nodes cost to ask (5% of a walk)
+        if self.data[node.start_byte:node.start_byte + 1] != b"~":
+            return pieces
         first = node.children[0] if node.type == "concatenation" and node.children else node
-        if first.type == "word" and self.mapped(first).text.startswith("~") and pieces and \
-                isinstance(pieces[0], Lit):
+        if first.type == "word" and pieces and isinstance(pieces[0], Lit):
             # bash's tilde expansion: an unquoted `~` (`~user`) at a word's start, up to its
             # first `/`, is a home folder, the build's to know (`-r ~/r.txt`, `V=~/x`)
             lit = pieces[0]
