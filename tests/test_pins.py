@@ -390,6 +390,8 @@ def test_a_list_the_grammar_puts_inside_a_pipeline_is_not_taken_for_a_shell_of_i
     ("cd {app} && cd -", None),
     ("pushd {app} >/dev/null", "{app}"),
     ("pushd {app} >/dev/null && popd >/dev/null", None),
+    ("eval cd {app}", None),
+    ("eval \"$(echo x=1)\"", "{work}"),
 ])
 def test_where_a_cd_leaves_the_next_pip_is_read_as_bash_goes_or_left_to_the_build(
         tmp_path: Path, cd: str, where: str | None) -> None:
@@ -845,6 +847,21 @@ def test_a_pin_given_to_a_command_computed_at_build_time_is_said(run: str, sourc
     assert s.pins == ()
     assert [(w.line, w.message) for w in s.warnings] == [
         (3, f"jax==0.4.30: an argument of `{source}`, a command computed at build time, is not read, left alone")]
+
+
+@pytest.mark.parametrize("run, where", [
+    ('A=(jax==0.4.30 numpy); pip install "${A[@]}"', "in an array, which is not read"),
+    ("declare -a A=(numpy jax==0.4.30); pip install ${A[@]}", "in an array, which is not read"),
+    ('eval "pip install jax==0.4.30"', "in the script `eval` runs, which is not read"),
+    ("eval pip install jax==0.4.30", "in the script `eval` runs, which is not read"),
+])
+def test_a_pin_in_an_array_or_an_eval_is_said_not_passed_over(run: str, where: str) -> None:
+    """bash installs jax==0.4.30 in each (an array's `${A[@]}`, the script `eval` runs); the
+    walk reads neither, and passed the pin over without a word (found by the shell audit)."""
+    s = scan_with({}, run)
+    assert ("jax", "0.4.30") in bash_pins({}, run)
+    assert s.pins == ()
+    assert [(w.line, w.message) for w in s.warnings] == [(2, f"jax==0.4.30: {where}, left alone")]
 
 
 def test_a_computed_command_without_pins_is_not_said() -> None:

@@ -10,7 +10,7 @@ from release_hook.names import normalize as canonicalize_name
 from release_hook.dockerfile import Instruction, run_flags_end
 from release_hook.found import Chars, Evidence
 from release_hook.shell import Assignment, Subshell, parse_exec_form, parse_script
-from release_hook.spans import Lit, Mapped, Var, Word, word_offset
+from release_hook.spans import Computed, Lit, Mapped, Var, Word, word_offset
 from release_hook.textlines import NOWHERE
 from release_hook.walk.commands import CONDA, SHELLS, WRAPPERS, Head, basename, dash_c, git_clone, pip_call, unwrap
 from release_hook.walk.files import UNKNOWN_FOLDER, absolute, mount_placements
@@ -38,8 +38,10 @@ _MAY_PIN = re.compile(r"pip|uv|git")  # pins are only on pip, uv pip and git clo
 _READS_ARGUMENTS = re.compile(r"\$\{?[0-9@*]|\bshift\b|\bgetopts\b|\bfor\s+\w+\s*(?:;|\n|do\b)")
 _PINNED = re.compile(r"(?<![\w.-])([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:===|==|~=)\s*[0-9$][^\s\"']*")
 # The commands read (after their wrappers); any other command is skipped unread.
-_NAMES = frozenset({"uv", "git", "cd", "pushd", "popd", "pyenv", "update-alternatives", "ln", ".", "source",
-                    "virtualenv", "apt-get", "apt", "aptitude", "set", "unset"}) | CONDA | SHELLS | frozenset(WRAPPERS)
+_NAMES = frozenset({"uv", "git", "cd", "pushd", "popd", "eval", "pyenv", "update-alternatives", "ln", ".",
+                    "source", "virtualenv", "apt-get", "apt", "aptitude", "set", "unset"}) | CONDA | SHELLS | \
+    frozenset(WRAPPERS)
+_EVAL_CD = re.compile(r"(?:^|[;&|(\s])(?:cd|pushd|popd)(?:\s|$|;)")
 _PIP_OR_PYTHON = re.compile(r"(?:pip|python)[0-9.]*(?:[$\0].*)?", re.S)
 _SHEBANG_SHELL = re.compile(r"\b(sh|bash|dash|ash|zsh)\b")
 
@@ -219,6 +221,7 @@ class RunReader:
                     if step.value is not None:
                         local[step.name] = (expand(step.value, state.scope, local),
                                             via(step.value, state.scope, local))
+                        self._pins_unread(step.value, "in an array, which is not read")
                     # a variable of the environment (ENV, ARG) stays in it when assigned
                     if step.exported or self.python.allexport or state.scope.lookup(step.name) is not None:
                         self.python.exported.add(step.name)
@@ -253,6 +256,14 @@ class RunReader:
             return []
         name = basename(texts[at])
         ctx = self.python
+        if name == "eval":
+            # what eval runs is not read (`eval "$(pyenv init -)"` is common and harmless): a
+            # pin in its words is said, and a cd there leaves the folder to the build
+            script = " ".join(texts[at + 1:])
+            self._say_pins(script, ctx.at(word_offset(words[at])), "in the script `eval` runs, which is not read")
+            if _EVAL_CD.search(script):
+                self.cwd = UNKNOWN_FOLDER
+            return []
         if name in ("cd", "pushd", "popd") and not _in_this_shell(texts, at):
             return []  # `sudo cd /app`, `env cd /app`: a program of that name, elsewhere, or none
         if name in ("cd", "pushd", "popd"):
@@ -349,6 +360,18 @@ class RunReader:
             self._conda_pins(words, texts, at, name)
         setup_command(self.python, expanded)
         return []
+
+    def _pins_unread(self, word: Word, where: str) -> None:
+        """A kept pin in an array (`A=(jax==0.4.30)`): what `${A[@]}` passes is not followed,
+        so the pin is said, not passed over."""
+        for piece in word:
+            if isinstance(piece, Computed) and piece.source.startswith("("):
+                self._say_pins(piece.source[1:].removesuffix(")"), self.python.at(piece.offset), where)
+
+    def _say_pins(self, text: str, line: int, where: str) -> None:
+        for m in _PINNED.finditer(text):
+            if canonicalize_name(m.group(1)) in self.found.kept:
+                self.found.warn(line, f"{m.group(0)}: {where}, left alone")
 
     def _cdpath(self) -> bool:
         """Whether CDPATH (the RUN's, or an ENV or ARG) is set and not empty, or only the build knows."""
