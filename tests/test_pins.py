@@ -555,6 +555,15 @@ def assert_read_as_bash(env: dict[str, str], run: str) -> None:
     assert_moves_only_versions(s)
 
 
+def assert_said_and_left(env: dict[str, str], run: str, line: int, message: str) -> None:
+    """bash installs jax==0.4.30 from the RUN; the walk does not follow it there, and says so:
+    one warning, at `line`, no pin."""
+    s = scan_with(env, run)
+    assert ("jax", "0.4.30") in bash_pins(env, run)
+    assert s.pins == ()
+    assert [(w.line, w.message) for w in s.warnings] == [(line, message)]
+
+
 def assert_moves_only_versions(s: Scan) -> None:
     """Nothing said, and each pin's characters in the file spell its version: what a sync moves."""
     assert not s.warnings, s.warnings
@@ -842,11 +851,9 @@ def test_a_pin_given_to_a_command_computed_at_build_time_is_said(run: str, sourc
     """`$(echo pip) install jax==0.4.30` installs jax==0.4.30, as bash runs it; what runs is
     the build's to know, and the tool passed the command over without a word: --check passed
     on a stale pin. Its arguments are not read; a pin among them is warned about."""
-    s = scan_with({"V": "0.4.30"}, run)
-    assert ("jax", "0.4.30") in bash_pins({"V": "0.4.30"}, run)
-    assert s.pins == ()
-    assert [(w.line, w.message) for w in s.warnings] == [
-        (3, f"jax==0.4.30: an argument of `{source}`, a command computed at build time, is not read, left alone")]
+    assert_said_and_left({"V": "0.4.30"}, run, 3,
+                         f"jax==0.4.30: an argument of `{source}`, a command computed at build time, is not read, "
+                         "left alone")
 
 
 @pytest.mark.parametrize("run, where", [
@@ -858,10 +865,7 @@ def test_a_pin_given_to_a_command_computed_at_build_time_is_said(run: str, sourc
 def test_a_pin_in_an_array_or_an_eval_is_said_not_passed_over(run: str, where: str) -> None:
     """bash installs jax==0.4.30 in each (an array's `${A[@]}`, the script `eval` runs); the
     walk reads neither, and passed the pin over without a word (found by the shell audit)."""
-    s = scan_with({}, run)
-    assert ("jax", "0.4.30") in bash_pins({}, run)
-    assert s.pins == ()
-    assert [(w.line, w.message) for w in s.warnings] == [(2, f"jax==0.4.30: {where}, left alone")]
+    assert_said_and_left({}, run, 2, f"jax==0.4.30: {where}, left alone")
 
 
 def test_a_computed_command_without_pins_is_not_said() -> None:
