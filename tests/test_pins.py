@@ -717,7 +717,7 @@ def test_a_loop_variable_is_the_loops_to_set(run: str) -> None:
     """`for V in 0.4.1; do pip install jax==$V; done` installs 0.4.1, and V is still 0.4.1
     after it; the tool read ENV V=0.4.30 there (a loop's variable was no assignment to it). Its
     values are each run's: a pin that reads it is computed; one that does not is read."""
-    s = scan_text(f'FROM python:3.12\nENV V="0.4.30"\nRUN {run}\n')
+    s = scan_with({"V": "0.4.30"}, run)
     bash = bash_pins({"V": "0.4.30"}, run)
     assert ("jax", "0.4.30") not in bash
     assert [(p.package, p.version) for p in s.pins] == ([("jax", "0.4.1")] if "jax==0.4.1" in run else [])
@@ -741,7 +741,7 @@ def test_a_variable_a_builtin_sets_is_the_builds(run: str) -> None:
     """`read V`, `printf -v V`, `getopts a V`, `mapfile V`, `let V=5` set V in the RUN's shell;
     the tool read the ENV value of V after them (jax==0.4.30, which bash does not pass). What
     they set is the build's to know: the pin is warned about and left alone."""
-    s = scan_text(f'FROM python:3.12\nENV V="0.4.30"\nRUN {run}\n')
+    s = scan_with({"V": "0.4.30"}, run)
     assert ("jax", "0.4.30") not in bash_pins({"V": "0.4.30"}, run)
     assert list(s.pins) == []
     assert [w.message for w in s.warnings] == ["jax: version computed at build time (${V}), left alone"]
@@ -820,7 +820,7 @@ def test_the_script_of_dash_c_is_the_first_word_after_the_options(run: str) -> N
     """`bash -c -- "pip install jax==$V"` runs the script after `--` (the options go on after
     -c); the tool took the word right after -c, `--`, as the script and passed the pin over
     without a word."""
-    s = scan_text(f'FROM python:3.12\nENV V=0.4.30\nRUN {run}\n')
+    s = scan_with({"V": "0.4.30"}, run)
     assert [(p.package, p.version) for p in s.pins] == bash_pins({"V": "0.4.30"}, run) == [("jax", "0.4.30")]
     assert not s.warnings
 
@@ -835,7 +835,7 @@ def test_a_pin_given_to_a_dash_c_script_as_an_argument_is_said_not_passed_over(r
     after the script's name); the tool read the script, found `pip install $1`, and said
     nothing: --check passed on a stale pin. The arguments are not followed: such a pin is warned
     about and left alone."""
-    s = scan_text(f'FROM python:3.12\nENV V=0.4.30\nRUN {run}\n')
+    s = scan_with({"V": "0.4.30"}, run)
     assert ("jax", "0.4.30") in bash_pins({"V": "0.4.30"}, run if run.startswith("bash") else "ba" + run)
     assert s.pins == ()
     assert [(w.line, w.message) for w in s.warnings] == [
@@ -885,7 +885,7 @@ def test_a_default_the_tool_cannot_read_that_names_a_pin_is_said(run: str) -> No
     characters (quoted, or with an expansion) is the build's to know, and the tool passed it
     over without a word (the word's text starts with `$`, no package name): --check passed on a
     stale pin. It is warned about and left alone."""
-    s = scan_text(f"FROM python:3.12\nENV V=0.4.30\nRUN {run}\n")
+    s = scan_with({"V": "0.4.30"}, run)
     assert bash_pins({"V": "0.4.30"}, run) in ([("jax", "0.4.28")], [("jax", "0.4.30")])
     assert s.pins == ()
     assert [(w.line, w.message) for w in s.warnings] == [
