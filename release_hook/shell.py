@@ -477,15 +477,14 @@ _UNCERTAIN = frozenset({"pipeline", "if_statement", "elif_clause", "else_clause"
                         "do_group", "function_definition"})
 
 
-def _uncertain(node: tree_sitter.Node) -> bool:
+def _uncertain(node: tree_sitter.Node, pipelines: bool = True) -> bool:
+    """Whether `node` may not run (in a branch, a loop or a function, after `||` or a test's
+    `&&`) or, with `pipelines`, not reach the commands after it (in a pipeline's element). Up to
+    the nearest subshell: what it sets ends with it, and its commands run after it or not at all."""
     child, parent = node, node.parent
-    while parent is not None:
-        if parent.type in _SUBSHELLS:  # what it sets ends with it: its commands run after it or not at all
-            return False
-        if parent.type in _UNCERTAIN:
-            return True
-        if _conditional(parent, child):  # `cmd || V=1`, `[ -d /a ] && V=1`
-            return True
+    while parent is not None and parent.type not in _SUBSHELLS:
+        if parent.type in _UNCERTAIN and (pipelines or parent.type != "pipeline") or _conditional(parent, child):
+            return True  # `cmd || V=1`, `[ -d /a ] && V=1`, `if ...; then V=1; fi`
         child, parent = parent, parent.parent
     return False
 
@@ -514,17 +513,9 @@ def _a_test(node: tree_sitter.Node) -> bool:
 
 
 def _may_not_run(node: tree_sitter.Node) -> bool:
-    """Whether a command may not run: in a branch, a loop or a function, after `||` or after a
-    test's `&&`. (A
-    pipeline's element runs, in a shell of its own: a `Subshell` step.)"""
-    child, parent = node, node.parent
-    while parent is not None and parent.type not in _SUBSHELLS:
-        if parent.type in _UNCERTAIN and parent.type != "pipeline":
-            return True
-        if _conditional(parent, child):
-            return True
-        child, parent = parent, parent.parent
-    return False
+    """Whether a command may not run. (A pipeline's element runs, in a shell of its own: a
+    `Subshell` step.)"""
+    return _uncertain(node, pipelines=False)
 
 
 # after `${NAME`: the shell's ":-" / ":+" (unset or empty) and "-" / "+" (unset), a word or none

@@ -304,9 +304,8 @@ class RunReader:
         source = name.computed[0] if name.computed else name.text
         for word in args:
             for arg in fields(word, scope, local):
-                if kept_name(self.found, arg.text) is not None and ("==" in arg.text or "~=" in arg.text):
-                    self.found.warn(self.python.at(word_offset(word)), f"{arg.text}: an argument of `{source}`, "
-                                    "a command computed at build time, is not read, left alone")
+                self._say_pins(arg.text, self.python.at(word_offset(word)),
+                               f"an argument of `{source}`, a command computed at build time, is not read")
 
     def _command(self, words: tuple[Word, ...], chars: list[Chars], texts: list[str], head: Head,
                  name: str, env: tuple[tuple[str, Word], ...],
@@ -324,9 +323,8 @@ class RunReader:
             script = chars[i]  # as this shell passes it: `sh -c "pip install jax==$V"` gets V's value
             # `sh -c 'pip install $1' _ jax==0.4.30`: what the script reads as $0, $1... is not followed
             for j in range(i + 1, len(texts)) if _READS_ARGUMENTS.search(script.text) else ():
-                if kept_name(self.found, texts[j]) is not None and ("==" in texts[j] or "~=" in texts[j]):
-                    self.found.warn(self.python.at(offsets[j - at]), f"{texts[j]}: an argument of `{name} -c` "
-                                    "(its script's $0, $1...) is not read, left alone")
+                self._say_pins(texts[j], self.python.at(offsets[j - at]),
+                               f"an argument of `{name} -c` (its script's $0, $1...) is not read")
             if not known(script):
                 if _MAY_PIN.search(script.text):  # not a silent pass: what it installs is unread
                     self.found.warn(self.python.at(offsets[i - at]), f"the script of `{name} -c` is "
@@ -369,6 +367,7 @@ class RunReader:
                 self._say_pins(piece.source[1:].removesuffix(")"), self.python.at(piece.offset), where)
 
     def _say_pins(self, text: str, line: int, where: str) -> None:
+        """Each kept pin in words the walk does not follow, warned about at `line`."""
         for m in _PINNED.finditer(text):
             if canonicalize_name(m.group(1)) in self.found.kept:
                 self.found.warn(line, f"{m.group(0)}: {where}, left alone")
