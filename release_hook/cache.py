@@ -206,16 +206,12 @@ def get_many(keys: Iterable[str], max_age: float | None = None) -> dict[str, str
     stale: list[str] = []
     now = time.time()
     try:
-        for start in range(0, len(keys), 500):
-            chunk = [_namespaced(k) for k in keys[start:start + 500]]
-            rows = db.execute(f"SELECT key, written, used, value FROM entries WHERE key IN "
-                              f"({','.join('?' * len(chunk))})", chunk).fetchall()
-            for stored, written, used, text in rows:
-                if max_age is not None and now - written > max_age:
-                    continue
-                out[stored.split(" ", 1)[1]] = text
-                if now - used > TOUCH_AFTER:
-                    stale.append(stored)
+        for stored, written, used, text in _rows(db, "key, written, used, value", keys):
+            if max_age is not None and now - written > max_age:
+                continue
+            out[stored.split(" ", 1)[1]] = text
+            if now - used > TOUCH_AFTER:
+                stale.append(stored)
         if stale:  # in use: not the oldest to evict
             with _writing(db):
                 db.executemany("UPDATE entries SET used = ? WHERE key = ?", [(now, k) for k in stale])
@@ -231,16 +227,20 @@ def present(keys: Iterable[str]) -> set[str]:
     keys = list(keys)
     if db is None or not keys:
         return set()
-    found: set[str] = set()
     try:
-        for start in range(0, len(keys), 500):
-            chunk = [_namespaced(k) for k in keys[start:start + 500]]
-            rows = db.execute(f"SELECT key FROM entries WHERE key IN ({','.join('?' * len(chunk))})",
-                              chunk).fetchall()
-            found.update(stored.split(" ", 1)[1] for (stored,) in rows)
+        return {stored.split(" ", 1)[1] for (stored,) in _rows(db, "key", keys)}
     except sqlite3.Error as e:
         _store.failed(e)
-    return found
+        return set()
+
+
+def _rows(db: sqlite3.Connection, columns: str, keys: list[str]) -> Iterator[Any]:
+    """The rows of these keys (this code's), in queries of 500 keys (sqlite's bound on a
+    statement's parameters was 999)."""
+    for start in range(0, len(keys), 500):
+        chunk = [_namespaced(k) for k in keys[start:start + 500]]
+        yield from db.execute(f"SELECT {columns} FROM entries WHERE key IN ({','.join('?' * len(chunk))})",
+                              chunk).fetchall()
 
 
 def put(key: str, value: Any) -> None:
