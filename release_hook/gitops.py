@@ -89,28 +89,17 @@ def _git(top: str, *args: str) -> str:
     return result.text
 
 
-_TOPLEVELS: set[str] = set()  # found by git in this process: a bump's hook asks twice
-
-
 def toplevel(path: str) -> str:
-    # A remembered top-level is trusted while its `.git` (a folder, or a worktree's or a
-    # submodule's file) is still there: a caller in the same process may have removed it. One
-    # that git found through GIT_DIR / GIT_WORK_TREE has none, and git is asked again.
-    if path in _TOPLEVELS and os.path.lexists(os.path.join(path, ".git")):
-        return path
-    # Git runs its hooks in the top-level: a folder that holds `.git` is its work tree's top,
-    # unless GIT_DIR or GIT_WORK_TREE say otherwise (a git process less in each bump's hook).
+    # Git runs its hooks in the top-level: a folder that holds `.git` (a folder, or a worktree's
+    # or a submodule's file) is its work tree's top, unless GIT_DIR or GIT_WORK_TREE say
+    # otherwise (a git process less in each bump's hook, which asks twice).
     if not (os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE")) and \
             os.path.lexists(os.path.join(path, ".git")):
-        top = os.path.realpath(path)  # as git gives it: absolute, symbolic links resolved
-        _TOPLEVELS.add(top)
-        return top
+        return os.path.realpath(path)  # as git gives it: absolute, symbolic links resolved
     result = _run(["rev-parse", "--show-toplevel"], path)
     if result.code != 0:
         raise UserError("not a git repository (use --no-commit to write without committing)")
-    top = result.text.strip()
-    _TOPLEVELS.add(top)
-    return top
+    return result.text.strip()
 
 
 def _relative(top: str, paths: Sequence[str]) -> list[str]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from release_hook import files
 from release_hook.config import Config
+from release_hook.digests import hexdigest
 from release_hook.errors import UserError
 from release_hook.found import Note, Scan
 from release_hook.plan import FilePlan, plan_file
@@ -90,9 +91,7 @@ _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
 def _digest(data: bytes | None) -> str:
-    from release_hook import digests
-
-    return digests.hexdigest(data) if data is not None else "absent"
+    return hexdigest(data) if data is not None else "absent"
 
 
 def in_step_key(config: Config, request: Request, output: Output, dockerfiles: dict[str, bytes]) -> str | None:
@@ -104,8 +103,6 @@ def in_step_key(config: Config, request: Request, output: Output, dockerfiles: d
             or os.environ.get("RELEASE_HOOK_NO_CACHE"):  # nothing read before is trusted then
         return None
     import json
-
-    from release_hook.digests import hexdigest
 
     # The Dockerfiles, and the files the release's requirements, version and settings may come from.
     digests = {path: _digest(data) for path, data in dockerfiles.items()}
