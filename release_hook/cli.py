@@ -29,7 +29,13 @@ EPILOG = ("exit status: 0 done or in step, 1 out of step (sync --check, pre-push
           "130 interrupted, 141 output pipe closed early. `release-hook help COMMAND` for a command.")
 
 
-def _parser() -> argparse.ArgumentParser:
+COMMANDS = ("sync", "install", "uninstall", "doctor", "hook", "help")
+
+
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or only of `only` (the command the words name): each
+    command's parser asks gettext for three of argparse's words, and gettext looks for a
+    translation on disk each time; the six unused ones were 3 ms of every run."""
     import argparse  # not for the hooks' command: 3 ms of each bump
 
     # argparse makes a formatter to check each argument, and a formatter without a width
@@ -55,7 +61,39 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-V", "--version", action="version", version=f"release-hook {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    sync = sub.add_parser("sync", help="bring Dockerfile pins in step with a release")
+    def wanted(name: str) -> bool:
+        return only is None or name == only
+
+    if wanted("sync"):
+        _sync_arguments(sub.add_parser("sync", help="bring Dockerfile pins in step with a release"))
+    for name, text in (("install", "install the git pre-commit and pre-push hooks"),
+                       ("uninstall", "remove the hooks, restoring any they replaced")):
+        if not wanted(name):
+            continue
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--repo", default=".", help="the repository (default: here)")
+        if name == "install":
+            p.add_argument("--force", action="store_true",
+                           help="rewrite hooks even when git tracks them (core.hooksPath)")
+            p.add_argument("--check", action="store_true",
+                           help="install nothing; report what is installed (as `doctor`)")
+            p.add_argument("--print-bump-my-version", action="store_true",
+                           help="install nothing; print a bump-my-version hook that runs this "
+                           "installation")
+    if wanted("doctor"):
+        doctor = sub.add_parser("doctor", help="what hooks are installed, where, and whether they can run")
+        doctor.add_argument("--repo", default=".", help="the repository (default: here)")
+    if wanted("hook"):
+        hook = sub.add_parser("hook", help="what the installed git hooks run")
+        hook.add_argument("stage", choices=HOOK_STAGES)
+        hook.add_argument("args", nargs="*")
+    if wanted("help"):
+        helper = sub.add_parser("help", help="show this help, or a command's")
+        helper.add_argument("topic", nargs="?", choices=COMMANDS)
+    return parser
+
+
+def _sync_arguments(sync: argparse.ArgumentParser) -> None:
     sync.add_argument("paths", nargs="*", metavar="PATH", help="Dockerfiles or folders to search")
     sync.add_argument("--version", help="the released package's new version")
     sync.add_argument("--pin", action="append", default=[], metavar="NAME==VERSION",
@@ -88,29 +126,6 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--smoke", action="store_true",
                       help="also install each changed stage into a throwaway virtualenv of its "
                       "Python and import jax and the package ([release_hook] smoke = true)")
-
-    for name, text in (("install", "install the git pre-commit and pre-push hooks"),
-                       ("uninstall", "remove the hooks, restoring any they replaced")):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("--repo", default=".", help="the repository (default: here)")
-        if name == "install":
-            p.add_argument("--force", action="store_true",
-                           help="rewrite hooks even when git tracks them (core.hooksPath)")
-            p.add_argument("--check", action="store_true",
-                           help="install nothing; report what is installed (as `doctor`)")
-            p.add_argument("--print-bump-my-version", action="store_true",
-                           help="install nothing; print a bump-my-version hook that runs this "
-                           "installation")
-    doctor = sub.add_parser("doctor", help="what hooks are installed, where, and whether they can run")
-    doctor.add_argument("--repo", default=".", help="the repository (default: here)")
-
-    hook = sub.add_parser("hook", help="what the installed git hooks run")
-    hook.add_argument("stage", choices=HOOK_STAGES)
-    hook.add_argument("args", nargs="*")
-
-    helper = sub.add_parser("help", help="show this help, or a command's")
-    helper.add_argument("topic", nargs="?", choices=tuple(sub.choices))  # every command above
-    return parser
 
 
 def _columns() -> int:
@@ -163,7 +178,8 @@ def _dispatch(argv: list[str]) -> int:
         from release_hook import hooks
 
         return hooks.run(argv[1], argv[2:])
-    parser = _parser()
+    # `help` lists every command; a command's own errors and help need only its parser
+    parser = _parser(argv[0] if argv and argv[0] in COMMANDS and argv[0] != "help" else None)
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --version and --help print and stop

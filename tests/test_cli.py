@@ -445,6 +445,31 @@ def test_help_knows_every_command(cli) -> None:
         assert shown.code == 0 and shown.out.startswith(f"usage: release-hook {name}"), name
 
 
+@pytest.mark.parametrize("words", [
+    ["sync", "docker", "--version", "0.9.0", "--pin", "jax==0.4.30", "--check", "-v", "--format", "json"],
+    ["sync", "--dry-run", "--check"], ["sync", "--policy", "newest"], ["sync", "--help"],
+    ["install", "--force"], ["install", "--print-bump-my-version", "--repo", "x"], ["uninstall", "--bogus"],
+    ["doctor"], ["hook", "pre-push", "--", "origin"], ["hook", "post-merge"], ["help", "sync"],
+])
+def test_a_commands_own_parser_reads_its_words_as_the_whole_parser_does(
+        words: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Only the named command's parser is built (the others cost gettext lookups): what it
+    parses, prints and refuses must be what the parser of every command does."""
+    from release_hook.cli import COMMANDS, _parser
+    from release_hook.errors import UserError
+
+    def outcome(parser: object) -> tuple[object, ...]:
+        try:
+            return ("parsed", vars(parser.parse_args(words)))  # type: ignore[attr-defined]
+        except UserError as e:
+            return ("refused", str(e))
+        except SystemExit as e:
+            return ("stopped", e.code, capsys.readouterr())
+
+    assert set(COMMANDS) == set(_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    assert outcome(_parser(words[0])) == outcome(_parser())
+
+
 @pytest.mark.parametrize("stage", ["pre-commit", "pre-push", "framework", "bump-my-version"])
 @pytest.mark.parametrize("flag", ["--help", "-h"])
 def test_a_hooks_command_asked_for_help_prints_it_and_runs_nothing(tmp_path: Path, stage: str, flag: str) -> None:
