@@ -1,3 +1,7 @@
-from release_hook.cli import main
+import gc
 
-raise SystemExit(main())
+gc.disable()  # before the imports too: see cli.console
+
+from release_hook.cli import console  # noqa: E402
+
+console()

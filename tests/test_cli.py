@@ -640,6 +640,22 @@ def test_a_run_that_reads_what_it_read_before_imports_nothing_it_does_not_use(tm
     assert "numpyro==0.7.0" in (root / "docker" / "Dockerfile").read_text()
 
 
+def test_the_entry_points_run_without_the_cycle_collector_and_main_leaves_the_callers(
+        cli, tmp_path: Path) -> None:
+    """Off for the process (the console script, `python -m release_hook`): a short run keeps what
+    it builds. A caller of main() in its own process keeps its collector as it was."""
+    import gc
+
+    probe = ("import gc, sys, runpy\nsys.argv = ['release-hook', '--version']\ntry:\n"
+             "    runpy.run_module('release_hook', run_name='__main__')\nexcept SystemExit:\n"
+             "    print(gc.isenabled(), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True)
+    assert done.stderr.splitlines()[-1] == "False", done.stderr
+    script = subprocess.run([CONSOLE, "--version"], cwd=tmp_path, capture_output=True, text=True)
+    assert script.returncode == 0 and script.stdout.startswith("release-hook ")
+    assert gc.isenabled() and cli("--version").code == 0 and gc.isenabled()
+
+
 def test_a_bumps_hook_calls_git_without_importing_subprocess(cli, tmp_path: Path) -> None:
     """A bump's hook stages what it writes (`sync --stage`, as `hook pre-commit` runs it): its
     git calls start git themselves, without subprocess's 4 ms of imports, and git's answers
