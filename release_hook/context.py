@@ -10,8 +10,6 @@ is named at its line, never guessed. pip expands a file's `${NAME}` from its env
 is read with the variables of the RUN that reads it, and a version such a variable gives is the
 Dockerfile's to write (`Context.carrying`), at its ENV or ARG.
 """
-from __future__ import annotations
-
 import fnmatch
 import posixpath
 from typing import TYPE_CHECKING, Callable, Iterable, NamedTuple, Optional, Sequence
@@ -72,7 +70,7 @@ class Context:
                  for held, text in zip(lock.held, lock.messages())]
         return (*self.notes, *locks)
 
-    def file_of(self, path: str) -> ReqFile | None:
+    def file_of(self, path: str) -> "ReqFile | None":
         """The file as read, by the path it is shown with."""
         return next((self.files[rel] for rel, shown in self.display.items() if shown == path), None)
 
@@ -206,7 +204,7 @@ def _bring(ctx: Context, rel: str, option: str, stage: int, image: str, read: Re
 
 
 def _parse(ctx: Context, rel: str, text: str, option: str, config: Config, kept: tuple[str, ...],
-           run: Run) -> ReqFile:
+           run: Run) -> "ReqFile":
     """The file as pip reads it in this RUN: with the values of the variables it names."""
     env, dockerfile, line = run
     used = tuple((name, v.text, v.origin, v.computed, v.undefined) for name, v in sorted(env.items())

@@ -3,16 +3,13 @@
 It sits at the bottom beside `config.py`, so that every stage can read it and none imports it
 back from the command that builds it.
 """
-from __future__ import annotations
-
+import datetime  # imported on every run's path anyway (sqlite3's adapters)
 import fnmatch
 import os
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple
 
 if TYPE_CHECKING:
-    import datetime
-
     from release_hook.config import Config
 
 
@@ -45,7 +42,7 @@ def resolver_left_out(request: Request) -> str:
         ("RELEASE_HOOK_VERIFY=0", os.environ.get("RELEASE_HOOK_VERIFY") == "0")) if on), "")
 
 
-def relative(config: Config, path: str) -> str:
+def relative(config: "Config", path: str) -> str:
     return _relative(config.root, path)
 
 
@@ -55,7 +52,7 @@ def _relative(root: str, path: str) -> str:
     return os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
 
 
-def policy_function(config: Config, request: Request) -> Callable[[str], str]:
+def policy_function(config: "Config", request: Request) -> Callable[[str], str]:
     """Which policy each Dockerfile follows: the flag, else the first matching glob."""
     memo: dict[str, str] = {}
 

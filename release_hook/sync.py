@@ -1,6 +1,4 @@
 """`release-hook sync`: read, find pins, resolve targets, plan, apply, commit."""
-from __future__ import annotations
-
 import gc
 import os
 import re
@@ -9,6 +7,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from release_hook import files
 from release_hook.config import Config
+from release_hook.context import Context
 from release_hook.digests import hexdigest
 from release_hook.errors import UserError
 from release_hook.found import Note, Scan
@@ -20,7 +19,6 @@ from release_hook.resolve.targets import Resolution
 from release_hook.scancache import ScanCache
 
 if TYPE_CHECKING:
-    from release_hook.context import Context
     from release_hook.resolve.index import Index
 
 
@@ -146,7 +144,7 @@ def _remembered(config: Config, key: str) -> list[Note] | None:
         return None  # not trusted: decided again and overwritten
 
 
-def _index(request: Request) -> Index:
+def _index(request: Request) -> "Index":
     """The package index, for the hashes of a lock: read only when a hash-locked pin moves."""
     from release_hook.resolve.index import Index
     from release_hook.resolve.pipconf import index_urls

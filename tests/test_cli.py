@@ -593,7 +593,8 @@ def test_a_folder_that_stops_being_a_repository_is_not_one_for_the_next_run(cli,
 
 
 @pytest.mark.parametrize("module", ["found", "plan", "files", "config", "apply", "report", "resolve.cuda",
-                                    "resolve.baseimage", "resolve.install", "resolve.pipconf"])
+                                    "resolve.baseimage", "resolve.install", "resolve.pipconf", "request",
+                                    "resolve.targets", "sync", "context", "resolve.image"])
 def test_the_values_every_run_defines_are_not_built_from_string_annotations(module: str) -> None:
     """typing compiles each string annotation of a NamedTuple's fields into a ForwardRef: under
     `from __future__ import annotations` the NamedTuples of these modules, which every sync and

@@ -15,8 +15,6 @@ Precedence, for the Python and the platform alike (first that answers):
    the user to say (`needs_python`), naming the stage's FROM line.
 Each stage built `FROM` an earlier one starts from what that stage did (done at scan time).
 """
-from __future__ import annotations
-
 import fnmatch
 from functools import lru_cache
 from types import MappingProxyType
@@ -69,7 +67,7 @@ class Target(NamedTuple):
 
 
 @lru_cache(maxsize=64)
-def supported_tags(target: Target) -> frozenset[Tag]:
+def supported_tags(target: Target) -> "frozenset[Tag]":
     """The wheel tags pip accepts for the target."""
     from packaging import tags
 
@@ -90,8 +88,8 @@ class Origin(NamedTuple):
     evidence: Evidence | None = None  # by "file": the file's words and line
     pip_line: int = 0  # the pip command this Python runs, when not on the evidence's line
     problem: str = ""  # by "file": "unreadable", "build" (`docker build --platform`), "unknown"
-    several: tuple[tuple[str, Origin], ...] = ()  # each Python the stage's pip commands run under
-    overrides: tuple[str, Origin] | None = None  # what the file alone says, where the user's word differs
+    several: "tuple[tuple[str, Origin], ...]" = ()  # each Python the stage's pip commands run under
+    overrides: "tuple[str, Origin] | None" = None  # what the file alone says, where the user's word differs
     unused: tuple[Evidence, ...] = ()  # Pythons the file installs that no pip command runs under
 
     def words(self, name: str, key: str) -> str:
@@ -197,7 +195,7 @@ def _glob_value(pairs: tuple[tuple[str, str], ...], rel: str) -> tuple[str, str]
     return next(((g, v) for g, v in pairs if fnmatch.fnmatchcase(rel, g)), None)
 
 
-def _file_python(scan: Scan, index: int, base: tuple[int, int] | None
+def _file_python(scan: "Scan", index: int, base: tuple[int, int] | None
                  ) -> tuple[tuple[int, int] | None, Origin] | None:
     """What the file says of stage `index`'s Python: None when it leaves it to the base image."""
     facts = scan.stages[index]
@@ -228,7 +226,7 @@ def _unused_installs(facts: StageFacts, python: tuple[int, int] | None) -> tuple
     return tuple(e for e in facts.installs if e.value and e.value != chosen)
 
 
-def image_of_stage(scan: Scan, index: int, config: Config, request: Request, rel: str) -> Image:
+def image_of_stage(scan: "Scan", index: int, config: "Config", request: "Request", rel: str) -> Image:
     root = scan.images[index]
     facts = scan.stages[index] if index < len(scan.stages) else StageFacts(0)
     base = baseimage.read(root)
@@ -295,7 +293,7 @@ def image_of(name: str, python: str | None = None, platform: str | None = None,
     return image_of_stage(scan, 0, Config(""), request, "")
 
 
-def images_of(scan: Scan, config: Config, request: Request) -> tuple[Image, ...]:
+def images_of(scan: "Scan", config: "Config", request: "Request") -> tuple[Image, ...]:
     """One Image per build stage of `scan` (index = `Pin.stage`)."""
     from release_hook.request import relative
 

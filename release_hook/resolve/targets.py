@@ -1,6 +1,5 @@
 """Targets: the version each kept package should carry, and what decided it."""
-from __future__ import annotations
-
+import datetime  # imported on every run's path anyway (sqlite3's adapters)
 import re
 from types import MappingProxyType
 from functools import cached_property
@@ -14,7 +13,6 @@ from release_hook.found import PLUGINS, Note, Pin  # noqa: F401 (PLUGINS re-expo
 from release_hook.resolve.cuda import reads_jax_page
 
 if TYPE_CHECKING:
-    import datetime
     from release_hook.resolve.image import Image
 
 EMPTY: Mapping[Any, Any] = MappingProxyType({})  # the default of a mapping field: shared, so never written
@@ -55,7 +53,7 @@ class Because(NamedTuple):
         return {k: v for k, v in self._asdict().items() if k != "cached" and v not in ("", (), 0)}
 
     @staticmethod
-    def from_json(value: dict[str, Any]) -> Because:
+    def from_json(value: dict[str, Any]) -> "Because":
         fields: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in value.items()}
         return Because(**fields, cached=True)
 
@@ -80,7 +78,7 @@ class Proof(NamedTuple):
                 self.libc, list(self.left_out), list(self.asked), list(self.constraints), self.imported]
 
     @staticmethod
-    def from_json(value: list[Any]) -> Proof:
+    def from_json(value: list[Any]) -> "Proof":
         state, tool, installs, reason, target, libc, left_out, asked, constraints, imported = value
         return Proof(str(state), str(tool), tuple((str(n), str(v)) for n, v in installs),
                      str(reason), True, str(target), str(libc), tuple(map(str, left_out)),
@@ -139,7 +137,7 @@ class Resolution:
     first use."""
 
     def __init__(self, groups: Mapping[object, Targets], group_of: Mapping[tuple[str, int], object],
-                 images: Mapping[tuple[str, int], Image] = EMPTY, warnings: tuple[Note, ...] = (),
+                 images: "Mapping[tuple[str, int], Image]" = EMPTY, warnings: tuple[Note, ...] = (),
                  as_of: datetime.datetime | None = None) -> None:
         self.groups: Final = groups
         self.group_of: Final = group_of  # (path, stage) -> key in groups
@@ -147,7 +145,7 @@ class Resolution:
         self.warnings: Final = warnings  # runtime traps, at their pins
         self.as_of: Final = as_of  # the moment `latest` was judged at
 
-    def warning_also(self, more: tuple[Note, ...]) -> Resolution:
+    def warning_also(self, more: tuple[Note, ...]) -> "Resolution":
         return Resolution(self.groups, self.group_of, self.images, self.warnings + more, self.as_of)
 
     def targets_for(self, pin: Pin) -> Targets:
