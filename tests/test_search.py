@@ -352,6 +352,24 @@ def test_minimum_passes_over_a_plugin_without_the_extra_the_file_asks(
     assert "stage 0 proof: uv " in r.out and " installs it for Python 3.12" in r.out, r.out
 
 
+def test_latest_names_the_jaxlib_it_passed_over_for_a_plugin_without_the_extra(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The newest jax takes jaxlib 0.4.30, not 0.4.31, whose plugin has no `with_cuda`: --explain
+    names the jaxlib passed over and why (it said only "with jax 0.4.31", which left the older
+    jaxlib unexplained)."""
+    monkeypatch.delenv("RELEASE_HOOK_VERIFY", raising=False)
+    with served_as_pips_index(plugin_index(tmp_path / "index", ("0.4.30",)), monkeypatch):
+        root = project(tmp_path, plugin_file("jax", "with_cuda"))
+        r = sync(cli, root, "--version", "0.19.0", "--policy", "latest", "--explain")
+    assert r.code == 0, r.err
+    assert "'jax==0.4.31' jaxlib==0.4.30 'jax-cuda12-plugin[with_cuda]==0.4.30'" in (root / "Dockerfile").read_text()
+    assert ("skipped jax 0.4.31, jaxlib 0.4.31: jax's rules: jax-cuda12-plugin 0.4.31 has no extra "
+            "with_cuda\n") in r.out, r.out
+    assert "with jax 0.4.31; 1 newer jaxlib passed over;" in r.out, r.out
+    jax_line = next(line for line in r.out.splitlines() if "line 2: jax ==" in line)
+    assert "skipped" not in jax_line  # jax itself was the newest: no jax candidate was skipped
+
+
 def test_the_resolvers_own_pick_keeps_to_plugins_with_the_extra(
         cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """jax 0.4.30 is refused beside SciPy 1.12; the resolver, asked for the lowest pair above it,

@@ -156,13 +156,15 @@ class Candidates:
                                           self.shared.index.answered if self.fetch else {}, self.offered.has,
                                           forced="jaxlib" in self.explicit)
 
-    def best_pair(self, policy: str, jax: Version | None, jaxlibs: Sequence[Version | None]) -> tuple[Version | None, str]:
-        """The policy's best jaxlib for `jax` by the rules, or (None, why there is none)."""
+    def best_pair(self, policy: str, jax: Version | None, jaxlibs: Sequence[Version | None]
+                  ) -> tuple[Version | None, str, tuple[tuple[Version | None, str], ...]]:
+        """The policy's best jaxlib for `jax` by the rules, or (None, why there is none); and the
+        jaxlibs the rules passed over before it, with why (a plugin without the file's extra)."""
         if len(self.read) >= MAX_JAX_READS and jax is not None and jax not in self.read:
-            return None, f"stopped after reading {MAX_JAX_READS} jax releases"
+            return None, f"stopped after reading {MAX_JAX_READS} jax releases", ()
         refused = self.runtime_problem(jax)
         if refused:
-            return None, refused
+            return None, refused, ()
         order: list[Version | None] = [*sorted((v for v in jaxlibs if v is not None), reverse=policy == "latest")]
         order = order or [None]
         reasons: list[tuple[Version | None, str]] = []
@@ -171,7 +173,7 @@ class Candidates:
                 continue
             why = self.problem(jax, lib)
             if why is None:
-                return lib, ""
+                return lib, "", tuple(reasons)
             reasons.append((lib, why))
         if reasons:
             # said of a jaxlib jax accepts, when one was tried: `jax 0.4.13 needs jaxlib>=0.4.11,
@@ -180,7 +182,7 @@ class Candidates:
             bounds = pairing.jaxlib_bounds(release, self.extras) if release is not None else None
             fitting = [why for lib, why in reasons
                        if bounds is None or lib is None or bounds.contains(lib, prereleases=True)]
-            return None, (fitting or [reasons[0][1]])[0]
+            return None, (fitting or [reasons[0][1]])[0], ()
         low = min((v for v in order if v is not None), default=None)
         return None, (f"every jaxlib it could take (from {low}) is newer than jax {jax}, which jax refuses "
-                      "at import" if low is not None else f"no jaxlib in range for jax {jax}")
+                      "at import" if low is not None else f"no jaxlib in range for jax {jax}"), ()

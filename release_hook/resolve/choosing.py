@@ -11,7 +11,7 @@ from packaging.version import Version
 from release_hook.errors import UserError
 from release_hook.resolve import search
 from release_hook.resolve.cuda import NoBuild
-from release_hook.resolve.search import Pair, Verdict
+from release_hook.resolve.search import Pair, Skipped, Verdict
 from release_hook.resolve.refusals import Refusals
 from release_hook.resolve.targets import PLUGINS
 
@@ -40,15 +40,19 @@ class Choosing(Refusals):
         else:
             jaxlibs = [_public(self.explicit["jaxlib"])] if "jaxlib" in self.explicit else [None]
 
+        passed: dict[Pair, tuple[tuple[Version | None, str], ...]] = {}
+
         def best_pair(jax: Version | None, allowed: Callable[[Version], bool]) -> Pair | str:
             try:
-                lib, why = self.rules.best_pair(self.policy, jax, [v for v in jaxlibs if v is None or allowed(v)])
+                lib, why, over = self.rules.best_pair(self.policy, jax,
+                                                      [v for v in jaxlibs if v is None or allowed(v)])
             except NoBuild as e:
                 return e.message
             except UserError as e:
                 raise self.at_pin(e, ("jaxlib", *PLUGINS, "jax")) from None
             if why:
                 return why
+            passed[Pair(jax, lib)] = over
             return Pair(jax, lib)
 
         def floor(name: str) -> str:
@@ -57,6 +61,9 @@ class Choosing(Refusals):
         verify = self.verify
         steer = (lambda pair: self.trial.steer(self.policy, pair, floor)) if not self.not_asked else None
         outcome = search.search(self.policy, jaxes, best_pair, verify, steer)
+        if outcome.pair is not None:  # why the answer's jax did not take a jaxlib before its own
+            outcome.passed = [Skipped(Pair(outcome.pair.jax, lib), "rules", why)
+                              for lib, why in passed.get(outcome.pair, ())]
         if outcome.pair is None:
             raise self.at_pin(self.nothing_fits(outcome, wants_jax, wants_jaxlib, floor), ("jax", "jaxlib", *PLUGINS))
         return outcome

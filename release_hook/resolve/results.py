@@ -62,7 +62,8 @@ class Results(DecisionState):
         targets = Targets(self.package, request.version, versions, tags, pages, why,
                           policy=self.policy, requirements=self.requirement_text,
                           requirements_from=raw.source if raw is not None and self.requirement_text else "",
-                          skipped=tuple((str(s.pair), s.kind, s.why) for s in outcome.skipped) if outcome else ())
+                          skipped=tuple((str(s.pair), s.kind, s.why) for s in (*outcome.skipped, *outcome.passed))
+                          if outcome else ())
         return targets._replace(proofs=self.proofs(outcome, targets)) if record else targets
 
     def because(self, outcome: search.Outcome) -> dict[str, Because]:
@@ -80,7 +81,7 @@ class Results(DecisionState):
                                  proof, proof_why, len(outcome.skipped))
         if pair.jaxlib is not None and "jaxlib" not in self.explicit:
             out["jaxlib"] = Because("chosen", self.policy, images, as_of, proof=proof, proof_why=proof_why,
-                                    paired_with=str(pair.jax) if pair.jax else "")
+                                    skipped=len(outcome.passed), paired_with=str(pair.jax) if pair.jax else "")
         return out
 
     def proofs(self, outcome: search.Outcome | None, targets: Targets) -> dict[tuple[str, int], Proof]:

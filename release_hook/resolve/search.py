@@ -57,6 +57,8 @@ class Outcome:
     pair: Pair | None
     verdict: Verdict | None
     skipped: list[Skipped] = field(default_factory=list)
+    # the jaxlibs jax's rules passed over for the answer's jax, before the answer's jaxlib
+    passed: list[Skipped] = field(default_factory=list)
     questions: int = 0
     exhausted: str = ""  # why the walk stopped without a pair ("" when it found one)
 
