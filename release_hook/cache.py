@@ -296,14 +296,17 @@ def code_digest() -> str:
 def _sources(top: str, rel: str, out: list[tuple[str, int, int]]) -> None:
     """(relative path, size, modification time) of the .py and .json files under top, in name
     order: scandir's entries, not os.walk's joins and relpaths (half of this on every run)."""
-    with os.scandir(top) as it:
-        entries = sorted(it, key=lambda e: e.name)
+    try:
+        with os.scandir(top) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError:
+        return  # a folder that cannot be listed is left out, as os.walk left it
     for e in entries:
         if e.name.endswith((".py", ".json")) and e.is_file():
             st = e.stat()
             out.append((rel + e.name, st.st_size, st.st_mtime_ns))
     for e in entries:
-        if e.is_dir() and e.name != "__pycache__":
+        if e.is_dir(follow_symlinks=False) and e.name != "__pycache__":  # as os.walk did
             _sources(e.path, f"{rel}{e.name}/", out)
 
 

@@ -162,3 +162,27 @@ def test_runs_that_create_the_store_at_the_same_moment_lose_nothing(tmp_path: Pa
         assert [r.wait(timeout=60) for r in runs] == [0] * 5
         found = cache.get_many([f"{tag} {n}" for tag in "abcde" for n in range(50)])
         assert len(found) == 250
+
+
+def test_the_code_digest_lists_the_sources_as_a_walk_of_the_tree_would(tmp_path: Path) -> None:
+    """The sources behind the digest, listed with scandir: the same files in the same order as
+    os.walk gave them (name order, a folder's files before its folders), links to folders not
+    followed (a link back up the tree once made the listing fail), __pycache__ left out."""
+    for rel in ("a.py", "b.json", "c.txt", "z/y.py", "z/__pycache__/y.cpython-311.pyc", "z/__pycache__/q.py",
+                "m/n/o.py", "m/a.py", "m.py", "B/x.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(rel)
+    (tmp_path / "m" / "n" / "up").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "link").symlink_to(tmp_path / "m", target_is_directory=True)
+    walked = []
+    for top, dirs, names in os.walk(tmp_path):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(names):
+            if name.endswith((".py", ".json")):
+                full = os.path.join(top, name)
+                st = os.stat(full)
+                walked.append((os.path.relpath(full, tmp_path), st.st_size, st.st_mtime_ns))
+    listed: list[tuple[str, int, int]] = []
+    cache._sources(str(tmp_path), "", listed)
+    assert listed == walked
+    assert [p for p, _, _ in listed] == ["a.py", "b.json", "m.py", "B/x.py", "m/a.py", "m/n/o.py", "z/y.py"]
