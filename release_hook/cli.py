@@ -36,7 +36,7 @@ COMMANDS = ("sync", "install", "uninstall", "doctor", "hook", "help")
 def _parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command, or only of `only` (the command the words name): each
     command's parser asks gettext for three of argparse's words, and gettext looks for a
-    translation on disk each time; the six unused ones were about 1.5 ms of every run."""
+    translation on disk each time; the five unused ones were about 1.5 ms of every run."""
     import argparse  # not for the hooks' command: 3 ms of each bump
 
     # argparse makes a formatter to check each argument, and a formatter without a width

@@ -64,9 +64,10 @@ def _because(package: str, b: Because, need: str | None) -> str:
     if package == "jaxlib":
         text = (f"{b.policy} pair that jax accepts (declared bounds, not newer than jax), with a build "
                 f"for every image on {on}{dated}" + (f", with jax {b.paired_with}" if b.paired_with else ""))
-        if b.skipped:  # the rules passed over jaxlibs for this jax: their lines say why
+        if b.skipped:  # the rules passed over jaxlibs for this jax: the nearest, and why
             side = "newer" if b.policy == "latest" else "lower"
-            text += f"; {b.skipped} {side} jaxlib{'s' if b.skipped > 1 else ''} passed over"
+            nearest = "" if b.skipped == 1 else "the nearest, "
+            text += f"; {b.skipped} {side} jaxlib{'s' if b.skipped > 1 else ''} passed over ({nearest}{b.passed})"
     else:
         wanted = need.split(" (from ")[0] if need else package
         text = f"{b.policy} of {wanted} that installs on {on}{dated}, {b.listed_by or 'index'}"

@@ -365,9 +365,50 @@ def test_latest_names_the_jaxlib_it_passed_over_for_a_plugin_without_the_extra(
     assert "'jax==0.4.31' jaxlib==0.4.30 'jax-cuda12-plugin[with_cuda]==0.4.30'" in (root / "Dockerfile").read_text()
     assert ("skipped jax 0.4.31, jaxlib 0.4.31: jax's rules: jax-cuda12-plugin 0.4.31 has no extra "
             "with_cuda\n") in r.out, r.out
-    assert "with jax 0.4.31; 1 newer jaxlib passed over;" in r.out, r.out
+    assert ("with jax 0.4.31; 1 newer jaxlib passed over (0.4.31: jax-cuda12-plugin 0.4.31 has no extra "
+            "with_cuda);") in r.out, r.out
     jax_line = next(line for line in r.out.splitlines() if "line 2: jax ==" in line)
     assert "skipped" not in jax_line  # jax itself was the newest: no jax candidate was skipped
+
+
+def test_jaxlibs_outside_jaxs_own_bounds_are_not_said_to_be_passed_over(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under minimum, each lower jaxlib that jax's declared bounds refuse is not news: the jaxlib
+    line already says "pair that jax accepts (declared bounds...)"; only a jaxlib the bounds
+    allow and a rule refused is named."""
+    monkeypatch.delenv("RELEASE_HOOK_VERIFY", raising=False)
+    idx = PackageIndex(tmp_path / "index")
+    for v in ("0.4.25", "0.4.26", "0.4.30", "0.4.31"):
+        idx.wheel("jax", v, [f"jaxlib<={v},>={v}", "scipy>=1.9"], requires_python=">=3.9")
+        idx.wheel("jaxlib", v, tag="cp312-cp312-manylinux2014_x86_64")
+    idx.wheel("scipy", "1.12.0")
+    idx.wheel("numpyro", "0.19.0", ["jax>=0.4.31", "jaxlib>=0.4.25"])
+    with served_as_pips_index(idx, monkeypatch):
+        root = project(tmp_path, "FROM python:3.12\nRUN pip install numpyro==0.15.0 jax==0.4.25 jaxlib==0.4.25\n")
+        r = sync(cli, root, "--version", "0.19.0", "--policy", "minimum", "--explain")
+    assert r.code == 0, r.err
+    assert "jax==0.4.31 jaxlib==0.4.31" in (root / "Dockerfile").read_text()
+    assert "passed over" not in r.out and "skipped" not in r.out, r.out
+
+
+def test_the_jaxlib_passed_over_is_named_on_its_line_when_the_skips_are_cut_short(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five newer jax releases skipped (no jaxlib of their own exists) and one jaxlib passed over
+    for the chosen jax: --explain lists five skips in the order tried, and the jaxlib line itself
+    says which jaxlib it passed over and why, whatever the list leaves out."""
+    monkeypatch.delenv("RELEASE_HOOK_VERIFY", raising=False)
+    idx = plugin_index(tmp_path / "index", ("0.4.30",))
+    for v in ("0.4.32", "0.4.33", "0.4.34", "0.4.35", "0.4.36"):
+        idx.wheel("jax", v, [f"jaxlib=={v}"], requires_python=">=3.9")
+    with served_as_pips_index(idx, monkeypatch):
+        root = project(tmp_path, plugin_file("jax", "with_cuda"))
+        r = sync(cli, root, "--version", "0.19.0", "--policy", "latest", "--explain")
+    assert r.code == 0, r.err
+    assert "'jax==0.4.31' jaxlib==0.4.30" in (root / "Dockerfile").read_text()
+    skips = [line.strip() for line in r.out.splitlines() if line.strip().startswith("skipped")]
+    assert skips[0].startswith("skipped jax 0.4.36: ") and skips[-1] == "skipped 1 more candidates", skips
+    assert ("with jax 0.4.31; 1 newer jaxlib passed over (0.4.31: jax-cuda12-plugin 0.4.31 has no extra "
+            "with_cuda);") in r.out, r.out
 
 
 def test_the_resolvers_own_pick_keeps_to_plugins_with_the_extra(

@@ -156,10 +156,20 @@ class Candidates:
                                           self.shared.index.answered if self.fetch else {}, self.offered.has,
                                           forced="jaxlib" in self.explicit)
 
+    def within_bounds(self, jax: Version | None, reasons: Sequence[tuple[Version | None, str]]
+                      ) -> tuple[tuple[Version | None, str], ...]:
+        """The refused jaxlibs that jax's declared bounds allow: outside them, the bounds are the
+        whole story (the jaxlib line says "pair that jax accepts")."""
+        release = self.release(jax)
+        bounds = pairing.jaxlib_bounds(release, self.extras) if release is not None else None
+        return tuple((lib, why) for lib, why in reasons
+                     if bounds is None or lib is None or bounds.contains(lib, prereleases=True))
+
     def best_pair(self, policy: str, jax: Version | None, jaxlibs: Sequence[Version | None]
                   ) -> tuple[Version | None, str, tuple[tuple[Version | None, str], ...]]:
         """The policy's best jaxlib for `jax` by the rules, or (None, why there is none); and the
-        jaxlibs the rules passed over before it, with why (a plugin without the file's extra)."""
+        jaxlibs within jax's bounds that the rules passed over before it, with why (a plugin
+        without the file's extra, no build for the image)."""
         if len(self.read) >= MAX_JAX_READS and jax is not None and jax not in self.read:
             return None, f"stopped after reading {MAX_JAX_READS} jax releases", ()
         refused = self.runtime_problem(jax)
@@ -173,15 +183,12 @@ class Candidates:
                 continue
             why = self.problem(jax, lib)
             if why is None:
-                return lib, "", tuple(reasons)
+                return lib, "", self.within_bounds(jax, reasons)
             reasons.append((lib, why))
         if reasons:
             # said of a jaxlib jax accepts, when one was tried: `jax 0.4.13 needs jaxlib>=0.4.11,
             # not 0.1.52` (the lowest on the index) says nothing of why 0.4.11 to 0.4.13 failed
-            release = self.release(jax)
-            bounds = pairing.jaxlib_bounds(release, self.extras) if release is not None else None
-            fitting = [why for lib, why in reasons
-                       if bounds is None or lib is None or bounds.contains(lib, prereleases=True)]
+            fitting = [why for _, why in self.within_bounds(jax, reasons)]
             return None, (fitting or [reasons[0][1]])[0], ()
         low = min((v for v in order if v is not None), default=None)
         return None, (f"every jaxlib it could take (from {low}) is newer than jax {jax}, which jax refuses "

@@ -80,8 +80,10 @@ class Results(DecisionState):
             out["jax"] = Because("chosen", self.policy, images, as_of, self.shared.index.answered.get("jax", "index"),
                                  proof, proof_why, len(outcome.skipped))
         if pair.jaxlib is not None and "jaxlib" not in self.explicit:
+            nearest = outcome.passed[-1] if outcome.passed else None  # the last tried before the answer
             out["jaxlib"] = Because("chosen", self.policy, images, as_of, proof=proof, proof_why=proof_why,
-                                    skipped=len(outcome.passed), paired_with=str(pair.jax) if pair.jax else "")
+                                    skipped=len(outcome.passed), paired_with=str(pair.jax) if pair.jax else "",
+                                    passed=f"{nearest.pair.jaxlib}: {nearest.why}" if nearest else "")
         return out
 
     def proofs(self, outcome: search.Outcome | None, targets: Targets) -> dict[tuple[str, int], Proof]:

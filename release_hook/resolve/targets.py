@@ -47,6 +47,9 @@ class Because(NamedTuple):
     cuda: str = ""  # build: the image's CUDA
     found_in: str = ""  # build: "find-links page", "snapshot, because ...", "plugin"
     requires: str = ""  # follows: what jax's extra requires of the plugin ("jax 0.4.25[cuda12] requires ==0.4.25")
+    # chosen jaxlib: the nearest jaxlib the rules passed over for its jax, and why
+    # ("0.4.31: jax-cuda12-plugin 0.4.31 has no extra with_cuda"); `skipped` counts them
+    passed: str = ""
     cached: bool = False  # decided by an earlier run
 
     def to_json(self) -> dict[str, object]:
