@@ -29,6 +29,13 @@ def absolute(path: str, cwd: str) -> str:
     return posixpath.normpath(posixpath.join(cwd, path)).replace("//", "/")
 
 
+def within(path: str, cwd: str) -> str:
+    """`absolute`, where `cwd` may be UNKNOWN_FOLDER: a relative path is then the build's too."""
+    if cwd == UNKNOWN_FOLDER and not path.startswith("/"):
+        return UNKNOWN_FOLDER
+    return absolute(path, cwd)
+
+
 def _context(source: str) -> str:
     """A COPY source as a context-relative path (a leading `/` is the context's root too)."""
     return posixpath.normpath(source.lstrip("/") or ".")

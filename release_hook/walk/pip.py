@@ -9,7 +9,7 @@ from typing import NamedTuple
 from release_hook.found import Chars, FileArg, Pin, Requirement
 from release_hook.spans import Word, word_offset, word_text
 from release_hook.walk.commands import Head, PipArgs, PipCall, pip_arguments
-from release_hook.walk.files import UNKNOWN_FOLDER, absolute, place
+from release_hook.walk.files import UNKNOWN_FOLDER, place, within
 from release_hook.walk.kept import kept_name, kept_pin, xargs_computed
 from release_hook.walk.python import RunPython, Words
 from release_hook.walk.scopes import Bound, expand, known
@@ -119,10 +119,10 @@ def _file(ctx: RunPython, option: str, chars: Chars, how: str, cwd: str,
     line = ctx.found.line_of_chars(chars, 0, ctx.line)
     if not known(chars):
         return FileArg(option, "", line, how, None, "computed at build time")
-    if cwd == UNKNOWN_FOLDER and not chars.text.startswith("/"):
+    path = within(chars.text, cwd)
+    if path == UNKNOWN_FOLDER:
         return FileArg(option, "", line, how, None, "the folder it is read in is the build's to decide: a "
                        "`cd` before it may not run, or goes where only the build knows")
-    path = absolute(chars.text, cwd)
     source, why = place(ctx.state.placements, path, ctx.line)
     return FileArg(option, path, line, how, source, why, env)
 

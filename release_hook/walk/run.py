@@ -13,7 +13,7 @@ from release_hook.shell import Assignment, Subshell, parse_exec_form, parse_scri
 from release_hook.spans import Computed, Lit, Mapped, Var, Word, word_offset
 from release_hook.textlines import NOWHERE
 from release_hook.walk.commands import CONDA, SHELLS, WRAPPERS, Head, basename, dash_c, git_clone, pip_call, unwrap
-from release_hook.walk.files import UNKNOWN_FOLDER, absolute, mount_placements
+from release_hook.walk.files import UNKNOWN_FOLDER, mount_placements, within
 from release_hook.walk.findings import Findings
 from release_hook.walk.interpreters import setup_command
 from release_hook.walk.kept import NAME_PREFIX, kept_name
@@ -279,8 +279,8 @@ class RunReader:
             if maybe or not target or target.startswith(("-", "~")) or "\0" in target or undefined or many \
                     or searched:
                 self.cwd = UNKNOWN_FOLDER
-            elif target.startswith("/") or self.cwd != UNKNOWN_FOLDER:
-                self.cwd = absolute(target, self.cwd)
+            else:
+                self.cwd = within(target, self.cwd)
             return []
         if name in ("set", "unset") and at == 0:
             _shell_builtin(ctx, name, texts[1:])
@@ -391,8 +391,8 @@ class RunReader:
             folder = chars[i][skip:] if i >= 0 else None  # None: `sudo -i`'s home
             if folder is None or not known(folder) or folder.text.startswith("~") or not folder.text:
                 cwd = UNKNOWN_FOLDER
-            elif folder.text.startswith("/") or cwd != UNKNOWN_FOLDER:
-                cwd = absolute(folder.text, cwd)
+            else:
+                cwd = within(folder.text, cwd)
         return cwd
 
     def _own_env(self, env: tuple[tuple[str, Word], ...]) -> list[tuple[str, Bound]]:
