@@ -111,8 +111,9 @@ def unwrap(texts: list[str], i: int = 0) -> Head:
         if name in CONDA and i + 1 < n and texts[i + 1] == "run":
             j = i + 2
             while j < n and texts[j].startswith("-"):
-                if texts[j] == "--cwd" and j + 1 < n or texts[j].startswith("--cwd="):
-                    chdir.append((j + 1, 0) if texts[j] == "--cwd" else (j, len("--cwd=")))
+                folder = option_value(texts, j, "--cwd")
+                if folder is not None:
+                    chdir.append(folder)
                 j += 2 if texts[j] in _CONDA_RUN_VALUES else 1
             conda, i = (name, i + 2, min(j, n)), j
             continue
@@ -143,7 +144,7 @@ def unwrap(texts: list[str], i: int = 0) -> Head:
             if w == "--":
                 j += 1
                 break
-            folder = _chdir(name, w, j, n)
+            folder = _chdir(name, texts, j)
             if folder is not None:
                 chdir.append(folder)
             if name in ("env", "sudo") and _ASSIGNMENT.match(w):
@@ -160,19 +161,31 @@ def unwrap(texts: list[str], i: int = 0) -> Head:
     return Head(i, tuple(assigns), xargs, replace, conda, tuple(chdir))
 
 
+def option_value(texts: list[str], j: int, long: str) -> tuple[int, int] | None:
+    """Where the value of `--long VALUE` or `--long=VALUE` at word `j` is: (index of its word,
+    characters to skip); None when word `j` is not that option, or its value is missing."""
+    if texts[j] == long:
+        return (j + 1, 0) if j + 1 < len(texts) else None
+    if texts[j].startswith(long + "="):
+        return j, len(long) + 1
+    return None
+
+
 # the options with which env and sudo run their command in another folder
 _CHDIR = {"env": ("-C", "--chdir"), "sudo": ("-D", "--chdir")}
 
 
-def _chdir(wrapper: str, w: str, j: int, n: int) -> tuple[int, int] | None:
-    """Where the option `w` (at `j`) of `env` or `sudo` names a folder to run in, as Head.chdir."""
+def _chdir(wrapper: str, texts: list[str], j: int) -> tuple[int, int] | None:
+    """Where the option at word `j` of `env` or `sudo` names a folder to run in, as Head.chdir."""
     short, long = _CHDIR.get(wrapper, ("", ""))
     if not short:
         return None
-    if w in (short, long):
-        return (j + 1, 0) if j + 1 < n else None
-    if w.startswith(long + "="):
-        return j, len(long) + 1
+    w = texts[j]
+    if w == short:
+        return (j + 1, 0) if j + 1 < len(texts) else None
+    found = option_value(texts, j, long)
+    if found is not None:
+        return found
     if w.startswith(short):  # `env -C/app`
         return j, 2
     if wrapper == "sudo" and w in ("-i", "--login"):  # the target user's home, the build's

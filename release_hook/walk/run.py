@@ -12,7 +12,8 @@ from release_hook.found import Chars, Evidence
 from release_hook.shell import Assignment, Subshell, parse_exec_form, parse_script
 from release_hook.spans import Computed, Lit, Mapped, Var, Word, word_offset
 from release_hook.textlines import NOWHERE
-from release_hook.walk.commands import CONDA, SHELLS, WRAPPERS, Head, basename, dash_c, git_clone, pip_call, unwrap
+from release_hook.walk.commands import (CONDA, SHELLS, WRAPPERS, Head, basename, dash_c, git_clone, option_value,
+                                        pip_call, unwrap)
 from release_hook.walk.files import UNKNOWN_FOLDER, mount_placements, within
 from release_hook.walk.findings import Findings
 from release_hook.walk.interpreters import setup_command
@@ -384,8 +385,9 @@ class RunReader:
         folders = list(head.chdir)
         if basename(texts[head.at]) == "uv":  # a global option, before `pip` or after it
             for k in range(head.at + 1, len(texts)):
-                if texts[k] == "--directory" and k + 1 < len(texts) or texts[k].startswith("--directory="):
-                    folders.append((k + 1, 0) if texts[k] == "--directory" else (k, len("--directory=")))
+                given = option_value(texts, k, "--directory")
+                if given is not None:
+                    folders.append(given)
         cwd = self.cwd
         for i, skip in folders:
             folder = chars[i][skip:] if i >= 0 else None  # None: `sudo -i`'s home
