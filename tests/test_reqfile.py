@@ -411,7 +411,6 @@ def test_the_round_trip_law(text: str, data: st.DataObject) -> None:
 
 # -- pip's own parser as the referee -----------------------------------------------------------
 
-pip_req_file = pytest.importorskip("pip._internal.req.req_file")
 _session: list[object] = []  # one for every example: making it costs a tenth of a second
 
 
@@ -432,6 +431,8 @@ def test_pip_reads_the_same_requirements_and_hashes(tmp_path: Path, monkeypatch:
 
 
 def _compare_with_pip(tmp_path: Path, text: str) -> None:
+    # imported here, not at collection: pip's internals cost each worker of the suite 0.4 s
+    pip_req_file = pytest.importorskip("pip._internal.req.req_file")
     from pip._internal.network.session import PipSession
     from pip._internal.req.constructors import install_req_from_parsed_requirement
 
