@@ -59,11 +59,13 @@ def download(folder: Path) -> None:
 
 
 def offline_pip(wheels: Path, scratch: Path) -> dict[str, str]:
-    """pip (and the framework's virtualenv) reading only `wheels`, caching only under `scratch`."""
+    """pip (and the framework's virtualenv) reading only `wheels`, caching only under `scratch`.
+    virtualenv's periodic update is off: each environment it made started two detached
+    processes that asked the index for newer pip and setuptools, outliving the test."""
     return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels), "PIP_CONFIG_FILE": os.devnull,
             "PIP_CACHE_DIR": str(scratch / "pip-cache"), "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-            "VIRTUALENV_OVERRIDE_APP_DATA": str(scratch / "virtualenv"), "UV_CACHE_DIR": str(scratch / "uv-cache"),
-            "PRE_COMMIT_HOME": str(scratch / "pre-commit-home")}
+            "VIRTUALENV_OVERRIDE_APP_DATA": str(scratch / "virtualenv"), "VIRTUALENV_NO_PERIODIC_UPDATE": "1",
+            "UV_CACHE_DIR": str(scratch / "uv-cache"), "PRE_COMMIT_HOME": str(scratch / "pre-commit-home")}
 
 
 def build(tool: str, wheels: Path, scratch: Path) -> Path:
