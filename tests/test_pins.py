@@ -856,6 +856,35 @@ def test_a_pin_given_to_a_command_computed_at_build_time_is_said(run: str, sourc
                          "left alone")
 
 
+@pytest.mark.parametrize("run, said", [
+    ("for p in jax jaxlib; do pip install $p==0.4.30; done",
+     "${p}==0.4.30: a pin of a package the build names (${p}), left alone; write the name out if it is one "
+     "kept in step"),
+    ('for p in jax jaxlib; do pip install "$p==$V"; done',  # the ENV value V stays as it was
+     "${p}==0.4.30: a pin of a package the build names (${p}), left alone; write the name out if it is one "
+     "kept in step"),
+    ("pip install jax{,lib}==0.4.30",
+     "jax{,lib}==0.4.30: a brace expansion (unquoted, bash makes jax jaxlib of it), left alone; write each pin out"),
+    ("pip install {numpy,jax}==0.4.30",
+     "{numpy,jax}==0.4.30: a brace expansion (unquoted, bash makes numpy jax of it), left alone; write each pin out"),
+], ids=["loop", "loop-extra-variable", "braces", "braces-whole-name"])
+def test_a_pin_whose_package_only_the_shell_names_is_said(run: str, said: str) -> None:
+    """`for p in jax jaxlib; do pip install $p==0.4.30; done` and `pip install jax{,lib}==0.4.30`
+    (bash) install jax==0.4.30; the tool saw a requirement it could not name, took it for a
+    neighbour and said nothing: --check passed on a stale pin. Not followed; said."""
+    assert_said_and_left({"V": "0.4.30"}, run, 3, said)
+
+
+@pytest.mark.parametrize("run", [
+    "for p in numpy scipy; do pip install $p; done",  # no version to keep
+    "for p in numpy scipy; do pip install $p>=1.0; done",  # a range is not a pin
+    "pip install numpy{,-stubs}==1.0 scipy",  # no kept package among the names
+])
+def test_a_requirement_the_shell_names_without_a_kept_pin_says_nothing(run: str) -> None:
+    s = scan_with({}, run)
+    assert s.pins == () and s.warnings == ()
+
+
 @pytest.mark.parametrize("run, where", [
     ('A=(jax==0.4.30 numpy); pip install "${A[@]}"', "in an array, which is not read"),
     ("declare -a A=(numpy jax==0.4.30); pip install ${A[@]}", "in an array, which is not read"),

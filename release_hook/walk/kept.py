@@ -48,11 +48,9 @@ def kept_pin(found: Findings, chars: Chars, line: int, stage: int, image: str,
         return None
     name = kept_name(found, text)
     if name is None:
-        for source in chars.computed:  # `${A:-"jax==0.4.28"}`, `${A:-jax==$V}`: a pin the build may pass
-            named = next((n for n in map(canonicalize_name, _NAMED.findall(source)) if n in found.kept), None)
-            if named is not None:
-                found.warn(line, f"{named}: version computed at build time ({source}), left alone")
-                break
+        said = _computed_pin(found, chars) or _unread_name(found, chars)
+        if said is not None:
+            found.warn(line, said)
         return None
     if chars.undefined:
         raise found.error(f"{name} pin uses ${{{chars.undefined[0]}}}, which no ENV or ARG "
@@ -86,6 +84,41 @@ def kept_pin(found: Findings, chars: Chars, line: int, stage: int, image: str,
     what = f"{text!r} is not pinned" if not specs else f"{text!r} is a range"
     found.mention(line, f"{what}: listed, not changed")
     return None
+
+
+def _computed_pin(found: Findings, chars: Chars) -> str | None:
+    """A kept pin inside what the build computes: `${A:-"jax==0.4.28"}`, `${A:-jax==$V}`."""
+    for source in chars.computed:
+        named = next((n for n in map(canonicalize_name, _NAMED.findall(source)) if n in found.kept), None)
+        if named is not None:
+            return f"{named}: version computed at build time ({source}), left alone"
+    return None
+
+
+def _unread_name(found: Findings, chars: Chars) -> str | None:
+    """What to say of a pin whose package the tool cannot name, though it may be a kept one:
+    named by the build (`for p in jax jaxlib; do pip install $p==0.4.30; done`), or by a brace
+    expansion (`jax{,lib}==0.4.30`). Its version would otherwise stay as written, unsaid."""
+    text = chars.text
+    for source in chars.computed:
+        if text.startswith(source) and _PIN_AFTER_NAME.match(text, len(source)):
+            return (f"{text}: a pin of a package the build names ({source}), left alone; write the "
+                    "name out if it is one kept in step")
+    head = _NAME_PART.match(text)
+    braced = _BRACES.fullmatch(head.group(0)) if head else None
+    if head is None or braced is None or not _PIN_AFTER_NAME.match(text, head.end()):
+        return None
+    names = [braced.group(1) + alternative + braced.group(3) for alternative in braced.group(2).split(",")]
+    if len(names) < 2 or found.kept.isdisjoint(map(canonicalize_name, names)):
+        return None
+    return (f"{text}: a brace expansion (unquoted, bash makes {' '.join(names)} of it), left alone; "
+            "write each pin out")
+
+
+# a requirement's name as written, up to its extras, operator, marker or URL
+_NAME_PART = re.compile(r"[^\s\[=~<>!;@]+")
+_BRACES = re.compile(r"([A-Za-z0-9._-]*)\{([A-Za-z0-9._,-]*)\}([A-Za-z0-9._-]*)")
+_PIN_AFTER_NAME = re.compile(r"\s*(?:\[[^\]]*\])?\s*(?:===|==|~=)")
 
 
 def _unparsable(found: Findings, chars: Chars, line: int, error: str) -> Exception:
