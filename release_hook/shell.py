@@ -104,7 +104,10 @@ def parse_script(script: Mapped) -> Script:
     shells = [n for n in apart if n is not None]
     nodes += [(n.end_byte, -2, n) for n in (*found.get("subshell", []), *shells)]
     nodes += [(n.start_byte, -1, n) for n in shells]
-    for _, kind, node in sorted(nodes, key=lambda t: (t[0], t[1])):
+    at: list[int] = []  # where each step's node is, for the loops to find their bodies' steps
+    loops: list[_Loop] = []
+    for where, kind, node in sorted(nodes, key=lambda t: (t[0], t[1])):
+        before = len(reader.steps)
         if kind < 0 or node.type in _SUBSHELLS:
             reader.steps.append(Subshell(opens=kind != -2))
         elif node.type == "unset_command":  # `unset NAME`: bash's grammar gives it a node of its own
@@ -115,14 +118,43 @@ def parse_script(script: Mapped) -> Script:
         elif node.type == "declaration_command":  # its `NAME=value` are read as assignments
             reader.exports(node)
         elif node.type == "for_statement":  # `for V in ...` (and `select`) sets V on each run of its body
-            reader.loop(node)
+            loop = reader.plain_loop(node)
+            if loop is None:
+                reader.loop(node)
+            else:
+                loops.append(loop)
         elif kind == 1:
             reader.command(node)
         elif node.parent is None or node.parent.type != "command":
             reader.assignment(node)  # prefix assignments (`A=1 pip ...`) are read by command()
+        at.extend([where] * (len(reader.steps) - before))
+    steps = reader.steps
+    for loop in sorted(loops, key=lambda loop: loop.end - loop.start):  # the innermost first
+        steps, at = _unrolled(steps, at, loop)
     if tree.root_node.has_error:
         reader.find_error(tree.root_node)
-    return Script(tuple(reader.steps), reader.error_at)
+    return Script(tuple(steps), reader.error_at)
+
+
+class _Loop(NamedTuple):
+    """`for V in a b; do ...; done` over plain words: its body, as bytes, run once per word."""
+
+    start: int
+    end: int
+    variable: str
+    values: tuple[Word, ...]
+
+
+def _unrolled(steps: list[Step], at: list[int], loop: _Loop) -> tuple[list[Step], list[int]]:
+    """The body's steps once for each of the loop's words, each time after V is set to it; V
+    keeps the last. (The steps between a loop's bounds are one run of them, in order.)"""
+    i = next((k for k, p in enumerate(at) if p >= loop.start), len(at))
+    j = next((k for k in range(i, len(at)) if at[k] >= loop.end), len(at))
+    out, where = steps[:i], at[:i]
+    for value in loop.values:
+        out += [Assignment(loop.variable, value, False), *steps[i:j]]
+        where += [loop.start, *at[i:j]]
+    return out + steps[j:], where + at[j:]
 
 
 def parse_exec_form(args: Mapped) -> list[Word] | None:
@@ -247,11 +279,31 @@ class _Reader:
 
     def loop(self, node: tree_sitter.Node) -> None:
         """The variable of `for V in ...; do ...; done`: each run of the body gets a value of its
-        own, and the last stays after it; the build's to know, as a branch's assignment is."""
+        own, and the last stays after it; the build's to know, as a branch's assignment is. So
+        is each variable the body assigns, from its start: a second run reads what the first set."""
         variable = node.child_by_field_name("variable")
         if variable is not None and variable.type == "variable_name":
             name = self.mapped(variable).text
             self.steps.append(Assignment(name, self._unknown(name, variable), False))
+        body = node.child_by_field_name("body")
+        for assigned in _assigned_in(body) if body is not None else []:
+            name = self.mapped(assigned).text
+            self.steps.append(Assignment(name, self._unknown(name, assigned), False))
+
+    def plain_loop(self, node: tree_sitter.Node) -> _Loop | None:
+        """A `for V in ...` whose words are plain (no expansion, glob or brace: bash passes them
+        as written), that runs where it stands (not in a branch, another loop or a pipeline)
+        and runs each time to the end (no `break` or `continue`): bash's runs of its body can
+        be read one by one. None for any other loop, whose variable is the build's."""
+        variable, body = node.child_by_field_name("variable"), node.child_by_field_name("body")
+        if node.children[0].type != "for" or variable is None or variable.type != "variable_name" or \
+                body is None or not any(c.type == "in" for c in node.children) or _uncertain(node):
+            return None  # `select`, and `for V` alone (the positional parameters)
+        values = node.children_by_field_name("value")
+        if not all(_plain_word(v, self.data) for v in values) or _stops_early(body):
+            return None
+        return _Loop(body.start_byte, body.end_byte, self.mapped(variable).text,
+                     tuple(self.word(v) for v in values))
 
     def _unknown(self, name: str, node: tree_sitter.Node) -> Word:
         return (Computed("${" + name + "}", self.script.offset(self.char(node.start_byte))),)
@@ -433,6 +485,54 @@ def _set_by_builtin(words: list[Word]) -> list[tuple[str, int]]:
         names = [(t, offsets[j]) for j, t in enumerate(texts[i:], i) if _NAME.fullmatch(t)]
         out.extend(names[-1:] if builtin != "read" else names)
     return out
+
+
+def _plain_word(node: tree_sitter.Node, data: bytes) -> bool:
+    """A word bash passes as written: quoted with nothing to expand, or unquoted with no
+    expansion, glob, brace, tilde or escape."""
+    if node.type == "raw_string":
+        return True
+    text = data[node.start_byte:node.end_byte]
+    if node.type == "string":
+        return all(c.type in ('"', "string_content") for c in node.children) and b"\\" not in text
+    return node.type in _LITERAL_LEAVES and not _UNPLAIN.search(text)
+
+
+_UNPLAIN = re.compile(rb"[*?\[\]{}~\\$`]")
+
+
+def _assigned_in(body: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The names `NAME=value` (and inner loops' `for NAME`) set anywhere in a loop's body."""
+    out, todo = [], [body]
+    while todo:
+        node = todo.pop()
+        if node.type in ("variable_assignment", "for_statement"):
+            name = node.child_by_field_name("name" if node.type == "variable_assignment" else "variable")
+            if name is not None and name.type == "variable_name" and not _prefix_of_a_command(node):
+                out.append(name)
+        todo.extend(node.children)
+    return out
+
+
+def _prefix_of_a_command(node: tree_sitter.Node) -> bool:
+    """`A=1 pip ...`: A is the command's, not the shell's (unless alone on its line: the grammar's
+    reading of `A=1<newline>pip ...`, taken here as the command's too, which only widens what is
+    the build's)."""
+    return node.type == "variable_assignment" and node.parent is not None and node.parent.type == "command" \
+        and node.parent.child_by_field_name("name") is not None
+
+
+def _stops_early(body: tree_sitter.Node) -> bool:
+    """Whether a loop's body holds a `break` or `continue` (at any depth: read as stopping)."""
+    todo = [body]
+    while todo:
+        node = todo.pop()
+        if node.type == "command":
+            name = node.child_by_field_name("name")
+            if name is not None and name.text in (b"break", b"continue"):
+                return True
+        todo.extend(node.children)
+    return False
 
 
 def _assignments_alone(node: tree_sitter.Node, data: bytes) -> bool:

@@ -708,21 +708,53 @@ def test_a_script_that_sets_ifs_leaves_its_unquoted_expansions_to_the_build(run:
 
 
 @pytest.mark.parametrize("run", [
-    "for V in 0.4.1; do pip install jax==$V; done",
-    "for V in 0.4.1; do :; done; pip install jax==$V",
-    "set -- 0.4.2; for V; do pip install jax==$V; done",
-    "for V in 0.4.1; do pip install jax==0.4.1; done; pip install jax==${V:-0.4.30}",
+    "set -- 0.4.2; for V; do pip install jax==$V; done",  # the positional parameters
+    "for V in 0.4.*; do pip install jax==$V; done",  # a glob: the build's files decide
+    "for V in $(echo 0.4.1); do pip install jax==$V; done",
+    "for V in 0.4.1; do pip install jax==$V || break; done",  # a run may stop early
+    "if true; then for V in 0.4.1; do pip install jax==0.4.1; done; fi; pip install jax==$V",
 ])
 def test_a_loop_variable_is_the_loops_to_set(run: str) -> None:
     """`for V in 0.4.1; do pip install jax==$V; done` installs 0.4.1, and V is still 0.4.1
-    after it; the tool read ENV V=0.4.30 there (a loop's variable was no assignment to it). Its
-    values are each run's: a pin that reads it is computed; one that does not is read."""
+    after it; the tool read ENV V=0.4.30 there (a loop's variable was no assignment to it).
+    Where the loop's words are not plain, or it may not run or stop early, its values are each
+    run's: a pin that reads it is computed; one that does not is read."""
     s = scan_with({"V": "0.4.30"}, run)
     bash = bash_pins({"V": "0.4.30"}, run)
     assert ("jax", "0.4.30") not in bash
     assert [(p.package, p.version) for p in s.pins] == ([("jax", "0.4.1")] if "jax==0.4.1" in run else [])
     assert all((p.package, p.version) in bash for p in s.pins)
     assert [w.message for w in s.warnings][-1].startswith("jax: version computed at build time (${V")
+
+
+@pytest.mark.parametrize("run", [
+    "for p in $(echo a b); do pip install jax==$V; V=0.4.1; done",
+    "for p in $(echo a b); do pip install jax==$V && for q in x; do V=0.4.1; done; done",
+])
+def test_what_a_loops_body_sets_is_the_builds_from_its_start(run: str) -> None:
+    """A second run of a loop's body reads what the first set: bash installs jax==0.4.30, then
+    jax==0.4.1, where the tool read V=0.4.30 for both. Such a variable is the build's from the
+    body's start: the pin that reads it is said and left alone."""
+    assert_said_and_left({"V": "0.4.30"}, run, 3, "jax: version computed at build time (${V}), left alone")
+
+
+@pytest.mark.parametrize("run", [
+    "for V in 0.4.1; do pip install jax==$V; done",
+    "for V in 0.4.1; do :; done; pip install jax==$V",
+    "for V in 0.4.1; do pip install jax==0.4.1; done; pip install jax==${V:-0.4.30}",
+    "for V in 0.4.1 '0.4.2'; do pip install \"jax==$V\"; done",
+    "for p in jax jaxlib; do pip install $p==0.4.30; done",
+    'for p in jax "jaxlib"; do pip install "$p==$V"; done',
+    "for p in jax jaxlib; do for q in x; do pip install $p==0.4.30; done; done",
+    "for p in jax jaxlib; do ( for q in 0.4.1 0.4.2; do pip install $p==$q; done ); done",
+])
+def test_a_loop_over_plain_words_is_read_once_per_word(run: str) -> None:
+    """bash runs `for p in jax jaxlib; do pip install $p==0.4.30; done`'s body once per word,
+    with p set to it, and the last stays after the loop: it installs jax==0.4.30 and
+    jaxlib==0.4.30. The tool took p for the build's and passed the pins over. A loop over plain
+    words (no expansion, glob or brace) that runs where it stands, to the end of each run, is
+    read that way: a version the loop's words give is moved there."""
+    assert_read_as_bash({"V": "0.4.30"}, run)
 
 
 @pytest.mark.parametrize("run", [
@@ -857,10 +889,10 @@ def test_a_pin_given_to_a_command_computed_at_build_time_is_said(run: str, sourc
 
 
 @pytest.mark.parametrize("run, said", [
-    ("for p in jax jaxlib; do pip install $p==0.4.30; done",
+    ("for p in $(echo jax jaxlib); do pip install $p==0.4.30; done",
      "${p}==0.4.30: a pin of a package the build names (${p}), left alone; write the name out if it is one "
      "kept in step"),
-    ('for p in jax jaxlib; do pip install "$p==$V"; done',  # the ENV value V stays as it was
+    ('for p in jax jaxlib; do pip install "$p==$V" || break; done',  # the ENV value V stays as it was
      "${p}==0.4.30: a pin of a package the build names (${p}), left alone; write the name out if it is one "
      "kept in step"),
     ("pip install jax{,lib}==0.4.30",
@@ -869,9 +901,9 @@ def test_a_pin_given_to_a_command_computed_at_build_time_is_said(run: str, sourc
      "{numpy,jax}==0.4.30: a brace expansion (unquoted, bash makes numpy jax of it), left alone; write each pin out"),
 ], ids=["loop", "loop-extra-variable", "braces", "braces-whole-name"])
 def test_a_pin_whose_package_only_the_shell_names_is_said(run: str, said: str) -> None:
-    """`for p in jax jaxlib; do pip install $p==0.4.30; done` and `pip install jax{,lib}==0.4.30`
-    (bash) install jax==0.4.30; the tool saw a requirement it could not name, took it for a
-    neighbour and said nothing: --check passed on a stale pin. Not followed; said."""
+    """`for p in $(echo jax jaxlib); do pip install $p==0.4.30; done` and `pip install
+    jax{,lib}==0.4.30` (bash) install jax==0.4.30; the tool saw a requirement it could not name,
+    took it for a neighbour and said nothing: --check passed on a stale pin. Not followed; said."""
     assert_said_and_left({"V": "0.4.30"}, run, 3, said)
 
 

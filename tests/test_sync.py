@@ -153,6 +153,23 @@ def test_composite_variable_form_must_fit(cli, tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
+def test_a_loop_over_package_names_is_moved_in_step_and_refused_when_they_part(cli, tmp_path: Path) -> None:
+    """One `0.4.1` installs both jax and jaxlib through a loop: it moves when they move together,
+    and a release that needs them apart is refused with nothing written."""
+    path = tmp_path / "Dockerfile"
+    text = ("FROM python:3.11\nRUN for p in jax jaxlib; do pip install $p==0.4.1; done\n"
+            "RUN for v in 0.6.0; do pip install numpyro==$v; done\n")
+    path.write_text(text)
+    r = cli("sync", str(path), "--version", "0.7.0", "--pin", "jax==0.4.2", "--pin", "jaxlib==0.4.3",
+            "--offline", "--no-commit")
+    assert (r.code, path.read_text()) == (2, text)
+    assert r.err == ("release-hook: Dockerfile:2: jaxlib needs '0.4.3' where jax (line 2) needs '0.4.2': give "
+                     "them separate variables\n")
+    r = cli("sync", str(path), "--version", "0.7.0", *PINS, "--offline", "--no-commit")
+    assert r.code == 0, r.err
+    assert path.read_text() == text.replace("$p==0.4.1", "$p==0.4.2").replace("in 0.6.0", "in 0.7.0")
+
+
 def test_one_variable_two_different_targets_is_an_error(cli, tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
     path.write_text("FROM a\nARG V=0.4.1\nRUN pip install jax==$V jaxlib==$V\n")

@@ -22,6 +22,7 @@ class Findings:
         self.mentions: list[Note] = []
         self.warnings: list[Note] = []
         self.seen: dict[tuple[int, int, str], Pin] = {}
+        self.said: set[tuple[bool, Note]] = set()  # a loop's body is read once per word: said once
 
     def line(self, offset: int, fallback: int) -> int:
         return line_of(self.text, offset) if offset >= 0 else fallback
@@ -37,10 +38,16 @@ class Findings:
         return UserError(message, self.path, line)
 
     def warn(self, line: int, message: str) -> None:
-        self.warnings.append(Note(self.path, line, message))
+        self._note(self.warnings, Note(self.path, line, message))
 
     def mention(self, line: int, message: str) -> None:
-        self.mentions.append(Note(self.path, line, message))
+        self._note(self.mentions, Note(self.path, line, message))
+
+    def _note(self, notes: list[Note], note: Note) -> None:
+        key = (notes is self.warnings, note)
+        if key not in self.said:
+            self.said.add(key)
+            notes.append(note)
 
     def add(self, pin: Pin) -> Pin:
         """The pin as kept: a pin read twice (a nested `sh -c`) is kept once."""
