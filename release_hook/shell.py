@@ -286,7 +286,7 @@ class _Reader:
             name = self.mapped(variable).text
             self.steps.append(Assignment(name, self._unknown(name, variable), False))
         body = node.child_by_field_name("body")
-        for assigned in _assigned_in(body) if body is not None else []:
+        for assigned in _assigned_in(body, self.data) if body is not None else []:
             name = self.mapped(assigned).text
             self.steps.append(Assignment(name, self._unknown(name, assigned), False))
 
@@ -501,25 +501,22 @@ def _plain_word(node: tree_sitter.Node, data: bytes) -> bool:
 _UNPLAIN = re.compile(rb"[*?\[\]{}~\\$`]")
 
 
-def _assigned_in(body: tree_sitter.Node) -> list[tree_sitter.Node]:
-    """The names `NAME=value` (and inner loops' `for NAME`) set anywhere in a loop's body."""
+def _assigned_in(body: tree_sitter.Node, data: bytes) -> list[tree_sitter.Node]:
+    """The names `NAME=value` (and inner loops' `for NAME`) set anywhere in a loop's body; not
+    those given to one command (`A=1 pip ...`), unless the grammar made them so (`A=1` alone on
+    its line, then a command: bash sets A in the shell)."""
     out, todo = [], [body]
     while todo:
         node = todo.pop()
         if node.type in ("variable_assignment", "for_statement"):
             name = node.child_by_field_name("name" if node.type == "variable_assignment" else "variable")
-            if name is not None and name.type == "variable_name" and not _prefix_of_a_command(node):
+            command = node.parent if node.type == "variable_assignment" else None
+            given = command is not None and command.type == "command" and \
+                command.child_by_field_name("name") is not None and not _assignments_alone(command, data)
+            if name is not None and name.type == "variable_name" and not given:
                 out.append(name)
         todo.extend(node.children)
     return out
-
-
-def _prefix_of_a_command(node: tree_sitter.Node) -> bool:
-    """`A=1 pip ...`: A is the command's, not the shell's (unless alone on its line: the grammar's
-    reading of `A=1<newline>pip ...`, taken here as the command's too, which only widens what is
-    the build's)."""
-    return node.type == "variable_assignment" and node.parent is not None and node.parent.type == "command" \
-        and node.parent.child_by_field_name("name") is not None
 
 
 def _stops_early(body: tree_sitter.Node) -> bool:

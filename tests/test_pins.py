@@ -738,6 +738,17 @@ def test_what_a_loops_body_sets_is_the_builds_from_its_start(run: str) -> None:
     assert_said_and_left({"V": "0.4.30"}, run, 3, "jax: version computed at build time (${V}), left alone")
 
 
+def test_an_assignment_alone_on_its_line_in_a_loops_body_is_the_shells() -> None:
+    """The grammar reads `A=0.4.1 B=1<newline>true` at a body's start as `true` given A and B;
+    bash sets them in the shell, and the outer body's second run installs jax==0.4.1. A is the
+    build's from the outer body's start."""
+    script = "for p in $(echo a b); do\npip install jax==$A\nfor q in x; do\nA=0.4.1 B=1\ntrue\ndone\ndone\n"
+    assert bash_pins({"A": "0.4.30"}, script) == [("jax", "0.4.30"), ("jax", "0.4.1")]
+    s = scan_text(f'FROM python:3.12\nENV A="0.4.30"\nRUN <<EOF\n{script}EOF\n')
+    assert s.pins == ()
+    assert [w.message for w in s.warnings] == ["jax: version computed at build time (${A}), left alone"]
+
+
 @pytest.mark.parametrize("run", [
     "for V in 0.4.1; do pip install jax==$V; done",
     "for V in 0.4.1; do :; done; pip install jax==$V",

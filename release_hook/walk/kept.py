@@ -97,7 +97,7 @@ def _computed_pin(found: Findings, chars: Chars) -> str | None:
 
 def _unread_name(found: Findings, chars: Chars) -> str | None:
     """What to say of a pin whose package the tool cannot name, though it may be a kept one:
-    named by the build (`for p in jax jaxlib; do pip install $p==0.4.30; done`), or by a brace
+    named by the build (`for p in $(cat names); do pip install $p==0.4.30; done`), or by a brace
     expansion (`jax{,lib}==0.4.30`). Its version would otherwise stay as written, unsaid."""
     text = chars.text
     for source in chars.computed:
