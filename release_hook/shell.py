@@ -49,6 +49,7 @@ def _parser() -> tuple[tree_sitter.Parser, tree_sitter.QueryCursor]:
                                         "(unset_command) @unset (declaration_command) @declaration "
                                         "(subshell) @subshell (command_substitution) @subshell "
                                         "(process_substitution) @subshell (for_statement) @loop "
+                                        "(while_statement) @carried (c_style_for_statement) @carried "
                                         '(pipeline (_) @apart) ((_) @apart . "&")')
     return tree_sitter.Parser(language), tree_sitter.QueryCursor(query)
 
@@ -99,7 +100,9 @@ def parse_script(script: Mapped) -> Script:
     # a subshell does: `cd /app | tee log` and `cd /app &` leave the next command where it was.
     apart = [_piped(n) for n in found.pop("apart", [])]
     nodes = [(n.start_byte, 0 if kind == "assignment" else 1, n)
-             for kind, group in found.items() for n in group]
+             for kind, group in found.items() if kind != "carried" for n in group]
+    # a `while` / `until` / `for ((...))` body: what it sets is the build's from its start on
+    nodes += [(_body_start(n), 0, n) for n in found.get("carried", [])]
     # a close sorts before whatever starts where it ends; such a shell opens before its command
     shells = [n for n in apart if n is not None]
     nodes += [(n.end_byte, -2, n) for n in (*found.get("subshell", []), *shells)]
@@ -117,6 +120,8 @@ def parse_script(script: Mapped) -> Script:
                 reader.command(node, leading=1)
         elif node.type == "declaration_command":  # its `NAME=value` are read as assignments
             reader.exports(node)
+        elif node.type in ("while_statement", "c_style_for_statement"):
+            reader.carried(node)
         elif node.type == "for_statement":  # `for V in ...` (and `select`) sets V on each run of its body
             loop = reader.plain_loop(node)
             if loop is None:
@@ -289,6 +294,18 @@ class _Reader:
         for assigned in _assigned_in(body, self.data) if body is not None else []:
             name = self.mapped(assigned).text
             self.steps.append(Assignment(name, self._unknown(name, assigned), False))
+
+    def carried(self, node: tree_sitter.Node) -> None:
+        """A `while`, `until` or `for ((...))` loop, read at its body's start: a second run of the
+        body reads what the first set (and a `for ((...))` what its header moves), so each such
+        variable is the build's from here on."""
+        body = node.child_by_field_name("body")
+        names = [self.mapped(n).text for n in _assigned_in(body, self.data)] if body is not None else []
+        if node.type == "c_style_for_statement":  # `i=0; i<2; i++`: every name in the header
+            header = self.data[node.start_byte:body.start_byte if body is not None else node.end_byte]
+            names += [m.decode() for m in _HEADER_NAME.findall(header) if m != b"for"]
+        for name in dict.fromkeys(names):
+            self.steps.append(Assignment(name, self._unknown(name, body if body is not None else node), False))
 
     def plain_loop(self, node: tree_sitter.Node) -> _Loop | None:
         """A `for V in ...` whose words are plain (no expansion, glob or brace: bash passes them
@@ -485,6 +502,14 @@ def _set_by_builtin(words: list[Word]) -> list[tuple[str, int]]:
         names = [(t, offsets[j]) for j, t in enumerate(texts[i:], i) if _NAME.fullmatch(t)]
         out.extend(names[-1:] if builtin != "read" else names)
     return out
+
+
+def _body_start(node: tree_sitter.Node) -> int:
+    body = node.child_by_field_name("body")
+    return body.start_byte if body is not None else node.start_byte
+
+
+_HEADER_NAME = re.compile(rb"(?<![\w$])[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _plain_word(node: tree_sitter.Node, data: bytes) -> bool:

@@ -738,6 +738,22 @@ def test_what_a_loops_body_sets_is_the_builds_from_its_start(run: str) -> None:
     assert_said_and_left({"V": "0.4.30"}, run, 3, "jax: version computed at build time (${V}), left alone")
 
 
+@pytest.mark.parametrize("run, variable", [
+    ("for ((i=0; i<2; i++)); do pip install jax==0.4.$i; done", "i"),
+    ("i=5; for ((; i<7; i++)); do pip install jax==0.4.$i; done", "i"),
+    ("while [ -z \"$D\" ] || [ -z \"$E\" ]; do pip install jax==$V; V=0.4.1; E=$D; D=1; done", "V"),
+    ("until [ -n \"$D\" ]; do pip install jax==$V; [ -n \"$E\" ] && D=1; E=1; V=0.4.1; done", "V"),
+])
+def test_what_a_while_or_counting_loop_moves_is_the_builds(run: str, variable: str) -> None:
+    """`for ((i=0; i<2; i++))` installs jax==0.4.0 and jax==0.4.1; the tool read i=0 once (and a
+    sync would have moved the header's `0`). A `while` / `until` body's second run reads what
+    the first set. Each such variable is the build's from the body's start: said, left alone."""
+    s = scan_with({"V": "0.4.30"}, run)
+    assert len(set(bash_pins({"V": "0.4.30"}, run))) == 2
+    assert s.pins == ()
+    assert [w.message for w in s.warnings] == [f"jax: version computed at build time (${{{variable}}}), left alone"]
+
+
 def test_an_assignment_alone_on_its_line_in_a_loops_body_is_the_shells() -> None:
     """The grammar reads `A=0.4.1 B=1<newline>true` at a body's start as `true` given A and B;
     bash sets them in the shell, and the outer body's second run installs jax==0.4.1. A is the
