@@ -148,6 +148,12 @@ class _Loop(NamedTuple):
     end: int
     variable: str
     values: tuple[Word, ...]
+    unknowns: tuple[Assignment, ...]  # read as any other loop, where the runs would be too many
+
+
+# The most steps a script's loops may become: nested loops multiply (four of 20 words each
+# make 160,000 runs of the innermost body); past this a loop is read as any other.
+_MOST_STEPS = 10_000
 
 
 def _unrolled(steps: list[Step], at: list[int], loop: _Loop) -> tuple[list[Step], list[int]]:
@@ -156,6 +162,10 @@ def _unrolled(steps: list[Step], at: list[int], loop: _Loop) -> tuple[list[Step]
     i = next((k for k, p in enumerate(at) if p >= loop.start), len(at))
     j = next((k for k in range(i, len(at)) if at[k] >= loop.end), len(at))
     out, where = steps[:i], at[:i]
+    if len(steps) + (len(loop.values) - 1) * (j - i) > _MOST_STEPS:
+        out += [*loop.unknowns, *steps[i:j]]
+        where += [loop.start] * len(loop.unknowns) + at[i:j]
+        return out + steps[j:], where + at[j:]
     for value in loop.values:
         out += [Assignment(loop.variable, value, False), *steps[i:j]]
         where += [loop.start, *at[i:j]]
@@ -285,42 +295,72 @@ class _Reader:
     def loop(self, node: tree_sitter.Node) -> None:
         """The variable of `for V in ...; do ...; done`: each run of the body gets a value of its
         own, and the last stays after it; the build's to know, as a branch's assignment is. So
-        is each variable the body assigns, from its start: a second run reads what the first set."""
-        variable = node.child_by_field_name("variable")
-        if variable is not None and variable.type == "variable_name":
-            name = self.mapped(variable).text
-            self.steps.append(Assignment(name, self._unknown(name, variable), False))
-        body = node.child_by_field_name("body")
-        for assigned in _assigned_in(body, self.data) if body is not None else []:
-            name = self.mapped(assigned).text
-            self.steps.append(Assignment(name, self._unknown(name, assigned), False))
+        is each variable the body sets, from its start: a second run reads what the first set."""
+        self.steps.extend(self._loop_unknowns(node))
+
+    def _loop_unknowns(self, node: tree_sitter.Node) -> list[Assignment]:
+        variable, body = node.child_by_field_name("variable"), node.child_by_field_name("body")
+        names = [self.mapped(variable).text] if variable is not None and variable.type == "variable_name" else []
+        names += self._set_in(body) if body is not None else []
+        return [Assignment(name, self._unknown(name, node), False) for name in dict.fromkeys(names)]
 
     def carried(self, node: tree_sitter.Node) -> None:
         """A `while`, `until` or `for ((...))` loop, read at its body's start: a second run of the
         body reads what the first set (and a `for ((...))` what its header moves), so each such
         variable is the build's from here on."""
         body = node.child_by_field_name("body")
-        names = [self.mapped(n).text for n in _assigned_in(body, self.data)] if body is not None else []
+        names = self._set_in(body) if body is not None else []
         if node.type == "c_style_for_statement":  # `i=0; i<2; i++`: every name in the header
             header = self.data[node.start_byte:body.start_byte if body is not None else node.end_byte]
             names += [m.decode() for m in _HEADER_NAME.findall(header) if m != b"for"]
         for name in dict.fromkeys(names):
             self.steps.append(Assignment(name, self._unknown(name, body if body is not None else node), False))
 
+    def _set_in(self, body: tree_sitter.Node) -> list[str]:
+        """The variables a loop's body may set: `NAME=value` (not one given to a single command,
+        `A=1 pip ...`, unless the grammar made it so: `A=1 B=2` alone on its line, then a
+        command, which bash sets in the shell), an inner loop's, `unset`, and what `read`,
+        `printf -v`, `mapfile`, `getopts` and `let` set."""
+        out: list[str] = []
+        todo = [body]
+        while todo:
+            node = todo.pop()
+            todo.extend(node.children)
+            if node.type == "variable_assignment":
+                name, command = node.child_by_field_name("name"), node.parent
+                given = command is not None and command.type == "command" and \
+                    command.child_by_field_name("name") is not None and not _assignments_alone(command, self.data)
+                if name is not None and name.type == "variable_name" and not given:
+                    out.append(self.mapped(name).text)
+            elif node.type == "for_statement":
+                variable = node.child_by_field_name("variable")
+                if variable is not None and variable.type == "variable_name":
+                    out.append(self.mapped(variable).text)
+            elif node.type == "unset_command":
+                out += [self.mapped(c).text for c in node.children if c.type == "variable_name"]
+            elif node.type == "command" and (name := node.child_by_field_name("name")) is not None and \
+                    name.text is not None and name.text.decode(errors="replace") in _SETTING_BUILTINS:
+                words = [self.word(c.children[0] if c.type == "command_name" and c.children else c)
+                         for c in node.children if c.type not in _NOT_WORDS and c.type != "variable_assignment"]
+                out += [variable for variable, _ in _set_by_builtin(words)]
+        return out
+
     def plain_loop(self, node: tree_sitter.Node) -> _Loop | None:
-        """A `for V in ...` whose words are plain (no expansion, glob or brace: bash passes them
-        as written), that runs where it stands (not in a branch, another loop or a pipeline)
-        and runs each time to the end (no `break` or `continue`): bash's runs of its body can
-        be read one by one. None for any other loop, whose variable is the build's."""
+        """A `for V in ...` whose words are plain (no expansion, brace or tilde: bash passes them
+        as written), that runs where it stands (not in a branch, another loop or a pipeline),
+        whose body does not branch (`if`, `case`, `||`, a test's `&&`: a branch on V would give
+        pins bash never installs) and runs each time to the end (no `break`, `continue`,
+        `exit`, `exec` or `return`): bash's runs of its body can be read one by one. None for
+        any other loop, whose variable is the build's."""
         variable, body = node.child_by_field_name("variable"), node.child_by_field_name("body")
         if node.children[0].type != "for" or variable is None or variable.type != "variable_name" or \
                 body is None or not any(c.type == "in" for c in node.children) or _uncertain(node):
             return None  # `select`, and `for V` alone (the positional parameters)
         values = node.children_by_field_name("value")
-        if not all(_plain_word(v, self.data) for v in values) or _stops_early(body):
+        if not all(_plain_word(v, self.data) for v in values) or _branches_or_stops(body):
             return None
         return _Loop(body.start_byte, body.end_byte, self.mapped(variable).text,
-                     tuple(self.word(v) for v in values))
+                     tuple(self.word(v) for v in values), tuple(self._loop_unknowns(node)))
 
     def _unknown(self, name: str, node: tree_sitter.Node) -> Word:
         return (Computed("${" + name + "}", self.script.offset(self.char(node.start_byte))),)
@@ -526,35 +566,24 @@ def _plain_word(node: tree_sitter.Node, data: bytes) -> bool:
 _UNPLAIN = re.compile(rb"[*?\[\]{}~\\$`]")
 
 
-def _assigned_in(body: tree_sitter.Node, data: bytes) -> list[tree_sitter.Node]:
-    """The names `NAME=value` (and inner loops' `for NAME`) set anywhere in a loop's body; not
-    those given to one command (`A=1 pip ...`), unless the grammar made them so (`A=1` alone on
-    its line, then a command: bash sets A in the shell)."""
-    out, todo = [], [body]
-    while todo:
-        node = todo.pop()
-        if node.type in ("variable_assignment", "for_statement"):
-            name = node.child_by_field_name("name" if node.type == "variable_assignment" else "variable")
-            command = node.parent if node.type == "variable_assignment" else None
-            given = command is not None and command.type == "command" and \
-                command.child_by_field_name("name") is not None and not _assignments_alone(command, data)
-            if name is not None and name.type == "variable_name" and not given:
-                out.append(name)
-        todo.extend(node.children)
-    return out
-
-
-def _stops_early(body: tree_sitter.Node) -> bool:
-    """Whether a loop's body holds a `break` or `continue` (at any depth: read as stopping)."""
+def _branches_or_stops(body: tree_sitter.Node) -> bool:
+    """Whether a loop's body branches (`if`, `case`, `||`, `&&` after a test) or may stop a run
+    early (`break`, `continue`, `exit`, `exec`, `return`), at any depth."""
     todo = [body]
     while todo:
         node = todo.pop()
+        if node.type in ("if_statement", "case_statement") or node.type == "list" and any(
+                c.type == "||" or c.type == "&&" and _a_test(node.children[0]) for c in node.children):
+            return True
         if node.type == "command":
             name = node.child_by_field_name("name")
-            if name is not None and name.text in (b"break", b"continue"):
+            if name is not None and name.text in _STOPS:
                 return True
         todo.extend(node.children)
     return False
+
+
+_STOPS = frozenset({b"break", b"continue", b"exit", b"exec", b"return"})
 
 
 def _assignments_alone(node: tree_sitter.Node, data: bytes) -> bool:

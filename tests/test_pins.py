@@ -9,6 +9,8 @@ import pytest
 from release_hook.dockerfile import parse
 from release_hook.errors import UserError
 from release_hook.pins import Scan, find_pins
+from release_hook.shell import parse_script
+from release_hook.spans import Mapped
 
 from conftest import FIXTURES
 
@@ -752,6 +754,48 @@ def test_what_a_while_or_counting_loop_moves_is_the_builds(run: str, variable: s
     assert len(set(bash_pins({"V": "0.4.30"}, run))) == 2
     assert s.pins == ()
     assert [w.message for w in s.warnings] == [f"jax: version computed at build time (${{{variable}}}), left alone"]
+
+
+@pytest.mark.parametrize("run", [
+    "for p in jax jaxlib; do case $p in jax) pip install $p==0.4.30 ;; *) pip install $p==0.4.29 ;; esac; done",
+    "for p in jax jaxlib; do if [ $p = jax ]; then pip install $p==0.4.30; else pip install $p==0.4.29; fi; done",
+    "for p in jax jaxlib; do [ $p = jaxlib ] || pip install $p==0.4.30; done; pip install jaxlib==0.4.29",
+])
+def test_a_loop_whose_body_branches_is_not_read_once_per_word(run: str) -> None:
+    """Read once per word, a body that branches on the word gave pins bash never installs
+    (jaxlib==0.4.30 beside jax==0.4.30 from a `case` on p), sharing characters with real ones:
+    an in-step file was refused. Such a loop's variable is the build's: said, left alone."""
+    s = scan_with({}, run)
+    pins = [(p.package, p.version) for p in s.pins]
+    assert all(pin in bash_pins({}, run + "; true") for pin in pins)
+    assert ("jax", "0.4.30") not in pins
+    assert [w.message for w in s.warnings][0].startswith("${p}==0.4.30: a pin of a package")
+
+
+@pytest.mark.parametrize("run", [
+    "V=0.4.29; for x in $(echo a b); do pip install jax==$V; read V <<< 0.4.31; done",
+    "V=0.4.29; for x in $(echo a b); do pip install jax==$V; printf -v V %s 0.4.31; done",
+    "V=0.4.29; for x in $(echo a b); do pip install jax==$V; let V=5; done",
+    "V=0.4.29; for x in $(echo a b); do pip install jax==${V:-0.4.31}; unset V; done",
+    "for v in 0.4.29 0.4.31; do pip install jax==$v; exit 0; done",  # a run that stops the script
+])
+def test_what_a_builtin_or_unset_sets_in_a_loops_body_is_the_builds(run: str) -> None:
+    """A second run of the body reads what `read`, `printf -v`, `let` or `unset` did in the first
+    (bash installs jax==0.4.29, then another); the tool read 0.4.29 for both."""
+    s = scan_with({}, run)
+    assert ("jax", "0.4.29") in bash_pins({}, run) and s.pins == ()
+    assert [w.message for w in s.warnings][0].startswith("jax: version computed at build time (${")
+
+
+def test_loops_nested_past_a_bound_are_read_as_any_other_loop() -> None:
+    """Four loops of 20 words, nested in subshells, are 160,000 runs of the innermost body: read
+    once per word, 5.7 s for a RUN of 399 bytes, and twenty times more per level. Past a bound
+    of steps a loop is read as any other: its variable is the build's."""
+    words = " ".join(f"w{i}" for i in range(20))
+    run = "".join(f"for {v} in {words}; do ( " for v in "abcd") + "pip install jax==$b" + " ); done" * 4
+    assert len(parse_script(Mapped.contiguous(run, 0)).steps) <= 10_000  # not 160,000 runs
+    s = scan_with({}, run)  # the inner two read once per word; the outer two as any other loop
+    assert s.pins == () and [w.message for w in s.warnings] == ["jax: version computed at build time (${b}), left alone"]
 
 
 def test_an_assignment_alone_on_its_line_in_a_loops_body_is_the_shells() -> None:
