@@ -553,17 +553,24 @@ _HEADER_NAME = re.compile(rb"(?<![\w$])[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _plain_word(node: tree_sitter.Node, data: bytes) -> bool:
-    """A word bash passes as written: quoted with nothing to expand, or unquoted with no
-    expansion, glob, brace, tilde or escape."""
+    """A loop's word that stays one word, known here: single-quoted; double-quoted with nothing
+    in it but characters and variables (`"jax==$V"`: a value, not split); or unquoted with no
+    expansion, brace, tilde or escape. (Glob characters are read as written, as in any other
+    word the walk reads: `jax[cuda12]==0.4.30`.)"""
     if node.type == "raw_string":
         return True
     text = data[node.start_byte:node.end_byte]
     if node.type == "string":
-        return all(c.type in ('"', "string_content") for c in node.children) and b"\\" not in text
+        return b"\\" not in text and all(
+            c.type in ('"', "string_content", "simple_expansion") or
+            c.type == "expansion" and [k.type for k in c.children] == ["${", "variable_name", "}"]
+            for c in node.children)
+    if node.type == "concatenation":  # `jax[cuda12]==0.4.30`: the grammar's pieces of one word
+        return all(c.type in _LITERAL_LEAVES for c in node.children) and not _UNPLAIN.search(text)
     return node.type in _LITERAL_LEAVES and not _UNPLAIN.search(text)
 
 
-_UNPLAIN = re.compile(rb"[*?\[\]{}~\\$`]")
+_UNPLAIN = re.compile(rb"[{}~\\$`]")
 
 
 def _branches_or_stops(body: tree_sitter.Node) -> bool:

@@ -43,6 +43,10 @@ class Findings:
     def mention(self, line: int, message: str) -> None:
         self._note(self.mentions, Note(self.path, line, message))
 
+    def said_at(self, line: int) -> bool:
+        """Whether a warning was given at the line (a more particular one than a fallback's)."""
+        return any(w.line == line for w in self.warnings)
+
     def _note(self, notes: list[Note], note: Note) -> None:
         key = (notes is self.warnings, note)
         if key not in self.said:

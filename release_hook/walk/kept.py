@@ -48,7 +48,7 @@ def kept_pin(found: Findings, chars: Chars, line: int, stage: int, image: str,
         return None
     name = kept_name(found, text)
     if name is None:
-        said = _computed_pin(found, chars) or _unread_name(found, chars)
+        said = _computed_pin(found, chars) or _unread_name(found, chars, line)
         if said is not None:
             found.warn(line, said)
         return None
@@ -95,15 +95,24 @@ def _computed_pin(found: Findings, chars: Chars) -> str | None:
     return None
 
 
-def _unread_name(found: Findings, chars: Chars) -> str | None:
-    """What to say of a pin whose package the tool cannot name, though it may be a kept one:
-    named by the build (`for p in $(cat names); do pip install $p==0.4.30; done`), or by a brace
-    expansion (`jax{,lib}==0.4.30`). Its version would otherwise stay as written, unsaid."""
+def _unread_name(found: Findings, chars: Chars, line: int) -> str | None:
+    """What to say of a requirement whose package the tool cannot name, though it may be a kept
+    one: a pin whose name the build computes (`for p in $(cat names); do pip install
+    $p==0.4.30; done`, `jax${X}==0.4.30`), a requirement computed whole (`pip install "$r"`,
+    `$(cat reqs)`), or a brace expansion (`jax{,lib}==0.4.30`). Its version would otherwise stay
+    as written, unsaid."""
     text = chars.text
+    kept = f"jax, jaxlib or {found.package}"
+    rest = text
     for source in chars.computed:
-        if text.startswith(source) and _PIN_AFTER_NAME.match(text, len(source)):
-            return (f"{text}: a pin of a package the build names ({source}), left alone; write the "
-                    "name out if it is one kept in step")
+        at = text.find(source)
+        if at >= 0 and _NAME_CHARS.fullmatch(text, 0, at) and _PIN_AFTER_NAME.match(text, at + len(source)):
+            return (f"{text}: a pin of a package named only when the image builds ({source}), left alone; "
+                    f"write the name out if it is {kept}")
+        rest = rest.replace(source, "", 1)
+    if chars.computed and not rest.strip() and not found.said_at(line):  # the fallback: say why once
+        return (f"{text}: a requirement known only when the image builds, left alone; a pin of {kept} "
+                "in it would not follow the release")
     head = _NAME_PART.match(text)
     braced = _BRACES.fullmatch(head.group(0)) if head else None
     if head is None or braced is None or not _PIN_AFTER_NAME.match(text, head.end()):
@@ -111,14 +120,16 @@ def _unread_name(found: Findings, chars: Chars) -> str | None:
     names = [braced.group(1) + alternative + braced.group(3) for alternative in braced.group(2).split(",")]
     if len(names) < 2 or found.kept.isdisjoint(map(canonicalize_name, names)):
         return None
-    return (f"{text}: a brace expansion (unquoted, bash makes {' '.join(names)} of it), left alone; "
-            "write each pin out")
+    return (f"{text}: a brace expansion (bash makes {' '.join(names)} of it; sh, the default shell of "
+            "RUN, passes it as written), left alone; write each pin out")
 
 
 # a requirement's name as written, up to its extras, operator, marker or URL
 _NAME_PART = re.compile(r"[^\s\[=~<>!;@]+")
+_NAME_CHARS = re.compile(r"[A-Za-z0-9._-]*")
 _BRACES = re.compile(r"([A-Za-z0-9._-]*)\{([A-Za-z0-9._,-]*)\}([A-Za-z0-9._-]*)")
-_PIN_AFTER_NAME = re.compile(r"\s*(?:\[[^\]]*\])?\s*(?:===|==|~=)")
+# the rest of a name, extras and a pin's operator
+_PIN_AFTER_NAME = re.compile(r"[A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*(?:===|==|~=)")
 
 
 def _unparsable(found: Findings, chars: Chars, line: int, error: str) -> Exception:
