@@ -65,10 +65,11 @@ class Context:
         return read
 
     def warnings(self) -> tuple[Note, ...]:
-        """Files not read, and the locks that pin kept packages but are not rewritten."""
+        """Files not read, and the locks that pin kept packages but are not rewritten; each once
+        (a loop's body read once per word reads its files as often)."""
         locks = [Note(lock.path, held.line, text) for lock in self.locks
                  for held, text in zip(lock.held, lock.messages())]
-        return (*self.notes, *locks)
+        return tuple(dict.fromkeys((*self.notes, *locks)))
 
     def file_of(self, path: str) -> "ReqFile | None":
         """The file as read, by the path it is shown with."""

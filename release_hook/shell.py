@@ -10,7 +10,7 @@ import json
 import os
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterator, NamedTuple, Union
+from typing import TYPE_CHECKING, Collection, Iterator, NamedTuple, Union
 
 from release_hook.spans import Computed, Lit, Mapped, Piece, Var, Word, word_offset
 
@@ -114,7 +114,7 @@ def parse_script(script: Mapped) -> Script:
         if kind < 0 or node.type in _SUBSHELLS:
             reader.steps.append(Subshell(opens=kind != -2))
         elif node.type == "unset_command":  # `unset NAME`: bash's grammar gives it a node of its own
-            if _uncertain(node):
+            if _uncertain(node, certain=reader.certain):
                 reader.maybe_unset(node)
             else:
                 reader.command(node, leading=1)
@@ -235,6 +235,7 @@ class _Reader:
         self.to_char = to_char
         self.steps: list[Step] = []
         self.assigning: list[Var] = []  # `${NAME:=word}` read in the words of the current step
+        self.certain: set[int] = set()  # where the bodies of loops read once per word start
         self.error_at: int | None = None
 
     def char(self, byte: int) -> int:
@@ -256,7 +257,7 @@ class _Reader:
         value = node.child_by_field_name("value")
         if name is not None and name.type == "variable_name":
             text = self.mapped(name).text
-            if _uncertain(node):  # it may not run, or not reach later commands: the build decides
+            if _uncertain(node, certain=self.certain):  # it may not run, or not reach later commands
                 word = self._unknown(text, node)
             else:
                 word = self.appended(node, self.word(value) if value is not None else ())
@@ -276,7 +277,7 @@ class _Reader:
     def exports(self, node: tree_sitter.Node) -> None:
         """`export NAME`: the variable it has from here on is in its commands' environment."""
         if node.children[0].type == "export":
-            maybe = _uncertain(node)  # it may not run: whether a `sh -c` gets it is the build's
+            maybe = _uncertain(node, certain=self.certain)  # may not run: whether a `sh -c` gets it is the build's
             for child in node.children[1:]:
                 if child.type == "variable_name":
                     name = self.mapped(child).text
@@ -354,11 +355,12 @@ class _Reader:
         any other loop, whose variable is the build's."""
         variable, body = node.child_by_field_name("variable"), node.child_by_field_name("body")
         if node.children[0].type != "for" or variable is None or variable.type != "variable_name" or \
-                body is None or not any(c.type == "in" for c in node.children) or _uncertain(node):
+                body is None or not any(c.type == "in" for c in node.children) or _uncertain(node, certain=self.certain):
             return None  # `select`, and `for V` alone (the positional parameters)
         values = node.children_by_field_name("value")
         if not all(_plain_word(v, self.data) for v in values) or _branches_or_stops(body):
             return None
+        self.certain.add(body.start_byte)  # each run of its body is read: what it does is done
         return _Loop(body.start_byte, body.end_byte, self.mapped(variable).text,
                      tuple(self.word(v) for v in values), tuple(self._loop_unknowns(node)))
 
@@ -398,7 +400,8 @@ class _Reader:
             end = child.end_byte
         self.flush(node)
         if words:
-            self.steps.append(Command(tuple(words), word_offset(words[0]), tuple(env), _may_not_run(node)))
+            self.steps.append(Command(tuple(words), word_offset(words[0]), tuple(env),
+                                      _may_not_run(node, self.certain)))
             for variable, at in _set_by_builtin(words):  # after the command: its words are read before
                 self.steps.append(Assignment(variable, (Computed("${" + variable + "}", at),), False))
 
@@ -423,7 +426,7 @@ class _Reader:
         """The variables `${NAME:=word}` in the words just read set: assigned before the command or
         assignment that holds them runs (its own words read them the same way)."""
         for var in self.assigning:
-            value = self._unknown(var.name, node) if _uncertain(node) else (var,)
+            value = self._unknown(var.name, node) if _uncertain(node, certain=self.certain) else (var,)
             self.steps.append(Assignment(var.name, value, False))
         self.assigning.clear()
 
@@ -635,13 +638,15 @@ _UNCERTAIN = frozenset({"pipeline", "if_statement", "elif_clause", "else_clause"
                         "do_group", "function_definition"})
 
 
-def _uncertain(node: tree_sitter.Node, pipelines: bool = True) -> bool:
+def _uncertain(node: tree_sitter.Node, pipelines: bool = True, certain: Collection[int] = ()) -> bool:
     """Whether `node` may not run (in a branch, a loop or a function, after `||` or a test's
     `&&`) or, with `pipelines`, not reach the commands after it (in a pipeline's element). Up to
-    the nearest subshell: what it sets ends with it, and its commands run after it or not at all."""
+    the nearest subshell: what it sets ends with it, and its commands run after it or not at all.
+    `certain`: where the bodies of loops read once per word start (each of their runs is read)."""
     child, parent = node, node.parent
     while parent is not None and parent.type not in _SUBSHELLS:
-        if parent.type in _UNCERTAIN and (pipelines or parent.type != "pipeline") or _conditional(parent, child):
+        if parent.type in _UNCERTAIN and (pipelines or parent.type != "pipeline") and \
+                not (parent.type == "do_group" and parent.start_byte in certain) or _conditional(parent, child):
             return True  # `cmd || V=1`, `[ -d /a ] && V=1`, `if ...; then V=1; fi`
         child, parent = parent, parent.parent
     return False
@@ -670,10 +675,10 @@ def _a_test(node: tree_sitter.Node) -> bool:
     return node.type == "list" and any(_a_test(c) for c in node.named_children)
 
 
-def _may_not_run(node: tree_sitter.Node) -> bool:
+def _may_not_run(node: tree_sitter.Node, certain: Collection[int]) -> bool:
     """Whether a command may not run. (A pipeline's element runs, in a shell of its own: a
     `Subshell` step.)"""
-    return _uncertain(node, pipelines=False)
+    return _uncertain(node, pipelines=False, certain=certain)
 
 
 # after `${NAME`: the shell's ":-" / ":+" (unset or empty) and "-" / "+" (unset), a word or none

@@ -312,7 +312,7 @@ def test_line_numbers_of_many_pins_come_from_one_pass_over_the_text() -> None:
 
 @pytest.mark.parametrize("run", [
     "if true; then V=0.6.0; else V=0.5.0; fi && pip install jax==$V",  # the else branch was taken
-    "for i in 1; do V=0.6.0; done; pip install jax==$V",
+    "for i in $(seq 1); do V=0.6.0; done; pip install jax==$V",
     "true || V=0.5.0; pip install jax==${V:-0.6.0}",  # bash: 0.6.0; the word would not move
     "V=0.6.0; true || unset V; pip install jax==${V:-0.5.0}",  # bash: 0.6.0; the unset did not run
     "V=0.6.0; if false; then unset V; fi; pip install jax==${V:-0.5.0}",
@@ -384,7 +384,8 @@ def test_a_list_the_grammar_puts_inside_a_pipeline_is_not_taken_for_a_shell_of_i
     ("builtin cd {app}", "{app}"),  # bash's own wrappers run the builtin in the shell
     ("time -p command cd {app} 2>/dev/null", "{app}"),
     ("if [ -d {app} ]; then cd {app}; fi", None),
-    ("for d in {app}; do cd $d; done", None),
+    ("for d in {app}; do cd $d; done", "{app}"),  # a loop over plain words: each run is read
+    ("for d in $(echo {app}); do cd $d; done", None),
     ("cd $(mktemp -d)", None),
     ("cd", None),
     ("cd $HOME", None),  # no ENV defines it: the build's (was read as the folder `{work}/${{HOME}}`)
@@ -819,6 +820,8 @@ def test_an_assignment_alone_on_its_line_in_a_loops_body_is_the_shells() -> None
     "for p in jax jaxlib; do ( for q in 0.4.1 0.4.2; do pip install $p==$q; done ); done",
     'for r in "jax==$V" "jaxlib==${V}"; do pip install "$r"; done',  # quoted: one word each, not split
     "for r in jax==0.4.30 numpy jaxlib==0.4.30; do pip install $r; done",
+    "for v in 0.4.1 0.4.2; do V=$v; pip install jax==$V; done",  # what each run sets, it has
+    "for p in jax jaxlib; do W=$p==$V; pip install $W; done",
 ])
 def test_a_loop_over_plain_words_is_read_once_per_word(run: str) -> None:
     """bash runs `for p in jax jaxlib; do pip install $p==0.4.30; done`'s body once per word,
