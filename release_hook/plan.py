@@ -110,12 +110,13 @@ def plan_file(scan: Scan, target: Target, page: Target | None = None,
                 raise UserError(
                     f"{pin.package} needs {edit.new!r} where {other.package} "
                     f"({'line ' if other.path == pin.path else other.path + ':'}{other.line}) "
-                    f"needs {by_span[key][0]!r}: give them separate variables", pin.path, pin.line)
+                    f"needs {by_span[key][0]!r}: give each a version of its own (its own variable, or its pin "
+                    "written out)", pin.path, pin.line)
             by_span[key] = (edit.new, pin)
     edits = sorted(Edit(a, b, new) for (a, b), (new, _) in by_span.items())
     for before, after in zip(edits, edits[1:]):
         if after.start < before.end:
-            raise UserError("two pins share part of one version: give them separate variables",
+            raise UserError("two pins share part of one version: give each a version of its own",
                             scan.path, _line(scan, after.start))
     if edits:
         _each_pin_reads_its_target(scan, target, edits)
@@ -134,7 +135,7 @@ def _each_pin_reads_its_target(scan: Scan, target: Target, edits: list[Edit]) ->
         if reads != wanted:
             now = f"{reads!r}" if reads is not None else "a part of another pin's version"
             raise UserError(f"{pin.package} would read {now} instead of {wanted!r}: its version shares "
-                            "characters with another pin's; give them separate variables", pin.path, pin.line)
+                            "characters with another pin's; give each a version of its own", pin.path, pin.line)
 
 
 def _no_neighbour_reads_an_edit(scan: Scan, edits: list[Edit], owner: dict[int, Pin],

@@ -284,8 +284,8 @@ def test_an_env_edit_for_one_pin_must_not_move_another_that_reads_it(cli, tmp_pa
     r = cli("sync", "docker/Dockerfile", "--version", "1", "--pin", "jax==0.5.0", "--pin", "jaxlib==0.4.20",
             "--no-commit", cwd=root)
     assert (r.code, r.err) == (2, "release-hook: docker/requirements.txt:3: jaxlib would read '0.5.20' instead of "
-                                  "'0.4.20': its version shares characters with another pin's; give them separate "
-                                  "variables\n")
+                                  "'0.4.20': its version shares characters with another pin's; give each a version "
+                                  "of its own\n")
     assert (root / "docker/Dockerfile").read_text() == text and (root / "docker/requirements.txt").read_text() == pins
     r = cli("sync", "docker/Dockerfile", "--version", "1", "--pin", "jax==0.4.30", "--pin", "jaxlib==0.4.20",
             "--no-commit", cwd=root)

@@ -164,7 +164,7 @@ def test_a_loop_over_package_names_is_moved_in_step_and_refused_when_they_part(c
             "--offline", "--no-commit")
     assert (r.code, path.read_text()) == (2, text)
     assert r.err == ("release-hook: Dockerfile:2: jaxlib needs '0.4.3' where jax (line 2) needs '0.4.2': give "
-                     "them separate variables\n")
+                     "each a version of its own (its own variable, or its pin written out)\n")
     r = cli("sync", str(path), "--version", "0.7.0", *PINS, "--offline", "--no-commit")
     assert r.code == 0, r.err
     assert path.read_text() == text.replace("$p==0.4.1", "$p==0.4.2").replace("in 0.6.0", "in 0.7.0")
@@ -176,7 +176,7 @@ def test_one_variable_two_different_targets_is_an_error(cli, tmp_path: Path) -> 
     r = cli("sync", str(path), "--version", "1", "--pin", "jax==0.4.2", "--pin", "jaxlib==0.4.3",
             "--no-commit")
     assert r.code == 2
-    assert "give them separate variables" in r.err
+    assert "give each a version of its own (its own variable" in r.err
     r = cli("sync", str(path), "--version", "1", "--pin", "jax==0.4.2", "--pin", "jaxlib==0.4.2",
             "--no-commit")
     assert r.code == 0
@@ -189,7 +189,7 @@ def test_a_variable_one_pin_changes_must_not_move_another_pin_that_reads_it(cli,
     path.write_text(before)
     r = cli("sync", str(path), "--version", "1", "--pin", "jax==0.5.0", "--pin", "jaxlib==0.4.20", "--no-commit")
     assert (r.code, r.err) == (2, "release-hook: Dockerfile:4: jaxlib would read '0.5.20' instead of '0.4.20': its "
-                                  "version shares characters with another pin's; give them separate variables\n")
+                                  "version shares characters with another pin's; give each a version of its own\n")
     assert path.read_text() == before
     # each variable keeps its shape: MAJ stays 0.4 and MIN takes 30 (not MAJ=0, MIN=4.30, which
     # jax would read rightly and jaxlib as 0.20)
