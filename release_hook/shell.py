@@ -59,6 +59,7 @@ class Command(NamedTuple):
     offset: int  # file offset of the first word, for line numbers
     env: tuple[tuple[str, Word], ...] = ()  # `NAME=value` in front of it, for this command alone
     maybe: bool = False  # it may not run: in a branch, a loop or a function, after `||` or a test's `&&`
+    stdin: Word | None = None  # a heredoc it reads (`bash <<EOF`), as the shell passes it
 
 
 class Assignment(NamedTuple):
@@ -401,9 +402,38 @@ class _Reader:
         self.flush(node)
         if words:
             self.steps.append(Command(tuple(words), word_offset(words[0]), tuple(env),
-                                      _may_not_run(node, self.certain)))
+                                      _may_not_run(node, self.certain), self.heredoc(node)))
             for variable, at in _set_by_builtin(words):  # after the command: its words are read before
                 self.steps.append(Assignment(variable, (Computed("${" + variable + "}", at),), False))
+
+    def heredoc(self, command: tree_sitter.Node) -> Word | None:
+        """What a command reads from a heredoc (`bash <<EOF ... EOF`), as the shell passes it:
+        with a quoted delimiter as written; otherwise with its variables and `$(...)` expanded
+        and `\\` escaping only `$`, `` ` ``, `\\` and a newline. None without a heredoc."""
+        parent = command.parent
+        redirect = next((c for c in parent.children if c.type == "heredoc_redirect"), None) \
+            if parent is not None and parent.type == "redirected_statement" else None
+        if redirect is None:
+            return None
+        body = next((c for c in redirect.children if c.type == "heredoc_body"), None)
+        start = next((c for c in redirect.children if c.type == "heredoc_start"), None)
+        if body is None or start is None:
+            return None
+        if any(q in self.data[start.start_byte:start.end_byte] for q in (b"'", b'"', b"\\")):
+            m = self.mapped(body)
+            return (Lit(m.text, m.origin),)
+        pieces: list[Piece] = []
+        at = self.char(body.start_byte)
+        for child in body.children:
+            if child.type == "heredoc_content":
+                continue  # its characters are read between the expansions
+            if self.char(child.start_byte) > at:
+                pieces.append(_unescape(self.script[at:self.char(child.start_byte)], "$`\n"))
+            pieces.extend(self.pieces(child, quoted=True))
+            at = self.char(child.end_byte)
+        if self.char(body.end_byte) > at:
+            pieces.append(_unescape(self.script[at:self.char(body.end_byte)], "$`\n"))
+        return tuple(pieces)
 
     def modified(self, node: tree_sitter.Node) -> tuple[str, Mapped] | None:
         """`${NAME:-word}` (`:+`, `-`, `+`) with a plain word or none: the modifier and the word's

@@ -798,6 +798,32 @@ def test_loops_nested_past_a_bound_are_read_as_any_other_loop() -> None:
     assert s.pins == () and [w.message for w in s.warnings] == ["jax: version computed at build time (${b}), left alone"]
 
 
+@pytest.mark.parametrize("script", [
+    "bash <<EOF\npip install jax==$V numpyro==0.16.0\nEOF",  # the outer shell expands V
+    "env bash -e <<'EOF'\npip install \"jax==$V\"\nEOF",  # quoted: the inner shell reads V from ENV
+    "bash -s -- x <<EOF\nW=0.4.1; pip install jax==\\$W jaxlib==$V\nEOF",  # \\$: the inner shell's W
+    "bash <<-EOF\n\tpip install jax==$V\n\tEOF",
+])
+def test_a_shell_that_reads_its_script_from_a_heredoc_is_read(script: str) -> None:
+    """`RUN bash <<EOF` / `pip install jax==0.4.30` / `EOF` installs jax==0.4.30; the walk read
+    `bash` and passed its heredoc over: --check passed on a stale pin. The heredoc is the
+    script, as the shell passes it (expanded unless its delimiter is quoted)."""
+    env = {"V": "0.4.30"}
+    assert_read_as_bash(env, script)
+    s = scan_text(f'FROM python:3.12\nENV V="0.4.30"\nRUN {script}\n')  # BuildKit's own heredoc
+    assert [(p.package, p.version) for p in s.pins] == bash_pins(env, script) and not s.warnings
+
+
+@pytest.mark.parametrize("script, said", [
+    ("bash script.sh <<EOF\npip install jax==0.4.30\nEOF", None),  # the heredoc is the script's input
+    ("bash <<EOF\npip install jax==$(cat v)\nEOF",
+     "the script `bash` reads from its heredoc is computed at build time: pins in it are not read"),
+])
+def test_a_heredoc_that_is_not_a_shells_script_is_not_read(script: str, said: str | None) -> None:
+    s = scan_text(f"FROM python:3.12\nRUN {script}\n")
+    assert s.pins == () and [w.message for w in s.warnings] == ([said] if said else [])
+
+
 def test_an_assignment_alone_on_its_line_in_a_loops_body_is_the_shells() -> None:
     """The grammar reads `A=0.4.1 B=1<newline>true` at a body's start as `true` given A and B;
     bash sets them in the shell, and the outer body's second run installs jax==0.4.1. A is the

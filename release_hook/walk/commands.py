@@ -345,6 +345,27 @@ def git_clone(texts: list[str], at: int) -> tuple[int, int, str] | None:
     return branch[0], branch[1], url
 
 
+def reads_stdin(texts: list[str], at: int) -> bool:
+    """`bash`, `sh -e`, `bash -s -- a b`: a shell that reads its script from standard input
+    (no -c, and no script file named, or -s)."""
+    i, s_given = at + 1, False
+    while i < len(texts):
+        s = texts[i]
+        if s in ("-", "--"):
+            i += 1
+            break
+        if len(s) < 2 or s[0] not in "-+":
+            break
+        if not s.startswith("--"):
+            if "c" in s[1:] and s[0] == "-":
+                return False
+            s_given = s_given or (s[0] == "-" and "s" in s[1:])
+            if "o" in s or "O" in s:
+                i += 1
+        i += 1
+    return s_given or i >= len(texts)
+
+
 def dash_c(texts: list[str], at: int) -> int | None:
     """`sh -c SCRIPT` (also `-ec`, `sh -c -e SCRIPT`, `sh -c -- SCRIPT`): the index of the
     script's word, the first after the options, when one of them is -c."""

@@ -13,7 +13,7 @@ from release_hook.shell import Assignment, Subshell, parse_exec_form, parse_scri
 from release_hook.spans import Computed, Lit, Mapped, Var, Word, word_offset
 from release_hook.textlines import NOWHERE
 from release_hook.walk.commands import (CONDA, SHELLS, WRAPPERS, Head, basename, dash_c, git_clone, option_value,
-                                        pip_call, unwrap)
+                                        pip_call, reads_stdin, unwrap)
 from release_hook.walk.files import UNKNOWN_FOLDER, mount_placements, within
 from release_hook.walk.findings import Findings
 from release_hook.walk.interpreters import setup_command
@@ -227,12 +227,12 @@ class RunReader:
                     if step.exported or self.python.allexport or state.scope.lookup(step.name) is not None:
                         self.python.exported.add(step.name)
                 else:
-                    scripts.extend(self.command(step.words, step.env, maybe=step.maybe))
+                    scripts.extend(self.command(step.words, step.env, maybe=step.maybe, stdin=step.stdin))
             if inherited is not None:  # what the inner shell set does not reach the outer one
                 self.python.restore(outer)
 
     def command(self, words: tuple[Word, ...], env: tuple[tuple[str, Word], ...],
-                exec_form: bool = False, maybe: bool = False) -> list[Script]:
+                exec_form: bool = False, maybe: bool = False, stdin: Word | None = None) -> list[Script]:
         """Read one simple command; the scripts of `sh -c` to read after it, each with the
         environment it runs in (`conda run -n app bash -c '...'`)."""
         if not words:
@@ -291,10 +291,10 @@ class RunReader:
             tool, a, b = head.conda
             ctx.active = self.state.conda_target(texts[a:b], f"{tool} run", ctx.at(word_offset(words[0])))
             try:
-                return self._command(words, chars, texts, head, name, env, exec_form)
+                return self._command(words, chars, texts, head, name, env, exec_form, stdin)
             finally:
                 ctx.active = saved
-        return self._command(words, chars, texts, head, name, env, exec_form)
+        return self._command(words, chars, texts, head, name, env, exec_form, stdin)
 
     def _computed_name(self, name: Chars, args: tuple[Word, ...]) -> None:
         """`$(echo pip) install jax==0.4.30`: what runs is the build's to know, so its arguments
@@ -310,7 +310,7 @@ class RunReader:
 
     def _command(self, words: tuple[Word, ...], chars: list[Chars], texts: list[str], head: Head,
                  name: str, env: tuple[tuple[str, Word], ...],
-                 exec_form: bool) -> list[Script]:
+                 exec_form: bool, stdin: Word | None = None) -> list[Script]:
         at = head.at
         scope, local = self.state.scope, self.python.local
         offsets = [word_offset(w) for w in words[at:]]
@@ -319,17 +319,22 @@ class RunReader:
         cwd = self._folder(chars, texts, head)
         if name in SHELLS:
             i = dash_c(texts, at)
-            if i is None:
+            if i is not None:
+                script = chars[i]  # as this shell passes it: `sh -c "pip install jax==$V"` gets V's value
+                said, where = f"the script of `{name} -c`", offsets[i - at]
+                # `sh -c 'pip install $1' _ jax==0.4.30`: what the script reads as $0, $1... is not followed
+                for j in range(i + 1, len(texts)) if _READS_ARGUMENTS.search(script.text) else ():
+                    self._say_pins(texts[j], self.python.at(offsets[j - at]),
+                                   f"an argument of `{name} -c` (its script's $0, $1...) is not read")
+            elif stdin is not None and reads_stdin(texts, at):  # `bash <<EOF`: the heredoc is the script
+                script = expand(stdin, scope, local)
+                said, where = f"the script `{name}` reads from its heredoc", offsets[0]
+            else:
                 return []
-            script = chars[i]  # as this shell passes it: `sh -c "pip install jax==$V"` gets V's value
-            # `sh -c 'pip install $1' _ jax==0.4.30`: what the script reads as $0, $1... is not followed
-            for j in range(i + 1, len(texts)) if _READS_ARGUMENTS.search(script.text) else ():
-                self._say_pins(texts[j], self.python.at(offsets[j - at]),
-                               f"an argument of `{name} -c` (its script's $0, $1...) is not read")
             if not known(script):
                 if _MAY_PIN.search(script.text):  # not a silent pass: what it installs is unread
-                    self.found.warn(self.python.at(offsets[i - at]), f"the script of `{name} -c` is "
-                                    "computed at build time: pins in it are not read")
+                    self.found.warn(self.python.at(where), f"{said} is computed at build time: pins in it "
+                                    "are not read")
                 return []
             # its environment as it is here (its script is read after this one's end): the
             # exported variables and `X=v sh -c '...'`; not the others
