@@ -400,9 +400,15 @@ class _Reader:
                 words.append(self.word(child))
             end = child.end_byte
         self.flush(node)
+        # `time for p in a; do pip ...; done` (and `! for`): the grammar reads `do pip ...` as a
+        # command named `do`; bash runs pip there, in a loop the walk cannot see
+        misread = bool(words) and len(words[0]) == 1 and isinstance(words[0][0], Lit) and \
+            words[0][0].text in _KEYWORDS and not leading
+        if misread:
+            words = words[1:]
         if words:
             self.steps.append(Command(tuple(words), word_offset(words[0]), tuple(env),
-                                      _may_not_run(node, self.certain), self.heredoc(node)))
+                                      misread or _may_not_run(node, self.certain), self.heredoc(node)))
             for variable, at in _set_by_builtin(words):  # after the command: its words are read before
                 self.steps.append(Assignment(variable, (Computed("${" + variable + "}", at),), False))
 
@@ -624,6 +630,8 @@ def _branches_or_stops(body: tree_sitter.Node) -> bool:
 
 
 _STOPS = frozenset({b"break", b"continue", b"exit", b"exec", b"return"})
+# words bash never runs as a command's name, but the grammar may give one (after `time for`)
+_KEYWORDS = frozenset({"do", "then", "else", "elif", "done", "fi", "esac"})
 
 
 def _assignments_alone(node: tree_sitter.Node, data: bytes) -> bool:

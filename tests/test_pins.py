@@ -824,6 +824,27 @@ def test_a_heredoc_that_is_not_a_shells_script_is_not_read(script: str, said: st
     assert s.pins == () and [w.message for w in s.warnings] == ([said] if said else [])
 
 
+@pytest.mark.parametrize("run", [
+    "time for p in jax; do pip install jax==0.4.30; done",
+    "! for p in jax; do pip install jax==$V; done; true",
+    "time while false; do :; done; time if true; then pip install jaxlib==0.4.30; fi",
+])
+def test_a_loop_or_branch_after_time_or_bang_is_read(run: str) -> None:
+    """The grammar reads `time for p in jax; do pip install jax==0.4.30; done` as commands named
+    `time`, `do` and `done`; bash installs jax==0.4.30, and the walk passed `do pip ...` over
+    in silence. A keyword in a command's name's place is taken off: the command after it is read
+    (as one that may not run)."""
+    assert_read_as_bash({"V": "0.4.30"}, run)
+
+
+def test_a_pin_named_through_a_variable_nothing_defines_is_said() -> None:
+    """In `time for p in jax; do pip install $p==0.4.30; done` the walk cannot see p set."""
+    s = scan_with({}, "time for p in jax; do pip install $p==0.4.30; done")
+    assert s.pins == () and [w.message for w in s.warnings] == [
+        "${p}==0.4.30: a pin of a package named only when the image builds (${p}), left alone; write the name "
+        "out if it is jax, jaxlib or numpyro"]
+
+
 def test_an_assignment_alone_on_its_line_in_a_loops_body_is_the_shells() -> None:
     """The grammar reads `A=0.4.1 B=1<newline>true` at a body's start as `true` given A and B;
     bash sets them in the shell, and the outer body's second run installs jax==0.4.1. A is the

@@ -104,7 +104,9 @@ def _unread_name(found: Findings, chars: Chars, line: int) -> str | None:
     text = chars.text
     kept = f"jax, jaxlib or {found.package}"
     rest = text
-    for source in chars.computed:
+    # a variable no ENV, ARG or assignment the walk saw defines is the build's too here: the
+    # grammar's misreading of `time for p in ...` leaves p so
+    for source in (*chars.computed, *("${" + name + "}" for name in chars.undefined)):
         at = text.find(source)
         if at >= 0 and _NAME_CHARS.fullmatch(text, 0, at) and _PIN_AFTER_NAME.match(text, at + len(source)):
             return (f"{text}: a pin of a package named only when the image builds ({source}), left alone; "
