@@ -345,31 +345,10 @@ def git_clone(texts: list[str], at: int) -> tuple[int, int, str] | None:
     return branch[0], branch[1], url
 
 
-def reads_stdin(texts: list[str], at: int) -> bool:
-    """`bash`, `sh -e`, `bash -s -- a b`: a shell that reads its script from standard input
-    (no -c, and no script file named, or -s)."""
-    i, s_given = at + 1, False
-    while i < len(texts):
-        s = texts[i]
-        if s in ("-", "--"):
-            i += 1
-            break
-        if len(s) < 2 or s[0] not in "-+":
-            break
-        if not s.startswith("--"):
-            if "c" in s[1:] and s[0] == "-":
-                return False
-            s_given = s_given or (s[0] == "-" and "s" in s[1:])
-            if "o" in s or "O" in s:
-                i += 1
-        i += 1
-    return s_given or i >= len(texts)
-
-
-def dash_c(texts: list[str], at: int) -> int | None:
-    """`sh -c SCRIPT` (also `-ec`, `sh -c -e SCRIPT`, `sh -c -- SCRIPT`): the index of the
-    script's word, the first after the options, when one of them is -c."""
-    seen, i = False, at + 1
+def _shell_options(texts: list[str], at: int) -> tuple[int, str]:
+    """A shell's options after its name at `at`: the index of the first word after them, and
+    the letters of those given with `-` (`-ec` gives "ec"; `-o pipefail` takes the next word)."""
+    letters, i = "", at + 1
     while i < len(texts):
         s = texts[i]
         if s in ("-", "--"):  # the end of the options
@@ -378,8 +357,22 @@ def dash_c(texts: list[str], at: int) -> int | None:
         if len(s) < 2 or s[0] not in "-+":
             break
         if not s.startswith("--"):  # not `--norc`
-            seen = seen or (s[0] == "-" and "c" in s)
+            letters += s[1:] if s[0] == "-" else ""
             if "o" in s or "O" in s:  # `-o pipefail`, `-O extglob`: the next word is the option's
                 i += 1
         i += 1
-    return i if seen and i < len(texts) else None
+    return i, letters
+
+
+def reads_stdin(texts: list[str], at: int) -> bool:
+    """`bash`, `sh -e`, `bash -s -- a b`: a shell that reads its script from standard input
+    (no -c, and no script file named, or -s)."""
+    i, letters = _shell_options(texts, at)
+    return "c" not in letters and ("s" in letters or i >= len(texts))
+
+
+def dash_c(texts: list[str], at: int) -> int | None:
+    """`sh -c SCRIPT` (also `-ec`, `sh -c -e SCRIPT`, `sh -c -- SCRIPT`): the index of the
+    script's word, the first after the options, when one of them is -c."""
+    i, letters = _shell_options(texts, at)
+    return i if "c" in letters and i < len(texts) else None
