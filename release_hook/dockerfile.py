@@ -14,7 +14,8 @@ from release_hook.spans import Computed, Lit, Mapped, Piece, Var, Word
 
 BOM = "\ufeff"
 _DIRECTIVE = re.compile(r"#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
-_HEREDOC = re.compile(r"(?<!<)<<(-?)(['\"]?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
+# `<<EOF`, `<<-EOF`, `<<'EOF'`, `<<"EOF"`, and `<<\EOF` (quoted by its backslash, as the shell reads it)
+_HEREDOC = re.compile(r"(?<!<)<<(-?)(?:\\([A-Za-z_][A-Za-z0-9_.-]*)|(['\"]?)([A-Za-z_][A-Za-z0-9_.-]*)\3)")
 _RUN_FLAGS = re.compile(r"\s*(?:--[A-Za-z-]+(?:=(?:\"[^\"]*\"|'[^']*'|\S)*)?\s+)*")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
@@ -161,7 +162,7 @@ def _parse(text: str, path: str) -> Dockerfile:
         last = i
         if keyword in HEREDOC_KEYWORDS:
             for hm in _HEREDOC.finditer(args.text):
-                strip_tabs, name = hm.group(1) == "-", hm.group(3)
+                strip_tabs, name = hm.group(1) == "-", hm.group(2) or hm.group(4)
                 j = last + 1
                 while j < len(lines):
                     c = lines[j].content(text)

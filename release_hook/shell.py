@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Collection, Iterator, NamedTuple, Union
 
 from release_hook.spans import Computed, Lit, Mapped, Piece, Var, Word, word_offset
+from release_hook.textlines import NOWHERE
 
 if TYPE_CHECKING:
     import tree_sitter
@@ -96,6 +97,7 @@ def parse_script(script: Mapped) -> Script:
     parser, cursor = _parser()
     tree = parser.parse(data)
     reader = _Reader(script, data, to_char)
+    reader.root = tree.root_node
     found = cursor.captures(tree.root_node)
     # Each element of a pipeline, and a command run with `&`, runs in a shell of its own, as
     # a subshell does: `cd /app | tee log` and `cd /app &` leave the next command where it was.
@@ -237,6 +239,8 @@ class _Reader:
         self.steps: list[Step] = []
         self.assigning: list[Var] = []  # `${NAME:=word}` read in the words of the current step
         self.certain: set[int] = set()  # where the bodies of loops read once per word start
+        self.root: tree_sitter.Node | None = None
+        self.functions: bool | None = None  # whether the script defines a function, once asked
         self.error_at: int | None = None
 
     def char(self, byte: int) -> int:
@@ -359,11 +363,26 @@ class _Reader:
                 body is None or not any(c.type == "in" for c in node.children) or _uncertain(node, certain=self.certain):
             return None  # `select`, and `for V` alone (the positional parameters)
         values = node.children_by_field_name("value")
-        if not all(_plain_word(v, self.data) for v in values) or _branches_or_stops(body):
+        if not all(_plain_word(v, self.data) for v in values) or _branches_or_stops(body) or \
+                self._defines_function():  # a function called in the body may stop a run
+            return None
+        words = tuple(self.word(v) for v in values)
+        # bash expands the words once, before the loop: a variable its body sets would be read
+        # here as each run leaves it
+        if {p.name for w in words for p in w if isinstance(p, Var)} & set(self._set_in(body)):
             return None
         self.certain.add(body.start_byte)  # each run of its body is read: what it does is done
-        return _Loop(body.start_byte, body.end_byte, self.mapped(variable).text,
-                     tuple(self.word(v) for v in values), tuple(self._loop_unknowns(node)))
+        return _Loop(body.start_byte, body.end_byte, self.mapped(variable).text, words,
+                     tuple(self._loop_unknowns(node)))
+
+    def _defines_function(self) -> bool:
+        if self.functions is None:
+            todo, self.functions = [self.root] if self.root is not None else [], False
+            while todo and not self.functions:
+                node = todo.pop()
+                self.functions = node.type == "function_definition"
+                todo.extend(node.children)
+        return self.functions
 
     def _unknown(self, name: str, node: tree_sitter.Node) -> Word:
         return (Computed("${" + name + "}", self.script.offset(self.char(node.start_byte))),)
@@ -400,25 +419,32 @@ class _Reader:
                 words.append(self.word(child))
             end = child.end_byte
         self.flush(node)
-        # `time for p in a; do pip ...; done` (and `! for`): the grammar reads `do pip ...` as a
-        # command named `do`; bash runs pip there, in a loop the walk cannot see
-        misread = bool(words) and len(words[0]) == 1 and isinstance(words[0][0], Lit) and \
-            words[0][0].text in _KEYWORDS and not leading
-        if misread:
-            words = words[1:]
         if words:
             self.steps.append(Command(tuple(words), word_offset(words[0]), tuple(env),
-                                      misread or _may_not_run(node, self.certain), self.heredoc(node)))
+                                      _may_not_run(node, self.certain), self.heredoc(node)))
             for variable, at in _set_by_builtin(words):  # after the command: its words are read before
                 self.steps.append(Assignment(variable, (Computed("${" + variable + "}", at),), False))
 
     def heredoc(self, command: tree_sitter.Node) -> Word | None:
-        """What a command reads from a heredoc (`bash <<EOF ... EOF`), as the shell passes it:
-        with a quoted delimiter as written; otherwise with its variables and `$(...)` expanded
-        and `\\` escaping only `$`, `` ` ``, `\\` and a newline. None without a heredoc."""
-        parent = command.parent
-        redirect = next((c for c in parent.children if c.type == "heredoc_redirect"), None) \
-            if parent is not None and parent.type == "redirected_statement" else None
+        """What a command reads on its standard input, where that may be a script: a heredoc
+        (`bash <<EOF ... EOF`), as the shell passes it (with a quoted delimiter as written;
+        otherwise with its variables and `$(...)` expanded and `\\` escaping only `$`, `` ` ``,
+        `\\` and a newline); a here-string (`bash <<<"pip ..."`); or, from a pipe (`echo ... |
+        bash`), what only the build knows. None for a command that reads no such input."""
+        herestring = next((c for c in command.children if c.type == "herestring_redirect"), None)
+        if herestring is not None and herestring.named_children:
+            return self.word(herestring.named_children[-1])
+        piped = command.parent
+        if piped is not None and piped.type == "pipeline" and command.prev_named_sibling is not None:
+            # what the pipe brings, as the whole statement (in `cat <<EOF | grep x | bash` the
+            # grammar puts the pipe inside the heredoc)
+            whole = piped
+            while whole.parent is not None and whole.parent.type in ("pipeline", "heredoc_redirect",
+                                                                      "redirected_statement"):
+                whole = whole.parent
+            text = self.mapped(whole)
+            return (Computed(text.text, text.origin[0] if text.origin else NOWHERE),)
+        redirect = _fed_heredoc(command)
         if redirect is None:
             return None
         body = next((c for c in redirect.children if c.type == "heredoc_body"), None)
@@ -583,6 +609,37 @@ def _set_by_builtin(words: list[Word]) -> list[tuple[str, int]]:
     return out
 
 
+def _fed_heredoc(command: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The heredoc a command reads on its standard input: written after it (or after the list
+    or pipeline it ends: the grammar hangs `a && bash <<EOF` on the list), or given to a `cat`
+    that pipes it in (`cat <<EOF | bash`). None where another input comes after it (`bash <<EOF
+    </dev/null`), or it is for another file descriptor (`3<<EOF`)."""
+    node = command
+    fed: tree_sitter.Node | None
+    while node.parent is not None and node.parent.type in ("list", "pipeline") and \
+            node.parent.named_children and node.parent.named_children[-1] == node:
+        node = node.parent
+    parent = node.parent
+    piped = command.parent
+    if piped is not None and piped.type == "pipeline" and piped.parent is not None and \
+            piped.parent.type == "heredoc_redirect" and command.prev_named_sibling is None:
+        fed = piped.parent  # `cat <<EOF | bash`: the grammar puts the pipe inside the heredoc
+        source = fed.parent.child_by_field_name("body") if fed.parent is not None else None
+        if source is None or source.type != "command" or source.text not in (b"cat", b"cat -"):
+            return None
+    elif parent is not None and parent.type == "redirected_statement":
+        inputs = [c for c in parent.children if c.type in ("heredoc_redirect", "herestring_redirect") or
+                  c.type == "file_redirect" and any(k.type in ("<", "<&", "<>") for k in c.children)]
+        fed = inputs[-1] if inputs else None
+    else:
+        return None
+    if fed is None or fed.type != "heredoc_redirect" or any(
+            c.type == "file_descriptor" and c.text != b"0" or c.type in ("file_redirect", "herestring_redirect")
+            for c in fed.children):
+        return None
+    return fed
+
+
 def _body_start(node: tree_sitter.Node) -> int:
     body = node.child_by_field_name("body")
     return body.start_byte if body is not None else node.start_byte
@@ -621,17 +678,26 @@ def _branches_or_stops(body: tree_sitter.Node) -> bool:
         if node.type in ("if_statement", "case_statement") or node.type == "list" and any(
                 c.type == "||" or c.type == "&&" and _a_test(node.children[0]) for c in node.children):
             return True
-        if node.type == "command":
-            name = node.child_by_field_name("name")
-            if name is not None and name.text in _STOPS:
-                return True
+        if node.type == "command" and _stops(node):
+            return True
         todo.extend(node.children)
     return False
 
 
-_STOPS = frozenset({b"break", b"continue", b"exit", b"exec", b"return"})
-# words bash never runs as a command's name, but the grammar may give one (after `time for`)
-_KEYWORDS = frozenset({"do", "then", "else", "elif", "done", "fi", "esac"})
+def _stops(command: tree_sitter.Node) -> bool:
+    """`break`, `builtin break`, `command exit`, `\\break`, `'return'`, `eval ...`: a command
+    that may stop its loop's run (its words as bash reads them, quotes and escapes off)."""
+    names = [_UNQUOTED.sub(b"", c.text or b"").decode(errors="replace") for c in command.children
+             if c.type not in _NOT_WORDS and c.type != "variable_assignment"][:2]
+    if names and names[0] in ("builtin", "command"):
+        names = names[1:]
+    return bool(names) and names[0] in _STOPS
+
+
+_UNQUOTED = re.compile(rb"[\\'\"]")
+
+
+_STOPS = frozenset({"break", "continue", "exit", "exec", "return", "eval"})
 
 
 def _assignments_alone(node: tree_sitter.Node, data: bytes) -> bool:

@@ -814,35 +814,84 @@ def test_a_shell_that_reads_its_script_from_a_heredoc_is_read(script: str) -> No
     assert [(p.package, p.version) for p in s.pins] == bash_pins(env, script) and not s.warnings
 
 
+@pytest.mark.parametrize("script", [
+    "apt-get update && bash <<EOF\npip install jaxlib==$V\nEOF",  # the grammar hangs it on the list
+    "cat <<EOF | bash\npip install jax==$V\nEOF",
+    'bash <<<"pip install jax==$V"',
+    "bash <<\\EOF\npip install jax==$V\nEOF",  # quoted by the backslash: the inner shell reads V
+])
+def test_the_other_ways_a_shell_reads_a_written_script_are_read(script: str) -> None:
+    """Found by a trial: each installs a pin bash reads from standard input; the walk said
+    nothing. (`<<\\EOF` BuildKit's heredoc did not know at all.)"""
+    env = {"V": "0.4.30"}
+    assert_read_as_bash(env, script.replace("apt-get update", "true"))
+    s = scan_text(f'FROM python:3.12\nENV V="0.4.30"\nRUN {script}\n')
+    assert [(p.package, p.version) for p in s.pins] == bash_pins(env, script.replace("apt-get update", "true"))
+
+
+@pytest.mark.parametrize("script, said", [
+    ("echo 'pip install jax==0.4.30' | bash", True),  # from a pipe: only the build knows
+    ("cat <<EOF | grep -v '#' | bash\npip install jax==0.4.30\nEOF", True),
+    ("bash <<EOF </dev/null\npip install jax==0.4.30\nEOF", False),  # reads /dev/null
+    ("bash 3<<EOF\npip install jax==0.4.30\nEOF", False),  # another file descriptor
+    ("xargs bash <<EOF\npip install jax==0.4.30\nEOF", False),  # xargs reads it, bash gets words
+    ("curl -sSL https://example.invalid/install.sh | bash", False),  # nothing of pip's: no word
+])
+def test_a_script_a_shell_reads_from_elsewhere_is_said_or_not_read(script: str, said: bool) -> None:
+    s = scan_text(f"FROM python:3.12\nRUN {script}\n")
+    assert s.pins == ()
+    assert [w.message for w in s.warnings] == (
+        ["the script `bash` reads on its standard input is computed at build time: pins in it are not read"]
+        if said else [])
+
+
+@pytest.mark.parametrize("run", [
+    'V=0.4.30; for p in "jax==$V" "jaxlib==$V"; do V=0.4.1; pip install "$p"; done',  # words read once
+    "for v in 0.4.30 0.4.31; do pip install jax==$v; builtin break; done",
+    "for v in 0.4.30 0.4.31; do pip install jax==$v; \\break; done",
+    "for v in 0.4.30 0.4.31; do pip install jax==$v; 'exit' 0; done",
+    "f() { exit 0; }; for v in 0.4.30 0.4.31; do pip install jax==$v; f; done",
+    "for v in 0.4.30 0.4.31; do pip install jax==$v; eval break; done",
+])
+def test_a_loop_the_walk_cannot_read_run_by_run_is_not(run: str) -> None:
+    """Found by a trial: bash expands a loop's words once, before its body sets V (it installs
+    jaxlib 0.4.30, the walk read 0.4.1); a run stopped by `builtin break`, `\\break`, a quoted
+    `exit`, a function or `eval` was read to its end (jax 0.4.31, which bash never installs).
+    Such a loop's variable is the build's: no pin bash does not install is read."""
+    s = scan_with({}, run)
+    bash = bash_pins({}, run + "; true" if not run.endswith("done") else run)
+    assert all((p.package, p.version) in bash for p in s.pins), (pins(s), bash)
+    assert s.warnings
+
+
 @pytest.mark.parametrize("script, said", [
     ("bash script.sh <<EOF\npip install jax==0.4.30\nEOF", None),  # the heredoc is the script's input
     ("bash <<EOF\npip install jax==$(cat v)\nEOF",
-     "the script `bash` reads from its heredoc is computed at build time: pins in it are not read"),
+     "the script `bash` reads on its standard input is computed at build time: pins in it are not read"),
 ])
 def test_a_heredoc_that_is_not_a_shells_script_is_not_read(script: str, said: str | None) -> None:
     s = scan_text(f"FROM python:3.12\nRUN {script}\n")
     assert s.pins == () and [w.message for w in s.warnings] == ([said] if said else [])
 
 
-@pytest.mark.parametrize("run", [
-    "time for p in jax; do pip install jax==0.4.30; done",
-    "! for p in jax; do pip install jax==$V; done; true",
-    "time while false; do :; done; time if true; then pip install jaxlib==0.4.30; fi",
+@pytest.mark.parametrize("run, written", [
+    ("time for p in jax; do pip install jax==0.4.30; done", "do pip install jax==0.4.30"),
+    ("! for p in jax; do pip install jax==$V; done; true", "do pip install jax==${V}"),
+    ("time for p in jax; do pip install $p==0.4.30; done", "do pip install ${p}==0.4.30"),
+    ("time { pip install jax==0.4.30; }", "{ pip install jax==0.4.30"),
+    ("V=0.4.1; time for V in 0.4.30; do :; done; pip install jax==$V", None),
 ])
-def test_a_loop_or_branch_after_time_or_bang_is_read(run: str) -> None:
+def test_a_loop_or_group_after_time_or_bang_is_said(run: str, written: str | None) -> None:
     """The grammar reads `time for p in jax; do pip install jax==0.4.30; done` as commands named
-    `time`, `do` and `done`; bash installs jax==0.4.30, and the walk passed `do pip ...` over
-    in silence. A keyword in a command's name's place is taken off: the command after it is read
-    (as one that may not run)."""
-    assert_read_as_bash({"V": "0.4.30"}, run)
-
-
-def test_a_pin_named_through_a_variable_nothing_defines_is_said() -> None:
-    """In `time for p in jax; do pip install $p==0.4.30; done` the walk cannot see p set."""
-    s = scan_with({}, "time for p in jax; do pip install $p==0.4.30; done")
-    assert s.pins == () and [w.message for w in s.warnings] == [
-        "${p}==0.4.30: a pin of a package named only when the image builds (${p}), left alone; write the name "
-        "out if it is jax, jaxlib or numpyro"]
+    `time`, `do` and `done`; bash installs jax==0.4.30, and the walk passed `do pip ...` over in
+    silence. What runs there is not read (a loop's variable would be lost: `time for V in 0.4.30`
+    then `$V`): it is said, and the loop's variable is the build's after it."""
+    s = scan_with({"V": "0.4.30"}, run)
+    assert ("jax", "0.4.30") in bash_pins({"V": "0.4.30"}, run)
+    assert s.pins == ()
+    assert [w.message for w in s.warnings] == [
+        f"`{written}`: in a loop, branch or group after `time` or `!`, which is not read; a pin in it is left alone"
+        if written else "jax: version computed at build time (${V}), left alone"]
 
 
 def test_an_assignment_alone_on_its_line_in_a_loops_body_is_the_shells() -> None:

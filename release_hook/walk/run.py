@@ -10,7 +10,7 @@ from release_hook.names import normalize as canonicalize_name
 from release_hook.dockerfile import Instruction, run_flags_end
 from release_hook.found import Chars, Evidence
 from release_hook.shell import Assignment, Subshell, parse_exec_form, parse_script
-from release_hook.spans import Computed, Lit, Mapped, Var, Word, word_offset
+from release_hook.spans import Computed, Lit, Mapped, Var, Word, word_offset, word_text
 from release_hook.textlines import NOWHERE
 from release_hook.walk.commands import (CONDA, SHELLS, WRAPPERS, Head, basename, dash_c, git_clone, option_value,
                                         pip_call, reads_stdin, unwrap)
@@ -48,11 +48,13 @@ _SHEBANG_SHELL = re.compile(r"\b(sh|bash|dash|ash|zsh)\b")
 
 
 def _interesting(name: str) -> bool:
-    return name in _NAMES or bool(_PIP_OR_PYTHON.fullmatch(name))
+    return name in _NAMES or name in _MISREAD or bool(_PIP_OR_PYTHON.fullmatch(name))
 
 
 # the wrappers that run a builtin in the shell itself: bash's `command`, `builtin` and `time`
 _IN_THIS_SHELL = frozenset({"command", "builtin", "time"})
+# what the grammar gives as a command's name after `time` or `!` on a compound command
+_MISREAD = frozenset({"for", "select", "while", "until", "if", "case", "do", "then", "else", "elif", "{"})
 
 
 def _in_this_shell(texts: list[str], at: int) -> bool:
@@ -257,6 +259,19 @@ class RunReader:
             return []
         name = basename(texts[at])
         ctx = self.python
+        if name in _MISREAD:
+            # `time for V in a; do pip ...; done`, `! { pip ...; }`: the grammar reads the loop, the
+            # branch or the group as plain commands (`time for V in a`, `do pip ...`); what bash
+            # runs there is not read: a pin in it is said, and the loop's variable is the build's
+            written = " ".join(word_text(w) for w in words[at:])
+            if _MAY_PIN.search(written) and "==" in written:
+                self.found.warn(ctx.at(word_offset(words[at])), f"`{written}`: in a loop, branch or group after "
+                                "`time` or `!`, which is not read; a pin in it is left alone")
+            if name in ("for", "select") and len(texts) > at + 1:
+                variable = texts[at + 1]
+                unknown = (Computed("${" + variable + "}", word_offset(words[at + 1])),)
+                self.python.local[variable] = (expand(unknown, scope, local), ())
+            return []
         if name == "eval":
             # what eval runs is not read (`eval "$(pyenv init -)"` is common and harmless): a
             # pin in its words is said, and a cd there leaves the folder to the build
@@ -326,9 +341,9 @@ class RunReader:
                 for j in range(i + 1, len(texts)) if _READS_ARGUMENTS.search(script.text) else ():
                     self._say_pins(texts[j], self.python.at(offsets[j - at]),
                                    f"an argument of `{name} -c` (its script's $0, $1...) is not read")
-            elif stdin is not None and reads_stdin(texts, at):  # `bash <<EOF`: the heredoc is the script
+            elif stdin is not None and head.xargs is None and reads_stdin(texts, at):  # `bash <<EOF`
                 script = expand(stdin, scope, local)
-                said, where = f"the script `{name}` reads from its heredoc", offsets[0]
+                said, where = f"the script `{name}` reads on its standard input", offsets[0]
             else:
                 return []
             if not known(script):
