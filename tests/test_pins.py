@@ -787,6 +787,18 @@ def test_what_a_builtin_or_unset_sets_in_a_loops_body_is_the_builds(run: str) ->
     assert [w.message for w in s.warnings][0].startswith("jax: version computed at build time (${")
 
 
+def test_shells_started_in_loops_are_read_up_to_a_bound_and_the_rest_said() -> None:
+    """Found by a trial: a loop of 40 words starting a shell whose loop starts another made
+    64,000 scripts to read (6.6 s, forty times more per level): a bound per RUN, and a word."""
+    words = " ".join(f"w{i}" for i in range(40))
+    run = (f"for a in {words}; do bash <<'E1'\nfor b in {words}; do bash <<'E2'\n"
+           f"for c in {words}; do pip install jax==0.4.30; done\nE2\ndone\nE1\ndone\n")
+    s = scan_text(f"FROM python:3.12\nRUN <<EOF\n{run}EOF\n")
+    assert [(p.package, p.version) for p in s.pins] == [("jax", "0.4.30")]
+    assert [w.message for w in s.warnings] == ["the shells this RUN starts in loops make more steps than the walk "
+                                               "reads (20,000): pins in the rest are not read"]
+
+
 def test_loops_nested_past_a_bound_are_read_as_any_other_loop() -> None:
     """Four loops of 20 words, nested in subshells, are 160,000 runs of the innermost body: read
     once per word, 5.7 s for a RUN of 399 bytes, and twenty times more per level. Past a bound

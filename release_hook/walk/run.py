@@ -53,6 +53,9 @@ def _interesting(name: str) -> bool:
 
 # the wrappers that run a builtin in the shell itself: bash's `command`, `builtin` and `time`
 _IN_THIS_SHELL = frozenset({"command", "builtin", "time"})
+# the most steps one RUN's scripts are read in (a loop of 40 words starting a shell whose loop of
+# 40 starts another: 64,000 scripts); past it the rest is said, not read
+_MOST_STEPS = 20_000
 # what the grammar gives as a command's name after `time` or `!` on a compound command
 _MISREAD = frozenset({"for", "select", "while", "until", "if", "case", "do", "then", "else", "elif", "{"})
 
@@ -194,6 +197,7 @@ class RunReader:
         exec_words = parse_exec_form(args)
         scripts = self.command(tuple(exec_words), (), exec_form=True) if exec_words is not None \
             else _scripts(ins, args)
+        read = 0  # the steps read in this RUN's scripts: loops of shells multiply them
         while scripts:
             script, active, inherited, cwd = scripts.pop(0)
             if cwd is not None:
@@ -205,6 +209,11 @@ class RunReader:
             if active is not UNSET:
                 self.python.active = active
             parsed = parse_script(script)
+            read += len(parsed.steps)
+            if read > _MOST_STEPS:
+                self.found.warn(ins.line, "the shells this RUN starts in loops make more steps than the walk reads "
+                                f"({_MOST_STEPS:,}): pins in the rest are not read")
+                break
             if parsed.syntax_error_at is not None and _MAY_PIN.search(script.text):
                 _syntax_error(self.found, script, parsed.syntax_error_at, ins.line)
             local = self.python.local
