@@ -434,8 +434,12 @@ class _Reader:
         herestring = next((c for c in command.children if c.type == "herestring_redirect"), None)
         if herestring is not None and herestring.named_children:
             return self.word(herestring.named_children[-1])
-        piped = command.parent
-        if piped is not None and piped.type == "pipeline" and command.prev_named_sibling is not None:
+        redirect = _fed_heredoc(command)
+        if redirect is None:
+            element = _element(command)
+            piped = element.parent
+            if piped is None or piped.type != "pipeline" or element.prev_named_sibling is None:
+                return None
             # what the pipe brings, as the whole statement (in `cat <<EOF | grep x | bash` the
             # grammar puts the pipe inside the heredoc)
             whole = piped
@@ -444,9 +448,6 @@ class _Reader:
                 whole = whole.parent
             text = self.mapped(whole)
             return (Computed(text.text, text.origin[0] if text.origin else NOWHERE),)
-        redirect = _fed_heredoc(command)
-        if redirect is None:
-            return None
         body = next((c for c in redirect.children if c.type == "heredoc_body"), None)
         start = next((c for c in redirect.children if c.type == "heredoc_start"), None)
         if body is None or start is None:
@@ -620,9 +621,10 @@ def _fed_heredoc(command: tree_sitter.Node) -> tree_sitter.Node | None:
             node.parent.named_children and node.parent.named_children[-1] == node:
         node = node.parent
     parent = node.parent
-    piped = command.parent
+    element = _element(command)
+    piped = element.parent
     if piped is not None and piped.type == "pipeline" and piped.parent is not None and \
-            piped.parent.type == "heredoc_redirect" and command.prev_named_sibling is None:
+            piped.parent.type == "heredoc_redirect" and element.prev_named_sibling is None:
         fed = piped.parent  # `cat <<EOF | bash`: the grammar puts the pipe inside the heredoc
         source = fed.parent.child_by_field_name("body") if fed.parent is not None else None
         if source is None or source.type != "command" or source.text not in (b"cat", b"cat -"):
@@ -633,11 +635,31 @@ def _fed_heredoc(command: tree_sitter.Node) -> tree_sitter.Node | None:
         fed = inputs[-1] if inputs else None
     else:
         return None
+    # the grammar puts the redirects written after `<<EOF` inside it: an input one there (`<<EOF
+    # </dev/null`) is what the command reads; an output one (`<<EOF 2>&1`) changes nothing
     if fed is None or fed.type != "heredoc_redirect" or any(
-            c.type == "file_descriptor" and c.text != b"0" or c.type in ("file_redirect", "herestring_redirect")
-            for c in fed.children):
+            c.type == "file_descriptor" and c.text not in (b"0",) or c.type == "herestring_redirect" or
+            c.type == "file_redirect" and _reads_input(c) for c in fed.children):
         return None
     return fed
+
+
+def _element(command: tree_sitter.Node) -> tree_sitter.Node:
+    """The command with the output redirects written after it (`bash 2>&1`), as the grammar
+    wraps them; the command itself where one of them is an input."""
+    parent = command.parent
+    if parent is None or parent.type != "redirected_statement" or parent.child_by_field_name("body") != command \
+            or any(c.type in ("heredoc_redirect", "herestring_redirect") or
+                   c.type == "file_redirect" and _reads_input(c) for c in parent.children):
+        return command
+    return parent
+
+
+def _reads_input(redirect: tree_sitter.Node) -> bool:
+    """`<file`, `<&3`, `<>file`, `0>file`: a redirect of standard input."""
+    descriptor = next((c.text for c in redirect.children if c.type == "file_descriptor"), None)
+    operator = next((c.type for c in redirect.children if not c.is_named), "")
+    return operator.startswith("<") and descriptor in (None, b"0") or descriptor == b"0"
 
 
 def _body_start(node: tree_sitter.Node) -> int:
@@ -691,7 +713,8 @@ def _stops(command: tree_sitter.Node) -> bool:
              if c.type not in _NOT_WORDS and c.type != "variable_assignment"][:2]
     if names and names[0] in ("builtin", "command"):
         names = names[1:]
-    return bool(names) and names[0] in _STOPS
+    # `$X` with X=break: a name only the build knows may be one
+    return bool(names) and (names[0] in _STOPS or names[0][:1] in ("$", "`"))
 
 
 _UNQUOTED = re.compile(rb"[\\'\"]")

@@ -831,6 +831,9 @@ def test_a_shell_that_reads_its_script_from_a_heredoc_is_read(script: str) -> No
     "cat <<EOF | bash\npip install jax==$V\nEOF",
     'bash <<<"pip install jax==$V"',
     "bash <<\\EOF\npip install jax==$V\nEOF",  # quoted by the backslash: the inner shell reads V
+    "apt-get update && bash <<EOF 2>&1\npip install jax==$V\nEOF",  # an output redirect after it
+    "cat <<EOF | bash 2>/dev/null\npip install jax==$V\nEOF",
+    "bash /dev/stdin <<EOF\npip install jax==$V\nEOF",
 ])
 def test_the_other_ways_a_shell_reads_a_written_script_are_read(script: str) -> None:
     """Found by a trial: each installs a pin bash reads from standard input; the walk said
@@ -864,6 +867,7 @@ def test_a_script_a_shell_reads_from_elsewhere_is_said_or_not_read(script: str, 
     "for v in 0.4.30 0.4.31; do pip install jax==$v; 'exit' 0; done",
     "f() { exit 0; }; for v in 0.4.30 0.4.31; do pip install jax==$v; f; done",
     "for v in 0.4.30 0.4.31; do pip install jax==$v; eval break; done",
+    "X=break; for v in 0.4.30 0.4.31; do pip install jax==$v; $X; done",  # a name only the build knows
 ])
 def test_a_loop_the_walk_cannot_read_run_by_run_is_not(run: str) -> None:
     """Found by a trial: bash expands a loop's words once, before its body sets V (it installs
@@ -891,6 +895,7 @@ def test_a_heredoc_that_is_not_a_shells_script_is_not_read(script: str, said: st
     ("! for p in jax; do pip install jax==$V; done; true", "do pip install jax==${V}"),
     ("time for p in jax; do pip install $p==0.4.30; done", "do pip install ${p}==0.4.30"),
     ("time { pip install jax==0.4.30; }", "{ pip install jax==0.4.30"),
+    ("time for p in jax==0.4.30 jaxlib==0.4.30; do pip install $p; done", "do pip install ${p}"),
     ("V=0.4.1; time for V in 0.4.30; do :; done; pip install jax==$V", None),
 ])
 def test_a_loop_or_group_after_time_or_bang_is_said(run: str, written: str | None) -> None:

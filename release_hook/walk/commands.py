@@ -368,7 +368,10 @@ def reads_stdin(texts: list[str], at: int) -> bool:
     """`bash`, `sh -e`, `bash -s -- a b`: a shell that reads its script from standard input
     (no -c, and no script file named, or -s)."""
     i, letters = _shell_options(texts, at)
-    return "c" not in letters and ("s" in letters or i >= len(texts))
+    return "c" not in letters and ("s" in letters or i >= len(texts) or texts[i] in _STDIN_FILES)
+
+
+_STDIN_FILES = frozenset({"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})  # `bash /dev/stdin <<EOF`
 
 
 def dash_c(texts: list[str], at: int) -> int | None:

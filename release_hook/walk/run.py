@@ -273,7 +273,7 @@ class RunReader:
             # branch or the group as plain commands (`time for V in a`, `do pip ...`); what bash
             # runs there is not read: a pin in it is said, and the loop's variable is the build's
             written = " ".join(word_text(w) for w in words[at:])
-            if _MAY_PIN.search(written) and "==" in written:
+            if _MAY_PIN.search(written):  # the pin may be in a loop's words or a variable
                 self.found.warn(ctx.at(word_offset(words[at])), f"`{written}`: in a loop, branch or group after "
                                 "`time` or `!`, which is not read; a pin in it is left alone")
             if name in ("for", "select") and len(texts) > at + 1:
