@@ -60,7 +60,7 @@ class Command(NamedTuple):
     offset: int  # file offset of the first word, for line numbers
     env: tuple[tuple[str, Word], ...] = ()  # `NAME=value` in front of it, for this command alone
     maybe: bool = False  # it may not run: in a branch, a loop or a function, after `||` or a test's `&&`
-    stdin: Word | None = None  # a heredoc it reads (`bash <<EOF`), as the shell passes it
+    stdin: Word | None = None  # what it reads that may be a script (`bash <<EOF`, `<<<`, a pipe)
 
 
 class Assignment(NamedTuple):
@@ -96,8 +96,7 @@ def parse_script(script: Mapped) -> Script:
         to_char = _byte_to_char(script.text)
     parser, cursor = _parser()
     tree = parser.parse(data)
-    reader = _Reader(script, data, to_char)
-    reader.root = tree.root_node
+    reader = _Reader(script, data, to_char, tree.root_node)
     found = cursor.captures(tree.root_node)
     # Each element of a pipeline, and a command run with `&`, runs in a shell of its own, as
     # a subshell does: `cd /app | tee log` and `cd /app &` leave the next command where it was.
@@ -117,7 +116,7 @@ def parse_script(script: Mapped) -> Script:
         if kind < 0 or node.type in _SUBSHELLS:
             reader.steps.append(Subshell(opens=kind != -2))
         elif node.type == "unset_command":  # `unset NAME`: bash's grammar gives it a node of its own
-            if _uncertain(node, certain=reader.certain):
+            if reader.uncertain(node):
                 reader.maybe_unset(node)
             else:
                 reader.command(node, leading=1)
@@ -232,16 +231,21 @@ _LITERAL_LEAVES = frozenset({"word", "number"})
 
 
 class _Reader:
-    def __init__(self, script: Mapped, data: bytes, to_char: list[int] | None) -> None:
+    def __init__(self, script: Mapped, data: bytes, to_char: list[int] | None, root: tree_sitter.Node) -> None:
         self.script = script
         self.data = data
         self.to_char = to_char
         self.steps: list[Step] = []
         self.assigning: list[Var] = []  # `${NAME:=word}` read in the words of the current step
         self.certain: set[int] = set()  # where the bodies of loops read once per word start
-        self.root: tree_sitter.Node | None = None
+        self.root = root
         self.functions: bool | None = None  # whether the script defines a function, once asked
         self.error_at: int | None = None
+
+    def uncertain(self, node: tree_sitter.Node) -> bool:
+        """Whether `node` may not run or not reach the commands after it (`_uncertain`), a loop
+        read once per word counting as one that runs."""
+        return _uncertain(node, certain=self.certain)
 
     def char(self, byte: int) -> int:
         return self.to_char[byte] if self.to_char is not None else byte
@@ -262,7 +266,7 @@ class _Reader:
         value = node.child_by_field_name("value")
         if name is not None and name.type == "variable_name":
             text = self.mapped(name).text
-            if _uncertain(node, certain=self.certain):  # it may not run, or not reach later commands
+            if self.uncertain(node):  # it may not run, or not reach later commands
                 word = self._unknown(text, node)
             else:
                 word = self.appended(node, self.word(value) if value is not None else ())
@@ -282,7 +286,7 @@ class _Reader:
     def exports(self, node: tree_sitter.Node) -> None:
         """`export NAME`: the variable it has from here on is in its commands' environment."""
         if node.children[0].type == "export":
-            maybe = _uncertain(node, certain=self.certain)  # may not run: whether a `sh -c` gets it is the build's
+            maybe = self.uncertain(node)  # may not run: whether a `sh -c` gets it is the build's
             for child in node.children[1:]:
                 if child.type == "variable_name":
                     name = self.mapped(child).text
@@ -328,10 +332,7 @@ class _Reader:
         command, which bash sets in the shell), an inner loop's, `unset`, and what `read`,
         `printf -v`, `mapfile`, `getopts` and `let` set."""
         out: list[str] = []
-        todo = [body]
-        while todo:
-            node = todo.pop()
-            todo.extend(node.children)
+        for node in _descendants(body):
             if node.type == "variable_assignment":
                 name, command = node.child_by_field_name("name"), node.parent
                 given = command is not None and command.type == "command" and \
@@ -360,7 +361,7 @@ class _Reader:
         any other loop, whose variable is the build's."""
         variable, body = node.child_by_field_name("variable"), node.child_by_field_name("body")
         if node.children[0].type != "for" or variable is None or variable.type != "variable_name" or \
-                body is None or not any(c.type == "in" for c in node.children) or _uncertain(node, certain=self.certain):
+                body is None or not any(c.type == "in" for c in node.children) or self.uncertain(node):
             return None  # `select`, and `for V` alone (the positional parameters)
         values = node.children_by_field_name("value")
         if not all(_plain_word(v, self.data) for v in values) or _branches_or_stops(body) or \
@@ -377,11 +378,7 @@ class _Reader:
 
     def _defines_function(self) -> bool:
         if self.functions is None:
-            todo, self.functions = [self.root] if self.root is not None else [], False
-            while todo and not self.functions:
-                node = todo.pop()
-                self.functions = node.type == "function_definition"
-                todo.extend(node.children)
+            self.functions = any(n.type == "function_definition" for n in _descendants(self.root))
         return self.functions
 
     def _unknown(self, name: str, node: tree_sitter.Node) -> Word:
@@ -421,11 +418,11 @@ class _Reader:
         self.flush(node)
         if words:
             self.steps.append(Command(tuple(words), word_offset(words[0]), tuple(env),
-                                      _may_not_run(node, self.certain), self.heredoc(node)))
+                                      _may_not_run(node, self.certain), self.stdin(node)))
             for variable, at in _set_by_builtin(words):  # after the command: its words are read before
                 self.steps.append(Assignment(variable, (Computed("${" + variable + "}", at),), False))
 
-    def heredoc(self, command: tree_sitter.Node) -> Word | None:
+    def stdin(self, command: tree_sitter.Node) -> Word | None:
         """What a command reads on its standard input, where that may be a script: a heredoc
         (`bash <<EOF ... EOF`), as the shell passes it (with a quoted delimiter as written;
         otherwise with its variables and `$(...)` expanded and `\\` escaping only `$`, `` ` ``,
@@ -489,7 +486,7 @@ class _Reader:
         """The variables `${NAME:=word}` in the words just read set: assigned before the command or
         assignment that holds them runs (its own words read them the same way)."""
         for var in self.assigning:
-            value = self._unknown(var.name, node) if _uncertain(node, certain=self.certain) else (var,)
+            value = self._unknown(var.name, node) if self.uncertain(node) else (var,)
             self.steps.append(Assignment(var.name, value, False))
         self.assigning.clear()
 
@@ -631,7 +628,7 @@ def _fed_heredoc(command: tree_sitter.Node) -> tree_sitter.Node | None:
             return None
     elif parent is not None and parent.type == "redirected_statement":
         inputs = [c for c in parent.children if c.type in ("heredoc_redirect", "herestring_redirect") or
-                  c.type == "file_redirect" and any(k.type in ("<", "<&", "<>") for k in c.children)]
+                  c.type == "file_redirect" and _reads_input(c)]
         fed = inputs[-1] if inputs else None
     else:
         return None
@@ -694,16 +691,18 @@ _UNPLAIN = re.compile(rb"[{}~\\$`]")
 def _branches_or_stops(body: tree_sitter.Node) -> bool:
     """Whether a loop's body branches (`if`, `case`, `||`, `&&` after a test) or may stop a run
     early (`break`, `continue`, `exit`, `exec`, `return`), at any depth."""
-    todo = [body]
+    return any(node.type in ("if_statement", "case_statement") or node.type == "list" and any(
+        c.type == "||" or c.type == "&&" and _a_test(node.children[0]) for c in node.children) or
+        node.type == "command" and _stops(node) for node in _descendants(body))
+
+
+def _descendants(root: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
+    """The node and every node under it."""
+    todo = [root]
     while todo:
         node = todo.pop()
-        if node.type in ("if_statement", "case_statement") or node.type == "list" and any(
-                c.type == "||" or c.type == "&&" and _a_test(node.children[0]) for c in node.children):
-            return True
-        if node.type == "command" and _stops(node):
-            return True
+        yield node
         todo.extend(node.children)
-    return False
 
 
 def _stops(command: tree_sitter.Node) -> bool:

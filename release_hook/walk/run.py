@@ -55,7 +55,7 @@ def _interesting(name: str) -> bool:
 _IN_THIS_SHELL = frozenset({"command", "builtin", "time"})
 # the most steps one RUN's scripts are read in (a loop of 40 words starting a shell whose loop of
 # 40 starts another: 64,000 scripts); past it the rest is said, not read
-_MOST_STEPS = 20_000
+_MOST_RUN_STEPS = 20_000
 # what the grammar gives as a command's name after `time` or `!` on a compound command
 _MISREAD = frozenset({"for", "select", "while", "until", "if", "case", "do", "then", "else", "elif", "{"})
 
@@ -210,9 +210,9 @@ class RunReader:
                 self.python.active = active
             parsed = parse_script(script)
             read += len(parsed.steps)
-            if read > _MOST_STEPS:
+            if read > _MOST_RUN_STEPS:
                 self.found.warn(ins.line, "the shells this RUN starts in loops make more steps than the walk reads "
-                                f"({_MOST_STEPS:,}): pins in the rest are not read")
+                                f"({_MOST_RUN_STEPS:,}): pins in the rest are not read")
                 break
             if parsed.syntax_error_at is not None and _MAY_PIN.search(script.text):
                 _syntax_error(self.found, script, parsed.syntax_error_at, ins.line)
