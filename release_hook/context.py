@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # read only where a stage reads a requirements file or copies
 Read = Callable[[str], Optional[bytes]]  # a repository-relative path -> its bytes, or None
 Run = tuple[dict[str, Chars], str, int]  # the reading RUN's variables, its Dockerfile and line
 MAX_DEPTH = 8  # nested -r / -c files followed
-_LOCKS = (".lock", ".yml", ".yaml", ".whl")  # names of what unmanaged.py recognises
+_LOCKS = (".lock", ".yml", ".yaml", ".whl", ".sh", ".bash")  # names of what unmanaged.py recognises
 
 
 class Followed(NamedTuple):
@@ -140,6 +140,9 @@ def follow(scans: Sequence[Scan], config: Config, read: Read, relative: Callable
                 if placed.source is not None and not placed.folder:
                     _lock(ctx, posixpath.normpath(posixpath.join(home, placed.source)), read, display,
                           config, kept)
+            for script in facts.scripts:  # whatever its name: a RUN runs it as a shell script
+                _lock(ctx, posixpath.normpath(posixpath.join(home, script.source)), read, display,
+                      config, kept, script=True)
     return ctx
 
 
@@ -233,14 +236,15 @@ def _carry(ctx: Context, pins: list[Pin]) -> None:
 
 
 def _lock(ctx: Context, rel: str, read: Read, display: Callable[[str], str], config: Config,
-          kept: tuple[str, ...]) -> None:
-    if not rel.endswith(_LOCKS) or any(lock.path == display(rel) for lock in ctx.locks):
+          kept: tuple[str, ...], script: bool = False) -> None:
+    if not (script or rel.endswith(_LOCKS)) or any(lock.path == display(rel) for lock in ctx.locks):
         return
     data = b"" if rel.endswith(".whl") else read(rel)  # a wheel says what it is by its name
     if data is None:
         return
-    from release_hook.unmanaged import unmanaged
+    from release_hook.unmanaged import SHELL_SCRIPT, unmanaged
 
-    found = unmanaged(display(rel), data.decode("utf-8", "replace"), (config.package, *kept))
+    found = unmanaged(display(rel), data.decode("utf-8", "replace"), (config.package, *kept),
+                      kind=SHELL_SCRIPT if script else None)
     if found is not None and found.held:
         ctx.locks.append(found)

@@ -191,6 +191,16 @@ class PipInstall(NamedTuple):
 PipRun = PipInstall  # the earlier name
 
 
+class ScriptRun(NamedTuple):
+    """A script file a RUN runs (`bash /tmp/install.sh`, `. ./env.sh`, `./setup.sh`) that the
+    build context puts there: its commands are not read as the build runs them, so a pin in it
+    is said (context.py reads the file), not passed over."""
+
+    path: str  # where the image has it, absolute
+    line: int
+    source: str  # the build-context file (context-relative, "/"-separated)
+
+
 class StageFacts(NamedTuple):
     line: int  # the FROM line, for messages
     parent: int | None = None  # the earlier stage this one is built FROM
@@ -199,6 +209,7 @@ class StageFacts(NamedTuple):
     installs: tuple[Evidence, ...] = ()  # Pythons put in place (apt, uv, conda, pyenv), used or not
     default: Evidence | None = None  # what `python3` is at the end of the stage, if the file changed it
     placements: tuple[Placement, ...] = ()  # what the stage's COPY / ADD / bind mounts put where
+    scripts: tuple[ScriptRun, ...] = ()  # the build-context scripts its RUNs run
 
 
 class Scan(NamedTuple):

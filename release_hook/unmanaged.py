@@ -1,6 +1,7 @@
 """Files that pin kept packages but that the tool does not rewrite: lock files of other tools
 (`uv.lock`, `poetry.lock`, `pdm.lock`, `Pipfile.lock`, `conda-lock.yml`), a conda
-`environment.yml`, a wheel file. Each is named with what it pins and the command that would
+`environment.yml`, a wheel file, a shell script (`COPY install.sh /tmp/` with `pip install
+jax==0.4.30` in it: only the Dockerfile's own RUN lines are read as the build runs them). Each is named with what it pins and the command that would
 update it, so that a stage installing jax only through one of them is said to be so instead of
 looking in step. Read as text, line by line; nothing is run."""
 from __future__ import annotations
@@ -21,12 +22,16 @@ PIPFILE_LOCK = "Pipfile.lock"
 CONDA_LOCK = "conda-lock.yml"
 CONDA_ENV = "conda environment"
 WHEEL = "wheel file"
+SHELL_SCRIPT = "shell script"
 
 _TOML_LOCKS = (UV_LOCK, POETRY_LOCK, PDM_LOCK)
 _KEY = re.compile(r'\s*(name|version)\s*=\s*"([^"]*)"\s*')
 _CONDA_SPEC = re.compile(r"\s*-\s*(?:[A-Za-z0-9_.-]+::)?([A-Za-z0-9][A-Za-z0-9_.-]*)(?:\[[^\]]*\])?"
                          r"\s*(==|=|>=|<=|~=|>|<|!=)?\s*([^\s=#,;]*)")
 _YAML_KEY = re.compile(r"\s*-?\s*(name|version):\s*['\"]?([^'\"\s#]+)")
+# a pin as a shell passes it to pip: `jax==0.4.30`, `"jax[cuda12]==0.4.30"`, `jaxlib~=0.4`
+_SHELL_COMMENT = re.compile(r"(?:^|\s)#.*")
+_SHELL_PIN = re.compile(r"(?<![\w.$/-])([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(===|==|~=)([0-9$][^\s\"';&|)]*)")
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ def kind_of(name: str, text: str) -> str | None:
         return base
     if base.endswith(".whl"):
         return WHEEL
+    if base.endswith((".sh", ".bash")):
+        return SHELL_SCRIPT
     if base.endswith(("conda-lock.yml", "conda-lock.yaml")):
         return CONDA_LOCK
     if base.endswith((".yml", ".yaml")) and re.search(r"^dependencies\s*:", text, re.M):
@@ -70,11 +77,12 @@ def kind_of(name: str, text: str) -> str | None:
     return None
 
 
-def unmanaged(path: str, text: str, kept: Iterable[str],
-              versions: Mapping[str, str] | None = None) -> Unmanaged | None:
-    """What the file is, the kept packages it pins, and the command that would move them to
-    `versions` (canonical name -> version); None when it is none of these kinds."""
-    kind = kind_of(path, text)
+def unmanaged(path: str, text: str, kept: Iterable[str], versions: Mapping[str, str] | None = None,
+              kind: str | None = None) -> Unmanaged | None:
+    """What the file is (`kind`, when its use says so), the kept packages it pins, and the
+    command that would move them to `versions` (canonical name -> version); None when it is
+    none of these kinds."""
+    kind = kind or kind_of(path, text)
     if kind is None:
         return None
     wanted = frozenset(canonicalize_name(k) for k in kept)
@@ -86,6 +94,8 @@ def unmanaged(path: str, text: str, kept: Iterable[str],
         held = _pipfile_lock(text)
     elif kind == CONDA_LOCK:
         held = _conda_lock(text)
+    elif kind == SHELL_SCRIPT:
+        held = _shell_pins(text)
     else:
         held = _conda_env(text)
     mine = tuple(h for h in held if h.package in wanted)
@@ -110,6 +120,10 @@ def command(kind: str, path: str, packages: list[str], versions: Mapping[str, st
     if kind == WHEEL:
         return (f"pip download --no-deps --only-binary=:all: {' '.join(pinned)} -d {folder}"
                 " (and name the new file where the old one is used)")
+    if kind == SHELL_SCRIPT:
+        moves = " ".join(f"{p}=={versions[p]}" for p in names if p in versions)
+        edit = f"set {moves} in {path}" if moves else f"edit the pins in {path}"
+        return edit + " (or move them into the Dockerfile's RUN, or a requirements file its pip reads)"
     moves = ", ".join(f"{p}={versions[p]}" for p in names if p in versions)
     edit = f"set {moves} in {path}, then " if moves else f"edit the pins in {path}, then "
     return edit + f"conda env update --file {path} --prune"
@@ -179,6 +193,16 @@ def _conda_env(text: str) -> tuple[Held, ...]:
             version = m.group(3) if m.group(2) == "==" else m.group(2) + m.group(3)
             out.append(Held(canonicalize_name(m.group(1)), version, n))
     return tuple(out)
+
+
+def _shell_pins(text: str) -> tuple[Held, ...]:
+    """Each `name==version` word outside comments, at its line (a continued line at its own)."""
+    out = []
+    for n, raw in enumerate(text.splitlines(), 1):
+        for m in _SHELL_PIN.finditer(_SHELL_COMMENT.sub("", raw)):
+            version = m.group(3) if m.group(2) == "==" else m.group(2) + m.group(3)
+            out.append(Held(canonicalize_name(m.group(1)), version, n))
+    return tuple(dict.fromkeys(out))
 
 
 def _conda_lock(text: str) -> tuple[Held, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from release_hook.unmanaged import kind_of, unmanaged
+from release_hook.unmanaged import Unmanaged, kind_of, unmanaged
 
 KEPT = ("numpyro", "jax", "jaxlib", "jax-cuda12-plugin")
 NEW = {"jax": "0.6.1", "jaxlib": "0.6.1"}
@@ -145,6 +145,8 @@ def test_conda_lock_and_a_wheel_file() -> None:
     ("env/conda.yaml", "dependencies:\n  - jax\n", "conda environment"),
     ("pdm.lock", "", "pdm.lock"),
     ("uv.lock", "", "uv.lock"),
+    ("docker/install.sh", "", "shell script"),
+    ("entry.bash", "", "shell script"),
 ])
 def test_kind_of(name: str, text: str, kind: str | None) -> None:
     assert kind_of(name, text) == kind
@@ -167,3 +169,52 @@ def test_a_copied_conda_environment_is_warned_once_at_its_line(cli, tmp_path) ->
         "warning: environment.yml:6: jaxlib =0.4.25 is pinned in a conda environment, which the tool does not "
         "rewrite; update it with: edit the pins in environment.yml, then conda env update --file environment.yml "
         "--prune"), r.err  # the place once, not `environment.yml:6: environment.yml:6:`
+
+
+INSTALL_SH = '''#!/bin/sh
+set -e  # jax==0.1.0 in a comment is not a pin
+python -m pip install "jax[cuda12]==0.4.25" \\
+    jaxlib==0.4.25 scipy==1.11.4 numpyro~=0.13
+uv pip install "jax-cuda12-plugin==$PLUGIN" ./wheels/jax==notapin
+'''
+
+
+def test_a_shell_script_names_each_pin_at_its_line_with_the_versions_to_set() -> None:
+    found = unmanaged("docker/install.sh", INSTALL_SH, KEPT, NEW)
+    assert found is not None and found.kind == "shell script"
+    assert [(h.package, h.version, h.line) for h in found.held] == [
+        ("jax", "0.4.25", 3), ("jaxlib", "0.4.25", 4), ("numpyro", "~=0.13", 4), ("jax-cuda12-plugin", "$PLUGIN", 5)]
+    assert found.lines()[0] == (
+        "docker/install.sh:3: jax 0.4.25 is pinned in a shell script, which the tool does not rewrite; update it "
+        "with: set jax==0.6.1 jaxlib==0.6.1 in docker/install.sh (or move them into the Dockerfile's RUN, or a "
+        "requirements file its pip reads)")
+    # by its use, whatever its name: a script a RUN runs as `./setup`
+    assert kind_of("docker/setup", INSTALL_SH) is None
+    assert unmanaged("docker/setup", INSTALL_SH, KEPT, kind="shell script") == Unmanaged(
+        "docker/setup", "shell script", found.held, "edit the pins in docker/setup (or move them into the "
+        "Dockerfile's RUN, or a requirements file its pip reads)")
+
+
+def test_scripts_the_dockerfile_runs_are_said_at_their_own_lines(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "install.sh").write_text("pip install numpyro==0.13.2 jax==0.4.25\n")
+    (tmp_path / "scripts" / "setup").write_text("#!/bin/bash\npip install jaxlib==0.4.25\n")
+    (tmp_path / "scripts" / "env.sh").write_text("export A=1\nuv pip install 'jax-cuda12-plugin==0.4.25'\n")
+    (tmp_path / "scripts" / "other").write_text("pip install jax==0.4.1\n")
+    (tmp_path / "scripts" / "unused").write_text("pip install jax==0.4.2\n")
+    dockerfile = ("FROM python:3.11\nCOPY install.sh /tmp/install.sh\nCOPY scripts /opt/scripts\n"
+                  "WORKDIR /opt/scripts\n"
+                  "RUN bash -eu /tmp/install.sh && ./setup && . ./env.sh\n"
+                  "RUN sudo /opt/scripts/other --quiet\n"
+                  "RUN bash -c 'echo scripts/unused' && bash /opt/conda/etc/profile.d/conda.sh\n"
+                  "RUN pip install numpyro==0.13.2\n")
+    (tmp_path / "Dockerfile").write_text(dockerfile)
+    r = cli("sync", "Dockerfile", "--no-commit", "--offline", "--version", "0.13.3")
+    assert r.code == 0, r.err
+    said = sorted(line.split(" is pinned")[0] for line in r.err.splitlines() if "shell script" in line)
+    assert said == ["warning: install.sh:1: jax 0.4.25", "warning: install.sh:1: numpyro 0.13.2",
+                    "warning: scripts/env.sh:2: jax-cuda12-plugin 0.4.25", "warning: scripts/other:1: jax 0.4.1",
+                    "warning: scripts/setup:2: jaxlib 0.4.25"], r.err
+    # the Dockerfile's own pin moves; the scripts are not written
+    assert (tmp_path / "Dockerfile").read_text() == dockerfile.replace("0.13.2", "0.13.3")
+    assert (tmp_path / "install.sh").read_text() == "pip install numpyro==0.13.2 jax==0.4.25\n"

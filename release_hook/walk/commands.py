@@ -364,6 +364,12 @@ def _shell_options(texts: list[str], at: int) -> tuple[int, str]:
     return i, letters
 
 
+def script_file(texts: list[str], at: int) -> int | None:
+    """`bash -e /tmp/install.sh a b`: the index of the script file a shell runs, if it names one."""
+    i, letters = _shell_options(texts, at)
+    return i if "c" not in letters and "s" not in letters and i < len(texts) else None
+
+
 def reads_stdin(texts: list[str], at: int) -> bool:
     """`bash`, `sh -e`, `bash -s -- a b`: a shell that reads its script from standard input
     (no -c, and no script file named, or -s)."""

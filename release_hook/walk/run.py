@@ -8,13 +8,13 @@ from typing import Dict, Tuple, Union
 from release_hook.names import normalize as canonicalize_name
 
 from release_hook.dockerfile import Instruction, run_flags_end
-from release_hook.found import Chars, Evidence
+from release_hook.found import Chars, Evidence, ScriptRun
 from release_hook.shell import Assignment, Subshell, parse_exec_form, parse_script
 from release_hook.spans import Computed, Lit, Mapped, Var, Word, word_offset, word_text
 from release_hook.textlines import NOWHERE
 from release_hook.walk.commands import (CONDA, SHELLS, WRAPPERS, Head, basename, dash_c, git_clone, option_value,
-                                        pip_call, reads_stdin, unwrap)
-from release_hook.walk.files import UNKNOWN_FOLDER, mount_placements, within
+                                        pip_call, reads_stdin, script_file, unwrap)
+from release_hook.walk.files import UNKNOWN_FOLDER, mount_placements, place, within
 from release_hook.walk.findings import Findings
 from release_hook.walk.interpreters import setup_command
 from release_hook.walk.kept import NAME_PREFIX, kept_name
@@ -30,10 +30,11 @@ from release_hook.walk.state import UNSET, StageState
 # after the script that ran it has ended, its subshells' `cd` undone); None for the RUN's own.
 Script = Tuple[Mapped, Union[Evidence, None, bool], Union[Dict[str, Bound], None], Union[str, None]]
 
-# Only scripts with one of these words can pin, install with pip or change the Python.
-# A script none of these can run is not parsed; `$` can stand for any of them (`$PIP install`).
+# Only scripts with one of these words can pin, install with pip, change the Python or run a
+# script file (`bash x`, `. x`, `./x`). A script none of these can run is not parsed; `$` can
+# stand for any of them (`$PIP install`).
 _RELEVANT = re.compile(r"pip|uv|git|conda|mamba|pyenv|alternatives|\bln\b|venv|activate|\$"
-                       r"|python(?:[0-9.]*\b(?!-)|\$)")
+                       r"|python(?:[0-9.]*\b(?!-)|\$)|sh\b|\bsource\b|(?:^|[\s;&|(])\.[\s/]|(?:^|[\n;&|(]|\b(?:sudo|exec|then|do))\s*/")
 _MAY_PIN = re.compile(r"pip|uv|git")  # pins are only on pip, uv pip and git clone
 # a script that may read the words after it: `sh -c 'pip install "$@"' _ jax==0.4.30`
 _READS_ARGUMENTS = re.compile(r"\$\{?[0-9@*]|\bshift\b|\bgetopts\b|\bfor\s+\w+\s*(?:;|\n|do\b)")
@@ -251,6 +252,8 @@ class RunReader:
         scope, local = self.state.scope, self.python.local
         first = fields(words[0], scope, local)
         if first and not _interesting(basename(_marked(first[0]))):
+            if "/" in _marked(first[0]):  # `./install.sh`, `/tmp/setup`
+                self._runs(_marked(first[0]), self.python.at(word_offset(words[0])))
             self._computed_name(first[0], words[1:])
             return []
         # each word as the words the shell splits it into, beside the word it came from
@@ -354,6 +357,9 @@ class RunReader:
                 script = expand(stdin, scope, local)
                 said, where = f"the script `{name}` reads on its standard input", offsets[0]
             else:
+                file = script_file(texts, at)  # `bash /tmp/install.sh`
+                if file is not None:
+                    self._runs(texts[file], self.python.at(offsets[file - at]))
                 return []
             if not known(script):
                 if _MAY_PIN.search(script.text):  # not a silent pass: what it installs is unread
@@ -386,8 +392,20 @@ class RunReader:
             return []
         if name in CONDA and len(texts) > at + 1 and texts[at + 1] in ("install", "create"):
             self._conda_pins(words, texts, at, name)
+        if name in (".", "source") and len(texts) > at + 1:
+            self._runs(texts[at + 1], self.python.at(offsets[1]))
+        elif "/" in texts[at] and not _PIP_OR_PYTHON.fullmatch(name):  # `sudo ./install.sh`
+            self._runs(texts[at], self.python.at(offsets[0]))
         setup_command(self.python, expanded)
         return []
+
+    def _runs(self, path: str, line: int) -> None:
+        """A script file run here: one the build context puts there is kept, for its pins to be
+        said (a file of the image's own, or one the build computes, is not the context's)."""
+        where = within(path, self.cwd) if path and "\0" not in path else UNKNOWN_FOLDER
+        source = place(self.state.placements, where, line)[0] if where != UNKNOWN_FOLDER else None
+        if source is not None:
+            self.state.scripts.append(ScriptRun(where, line, source))
 
     def _pins_unread(self, word: Word, where: str) -> None:
         """A kept pin in an array (`A=(jax==0.4.30)`): what `${A[@]}` passes is not followed,

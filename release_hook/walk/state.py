@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from release_hook.found import Chars, Evidence, FileArg, Pin, Placement, Requirement
+from release_hook.found import Chars, Evidence, FileArg, Pin, Placement, Requirement, ScriptRun
 from release_hook.walk.scopes import Scope
 
 _CONDA_ENV = re.compile(r"/envs/([^/]+)$")
@@ -50,6 +50,7 @@ class StageState:
         self.deadsnakes = False
         self.installs: list[Evidence] = []
         self.pips: list[Install] = []
+        self.scripts: list[ScriptRun] = []
 
     def child(self) -> StageState:
         """A stage built FROM this one: what its image holds carries over, its own installs do not."""

@@ -72,7 +72,8 @@ class _Walker:
         found.pins.sort(key=lambda p: p.line)
         index = {id(p): i for i, p in enumerate(found.pins)}
         facts = tuple(StageFacts(line, parent, platform, tuple(_pip_install(r, index) for r in state.pips),
-                                 tuple(state.installs), state.bare("python"), tuple(state.placements))
+                                 tuple(state.installs), state.bare("python"), tuple(state.placements),
+                                 tuple(dict.fromkeys(state.scripts)))
                       for line, parent, platform, state in stages)
         return Scan(df.path, df.text, tuple(found.pins), tuple(found.mentions), tuple(found.warnings),
                     tuple(images), facts)
