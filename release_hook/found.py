@@ -170,6 +170,7 @@ class Placement(NamedTuple):
     line: int
     how: str  # "COPY requirements.txt /tmp/ at line 4"; when source is None, why: "COPY --from=build at line 9"
     until: int = 0  # a RUN's bind mount: in place only on lines line..until (the RUN's); 0 for COPY / ADD
+    heredoc: str = ""  # `COPY <<EOF /install.sh`: the heredoc's name (its text is the Dockerfile's)
 
 
 class PipInstall(NamedTuple):

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 from release_hook import cache, digests
 from release_hook.files import decode
 from release_hook.found import (Chars, Evidence, FileArg, Note, Pin, PipInstall, Placement, Requirement, Scan,
-                                StageFacts)
+                                ScriptRun, StageFacts)
 
 
 class ScanCache:
@@ -151,7 +151,8 @@ def _encode(s: Scan) -> dict[str, Any]:
         "images": list(s.images),
         "stages": [[f.line, f.parent, _evidence(f.platform), [_pip(r, shared) for r in f.pips],
                     [_evidence(e) for e in f.installs], _evidence(f.default),
-                    [[p.dest, p.source, p.folder, p.line, p.how, p.until] for p in f.placements]]
+                    [[p.dest, p.source, p.folder, p.line, p.how, p.until, p.heredoc] for p in f.placements],
+                    [list(r) for r in f.scripts]]
                    for f in s.stages],
         "addresses": addresses,
     }
@@ -194,8 +195,9 @@ def _decode(e: dict[str, Any], path: str, text: str) -> Scan:
                 tuple(StageFacts(line, parent, _unevidence(platform),
                                  tuple(_unpip(r, shared, len(pins)) for r in pips),
                                  tuple(e for e in map(_unevidence, installs) if e is not None),
-                                 _unevidence(default), tuple(Placement(*p) for p in placements))
-                      for line, parent, platform, pips, installs, default, placements in e["stages"]))
+                                 _unevidence(default), tuple(Placement(*p) for p in placements),
+                                 tuple(ScriptRun(*r) for r in scripts))
+                      for line, parent, platform, pips, installs, default, placements, scripts in e["stages"]))
 
 
 def _unpip(v: list[Any], shared: list[tuple[tuple[str, Chars], ...]], pins: int) -> PipInstall:
@@ -288,8 +290,8 @@ def _moved(entry: dict[str, Any], text: str, edits: Sequence[tuple[int, int, str
         pins.append([line, package, kind, operator, version, new_chars, requirement, extras, stage, image, at])
     plain([entry["mentions"], entry["warnings"], entry["images"]])
     stages = []
-    for line, parent, platform, pips, installs, default, placements in entry["stages"]:
-        plain([platform, installs, default, placements])
+    for line, parent, platform, pips, installs, default, placements, scripts in entry["stages"]:
+        plain([platform, installs, default, placements, scripts])
         moved_pips = []
         for first, last, python, tool, held, requirements, files, no_deps, options, flags in pips:
             plain([python, tool, files, flags])
@@ -298,7 +300,7 @@ def _moved(entry: dict[str, Any], text: str, edits: Sequence[tuple[int, int, str
             requirements = [[q_text, q_line, computed, [offset(o) for o in reads]]
                             for q_text, q_line, computed, reads in requirements]
             moved_pips.append([first, last, python, tool, held, requirements, files, no_deps, options, flags])
-        stages.append([line, parent, platform, moved_pips, installs, default, placements])
+        stages.append([line, parent, platform, moved_pips, installs, default, placements, scripts])
     addresses = []
     for group in entry["addresses"]:
         plain([o for o, _ in group])

@@ -1147,3 +1147,49 @@ def test_a_default_the_tool_cannot_read_that_names_a_pin_is_said(run: str) -> No
     assert s.pins == ()
     assert [(w.line, w.message) for w in s.warnings] == [
         (3, f"jax: version computed at build time ({run.split()[-1]}), left alone")]
+
+
+COPIED = 'FROM python:3.12\nENV V="0.4.30"\nCOPY <<EOF /opt/install.sh\npip install jax==$V numpyro==0.16.0\nEOF\n'
+
+
+@pytest.mark.parametrize("run", [
+    "bash /opt/install.sh",
+    "sh -eu /opt/install.sh --quiet",
+    "chmod +x /opt/install.sh && /opt/install.sh",
+    "sudo -E /opt/install.sh",
+    "cd /opt && ./install.sh",
+    ". /opt/install.sh",
+    "apt-get update && bash -c '/opt/install.sh'",
+])
+def test_a_script_a_copy_heredoc_wrote_is_read_where_a_run_runs_it(run: str) -> None:
+    """`COPY <<EOF /opt/install.sh` then `RUN bash /opt/install.sh`: the script is this file's
+    text, so its pins follow the release as a RUN's own do; they were passed over."""
+    s = scan_text(f"{COPIED}RUN {run}\n")
+    assert pins(s) == [(4, "jax", "0.4.30"), (4, "numpyro", "0.16.0")] and not s.warnings
+    assert where(s, 0) == "0.4.30" and s.pins[0].chars.origin[0] == s.text.index("0.4.30")  # the ENV's
+    assert where(s, 1) == "0.16.0" and s.text[s.pins[1].chars.origin[0] - 9:].startswith("numpyro==")
+
+
+def test_a_copied_script_is_read_with_the_variables_it_starts_with() -> None:
+    script = "FROM python:3.12\nCOPY <<'EOF' /s.sh\npip install jax==$W\nEOF\n"
+    assert pins(scan_text(script + "RUN W=0.4.31 bash /s.sh\n")) == [(3, "jax", "0.4.31")]
+    assert pins(scan_text(script + "RUN W=0.4.31 && . /s.sh\n")) == [(3, "jax", "0.4.31")]  # sourced: all
+    with pytest.raises(UserError, match=r"Dockerfile:3: jax pin uses \$\{W\}, which no ENV or ARG defines"):
+        scan_text(script + "RUN W=0.4.31 && bash /s.sh\n")  # not exported: the new shell has no W
+
+
+@pytest.mark.parametrize("dockerfile", [
+    COPIED,  # copied, never run
+    COPIED + "RUN python3 /opt/install.sh\n",  # not run by a shell
+    COPIED.replace("<<EOF /opt/install.sh\n", "<<EOF /opt/install.sh\n#!/usr/bin/env python3\n")
+    + "RUN /opt/install.sh\n",  # its own interpreter is not a shell
+    COPIED + "RUN bash /opt/other.sh && bash $(echo /opt/install.sh)\n",  # another file; a computed path
+    "FROM python:3.12\nRUN bash /opt/install.sh\n" + COPIED.partition("\n")[2],  # run before the COPY
+])
+def test_a_copied_script_that_no_shell_runs_is_not_read(dockerfile: str) -> None:
+    assert scan_text(dockerfile).pins == ()
+
+
+def test_a_copied_script_that_runs_itself_is_read_once() -> None:
+    s = scan_text("FROM python:3.12\nCOPY <<EOF /a.sh\npip install jax==0.4.30\nbash /a.sh\nEOF\nRUN bash /a.sh\n")
+    assert pins(s) == [(3, "jax", "0.4.30")] and not s.warnings

@@ -11,7 +11,7 @@ from conftest import FIXTURES, git
 
 from release_hook.dockerfile import parse
 from release_hook.errors import UserError
-from release_hook.found import FileArg, PipInstall, Placement, Scan
+from release_hook.found import FileArg, PipInstall, Placement, Scan, ScriptRun
 from release_hook.scancache import ScanCache
 from release_hook.walk import walk
 from release_hook.walk.files import place
@@ -394,10 +394,15 @@ RUN --mount=type=bind,source=c.txt,target=/c.txt uv pip install --system -c /c.t
 COPIED_VENV = ("FROM ubuntu:jammy\nARG PY=3.11\nRUN apt-get install -y python${PY} && python${PY} -m venv /opt/venv\n"
                "FROM ubuntu:jammy\nCOPY --from=0 /opt/venv /opt/venv\nRUN /opt/venv/bin/pip install jax==0.4.30\n")
 
+SCRIPTS = ("FROM python:3.12\nCOPY install.sh /tmp/\nCOPY <<EOF /opt/setup.sh\npip install jax==0.4.30\nEOF\n"
+           "RUN bash /tmp/install.sh && bash /opt/setup.sh\n")
 
-@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.Dockerfile")) + ["rich", "copied venv"])
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.Dockerfile")) + ["rich", "copied venv",
+                                                                                          "scripts"])
 def test_a_cached_scan_equals_a_fresh_one(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = {"rich": RICH, "copied venv": COPIED_VENV}.get(name) or (FIXTURES / name).read_text(encoding="utf-8")
+    text = {"rich": RICH, "copied venv": COPIED_VENV, "scripts": SCRIPTS}.get(name) or \
+        (FIXTURES / name).read_text(encoding="utf-8")
     path = str(tmp_path / "Dockerfile")
     monkeypatch.setenv("RELEASE_HOOK_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("RELEASE_HOOK_NO_CACHE", raising=False)
@@ -406,6 +411,9 @@ def test_a_cached_scan_equals_a_fresh_one(name: str, tmp_path: Path, monkeypatch
     first.save()
     assert fresh == walk(parse(text, path), "numpyro")
     assert any(f.pips for f in fresh.stages)
+    if name == "scripts":  # what the scripts a RUN runs brings: a context file kept, a heredoc read
+        assert fresh.stages[0].scripts == (ScriptRun("/tmp/install.sh", 6, "install.sh"),)
+        assert fresh.stages[0].placements[1].heredoc == "EOF" and len(fresh.pins) == 1
 
     def no_walk(*args: object) -> None:
         raise AssertionError("walked again")

@@ -69,7 +69,7 @@ def copy_placements(ins: Instruction, escape: str, scope: Scope, workdir: str) -
         if source.startswith("<<"):  # a heredoc: its text is in this file, not in the context
             name = source.lstrip("<-").strip("'\"")
             target = posixpath.join(folder_dest, name) if into else folder_dest
-            out.append(Placement(target, None, False, line, f"{ins.keyword} <<{name} at line {line}"))
+            out.append(Placement(target, None, False, line, f"{ins.keyword} <<{name} at line {line}", heredoc=name))
             continue
         folder = _is_folder(source) or why is not None and why.startswith("ADD unpacks")
         if folder or not into:
@@ -125,13 +125,24 @@ def mount_placements(ins: Instruction, escape: str, scope: Scope, workdir: str) 
 def place(placements: tuple[Placement, ...] | list[Placement], path: str, line: int) -> tuple[str | None, str]:
     """The build-context file at image path `path` when a command on `line` reads it, or
     (None, why)."""
+    found = placement(placements, path, line)
+    if found is None:
+        return None, f"no COPY, ADD or bind mount puts a file at {path}"
+    p, source = found
+    return (source, "") if source is not None else (None, p.how)
+
+
+def placement(placements: tuple[Placement, ...] | list[Placement], path: str,
+              line: int) -> tuple[Placement, str | None] | None:
+    """The last placement that puts a file at `path` before `line`, and the build-context file
+    it takes (None when not from the context)."""
     for p in reversed(placements):
         if (p.until and not p.line <= line <= p.until) or (not p.until and p.line >= line):
             continue
         covers, source = _covers(p, path)
         if covers:
-            return (source, "") if source is not None else (None, p.how)
-    return None, f"no COPY, ADD or bind mount puts a file at {path}"
+            return p, source
+    return None
 
 
 def _covers(p: Placement, path: str) -> tuple[bool, str | None]:

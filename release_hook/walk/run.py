@@ -14,7 +14,7 @@ from release_hook.spans import Computed, Lit, Mapped, Var, Word, word_offset, wo
 from release_hook.textlines import NOWHERE
 from release_hook.walk.commands import (CONDA, SHELLS, WRAPPERS, Head, basename, dash_c, git_clone, option_value,
                                         pip_call, reads_stdin, script_file, unwrap)
-from release_hook.walk.files import UNKNOWN_FOLDER, mount_placements, place, within
+from release_hook.walk.files import UNKNOWN_FOLDER, mount_placements, placement, within
 from release_hook.walk.findings import Findings
 from release_hook.walk.interpreters import setup_command
 from release_hook.walk.kept import NAME_PREFIX, kept_name
@@ -189,6 +189,7 @@ class RunReader:
         self.image = image
         self.python = RunPython(state, found, ins.line)
         self.cwd = state.workdir
+        self.started: set[object] = set()  # the `COPY <<EOF` scripts read, each with what it started with
 
     def read(self) -> None:
         ins, state = self.ins, self.state
@@ -252,9 +253,9 @@ class RunReader:
         scope, local = self.state.scope, self.python.local
         first = fields(words[0], scope, local)
         if first and not _interesting(basename(_marked(first[0]))):
-            if "/" in _marked(first[0]):  # `./install.sh`, `/tmp/setup`
-                self._runs(_marked(first[0]), self.python.at(word_offset(words[0])))
             self._computed_name(first[0], words[1:])
+            if "/" in _marked(first[0]):  # `./install.sh`, `/tmp/setup`
+                return self._runs(_marked(first[0]), self.python.at(word_offset(words[0])), False)
             return []
         # each word as the words the shell splits it into, beside the word it came from
         split = [(words[0], c) for c in first] + [(w, c) for w in words[1:] for c in fields(w, scope, local)]
@@ -358,9 +359,9 @@ class RunReader:
                 said, where = f"the script `{name}` reads on its standard input", offsets[0]
             else:
                 file = script_file(texts, at)  # `bash /tmp/install.sh`
-                if file is not None:
-                    self._runs(texts[file], self.python.at(offsets[file - at]))
-                return []
+                if file is None:
+                    return []
+                return self._runs(texts[file], self.python.at(offsets[file - at]), False, env)
             if not known(script):
                 if _MAY_PIN.search(script.text):  # not a silent pass: what it installs is unread
                     self.found.warn(self.python.at(where), f"{said} is computed at build time: pins in it "
@@ -392,20 +393,41 @@ class RunReader:
             return []
         if name in CONDA and len(texts) > at + 1 and texts[at + 1] in ("install", "create"):
             self._conda_pins(words, texts, at, name)
+        scripts: list[Script] = []
         if name in (".", "source") and len(texts) > at + 1:
-            self._runs(texts[at + 1], self.python.at(offsets[1]))
+            scripts = self._runs(texts[at + 1], self.python.at(offsets[1]), True)
         elif "/" in texts[at] and not _PIP_OR_PYTHON.fullmatch(name):  # `sudo ./install.sh`
-            self._runs(texts[at], self.python.at(offsets[0]))
+            scripts = self._runs(texts[at], self.python.at(offsets[0]), False, env)
         setup_command(self.python, expanded)
-        return []
+        return scripts
 
-    def _runs(self, path: str, line: int) -> None:
-        """A script file run here: one the build context puts there is kept, for its pins to be
-        said (a file of the image's own, or one the build computes, is not the context's)."""
+    def _runs(self, path: str, line: int, sourced: bool, env: tuple[tuple[str, Word], ...] = ()) -> list[Script]:
+        """A script file run here. One a `COPY <<EOF` wrote is read as the build runs it (its
+        text is this file's): with the variables exported here, or all of them when sourced.
+        One the build context puts there is kept, for its pins to be said; a file of the
+        image's own, or one the build computes, is neither."""
         where = within(path, self.cwd) if path and "\0" not in path else UNKNOWN_FOLDER
-        source = place(self.state.placements, where, line)[0] if where != UNKNOWN_FOLDER else None
+        found = placement(self.state.placements, where, line) if where != UNKNOWN_FOLDER else None
+        if found is None:
+            return []
+        placed, source = found
         if source is not None:
             self.state.scripts.append(ScriptRun(where, line, source))
+            return []
+        body = self.state.heredocs.get((placed.line, placed.heredoc)) if placed.heredoc else None
+        if body is None or _foreign_shebang(body.text):
+            return []
+        local = self.python.local
+        inner = dict(local) if sourced else {n: b for n, b in local.items() if n in self.python.exported}
+        inner.update(self._own_env(env))
+        if not sourced:
+            inner.pop("IFS", None)
+        # once per start: a script that runs itself (which the build would never finish) is read once
+        key = (placed.line, placed.heredoc, frozenset(inner.items()), self.cwd, self.python.active)
+        if key in self.started:
+            return []
+        self.started.add(key)
+        return [(Mapped(body.text, body.origin), self.python.active, inner, self.cwd)]
 
     def _pins_unread(self, word: Word, where: str) -> None:
         """A kept pin in an array (`A=(jax==0.4.30)`): what `${A[@]}` passes is not followed,

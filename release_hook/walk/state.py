@@ -9,6 +9,7 @@ import re
 from typing import NamedTuple
 
 from release_hook.found import Chars, Evidence, FileArg, Pin, Placement, Requirement, ScriptRun
+from release_hook.spans import Mapped
 from release_hook.walk.scopes import Scope
 
 _CONDA_ENV = re.compile(r"/envs/([^/]+)$")
@@ -51,6 +52,8 @@ class StageState:
         self.installs: list[Evidence] = []
         self.pips: list[Install] = []
         self.scripts: list[ScriptRun] = []
+        # the text of each `COPY <<EOF` (its line and name), which a RUN may run as a script
+        self.heredocs: dict[tuple[int, str], Mapped] = {}
 
     def child(self) -> StageState:
         """A stage built FROM this one: what its image holds carries over, its own installs do not."""
@@ -61,6 +64,7 @@ class StageState:
         out.envs, out.conda_envs, out.conda_base = dict(self.envs), dict(self.conda_envs), self.conda_base
         out.alternatives = {k: list(v) for k, v in self.alternatives.items()}
         out.shell, out.uv_venv, out.deadsnakes = self.shell, self.uv_venv, self.deadsnakes
+        out.heredocs = self.heredocs
         return out
 
     def known_prefix(self, prefix: str) -> bool:

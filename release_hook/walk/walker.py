@@ -91,6 +91,7 @@ class _Walker:
                     state.env_changed(name, value.text, ins.line)
         elif keyword in ("COPY", "ADD"):
             state.placements.extend(copy_placements(ins, df.escape, state.scope, state.workdir))
+            state.heredocs.update(((ins.line, h.name), h.body) for h in ins.heredocs)
             if keyword == "COPY" and "--from" in ins.args.text:
                 _copied_venv(ins, df.escape, state, finals)
         elif keyword == "WORKDIR":
