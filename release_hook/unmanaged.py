@@ -1,8 +1,8 @@
 """Files that pin kept packages but that the tool does not rewrite: lock files of other tools
 (`uv.lock`, `poetry.lock`, `pdm.lock`, `Pipfile.lock`, `conda-lock.yml`), a conda
-`environment.yml`, a wheel file, a shell script (`COPY install.sh /tmp/` with `pip install
-jax==0.4.30` in it: only the Dockerfile's own RUN lines are read as the build runs them). Each is named with what it pins and the command that would
-update it, so that a stage installing jax only through one of them is said to be so instead of
+`environment.yml`, a wheel file, a shell script from the build context (only the Dockerfile's
+own text is read as the build runs it). Each is named with what it pins and the command that
+would update it, so that a stage installing jax only through one of them is said to be so instead of
 looking in step. Read as text, line by line; nothing is run."""
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ _KEY = re.compile(r'\s*(name|version)\s*=\s*"([^"]*)"\s*')
 _CONDA_SPEC = re.compile(r"\s*-\s*(?:[A-Za-z0-9_.-]+::)?([A-Za-z0-9][A-Za-z0-9_.-]*)(?:\[[^\]]*\])?"
                          r"\s*(==|=|>=|<=|~=|>|<|!=)?\s*([^\s=#,;]*)")
 _YAML_KEY = re.compile(r"\s*-?\s*(name|version):\s*['\"]?([^'\"\s#]+)")
-# a pin as a shell passes it to pip: `jax==0.4.30`, `"jax[cuda12]==0.4.30"`, `jaxlib~=0.4`
 _SHELL_COMMENT = re.compile(r"(?:^|\s)#.*")
+# a pin as a shell passes it to pip: `jax==0.4.30`, `"jax[cuda12]==0.4.30"`, `jaxlib~=0.4`
 _SHELL_PIN = re.compile(r"(?<![\w.$/-])([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(===|==|~=)([0-9$][^\s\"';&|)]*)")
 
 
@@ -196,7 +196,8 @@ def _conda_env(text: str) -> tuple[Held, ...]:
 
 
 def _shell_pins(text: str) -> tuple[Held, ...]:
-    """Each `name==version` word outside comments, at its line (a continued line at its own)."""
+    """Each `name==version` word outside comments, at its own line (also within a command
+    continued over several)."""
     out = []
     for n, raw in enumerate(text.splitlines(), 1):
         for m in _SHELL_PIN.finditer(_SHELL_COMMENT.sub("", raw)):

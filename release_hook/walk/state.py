@@ -64,7 +64,7 @@ class StageState:
         out.envs, out.conda_envs, out.conda_base = dict(self.envs), dict(self.conda_envs), self.conda_base
         out.alternatives = {k: list(v) for k, v in self.alternatives.items()}
         out.shell, out.uv_venv, out.deadsnakes = self.shell, self.uv_venv, self.deadsnakes
-        out.heredocs = self.heredocs
+        out.heredocs = dict(self.heredocs)
         return out
 
     def known_prefix(self, prefix: str) -> bool:
