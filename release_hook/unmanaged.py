@@ -31,7 +31,8 @@ _CONDA_SPEC = re.compile(r"\s*-\s*(?:[A-Za-z0-9_.-]+::)?([A-Za-z0-9][A-Za-z0-9_.
 _YAML_KEY = re.compile(r"\s*-?\s*(name|version):\s*['\"]?([^'\"\s#]+)")
 _SHELL_COMMENT = re.compile(r"(?:^|\s)#.*")
 # a pin as a shell passes it to pip: `jax==0.4.30`, `"jax[cuda12]==0.4.30"`, `jaxlib~=0.4`
-_SHELL_PIN = re.compile(r"(?<![\w.$/-])([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(===|==|~=)([0-9$][^\s\"';&|)]*)")
+_SHELL_PIN = re.compile(r"(?<![\w.$/])(?<!\w-)([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(===|==|~=)"
+                        r"((?:\$\{[^}]*\}|\$\w+|[0-9])(?:\$\{[^}]*\}|[^\s\"';&|)}])*)")
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ def _shell_pins(text: str) -> tuple[Held, ...]:
     """Each `name==version` word outside comments, at its own line (also within a command
     continued over several)."""
     out = []
-    for n, raw in enumerate(text.splitlines(), 1):
+    for n, raw in enumerate(text.split("\n"), 1):  # bash's lines: not split at \f or a lone \r
         for m in _SHELL_PIN.finditer(_SHELL_COMMENT.sub("", raw)):
             version = m.group(3) if m.group(2) == "==" else m.group(2) + m.group(3)
             out.append(Held(canonicalize_name(m.group(1)), version, n))

@@ -1190,6 +1190,26 @@ def test_a_copied_script_that_no_shell_runs_is_not_read(dockerfile: str) -> None
     assert scan_text(dockerfile).pins == ()
 
 
+def test_a_copied_script_run_with_nothing_else_on_its_line_is_read() -> None:
+    s = scan_text(COPIED.replace("/opt/install.sh", "/usr/local/bin/setup") + 'RUN FOO=1 nice "/usr/local/bin/setup"\n')
+    assert pins(s) == [(4, "jax", "0.4.30"), (4, "numpyro", "0.16.0")]
+
+
+def test_an_unquoted_copy_heredoc_has_the_values_buildkit_put_in_when_it_copied() -> None:
+    """BuildKit expands `${V}` in `COPY <<EOF` (not `<<'EOF'`): a later `V=...` does not count."""
+    assert pins(scan_text(COPIED + "RUN V=0.4.10 bash /opt/install.sh\n"))[0] == (4, "jax", "0.4.30")
+    quoted = COPIED.replace("COPY <<EOF", "COPY <<'EOF'")
+    assert pins(scan_text(quoted + "RUN V=0.4.10 bash /opt/install.sh\n"))[0] == (4, "jax", "0.4.10")
+
+
+def test_what_a_sourced_script_sets_is_the_builds_after_it() -> None:
+    """A script sourced before a pin sets the pin's variable: said, not an error (it was exit 2)."""
+    s = scan_text("FROM python:3.12\nCOPY <<'EOF' /v.sh\nJAX=0.4.13\nEOF\n"
+                  "COPY <<'EOF' /i.sh\n. /v.sh\npip install jax==$JAX numpyro==0.16.0\nEOF\nRUN bash /i.sh\n")
+    assert pins(s) == [(7, "numpyro", "0.16.0")]
+    assert [w.message for w in s.warnings] == ["jax: version computed at build time (${JAX}), left alone"]
+
+
 def test_a_copied_script_that_runs_itself_is_read_once() -> None:
     s = scan_text("FROM python:3.12\nCOPY <<EOF /a.sh\npip install jax==0.4.30\nbash /a.sh\nEOF\nRUN bash /a.sh\n")
     assert pins(s) == [(3, "jax", "0.4.30")] and not s.warnings

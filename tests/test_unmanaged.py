@@ -176,6 +176,8 @@ set -e  # jax==0.1.0 in a comment is not a pin
 python -m pip install "jax[cuda12]==0.4.25" \\
     jaxlib==0.4.25 scipy==1.11.4 numpyro~=0.13
 uv pip install "jax-cuda12-plugin==$PLUGIN" ./wheels/jax==notapin
+# a form feed \f is no line end to bash
+pip install ${SPEC:-jax==0.4.26}
 '''
 
 
@@ -183,7 +185,8 @@ def test_a_shell_script_names_each_pin_at_its_line_with_the_versions_to_set() ->
     found = unmanaged("docker/install.sh", INSTALL_SH, KEPT, NEW)
     assert found is not None and found.kind == "shell script"
     assert [(h.package, h.version, h.line) for h in found.held] == [
-        ("jax", "0.4.25", 3), ("jaxlib", "0.4.25", 4), ("numpyro", "~=0.13", 4), ("jax-cuda12-plugin", "$PLUGIN", 5)]
+        ("jax", "0.4.25", 3), ("jaxlib", "0.4.25", 4), ("numpyro", "~=0.13", 4), ("jax-cuda12-plugin", "$PLUGIN", 5),
+        ("jax", "0.4.26", 7)]
     assert found.lines()[0] == (
         "docker/install.sh:3: jax 0.4.25 is pinned in a shell script, which the tool does not rewrite; update it "
         "with: set jax==0.6.1 jaxlib==0.6.1 in docker/install.sh (or move them into the Dockerfile's RUN, or a "
@@ -205,7 +208,7 @@ def test_scripts_the_dockerfile_runs_are_said_at_their_own_lines(cli, tmp_path) 
     dockerfile = ("FROM python:3.11\nCOPY install.sh /tmp/install.sh\nCOPY scripts /opt/scripts\n"
                   "WORKDIR /opt/scripts\n"
                   "RUN bash -eu /tmp/install.sh && ./setup && . ./env.sh\n"
-                  "RUN sudo /opt/scripts/other --quiet\n"
+                  "RUN FOO=1 nice \"/opt/scripts/other\" --quiet\n"
                   "RUN bash -c 'echo scripts/unused' && bash /opt/conda/etc/profile.d/conda.sh\n"
                   "RUN pip install numpyro==0.13.2\n")
     (tmp_path / "Dockerfile").write_text(dockerfile)

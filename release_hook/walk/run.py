@@ -2,6 +2,7 @@
 commands, read once for both the pins and the Python that runs them."""
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Dict, Tuple, Union
 
@@ -46,6 +47,8 @@ _NAMES = frozenset({"uv", "git", "cd", "pushd", "popd", "eval", "pyenv", "update
 _EVAL_CD = re.compile(r"(?:^|[;&|(\s])(?:cd|pushd|popd)(?:\s|$|;)")
 _PIP_OR_PYTHON = re.compile(r"(?:pip|python)[0-9.]*(?:[$\0].*)?", re.S)
 _SHEBANG_SHELL = re.compile(r"\b(sh|bash|dash|ash|zsh)\b")
+# what a sourced script assigns (`V=1`, `export V=1`, `readonly V=1`), at a command's start
+_ASSIGNED = re.compile(r"(?:^|[;&|(\n]|\b(?:export|readonly|declare|local|typeset))\s*([A-Za-z_][A-Za-z0-9_]*)\+?=")
 
 
 def _interesting(name: str) -> bool:
@@ -204,7 +207,7 @@ class RunReader:
             script, active, inherited, cwd = scripts.pop(0)
             if cwd is not None:
                 self.cwd = cwd
-            if not _RELEVANT.search(script.text):
+            if not _RELEVANT.search(script.text) and not self._names_placed(script.text):
                 continue
             if "deadsnakes" in script.text:
                 state.deadsnakes = True
@@ -401,6 +404,12 @@ class RunReader:
         setup_command(self.python, expanded)
         return scripts
 
+    def _names_placed(self, text: str) -> bool:
+        """Whether the script names a file or folder the stage put in place (`FOO=1 bin/setup`
+        runs a script the context gave): such a script is read for the files it runs."""
+        names = {posixpath.basename(p.dest.rstrip("/")) for p in self.state.placements}
+        return any(name and name in text for name in names)
+
     def _runs(self, path: str, line: int, sourced: bool, env: tuple[tuple[str, Word], ...] = ()) -> list[Script]:
         """A script file run here. One a `COPY <<EOF` wrote is read as the build runs it (its
         text is this file's): with the variables exported here, or all of them when sourced.
@@ -414,12 +423,18 @@ class RunReader:
         if source is not None:
             self.state.scripts.append(ScriptRun(where, line, source))
             return []
-        body = self.state.heredocs.get((placed.line, placed.heredoc)) if placed.heredoc else None
-        if body is None or _foreign_shebang(body.text):
+        written = self.state.heredocs.get((placed.line, placed.heredoc)) if placed.heredoc else None
+        if written is None or _foreign_shebang(written[0].text):
             return []
+        body, expanded = written
         local = self.python.local
+        if sourced:  # what it sets stays set here: read after this script, its values are the build's
+            for name in _ASSIGNED.findall(body.text):
+                self.python.local[name] = (expand((Computed("${" + name + "}", NOWHERE),), self.state.scope, {}), ())
         inner = dict(local) if sourced else {n: b for n, b in local.items() if n in self.python.exported}
         inner.update(self._own_env(env))
+        if expanded:  # BuildKit put the ENV and ARG values in when it copied the file: no later value counts
+            inner = {}
         if not sourced:
             inner.pop("IFS", None)
         # once per start: a script that runs itself (which the build would never finish) is read once

@@ -52,8 +52,9 @@ class StageState:
         self.installs: list[Evidence] = []
         self.pips: list[Install] = []
         self.scripts: list[ScriptRun] = []
-        # the text of each `COPY <<EOF` (its line and name), which a RUN may run as a script
-        self.heredocs: dict[tuple[int, str], Mapped] = {}
+        # the text of each `COPY <<EOF` (its line and name), which a RUN may run as a script, and
+        # whether BuildKit expanded its variables when it copied it (an unquoted delimiter)
+        self.heredocs: dict[tuple[int, str], tuple[Mapped, bool]] = {}
 
     def child(self) -> StageState:
         """A stage built FROM this one: what its image holds carries over, its own installs do not."""

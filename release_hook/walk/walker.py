@@ -8,6 +8,7 @@ image's own Python is not decided here (that is `resolve/image.py`'s table).
 from __future__ import annotations
 
 import gc
+import re
 from typing import Iterable
 
 from release_hook.dockerfile import Dockerfile, Instruction, Stage, split_words
@@ -91,7 +92,8 @@ class _Walker:
                     state.env_changed(name, value.text, ins.line)
         elif keyword in ("COPY", "ADD"):
             state.placements.extend(copy_placements(ins, df.escape, state.scope, state.workdir))
-            state.heredocs.update(((ins.line, h.name), h.body) for h in ins.heredocs)
+            state.heredocs.update(((ins.line, h.name), (h.body, not re.search(
+                r"<<-?(['\"])" + re.escape(h.name) + r"\1", ins.args.text))) for h in ins.heredocs)
             if keyword == "COPY" and "--from" in ins.args.text:
                 _copied_venv(ins, df.escape, state, finals)
         elif keyword == "WORKDIR":
