@@ -149,6 +149,11 @@ def _corrupt(error: sqlite3.Error) -> bool:
 _store = _Store()
 
 
+def close() -> None:
+    """The store's connection closed (at the end of a process: sqlite checkpoints its log)."""
+    _store.close()
+
+
 def begin_run() -> None:
     """A run begins: the store's file is looked for again (a user may have removed the folder
     since this process last used it), once, not on every lookup."""

@@ -4,12 +4,13 @@ Exit 0 ok, 1 out of step, 2 error, 130 interrupted, 141 output pipe closed.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import io
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Iterator, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Sequence, TextIO
 
 from release_hook import __version__
 from release_hook.errors import UserError
@@ -382,4 +383,22 @@ def console() -> None:
     # free nothing: off, a 1-file sync took 3 ms less CPU and 10,000 files 11-17% less, with
     # the same peak memory. In-process callers of main() keep theirs.
     gc.disable()
-    raise SystemExit(main())
+    _leave(main())
+
+
+def _leave(code: int) -> NoReturn:
+    """Exit without the interpreter's teardown of every module and object it built: 5 ms of a
+    1-file sync's 52 and of each bump's hook (medians of 50 runs side by side). What of that
+    teardown matters is done here: the store closed as sqlite expects, the atexit functions run
+    (temporary folders, the index's timer), the standard streams flushed."""
+    store = sys.modules.get("release_hook.cache")  # not imported by a run that never used it
+    if store is not None:
+        store.close()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # a reader gone: main() has already said so in its status
+            pass
+    os._exit(code)

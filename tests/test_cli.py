@@ -618,10 +618,11 @@ def test_a_run_that_reads_what_it_read_before_imports_nothing_it_does_not_use(tm
     in the scan cache, and nothing on that path may bring them back. Nor does a file a sync
     wrote need parsing: the sync keeps its scan (the push after a bump, the next bump)."""
     root = project(tmp_path, {"docker/Dockerfile": image(CUDA11, numpyro="0.7.0")})
-    probe = ("import sys, runpy\nsys.argv = ['release-hook', *sys.argv[1:]]\ntry:\n"
-             "    runpy.run_module('release_hook', run_name='__main__')\nfinally:\n"
-             "    print(sorted(m for m in ('dataclasses', 'inspect', 'ast', 'importlib.resources', 'shutil', "
-             "'_hashlib', 'release_hook.dockerfile') if m in sys.modules), file=sys.stderr)\n")
+    # read at the process's end, as an atexit function (the entry point runs them, then leaves)
+    probe = ("import atexit, sys, runpy\nsys.argv = ['release-hook', *sys.argv[1:]]\n"
+             "atexit.register(lambda: print(sorted(m for m in ('dataclasses', 'inspect', 'ast', "
+             "'importlib.resources', 'shutil', '_hashlib', 'release_hook.dockerfile') if m in sys.modules), "
+             "file=sys.stderr))\nrunpy.run_module('release_hook', run_name='__main__')\n")
     pins = ("--offline", "--pin", "jax==0.4.1", "--pin", "jaxlib==0.4.1")
     runs = [("--check", "--version", "0.7.0"), ("--no-commit", "--version", "0.8.0"),
             ("--check", "--version", "0.8.0"), ("--no-commit", "--version", "0.7.0")]
@@ -641,15 +642,31 @@ def test_a_run_that_reads_what_it_read_before_imports_nothing_it_does_not_use(tm
     assert "numpyro==0.7.0" in (root / "docker" / "Dockerfile").read_text()
 
 
+def test_the_entry_point_leaves_without_teardown_but_with_its_output_whole_and_the_store_closed(
+        cli, tmp_path: Path) -> None:
+    """The process skips the interpreter's teardown (os._exit): what it wrote to a file is all
+    there, and the store is closed as sqlite closes it (its log checkpointed and removed)."""
+    text = "FROM python:3.11\nRUN pip install scipy==1.12.0\n" + "".join(
+        f"RUN pip install jax==0.4.1 jaxlib==0.4.1 numpyro==0.6.0  # {n}\n" for n in range(800))
+    root = project(tmp_path, {"docker/a/Dockerfile": text}, commit=False)
+    args = ("sync", "--dry-run", *OFFLINE)
+    with open(tmp_path / "out.txt", "w") as out:  # a file: written in blocks, the last at exit
+        done = subprocess.run([CONSOLE, *args], cwd=root, stdout=out, stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 0, done.stderr
+    store = Path(os.environ["RELEASE_HOOK_CACHE_DIR"])
+    assert [p.name for p in store.iterdir() if p.name.endswith("-wal")] == []
+    assert (tmp_path / "out.txt").read_text() == cli(*args, cwd=root).out
+
+
 def test_the_entry_points_run_without_the_cycle_collector_and_main_leaves_the_callers(
         cli, tmp_path: Path) -> None:
     """Off for the process (the console script, `python -m release_hook`): a short run keeps what
     it builds. A caller of main() in its own process keeps its collector as it was."""
     import gc
 
-    probe = ("import gc, sys, runpy\nsys.argv = ['release-hook', '--version']\ntry:\n"
-             "    runpy.run_module('release_hook', run_name='__main__')\nexcept SystemExit:\n"
-             "    print(gc.isenabled(), file=sys.stderr)\n")
+    probe = ("import atexit, gc, sys, runpy\nsys.argv = ['release-hook', '--version']\n"
+             "atexit.register(lambda: print(gc.isenabled(), file=sys.stderr))\n"
+             "runpy.run_module('release_hook', run_name='__main__')\n")
     done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True)
     assert done.stderr.splitlines()[-1] == "False", done.stderr
     script = subprocess.run([CONSOLE, "--version"], cwd=tmp_path, capture_output=True, text=True)
@@ -663,9 +680,9 @@ def test_a_bumps_hook_calls_git_without_importing_subprocess(cli, tmp_path: Path
     (the top-level, what is dirty or ignored) are read as before."""
     root = project(tmp_path, {"docker/Dockerfile": image(CUDA11, numpyro="0.7.0"), ".gitignore": "ignored/\n",
                               "ignored/Dockerfile": image(CUDA11, numpyro="0.7.0")})
-    probe = ("import sys, runpy\nsys.argv = ['release-hook', *sys.argv[1:]]\ntry:\n"
-             "    runpy.run_module('release_hook', run_name='__main__')\nfinally:\n"
-             "    print('subprocess' in sys.modules, file=sys.stderr)\n")
+    probe = ("import atexit, sys, runpy\nsys.argv = ['release-hook', *sys.argv[1:]]\n"
+             "atexit.register(lambda: print('subprocess' in sys.modules, file=sys.stderr))\n"
+             "runpy.run_module('release_hook', run_name='__main__')\n")
     pins = ("--offline", "--pin", "jax==0.4.1", "--pin", "jaxlib==0.4.1")
     paths = ("docker/Dockerfile", "ignored/Dockerfile")
     args = ("sync", *paths, "--stage", "--version", "0.8.0", *pins)
