@@ -1,14 +1,17 @@
 """Settings from `setup.cfg` `[release_hook]` and the version from `.bumpversion.cfg`."""
 
+from __future__ import annotations
+
 import configparser
 import os
 import re
 import sys
-from typing import Any, Callable, NamedTuple, NoReturn, TypeVar
+from typing import Any, Callable, NoReturn, TypeVar
 
 from packaging.version import InvalidVersion, Version
 
 from release_hook.errors import UserError
+from release_hook.records import NamedTuple
 
 DEFAULT_DOCKERFILES = ("docker/**/Dockerfile*",)
 # The settings' one home. A commit without this section was made before the tool was adopted

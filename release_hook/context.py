@@ -10,14 +10,17 @@ is named at its line, never guessed. pip expands a file's `${NAME}` from its env
 is read with the variables of the RUN that reads it, and a version such a variable gives is the
 Dockerfile's to write (`Context.carrying`), at its ENV or ARG.
 """
+from __future__ import annotations
+
 import fnmatch
 import posixpath
-from typing import TYPE_CHECKING, Callable, Iterable, NamedTuple, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
 
 from release_hook.config import Config
 from release_hook.errors import UserError
 from release_hook.files import decode
 from release_hook.found import JAX_PACKAGES, Chars, FileArg, Note, Pin, PipInstall, Reader, Requirement, Scan
+from release_hook.records import NamedTuple
 
 if TYPE_CHECKING:  # read only where a stage reads a requirements file or copies a lock in
     from release_hook.reqfile import ReqFile

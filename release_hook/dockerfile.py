@@ -7,9 +7,9 @@ with Docker's own rules and dockerfile-parse checks each rewrite instead (see `a
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
 from release_hook.errors import UserError
+from release_hook.records import NamedTuple
 from release_hook.spans import Computed, Lit, Mapped, Piece, Var, Word
 
 BOM = "\ufeff"

@@ -1,12 +1,15 @@
 """Which files to read, and reading them as text (never running anything in them)."""
 
+from __future__ import annotations
+
 import fnmatch
 import os
 import re
-from typing import Mapping, NamedTuple, Sequence
+from typing import Mapping, Sequence
 
 from release_hook.errors import UserError
 from release_hook.config import utf8
+from release_hook.records import NamedTuple
 
 NAME_PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"}

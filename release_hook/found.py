@@ -6,11 +6,11 @@ stage runs (`PipInstall`): the kept pins it carries, its other requirements (the
 pin must install beside), the requirements and constraints files it reads and where the build
 context puts them, and the Python that runs it.
 """
-# Annotations are evaluated here, not kept as strings (no `from __future__ import annotations`),
-# as in the other modules a run imports whose NamedTuples have many fields: typing compiles each
-# string annotation of a NamedTuple, 2 ms of every run.
-from typing import Final, NamedTuple
+from __future__ import annotations
 
+from typing import Final
+
+from release_hook.records import NamedTuple
 from release_hook.textlines import lines_of
 
 # The packages whose pins follow a release besides the released package itself: jax, jaxlib

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import TYPE_CHECKING, Collection, Mapping, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Collection, Mapping, Sequence
 
 from release_hook.errors import UserError
 from release_hook.files import Tree
+from release_hook.records import NamedTuple
 
 if TYPE_CHECKING:
     import subprocess

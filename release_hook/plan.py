@@ -1,13 +1,16 @@
 """From pins and their target versions to edits: exact spans of the file and their new text."""
 
+from __future__ import annotations
+
 import bisect
 import re
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, Sequence
 
 from release_hook.errors import UserError
 from release_hook.resolve.cuda import PAGES
 from release_hook.found import Requirement
 from release_hook.found import Chars, Pin, Scan
+from release_hook.records import NamedTuple
 from release_hook.textlines import NOWHERE, line_of
 
 

@@ -1,10 +1,12 @@
 """The plan as a reader wants it: per Dockerfile, each pin, where it goes and what decided it;
 as text for people (`--explain`, `--dry-run`) or as one JSON document for CI and bots."""
 
+from __future__ import annotations
+
 import datetime
 import json
 import re
-from typing import Any, Mapping, NamedTuple, Sequence, TextIO
+from typing import Any, Mapping, Sequence, TextIO
 
 from release_hook import __version__
 from release_hook.config import Config
@@ -12,6 +14,7 @@ from release_hook.errors import UserError
 from release_hook.names import normalize as canonicalize_name
 from release_hook.found import Note, Pin, Scan
 from release_hook.plan import FilePlan
+from release_hook.records import NamedTuple
 from release_hook.request import Request
 from release_hook.resolve.targets import PLUGINS, Because, Proof, Resolution, Targets
 from release_hook.textlines import line_of

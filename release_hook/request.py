@@ -3,11 +3,15 @@
 It sits at the bottom beside `config.py`, so that every stage can read it and none imports it
 back from the command that builds it.
 """
+from __future__ import annotations
+
 import datetime  # imported on every run's path anyway (sqlite3's adapters)
 import fnmatch
 import os
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Callable, Mapping
+
+from release_hook.records import NamedTuple
 
 if TYPE_CHECKING:
     from release_hook.config import Config

@@ -10,8 +10,9 @@ import json
 import os
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Collection, Iterator, NamedTuple, Union
+from typing import TYPE_CHECKING, Collection, Iterator, Union
 
+from release_hook.records import NamedTuple
 from release_hook.spans import Computed, Lit, Mapped, Piece, Var, Word, word_offset
 from release_hook.textlines import NOWHERE
 

@@ -5,8 +5,9 @@ characters and nothing else.
 """
 from __future__ import annotations
 
-from typing import Final, NamedTuple, Optional, Union
+from typing import Final, Optional, Union
 
+from release_hook.records import NamedTuple
 from release_hook.textlines import NOWHERE
 
 

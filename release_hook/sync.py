@@ -1,9 +1,11 @@
 """`release-hook sync`: read, find pins, resolve targets, plan, apply, commit."""
+from __future__ import annotations
+
 import gc
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from release_hook import files
 from release_hook.config import Config
@@ -12,6 +14,7 @@ from release_hook.digests import hexdigest
 from release_hook.errors import UserError
 from release_hook.found import Note, Scan
 from release_hook.plan import FilePlan, plan_file
+from release_hook.records import NamedTuple
 from release_hook.report import Output
 from release_hook.request import Request, relative, resolver_left_out
 from release_hook.resolve.sources import disk_reader

@@ -592,24 +592,6 @@ def test_a_folder_that_stops_being_a_repository_is_not_one_for_the_next_run(cli,
     assert r.code == 2 and "not a git repository (use --no-commit" in r.err, r.err
 
 
-@pytest.mark.parametrize("module", ["found", "plan", "files", "config", "apply", "report", "resolve.cuda",
-                                    "resolve.baseimage", "resolve.install", "resolve.pipconf", "request",
-                                    "resolve.targets", "sync", "context", "resolve.image"])
-def test_the_values_every_run_defines_are_not_built_from_string_annotations(module: str) -> None:
-    """typing compiles each string annotation of a NamedTuple's fields into a ForwardRef: under
-    `from __future__ import annotations` the NamedTuples of these modules, which every sync and
-    hook imports, cost each run 2 ms. Only a class naming itself is left to a string."""
-    import importlib
-    import typing
-
-    mod = importlib.import_module(f"release_hook.{module}")
-    strings = [f"{name}.{field}" for name, cls in vars(mod).items()
-               if isinstance(cls, type) and issubclass(cls, tuple) and cls.__module__ == mod.__name__
-               for field, kind in getattr(cls, "__annotations__", {}).items()
-               if isinstance(kind, typing.ForwardRef) and name not in kind.__forward_arg__]
-    assert strings == []
-
-
 def test_a_run_that_reads_what_it_read_before_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
     """Every bump's hook and every check pays for what it imports: the dataclass machinery (and
     inspect, ast, dis and tokenize under it) cost each of those runs 11 ms, and ast alone (for a

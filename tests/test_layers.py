@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("reading", ("context", "pins", "walk", "walk.*", "shell", "dockerfile", "files", "reqfile", "reqfile.*",
                  "unmanaged")),
     ("bottom", ("found", "spans", "textlines", "errors", "config", "request", "names", "cache", "digests", "invocation", "",
+                "records",
                 "resolve")),
 ]
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple
+from typing import Iterable
 
 from release_hook.errors import UserError
 from release_hook.found import Chars, Note, Pin, Requirement, Scan
 from release_hook.names import normalize as canonicalize_name
+from release_hook.records import NamedTuple
 from release_hook.reqfile.header import Header, read_header
 from release_hook.reqfile.lines import Env, Logical, logical_lines
 from release_hook.reqfile.options import Given, OptionError, Word, parse as parse_options

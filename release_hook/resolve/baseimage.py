@@ -6,9 +6,12 @@ Nothing is pulled or run: `nvidia/cuda:12.3.2-cudnn9-runtime-ubuntu22.04`, `ubun
 `python:3.11-slim-bookworm`, `arm64v8/python:3.12-alpine` are read as text.
 """
 
+from __future__ import annotations
+
 import re
 from functools import lru_cache
-from typing import NamedTuple
+
+from release_hook.records import NamedTuple
 
 
 class Release(NamedTuple):

@@ -14,12 +14,13 @@ import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from release_hook.errors import UserError
+from release_hook.records import NamedTuple
 from release_hook.resolve import cuda, pairing
 from release_hook.resolve.image import arch_of
 from release_hook.resolve.view import wheel_fits

@@ -4,12 +4,15 @@ Tag names changed with jax's eras (see scripts/build_cuda_snapshot.py): `+cuda11
 `+cuda11.cudnn82`; which builds exist is `builds.py`'s question.
 """
 
+from __future__ import annotations
+
 import re
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from packaging.version import Version
 
 from release_hook.errors import UserError
+from release_hook.records import NamedTuple
 
 if TYPE_CHECKING:
     from release_hook.found import Pin

@@ -15,14 +15,17 @@ Precedence, for the Python and the platform alike (first that answers):
    the user to say (`needs_python`), naming the stage's FROM line.
 Each stage built `FROM` an earlier one starts from what that stage did (done at scan time).
 """
+from __future__ import annotations
+
 import fnmatch
 from functools import lru_cache
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Mapping
 
 from release_hook.config import PLATFORMS, checked_platform, checked_python, platform_name
 from release_hook.errors import UserError
 from release_hook.found import Evidence, StageFacts
+from release_hook.records import NamedTuple
 from release_hook.resolve import baseimage
 from release_hook.resolve import cuda as cuda_builds
 

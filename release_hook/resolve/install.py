@@ -8,13 +8,16 @@ it is built FROM) put into the same environment. One `Install` per build stage h
 the search asks the resolver whether it installs with a candidate's versions written in.
 """
 
+from __future__ import annotations
+
 import re
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, Sequence
 
 from release_hook.names import normalize as canonicalize_name
 
 from release_hook.context import Followed
 from release_hook.found import FileArg, Pin, PipInstall, Requirement, Scan
+from release_hook.records import NamedTuple
 from release_hook.resolve.cuda import PAGES
 from release_hook.resolve.image import Image, Target
 

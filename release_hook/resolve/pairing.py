@@ -16,13 +16,14 @@ A pair is good when
 from __future__ import annotations
 
 import re
-from typing import Iterable, NamedTuple
+from typing import Iterable
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from release_hook.names import normalize as canonicalize_name
+from release_hook.records import NamedTuple
 
 RUNTIME_CHECK_FROM = Version("0.3.0")  # the first jax with check_jaxlib_version's upper bound
 _EXTRA_IN_MARKER = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]""")

@@ -9,12 +9,15 @@ when it is `os.devnull`, no file is read. Within the merged files `[install]` ov
 alias: `timeout` or `default-timeout`), `_` and `-` alike; an empty value counts as unset.
 """
 
+from __future__ import annotations
+
 import configparser
 import os
 import sys
-from typing import Iterator, NamedTuple
+from typing import Iterator
 
 from release_hook.errors import UserError
+from release_hook.records import NamedTuple
 
 _ALIASES = {"default-timeout": "timeout"}  # pip's options with two long names
 _TRUE = ("y", "yes", "t", "true", "on", "1")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import configparser
 import os
-from typing import TYPE_CHECKING, Callable, NamedTuple, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from release_hook import cache
 from release_hook.config import read_toml
@@ -12,6 +12,7 @@ from release_hook.digests import hexdigest
 from release_hook.errors import UserError
 from release_hook.resolve.index_errors import IndexUnavailable, NotOnIndex
 from release_hook.names import normalize as canonicalize_name
+from release_hook.records import NamedTuple
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet

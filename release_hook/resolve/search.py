@@ -12,9 +12,11 @@ bounded: a history of a hundred releases costs a handful of resolver runs, not a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from packaging.version import Version
+
+from release_hook.records import NamedTuple
 
 V = Optional[Version]
 LINEAR = 3  # failed candidates in a row before the walk bisects the rest

@@ -1,15 +1,18 @@
 """Targets: the version each kept package should carry, and what decided it."""
+from __future__ import annotations
+
 import datetime  # imported on every run's path anyway (sqlite3's adapters)
 import re
 from types import MappingProxyType
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Final, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, Mapping
 
 from packaging.version import InvalidVersion, Version
 
 from release_hook.errors import UserError
 from release_hook.names import normalize as canonicalize_name
 from release_hook.found import PLUGINS, Note, Pin  # noqa: F401 (PLUGINS re-exported)
+from release_hook.records import NamedTuple
 from release_hook.resolve.cuda import reads_jax_page
 
 if TYPE_CHECKING:

@@ -9,11 +9,12 @@ a release counting from its earliest file).
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from release_hook.records import NamedTuple
 from release_hook.resolve.image import Target, arch_of, supported_tags
 
 if TYPE_CHECKING:

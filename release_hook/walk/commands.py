@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import NamedTuple
+
+from release_hook.records import NamedTuple
 
 SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
 CONDA = frozenset({"conda", "mamba", "micromamba"})

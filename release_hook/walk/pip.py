@@ -4,9 +4,9 @@ neighbours), the requirements and constraints files it reads and where they come
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
 from release_hook.found import Chars, FileArg, Pin, Requirement
+from release_hook.records import NamedTuple
 from release_hook.spans import Word, word_offset, word_text
 from release_hook.walk.commands import Head, PipArgs, PipCall, pip_arguments
 from release_hook.walk.files import UNKNOWN_FOLDER, place, within

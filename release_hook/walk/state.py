@@ -6,9 +6,9 @@ A stage built FROM an earlier one starts from a copy of that stage's state.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
 from release_hook.found import Chars, Evidence, FileArg, Pin, Placement, Requirement, ScriptRun
+from release_hook.records import NamedTuple
 from release_hook.spans import Mapped
 from release_hook.walk.scopes import Scope
 
