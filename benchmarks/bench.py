@@ -218,12 +218,13 @@ def online_search_rows(root: Path, env: dict[str, str], row: Callable[..., None]
 
 
 IMPORT_ONLY = """
-import importlib, sys
+import importlib, os, sys
 for name in sys.argv[1:]:
     try:
         importlib.import_module(name)
     except ImportError:
         pass
+os._exit(0)  # as the tool's entry point leaves: without the interpreter's teardown
 """
 
 
