@@ -1202,6 +1202,16 @@ def test_an_unquoted_copy_heredoc_has_the_values_buildkit_put_in_when_it_copied(
     assert pins(scan_text(quoted + "RUN V=0.4.10 bash /opt/install.sh\n"))[0] == (4, "jax", "0.4.10")
 
 
+def test_an_escaped_dollar_in_an_unquoted_copy_heredoc_is_the_scripts_own_variable() -> None:
+    """BuildKit writes `\\${V}` as `${V}`, for the script's shell to expand: the script's own
+    `V=` carries the version (this was exit 2, "cannot parse requirement 'jax==${V}'")."""
+    text = ('FROM python:3.12\nARG JAXLIB=0.4.30\nCOPY <<EOF /opt/install.sh\nV=0.4.30\n'
+            'pip install numpyro==0.16.0 jax==\\${V} jaxlib==${JAXLIB}\nEOF\nRUN bash /opt/install.sh\n')
+    s = scan_text(text)
+    assert pins(s) == [(5, "numpyro", "0.16.0"), (5, "jax", "0.4.30"), (5, "jaxlib", "0.4.30")] and not s.warnings
+    assert [s.text[p.chars.origin[0] - 2:p.chars.origin[0]] for p in s.pins[1:]] == ["V=", "B="]
+
+
 def test_what_a_sourced_script_sets_is_the_builds_after_it() -> None:
     """A script sourced before a pin sets the pin's variable: said, not an error (it was exit 2)."""
     s = scan_text("FROM python:3.12\nCOPY <<'EOF' /v.sh\nJAX=0.4.13\nEOF\n"

@@ -427,6 +427,8 @@ class RunReader:
         if written is None or _foreign_shebang(written[0].text):
             return []
         body, expanded = written
+        if expanded:
+            body = _copied_by_buildkit(body)
         local = self.python.local
         if sourced:  # what it sets stays set here: read after this script, its values are the build's
             for name in _ASSIGNED.findall(body.text):
@@ -514,6 +516,24 @@ class RunReader:
 # conda / mamba / micromamba install options that take a value
 _CONDA_VALUED = frozenset({"-c", "--channel", "-n", "--name", "-p", "--prefix", "--file",
                            "-r", "--root-prefix", "--platform", "--subdir"})
+
+
+def _copied_by_buildkit(body: Mapped) -> Mapped:
+    """An unquoted COPY heredoc as the file BuildKit writes: `\\$` is a `$` there (the shell
+    that runs the file expands it), the backslash gone. The ENV and ARG references BuildKit
+    fills in are left to the reader, which takes them from the Dockerfile's scope."""
+    keep = [i for i, c in enumerate(body.text)
+            if not (c == "\\" and body.text.startswith("$", i + 1) and _backslashes_before(body.text, i) % 2 == 0)]
+    if len(keep) == len(body.text):
+        return body
+    return Mapped("".join(body.text[i] for i in keep), tuple(body.origin[i] for i in keep))
+
+
+def _backslashes_before(text: str, i: int) -> int:
+    n = 0
+    while i - n - 1 >= 0 and text[i - n - 1] == "\\":
+        n += 1
+    return n
 
 
 def _foreign_shebang(body: str) -> bool:
