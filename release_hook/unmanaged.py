@@ -29,9 +29,8 @@ _KEY = re.compile(r'\s*(name|version)\s*=\s*"([^"]*)"\s*')
 _CONDA_SPEC = re.compile(r"\s*-\s*(?:[A-Za-z0-9_.-]+::)?([A-Za-z0-9][A-Za-z0-9_.-]*)(?:\[[^\]]*\])?"
                          r"\s*(==|=|>=|<=|~=|>|<|!=)?\s*([^\s=#,;]*)")
 _YAML_KEY = re.compile(r"\s*-?\s*(name|version):\s*['\"]?([^'\"\s#]+)")
-_SHELL_COMMENT = re.compile(r"(?:^|\s)#.*")
-# a pin as a shell passes it to pip: `jax==0.4.30`, `"jax[cuda12]==0.4.30"`, `jaxlib~=0.4`
-_SHELL_PIN = re.compile(r"(?<![\w.$/])(?<!\w-)([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(===|==|~=)"
+# a pin as a shell passes it to pip: `jax==0.4.30`, `"jax[cuda12] == 0.4.30"`, `jaxlib~=0.4`
+_SHELL_PIN = re.compile(r"(?<![\w.$/])(?<!\w-)([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(===|==|~=)\s*"
                         r"((?:\$\{[^}]*\}|\$\w+|[0-9])(?:\$\{[^}]*\}|[^\s\"';&|)}])*)")
 
 
@@ -201,10 +200,32 @@ def _shell_pins(text: str) -> tuple[Held, ...]:
     continued over several)."""
     out = []
     for n, raw in enumerate(text.split("\n"), 1):  # bash's lines: not split at \f or a lone \r
-        for m in _SHELL_PIN.finditer(_SHELL_COMMENT.sub("", raw)):
+        for m in _SHELL_PIN.finditer(_without_comment(raw)):
             version = m.group(3) if m.group(2) == "==" else m.group(2) + m.group(3)
             out.append(Held(canonicalize_name(m.group(1)), version, n))
     return tuple(dict.fromkeys(out))
+
+
+def _without_comment(line: str) -> str:
+    """A shell line up to its comment: a `#` that begins a word outside quotes (`"a #b"` and
+    `a#b` are no comment), as bash reads it."""
+    quote = ""
+    i = 0
+    while i < len(line):
+        c = line[i]
+        if quote:
+            if c == quote:
+                quote = ""
+            elif c == "\\" and quote == '"':
+                i += 1
+        elif c == "\\":
+            i += 1
+        elif c in "'\"":
+            quote = c
+        elif c == "#" and (i == 0 or line[i - 1] in " \t;&|()"):
+            return line[:i]
+        i += 1
+    return line
 
 
 def _conda_lock(text: str) -> tuple[Held, ...]:

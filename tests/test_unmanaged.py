@@ -181,6 +181,16 @@ pip install ${SPEC:-jax==0.4.26}
 '''
 
 
+def test_a_shell_comment_begins_a_word_outside_quotes_and_a_quoted_pin_may_have_spaces() -> None:
+    text = ('echo "step #1" && pip install jax==0.4.25  # jax==0.1.0 is a comment\n'
+            'pip install "numpyro == 0.13.0"\n'
+            "tag=a#b; pip install 'jaxlib ~= 0.4.25' # ${#tag}\n")
+    found = unmanaged("docker/install.sh", text, KEPT, NEW)
+    assert found is not None
+    assert [(h.package, h.version, h.line) for h in found.held] == [
+        ("jax", "0.4.25", 1), ("numpyro", "0.13.0", 2), ("jaxlib", "~=0.4.25", 3)]
+
+
 def test_a_shell_script_names_each_pin_at_its_line_with_the_versions_to_set() -> None:
     found = unmanaged("docker/install.sh", INSTALL_SH, KEPT, NEW)
     assert found is not None and found.kind == "shell script"
