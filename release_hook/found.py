@@ -161,6 +161,9 @@ class FileArg(NamedTuple):
     env: tuple[tuple[str, Chars], ...] = ()
 
 
+FROM_HERE_ON = 1 << 30  # a Placement's `until` for a file a RUN writes: past any line
+
+
 class Placement(NamedTuple):
     """What a COPY, ADD or `RUN --mount=type=bind` puts at a path of the image."""
 
@@ -169,7 +172,8 @@ class Placement(NamedTuple):
     folder: bool  # a folder copied whole: dest/x comes from source/x
     line: int
     how: str  # "COPY requirements.txt /tmp/ at line 4"; when source is None, why: "COPY --from=build at line 9"
-    until: int = 0  # a RUN's bind mount: in place only on lines line..until (the RUN's); 0 for COPY / ADD
+    until: int = 0  # a RUN's bind mount: in place only on lines line..until (the RUN's); 0 for COPY / ADD;
+    # FROM_HERE_ON for a file a RUN writes (in place from that command on, later on its own line too)
     heredoc: str = ""  # `COPY <<EOF /install.sh`: the heredoc's name (its text is the Dockerfile's)
 
 

@@ -62,6 +62,9 @@ class Command(NamedTuple):
     env: tuple[tuple[str, Word], ...] = ()  # `NAME=value` in front of it, for this command alone
     maybe: bool = False  # it may not run: in a branch, a loop or a function, after `||` or a test's `&&`
     stdin: Word | None = None  # what it reads that may be a script (`bash <<EOF`, `<<<`, a pipe)
+    stdout: Word | None = None  # where a command fed a heredoc writes (`cat <<EOF > /x.sh`)
+    appends: bool = False  # to the end of that file (`>>`)
+    heredoc_in: bool = False  # its standard input is a heredoc (what `tee /x.sh <<EOF` writes)
 
 
 class Assignment(NamedTuple):
@@ -418,8 +421,12 @@ class _Reader:
             end = child.end_byte
         self.flush(node)
         if words:
+            stdin = self.stdin(node)
+            fed = stdin is not None and _fed_heredoc(node) is not None
+            out, appends = _stdout_file(node) if fed else (None, False)
             self.steps.append(Command(tuple(words), word_offset(words[0]), tuple(env),
-                                      _may_not_run(node, self.certain), self.stdin(node)))
+                                      _may_not_run(node, self.certain), stdin,
+                                      self.word(out) if out is not None else None, appends, fed))
             for variable, at in _set_by_builtin(words):  # after the command: its words are read before
                 self.steps.append(Assignment(variable, (Computed("${" + variable + "}", at),), False))
 
@@ -640,6 +647,24 @@ def _fed_heredoc(command: tree_sitter.Node) -> tree_sitter.Node | None:
             c.type == "file_redirect" and _reads_input(c) for c in fed.children):
         return None
     return fed
+
+
+def _stdout_file(command: tree_sitter.Node) -> tuple[tree_sitter.Node | None, bool]:
+    """The file a command fed a heredoc writes its standard output to (`cat <<EOF > /x.sh`,
+    `cat > /x.sh <<'EOF'`, `>>`), and whether it appends: the last redirect of descriptor 1."""
+    fed = _fed_heredoc(command)
+    if fed is None or fed.parent is None:
+        return None, False
+    redirects = [c for c in (*fed.parent.children, *fed.children) if c.type == "file_redirect"]
+    out: tuple[tree_sitter.Node | None, bool] = (None, False)
+    for redirect in sorted(redirects, key=lambda r: r.start_byte):
+        descriptor = next((c.text for c in redirect.children if c.type == "file_descriptor"), None)
+        operator = next((c.type for c in redirect.children if not c.is_named), "")
+        if descriptor in (None, b"1") and operator in (">", ">|", "&>", ">>", "&>>"):
+            out = (redirect.child_by_field_name("destination") or redirect.named_children[-1], ">>" in operator)
+        elif descriptor in (None, b"1") and ">" in operator:  # `>&2`: another descriptor's
+            out = (None, False)
+    return out
 
 
 def _element(command: tree_sitter.Node) -> tree_sitter.Node:

@@ -1212,6 +1212,45 @@ def test_an_escaped_dollar_in_an_unquoted_copy_heredoc_is_the_scripts_own_variab
     assert [s.text[p.chars.origin[0] - 2:p.chars.origin[0]] for p in s.pins[1:]] == ["V=", "B="]
 
 
+@pytest.mark.parametrize("text, expected, carried_by", [
+    # written and run in one RUN
+    ("RUN cat <<EOF > /x.sh && bash /x.sh\npip install jax==0.4.30 numpyro==0.16.0\nEOF\n",
+     [(3, "jax", "0.4.30"), (3, "numpyro", "0.16.0")], "0.4.30"),
+    # the shell expands an unquoted heredoc as it writes it: the ENV's value is the pin
+    ('ENV V=0.4.30\nRUN cat > /x.sh <<EOF\npip install jax==$V\nEOF\nRUN sh /x.sh\n', [(4, "jax", "0.4.30")],
+     "V=0.4.30"),
+    # a quoted one is written as it is: the running shell's V
+    ("RUN cat > /x.sh <<'EOF'\npip install jax==$V\nEOF\nRUN V=0.4.31 sh /x.sh\n", [(3, "jax", "0.4.31")],
+     "V=0.4.31 sh"),
+    # appended after what the file held
+    ("RUN cat <<'A' > /x.sh\nJ=0.4.30\nA\nRUN cat <<'B' >> /x.sh\npip install jax==$J\nB\nRUN bash /x.sh\n",
+     [(6, "jax", "0.4.30")], "J=0.4.30"),
+    ("RUN tee /x.sh /y.sh >/dev/null <<EOF\npip install jax==0.4.30\nEOF\nRUN bash /y.sh\n", [(3, "jax", "0.4.30")],
+     "0.4.30"),
+    ("WORKDIR /app\nRUN cat <<EOF > x.sh && chmod +x x.sh && ./x.sh\npip install jax==0.4.30\nEOF\n",
+     [(4, "jax", "0.4.30")], "0.4.30"),
+    ("RUN cat <<EOF > /x.sh\npip install jax==0.4.30\nEOF\nFROM base\nRUN bash /x.sh\n", [(3, "jax", "0.4.30")],
+     "0.4.30"),  # in a stage built on it
+    # not run, run before it is written, or its output sent elsewhere
+    ("RUN cat <<EOF > /x.sh\npip install jax==0.4.30\nEOF\n", [], ""),
+    ("RUN bash /x.sh; cat <<EOF > /x.sh\npip install jax==0.4.30\nEOF\n", [], ""),
+    ("RUN cat <<EOF > /x.sh >&2\npip install jax==0.4.30\nEOF\nRUN bash /x.sh\n", [], ""),
+])
+def test_a_script_a_run_writes_from_a_heredoc_is_read_where_it_runs(text: str, expected: list[tuple[int, str, str]],
+                                                                     carried_by: str) -> None:
+    """`cat <<EOF > /x.sh` then `bash /x.sh`: the pins were not read and nothing was said."""
+    s = scan_text("FROM python:3.12 AS base\n" + text)
+    assert pins(s) == expected and not s.warnings
+    if expected:  # the line whose characters carry the version: where a sync rewrites it
+        assert carried_by in s.text.splitlines()[s.text.count("\n", 0, s.pins[0].chars.origin[0])]
+
+
+def test_a_script_a_run_writes_from_values_only_the_build_knows_is_said() -> None:
+    s = scan_text("FROM python:3.12\nRUN cat <<EOF > /x.sh\npip install jax==$(cat /v)\nEOF\nRUN bash /x.sh\n")
+    assert pins(s) == [] and [w.message for w in s.warnings] == [
+        "jax: pinned in a file this RUN writes from values only the build knows, which is not read; left alone"]
+
+
 def test_what_a_sourced_script_sets_is_the_builds_after_it() -> None:
     """A script sourced before a pin sets the pin's variable: said, not an error (it was exit 2)."""
     s = scan_text("FROM python:3.12\nCOPY <<'EOF' /v.sh\nJAX=0.4.13\nEOF\n"

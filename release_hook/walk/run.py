@@ -9,7 +9,7 @@ from typing import Dict, Tuple, Union
 from release_hook.names import normalize as canonicalize_name
 
 from release_hook.dockerfile import Instruction, run_flags_end
-from release_hook.found import Chars, Evidence, ScriptRun
+from release_hook.found import FROM_HERE_ON, Chars, Evidence, Placement, ScriptRun
 from release_hook.shell import Assignment, Subshell, parse_exec_form, parse_script
 from release_hook.spans import Computed, Lit, Mapped, Var, Word, word_offset, word_text
 from release_hook.textlines import NOWHERE
@@ -243,6 +243,8 @@ class RunReader:
                     if step.exported or self.python.allexport or state.scope.lookup(step.name) is not None:
                         self.python.exported.add(step.name)
                 else:
+                    if step.heredoc_in and self._writes_file(step.words, step.stdin, step.stdout, step.appends):
+                        continue
                     scripts.extend(self.command(step.words, step.env, maybe=step.maybe, stdin=step.stdin))
             if inherited is not None:  # what the inner shell set does not reach the outer one
                 self.python.restore(outer)
@@ -445,6 +447,45 @@ class RunReader:
             return []
         self.started.add(key)
         return [(Mapped(body.text, body.origin), self.python.active, inner, self.cwd)]
+
+    def _writes_file(self, words: tuple[Word, ...], stdin: Word | None, stdout: Word | None,
+                     appends: bool) -> bool:
+        """`cat <<EOF > /x.sh` (`>>`, `cat -`, `tee /x.sh <<EOF`): the heredoc becomes the file as
+        the shell writes it, for a later `bash /x.sh` (this RUN's or another's) to read as a
+        copied one is read; appended, after what the walk knows the file held. A text with
+        values only the build knows is not placed: its pins are said. False for any other
+        command."""
+        scope, local = self.state.scope, self.python.local
+        texts = [_marked(c) for w in words for c in fields(w, scope, local)]
+        name = basename(texts[0]) if texts else ""
+        if name == "cat" and texts[1:] in ([], ["-"]) and stdout is not None:
+            targets = [expand(stdout, scope, local)]
+        elif name == "tee" and all(not t.startswith("-") or t in ("-a", "--append") for t in texts[1:]):
+            appends = any(t in ("-a", "--append") for t in texts[1:])
+            targets = [c for w in words[1:] for c in fields(w, scope, local) if _marked(c) not in ("-a", "--append")]
+        else:
+            return False
+        line = self.python.at(word_offset(words[0]))
+        body = expand(stdin or (), scope, local)
+        for target in targets:
+            path = within(target.text, self.cwd) if known(target) else UNKNOWN_FOLDER
+            if path == UNKNOWN_FOLDER or not known(body):
+                for m in _PINNED.finditer(body.text):
+                    if canonicalize_name(m.group(1)) in self.found.kept:
+                        self.found.warn(line, f"{m.group(1)}: pinned in a file this RUN writes from values only "
+                                        "the build knows, which is not read; left alone")
+                return True
+            text = Mapped(body.text, body.origin)
+            before = placement(self.state.placements, path, line) if appends else None
+            if before is not None and before[0].heredoc:
+                held = self.state.heredocs.get((before[0].line, before[0].heredoc))
+                text = Mapped.join([held[0], text]) if held is not None and not held[1] else text
+            # numbered, not by offset: the scan cache moves a kept scan by a sync's edits
+            key = f"written {sum(k[1].startswith('written ') for k in self.state.heredocs) + 1}"
+            self.state.placements.append(Placement(path, None, False, line, f"written by the RUN at line "
+                                                   f"{self.ins.line}", until=FROM_HERE_ON, heredoc=key))
+            self.state.heredocs[(line, key)] = (text, False)
+        return True
 
     def _pins_unread(self, word: Word, where: str) -> None:
         """A kept pin in an array (`A=(jax==0.4.30)`): what `${A[@]}` passes is not followed,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from release_hook.found import Chars, Evidence, FileArg, Pin, Placement, Requirement, ScriptRun
+from release_hook.found import FROM_HERE_ON, Chars, Evidence, FileArg, Pin, Placement, Requirement, ScriptRun
 from release_hook.records import NamedTuple
 from release_hook.spans import Mapped
 from release_hook.walk.scopes import Scope
@@ -52,15 +52,17 @@ class StageState:
         self.installs: list[Evidence] = []
         self.pips: list[Install] = []
         self.scripts: list[ScriptRun] = []
-        # the text of each `COPY <<EOF` (its line and name), which a RUN may run as a script, and
-        # whether BuildKit expanded its variables when it copied it (an unquoted delimiter)
+        # the text of each `COPY <<EOF` (its line and name) and of each file a RUN wrote from a
+        # heredoc, which a RUN may run as a script, and whether BuildKit expanded its variables
+        # when it copied it (a COPY's unquoted delimiter)
         self.heredocs: dict[tuple[int, str], tuple[Mapped, bool]] = {}
 
     def child(self) -> StageState:
         """A stage built FROM this one: what its image holds carries over, its own installs do not."""
         out = StageState(self.scope.child())
         out.workdir = self.workdir
-        out.placements = [p for p in self.placements if not p.until]  # mounts end with their RUN
+        # mounts end with their RUN; a file a RUN wrote stays in the image
+        out.placements = [p for p in self.placements if p.until in (0, FROM_HERE_ON)]
         out.path, out.python, out.pip = self.path, self.python, self.pip
         out.envs, out.conda_envs, out.conda_base = dict(self.envs), dict(self.conda_envs), self.conda_base
         out.alternatives = {k: list(v) for k, v in self.alternatives.items()}
