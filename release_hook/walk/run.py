@@ -462,24 +462,27 @@ class RunReader:
             targets = [expand(stdout, scope, local)]
         elif name == "tee" and all(not t.startswith("-") or t in ("-a", "--append") for t in texts[1:]):
             appends = any(t in ("-a", "--append") for t in texts[1:])
-            targets = [c for w in words[1:] for c in fields(w, scope, local) if _marked(c) not in ("-a", "--append")]
+            targets = [c for w in words[1:] for c in fields(w, scope, local)
+                       if _marked(c) not in ("-a", "--append")]
         else:
             return False
         line = self.python.at(word_offset(words[0]))
         body = expand(stdin or (), scope, local)
+        if not known(body):
+            for m in _PINNED.finditer(body.text):
+                if canonicalize_name(m.group(1)) in self.found.kept:
+                    self.found.warn(line, f"{m.group(1)}: pinned in a file this RUN writes from values only the "
+                                    "build knows, which is not read; left alone")
+            return True
         for target in targets:
             path = within(target.text, self.cwd) if known(target) else UNKNOWN_FOLDER
-            if path == UNKNOWN_FOLDER or not known(body):
-                for m in _PINNED.finditer(body.text):
-                    if canonicalize_name(m.group(1)) in self.found.kept:
-                        self.found.warn(line, f"{m.group(1)}: pinned in a file this RUN writes from values only "
-                                        "the build knows, which is not read; left alone")
-                return True
+            if path == UNKNOWN_FOLDER:  # a later run of it is the build's to find
+                continue
             text = Mapped(body.text, body.origin)
             before = placement(self.state.placements, path, line) if appends else None
-            if before is not None and before[0].heredoc:
-                held = self.state.heredocs.get((before[0].line, before[0].heredoc))
-                text = Mapped.join([held[0], text]) if held is not None and not held[1] else text
+            held = self.state.heredocs.get((before[0].line, before[0].heredoc)) if before else None
+            if held is not None:
+                text = Mapped.join([_copied_by_buildkit(held[0]) if held[1] else held[0], text])
             # numbered, not by offset: the scan cache moves a kept scan by a sync's edits
             key = f"written {sum(k[1].startswith('written ') for k in self.state.heredocs) + 1}"
             self.state.placements.append(Placement(path, None, False, line, f"written by the RUN at line "
