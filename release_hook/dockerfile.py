@@ -284,7 +284,7 @@ def _word(m: Mapped, i: int, escape: str, stop_at_space: bool) -> tuple[Word, in
             i += 2
         elif c == "$" and quote != "'" and i + 1 < n:
             flush()
-            piece, i = _reference(m, i)
+            piece, i = reference(m, i)
             pieces.append(piece)
         else:
             chars.append(c)
@@ -294,7 +294,8 @@ def _word(m: Mapped, i: int, escape: str, stop_at_space: bool) -> tuple[Word, in
     return tuple(pieces), i
 
 
-def _reference(m: Mapped, i: int) -> tuple[Piece, int]:
+def reference(m: Mapped, i: int) -> tuple[Piece, int]:
+    """The `$` reference at `i` (`$NAME`, `${NAME}`, `${NAME:-word}`), and where it ends."""
     text = m.text
     if text[i + 1] == "{":
         close = text.find("}", i + 2)

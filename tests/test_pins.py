@@ -1202,6 +1202,40 @@ def test_an_unquoted_copy_heredoc_has_the_values_buildkit_put_in_when_it_copied(
     assert pins(scan_text(quoted + "RUN V=0.4.10 bash /opt/install.sh\n"))[0] == (4, "jax", "0.4.10")
 
 
+@pytest.mark.parametrize("text, expected, carried_at", [
+    # the ENV where the COPY is, not where the script runs (a sync rewrote line 6 and the image kept 0.4.30)
+    ("ENV V=0.4.30\nCOPY <<EOF /i.sh\npip install jax==${V}\nEOF\nENV V=0.4.29\nRUN bash /i.sh\n",
+     [(4, "jax", "0.4.30")], 2),
+    # filled in before the script's own J= runs
+    ("ENV J=0.4.30\nCOPY <<EOF /i.sh\nJ=0.4.31\npip install jax==$J\nEOF\nRUN bash /i.sh\n", [(5, "jax", "0.4.30")], 2),
+    # inside quotes too (was exit 2: cannot parse requirement 'jax[cuda12]==${JAX_VERSION}')
+    ("ARG JAX_VERSION=0.4.30\nCOPY <<EOF /i.sh\npip install 'jax[cuda12]==${JAX_VERSION}'\nEOF\nRUN bash /i.sh\n",
+     [(4, "jax", "0.4.30")], 2),
+    # a parent stage's ARG, run in a child stage (was exit 2: no ENV or ARG defines ${J})
+    ("ARG J=0.4.30\nCOPY <<EOF /i.sh\npip install jax==${J}\nEOF\nFROM base\nRUN bash /i.sh\n",
+     [(4, "jax", "0.4.30")], 2),
+    # a backslash before a newline is dropped, the newline kept: `jax==` is a command of its own
+    ("ENV V=0.4.30\nCOPY <<EOF /i.sh\npip install \\\n  jax==${V}\nEOF\nRUN bash /i.sh\n", [], 0),
+    # `\\\\` is one backslash, then the ENV's value; bash reads `\\0` as 0
+    ("ENV V=0.4.30\nCOPY <<EOF /i.sh\npip install jax==\\\\${V}\nEOF\nRUN bash /i.sh\n", [(4, "jax", "0.4.30")], 2),
+    # appended to: both parts
+    ("COPY <<EOF /x.sh\npip install jax==0.4.30\nEOF\nRUN cat <<'B' >> /x.sh\npip install numpyro==0.16.0\nB\n"
+     "RUN bash /x.sh\n", [(3, "jax", "0.4.30"), (6, "numpyro", "0.16.0")], 3),
+])
+def test_an_unquoted_copy_heredoc_is_read_as_buildkit_writes_it(text: str, expected: list[tuple[int, str, str]],
+                                                                carried_at: int) -> None:
+    """Found by a trial against BuildKit's lexer (quote processing off) and bash."""
+    s = scan_text("FROM python:3.12 AS base\n" + text)
+    assert pins(s) == expected and not s.warnings
+    if expected:  # the line whose characters carry the first version: where a sync rewrites it
+        assert s.text.count("\n", 0, s.pins[0].chars.origin[0]) + 1 == carried_at
+
+
+def test_an_unquoted_copy_heredoc_with_an_arg_of_no_value_is_refused_as_a_run_is() -> None:
+    with pytest.raises(UserError, match=r"jax pin uses \$\{V\}, which no ENV or ARG defines"):
+        scan_text("FROM python:3.12\nARG V\nCOPY <<EOF /i.sh\npip install jax==${V}\nEOF\nRUN bash /i.sh\n")
+
+
 def test_an_escaped_dollar_in_an_unquoted_copy_heredoc_is_the_scripts_own_variable() -> None:
     """BuildKit writes `\\${V}` as `${V}`, for the script's shell to expand: the script's own
     `V=` carries the version (this was exit 2, "cannot parse requirement 'jax==${V}'")."""

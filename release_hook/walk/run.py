@@ -428,17 +428,15 @@ class RunReader:
         written = self.state.heredocs.get((placed.line, placed.heredoc)) if placed.heredoc else None
         if written is None or _foreign_shebang(written[0].text):
             return []
-        body, expanded = written
-        if expanded:
-            body = _copied_by_buildkit(body)
+        body, fixed = written
         local = self.python.local
         if sourced:  # what it sets stays set here: read after this script, its values are the build's
             for name in _ASSIGNED.findall(body.text):
                 self.python.local[name] = (expand((Computed("${" + name + "}", NOWHERE),), self.state.scope, {}), ())
         inner = dict(local) if sourced else {n: b for n, b in local.items() if n in self.python.exported}
         inner.update(self._own_env(env))
-        if expanded:  # BuildKit put the ENV and ARG values in when it copied the file: no later value counts
-            inner = {}
+        if fixed is not None:  # what BuildKit could not put in when it copied the file, as it stood there
+            inner.update(fixed)
         if not sourced:
             inner.pop("IFS", None)
         # once per start: a script that runs itself (which the build would never finish) is read once
@@ -481,13 +479,14 @@ class RunReader:
             text = Mapped(body.text, body.origin)
             before = placement(self.state.placements, path, line) if appends else None
             held = self.state.heredocs.get((before[0].line, before[0].heredoc)) if before else None
+            fixed = None
             if held is not None:
-                text = Mapped.join([_copied_by_buildkit(held[0]) if held[1] else held[0], text])
+                text, fixed = Mapped.join([held[0], text]), held[1]
             # numbered, not by offset: the scan cache moves a kept scan by a sync's edits
             key = f"written {sum(k[1].startswith('written ') for k in self.state.heredocs) + 1}"
             self.state.placements.append(Placement(path, None, False, line, f"written by the RUN at line "
                                                    f"{self.ins.line}", until=FROM_HERE_ON, heredoc=key))
-            self.state.heredocs[(line, key)] = (text, False)
+            self.state.heredocs[(line, key)] = (text, fixed)
         return True
 
     def _pins_unread(self, word: Word, where: str) -> None:
@@ -560,24 +559,6 @@ class RunReader:
 # conda / mamba / micromamba install options that take a value
 _CONDA_VALUED = frozenset({"-c", "--channel", "-n", "--name", "-p", "--prefix", "--file",
                            "-r", "--root-prefix", "--platform", "--subdir"})
-
-
-def _copied_by_buildkit(body: Mapped) -> Mapped:
-    """An unquoted COPY heredoc as the file BuildKit writes: `\\$` is a `$` there (the shell
-    that runs the file expands it), the backslash gone. The ENV and ARG references BuildKit
-    fills in are left to the reader, which takes them from the Dockerfile's scope."""
-    keep = [i for i, c in enumerate(body.text)
-            if not (c == "\\" and body.text.startswith("$", i + 1) and _backslashes_before(body.text, i) % 2 == 0)]
-    if len(keep) == len(body.text):
-        return body
-    return Mapped("".join(body.text[i] for i in keep), tuple(body.origin[i] for i in keep))
-
-
-def _backslashes_before(text: str, i: int) -> int:
-    n = 0
-    while i - n - 1 >= 0 and text[i - n - 1] == "\\":
-        n += 1
-    return n
 
 
 def _foreign_shebang(body: str) -> bool:

@@ -2,10 +2,10 @@
 file offset kept: one expansion serves both the pins' spans and the Python's evidence."""
 from __future__ import annotations
 
-from release_hook.dockerfile import Instruction, assignments
+from release_hook.dockerfile import Instruction, assignments, reference
 from release_hook.errors import UserError
 from release_hook.found import Chars
-from release_hook.spans import Computed, Lit, Var, Word
+from release_hook.spans import Computed, Lit, Mapped, Var, Word
 from release_hook.textlines import NOWHERE
 
 # A variable's value, and where it was set (`NAME=value at line N`, for messages).
@@ -136,6 +136,47 @@ def _modified(p: Var, bound: Bound | None) -> Chars | None:
     if p.modifier in (":-", "-"):
         return written if absent or value is None else value
     return Chars("", (), ()) if absent else written
+
+
+def as_buildkit_copies(body: Mapped, scope: Scope) -> tuple[Mapped, dict[str, Bound]]:
+    """An unquoted `COPY <<EOF` heredoc as the file BuildKit writes, with the ENV and ARG values
+    where the COPY is: `$NAME`, `${NAME}`, `${NAME:-word}` and `${NAME:+word}` replaced (inside
+    quotes too: BuildKit's lexer runs without quote processing here), an unset one by nothing,
+    and every `\\x` by `x` (a backslash before a newline is dropped, the newline kept). A value
+    only the build knows is left as its reference, and returned bound, for the script's reader."""
+    text, origin = body.text, body.origin
+    parts: list[Mapped] = []
+    fixed: dict[str, Bound] = {}
+    start = i = 0
+    while i < len(text):
+        c = text[i]
+        if c not in "\\$" or i + 1 == len(text):
+            i += 1
+            continue
+        parts.append(body[start:i])
+        if c == "\\":
+            parts.append(body[i + 1:i + 2])
+            start = i = i + 2
+            continue
+        piece, end = reference(body, i)
+        if isinstance(piece, Var):
+            bound = scope.lookup(piece.name)
+            value = _modified(piece, bound) if piece.modifier else bound[0] if bound is not None else None
+            if value is not None and known(value):
+                parts.append(Mapped(value.text, value.origin))
+            else:  # the build's, or defined by no ENV or ARG: read as the COPY saw it, not where it runs
+                parts.append(body[i:end])
+                fixed[piece.name] = bound if bound is not None else _undefined(piece.name)
+        else:
+            parts.append(body[i:end])
+        start = i = end
+    parts.append(body[start:])
+    return Mapped.join(parts), fixed
+
+
+def _undefined(name: str) -> Bound:
+    placeholder = "${" + name + "}"
+    return Chars(placeholder, (NOWHERE,) * len(placeholder), (True,) * len(placeholder), (), (name,)), ()
 
 
 def via(word: Word, scope: Scope, local: dict[str, Bound] | None = None) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ import re
 from release_hook.found import FROM_HERE_ON, Chars, Evidence, FileArg, Pin, Placement, Requirement, ScriptRun
 from release_hook.records import NamedTuple
 from release_hook.spans import Mapped
-from release_hook.walk.scopes import Scope
+from release_hook.walk.scopes import Bound, Scope
 
 _CONDA_ENV = re.compile(r"/envs/([^/]+)$")
 _VERSION = re.compile(r"(?:cpython-?|python)?(\d+)\.(\d+)(?:\.[0-9*]+)*(?:[-+.][A-Za-z0-9_.-]*)?")
@@ -53,9 +53,9 @@ class StageState:
         self.pips: list[Install] = []
         self.scripts: list[ScriptRun] = []
         # the text of each `COPY <<EOF` (its line and name) and of each file a RUN wrote from a
-        # heredoc, which a RUN may run as a script, and whether BuildKit expanded its variables
-        # when it copied it (a COPY's unquoted delimiter)
-        self.heredocs: dict[tuple[int, str], tuple[Mapped, bool]] = {}
+        # heredoc, which a RUN may run as a script; for a COPY's unquoted delimiter, the text as
+        # BuildKit wrote it and the variables whose values only the build knew there
+        self.heredocs: dict[tuple[int, str], tuple[Mapped, dict[str, Bound] | None]] = {}
 
     def child(self) -> StageState:
         """A stage built FROM this one: what its image holds carries over, its own installs do not."""

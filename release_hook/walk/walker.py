@@ -19,7 +19,7 @@ from release_hook.walk.commands import unwrap
 from release_hook.walk.files import absolute, copy_placements
 from release_hook.walk.findings import Findings
 from release_hook.walk.run import RunReader
-from release_hook.walk.scopes import Scope, define, expand, known, via
+from release_hook.walk.scopes import Scope, as_buildkit_copies, define, expand, known, via
 from release_hook.walk.state import UNSET, Install, StageState
 
 # Variables that BuildKit sets for each build: their value is the build's, never the file's.
@@ -92,8 +92,10 @@ class _Walker:
                     state.env_changed(name, value.text, ins.line)
         elif keyword in ("COPY", "ADD"):
             state.placements.extend(copy_placements(ins, df.escape, state.scope, state.workdir))
-            state.heredocs.update(((ins.line, h.name), (h.body, not re.search(
-                r"<<-?(['\"])" + re.escape(h.name) + r"\1", ins.args.text))) for h in ins.heredocs)
+            for h in ins.heredocs:  # an unquoted delimiter: BuildKit puts the ENV and ARG values in
+                quoted = re.search(r"<<-?(['\"])" + re.escape(h.name) + r"\1", ins.args.text)
+                state.heredocs[(ins.line, h.name)] = (h.body, None) if quoted else \
+                    as_buildkit_copies(h.body, state.scope)
             if keyword == "COPY" and "--from" in ins.args.text:
                 _copied_venv(ins, df.escape, state, finals)
         elif keyword == "WORKDIR":
