@@ -1279,6 +1279,23 @@ def test_a_script_a_run_writes_from_a_heredoc_is_read_where_it_runs(text: str, e
         assert carried_by in s.text.splitlines()[s.text.count("\n", 0, s.pins[0].chars.origin[0])]
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("RUN cat > /usr/local/bin/setup-jax <<'EOF' && chmod +x /usr/local/bin/setup-jax\n#!/bin/sh\n"
+     "pip install jax==0.4.30\nEOF\nRUN setup-jax\n", [(4, "jax", "0.4.30")]),
+    ("COPY --chmod=755 <<EOF /usr/local/bin/setup.sh\npip install jax==0.4.30\nEOF\nRUN setup.sh\n",
+     [(3, "jax", "0.4.30")]),
+    # an ENV's folder of PATH, and a wrapper before the name
+    ("ENV PATH=/opt/tools:$PATH\nCOPY <<EOF /opt/tools/setup\npip install jax==0.4.30\nEOF\nRUN env A=1 setup\n",
+     [(4, "jax", "0.4.30")]),
+    ("COPY <<EOF /opt/setup\npip install jax==0.4.30\nEOF\nRUN setup\n", []),  # /opt is not on PATH
+])
+def test_a_script_put_in_a_folder_of_path_is_read_where_a_run_names_it(
+        text: str, expected: list[tuple[int, str, str]]) -> None:
+    """Found by a trial against bash: `RUN setup-jax` ran the script and nothing was read or said."""
+    s = scan_text("FROM python:3.12\n" + text)
+    assert pins(s) == expected and not s.warnings
+
+
 def test_a_script_a_run_writes_from_values_only_the_build_knows_is_said() -> None:
     s = scan_text("FROM python:3.12\nRUN cat <<EOF > /x.sh\npip install jax==$(cat /v)\nEOF\nRUN bash /x.sh\n")
     assert pins(s) == [] and [w.message for w in s.warnings] == [

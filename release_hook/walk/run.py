@@ -261,7 +261,8 @@ class RunReader:
             self._computed_name(first[0], words[1:])
             if "/" in _marked(first[0]):  # `./install.sh`, `/tmp/setup`
                 return self._runs(_marked(first[0]), self.python.at(word_offset(words[0])), False)
-            return []
+            found = self._on_path(_marked(first[0]))  # `setup-jax`, written to /usr/local/bin
+            return self._runs(found, self.python.at(word_offset(words[0])), False) if found else []
         # each word as the words the shell splits it into, beside the word it came from
         split = [(words[0], c) for c in first] + [(w, c) for w in words[1:] for c in fields(w, scope, local)]
         if not split or not _interesting(basename(_marked(split[0][1]))):  # `$EMPTY pip ...`: the next word
@@ -403,8 +404,18 @@ class RunReader:
             scripts = self._runs(texts[at + 1], self.python.at(offsets[1]), True)
         elif "/" in texts[at] and not _PIP_OR_PYTHON.fullmatch(name):  # `sudo ./install.sh`
             scripts = self._runs(texts[at], self.python.at(offsets[0]), False, env)
+        elif not _PIP_OR_PYTHON.fullmatch(name) and (on_path := self._on_path(texts[at])):  # `env setup-jax`
+            scripts = self._runs(on_path, self.python.at(offsets[0]), False, env)
         setup_command(self.python, expanded)
         return scripts
+
+    def _on_path(self, name: str) -> str:
+        """The file a command of that name runs, where the stage put one in a folder of PATH (its
+        ENV's folders first, then the image's usual ones); "" for any other."""
+        folders = (*self.state.path, *_IMAGE_PATH)
+        placed = {posixpath.dirname(p.dest) for p in self.state.placements
+                  if not p.folder and posixpath.basename(p.dest) == name}
+        return next((posixpath.join(f, name) for f in folders if f in placed), "")
 
     def _names_placed(self, text: str) -> bool:
         """Whether the script names a file or folder the stage put in place (`FOO=1 bin/setup`
@@ -559,6 +570,10 @@ class RunReader:
 # conda / mamba / micromamba install options that take a value
 _CONDA_VALUED = frozenset({"-c", "--channel", "-n", "--name", "-p", "--prefix", "--file",
                            "-r", "--root-prefix", "--platform", "--subdir"})
+
+
+# the folders of PATH in the official python, ubuntu and debian images, and most others
+_IMAGE_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
 
 def _foreign_shebang(body: str) -> bool:
