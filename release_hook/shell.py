@@ -443,6 +443,10 @@ class _Reader:
         if redirect is None:
             element = _element(command)
             piped = element.parent
+            changed = _piped_from_heredoc(element)
+            if changed is not None:  # what only the build knows, the heredoc's pins in its text
+                text = self.mapped(changed)
+                return (Computed(text.text, text.origin[0] if text.origin else NOWHERE),)
             if piped is None or piped.type != "pipeline" or element.prev_named_sibling is None:
                 return None
             # what the pipe brings, as the whole statement (in `cat <<EOF | grep x | bash` the
@@ -631,8 +635,7 @@ def _fed_heredoc(command: tree_sitter.Node) -> tree_sitter.Node | None:
     if piped is not None and piped.type == "pipeline" and piped.parent is not None and \
             piped.parent.type == "heredoc_redirect" and element.prev_named_sibling is None:
         fed = piped.parent  # `cat <<EOF | bash`: the grammar puts the pipe inside the heredoc
-        source = fed.parent.child_by_field_name("body") if fed.parent is not None else None
-        if source is None or source.type != "command" or source.text not in (b"cat", b"cat -"):
+        if not _passes_input_on(fed):
             return None
     elif parent is not None and parent.type == "redirected_statement":
         inputs = [c for c in parent.children if c.type in ("heredoc_redirect", "herestring_redirect") or
@@ -665,6 +668,28 @@ def _stdout_file(command: tree_sitter.Node) -> tuple[tree_sitter.Node | None, bo
         elif descriptor in (None, b"1") and ">" in operator:  # `>&2`: another descriptor's
             out = (None, False)
     return out
+
+
+def _passes_input_on(heredoc: tree_sitter.Node) -> bool:
+    """Whether the command a heredoc is written for passes it on unchanged down a pipe: `cat`,
+    `cat -`, `tee` (which also writes it to its files)."""
+    source = heredoc.parent.child_by_field_name("body") if heredoc.parent is not None else None
+    if source is None or source.type != "command":
+        return False
+    name = source.child_by_field_name("name")
+    return source.text in (b"cat", b"cat -") or name is not None and name.text == b"tee"
+
+
+def _piped_from_heredoc(element: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The statement whose heredoc a command changes before piping it on (`sed ... <<EOF | sh`:
+    the grammar puts the pipe inside the heredoc)."""
+    piped = element.parent
+    if piped is None or piped.type != "pipeline" or element.prev_named_sibling is not None:
+        return None
+    fed = piped.parent
+    if fed is None or fed.type != "heredoc_redirect" or fed.parent is None or _passes_input_on(fed):
+        return None
+    return fed.parent
 
 
 def _element(command: tree_sitter.Node) -> tree_sitter.Node:

@@ -1296,6 +1296,21 @@ def test_a_script_put_in_a_folder_of_path_is_read_where_a_run_names_it(
     assert pins(s) == expected and not s.warnings
 
 
+@pytest.mark.parametrize("run, expected, said", [
+    ("tee /x.sh <<'EOF' | sh", [(3, "jax", "0.4.30")], []),  # tee passes it on, as cat does
+    ("sed 's/@V@/0.4.30/' <<'EOF' | sh",
+     [], ["the script `sh` reads on its standard input is computed at build time: pins in it are not read"]),
+    ("grep -v '^#' <<'EOF' | bash",
+     [], ["the script `bash` reads on its standard input is computed at build time: pins in it are not read"]),
+    ("sed 's/x/y/' <<'EOF' | sort", [], []),  # no shell reads it
+])
+def test_a_heredoc_piped_into_a_shell_is_read_or_said(run: str, expected: list[tuple[int, str, str]],
+                                                      said: list[str]) -> None:
+    """Found by a trial against bash: `sed ... <<EOF | sh` ran the pins and nothing was said."""
+    s = scan_text(f"FROM python:3.12\nRUN {run}\npip install jax=={'@V@' if 'sed' in run else '0.4.30'}\nEOF\n")
+    assert pins(s) == expected and [w.message for w in s.warnings] == said
+
+
 def test_a_script_a_run_writes_from_values_only_the_build_knows_is_said() -> None:
     s = scan_text("FROM python:3.12\nRUN cat <<EOF > /x.sh\npip install jax==$(cat /v)\nEOF\nRUN bash /x.sh\n")
     assert pins(s) == [] and [w.message for w in s.warnings] == [
