@@ -1311,6 +1311,16 @@ def test_a_heredoc_piped_into_a_shell_is_read_or_said(run: str, expected: list[t
     assert pins(s) == expected and [w.message for w in s.warnings] == said
 
 
+@pytest.mark.parametrize("written", ["WORKDIR /app\nRUN cat <<EOF > install.sh\n", "COPY <<EOF /app/install.sh\n"])
+def test_a_folder_copied_over_a_script_the_build_wrote_leaves_it_read(written: str) -> None:
+    """`COPY . /app` puts install.sh there only if the context has one: the script written
+    before is read too, and the context's is kept for its pins to be said (a trial found the
+    written one's pins unread and unsaid)."""
+    s = scan_text(f"FROM python:3.12\n{written}pip install jax==0.4.30\nEOF\nCOPY . /app\nRUN bash /app/install.sh\n")
+    assert [p[1:] for p in pins(s)] == [("jax", "0.4.30")] and not s.warnings
+    assert [(r.path, r.source) for r in s.stages[0].scripts] == [("/app/install.sh", "install.sh")]
+
+
 def test_a_script_a_run_writes_from_values_only_the_build_knows_is_said() -> None:
     s = scan_text("FROM python:3.12\nRUN cat <<EOF > /x.sh\npip install jax==$(cat /v)\nEOF\nRUN bash /x.sh\n")
     assert pins(s) == [] and [w.message for w in s.warnings] == [

@@ -435,7 +435,15 @@ class RunReader:
         placed, source = found
         if source is not None:
             self.state.scripts.append(ScriptRun(where, line, source))
-            return []
+            if not placed.folder:
+                return []
+            # `COPY . /app` over a file the build wrote there: only the context knows whether it
+            # holds one, so the one written before is read too
+            below = self.state.placements[:max(i for i, p in enumerate(self.state.placements) if p is placed)]
+            earlier = placement(below, where, line)
+            if earlier is None or earlier[1] is not None:
+                return []
+            placed = earlier[0]
         written = self.state.heredocs.get((placed.line, placed.heredoc)) if placed.heredoc else None
         if written is None or _foreign_shebang(written[0].text):
             return []
