@@ -1321,6 +1321,14 @@ def test_a_folder_copied_over_a_script_the_build_wrote_leaves_it_read(written: s
     assert [(r.path, r.source) for r in s.stages[0].scripts] == [("/app/install.sh", "install.sh")]
 
 
+def test_a_heredoc_appended_to_a_file_the_walk_does_not_know_leaves_its_variables_to_the_build() -> None:
+    """What the file held may set them (`printf 'J=0.4.30' > /x.sh` first): said, not exit 2."""
+    s = scan_text("FROM python:3.12\nRUN printf 'J=0.4.30\\n' > /x.sh\nRUN cat <<'EOF' >> /x.sh\n"
+                  'pip install "jax==$J" numpyro==0.16.0\nEOF\nRUN bash /x.sh\n')
+    assert pins(s) == [(4, "numpyro", "0.16.0")]
+    assert [w.message for w in s.warnings] == ["jax: version computed at build time (${J}), left alone"]
+
+
 def test_a_script_a_run_writes_from_values_only_the_build_knows_is_said() -> None:
     s = scan_text("FROM python:3.12\nRUN cat <<EOF > /x.sh\npip install jax==$(cat /v)\nEOF\nRUN bash /x.sh\n")
     assert pins(s) == [] and [w.message for w in s.warnings] == [

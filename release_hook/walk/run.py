@@ -48,6 +48,7 @@ _EVAL_CD = re.compile(r"(?:^|[;&|(\s])(?:cd|pushd|popd)(?:\s|$|;)")
 _PIP_OR_PYTHON = re.compile(r"(?:pip|python)[0-9.]*(?:[$\0].*)?", re.S)
 _SHEBANG_SHELL = re.compile(r"\b(sh|bash|dash|ash|zsh)\b")
 # what a sourced script assigns (`V=1`, `export V=1`, `readonly V=1`), at a command's start
+_REFERENCED = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 _ASSIGNED = re.compile(r"(?:^|[;&|(\n]|\b(?:export|readonly|declare|local|typeset))\s*([A-Za-z_][A-Za-z0-9_]*)\+?=")
 
 
@@ -501,6 +502,9 @@ class RunReader:
             fixed = None
             if held is not None:
                 text, fixed = Mapped.join([held[0], text]), held[1]
+            elif appends:  # after a text the walk does not know, which may set what this part reads
+                fixed = {name: (expand((Computed("${" + name + "}", NOWHERE),), scope, {}), ())
+                         for name in _REFERENCED.findall(body.text)}
             # numbered, not by offset: the scan cache moves a kept scan by a sync's edits
             key = f"written {sum(k[1].startswith('written ') for k in self.state.heredocs) + 1}"
             self.state.placements.append(Placement(path, None, False, line, f"written by the RUN at line "
