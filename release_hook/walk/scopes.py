@@ -144,7 +144,7 @@ def as_buildkit_copies(body: Mapped, scope: Scope) -> tuple[Mapped, dict[str, Bo
     quotes too: BuildKit's lexer runs without quote processing here), an unset one by nothing,
     and every `\\x` by `x` (a backslash before a newline is dropped, the newline kept). A value
     only the build knows is left as its reference, and returned bound, for the script's reader."""
-    text, origin = body.text, body.origin
+    text = body.text
     parts: list[Mapped] = []
     fixed: dict[str, Bound] = {}
     start = i = 0
