@@ -674,8 +674,8 @@ def _passes_input_on(heredoc: tree_sitter.Node) -> bool:
     """Whether the command a heredoc is written for passes it on unchanged down a pipe: `cat`,
     `cat -`, `tee` (which also writes it to its files)."""
     source = heredoc.parent.child_by_field_name("body") if heredoc.parent is not None else None
-    if source is None or source.type != "command":
-        return False
+    if source is None or source.type != "command" or _stdout_file(source)[0] is not None:
+        return False  # `tee /x.sh >/dev/null <<EOF | sh`: its output goes to the file, not the pipe
     name = source.child_by_field_name("name")
     return source.text in (b"cat", b"cat -") or name is not None and name.text == b"tee"
 

@@ -1221,6 +1221,8 @@ def test_an_unquoted_copy_heredoc_has_the_values_buildkit_put_in_when_it_copied(
     # appended to: both parts
     ("COPY <<EOF /x.sh\npip install jax==0.4.30\nEOF\nRUN cat <<'B' >> /x.sh\npip install numpyro==0.16.0\nB\n"
      "RUN bash /x.sh\n", [(3, "jax", "0.4.30"), (6, "numpyro", "0.16.0")], 3),
+    # a name no ENV or ARG has at the COPY (one declared after it) is put in as nothing
+    ("COPY <<EOF /i.sh\npip install jax==0.4.30${V}\nEOF\nARG V=1\nRUN bash /i.sh\n", [(3, "jax", "0.4.30")], 3),
 ])
 def test_an_unquoted_copy_heredoc_is_read_as_buildkit_writes_it(text: str, expected: list[tuple[int, str, str]],
                                                                 carried_at: int) -> None:
@@ -1234,6 +1236,9 @@ def test_an_unquoted_copy_heredoc_is_read_as_buildkit_writes_it(text: str, expec
 def test_an_unquoted_copy_heredoc_with_an_arg_of_no_value_is_refused_as_a_run_is() -> None:
     with pytest.raises(UserError, match=r"jax pin uses \$\{V\}, which no ENV or ARG defines"):
         scan_text("FROM python:3.12\nARG V\nCOPY <<EOF /i.sh\npip install jax==${V}\nEOF\nRUN bash /i.sh\n")
+    # the script's own variable, unescaped: BuildKit writes `jax==`, which pip refuses too
+    with pytest.raises(UserError, match=r"Dockerfile:4: cannot parse requirement 'jax=='"):
+        scan_text("FROM python:3.12\nCOPY <<EOF /i.sh\nJ=0.4.30\npip install jax==$J\nEOF\nRUN bash /i.sh\n")
 
 
 def test_an_escaped_dollar_in_an_unquoted_copy_heredoc_is_the_scripts_own_variable() -> None:
@@ -1303,6 +1308,8 @@ def test_a_script_put_in_a_folder_of_path_is_read_where_a_run_names_it(
     ("grep -v '^#' <<'EOF' | bash",
      [], ["the script `bash` reads on its standard input is computed at build time: pins in it are not read"]),
     ("sed 's/x/y/' <<'EOF' | sort", [], []),  # no shell reads it
+    ("tee /x.sh >/dev/null <<'EOF' | sh",  # tee's output goes to the file: not read as sh's script
+     [], ["the script `sh` reads on its standard input is computed at build time: pins in it are not read"]),
 ])
 def test_a_heredoc_piped_into_a_shell_is_read_or_said(run: str, expected: list[tuple[int, str, str]],
                                                       said: list[str]) -> None:
@@ -1327,6 +1334,22 @@ def test_a_heredoc_appended_to_a_file_the_walk_does_not_know_leaves_its_variable
                   'pip install "jax==$J" numpyro==0.16.0\nEOF\nRUN bash /x.sh\n')
     assert pins(s) == [(4, "numpyro", "0.16.0")]
     assert [w.message for w in s.warnings] == ["jax: version computed at build time (${J}), left alone"]
+
+
+@pytest.mark.parametrize("run, expected, said", [
+    ("RUN cat <<'EOF' > ~/x.sh", [], ["jax: pinned in a file this RUN writes where only the build knows, which is "
+                                      "not read; left alone"]),  # ~ is the build's
+    ("RUN tee -- /x.sh <<'EOF'", [(3, "jax", "0.4.30")], []),
+    ("RUN tee -i /y.sh > /x.sh <<'EOF'", [(3, "jax", "0.4.30")], []),  # its output is the file too
+    ("RUN sed 's/@V@/0.4.30/' <<'EOF' > /x.sh", [], ["jax: pinned in a file `sed` writes from a heredoc, which "
+                                                      "is not read; left alone"]),
+])
+def test_how_a_heredoc_reaches_a_file_a_later_run_runs(run: str, expected: list[tuple[int, str, str]],
+                                                       said: list[str]) -> None:
+    """From a second trial against bash: each of these was read wrongly or passed over in silence."""
+    s = scan_text(f"FROM python:3.12\n{run}\npip install jax=={'@V@' if 'sed' in run else '0.4.30'}\nEOF\n"
+                  "RUN bash /x.sh\n")
+    assert pins(s) == expected and [w.message for w in s.warnings] == said
 
 
 def test_a_script_a_run_writes_from_values_only_the_build_knows_is_said() -> None:

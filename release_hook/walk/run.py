@@ -48,6 +48,7 @@ _EVAL_CD = re.compile(r"(?:^|[;&|(\s])(?:cd|pushd|popd)(?:\s|$|;)")
 _PIP_OR_PYTHON = re.compile(r"(?:pip|python)[0-9.]*(?:[$\0].*)?", re.S)
 _SHEBANG_SHELL = re.compile(r"\b(sh|bash|dash|ash|zsh)\b")
 # what a sourced script assigns (`V=1`, `export V=1`, `readonly V=1`), at a command's start
+_NAMED_PIN = re.compile(r"(?<![\w.-])([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:===|==|~=)")
 _REFERENCED = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 _ASSIGNED = re.compile(r"(?:^|[;&|(\n]|\b(?:export|readonly|declare|local|typeset))\s*([A-Za-z_][A-Za-z0-9_]*)\+?=")
 
@@ -471,30 +472,31 @@ class RunReader:
         """`cat <<EOF > /x.sh` (`>>`, `cat -`, `tee /x.sh <<EOF`): the heredoc becomes the file as
         the shell writes it, for a later `bash /x.sh` (this RUN's or another's) to read as a
         copied one is read; appended, after what the walk knows the file held. A text with
-        values only the build knows is not placed: its pins are said. False for any other
-        command."""
+        values only the build knows, a path only the build knows, or a heredoc another command
+        changes on its way to a file (`sed ... <<EOF > /x.sh`) is not placed: its pins are said.
+        False for any other command."""
         scope, local = self.state.scope, self.python.local
         texts = [_marked(c) for w in words for c in fields(w, scope, local)]
         name = basename(texts[0]) if texts else ""
-        if name == "cat" and texts[1:] in ([], ["-"]) and stdout is not None:
-            targets = [expand(stdout, scope, local)]
-        elif name == "tee" and all(not t.startswith("-") or t in ("-a", "--append") for t in texts[1:]):
-            appends = any(t in ("-a", "--append") for t in texts[1:])
-            targets = [c for w in words[1:] for c in fields(w, scope, local)
-                       if _marked(c) not in ("-a", "--append")]
-        else:
-            return False
         line = self.python.at(word_offset(words[0]))
         body = expand(stdin or (), scope, local)
+        if name == "cat" and texts[1:] in ([], ["-"]) and stdout is not None:
+            targets = [expand(stdout, scope, local)]
+        elif name == "tee" and (files := _tee_files(texts[1:])) is not None:
+            appends, kept = files
+            targets = [c for w in words[1:] for c in fields(w, scope, local) if _marked(c) in kept]
+            targets += [expand(stdout, scope, local)] if stdout is not None else []
+        else:
+            if stdout is not None:
+                self._say_written(body, line, f"a file `{name}` writes from a heredoc, which is not read")
+            return False
         if not known(body):
-            for m in _PINNED.finditer(body.text):
-                if canonicalize_name(m.group(1)) in self.found.kept:
-                    self.found.warn(line, f"{m.group(1)}: pinned in a file this RUN writes from values only the "
-                                    "build knows, which is not read; left alone")
+            self._say_written(body, line, "a file this RUN writes from values only the build knows, which is not read")
             return True
         for target in targets:
             path = within(target.text, self.cwd) if known(target) else UNKNOWN_FOLDER
-            if path == UNKNOWN_FOLDER:  # a later run of it is the build's to find
+            if path == UNKNOWN_FOLDER:
+                self._say_written(body, line, "a file this RUN writes where only the build knows, which is not read")
                 continue
             text = Mapped(body.text, body.origin)
             before = placement(self.state.placements, path, line) if appends else None
@@ -511,6 +513,11 @@ class RunReader:
                                                    f"{self.ins.line}", until=FROM_HERE_ON, heredoc=key))
             self.state.heredocs[(line, key)] = (text, fixed)
         return True
+
+    def _say_written(self, body: Chars, line: int, where: str) -> None:
+        for m in _NAMED_PIN.finditer(body.text):  # any version: `sed` may put it in (`jax==@V@`)
+            if canonicalize_name(m.group(1)) in self.found.kept:
+                self.found.warn(line, f"{m.group(1)}: pinned in {where}; left alone")
 
     def _pins_unread(self, word: Word, where: str) -> None:
         """A kept pin in an array (`A=(jax==0.4.30)`): what `${A[@]}` passes is not followed,
@@ -582,6 +589,24 @@ class RunReader:
 # conda / mamba / micromamba install options that take a value
 _CONDA_VALUED = frozenset({"-c", "--channel", "-n", "--name", "-p", "--prefix", "--file",
                            "-r", "--root-prefix", "--platform", "--subdir"})
+
+
+def _tee_files(args: list[str]) -> tuple[bool, set[str]] | None:
+    """What `tee ARGS` writes to: whether it appends, and its files; None for an option the walk
+    does not know."""
+    appends, files, options = False, set(), True
+    for a in args:
+        if options and a == "--":
+            options = False
+        elif options and a in ("-a", "--append"):
+            appends = True
+        elif options and a in ("-i", "--ignore-interrupts", "-p"):
+            continue
+        elif options and a.startswith("-") and a != "-":
+            return None
+        else:
+            files.add(a)
+    return appends, files
 
 
 # the folders of PATH in the official python, ubuntu and debian images, and most others

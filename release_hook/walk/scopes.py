@@ -141,9 +141,10 @@ def _modified(p: Var, bound: Bound | None) -> Chars | None:
 def as_buildkit_copies(body: Mapped, scope: Scope) -> tuple[Mapped, dict[str, Bound]]:
     """An unquoted `COPY <<EOF` heredoc as the file BuildKit writes, with the ENV and ARG values
     where the COPY is: `$NAME`, `${NAME}`, `${NAME:-word}` and `${NAME:+word}` replaced (inside
-    quotes too: BuildKit's lexer runs without quote processing here), an unset one by nothing,
-    and every `\\x` by `x` (a backslash before a newline is dropped, the newline kept). A value
-    only the build knows is left as its reference, and returned bound, for the script's reader."""
+    quotes too: BuildKit's lexer runs without quote processing here), a name no ENV or ARG of
+    the stage has there by nothing (the script's own variables too, unless escaped), and every
+    `\\x` by `x` (a backslash before a newline is dropped, the newline kept). A value only the
+    build knows is left as its reference, and returned bound, for the script's reader."""
     text = body.text
     parts: list[Mapped] = []
     fixed: dict[str, Bound] = {}
@@ -161,10 +162,12 @@ def as_buildkit_copies(body: Mapped, scope: Scope) -> tuple[Mapped, dict[str, Bo
         piece, end = reference(body, i)
         if isinstance(piece, Var):
             bound = scope.lookup(piece.name)
+            if bound is None and piece.name not in scope.args:  # no ENV or ARG of that name here
+                bound = UNSET_BOUND
             value = _modified(piece, bound) if piece.modifier else bound[0] if bound is not None else None
             if value is not None and known(value):
                 parts.append(Mapped(value.text, value.origin))
-            else:  # the build's, or defined by no ENV or ARG: read as the COPY saw it, not where it runs
+            else:  # the build's (an `ARG NAME` without a value too): as the COPY saw it, not where it runs
                 parts.append(body[i:end])
                 fixed[piece.name] = bound if bound is not None else _undefined(piece.name)
         else:
