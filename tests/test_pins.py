@@ -1352,6 +1352,13 @@ def test_how_a_heredoc_reaches_a_file_a_later_run_runs(run: str, expected: list[
     assert pins(s) == expected and [w.message for w in s.warnings] == said
 
 
+@pytest.mark.parametrize("run", ["env VV=0.4.31 bash /x.sh", "chmod +x /x.sh && env VV=0.4.31 /x.sh"])
+def test_a_script_gets_the_variables_env_gives_it(run: str) -> None:
+    """Was exit 2 (no ENV or ARG defines ${VV}): `env NAME=value` gives them to what it runs."""
+    s = scan_text(f"FROM python:3.12\nCOPY <<'EOF' /x.sh\npip install jax==$VV\nEOF\nRUN {run}\n")
+    assert pins(s) == [(3, "jax", "0.4.31")] and where(s, 0) == "0.4.31" and not s.warnings
+
+
 def test_a_script_a_run_writes_from_values_only_the_build_knows_is_said() -> None:
     s = scan_text("FROM python:3.12\nRUN cat <<EOF > /x.sh\npip install jax==$(cat /v)\nEOF\nRUN bash /x.sh\n")
     assert pins(s) == [] and [w.message for w in s.warnings] == [

@@ -369,7 +369,8 @@ class RunReader:
                 file = script_file(texts, at)  # `bash /tmp/install.sh`
                 if file is None:
                     return []
-                return self._runs(texts[file], self.python.at(offsets[file - at]), False, env)
+                return self._runs(texts[file], self.python.at(offsets[file - at]), False, env,
+                                  self._wrapper_env(chars, texts, head))
             if not known(script):
                 if _MAY_PIN.search(script.text):  # not a silent pass: what it installs is unread
                     self.found.warn(self.python.at(where), f"{said} is computed at build time: pins in it "
@@ -405,9 +406,10 @@ class RunReader:
         if name in (".", "source") and len(texts) > at + 1:
             scripts = self._runs(texts[at + 1], self.python.at(offsets[1]), True)
         elif "/" in texts[at] and not _PIP_OR_PYTHON.fullmatch(name):  # `sudo ./install.sh`
-            scripts = self._runs(texts[at], self.python.at(offsets[0]), False, env)
+            scripts = self._runs(texts[at], self.python.at(offsets[0]), False, env,
+                                 self._wrapper_env(chars, texts, head))
         elif not _PIP_OR_PYTHON.fullmatch(name) and (on_path := self._on_path(texts[at])):  # `env setup-jax`
-            scripts = self._runs(on_path, self.python.at(offsets[0]), False, env)
+            scripts = self._runs(on_path, self.python.at(offsets[0]), False, env, self._wrapper_env(chars, texts, head))
         setup_command(self.python, expanded)
         return scripts
 
@@ -425,7 +427,16 @@ class RunReader:
         names = {posixpath.basename(p.dest.rstrip("/")) for p in self.state.placements}
         return any(name and name in text for name in names)
 
-    def _runs(self, path: str, line: int, sourced: bool, env: tuple[tuple[str, Word], ...] = ()) -> list[Script]:
+    def _wrapper_env(self, chars: list[Chars], texts: list[str], head: Head) -> tuple[tuple[str, Bound], ...]:
+        """The variables `env NAME=value` or `sudo NAME=value` give the command they run."""
+        out = []
+        for i in head.assigns:
+            n = texts[i].partition("=")[0]
+            out.append((n, (chars[i][len(n) + 1:], (f"{texts[i]} at line {self.ins.line}",))))
+        return tuple(out)
+
+    def _runs(self, path: str, line: int, sourced: bool, env: tuple[tuple[str, Word], ...] = (),
+              assigned: tuple[tuple[str, Bound], ...] = ()) -> list[Script]:
         """A script file run here. One a `COPY <<EOF` wrote is read as the build runs it (its
         text is this file's): with the variables exported here, or all of them when sourced.
         One the build context puts there is kept, for its pins to be said; a file of the
@@ -456,6 +467,7 @@ class RunReader:
                 self.python.local[name] = (expand((Computed("${" + name + "}", NOWHERE),), self.state.scope, {}), ())
         inner = dict(local) if sourced else {n: b for n, b in local.items() if n in self.python.exported}
         inner.update(self._own_env(env))
+        inner.update(assigned)
         if fixed is not None:  # what BuildKit could not put in when it copied the file, as it stood there
             inner.update(fixed)
         if not sourced:
