@@ -37,8 +37,8 @@ else:
 
     def _make(cls: type, iterable: Any) -> Any:
         result = tuple.__new__(cls, iterable)
-        if len(result) != len(cls._fields):  # type: ignore[attr-defined]
-            raise TypeError(f"Expected {len(cls._fields)} arguments, got {len(result)}")  # type: ignore[attr-defined]
+        if len(result) != len(cls._fields):
+            raise TypeError(f"Expected {len(cls._fields)} arguments, got {len(result)}")
         return result
 
     def _replace(self: Any, /, **changes: Any) -> Any:
