@@ -96,6 +96,11 @@ def test_pyenv_shims_give_way_to_its_versions(tmp_path: Path) -> None:
     assert pythons.search_path(path).split(os.pathsep) == [
         "/usr/bin", str(root / "versions" / "3.12.1" / "bin"), str(root / "versions" / "3.8.18" / "bin")]
     assert pythons.search_path("/usr/bin:/bin") == "/usr/bin:/bin"  # no pyenv: PATH as it is
+    # the minor version looked for first, Python 2 last: uv asks each one before it what it is
+    (root / "versions" / "2.7.18" / "bin").mkdir(parents=True)
+    assert pythons.search_path(path, prefer="3.8").split(os.pathsep) == [
+        "/usr/bin", str(root / "versions" / "3.8.18" / "bin"), str(root / "versions" / "3.12.1" / "bin"),
+        str(root / "versions" / "2.7.18" / "bin")]
 
 
 def test_this_python_is_found_and_an_absent_one_is_named() -> None:

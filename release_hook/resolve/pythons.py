@@ -52,8 +52,9 @@ def find(python: tuple[int, int], downloads: bool = False) -> Interpreter | str:
 
 
 def _find(uv: str, want: str) -> Interpreter | str:
-    done = _run([uv, "python", "find", "--no-project", "--system", want], FIND_LIMIT, downloads=False)
     minor = want.partition("@")[2]
+    done = _run([uv, "python", "find", "--no-project", "--system", want], FIND_LIMIT, downloads=False,
+                prefer=minor)
     if isinstance(done, str):
         return f"cannot look for Python {minor}: {done}"
     path = done.stdout.strip().splitlines()[-1] if done.returncode == 0 and done.stdout.strip() else ""
@@ -67,8 +68,11 @@ def _find(uv: str, want: str) -> Interpreter | str:
     return Interpreter(path, version.stdout.strip())
 
 
-def search_path(path: str, pyenv_root: str | None = None) -> str:
-    """PATH as uv should search it: pyenv's shims replaced by its versions' `bin` folders."""
+def search_path(path: str, pyenv_root: str | None = None, prefer: str = "") -> str:
+    """PATH as uv should search it: pyenv's shims replaced by its versions' `bin` folders, those
+    of the minor version looked for (`prefer`, "3.12") first and Python 2's last: uv asks each
+    interpreter before the one it finds what it is, and an answer it cannot read (Python 2's)
+    it asks again every time."""
     parts = [p for p in path.split(os.pathsep) if p]
     roots = [pyenv_root] if pyenv_root else []
     roots += [os.path.dirname(p.rstrip("/")) for p in parts
@@ -82,20 +86,25 @@ def search_path(path: str, pyenv_root: str | None = None) -> str:
         return os.path.basename(full) == "shims" and any(full.startswith(r + os.sep) for r in roots)
 
     kept = [p for p in parts if not is_shims(p)]
-    versions = [b for r in roots for b in sorted(glob.glob(os.path.join(r, "versions", "*", "bin")))]
+    def rank(folder: str) -> tuple[int, str]:
+        name = os.path.basename(os.path.dirname(folder))
+        return (0 if prefer and (name == prefer or name.startswith(prefer + ".")) else
+                2 if name.startswith("2.") else 1, name)
+
+    versions = [b for r in roots for b in sorted(glob.glob(os.path.join(r, "versions", "*", "bin")), key=rank)]
     return os.pathsep.join(dict.fromkeys(kept + versions))
 
 
-def _environment(downloads: bool) -> dict[str, str]:
+def _environment(downloads: bool, prefer: str = "") -> dict[str, str]:
     env = uvcli.environment()
-    env["PATH"] = search_path(env.get("PATH", ""), os.environ.get("PYENV_ROOT"))
+    env["PATH"] = search_path(env.get("PATH", ""), os.environ.get("PYENV_ROOT"), prefer)
     env["UV_PYTHON_DOWNLOADS"] = "automatic" if downloads else "never"
     return env
 
 
-def _run(cmd: list[str], limit: float, downloads: bool) -> subprocess.CompletedProcess[str] | str:
+def _run(cmd: list[str], limit: float, downloads: bool, prefer: str = "") -> subprocess.CompletedProcess[str] | str:
     try:
-        return subprocess.run(cmd, capture_output=True, text=True, env=_environment(downloads),
+        return subprocess.run(cmd, capture_output=True, text=True, env=_environment(downloads, prefer),
                               timeout=limit, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         return f"{cmd[0]} is not there"
