@@ -1359,6 +1359,18 @@ def test_a_script_gets_the_variables_env_gives_it(run: str) -> None:
     assert pins(s) == [(3, "jax", "0.4.31")] and where(s, 0) == "0.4.31" and not s.warnings
 
 
+@pytest.mark.parametrize("run, expected", [
+    ("cp /x.sh /y.sh && bash /y.sh", [(3, "jax", "0.4.30")]),
+    ("mv /x.sh /usr/local/bin/setup-jax && setup-jax", [(3, "jax", "0.4.30")]),
+    ("install -m 755 /x.sh /usr/local/bin/j && j", [(3, "jax", "0.4.30")]),
+    ("cp /x.sh /opt/ && bash /opt/x.sh", [(3, "jax", "0.4.30")]),  # into a folder
+    ("cp -t /opt /x.sh && bash /opt/x.sh", []),  # the folder first: not followed
+])
+def test_a_placed_script_copied_or_moved_is_read_where_it_runs(run: str, expected: list[tuple[int, str, str]]) -> None:
+    s = scan_text(f"FROM python:3.12\nCOPY <<'EOF' /x.sh\npip install jax==0.4.30\nEOF\nRUN {run}\n")
+    assert pins(s) == expected and not s.warnings
+
+
 def test_a_script_a_run_writes_from_values_only_the_build_knows_is_said() -> None:
     s = scan_text("FROM python:3.12\nRUN cat <<EOF > /x.sh\npip install jax==$(cat /v)\nEOF\nRUN bash /x.sh\n")
     assert pins(s) == [] and [w.message for w in s.warnings] == [

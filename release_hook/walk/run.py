@@ -261,6 +261,9 @@ class RunReader:
         first = fields(words[0], scope, local)
         if first and not _interesting(basename(_marked(first[0]))):
             self._computed_name(first[0], words[1:])
+            if basename(_marked(first[0])) in ("cp", "mv", "install"):
+                self._copies(_marked(first[0]), words[1:])
+                return []
             if "/" in _marked(first[0]):  # `./install.sh`, `/tmp/setup`
                 return self._runs(_marked(first[0]), self.python.at(word_offset(words[0])), False)
             found = self._on_path(_marked(first[0]))  # `setup-jax`, written to /usr/local/bin
@@ -412,6 +415,40 @@ class RunReader:
             scripts = self._runs(on_path, self.python.at(offsets[0]), False, env, self._wrapper_env(chars, texts, head))
         setup_command(self.python, expanded)
         return scripts
+
+    def _copies(self, command: str, args: tuple[Word, ...]) -> None:
+        """`cp /x.sh /usr/local/bin/x`, `mv`, `install -m 755 ...`: a file the walk placed (a
+        heredoc's, or the context's) is then at the new path too. One source and a destination,
+        plain options only; anything else leaves the new path unknown, as before."""
+        scope, local = self.state.scope, self.python.local
+        chars = [c for w in args for c in fields(w, scope, local)]
+        if not chars or not all(known(c) for c in chars):
+            return
+        texts, named, i = [_marked(c) for c in chars], [], 0
+        while i < len(texts):
+            if texts[i] in ("-m", "--mode", "-o", "--owner", "-g", "--group"):  # install's, with a value
+                i += 1
+            elif texts[i].startswith("-t") or texts[i].startswith("--target") or texts[i] == "-S":
+                return  # the folder first, or a suffix: not followed
+            elif not texts[i].startswith("-"):
+                named.append(texts[i])
+            i += 1
+        if len(named) != 2:
+            return
+        line = self.python.at(word_offset(args[0]))
+        source, dest = within(named[0], self.cwd), within(named[1], self.cwd)
+        found = placement(self.state.placements, source, line) if UNKNOWN_FOLDER not in (source, dest) else None
+        if found is None or found[0].folder:
+            return
+        placed, from_context = found
+        if named[1].endswith("/") or any(p.folder and p.dest.rstrip("/") == dest.rstrip("/")
+                                         for p in self.state.placements):
+            dest = posixpath.join(dest, posixpath.basename(source))
+        if placed.heredoc and (placed.line, placed.heredoc) in self.state.heredocs:
+            self.state.heredocs[(line, placed.heredoc)] = self.state.heredocs[(placed.line, placed.heredoc)]
+        self.state.placements.append(placed._replace(dest=dest, source=from_context, line=line,
+                                                     until=FROM_HERE_ON,
+                                                     how=f"{command} of {source} at line {self.ins.line}"))
 
     def _on_path(self, name: str) -> str:
         """The file a command of that name runs, where the stage put one in a folder of PATH (its
