@@ -438,9 +438,11 @@ class RunReader:
         line = self.python.at(word_offset(args[0]))
         source, dest = within(named[0], self.cwd), within(named[1], self.cwd)
         found = placement(self.state.placements, source, line) if UNKNOWN_FOLDER not in (source, dest) else None
-        if found is None or found[0].folder:
+        if found is None or found[0].folder and found[1] is None:
             return
         placed, from_context = found
+        if placed.folder:  # one file of a folder the context gave
+            placed = Placement(source, from_context, False, line, placed.how)
         if named[1].endswith("/") or any(p.folder and p.dest.rstrip("/") == dest.rstrip("/")
                                          for p in self.state.placements):
             dest = posixpath.join(dest, posixpath.basename(source))
