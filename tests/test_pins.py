@@ -1369,7 +1369,9 @@ def test_a_script_gets_the_variables_env_gives_it(run: str) -> None:
 def test_a_placed_script_copied_or_moved_is_read_where_it_runs(run: str, expected: list[tuple[int, str, str]]) -> None:
     s = scan_text(f"FROM python:3.12\nCOPY <<'EOF' /x.sh\npip install jax==0.4.30\nEOF\nRUN {run}\n")
     assert pins(s) == expected and not s.warnings
-    # one from a folder the context gave is kept for its pins to be said, at its new path
+
+
+def test_a_context_script_copied_from_its_folder_is_kept_for_its_pins_at_the_new_path() -> None:
     s = scan_text("FROM python:3.12\nCOPY scripts/ /opt/scripts/\nRUN cp /opt/scripts/install.sh /y.sh && bash /y.sh\n")
     assert [(r.path, r.source) for r in s.stages[0].scripts] == [("/y.sh", "scripts/install.sh")]
 
