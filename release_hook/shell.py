@@ -65,6 +65,7 @@ class Command(NamedTuple):
     stdout: Word | None = None  # where a command fed a heredoc writes (`cat <<EOF > /x.sh`)
     appends: bool = False  # to the end of that file (`>>`)
     heredoc_in: bool = False  # its standard input is a heredoc (what `tee /x.sh <<EOF` writes)
+    stdin_file: Word | None = None  # the file it reads on its standard input (`bash < /x.sh`)
 
 
 class Assignment(NamedTuple):
@@ -424,9 +425,11 @@ class _Reader:
             stdin = self.stdin(node)
             fed = stdin is not None and _fed_heredoc(node) is not None
             out, appends = _stdout_file(node) if fed else (None, False)
+            source = _stdin_file(node) if stdin is None else None
             self.steps.append(Command(tuple(words), word_offset(words[0]), tuple(env),
                                       _may_not_run(node, self.certain), stdin,
-                                      self.word(out) if out is not None else None, appends, fed))
+                                      self.word(out) if out is not None else None, appends, fed,
+                                      self.word(source) if source is not None else None))
             for variable, at in _set_by_builtin(words):  # after the command: its words are read before
                 self.steps.append(Assignment(variable, (Computed("${" + variable + "}", at),), False))
 
@@ -668,6 +671,21 @@ def _stdout_file(command: tree_sitter.Node) -> tuple[tree_sitter.Node | None, bo
         elif descriptor in (None, b"1") and ">" in operator:  # `>&2`: another descriptor's
             out = (None, False)
     return out
+
+
+def _stdin_file(command: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The file given to a command on its standard input (`bash < /x.sh`): the last input
+    redirect of it, where that is `<` from a file."""
+    parent = command.parent
+    if parent is None or parent.type != "redirected_statement" or parent.child_by_field_name("body") != command:
+        return None
+    inputs = [c for c in parent.children if c.type in ("heredoc_redirect", "herestring_redirect") or
+              c.type == "file_redirect" and _reads_input(c)]
+    last = inputs[-1] if inputs else None
+    if last is None or last.type != "file_redirect" or \
+            next((c.type for c in last.children if not c.is_named), "") != "<":
+        return None
+    return last.child_by_field_name("destination") or last.named_children[-1]
 
 
 def _passes_input_on(heredoc: tree_sitter.Node) -> bool:

@@ -1371,6 +1371,18 @@ def test_a_placed_script_copied_or_moved_is_read_where_it_runs(run: str, expecte
     assert pins(s) == expected and not s.warnings
 
 
+@pytest.mark.parametrize("run, expected", [
+    ("bash < /x.sh", [(3, "jax", "0.4.30")]),
+    ("sh -e < /x.sh", [(3, "jax", "0.4.30")]),
+    ("bash /dev/stdin < /x.sh", [(3, "jax", "0.4.30")]),
+    ("cat < /x.sh", []),  # no shell reads it
+])
+def test_a_placed_script_given_to_a_shell_on_its_standard_input_is_read(
+        run: str, expected: list[tuple[int, str, str]]) -> None:
+    s = scan_text(f"FROM python:3.12\nCOPY <<'EOF' /x.sh\npip install jax==0.4.30\nEOF\nRUN {run}\n")
+    assert pins(s) == expected and not s.warnings
+
+
 def test_a_context_script_copied_from_its_folder_is_kept_for_its_pins_at_the_new_path() -> None:
     s = scan_text("FROM python:3.12\nCOPY scripts/ /opt/scripts/\nRUN cp /opt/scripts/install.sh /y.sh && bash /y.sh\n")
     assert [(r.path, r.source) for r in s.stages[0].scripts] == [("/y.sh", "scripts/install.sh")]

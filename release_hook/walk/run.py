@@ -247,12 +247,14 @@ class RunReader:
                 else:
                     if step.heredoc_in and self._writes_file(step.words, step.stdin, step.stdout, step.appends):
                         continue
-                    scripts.extend(self.command(step.words, step.env, maybe=step.maybe, stdin=step.stdin))
+                    scripts.extend(self.command(step.words, step.env, maybe=step.maybe, stdin=step.stdin,
+                                                stdin_file=step.stdin_file))
             if inherited is not None:  # what the inner shell set does not reach the outer one
                 self.python.restore(outer)
 
     def command(self, words: tuple[Word, ...], env: tuple[tuple[str, Word], ...],
-                exec_form: bool = False, maybe: bool = False, stdin: Word | None = None) -> list[Script]:
+                exec_form: bool = False, maybe: bool = False, stdin: Word | None = None,
+                stdin_file: Word | None = None) -> list[Script]:
         """Read one simple command; the scripts of `sh -c` to read after it, each with the
         environment it runs in (`conda run -n app bash -c '...'`)."""
         if not words:
@@ -330,10 +332,10 @@ class RunReader:
             tool, a, b = head.conda
             ctx.active = self.state.conda_target(texts[a:b], f"{tool} run", ctx.at(word_offset(words[0])))
             try:
-                return self._command(words, chars, texts, head, name, env, exec_form, stdin)
+                return self._command(words, chars, texts, head, name, env, exec_form, stdin, stdin_file)
             finally:
                 ctx.active = saved
-        return self._command(words, chars, texts, head, name, env, exec_form, stdin)
+        return self._command(words, chars, texts, head, name, env, exec_form, stdin, stdin_file)
 
     def _computed_name(self, name: Chars, args: tuple[Word, ...]) -> None:
         """`$(echo pip) install jax==0.4.30`: what runs is the build's to know, so its arguments
@@ -349,7 +351,7 @@ class RunReader:
 
     def _command(self, words: tuple[Word, ...], chars: list[Chars], texts: list[str], head: Head,
                  name: str, env: tuple[tuple[str, Word], ...],
-                 exec_form: bool, stdin: Word | None = None) -> list[Script]:
+                 exec_form: bool, stdin: Word | None = None, stdin_file: Word | None = None) -> list[Script]:
         at = head.at
         scope, local = self.state.scope, self.python.local
         offsets = [word_offset(w) for w in words[at:]]
@@ -368,6 +370,10 @@ class RunReader:
             elif stdin is not None and head.xargs is None and reads_stdin(texts, at):  # `bash <<EOF`
                 script = expand(stdin, scope, local)
                 said, where = f"the script `{name}` reads on its standard input", offsets[0]
+            elif stdin_file is not None and head.xargs is None and reads_stdin(texts, at):  # `bash < /x.sh`
+                path = expand(stdin_file, scope, local)
+                return self._runs(path.text if known(path) else "", self.python.at(offsets[0]), False, env,
+                                  self._wrapper_env(chars, texts, head))
             else:
                 file = script_file(texts, at)  # `bash /tmp/install.sh`
                 if file is None:
