@@ -107,6 +107,19 @@ def once_per_file(plans: Sequence[FilePlan], originals: dict[str, bytes]
     return list(seen.values())
 
 
+def _remove_own_temps(targets: Sequence[str]) -> None:
+    """This process's temporary files beside these files (`.NAME.PID.RANDOM.release-hook`)."""
+    mine = {os.path.split(t) for t in targets}
+    for folder in {f for f, _ in mine}:
+        for entry in os.listdir(folder or "."):
+            name, _, rest = entry[1:].rpartition(f".{os.getpid()}.")
+            if entry.startswith(".") and rest.endswith(SUFFIX) and (folder, name) in mine:
+                try:
+                    os.unlink(os.path.join(folder or ".", entry))
+                except FileNotFoundError:
+                    pass
+
+
 def _remove_stale_temps(targets: Sequence[str]) -> None:
     """Temporary files that a killed run left beside these files.
 
@@ -194,6 +207,7 @@ def write_all(prepared: Sequence[Prepared]) -> None:
         _remove_stale_temps(renamed)
     temps: list[str | None] = [None] * len(prepared)
     current = prepared[0].plan.path if prepared else None
+    finished = False
     try:
         for i, (p, span) in enumerate(zip(prepared, spans)):
             current = p.plan.path
@@ -215,6 +229,7 @@ def write_all(prepared: Sequence[Prepared]) -> None:
                         _put(prepared[j], spans[j], None, prepared[j].before, undo=True)
                 raise
             temps[i] = None
+        finished = True
     except OSError as e:
         raise UserError(f"cannot write: {e.strerror or e}; nothing written", current) from None
     finally:
@@ -224,6 +239,21 @@ def write_all(prepared: Sequence[Prepared]) -> None:
                     os.unlink(tmp)
                 except FileNotFoundError:
                     pass
+        if not finished and renamed:  # a Ctrl-C between a temporary file's making and its record
+            _remove_own_temps(renamed)
+
+
+def put_back(prepared: Sequence[Prepared]) -> None:
+    """A step after the writes failed (git's commit): each file that still holds what was
+    written gets its bytes from before; one edited since is left as it is."""
+    for p in prepared:
+        try:
+            with open(p.target, "rb") as f:
+                now = f.read()
+        except OSError:
+            continue
+        if now == p.data:
+            _put(p, changed_span(p.data, p.before), None, p.before, undo=True)
 
 
 def _unchanged(p: Prepared, f: io.FileIO | None = None) -> None:

@@ -206,8 +206,22 @@ def commit_files(repo: git.Repo, paths: Sequence[str], message: str) -> str:
     kept = [r for r in rel if r in tracked]
     if not kept:
         return ""
-    repo.git.commit("--only", "-m", message, "--", *kept)
+    import git
+
+    try:
+        repo.git.commit("--only", "-m", message, "--", *kept)
+    except git.GitCommandError as e:  # a lock another git holds, a hook that refused...
+        raise UserError(f"git commit failed: {_reason(str(e.stderr or ''), e.status)}") from None
     return repo.head.commit.hexsha
+
+
+def _reason(stderr: str, status: object) -> str:
+    """git's own words for a failure, as GitPython quotes them (`stderr: 'fatal: ...'`): its
+    `fatal:` or `error:` line, else its last line, else the exit status."""
+    lines = [line.strip().removeprefix("stderr:").strip().strip("'").strip() for line in stderr.splitlines()]
+    lines = [line for line in lines if line]
+    said = next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1] if lines else "")
+    return said or f"exit status {status}"
 
 
 class Objects:

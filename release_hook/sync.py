@@ -245,12 +245,18 @@ def _decide_and_write(config: Config, request: Request, output: Output, done: Re
     try:
         write_all(prepared)
         paths = [os.path.abspath(p.path) for p in changed]
-        if top is not None:
-            gitops.stage_paths(top, paths, ignored)
         sha, message = "", ""
-        if repo is not None:
-            message = gitops.commit_message(config.package, request.version, changed)
-            sha = gitops.commit_files(repo, paths, message)
+        try:
+            if top is not None:
+                gitops.stage_paths(top, paths, ignored)
+            if repo is not None:
+                message = gitops.commit_message(config.package, request.version, changed)
+                sha = gitops.commit_files(repo, paths, message)
+        except UserError as e:  # git refused: the files as they were, so that nothing is half done
+            from release_hook.apply import put_back
+
+            put_back(prepared)
+            raise UserError(f"{e.message}; nothing written", e.path, e.line) from None
     except KeyboardInterrupt:
         # said by the command line, which exits 130 as for any Ctrl-C
         raise KeyboardInterrupt(f"interrupted; {_written(changed, repo is not None)}") from None
