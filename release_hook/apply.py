@@ -14,7 +14,7 @@ import re
 import os
 import stat
 import time
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from release_hook.errors import UserError
 from release_hook.files import realpaths
@@ -107,25 +107,9 @@ def once_per_file(plans: Sequence[FilePlan], originals: dict[str, bytes]
     return list(seen.values())
 
 
-def _remove_own_temps(targets: Sequence[str]) -> None:
-    """This process's temporary files beside these files (`.NAME.PID.RANDOM.release-hook`)."""
-    mine = {os.path.split(t) for t in targets}
-    for folder in {f for f, _ in mine}:
-        for entry in os.listdir(folder or "."):
-            name, _, rest = entry[1:].rpartition(f".{os.getpid()}.")
-            if entry.startswith(".") and rest.endswith(SUFFIX) and (folder, name) in mine:
-                try:
-                    os.unlink(os.path.join(folder or ".", entry))
-                except FileNotFoundError:
-                    pass
-
-
-def _remove_stale_temps(targets: Sequence[str]) -> None:
-    """Temporary files that a killed run left beside these files.
-
-    A temporary file's name carries the process that writes it (`.NAME.PID.RANDOM.release-hook`):
-    one of a process still running is another sync at work beside this one and stays. One of
-    an older release of this tool, without a process number, goes once it is an hour old."""
+def _temps_beside(targets: Sequence[str]) -> Iterator[tuple[str, int | None]]:
+    """The temporary files of these files, each with the process that writes it: its name
+    carries it (`.NAME.PID.RANDOM.release-hook`); None for one of an older release, without."""
     by_folder: dict[str, set[str]] = {}
     for target in targets:
         folder, name = os.path.split(target)
@@ -135,18 +119,33 @@ def _remove_stale_temps(targets: Sequence[str]) -> None:
             if not (entry.startswith(".") and entry.endswith(SUFFIX)):
                 continue
             parts = entry[1:-len(SUFFIX)].rsplit(".", 2)
-            path = os.path.join(folder, entry)
             if len(parts) == 3 and parts[0] in names and parts[1].isdigit():
-                stale = not _alive(int(parts[1]))
+                yield os.path.join(folder, entry), int(parts[1])
             elif parts[0] in names:
-                stale = _age(path) > LEGACY_TEMP_AGE
-            else:
-                continue
-            if stale:
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
+                yield os.path.join(folder, entry), None
+
+
+def _remove_own_temps(targets: Sequence[str]) -> None:
+    """This process's temporary files beside these files."""
+    for path, pid in _temps_beside(targets):
+        if pid == os.getpid():
+            _unlink(path)
+
+
+def _remove_stale_temps(targets: Sequence[str]) -> None:
+    """Temporary files that a killed run left beside these files: one of a process still running
+    is another sync at work beside this one and stays; one of an older release of this tool,
+    without a process number, goes once it is an hour old."""
+    for path, pid in _temps_beside(targets):
+        if (not _alive(pid)) if pid is not None else _age(path) > LEGACY_TEMP_AGE:
+            _unlink(path)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 LEGACY_TEMP_AGE = 3600.0

@@ -422,9 +422,10 @@ class _Reader:
             end = child.end_byte
         self.flush(node)
         if words:
-            stdin = self.stdin(node)
-            fed = stdin is not None and _fed_heredoc(node) is not None
-            out, appends = _stdout_file(node) if fed else (None, False)
+            heredoc = _fed_heredoc(node)
+            stdin = self.stdin(node, heredoc)
+            fed = stdin is not None and heredoc is not None
+            out, appends = _stdout_file(heredoc) if fed else (None, False)
             source = _stdin_file(node) if stdin is None else None
             self.steps.append(Command(tuple(words), word_offset(words[0]), tuple(env),
                                       _may_not_run(node, self.certain), stdin,
@@ -433,16 +434,16 @@ class _Reader:
             for variable, at in _set_by_builtin(words):  # after the command: its words are read before
                 self.steps.append(Assignment(variable, (Computed("${" + variable + "}", at),), False))
 
-    def stdin(self, command: tree_sitter.Node) -> Word | None:
+    def stdin(self, command: tree_sitter.Node, redirect: tree_sitter.Node | None) -> Word | None:
         """What a command reads on its standard input, where that may be a script: a heredoc
         (`bash <<EOF ... EOF`), as the shell passes it (with a quoted delimiter as written;
         otherwise with its variables and `$(...)` expanded and `\\` escaping only `$`, `` ` ``,
         `\\` and a newline); a here-string (`bash <<<"pip ..."`); or, from a pipe (`echo ... |
-        bash`), what only the build knows. None for a command that reads no such input."""
+        bash`), what only the build knows. None for a command that reads no such input.
+        `redirect`: the heredoc it reads (`_fed_heredoc`)."""
         herestring = next((c for c in command.children if c.type == "herestring_redirect"), None)
         if herestring is not None and herestring.named_children:
             return self.word(herestring.named_children[-1])
-        redirect = _fed_heredoc(command)
         if redirect is None:
             element = _element(command)
             piped = element.parent
@@ -641,31 +642,29 @@ def _fed_heredoc(command: tree_sitter.Node) -> tree_sitter.Node | None:
         if not _passes_input_on(fed):
             return None
     elif parent is not None and parent.type == "redirected_statement":
-        inputs = [c for c in parent.children if c.type in ("heredoc_redirect", "herestring_redirect") or
-                  c.type == "file_redirect" and _reads_input(c)]
+        inputs = [c for c in parent.children if _an_input(c)]
         fed = inputs[-1] if inputs else None
     else:
         return None
     # the grammar puts the redirects written after `<<EOF` inside it: an input one there (`<<EOF
     # </dev/null`) is what the command reads; an output one (`<<EOF 2>&1`) changes nothing
     if fed is None or fed.type != "heredoc_redirect" or any(
-            c.type == "file_descriptor" and c.text not in (b"0",) or c.type == "herestring_redirect" or
-            c.type == "file_redirect" and _reads_input(c) for c in fed.children):
+            c.type == "file_descriptor" and c.text not in (b"0",) or c.type != "heredoc_redirect" and _an_input(c)
+            for c in fed.children):
         return None
     return fed
 
 
-def _stdout_file(command: tree_sitter.Node) -> tuple[tree_sitter.Node | None, bool]:
-    """The file a command fed a heredoc writes its standard output to (`cat <<EOF > /x.sh`,
-    `cat > /x.sh <<'EOF'`, `>>`), and whether it appends: the last redirect of descriptor 1."""
-    fed = _fed_heredoc(command)
+def _stdout_file(fed: tree_sitter.Node | None) -> tuple[tree_sitter.Node | None, bool]:
+    """The file a command fed the heredoc `fed` writes its standard output to (`cat <<EOF >
+    /x.sh`, `cat > /x.sh <<'EOF'`, `>>`), and whether it appends: the last redirect of
+    descriptor 1."""
     if fed is None or fed.parent is None:
         return None, False
     redirects = [c for c in (*fed.parent.children, *fed.children) if c.type == "file_redirect"]
     out: tuple[tree_sitter.Node | None, bool] = (None, False)
     for redirect in sorted(redirects, key=lambda r: r.start_byte):
-        descriptor = next((c.text for c in redirect.children if c.type == "file_descriptor"), None)
-        operator = next((c.type for c in redirect.children if not c.is_named), "")
+        descriptor, operator = _descriptor(redirect), _operator(redirect)
         if descriptor in (None, b"1") and operator in (">", ">|", "&>", ">>", "&>>"):
             out = (redirect.child_by_field_name("destination") or redirect.named_children[-1], ">>" in operator)
         elif descriptor in (None, b"1") and ">" in operator:  # `>&2`: another descriptor's
@@ -679,11 +678,9 @@ def _stdin_file(command: tree_sitter.Node) -> tree_sitter.Node | None:
     parent = command.parent
     if parent is None or parent.type != "redirected_statement" or parent.child_by_field_name("body") != command:
         return None
-    inputs = [c for c in parent.children if c.type in ("heredoc_redirect", "herestring_redirect") or
-              c.type == "file_redirect" and _reads_input(c)]
+    inputs = [c for c in parent.children if _an_input(c)]
     last = inputs[-1] if inputs else None
-    if last is None or last.type != "file_redirect" or \
-            next((c.type for c in last.children if not c.is_named), "") != "<":
+    if last is None or last.type != "file_redirect" or _operator(last) != "<":
         return None
     return last.child_by_field_name("destination") or last.named_children[-1]
 
@@ -692,7 +689,7 @@ def _passes_input_on(heredoc: tree_sitter.Node) -> bool:
     """Whether the command a heredoc is written for passes it on unchanged down a pipe: `cat`,
     `cat -`, `tee` (which also writes it to its files)."""
     source = heredoc.parent.child_by_field_name("body") if heredoc.parent is not None else None
-    if source is None or source.type != "command" or _stdout_file(source)[0] is not None:
+    if source is None or source.type != "command" or _stdout_file(_fed_heredoc(source))[0] is not None:
         return False  # `tee /x.sh >/dev/null <<EOF | sh`: its output goes to the file, not the pipe
     name = source.child_by_field_name("name")
     return source.text in (b"cat", b"cat -") or name is not None and name.text == b"tee"
@@ -715,17 +712,29 @@ def _element(command: tree_sitter.Node) -> tree_sitter.Node:
     wraps them; the command itself where one of them is an input."""
     parent = command.parent
     if parent is None or parent.type != "redirected_statement" or parent.child_by_field_name("body") != command \
-            or any(c.type in ("heredoc_redirect", "herestring_redirect") or
-                   c.type == "file_redirect" and _reads_input(c) for c in parent.children):
+            or any(_an_input(c) for c in parent.children):
         return command
     return parent
 
 
 def _reads_input(redirect: tree_sitter.Node) -> bool:
     """`<file`, `<&3`, `<>file`, `0>file`: a redirect of standard input."""
-    descriptor = next((c.text for c in redirect.children if c.type == "file_descriptor"), None)
-    operator = next((c.type for c in redirect.children if not c.is_named), "")
+    descriptor, operator = _descriptor(redirect), _operator(redirect)
     return operator.startswith("<") and descriptor in (None, b"0") or descriptor == b"0"
+
+
+def _an_input(node: tree_sitter.Node) -> bool:
+    """A heredoc, a here-string or a file redirect of standard input."""
+    return node.type in ("heredoc_redirect", "herestring_redirect") or \
+        node.type == "file_redirect" and _reads_input(node)
+
+
+def _descriptor(redirect: tree_sitter.Node) -> bytes | None:
+    return next((c.text for c in redirect.children if c.type == "file_descriptor"), None)
+
+
+def _operator(redirect: tree_sitter.Node) -> str:
+    return next((c.type for c in redirect.children if not c.is_named), "")
 
 
 def _body_start(node: tree_sitter.Node) -> int:

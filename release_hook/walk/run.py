@@ -396,9 +396,8 @@ class RunReader:
             given = {}
             for (n, w), (_, (value, _)) in zip(env, self._own_env(env)):  # `PIP_CONSTRAINT=/c.txt pip install ...`
                 given[n] = (value, f"{n}={value.text} at line {self.python.at(word_offset(w))}")
-            for i in head.assigns:
-                n, _, _ = texts[i].partition("=")
-                given[n] = (chars[i][len(n) + 1:], f"{texts[i]} at line {self.python.at(offsets[0])}")
+            for n, (value, set_at) in self._wrapper_env(chars, texts, head, self.python.at(offsets[0])):
+                given[n] = (value, set_at[0])
             cmd = Invocation(words, chars, texts, expanded, head, given, cwd, exec_form)
             pip_command(self.python, cmd, call, self.stage, self.image)
             return []
@@ -472,12 +471,17 @@ class RunReader:
         names = {posixpath.basename(p.dest.rstrip("/")) for p in self.state.placements}
         return any(name and name in text for name in names)
 
-    def _wrapper_env(self, chars: list[Chars], texts: list[str], head: Head) -> tuple[tuple[str, Bound], ...]:
+    def _the_builds(self, name: str) -> Bound:
+        """A value only the build knows, for a variable set where the walk does not follow."""
+        return expand((Computed("${" + name + "}", NOWHERE),), self.state.scope, {}), ()
+
+    def _wrapper_env(self, chars: list[Chars], texts: list[str], head: Head,
+                     line: int | None = None) -> tuple[tuple[str, Bound], ...]:
         """The variables `env NAME=value` or `sudo NAME=value` give the command they run."""
         out = []
         for i in head.assigns:
             n = texts[i].partition("=")[0]
-            out.append((n, (chars[i][len(n) + 1:], (f"{texts[i]} at line {self.ins.line}",))))
+            out.append((n, (chars[i][len(n) + 1:], (f"{texts[i]} at line {line or self.ins.line}",))))
         return tuple(out)
 
     def _runs(self, path: str, line: int, sourced: bool, env: tuple[tuple[str, Word], ...] = (),
@@ -509,7 +513,7 @@ class RunReader:
         local = self.python.local
         if sourced:  # what it sets stays set here: read after this script, its values are the build's
             for name in _ASSIGNED.findall(body.text):
-                self.python.local[name] = (expand((Computed("${" + name + "}", NOWHERE),), self.state.scope, {}), ())
+                self.python.local[name] = self._the_builds(name)
         inner = dict(local) if sourced else {n: b for n, b in local.items() if n in self.python.exported}
         inner.update(self._own_env(env))
         inner.update(assigned)
@@ -562,8 +566,7 @@ class RunReader:
             if held is not None:
                 text, fixed = Mapped.join([held[0], text]), held[1]
             elif appends:  # after a text the walk does not know, which may set what this part reads
-                fixed = {name: (expand((Computed("${" + name + "}", NOWHERE),), scope, {}), ())
-                         for name in _REFERENCED.findall(body.text)}
+                fixed = {name: self._the_builds(name) for name in _REFERENCED.findall(body.text)}
             # numbered, not by offset: the scan cache moves a kept scan by a sync's edits
             key = f"written {sum(k[1].startswith('written ') for k in self.state.heredocs) + 1}"
             self.state.placements.append(Placement(path, None, False, line, f"written by the RUN at line "
