@@ -18,8 +18,9 @@ NAME_PREFIX = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 # The common `name[extra]==1.2.3` needs no full PEP 508 parse; anything else gets one.
 _SIMPLE_PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([A-Za-z0-9._,-]*)\])?(===|==|~=)"
                          r"([0-9][A-Za-z0-9.+!_-]*)")
-# a kept package's name before a pin's operator, inside what only the build knows
-_NAMED = re.compile(r"(?<![\w.])([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:===|==|~=)")
+# a pin's name and operator, whatever follows them: inside what only the build knows, or a
+# version another command puts in (`sed`)
+NAMED_PIN = re.compile(r"(?<![\w.])([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:===|==|~=)")
 # packaging marks where a requirement stops parsing with a caret under a copy of it.
 _CARET = re.compile(r"^( *)(~*)\^$", re.MULTILINE)
 
@@ -89,7 +90,7 @@ def kept_pin(found: Findings, chars: Chars, line: int, stage: int, image: str,
 def _computed_pin(found: Findings, chars: Chars) -> str | None:
     """A kept pin inside what the build computes: `${A:-"jax==0.4.28"}`, `${A:-jax==$V}`."""
     for source in chars.computed:
-        named = next((n for n in map(canonicalize_name, _NAMED.findall(source)) if n in found.kept), None)
+        named = next((n for n in map(canonicalize_name, NAMED_PIN.findall(source)) if n in found.kept), None)
         if named is not None:
             return f"{named}: version computed at build time ({source}), left alone"
     return None

@@ -18,7 +18,7 @@ from release_hook.walk.commands import (CONDA, SHELLS, WRAPPERS, Head, basename,
 from release_hook.walk.files import UNKNOWN_FOLDER, mount_placements, placement, within
 from release_hook.walk.findings import Findings
 from release_hook.walk.interpreters import setup_command
-from release_hook.walk.kept import NAME_PREFIX, kept_name
+from release_hook.walk.kept import NAME_PREFIX, NAMED_PIN, kept_name
 from release_hook.walk.pip import Invocation, pip_command
 from release_hook.walk.python import RunPython, Saved, Words
 from release_hook.walk.scopes import UNSET_BOUND, Bound, expand, fields, known, via
@@ -48,7 +48,6 @@ _EVAL_CD = re.compile(r"(?:^|[;&|(\s])(?:cd|pushd|popd)(?:\s|$|;)")
 _PIP_OR_PYTHON = re.compile(r"(?:pip|python)[0-9.]*(?:[$\0].*)?", re.S)
 _SHEBANG_SHELL = re.compile(r"\b(sh|bash|dash|ash|zsh)\b")
 # what a sourced script assigns (`V=1`, `export V=1`, `readonly V=1`), at a command's start
-_NAMED_PIN = re.compile(r"(?<![\w.-])([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:===|==|~=)")
 _REFERENCED = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 _ASSIGNED = re.compile(r"(?:^|[;&|(\n]|\b(?:export|readonly|declare|local|typeset))\s*([A-Za-z_][A-Za-z0-9_]*)\+?=")
 
@@ -575,7 +574,7 @@ class RunReader:
         return True
 
     def _say_written(self, body: Chars, line: int, where: str) -> None:
-        for m in _NAMED_PIN.finditer(body.text):  # any version: `sed` may put it in (`jax==@V@`)
+        for m in NAMED_PIN.finditer(body.text):  # any version: `sed` may put it in (`jax==@V@`)
             if canonicalize_name(m.group(1)) in self.found.kept:
                 self.found.warn(line, f"{m.group(1)}: pinned in {where}; left alone")
 
